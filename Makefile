@@ -1,0 +1,94 @@
+# consent-milter — one plain Makefile.
+#
+# Each component adds its own rules in DIR/module.mk (rewriter, store, gate,
+# milter, tests). This file holds the toolchain, the dependency check, the
+# generic compile rule and the umbrella targets. Overridable: CC CFLAGS
+# LDFLAGS PREFIX DESTDIR B (build directory) WERROR=1 (CI).
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+B       ?= build
+CFLAGS  ?= -O2 -g
+LDFLAGS ?=
+
+PKGS = gmime-3.0 libxml-2.0 lmdb libmicrohttpd libsodium inih jansson glib-2.0 zlib
+
+WARN   = -std=c11 -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+         -Wmissing-prototypes -Wvla
+HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2
+ifeq ($(WERROR),1)
+WARN  += -Werror
+endif
+
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lmilter -lcsv -lpthread
+ALL_CFLAGS = $(WARN) $(HARDEN) -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
+
+# Filled in by the module.mk files.
+BINS :=
+CHECK_TARGETS :=
+BENCH_TARGETS :=
+LIBS_ALL = $(B)/librw.a $(B)/libstore.a $(B)/libcm.a
+
+.PHONY: all deps check check-unit check-asan check-corpus bench fuzz demo install clean format
+all: deps-ok-then-build
+
+# Install (as root) or name (otherwise) the Debian packages we need. Runs once
+# per package-list change; the stamp lives in the build directory.
+$(B)/.deps-ok: contrib/debian-packages.txt contrib/install-deps.sh
+	@sh contrib/install-deps.sh
+	@mkdir -p $(B) && touch $@
+deps: $(B)/.deps-ok
+
+# Generic compile rule; -MMD keeps header dependencies exact.
+$(B)/obj/%.o: %.c | $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+define make_lib
+$(B)/$(1): $(patsubst %.c,$(B)/obj/%.o,$(2))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && $$(AR) rcs $$@ $$^
+endef
+
+include common/module.mk
+include $(wildcard rewriter/module.mk store/module.mk gate/module.mk milter/module.mk tests/module.mk bench/module.mk)
+
+deps-ok-then-build: $(B)/.deps-ok
+	@$(MAKE) --no-print-directory build-all
+
+build-all: $(BINS)
+
+check: $(B)/.deps-ok
+	@$(MAKE) --no-print-directory build-all
+	@$(MAKE) --no-print-directory $(CHECK_TARGETS)
+	@echo "make check: all suites passed"
+
+# Same suites, AddressSanitizer + UndefinedBehaviorSanitizer, no recovery.
+ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+check-asan: $(B)/.deps-ok
+	@$(MAKE) --no-print-directory B=build-asan CFLAGS="$(ASAN_FLAGS)" \
+	    LDFLAGS="-fsanitize=address,undefined" ASAN=1 build-all
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    $(MAKE) --no-print-directory B=build-asan CFLAGS="$(ASAN_FLAGS)" \
+	    LDFLAGS="-fsanitize=address,undefined" ASAN=1 $(CHECK_TARGETS)
+	@echo "make check-asan: all suites passed under ASan+UBSan"
+
+bench: $(B)/.deps-ok
+	@$(MAKE) --no-print-directory build-all
+	@$(MAKE) --no-print-directory $(BENCH_TARGETS)
+
+install: build-all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	for b in $(BINS); do install -m 0755 $$b $(DESTDIR)$(PREFIX)/bin/; done
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
