@@ -33,6 +33,7 @@ CHECK_TARGETS :=
 BENCH_TARGETS :=
 LIBS_ALL = $(B)/librw.a $(B)/libstore.a $(B)/libcm.a
 
+.SECONDARY:
 .PHONY: all deps check check-unit check-asan check-corpus bench fuzz demo install clean format
 all: deps-ok-then-build
 

@@ -11,6 +11,9 @@ for p in $pkgs; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	case "$st" in *"ok installed"*) ;; *) missing="$missing $p" ;; esac
 done
+# node/npm (browser tests): the Debian packages only if no node is present
+# (images that ship their own Node.js conflict with Debian's npm).
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "consent-milter: missing Debian packages. Run as root:" >&2

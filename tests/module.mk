@@ -1,0 +1,17 @@
+# tests/: Criterion unit tests. Every tests/unit/test_NAME.c becomes the
+# binary $(B)/tests/test_NAME linked against all internal libraries.
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+CRITERION_LIBS = $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
+
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS_ALL) $(CRITERION_LIBS) $(PKG_LIBS)
+
+BINS += $(UNIT_BINS)
+CHECK_TARGETS += check-unit
+
+# Each binary prints Criterion's "Synthesis:" line; any failure stops make.
+check-unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do \
+	    echo "== $$t"; CM_SRCDIR=$(CURDIR) $$t --jobs 2 --short-filename; done
