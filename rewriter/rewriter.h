@@ -127,8 +127,15 @@ struct rw_request {
     const char *recipient;          /* normalised address for in-URL detection; NULL: none */
     rw_decide_fn decide;            /* NULL: keep everything (report only) */
     void *decide_ctx;
-    const char *footer_html;        /* UTF-8 HTML fragment, expanded; NULL: no footer */
-    const char *footer_text;        /* UTF-8 text, expanded; NULL: no footer */
+    /* Footers (UTF-8, placeholders already expanded; NULL: none). The
+     * "tracked" pair is injected when the output still carries at least one
+     * tracker (a PIXEL/LINK/OPAQUE finding whose action is KEEP, GATE or
+     * DELIV): the withdrawal footer. Otherwise the "untracked" pair is used
+     * (the optional preferences / consent-request link). */
+    const char *footer_html;        /* tracked: HTML before the last </body>, or appended */
+    const char *footer_text;        /* tracked: appended to every text/plain part */
+    const char *footer_html_untracked;
+    const char *footer_text_untracked;
     int dry_run;                    /* decide and report, but output = input (monitor) */
 };
 
@@ -155,7 +162,9 @@ struct rw_report {
     unsigned residual_opaque;  /* opaque wrappers left in the output */
     unsigned residual_unknown; /* suspicious images not matched strongly enough to act */
     unsigned parts_total, parts_rewritten, parts_untouchable;
-    int footer_html_added, footer_text_added;
+    int footer_html_added, footer_text_added; /* parts that received a footer */
+    int footer_tracked;        /* 1: the tracked pair was used, 0: untracked/none */
+    unsigned kept_trackers;    /* trackers still present (kept, gated, deliverability) */
     int changed;               /* output differs from input */
     size_t body_offset;        /* offset of the body (after the blank line) in output */
     struct rw_hdr_change *hdr_changes;

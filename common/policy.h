@@ -1,0 +1,63 @@
+/* policy - the per-recipient decision of SPEC §4.4, shared by the milter and
+ * consent-rewrite so that both give the same result for the same input.
+ *
+ * Input: the domain section, the mail class, the recipient's consent (or the
+ * intersection for several recipients, §4.5), the token keys. Output: a
+ * ready struct rw_request (decide callback + expanded footers) whose
+ * pointers stay valid until policy_free(). The callback seals gate tokens
+ * with tok_seal() for kept trackers.
+ *
+ * Not thread-safe per struct policy; use one per message. */
+#ifndef CM_POLICY_H
+#define CM_POLICY_H
+
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/cfg.h"
+#include "common/tok.h"
+#include "rewriter/rewriter.h"
+
+struct policy_input {
+    const struct cfg *cfg;
+    const struct cfg_domain *dom;   /* cfg_domain_for(From: domain) */
+    int mail_class;                 /* enum cfg_class */
+    const struct rw_rules *rules;
+    const struct rw_limits *limits; /* NULL: defaults */
+    const struct tok_keys *keys;    /* NULL: no gate; kept trackers are then
+                                       stripped/unwrapped (nothing ungated stays) */
+    const char *recipient;          /* normalised; NULL for several recipients */
+    uint32_t granted;               /* purposes granted (store mask); for several
+                                       recipients the caller passes 0 (strictest) */
+    const char *campaign;           /* anonymous-pixel campaign id; NULL: derived */
+    int64_t now;                    /* token issue time; 0: time(NULL) */
+};
+
+/* What the policy decided, for the trace header and the log. */
+struct policy_summary {
+    const char *decision;  /* "consent", "no-consent", "never-track", "monitor", "off",
+                              "strictest" */
+    int pixels_ok;         /* consent covers pixel_purposes */
+    int clicks_ok;         /* consent covers clicks (or clicks = free) */
+};
+
+struct policy {
+    struct policy_input in;
+    struct policy_summary sum;
+    char *footer_html, *footer_text;       /* expanded templates, owned */
+    char *footer_html_u, *footer_text_u;
+    char err[256];
+};
+
+/* policy_prepare - fill p and req for one message. For mode off the caller
+ * should not rewrite at all (policy_prepare still succeeds, req->decide
+ * keeps everything); for monitor, req->dry_run is set. Returns 0, or -1
+ * with p->err set (e.g. template expansion failed, token sealing failed). */
+int policy_prepare(const struct policy_input *in, struct policy *p, struct rw_request *req);
+void policy_free(struct policy *p);
+
+/* policy_link - build "<gate url>/<kind>/<token>" for a recipient (withdraw,
+ * prefs) into out. Returns 0 or -1. */
+int policy_link(const struct policy_input *in, int kind, struct buf *out);
+
+#endif
