@@ -31,7 +31,8 @@ ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 BINS :=
 CHECK_TARGETS :=
 BENCH_TARGETS :=
-LIBS_ALL = $(B)/librw.a $(B)/libstore.a $(B)/libcm.a
+# libcm twice: policy/cfg (libcm) use librw and libstore, which use buf/tok (libcm).
+LIBS_ALL = $(B)/libcm.a $(B)/librw.a $(B)/libstore.a $(B)/libcm.a
 
 .SECONDARY:
 .PHONY: all deps check check-unit check-asan check-corpus bench fuzz demo install clean format

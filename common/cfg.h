@@ -34,7 +34,8 @@ struct cfg_class_rule {
 
 struct cfg_domain {
     char *name;                 /* "*" for the default */
-    char *controller;           /* default: the domain name */
+    char *controller;           /* default: the domain name; NULL in [domain *]
+                                   means "the sending domain itself" */
     int mode;                   /* enum cfg_mode */
     uint32_t pixel_purposes;    /* store purpose mask; default opens */
     int clicks;                 /* enum cfg_clicks */
@@ -43,10 +44,14 @@ struct cfg_domain {
     int gate_kept;              /* yes */
     struct cfg_class_rule *transactional; size_t ntransactional;
     struct cfg_class_rule *auth; size_t nauth;
-    char *footer_html;          /* template path; NULL: built-in for language */
+    char *footer_html;          /* withdrawal footer template path ("{language}" expanded) */
     char *footer_text;
+    char *request_html;         /* preferences-link template for tracker-free mail */
+    char *request_text;
     char *footer_html_tpl;      /* template contents, loaded at parse time */
     char *footer_text_tpl;
+    char *request_html_tpl;
+    char *request_text_tpl;
     char *language;             /* "fr" or "en"; default en */
     int consent_request_link;   /* no */
     int esp_headers;            /* no */
