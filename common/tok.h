@@ -45,6 +45,13 @@ const char *tok_strerror(int rc);
 
 struct tok_keys;
 
+/* Limits: a token text longer than TOK_TEXT_MAX (or shorter than
+ * TOK_TEXT_MIN) is refused before any decoding; one claim field (controller,
+ * recipient, url, dest) holds at most TOK_FIELD_MAX bytes. */
+#define TOK_TEXT_MAX 8192
+#define TOK_TEXT_MIN 80
+#define TOK_FIELD_MAX 2048
+
 /* tok_keys_load - read a keys file. On error returns TOK_EKEYS with a reason
  * naming the line in err. */
 int tok_keys_load(const char *path, struct tok_keys **out, char *err, size_t errlen);
@@ -55,6 +62,10 @@ void tok_keys_free(struct tok_keys *k);
 /* tok_keys_generate - append a new random key line with id = max+1 to buf
  * (used by "consent-gate --new-key"). */
 int tok_keys_generate(const struct tok_keys *k, struct buf *line);
+/* tok_keys_newest - id of the sealing key (0 if k is NULL or empty). */
+uint32_t tok_keys_newest(const struct tok_keys *k);
+/* tok_keys_count - number of keys loaded. */
+size_t tok_keys_count(const struct tok_keys *k);
 
 struct tok {
     int kind;            /* enum tok_kind */

@@ -1,0 +1,368 @@
+/* Unit tests for common/tok: round trip per kind, wrong kind, tampering,
+ * truncation, unknown and retired key ids, rotation, keys file parsing,
+ * MAC. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/tok.h"
+
+#define K1 "1 0001020304050607080910111213141516171819202122232425262728293031\n"
+#define K2 "2 a0a1a2a3a4a5a6a7a8a9b0b1b2b3b4b5b6b7b8b9c0c1c2c3c4c5c6c7c8c9d0d1\n"
+#define K7 "7 ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100\n"
+
+static struct tok_keys *keys(const char *text)
+{
+    struct tok_keys *k = NULL;
+    char err[200] = "";
+    int rc = tok_keys_parse(text, strlen(text), &k, err, sizeof err);
+    cr_assert_eq(rc, TOK_OK, "keys parse: %s", err);
+    return k;
+}
+
+static char *seal(const struct tok_keys *k, const struct tok *t)
+{
+    struct buf b = BUF_INIT(0);
+    int rc = tok_seal(k, t, &b);
+    cr_assert_eq(rc, TOK_OK, "seal kind %c: %s", t->kind, tok_strerror(rc));
+    return buf_steal(&b, NULL);
+}
+
+static const struct tok sample[] = {
+    {TOK_OPEN, 0, 1700000000, "brand", "alice@example.org", "https://t.example/o.gif?u=1", NULL},
+    {TOK_CLICK, 0, 1700000001, "brand", "bob@example.org", "https://t.example/c?x=1",
+     "https://shop.example/p"},
+    {TOK_CLICK, 0, 1700000002, "brand", "bob@example.org", "https://opaque.example/ls/click",
+     NULL},
+    {TOK_DELIV, 0, 1700000003, "bank", "carol@example.net", NULL, NULL},
+    {TOK_WITHDRAW, 0, 1700000004, "brand", "dave@example.org", NULL, NULL},
+    {TOK_PREFS, 0, 1700000005, "brand", "eve@\xc3\xa9xample.org", NULL, NULL},
+    {TOK_ANON, 0, 1700000006, "brand", NULL, "spring-2026", NULL},
+};
+#define NSAMPLE (sizeof sample / sizeof sample[0])
+
+static void assert_same(const struct tok *got, const struct tok *want)
+{
+    cr_assert_eq(got->kind, want->kind);
+    cr_assert_eq(got->issued, want->issued, "issued got %lld want %lld",
+                 (long long)got->issued, (long long)want->issued);
+    cr_assert_str_eq(got->controller, want->controller);
+    if (want->recipient)
+        cr_assert_str_eq(got->recipient, want->recipient);
+    else
+        cr_assert_null(got->recipient);
+    if (want->url)
+        cr_assert_str_eq(got->url, want->url);
+    else
+        cr_assert_null(got->url);
+    if (want->dest)
+        cr_assert_str_eq(got->dest, want->dest);
+    else
+        cr_assert_null(got->dest);
+}
+
+Test(tok, round_trip_every_kind)
+{
+    struct tok_keys *k = keys(K1);
+    for (size_t i = 0; i < NSAMPLE; i++) {
+        char *text = seal(k, &sample[i]);
+        struct tok got;
+        cr_assert_leq(strlen(text), TOK_TEXT_MAX);
+        cr_assert_eq(strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                  "0123456789-_"),
+                     strlen(text), "not base64url: %s", text);
+        cr_assert_null(strstr(text, "alice"), "address readable in token");
+        cr_assert_eq(tok_open(k, sample[i].kind, text, strlen(text), &got), TOK_OK);
+        assert_same(&got, &sample[i]);
+        cr_assert_eq(got.key_id, 1);
+        tok_clear(&got);
+        free(text);
+    }
+    tok_keys_free(k);
+}
+
+Test(tok, two_seals_differ_nonce)
+{
+    struct tok_keys *k = keys(K1);
+    char *a = seal(k, &sample[0]), *b = seal(k, &sample[0]);
+    cr_assert_str_neq(a, b, "nonce reused");
+    free(a);
+    free(b);
+    tok_keys_free(k);
+}
+
+Test(tok, issued_zero_means_now)
+{
+    struct tok_keys *k = keys(K1);
+    struct tok t = sample[4], got;
+    t.issued = 0;
+    char *text = seal(k, &t);
+    int64_t now = (int64_t)time(NULL);
+    cr_assert_eq(tok_open(k, TOK_WITHDRAW, text, strlen(text), &got), TOK_OK);
+    cr_assert(got.issued >= now - 5 && got.issued <= now + 5);
+    tok_clear(&got);
+    free(text);
+    tok_keys_free(k);
+}
+
+Test(tok, wrong_kind_is_rejected_for_every_pair)
+{
+    static const int kinds[] = {TOK_OPEN, TOK_CLICK, TOK_DELIV, TOK_WITHDRAW, TOK_PREFS, TOK_ANON};
+    struct tok_keys *k = keys(K1);
+    for (size_t i = 0; i < NSAMPLE; i++) {
+        char *text = seal(k, &sample[i]);
+        for (size_t j = 0; j < 6; j++) {
+            struct tok got;
+            if (kinds[j] == sample[i].kind)
+                continue;
+            int rc = tok_open(k, kinds[j], text, strlen(text), &got);
+            cr_assert_eq(rc, TOK_EKIND, "kind %c opened as %c: rc %d", sample[i].kind,
+                         kinds[j], rc);
+            cr_assert_null(got.controller);
+        }
+        free(text);
+    }
+    tok_keys_free(k);
+}
+
+Test(tok, flipped_byte_anywhere_is_rejected)
+{
+    struct tok_keys *k = keys(K1);
+    char *text = seal(k, &sample[1]);
+    size_t n = strlen(text);
+    for (size_t i = 0; i < n; i++) {
+        static const char alt[] = "AQgw-_";
+        for (size_t a = 0; a < sizeof alt - 1; a++) {
+            char *bad = strdup(text);
+            struct tok got;
+            if (bad[i] == alt[a]) {
+                free(bad);
+                continue;
+            }
+            bad[i] = alt[a];
+            int rc = tok_open(k, TOK_CLICK, bad, n, &got);
+            /* The last character carries only some bits: a change there may
+             * decode to the same bytes, which must then give the same claims. */
+            if (rc == TOK_OK) {
+                cr_assert_eq(i, n - 1, "tampered token accepted at %zu", i);
+                assert_same(&got, &sample[1]);
+                tok_clear(&got);
+            } else {
+                cr_assert(rc == TOK_EFORGED || rc == TOK_EINVAL || rc == TOK_EKEY,
+                          "pos %zu rc %d", i, rc);
+            }
+            free(bad);
+        }
+    }
+    free(text);
+    tok_keys_free(k);
+}
+
+Test(tok, truncation_at_every_length_is_rejected)
+{
+    struct tok_keys *k = keys(K1);
+    char *text = seal(k, &sample[1]);
+    size_t n = strlen(text);
+    for (size_t len = 0; len < n; len++) {
+        struct tok got;
+        int rc = tok_open(k, TOK_CLICK, text, len, &got);
+        cr_assert_neq(rc, TOK_OK, "truncated token of %zu/%zu accepted", len, n);
+        cr_assert_null(got.controller);
+    }
+    /* Extended by one character: also refused. */
+    char *longer = malloc(n + 2);
+    memcpy(longer, text, n);
+    longer[n] = 'A';
+    longer[n + 1] = '\0';
+    struct tok got;
+    cr_assert_neq(tok_open(k, TOK_CLICK, longer, n + 1, &got), TOK_OK);
+    free(longer);
+    free(text);
+    tok_keys_free(k);
+}
+
+Test(tok, garbage_and_oversize_refused_before_decoding)
+{
+    struct tok_keys *k = keys(K1);
+    struct tok got;
+    char *big = malloc(TOK_TEXT_MAX + 2);
+    memset(big, 'A', TOK_TEXT_MAX + 1);
+    big[TOK_TEXT_MAX + 1] = '\0';
+    cr_assert_eq(tok_open(k, TOK_OPEN, big, TOK_TEXT_MAX + 1, &got), TOK_EINVAL);
+    free(big);
+    static const char *bad[] = {"", "a", "%2e%2e/%2e%2e", "AAAA====",
+                                "../../../../etc/passwd/../../../../../../../../../../../"
+                                "../../../../../../../../../../../../../",
+                                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                                "AAAAAAAAAAAAAA"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = tok_open(k, TOK_OPEN, bad[i], strlen(bad[i]), &got);
+        cr_assert(rc == TOK_EINVAL || rc == TOK_EKEY, "garbage %zu rc %d", i, rc);
+    }
+    tok_keys_free(k);
+}
+
+Test(tok, unknown_key_id_is_rejected)
+{
+    struct tok_keys *k7 = keys(K7), *k1 = keys(K1);
+    char *text = seal(k7, &sample[0]);
+    struct tok got;
+    cr_assert_eq(tok_open(k1, TOK_OPEN, text, strlen(text), &got), TOK_EKEY);
+    free(text);
+    tok_keys_free(k7);
+    tok_keys_free(k1);
+}
+
+Test(tok, same_id_other_secret_is_forged)
+{
+    struct tok_keys *a = keys(K1);
+    struct tok_keys *b = keys("1 1111111111111111111111111111111111111111111111111111111111111111\n");
+    char *text = seal(a, &sample[0]);
+    struct tok got;
+    cr_assert_eq(tok_open(b, TOK_OPEN, text, strlen(text), &got), TOK_EFORGED);
+    free(text);
+    tok_keys_free(a);
+    tok_keys_free(b);
+}
+
+Test(tok, rotation_old_key_opens_newest_seals)
+{
+    struct tok_keys *old = keys(K1);
+    struct tok_keys *both = keys(K2 "# rotated\n" K1);
+    struct tok_keys *retired = keys(K2);
+    struct tok got;
+    char *t_old = seal(old, &sample[4]);
+    char *t_new = seal(both, &sample[4]);
+
+    cr_assert_eq(tok_keys_newest(both), 2);
+    cr_assert_eq(tok_keys_count(both), 2);
+    cr_assert_eq(tok_open(both, TOK_WITHDRAW, t_old, strlen(t_old), &got), TOK_OK);
+    cr_assert_eq(got.key_id, 1);
+    tok_clear(&got);
+    cr_assert_eq(tok_open(both, TOK_WITHDRAW, t_new, strlen(t_new), &got), TOK_OK);
+    cr_assert_eq(got.key_id, 2, "newest key must seal");
+    tok_clear(&got);
+    /* Key 1 retired from the file: its tokens are dead. */
+    cr_assert_eq(tok_open(retired, TOK_WITHDRAW, t_old, strlen(t_old), &got), TOK_EKEY);
+    cr_assert_eq(tok_open(old, TOK_WITHDRAW, t_new, strlen(t_new), &got), TOK_EKEY);
+    free(t_old);
+    free(t_new);
+    tok_keys_free(old);
+    tok_keys_free(both);
+    tok_keys_free(retired);
+}
+
+Test(tok, seal_refuses_missing_or_oversized_fields)
+{
+    struct tok_keys *k = keys(K1);
+    struct buf b = BUF_INIT(0);
+    struct tok t = sample[0];
+    t.url = NULL;
+    cr_assert_eq(tok_seal(k, &t, &b), TOK_EINVAL, "open token without url");
+    t = sample[4];
+    t.recipient = NULL;
+    cr_assert_eq(tok_seal(k, &t, &b), TOK_EINVAL, "withdraw token without recipient");
+    t = sample[4];
+    t.kind = 'z';
+    cr_assert_eq(tok_seal(k, &t, &b), TOK_EINVAL);
+    char *huge = malloc(TOK_FIELD_MAX + 2);
+    memset(huge, 'x', TOK_FIELD_MAX + 1);
+    huge[TOK_FIELD_MAX + 1] = '\0';
+    t = sample[0];
+    t.url = huge;
+    cr_assert_eq(tok_seal(k, &t, &b), TOK_EINVAL);
+    huge[TOK_FIELD_MAX] = '\0'; /* at the limit: fine */
+    cr_assert_eq(tok_seal(k, &t, &b), TOK_OK);
+    struct tok got;
+    cr_assert_eq(tok_open(k, TOK_OPEN, b.data, b.len, &got), TOK_OK);
+    cr_assert_eq(strlen(got.url), TOK_FIELD_MAX);
+    tok_clear(&got);
+    cr_assert_eq(tok_seal(NULL, &sample[0], &b), TOK_EINVAL);
+    free(huge);
+    buf_free(&b);
+    tok_keys_free(k);
+}
+
+Test(tok, keys_file_errors_name_the_line)
+{
+    static const struct {
+        const char *text, *want;
+    } tab[] = {
+        {"", "no key"},
+        {"# only a comment\n\n", "no key"},
+        {K1 "x 00\n", "line 2"},
+        {K1 K1, "line 2: duplicate"},
+        {"1 0011\n", "line 1: key must be exactly 64 hex"},
+        {"0 0001020304050607080910111213141516171819202122232425262728293031\n", "line 1"},
+        {"3 zz01020304050607080910111213141516171819202122232425262728293031\n", "line 1"},
+        {"4 0001020304050607080910111213141516171819202122232425262728293031 extra\n",
+         "line 1"},
+    };
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+        struct tok_keys *k = NULL;
+        char err[200] = "";
+        int rc = tok_keys_parse(tab[i].text, strlen(tab[i].text), &k, err, sizeof err);
+        cr_assert_eq(rc, TOK_EKEYS, "case %zu accepted", i);
+        cr_assert_null(k);
+        cr_assert_not_null(strstr(err, tab[i].want), "case %zu: got '%s' want '%s'", i, err,
+                           tab[i].want);
+    }
+}
+
+Test(tok, keys_load_checks_mode_and_generate_appends)
+{
+    char path[] = "/tmp/test_tok_keysXXXXXX";
+    int fd = mkstemp(path);
+    struct tok_keys *k = NULL, *k2 = NULL;
+    struct buf line = BUF_INIT(0);
+    char err[300] = "";
+
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(tok_keys_generate(NULL, &line), TOK_OK);
+    cr_assert_eq(strncmp(line.data, "1 ", 2), 0, "first generated id: %s", line.data);
+    cr_assert_eq(write(fd, line.data, line.len), (ssize_t)line.len);
+    close(fd);
+    chmod(path, 0644);
+    cr_assert_eq(tok_keys_load(path, &k, err, sizeof err), TOK_EKEYS);
+    cr_assert_not_null(strstr(err, "chmod 600"), "%s", err);
+    chmod(path, 0600);
+    cr_assert_eq(tok_keys_load(path, &k, err, sizeof err), TOK_OK, "%s", err);
+    buf_reset(&line);
+    cr_assert_eq(tok_keys_generate(k, &line), TOK_OK);
+    cr_assert_eq(strncmp(line.data, "2 ", 2), 0, "next id: %s", line.data);
+    FILE *f = fopen(path, "a");
+    fputs(line.data, f);
+    fclose(f);
+    cr_assert_eq(tok_keys_load(path, &k2, err, sizeof err), TOK_OK, "%s", err);
+    cr_assert_eq(tok_keys_newest(k2), 2);
+    cr_assert_eq(tok_keys_load("/nonexistent/keys", &k2, err, sizeof err), TOK_EKEYS);
+    unlink(path);
+    buf_free(&line);
+    tok_keys_free(k);
+    tok_keys_free(k2);
+}
+
+Test(tok, mac_round_trip_rotation_and_tamper)
+{
+    struct tok_keys *old = keys(K1), *both = keys(K1 K2), *other = keys(K7);
+    char mac[TOK_MAC_HEX], mac2[TOK_MAC_HEX];
+    cr_assert_eq(tok_mac(old, "hello", 5, mac), TOK_OK);
+    cr_assert_eq(strlen(mac), TOK_MAC_HEX - 1);
+    cr_assert_eq(tok_mac_verify(old, "hello", 5, mac), TOK_OK);
+    cr_assert_eq(tok_mac_verify(both, "hello", 5, mac), TOK_OK, "old key must verify");
+    cr_assert_eq(tok_mac(both, "hello", 5, mac2), TOK_OK);
+    cr_assert_str_neq(mac, mac2, "newest key must sign");
+    cr_assert_eq(tok_mac_verify(old, "hello", 5, mac2), TOK_EFORGED);
+    cr_assert_eq(tok_mac_verify(other, "hello", 5, mac), TOK_EFORGED);
+    cr_assert_eq(tok_mac_verify(old, "hellO", 5, mac), TOK_EFORGED);
+    mac[3] = mac[3] == '0' ? '1' : '0';
+    cr_assert_eq(tok_mac_verify(old, "hello", 5, mac), TOK_EFORGED);
+    cr_assert_eq(tok_mac_verify(old, "hello", 5, "abc"), TOK_EINVAL);
+    tok_keys_free(old);
+    tok_keys_free(both);
+    tok_keys_free(other);
+}
