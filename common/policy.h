@@ -21,6 +21,8 @@
 struct policy_input {
     const struct cfg *cfg;
     const struct cfg_domain *dom;   /* cfg_domain_for(From: domain) */
+    const char *controller;         /* dom->controller, or the sending domain when the
+                                       section ([domain *]) names none; required */
     int mail_class;                 /* enum cfg_class */
     const struct rw_rules *rules;
     const struct rw_limits *limits; /* NULL: defaults */
