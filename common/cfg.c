@@ -338,7 +338,6 @@ static int rules_add(const char *value, struct cfg_class_rule **rv, size_t *rn,
         }
         *rv = nv;
         if (rule_parse(t, &nv[*rn], why) != 0) {
-            rules_free(&nv[*rn], 0);
             free(nv[*rn].header);
             free(nv[*rn].pattern);
             free(nv[*rn].text);

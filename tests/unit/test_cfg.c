@@ -1,0 +1,186 @@
+/* Unit tests for common/cfg: defaults, every key type, errors with line
+ * numbers, domain inheritance and lookup, templates, refcounting. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cfg.h"
+#include "common/log.h"
+#include "store/store.h"
+
+static char confdir[512];
+
+/* The real conf/ directory holds the footer templates every domain needs. */
+static const char *conf_dir(void)
+{
+    const char *src = getenv("CM_SRCDIR");
+    snprintf(confdir, sizeof confdir, "%s/conf", src ? src : ".");
+    return confdir;
+}
+
+static struct cfg *load(const char *text, char *err, size_t errlen)
+{
+    return cfg_load_string(text, conf_dir(), err, errlen);
+}
+
+Test(cfg, defaults_when_empty)
+{
+    char err[256] = "";
+    struct cfg *c = load("", err, sizeof err);
+    cr_assert_not_null(c, "empty config must load: %s", err);
+    cr_assert_str_eq(c->socket, "unix:/run/consent-milter/milter.sock");
+    cr_assert_eq(c->on_error, CFG_ONERR_TEMPFAIL);
+    cr_assert_eq(c->max_message_size, 50u * 1024 * 1024);
+    cr_assert_eq(c->trace_header, 1);
+    cr_assert_eq(c->log_level, LOG_LVL_INFO);
+    cr_assert_eq(c->ndomains, 1);
+    cr_assert_str_eq(c->domains[0].name, "*");
+    cr_assert_null(c->domains[0].controller, "[domain *] controller means the sender domain");
+    cr_assert_eq(c->domains[0].mode, CFG_MODE_ENFORCE);
+    cr_assert_eq(c->domains[0].pixel_purposes, 1u << STORE_P_OPENS);
+    cr_assert_not_null(c->domains[0].footer_html_tpl);
+    cr_assert(strstr(c->domains[0].footer_html_tpl, "{withdraw_url}") != NULL);
+    cfg_release(c);
+}
+
+Test(cfg, example_conf_loads)
+{
+    char err[256] = "", path[600];
+    struct cfg *c;
+    snprintf(path, sizeof path, "%s/example.conf", conf_dir());
+    c = cfg_load(path, err, sizeof err);
+    cr_assert_not_null(c, "example.conf: %s", err);
+    const struct cfg_domain *d = cfg_domain_for(c, "news.brand.example");
+    cr_assert_str_eq(d->name, "brand.example");
+    cr_assert_str_eq(d->controller, "brand.example");
+    cr_assert_str_eq(d->language, "fr");
+    cr_assert_eq(d->ntransactional, 2);
+    cr_assert_eq(d->transactional[1].is_header, 0);
+    cr_assert_str_eq(d->transactional[1].pattern, "billing@brand.example");
+    cr_assert(strstr(d->footer_html_tpl, "Ne plus") != NULL, "French footer expected");
+    cr_assert_eq(cfg_domain_for(c, "other.example"), &c->domains[0]);
+    cr_assert_eq(cfg_domain_for(c, "notbrand.example"), &c->domains[0],
+                 "a suffix that is not a parent domain must not match");
+    cfg_release(c);
+}
+
+struct bad_case {
+    const char *text;
+    const char *want; /* substring of the error */
+};
+
+Test(cfg, errors_name_the_line)
+{
+    static const struct bad_case cases[] = {
+        {"[milter]\nsocket = unix:relative\n", "<string>:2: socket"},
+        {"[milter]\n\nfoo = bar\n", "<string>:3: unknown key 'foo' in [milter]"},
+        {"[nope]\nx = y\n", "<string>:2: unknown section [nope]"},
+        {"[milter]\non_error = maybe\n", ":2: on_error"},
+        {"[milter]\nmax_message_size = lots\n", ":2: max_message_size"},
+        {"[milter]\nmax_message_size = -1\n", ":2: max_message_size"},
+        {"[milter]\ntrace_header = perhaps\n", ":2: trace_header"},
+        {"[milter]\nlog_level = loud\n", ":2: log_level"},
+        {"[milter]\nworkers = 0\n", ":2: workers"},
+        {"[gate]\nurl = http://gate.example\n", ":2: url"},
+        {"[gate]\nurl = https://g.example/?x=1\n", ":2: url"},
+        {"[domain *]\nmode = sometimes\n", ":2: mode"},
+        {"[domain *]\npixel_purposes = opens,spying\n", ":2: pixel_purposes"},
+        {"[domain *]\ntransactional = subject:hello\n", ":2: transactional"},
+        {"[domain *]\ntransactional = header:nocolon\n", ":2: transactional"},
+        {"[domain b.example]\nfooter_html = /nonexistent/x.html\n", "cannot read template"},
+        {"[domain bad_name!]\nmode = off\n", ":2: bad domain name"},
+        {"[domain x.example]\nbogus = 1\n", ":2: unknown key 'bogus'"},
+        {"garbage line\n", ":1: syntax error"},
+        {"[milter\n", ":1: syntax error"},
+        {"[domain *]\nlanguage = de\n", ":2: language"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[256] = "";
+        struct cfg *c = load(cases[i].text, err, sizeof err);
+        cr_assert_null(c, "case %zu must fail: %s", i, cases[i].text);
+        cr_assert(strstr(err, cases[i].want) != NULL, "case %zu: got \"%s\", want \"%s\"", i,
+                  err, cases[i].want);
+    }
+}
+
+Test(cfg, overlong_line_is_an_error_not_a_split)
+{
+    char *text = malloc(10000), err[256] = "";
+    strcpy(text, "[milter]\ndatabase = /");
+    memset(text + strlen(text), 'a', 8000);
+    strcpy(text + 21 + 8000, "\n");
+    cr_assert_null(load(text, err, sizeof err));
+    cr_assert(strstr(err, ":2: line too long") != NULL, "got %s", err);
+    free(text);
+}
+
+Test(cfg, domain_inherits_default_and_overrides)
+{
+    char err[256] = "";
+    struct cfg *c = load("[domain *]\nclicks = free\nesp_headers = yes\n"
+                         "transactional = sender:*@bills.example\n"
+                         "[domain shop.example]\nesp_headers = no\n"
+                         "auth = header:X-Auth: *\n"
+                         "[domain news.example]\ntransactional = header:X-T: yes\n",
+                         err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    const struct cfg_domain *s = cfg_domain_for(c, "shop.example");
+    cr_assert_eq(s->clicks, CFG_CLICKS_FREE, "inherited from [domain *]");
+    cr_assert_eq(s->esp_headers, 0, "overridden");
+    cr_assert_str_eq(s->controller, "shop.example");
+    cr_assert_eq(s->ntransactional, 1);
+    cr_assert_str_eq(s->transactional[0].pattern, "*@bills.example");
+    cr_assert_eq(s->nauth, 1);
+    cr_assert_str_eq(s->auth[0].header, "X-Auth");
+    const struct cfg_domain *n = cfg_domain_for(c, "NEWS.Example");
+    cr_assert_eq(n->ntransactional, 1, "own rules replace inherited ones");
+    cr_assert_str_eq(n->transactional[0].header, "X-T");
+    cr_assert_str_eq(n->transactional[0].pattern, "yes");
+    cfg_release(c);
+}
+
+Test(cfg, sizes_and_relative_paths)
+{
+    char err[256] = "";
+    struct cfg *c = load("[milter]\nmax_message_size = 10M\nspool_threshold = 64k\n"
+                         "rules = trackers.rules\n[gate]\nurl = http://127.0.0.1:8025/\n",
+                         err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    cr_assert_eq(c->max_message_size, 10u * 1024 * 1024);
+    cr_assert_eq(c->spool_threshold, 64u * 1024);
+    cr_assert(strstr(c->rules, "/conf/trackers.rules") != NULL, "got %s", c->rules);
+    cr_assert_str_eq(c->gate_url, "http://127.0.0.1:8025", "trailing slash removed");
+    cfg_release(c);
+}
+
+Test(cfg, unknown_placeholder_in_template_is_refused)
+{
+    char dir[] = "/tmp/cfgtplXXXXXX", path[600], err[512] = "", text[1400];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/f.html", dir);
+    FILE *f = fopen(path, "w");
+    fputs("<a href=\"{withdraw_link}\">x</a>", f);
+    fclose(f);
+    snprintf(text, sizeof text, "[domain *]\nfooter_html = %s\n", path);
+    cr_assert_null(load(text, err, sizeof err));
+    cr_assert(strstr(err, "unknown placeholder {withdraw_link}") != NULL, "got %s", err);
+    unlink(path);
+    rmdir(dir);
+}
+
+Test(cfg, retain_release_and_dump)
+{
+    char err[256] = "";
+    struct cfg *c = load("[domain a.example]\nmode = monitor\n", err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    cr_assert_eq(cfg_retain(c), c);
+    cfg_release(c);
+    char *d = cfg_dump(c);
+    cr_assert(strstr(d, "[domain a.example]\ncontroller = a.example\nmode = monitor\n") != NULL,
+              "dump:\n%s", d);
+    free(d);
+    cfg_release(c);
+    cfg_release(NULL);
+}
