@@ -1,0 +1,195 @@
+/* callbacks - the libmilter callbacks of consent-milter, kept thin.
+ *
+ * connect retains the live configuration snapshot for the whole
+ * connection; envfrom starts a message; envrcpt collects recipients;
+ * header/eoh/body buffer the message (message.c); eom does all the work
+ * (eom.c); abort and close call the one idempotent cleanup. Nothing is
+ * modified before eom.
+ *
+ * Negotiation: only the actions used (add/change headers, replace body);
+ * HELO, DATA and unknown commands are not sent; headers need no reply, so
+ * an error while buffering a header is kept and reported at eoh. */
+#include "milter/milter.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+#define MLT_ACTIONS (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY)
+
+static struct mlt_conn *conn_of(SMFICTX *ctx)
+{
+    return smfi_getpriv(ctx);
+}
+
+/* Map a buffering errno to on_error with a reason. */
+static sfsistat buffer_error(SMFICTX *ctx, struct mlt_conn *c, int err)
+{
+    if (err == EFBIG)
+        return mlt_fail(ctx, c, MLT_E_SIZE, "message exceeds max_message_size", 0);
+    if (err == E2BIG)
+        return mlt_fail(ctx, c, MLT_E_PARSE, "too many header fields", 0);
+    if (err == EIO)
+        return mlt_fail(ctx, c, MLT_E_INTERNAL, "cannot write spool file", 0);
+    return mlt_fail(ctx, c, MLT_E_INTERNAL, "out of memory", 0);
+}
+
+/* The connection's private data, made at negotiation (or at connect when
+ * the MTA does not negotiate). NULL on ENOMEM. */
+static struct mlt_conn *conn_make(SMFICTX *ctx)
+{
+    struct mlt_conn *c = conn_of(ctx);
+    if (c)
+        return c;
+    if (!(c = calloc(1, sizeof *c)))
+        return NULL;
+    if (!(c->rt = mlt_rt_current()) || smfi_setpriv(ctx, c) != MI_SUCCESS) {
+        mlt_rt_release(c->rt);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+                               unsigned long f2, unsigned long f3, unsigned long *pf0,
+                               unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+    (void)f2;
+    (void)f3;
+    struct mlt_conn *c = conn_make(ctx);
+    if (!c)
+        return SMFIS_TEMPFAIL;
+    if ((f0 & MLT_ACTIONS) != MLT_ACTIONS) {
+        log_err("MTA does not offer the header and body actions consent-milter needs");
+        return SMFIS_REJECT;
+    }
+    *pf0 = MLT_ACTIONS;
+    *pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_HDR);
+    c->hdr_noreply = (*pf1 & SMFIP_NR_HDR) != 0;
+    *pf2 = 0;
+    *pf3 = 0;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
+{
+    (void)host;
+    (void)addr;
+    if (!conn_make(ctx)) {
+        log_err("connect: out of memory or no configuration");
+        return SMFIS_TEMPFAIL;
+    }
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+    struct mlt_conn *c = conn_of(ctx);
+    if (!c)
+        return SMFIS_TEMPFAIL;
+    c->msg = mlt_msg_free(c->msg);
+    c->err = 0;
+    c->msg = mlt_msg_new(c->rt->cfg);
+    if (!c->msg || mlt_msg_set_sender(c->msg, argv && argv[0] ? argv[0] : "") != 0)
+        return buffer_error(ctx, c, ENOMEM);
+    const char *qid = smfi_getsymval(ctx, "i");
+    if (qid && *qid)
+        snprintf(c->msg->qid, sizeof c->msg->qid, "%s", qid);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+    struct mlt_conn *c = conn_of(ctx);
+    if (!c || !c->msg)
+        return SMFIS_CONTINUE;
+    int rc = mlt_msg_add_rcpt(c->msg, argv && argv[0] ? argv[0] : "");
+    if (rc == ENOMEM)
+        return buffer_error(ctx, c, rc);
+    if (rc == E2BIG) {
+        smfi_setreply(ctx, "452", "4.5.3", "consent-milter: too many recipients");
+        return SMFIS_TEMPFAIL; /* this recipient only; the client sends it later */
+    }
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
+{
+    struct mlt_conn *c = conn_of(ctx);
+    if (c && c->msg && !c->err)
+        c->err = mlt_msg_add_header(c->msg, name, value ? value : "");
+    return c && c->hdr_noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_eoh(SMFICTX *ctx)
+{
+    struct mlt_conn *c = conn_of(ctx);
+    if (!c || !c->msg)
+        return SMFIS_CONTINUE;
+    int rc = c->err ? c->err : mlt_msg_end_headers(c->msg);
+    return rc ? buffer_error(ctx, c, rc) : SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+    struct mlt_conn *c = conn_of(ctx);
+    if (!c || !c->msg)
+        return SMFIS_CONTINUE;
+    int rc = mlt_msg_add_body(c->msg, chunk, len);
+    return rc ? buffer_error(ctx, c, rc) : SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_eom(SMFICTX *ctx)
+{
+    struct mlt_conn *c = conn_of(ctx);
+    if (!c || !c->msg)
+        return SMFIS_CONTINUE;
+    if (c->err)
+        return buffer_error(ctx, c, c->err);
+    return mlt_eom(ctx, c);
+}
+
+static sfsistat mlfi_abort(SMFICTX *ctx)
+{
+    struct mlt_conn *c = conn_of(ctx);
+    if (c)
+        c->msg = mlt_msg_free(c->msg);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_close(SMFICTX *ctx)
+{
+    struct mlt_conn *c = conn_of(ctx);
+    if (!c)
+        return SMFIS_CONTINUE;
+    c->msg = mlt_msg_free(c->msg);
+    mlt_rt_release(c->rt);
+    free(c);
+    smfi_setpriv(ctx, NULL);
+    return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc desc = {
+    .xxfi_name = "consent-milter",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = MLT_ACTIONS,
+    .xxfi_connect = mlfi_connect,
+    .xxfi_envfrom = mlfi_envfrom,
+    .xxfi_envrcpt = mlfi_envrcpt,
+    .xxfi_header = mlfi_header,
+    .xxfi_eoh = mlfi_eoh,
+    .xxfi_body = mlfi_body,
+    .xxfi_eom = mlfi_eom,
+    .xxfi_abort = mlfi_abort,
+    .xxfi_close = mlfi_close,
+    .xxfi_negotiate = mlfi_negotiate,
+};
+
+struct smfiDesc *mlt_filter_desc(void)
+{
+    return &desc;
+}

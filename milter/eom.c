@@ -1,0 +1,313 @@
+/* eom - the end-of-message work of consent-milter.
+ *
+ * mlt_eom reads like a table of contents: load the buffered message, pass
+ * already-processed mail untouched, decide (controller, class, consent),
+ * apply the mode and DKIM policy, rewrite through the shared policy
+ * (common/policy.c, the same decisions as consent-rewrite), then apply
+ * the result in one go: the new body in one smfi_replacebody run, header
+ * changes from the rewriter, ESP no-track headers, the trace header. Then
+ * one log line.
+ *
+ * Failure: any error before the first modification maps to on_error with
+ * an SMTP reply naming the reason. An error while modifications are being
+ * sent always tempfails, whatever on_error says, so that nothing is ever
+ * delivered half-rewritten. */
+#include "milter/milter.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/policy.h"
+
+struct eom {
+    SMFICTX *ctx;
+    struct mlt_conn *c;
+    struct mlt_msg *m;
+    const struct mlt_rt *rt;
+    const char *data;
+    size_t len;
+    struct mlt_decision d;
+    struct policy pol;
+    int pol_ok;
+    struct rw_request req;
+    struct rw_report rep;
+    int rep_ok;
+    struct buf out;
+    struct buf fields;
+    int nesp;
+    char err[600];
+};
+
+/* A reply text may carry neither CR/LF nor '%' (libmilter formats it). */
+static void reply_text(char *dst, size_t n, const char *why)
+{
+    snprintf(dst, n, "consent-milter: %s", why);
+    for (char *p = dst; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == '%' || (unsigned char)*p >= 0x7f)
+            *p = ' ';
+}
+
+sfsistat mlt_fail(SMFICTX *ctx, struct mlt_conn *c, int kind, const char *why,
+                  int force_tempfail)
+{
+    static const char *const xcode[][2] = {
+        [MLT_E_INTERNAL] = {"4.3.0", "5.3.0"},
+        [MLT_E_PARSE] = {"4.6.0", "5.6.0"},
+        [MLT_E_SIZE] = {"4.3.4", "5.3.4"},
+        [MLT_E_POLICY] = {"4.7.0", "5.7.0"},
+    };
+    int act = force_tempfail ? CFG_ONERR_TEMPFAIL : c->rt->cfg->on_error;
+    const char *qid = c->msg ? c->msg->qid : "-";
+    const char *word = act == CFG_ONERR_ACCEPT ? "accept" : act == CFG_ONERR_REJECT ? "reject"
+                                                                                  : "tempfail";
+    char text[300];
+
+    log_warn("%s error reason=\"%s\" action=%s", qid, why, word);
+    c->msg = mlt_msg_free(c->msg);
+    if (act == CFG_ONERR_ACCEPT)
+        return SMFIS_ACCEPT;
+    reply_text(text, sizeof text, why);
+    if (act == CFG_ONERR_REJECT) {
+        smfi_setreply(ctx, "554", (char *)xcode[kind][1], text);
+        return SMFIS_REJECT;
+    }
+    smfi_setreply(ctx, "451", (char *)xcode[kind][0], text);
+    return SMFIS_TEMPFAIL;
+}
+
+/* The body as it is in the message we hold. */
+static void input_body(const struct eom *e, const char **b, size_t *n)
+{
+    *b = e->data + e->m->body_off;
+    *n = e->len - e->m->body_off;
+}
+
+static int already_processed(const struct eom *e)
+{
+    const char *b;
+    size_t n;
+    const char *v = mlt_msg_header(e->m, MLT_TRACE_HEADER);
+    if (!v || !e->rt->keys)
+        return 0;
+    input_body(e, &b, &n);
+    return mlt_trace_verify(e->rt->keys, v, b, n);
+}
+
+/* The message passes untouched; one log line says why. */
+static sfsistat pass(struct eom *e, const char *why)
+{
+    log_info("%s skip reason=%s controller=%s ms=%.2f", e->m->qid, why,
+             e->d.controller[0] ? e->d.controller : "-", (mlt_now() - e->m->t0) * 1000.0);
+    return SMFIS_CONTINUE;
+}
+
+static int rewrite(struct eom *e)
+{
+    struct policy_input in = {
+        .cfg = e->rt->cfg,
+        .dom = e->d.dom,
+        .controller = e->d.controller,
+        .mail_class = e->d.mail_class,
+        .rules = e->rt->rules,
+        .limits = &e->rt->limits,
+        .keys = e->rt->keys,
+        .recipient = e->m->nrcpts == 1 ? e->m->rcpts[0] : NULL,
+        .granted = e->m->nrcpts == 1 ? e->d.granted : 0,
+        .campaign = e->d.campaign,
+        .now = 0,
+    };
+    if (policy_prepare(&in, &e->pol, &e->req) != 0) {
+        snprintf(e->err, sizeof e->err, "policy: %s", e->pol.err);
+        policy_free(&e->pol);
+        return MLT_E_INTERNAL + 1;
+    }
+    e->pol_ok = 1;
+    /* SPEC §7: memory bounded per message, <= 4x its size. */
+    buf_init(&e->out, e->len * 3 + (1u << 20));
+    int rc = rw_rewrite(&e->req, e->data, e->len, &e->out, &e->rep);
+    e->rep_ok = 1;
+    if (rc == RW_OK)
+        return 0;
+    snprintf(e->err, sizeof e->err, "cannot rewrite message: %s%s%s", rw_strerror(rc),
+             e->rep.error[0] ? ": " : "", e->rep.error);
+    return (rc == RW_EPARSE || rc == RW_ELIMIT || rc == RW_ECHARSET ? MLT_E_PARSE
+                                                                    : MLT_E_INTERNAL) + 1;
+}
+
+/* Sum of a report row over the actions that changed something. */
+static unsigned acted(const struct rw_report *r, int action)
+{
+    unsigned n = 0;
+    for (int t = 0; t < RW_T_MAX; t++)
+        n += r->acted[t][action];
+    return n;
+}
+
+static const char *footer_word(const struct rw_report *r)
+{
+    if (!r->footer_html_added && !r->footer_text_added)
+        return "none";
+    return r->footer_tracked ? "withdraw" : "preferences";
+}
+
+/* Rule text made safe for a header field and a log line. */
+static void safe_rule(const char *in, char *out, size_t n)
+{
+    snprintf(out, n, "%s", in ? in : "default");
+    for (char *p = out; *p; p++)
+        if (*p == ';' || *p == '"' || (unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+            *p = '_';
+}
+
+static int describe(struct eom *e)
+{
+    const struct rw_report *r = &e->rep;
+    char rule[128];
+    safe_rule(e->d.class_rule, rule, sizeof rule);
+    buf_init(&e->fields, 4096);
+    return buf_printf(&e->fields,
+                      "decision=%s; mode=%s; class=%s; rule=\"%s\"; rcpts=%zu; pixels=%u; "
+                      "links=%u; opaque=%u; strip=%u; anon=%u; gate=%u; deliv=%u; "
+                      "unwrap=%u; clean=%u; footer=%s",
+                      e->pol.sum.decision, cfg_mode_name(e->d.dom->mode),
+                      cfg_class_name(e->d.mail_class), rule, e->m->nrcpts,
+                      r->found[RW_T_PIXEL], r->found[RW_T_LINK], r->found[RW_T_OPAQUE],
+                      acted(r, RW_A_STRIP), acted(r, RW_A_ANON), acted(r, RW_A_GATE),
+                      acted(r, RW_A_DELIV), acted(r, RW_A_UNWRAP), acted(r, RW_A_CLEAN),
+                      footer_word(r));
+}
+
+static int apply_body(struct eom *e, const char **body, size_t *blen)
+{
+    if (!e->rep.changed || e->req.dry_run || e->rep.body_offset > e->out.len) {
+        input_body(e, body, blen);
+        return 0;
+    }
+    *body = e->out.data + e->rep.body_offset;
+    *blen = e->out.len - e->rep.body_offset;
+    return smfi_replacebody(e->ctx, (unsigned char *)*body, (int)*blen) == MI_SUCCESS ? 0
+                                                                                     : -1;
+}
+
+static int apply_headers(struct eom *e)
+{
+    if (e->req.dry_run)
+        return 0;
+    for (size_t i = 0; i < e->rep.nhdr_changes; i++)
+        if (smfi_chgheader(e->ctx, e->rep.hdr_changes[i].name, 1,
+                           e->rep.hdr_changes[i].value) != MI_SUCCESS)
+            return -1;
+    int mode = e->d.dom->mode;
+    if (!e->d.dom->esp_headers || (mode != CFG_MODE_ENFORCE && mode != CFG_MODE_NEVER_TRACK))
+        return 0;
+    struct mlt_hedit *ed;
+    int never = mode == CFG_MODE_NEVER_TRACK;
+    int n = mlt_esp_edits(e->m, never || !e->pol.sum.pixels_ok, never || !e->pol.sum.clicks_ok,
+                          &ed);
+    if (n < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = (ed[i].op == MLT_HDR_CHANGE
+                  ? smfi_chgheader(e->ctx, ed[i].name, ed[i].index, ed[i].value)
+                  : smfi_addheader(e->ctx, ed[i].name, ed[i].value)) == MI_SUCCESS
+                 ? 0
+                 : -1;
+    e->nesp = n;
+    mlt_esp_free(ed, n);
+    return rc;
+}
+
+/* Remove stale or forged trace headers, then add ours. */
+static int apply_trace(struct eom *e, const char *body, size_t blen)
+{
+    if (!e->rt->cfg->trace_header)
+        return 0;
+    for (size_t i = mlt_msg_header_count(e->m, MLT_TRACE_HEADER); i > 0; i--)
+        if (smfi_chgheader(e->ctx, MLT_TRACE_HEADER, (int)i, NULL) != MI_SUCCESS)
+            return -1;
+    struct buf v = BUF_INIT(8192);
+    int rc = mlt_trace_make(e->rt->keys, buf_cstr(&e->fields), body, blen, &v);
+    if (rc == 0)
+        rc = smfi_addheader(e->ctx, MLT_TRACE_HEADER, v.data) == MI_SUCCESS ? 0 : -1;
+    buf_free(&v);
+    return rc;
+}
+
+static void log_result(const struct eom *e)
+{
+    const char *event = e->req.dry_run ? "monitor" : e->rep.changed ? "rewrite" : "clean";
+    log_info("%s %s controller=%s %s esp=%d size=%zu ms=%.2f", e->m->qid, event,
+             e->d.controller, buf_cstr(&e->fields), e->nesp, e->len,
+             (mlt_now() - e->m->t0) * 1000.0);
+    if (log_enabled(LOG_LVL_DEBUG))
+        for (size_t i = 0; i < e->m->nrcpts; i++)
+            log_debug("%s rcpt=<%s> granted=0x%x", e->m->qid, e->m->rcpts[i],
+                      e->m->nrcpts == 1 ? e->d.granted : 0);
+}
+
+static sfsistat dkim_policy(struct eom *e, int *go_on)
+{
+    *go_on = 1;
+    if (!mlt_msg_header(e->m, "DKIM-Signature") || e->d.dom->dkim_signed == CFG_DKIM_REWRITE)
+        return SMFIS_CONTINUE;
+    *go_on = 0;
+    if (e->d.dom->dkim_signed == CFG_DKIM_SKIP)
+        return pass(e, "dkim-signed");
+    return mlt_fail(e->ctx, e->c, MLT_E_POLICY,
+                    "message is already DKIM-signed; sign after consent-milter", 1);
+}
+
+static sfsistat run(struct eom *e)
+{
+    const char *body;
+    size_t blen;
+    int go_on, rc;
+
+    if (mlt_msg_data(e->m, &e->data, &e->len) != 0)
+        return mlt_fail(e->ctx, e->c, MLT_E_INTERNAL, "cannot read spooled message", 0);
+    if (already_processed(e))
+        return pass(e, "already-processed");
+    if (mlt_decide(e->rt, e->m, &e->d, e->err, sizeof e->err) != 0)
+        return mlt_fail(e->ctx, e->c, MLT_E_INTERNAL, e->err, 0);
+    if (e->d.dom->mode == CFG_MODE_OFF)
+        return pass(e, "mode-off");
+    sfsistat r = dkim_policy(e, &go_on);
+    if (!go_on)
+        return r;
+    if ((rc = rewrite(e)) != 0)
+        return mlt_fail(e->ctx, e->c, rc - 1, e->err, 0);
+    if (describe(e) != 0)
+        return mlt_fail(e->ctx, e->c, MLT_E_INTERNAL, "out of memory", 0);
+    if (apply_body(e, &body, &blen) != 0 || apply_headers(e) != 0 ||
+        apply_trace(e, body, blen) != 0)
+        return mlt_fail(e->ctx, e->c, MLT_E_INTERNAL, "cannot send modifications to the MTA",
+                        1);
+    log_result(e);
+    return SMFIS_CONTINUE;
+}
+
+sfsistat mlt_eom(SMFICTX *ctx, struct mlt_conn *c)
+{
+    struct eom e;
+    memset(&e, 0, sizeof e);
+    e.ctx = ctx;
+    e.c = c;
+    e.m = c->msg;
+    e.rt = c->rt;
+    const char *qid = smfi_getsymval(ctx, "i");
+    if (qid && *qid)
+        snprintf(e.m->qid, sizeof e.m->qid, "%s", qid);
+    sfsistat r = run(&e);
+    if (e.rep_ok)
+        rw_report_free(&e.rep);
+    if (e.pol_ok)
+        policy_free(&e.pol);
+    buf_free(&e.out);
+    buf_free(&e.fields);
+    c->msg = mlt_msg_free(c->msg);
+    return r;
+}

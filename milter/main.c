@@ -1,0 +1,284 @@
+/* main - consent-milter: options, start-up, privileges, reload.
+ *
+ * consent-milter [-f] [-c FILE]       run (-f: foreground, log to stderr)
+ * consent-milter -n [-v] [-c FILE]    check the configuration and exit 0/1
+ *
+ * Start-up order: load and validate the whole snapshot (config, rules,
+ * keys) - a bad file exits 1 naming the line; open the milter socket as
+ * the starting user and hand it to [milter] user; daemonise; write the pid
+ * file; drop privileges; open the LMDB store once (after the fork, as LMDB
+ * requires); start the reload thread; run libmilter's loop.
+ *
+ * Reload: SIGUSR1 is blocked in every thread and taken by one thread with
+ * sigwait(), off the mail path. It builds a complete new snapshot and
+ * installs it only if valid; otherwise it logs why and the old one keeps
+ * running. Connections in flight keep the snapshot they started with.
+ * libmilter itself owns SIGHUP, SIGTERM and SIGINT (stop). */
+#include "milter/milter.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "store/store.h"
+
+#define DEFAULT_CONF "/etc/consent-milter/consent-milter.conf"
+
+static const char *conf_path = DEFAULT_CONF;
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: consent-milter [-f] [-c FILE]\n"
+               "       consent-milter -n [-v] [-c FILE]\n"
+               "  -c FILE  configuration (default " DEFAULT_CONF ")\n"
+               "  -f       stay in the foreground, log to stderr\n"
+               "  -n       check the configuration and exit (0 valid, 1 invalid)\n"
+               "  -v       with -n: print the effective configuration\n"
+               "  -V       print the version\n");
+}
+
+/* The path of a unix socket spec ("unix:/p", "local:/p", "/p"), or NULL. */
+static const char *unix_path(const char *spec)
+{
+    if (strncmp(spec, "unix:", 5) == 0)
+        return spec + 5;
+    if (strncmp(spec, "local:", 6) == 0)
+        return spec + 6;
+    return spec[0] == '/' ? spec : NULL;
+}
+
+/* Create the socket's directory if missing, owned by the milter user. */
+static int socket_dir(const char *path, const struct passwd *pw)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    if (mkdir(dir, 0750) == 0 && pw && chown(dir, pw->pw_uid, pw->pw_gid) != 0)
+        return -1;
+    return 0;
+}
+
+/* Bind the milter socket now, as the starting user, so that a privileged
+ * path works; then give a unix socket to the milter user (mode 0660: the
+ * MTA connects as that user or through its group). */
+static int open_socket(const struct cfg *cfg, const struct passwd *pw)
+{
+    const char *p = unix_path(cfg->socket);
+    if (p && socket_dir(p, pw) != 0) {
+        log_err("cannot create the directory of %s: %s", p, strerror(errno));
+        return -1;
+    }
+    if (smfi_setconn(cfg->socket) != MI_SUCCESS || smfi_settimeout((int)cfg->timeout) !=
+                                                       MI_SUCCESS ||
+        smfi_register(*mlt_filter_desc()) != MI_SUCCESS) {
+        log_err("cannot set up libmilter for %s", cfg->socket);
+        return -1;
+    }
+    if (smfi_opensocket(true) != MI_SUCCESS) {
+        log_err("cannot open milter socket %s", cfg->socket);
+        return -1;
+    }
+    if (p && pw && (chown(p, pw->pw_uid, pw->pw_gid) != 0 || chmod(p, 0660) != 0)) {
+        log_err("cannot hand %s to %s: %s", p, pw->pw_name, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int daemonise(void)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid > 0)
+        _exit(0);
+    if (setsid() < 0)
+        return -1;
+    if ((pid = fork()) < 0)
+        return -1;
+    if (pid > 0)
+        _exit(0);
+    if (chdir("/") != 0)
+        return -1;
+    int fd = open("/dev/null", O_RDWR);
+    if (fd < 0)
+        return -1;
+    dup2(fd, 0);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    if (fd > 2)
+        close(fd);
+    return 0;
+}
+
+static int write_pid(const char *path)
+{
+    if (!path || !*path)
+        return 0;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%ld\n", (long)getpid());
+    return fclose(f);
+}
+
+static int drop_privileges(const struct passwd *pw)
+{
+    if (!pw || (getuid() == pw->pw_uid && geteuid() == pw->pw_uid))
+        return 0;
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+        setuid(pw->pw_uid) != 0)
+        return -1;
+    /* Make sure root cannot be regained. */
+    if (pw->pw_uid != 0 && setuid(0) == 0)
+        return -1;
+    return 0;
+}
+
+static void reload(void)
+{
+    char err[512];
+    struct mlt_rt *old = mlt_rt_current();
+    struct mlt_rt *rt = mlt_rt_load(conf_path, err, sizeof err);
+    if (!rt) {
+        log_err("reload refused, keeping the running configuration: %s", err);
+        mlt_rt_release(old);
+        return;
+    }
+    if (old && strcmp(old->cfg->database ? old->cfg->database : "",
+                      rt->cfg->database ? rt->cfg->database : "") != 0)
+        log_warn("reload: database changes need a restart; still using the old one");
+    if (old && strcmp(old->cfg->socket, rt->cfg->socket) != 0)
+        log_warn("reload: socket changes need a restart");
+    mlt_rt_release(old);
+    log_set_level(rt->cfg->log_level);
+    mlt_rt_install(rt);
+    log_info("reload ok config=%s rules=%s", conf_path,
+             rw_rules_version(rt->rules) ? rw_rules_version(rt->rules) : "-");
+}
+
+static void *reload_thread(void *arg)
+{
+    sigset_t *set = arg;
+    for (;;) {
+        int sig;
+        if (sigwait(set, &sig) == 0 && sig == SIGUSR1)
+            reload();
+    }
+    return NULL;
+}
+
+static int start_reload_thread(void)
+{
+    static sigset_t set;
+    pthread_t th;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 ||
+        pthread_create(&th, NULL, reload_thread, &set) != 0)
+        return -1;
+    return pthread_detach(th);
+}
+
+static int open_store(const struct cfg *cfg)
+{
+    if (!cfg->database || !*cfg->database) {
+        log_warn("no [milter] database: every recipient counts as not consenting");
+        return 0;
+    }
+    int rc = store_open(cfg->database, 0, cfg->workers_hint + 16, &mlt_store);
+    if (rc != STORE_OK) {
+        log_err("cannot open consent store %s: %s", cfg->database, store_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* Everything between a valid configuration and libmilter's loop. */
+static int start(const struct cfg *cfg, int foreground)
+{
+    struct passwd *pw = NULL;
+    if (cfg->user && *cfg->user && !(pw = getpwnam(cfg->user))) {
+        log_err("unknown user %s", cfg->user);
+        return -1;
+    }
+    if (open_socket(cfg, pw) != 0)
+        return -1;
+    if (!foreground && daemonise() != 0) {
+        log_err("cannot daemonise: %s", strerror(errno));
+        return -1;
+    }
+    if (write_pid(cfg->pid_file) != 0)
+        log_warn("cannot write pid file %s: %s", cfg->pid_file, strerror(errno));
+    if (drop_privileges(pw) != 0) {
+        log_err("cannot drop privileges to %s: %s", cfg->user, strerror(errno));
+        return -1;
+    }
+    if (open_store(cfg) != 0 || start_reload_thread() != 0)
+        return -1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int check = 0, verbose = 0, foreground = 0, opt;
+    char err[512];
+
+    while ((opt = getopt(argc, argv, "c:fnvVh")) != -1) {
+        switch (opt) {
+        case 'c': conf_path = optarg; break;
+        case 'f': foreground = 1; break;
+        case 'n': check = 1; break;
+        case 'v': verbose = 1; break;
+        case 'V': printf("consent-milter %s\n", MLT_VERSION); return 0;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    rw_init();
+    struct mlt_rt *rt = mlt_rt_load(conf_path, err, sizeof err);
+    if (!rt) {
+        fprintf(stderr, "consent-milter: %s\n", err);
+        return 1;
+    }
+    if (check) {
+        char *dump = verbose ? cfg_dump(rt->cfg) : NULL;
+        if (dump)
+            fputs(dump, stdout);
+        free(dump);
+        printf("%s: configuration ok\n", conf_path);
+        mlt_rt_release(rt);
+        return 0;
+    }
+    log_open("consent-milter", rt->cfg->log_level, foreground);
+    mlt_rt_install(mlt_rt_retain(rt));
+    if (start(rt->cfg, foreground) != 0)
+        return 1;
+    log_info("start version=%s socket=%s config=%s", MLT_VERSION, rt->cfg->socket, conf_path);
+    mlt_rt_release(rt);
+    int rc = smfi_main();
+    log_info("stop");
+    struct mlt_rt *last = mlt_rt_current();
+    if (last && last->cfg->pid_file)
+        unlink(last->cfg->pid_file);
+    mlt_rt_release(last);
+    store_close(mlt_store);
+    mlt_rt_install(NULL);
+    return rc == MI_SUCCESS ? 0 : 1;
+}

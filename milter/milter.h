@@ -1,0 +1,186 @@
+/* milter - internal interfaces of consent-milter (SPEC §4).
+ *
+ *   main.c       options, config check, daemon, privileges, reload thread
+ *   runtime.c    the live configuration snapshot (cfg + rules + keys) and
+ *                the process-wide store handle
+ *   callbacks.c  the libmilter callbacks, thin
+ *   message.c    per-message state: envelope, headers, body buffer/spool
+ *   decide.c     controller, mail class, consent lookups, strictest rule
+ *   esp.c        ESP no-track headers, merged with existing values
+ *   trace.c      the X-Consent-Milter trace header and its MAC
+ *
+ * Threading: libmilter calls one connection's callbacks one at a time but
+ * on any worker thread. Everything per connection hangs off smfi_setpriv;
+ * the only shared state is the runtime snapshot (refcounted, swapped under
+ * a mutex) and the store (thread-safe, MDB_NOTLS). */
+#ifndef MILTER_MILTER_H
+#define MILTER_MILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libmilter/mfapi.h>
+
+#include "common/buf.h"
+#include "common/cfg.h"
+#include "common/tok.h"
+#include "rewriter/rewriter.h"
+
+#define MLT_VERSION "1.0"
+#define MLT_TRACE_HEADER "X-Consent-Milter"
+#define MLT_MAX_RCPTS 10000   /* recipients kept per transaction */
+#define MLT_MAX_HEADERS 2000  /* header fields kept per message */
+
+struct store;
+
+/* ---- runtime.c: one immutable snapshot of everything a reload replaces. */
+struct mlt_rt {
+    struct cfg *cfg;
+    struct rw_rules *rules;
+    struct tok_keys *keys;   /* NULL when no keys file is configured */
+    struct rw_limits limits;
+    int refs;                /* atomic; use mlt_rt_retain/release */
+};
+
+/* mlt_rt_load - build a snapshot from the config file at path: cfg_load,
+ * the rules file it names, the keys file it names. Returns NULL and a
+ * reason naming file and line in err. */
+struct mlt_rt *mlt_rt_load(const char *path, char *err, size_t errlen);
+struct mlt_rt *mlt_rt_retain(struct mlt_rt *rt);
+void mlt_rt_release(struct mlt_rt *rt); /* accepts NULL */
+
+/* mlt_rt_install - make rt the live snapshot (takes the caller's ref); the
+ * previous one is released (connections holding it keep it). */
+void mlt_rt_install(struct mlt_rt *rt);
+/* mlt_rt_current - a retained reference to the live snapshot, or NULL. */
+struct mlt_rt *mlt_rt_current(void);
+
+/* The process-wide store, opened once after daemonising; NULL if none. */
+extern struct store *mlt_store;
+
+/* ---- message.c: per-message state. */
+struct mlt_hdr {
+    char *name;
+    char *value;    /* as received from the MTA, folding kept */
+};
+
+struct mlt_msg {
+    char qid[64];           /* MTA queue id, "-" until known */
+    char *sender;           /* envelope sender without brackets */
+    char **rcpts;           /* normalised recipients */
+    size_t nrcpts, rcap;
+    struct mlt_hdr *hdrs;
+    size_t nhdrs, hcap;
+    /* The message as rw_rewrite wants it: header block, blank line, body. */
+    struct buf mem;         /* in memory up to spool_threshold */
+    int fd;                 /* spool file (unlinked, 0600) or -1 */
+    size_t size;            /* bytes stored (memory or file) */
+    size_t body_off;        /* where the body starts */
+    int headers_done;
+    void *map;              /* mmap of the spool at end of message */
+    size_t maplen;
+    size_t max_size;        /* max_message_size */
+    size_t spool_at;        /* spool_threshold */
+    const char *spool_dir;  /* borrowed from the snapshot */
+    double t0;              /* monotonic start, seconds */
+};
+
+/* mlt_msg_new - empty state for one transaction; limits from cfg. NULL on
+ * ENOMEM. */
+struct mlt_msg *mlt_msg_new(const struct cfg *cfg);
+/* mlt_msg_free - idempotent cleanup for every path (abort, close, error):
+ * frees memory, unmaps and closes the spool. Returns NULL. */
+struct mlt_msg *mlt_msg_free(struct mlt_msg *m);
+int mlt_msg_set_sender(struct mlt_msg *m, const char *addr);
+/* mlt_msg_add_rcpt - normalise and keep addr. 0, EINVAL (not an address:
+ * kept as given, so it still counts), E2BIG (too many), ENOMEM. */
+int mlt_msg_add_rcpt(struct mlt_msg *m, const char *addr);
+/* mlt_msg_add_header - keep one field and append it to the header block.
+ * 0, EFBIG (max_message_size), E2BIG (too many fields), ENOMEM, EIO. */
+int mlt_msg_add_header(struct mlt_msg *m, const char *name, const char *value);
+/* mlt_msg_end_headers - append the blank line; idempotent. */
+int mlt_msg_end_headers(struct mlt_msg *m);
+/* mlt_msg_add_body - append a body chunk (CRLF line ends, as libmilter
+ * gives it), spooling past the threshold. 0, EFBIG, ENOMEM, EIO. */
+int mlt_msg_add_body(struct mlt_msg *m, const void *p, size_t n);
+/* mlt_msg_data - the whole message (mmaps the spool if needed). 0 or EIO.
+ * Valid until mlt_msg_free. */
+int mlt_msg_data(struct mlt_msg *m, const char **data, size_t *len);
+/* mlt_msg_header - value of the first field named name (case-insensitive),
+ * or NULL. mlt_msg_header_count - how many fields carry that name. */
+const char *mlt_msg_header(const struct mlt_msg *m, const char *name);
+size_t mlt_msg_header_count(const struct mlt_msg *m, const char *name);
+
+/* ---- decide.c: who, what class, which consent. */
+struct mlt_decision {
+    char domain[256];                 /* sending domain used for the section */
+    const struct cfg_domain *dom;     /* borrowed from the snapshot */
+    char controller[256];             /* dom->controller, or the domain for "*" */
+    int mail_class;                   /* enum cfg_class */
+    const char *class_rule;           /* rule text that matched, or "default" */
+    uint32_t granted;                 /* purposes granted (strictest for several) */
+    int found;                        /* single recipient: a store record existed */
+    char campaign[33];                /* anonymous-pixel campaign id */
+};
+
+/* mlt_decide - fill d for message m under snapshot rt: sending domain from
+ * From: (else envelope sender), section, class, consent. Returns 0, or -1
+ * with a reason in err (store failure). */
+int mlt_decide(const struct mlt_rt *rt, const struct mlt_msg *m, struct mlt_decision *d,
+               char *err, size_t errlen);
+/* mlt_addr_domain - domain of the first address in a From:-style value,
+ * lower-cased, into out. 0, or -1 if none. */
+int mlt_addr_domain(const char *value, char *out, size_t outlen);
+
+/* ---- esp.c: ESP no-track headers (§4.7). */
+enum mlt_hop { MLT_HDR_ADD = 0, MLT_HDR_CHANGE };
+struct mlt_hedit {
+    int op;        /* enum mlt_hop */
+    char name[32];
+    int index;     /* MLT_HDR_CHANGE: 1-based occurrence */
+    char *value;   /* owned */
+};
+/* mlt_esp_edits - header edits that switch off open tracking (opens_off)
+ * and/or click tracking (clicks_off) at every known ESP, merged with the
+ * existing values of m. Returns the number of edits in *out (free with
+ * mlt_esp_free), or -1 on ENOMEM. */
+int mlt_esp_edits(const struct mlt_msg *m, int opens_off, int clicks_off,
+                  struct mlt_hedit **out);
+void mlt_esp_free(struct mlt_hedit *e, int n);
+
+/* ---- trace.c: X-Consent-Milter. */
+/* mlt_trace_make - "1.0; k=v; ...; mac=HEX" for the given fields and
+ * output body (the MAC binds the fields to the body). Returns 0 or -1. */
+int mlt_trace_make(const struct tok_keys *k, const char *fields, const char *body,
+                   size_t bodylen, struct buf *out);
+/* mlt_trace_verify - 1 if value is a trace header made by us (any key) for
+ * this body, else 0. */
+int mlt_trace_verify(const struct tok_keys *k, const char *value, const char *body,
+                     size_t bodylen);
+
+/* ---- callbacks.c / eom.c */
+/* Per-connection private data (smfi_setpriv). */
+struct mlt_conn {
+    struct mlt_rt *rt;     /* snapshot retained at connect, released at close */
+    struct mlt_msg *msg;   /* current transaction, or NULL */
+    int hdr_noreply;       /* SMFIP_NR_HDR negotiated: header returns NOREPLY */
+    int err;               /* deferred error from a no-reply callback (errno) */
+    char errwhy[128];
+};
+
+/* Error kinds, mapped to SMTP reply codes under on_error. */
+enum mlt_ekind { MLT_E_INTERNAL = 0, MLT_E_PARSE, MLT_E_SIZE, MLT_E_POLICY };
+
+/* mlt_filter_desc - the filter description for smfi_register. */
+struct smfiDesc *mlt_filter_desc(void);
+/* mlt_eom - the end-of-message work: decide, rewrite, apply, log. */
+sfsistat mlt_eom(SMFICTX *ctx, struct mlt_conn *c);
+/* mlt_fail - apply on_error (or force tempfail when force_tempfail) with a
+ * reply text naming why; logs one line and frees the message. */
+sfsistat mlt_fail(SMFICTX *ctx, struct mlt_conn *c, int kind, const char *why,
+                  int force_tempfail);
+
+/* now_mono - monotonic clock in seconds. */
+double mlt_now(void);
+
+#endif

@@ -1,0 +1,86 @@
+/* trace - the X-Consent-Milter trace header (SPEC §4.8).
+ *
+ * Value: "1.0; decision=...; class=...; ...; mac=HEX". The MAC (tok_mac,
+ * libsodium crypto_auth under the newest gate key) covers the fields and
+ * the SHA-256 of the body as we sent it, so a header copied onto another
+ * message, or edited, does not verify. A message whose trace header
+ * verifies under any key was processed by us already and is passed
+ * untouched (no double footer, no double gating).
+ *
+ * Without keys there is no MAC ("mac=none") and nothing ever verifies. */
+#include "milter/milter.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int mac_input(const char *fields, size_t flen, const char *body, size_t bodylen,
+                     struct buf *in)
+{
+    GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+    if (!ck)
+        return -1;
+    g_checksum_update(ck, (const guchar *)body, (gssize)bodylen);
+    int rc = buf_append(in, fields, flen);
+    if (rc == 0)
+        rc = buf_printf(in, "\nbody-sha256=%s", g_checksum_get_string(ck));
+    g_checksum_free(ck);
+    return rc == 0 ? 0 : -1;
+}
+
+int mlt_trace_make(const struct tok_keys *k, const char *fields, const char *body,
+                   size_t bodylen, struct buf *out)
+{
+    struct buf pre = BUF_INIT(8192), in = BUF_INIT(8192);
+    char mac[TOK_MAC_HEX];
+    int rc = -1;
+
+    if (buf_printf(&pre, "%s; %s", MLT_VERSION, fields) != 0)
+        goto out;
+    if (!k) {
+        rc = buf_printf(out, "%s; mac=none", buf_cstr(&pre)) == 0 ? 0 : -1;
+        goto out;
+    }
+    if (mac_input(pre.data, pre.len, body, bodylen, &in) != 0 ||
+        tok_mac(k, in.data, in.len, mac) != TOK_OK)
+        goto out;
+    rc = buf_printf(out, "%s; mac=%s", buf_cstr(&pre), mac) == 0 ? 0 : -1;
+out:
+    buf_free(&pre);
+    buf_free(&in);
+    return rc;
+}
+
+int mlt_trace_verify(const struct tok_keys *k, const char *value, const char *body,
+                     size_t bodylen)
+{
+    struct buf flat = BUF_INIT(8192), in = BUF_INIT(8192);
+    int ok = 0;
+
+    if (!k || !value)
+        return 0;
+    for (const char *p = value; *p; p++)
+        if (*p != '\r' && *p != '\n' && buf_putc(&flat, *p) != 0)
+            goto out;
+    const char *s = buf_cstr(&flat);
+    while (*s == ' ' || *s == '\t')
+        s++;
+    /* Folding may have turned "; " into ";\t": accept only our own shape. */
+    const char *m = strstr(s, "; mac=");
+    if (!m || strncmp(s, MLT_VERSION ";", strlen(MLT_VERSION) + 1) != 0)
+        goto out;
+    char hex[TOK_MAC_HEX];
+    size_t hl = strspn(m + 6, "0123456789abcdef");
+    if (hl != TOK_MAC_HEX - 1)
+        goto out;
+    memcpy(hex, m + 6, hl);
+    hex[hl] = '\0';
+    if (mac_input(s, (size_t)(m - s), body, bodylen, &in) != 0)
+        goto out;
+    ok = tok_mac_verify(k, in.data, in.len, hex) == TOK_OK;
+out:
+    buf_free(&flat);
+    buf_free(&in);
+    return ok;
+}
