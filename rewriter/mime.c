@@ -1,0 +1,460 @@
+/* mime - the MIME walk: gmime parses, we keep byte ranges.
+ *
+ * The message is parsed by a GMimeParser over a GMimeStreamMem holding a
+ * copy of the input, with persist-stream on: every leaf's content is then a
+ * substream of that copy, and its bound_start/bound_end are the byte range
+ * of the part's encoded body in the input; g_mime_header_get_offset gives
+ * where each header field starts. That is all the engine needs to patch
+ * the original bytes instead of re-serialising the tree.
+ *
+ * The walk descends multipart entities (alternative, related, mixed ...) up to
+ * lim->mime_depth and lists text/html and text/plain leaves. It never
+ * descends signed or encrypted multiparts or message/rfc822, and never
+ * lists attachments, PKCS#7 or PGP parts or calendars: those are counted as
+ * untouchable. A pre-scan bounds the number of multipart and message
+ * entities before gmime recurses over them, so a hostile nesting cannot
+ * exhaust the stack. */
+#include <stdint.h>
+#include <string.h>
+
+#include <gmime/gmime.h>
+
+#include "rewriter/rw_engine.h"
+
+struct walk {
+    const char *msg;
+    size_t len;
+    const struct rw_limits *lim;
+    struct rw_mime *m;
+    char *err;
+    size_t errlen;
+};
+
+/* Offset just past the header field starting at off (folded lines and the
+ * final line end included). */
+static size_t field_end(const char *msg, size_t len, size_t off)
+{
+    const char *nl;
+
+    while (off < len) {
+        nl = memchr(msg + off, '\n', len - off);
+        if (nl == NULL)
+            return len;
+        off = (size_t)(nl - msg) + 1;
+        if (off >= len || (msg[off] != ' ' && msg[off] != '\t'))
+            return off;
+    }
+    return len;
+}
+
+/* Count Content-Type fields naming a multipart or message entity. */
+static unsigned count_containers(const char *msg, size_t len)
+{
+    static const char ct[] = "content-type:";
+    size_t i = 0, j;
+    unsigned n = 0;
+    const char *nl;
+
+    while (i < len) {
+        if (len - i > sizeof ct && g_ascii_strncasecmp(msg + i, ct, sizeof ct - 1) == 0) {
+            j = i + sizeof ct - 1;
+            while (j < len && (msg[j] == ' ' || msg[j] == '\t' || msg[j] == '\r' ||
+                               msg[j] == '\n'))
+                j++;
+            if ((len - j >= 10 && g_ascii_strncasecmp(msg + j, "multipart/", 10) == 0) ||
+                (len - j >= 8 && g_ascii_strncasecmp(msg + j, "message/", 8) == 0))
+                n++;
+        }
+        nl = memchr(msg + i, '\n', len - i);
+        if (nl == NULL)
+            break;
+        i = (size_t)(nl - msg) + 1;
+    }
+    return n;
+}
+
+static int is_type(GMimeObject *o, const char *type, const char *sub)
+{
+    GMimeContentType *ct = g_mime_object_get_content_type(o);
+
+    return ct && g_mime_content_type_is_type(ct, type, sub);
+}
+
+/* Leaves the engine must never touch. */
+static int untouchable_leaf(GMimeObject *o)
+{
+    GMimeContentType *ct = g_mime_object_get_content_type(o);
+    GMimeContentDisposition *cd = g_mime_object_get_content_disposition(o);
+    const char *sub = ct ? g_mime_content_type_get_media_subtype(ct) : NULL;
+
+    if (cd && g_mime_content_disposition_is_attachment(cd))
+        return 1;
+    if (is_type(o, "text", "calendar"))
+        return 1;
+    if (is_type(o, "application", "*") && sub &&
+        (g_ascii_strncasecmp(sub, "pkcs7-", 6) == 0 ||
+         g_ascii_strncasecmp(sub, "x-pkcs7-", 8) == 0 ||
+         g_ascii_strncasecmp(sub, "pgp-", 4) == 0))
+        return 1;
+    return 0;
+}
+
+static void header_range(GMimeObject *o, const char *name, const struct walk *w,
+                         struct rw_range *r)
+{
+    GMimeHeaderList *hl = g_mime_object_get_header_list(o);
+    GMimeHeader *h;
+    int i, n = hl ? g_mime_header_list_get_count(hl) : 0;
+    gint64 off;
+
+    r->off = r->end = 0;
+    for (i = n - 1; i >= 0; i--) {
+        h = g_mime_header_list_get_header_at(hl, i);
+        if (g_ascii_strcasecmp(g_mime_header_get_name(h), name) != 0)
+            continue;
+        off = g_mime_header_get_offset(h);
+        if (off < 0 || (size_t)off >= w->len)
+            return;
+        r->off = (size_t)off;
+        r->end = field_end(w->msg, w->len, r->off);
+        return;
+    }
+}
+
+/* First and past-the-end offsets of o's header block; the block of a part
+ * without headers is empty at the blank line before its body. */
+static void header_block(GMimeObject *o, const struct walk *w, size_t body,
+                         size_t *start, size_t *end)
+{
+    GMimeHeaderList *hl = g_mime_object_get_header_list(o);
+    int i, n = hl ? g_mime_header_list_get_count(hl) : 0;
+    gint64 off;
+    size_t lo = SIZE_MAX, hi = 0;
+
+    for (i = 0; i < n; i++) {
+        off = g_mime_header_get_offset(g_mime_header_list_get_header_at(hl, i));
+        if (off < 0 || (size_t)off >= w->len)
+            continue;
+        if ((size_t)off < lo)
+            lo = (size_t)off;
+        if ((size_t)off >= hi)
+            hi = field_end(w->msg, w->len, (size_t)off);
+    }
+    if (lo == SIZE_MAX || hi > body) {
+        hi = body;
+        if (hi >= 1 && w->msg[hi - 1] == '\n')
+            hi -= (hi >= 2 && w->msg[hi - 2] == '\r') ? 2 : 1;
+        lo = hi;
+    }
+    *start = lo;
+    *end = hi;
+}
+
+static enum rw_cte map_cte(GMimeContentEncoding e, int *ok)
+{
+    *ok = 1;
+    switch (e) {
+    case GMIME_CONTENT_ENCODING_DEFAULT:
+    case GMIME_CONTENT_ENCODING_7BIT: return RW_CTE_7BIT;
+    case GMIME_CONTENT_ENCODING_8BIT: return RW_CTE_8BIT;
+    case GMIME_CONTENT_ENCODING_BINARY: return RW_CTE_BINARY;
+    case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE: return RW_CTE_QP;
+    case GMIME_CONTENT_ENCODING_BASE64: return RW_CTE_BASE64;
+    default: *ok = 0; return RW_CTE_7BIT; /* uuencode and friends: leave alone */
+    }
+}
+
+static int add_part(struct walk *w, GMimeObject *o, int top)
+{
+    GMimeDataWrapper *dw = g_mime_part_get_content((GMimePart *)o);
+    GMimeStream *s = dw ? g_mime_data_wrapper_get_stream(dw) : NULL;
+    struct rw_mime *m = w->m;
+    struct rw_part *p, *v;
+    const char *cs;
+    int ok;
+
+    if (s == NULL)
+        return RW_OK; /* empty part: nothing to rewrite */
+    if (s->bound_start < 0 || (size_t)s->bound_start > w->len ||
+        (s->bound_end >= 0 && (s->bound_end < s->bound_start || (size_t)s->bound_end > w->len))) {
+        g_snprintf(w->err, w->errlen, "part body outside the message");
+        return RW_EPARSE;
+    }
+    v = g_try_renew(struct rw_part, m->parts, m->nparts + 1);
+    if (v == NULL)
+        return RW_ENOMEM;
+    m->parts = v;
+    p = &v[m->nparts];
+    memset(p, 0, sizeof *p);
+    p->cte = map_cte(g_mime_part_get_content_encoding((GMimePart *)o), &ok);
+    if (!ok) {
+        m->untouchable++;
+        return RW_OK;
+    }
+    m->nparts++;
+    p->top = top;
+    p->is_html = is_type(o, "text", "html");
+    p->body.off = (size_t)s->bound_start;
+    p->body.end = s->bound_end < 0 ? w->len : (size_t)s->bound_end;
+    p->crlf = p->body.off >= 2 && w->msg[p->body.off - 2] == '\r';
+    header_block(o, w, p->body.off, &p->hdr_start, &p->hdr_end);
+    header_range(o, "Content-Type", w, &p->ct);
+    header_range(o, "Content-Transfer-Encoding", w, &p->cte_hdr);
+    cs = g_mime_object_get_content_type_parameter(o, "charset");
+    p->charset = cs && *cs ? g_ascii_strdown(cs, -1) : NULL;
+    return RW_OK;
+}
+
+static int walk_obj(struct walk *w, GMimeObject *o, unsigned depth, int top)
+{
+    GMimeMultipart *mp;
+    int i, n, rc;
+
+    if (++w->m->total > w->lim->max_parts) {
+        g_snprintf(w->err, w->errlen, "more than %u MIME parts", w->lim->max_parts);
+        return RW_ELIMIT;
+    }
+    if (depth > w->lim->mime_depth) {
+        g_snprintf(w->err, w->errlen, "MIME nesting deeper than %u", w->lim->mime_depth);
+        return RW_ELIMIT;
+    }
+    if (GMIME_IS_MULTIPART_SIGNED(o) || GMIME_IS_MULTIPART_ENCRYPTED(o) ||
+        GMIME_IS_MESSAGE_PART(o) || is_type(o, "multipart", "signed") ||
+        is_type(o, "multipart", "encrypted")) {
+        w->m->untouchable++;
+        return RW_OK;
+    }
+    if (GMIME_IS_MULTIPART(o)) {
+        mp = (GMimeMultipart *)o;
+        n = g_mime_multipart_get_count(mp);
+        for (i = 0; i < n; i++)
+            if ((rc = walk_obj(w, g_mime_multipart_get_part(mp, i), depth + 1, 0)) != RW_OK)
+                return rc;
+        return RW_OK;
+    }
+    if (!GMIME_IS_PART(o))
+        return RW_OK;
+    if (untouchable_leaf(o)) {
+        w->m->untouchable++;
+        return RW_OK;
+    }
+    if (is_type(o, "text", "html") || is_type(o, "text", "plain"))
+        return add_part(w, o, top);
+    return RW_OK;
+}
+
+/* The URLs between angle brackets of List-Unsubscribe. */
+static int collect_unsub(struct rw_mime *m, const char *v)
+{
+    const char *p = v, *lt, *gt;
+    char **nv;
+
+    while (v && (lt = strchr(p, '<')) != NULL && (gt = strchr(lt, '>')) != NULL) {
+        nv = g_try_renew(char *, m->unsub, m->nunsub + 1);
+        if (nv == NULL)
+            return RW_ENOMEM;
+        m->unsub = nv;
+        m->unsub[m->nunsub++] = g_strstrip(g_strndup(lt + 1, (gsize)(gt - lt - 1)));
+        p = gt + 1;
+    }
+    return RW_OK;
+}
+
+/* Where the top-level body starts: past the last message header field and
+ * the blank line after it. */
+static size_t top_body(GMimeMessage *msg, const struct walk *w)
+{
+    GMimeHeaderList *hl = g_mime_object_get_header_list((GMimeObject *)msg);
+    int i, n = hl ? g_mime_header_list_get_count(hl) : 0;
+    size_t end = 0, e;
+    gint64 off;
+
+    for (i = 0; i < n; i++) {
+        off = g_mime_header_get_offset(g_mime_header_list_get_header_at(hl, i));
+        if (off >= 0 && (size_t)off < w->len &&
+            (e = field_end(w->msg, w->len, (size_t)off)) > end)
+            end = e;
+    }
+    if (end < w->len && w->msg[end] == '\n')
+        end++;
+    else if (end + 1 < w->len && w->msg[end] == '\r' && w->msg[end + 1] == '\n')
+        end += 2;
+    return end;
+}
+
+static int parse_tree(struct walk *w, GMimeParser *parser)
+{
+    GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
+    GMimeObject *body;
+    int rc;
+
+    if (msg == NULL) {
+        g_snprintf(w->err, w->errlen, "not a MIME message");
+        return RW_EPARSE;
+    }
+    w->m->body_offset = top_body(msg, w);
+    body = g_mime_message_get_mime_part(msg);
+    rc = collect_unsub(w->m, g_mime_object_get_header((GMimeObject *)msg, "List-Unsubscribe"));
+    if (rc == RW_OK && body != NULL)
+        rc = walk_obj(w, body, 0, 1);
+    g_object_unref(msg);
+    return rc;
+}
+
+int rw_mime_parse(const char *msg, size_t len, const struct rw_limits *lim,
+                  struct rw_mime *m, char *err, size_t errlen)
+{
+    struct walk w = {msg, len, lim, m, err, errlen};
+    GMimeStream *st;
+    GMimeParser *parser;
+    const char *nl;
+    int rc;
+
+    memset(m, 0, sizeof *m);
+    nl = memchr(msg, '\n', len);
+    m->crlf = nl && nl > msg && nl[-1] == '\r';
+    if (count_containers(msg, len) > lim->max_parts) {
+        g_snprintf(err, errlen, "more than %u multipart or message entities", lim->max_parts);
+        return RW_ELIMIT;
+    }
+    st = g_mime_stream_mem_new_with_buffer(msg, len);
+    parser = g_mime_parser_new_with_stream(st);
+    g_mime_parser_set_persist_stream(parser, TRUE);
+    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+    rc = parse_tree(&w, parser);
+    g_object_unref(parser);
+    g_object_unref(st);
+    return rc;
+}
+
+void rw_mime_free(struct rw_mime *m)
+{
+    size_t i;
+
+    if (m == NULL)
+        return;
+    for (i = 0; i < m->nparts; i++)
+        g_free(m->parts[i].charset);
+    g_free(m->parts);
+    for (i = 0; i < m->nunsub; i++)
+        g_free(m->unsub[i]);
+    g_free(m->unsub);
+    memset(m, 0, sizeof *m);
+}
+
+/* --- header field patches ---------------------------------------------- */
+
+/* The unfolded value of a field (text after the colon, trimmed). */
+static char *unfold_value(const char *f, size_t n)
+{
+    const char *colon = memchr(f, ':', n);
+    GString *s = g_string_sized_new(n);
+
+    for (size_t i = colon ? (size_t)(colon - f) + 1 : 0; i < n; i++)
+        if (f[i] != '\r' && f[i] != '\n')
+            g_string_append_c(s, f[i]);
+    return g_strstrip(g_string_free(s, FALSE));
+}
+
+/* Find the value of the charset parameter in a Content-Type field:
+ * [*vs, *ve) inside the quotes if quoted. Returns 1 if found. */
+static int find_charset(const char *f, size_t n, size_t *vs, size_t *ve)
+{
+    size_t i = 0, ns;
+    int q = 0;
+
+    while (i < n) {
+        if (f[i] == '"')
+            q = !q;
+        if (q || f[i++] != ';')
+            continue;
+        while (i < n && g_ascii_isspace(f[i]))
+            i++;
+        ns = i;
+        while (i < n && f[i] != '=' && f[i] != ';' && !g_ascii_isspace(f[i]))
+            i++;
+        if (i - ns != 7 || g_ascii_strncasecmp(f + ns, "charset", 7) != 0)
+            continue;
+        while (i < n && g_ascii_isspace(f[i]))
+            i++;
+        if (i >= n || f[i++] != '=')
+            continue;
+        while (i < n && (f[i] == ' ' || f[i] == '\t'))
+            i++;
+        if (i < n && f[i] == '"') {
+            *vs = ++i;
+            while (i < n && f[i] != '"')
+                i++;
+        } else {
+            *vs = i;
+            while (i < n && f[i] != ';' && !g_ascii_isspace(f[i]))
+                i++;
+        }
+        *ve = i;
+        return 1;
+    }
+    return 0;
+}
+
+/* Length of the line end that closes a field. */
+static size_t eol_len(const char *f, size_t n)
+{
+    if (n >= 2 && f[n - 2] == '\r' && f[n - 1] == '\n')
+        return 2;
+    return n >= 1 && f[n - 1] == '\n' ? 1 : 0;
+}
+
+static int new_field(const struct rw_part *p, const char *text, struct rw_range *r,
+                     struct buf *field, char **value)
+{
+    const char *colon = strchr(text, ':');
+
+    r->off = r->end = p->hdr_end;
+    if (buf_puts(field, text) != 0 || buf_puts(field, p->crlf ? "\r\n" : "\n") != 0)
+        return RW_ENOMEM;
+    *value = g_strdup(colon + 2);
+    return RW_OK;
+}
+
+int rw_hdr_set_charset(const char *msg, size_t len, const struct rw_part *p,
+                       struct rw_range *r, struct buf *field, char **value)
+{
+    const char *f = msg + p->ct.off;
+    size_t n = p->ct.end - p->ct.off, vs, ve, el;
+    int e;
+
+    (void)len;
+    if (n == 0)
+        return new_field(p, p->is_html ? "Content-Type: text/html; charset=utf-8"
+                                       : "Content-Type: text/plain; charset=utf-8",
+                         r, field, value);
+    *r = p->ct;
+    if (find_charset(f, n, &vs, &ve))
+        e = buf_append(field, f, vs) || buf_puts(field, "utf-8") ||
+            buf_append(field, f + ve, n - ve);
+    else {
+        el = eol_len(f, n);
+        e = buf_append(field, f, n - el) || buf_puts(field, "; charset=utf-8") ||
+            buf_append(field, f + n - el, el);
+    }
+    if (e)
+        return RW_ENOMEM;
+    *value = unfold_value(field->data, field->len);
+    return RW_OK;
+}
+
+int rw_hdr_set_cte_qp(const char *msg, size_t len, const struct rw_part *p,
+                      struct rw_range *r, struct buf *field, char **value)
+{
+    static const char cte[] = "Content-Transfer-Encoding: quoted-printable";
+
+    (void)msg;
+    (void)len;
+    if (p->cte_hdr.end == p->cte_hdr.off)
+        return new_field(p, cte, r, field, value);
+    *r = p->cte_hdr;
+    if (buf_puts(field, cte) != 0 || buf_puts(field, p->crlf ? "\r\n" : "\n") != 0)
+        return RW_ENOMEM;
+    *value = g_strdup("quoted-printable");
+    return RW_OK;
+}
