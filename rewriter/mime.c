@@ -260,13 +260,11 @@ static int collect_unsub(struct rw_mime *m, const char *v)
     return RW_OK;
 }
 
-/* Where the top-level body starts: past the last message header field and
- * the blank line after it. */
-static size_t top_body(GMimeMessage *msg, const struct walk *w)
+static size_t last_field_end(GMimeObject *o, const struct walk *w, size_t end)
 {
-    GMimeHeaderList *hl = g_mime_object_get_header_list((GMimeObject *)msg);
+    GMimeHeaderList *hl = o ? g_mime_object_get_header_list(o) : NULL;
     int i, n = hl ? g_mime_header_list_get_count(hl) : 0;
-    size_t end = 0, e;
+    size_t e;
     gint64 off;
 
     for (i = 0; i < n; i++) {
@@ -275,6 +273,17 @@ static size_t top_body(GMimeMessage *msg, const struct walk *w)
             (e = field_end(w->msg, w->len, (size_t)off)) > end)
             end = e;
     }
+    return end;
+}
+
+/* Where the top-level body starts: past the last header field (the
+ * message's own, or the Content-* fields gmime files under the body
+ * entity) and the blank line after it. */
+static size_t top_body(GMimeMessage *msg, const struct walk *w)
+{
+    size_t end = last_field_end((GMimeObject *)msg, w, 0);
+
+    end = last_field_end(g_mime_message_get_mime_part(msg), w, end);
     if (end < w->len && w->msg[end] == '\n')
         end++;
     else if (end + 1 < w->len && w->msg[end] == '\r' && w->msg[end + 1] == '\n')
