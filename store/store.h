@@ -8,6 +8,37 @@
  * The library never logs, exits or prints. Every function returns 0
  * (STORE_OK) or a STORE_E* code; store_strerror() names it.
  *
+ * Layout (schema version 1; named databases in one environment):
+ *   meta      "schema" u32, "hashkey" 32 random bytes, "head" (last ledger
+ *             seq + its hash), "nextctl" u32, "migrations" text.
+ *   ctl       controller name -> u32 id (ids are never reused or changed).
+ *   consent   key  = ctl id (4, big-endian) + 12 bytes of keyed BLAKE2b of
+ *                    the normalised recipient (key: meta "hashkey");
+ *             data = 20 bytes: u32 states (2 bits per purpose), u32 updated,
+ *                    u32 legacy_informed (UTC seconds), u64 seq of the
+ *                    recipient's latest ledger event.
+ *             The address itself lives in the ledger: the latest event gives
+ *             it to export/stats, and each event links to the recipient's
+ *             previous one (rprev), so history needs no second index.
+ *   ledger    key  = u64 big-endian sequence (appended, never reused);
+ *             data = one event, see store_ledger.c for the encoding.
+ *   lastopen  key = consent key; data = u32 day + the address (for
+ *             `consentctl inactive`, which must list recipients unknown to
+ *             the consent database).
+ *   anon      key = ctl id + u32 day + campaign; data = u64 count.
+ * The "< 100 bytes per recipient" budget covers `consent` (16-byte key,
+ * 20-byte value, LMDB node and page overhead); the ledger is the proof and
+ * grows with events, not recipients.
+ *
+ * Ledger hash chain: each event carries prev (the hash of the event before
+ * it) and hash = SHA-256 over its canonical fields, its sequence, prev and
+ * pii = SHA-256(salt, recipient, source IP, user agent, dedup). Erasure
+ * (GDPR) removes salt, recipient, IP and UA from the recipient's events but
+ * keeps pii and hash, so the chain still verifies and the erased data can
+ * not be guessed back from pii (the random salt is gone too).
+ *
+ * Time stamps are UTC seconds in [0, 2^32) on disk.
+ *
  * NOTE TO IMPLEMENTERS: this header is the contract used by consentctl, the
  * gate and the milter. Add to it freely; change existing signatures only
  * with a strong reason and fix every caller. */
@@ -75,13 +106,22 @@ enum store_open_flags {
     STORE_RDONLY = 2,
 };
 /* store_open - open (once per process) the environment in dir. max_readers:
- * 0 for the default (126); a milter passes its worker count plus margin. */
+ * 0 for the default (126); a milter passes its worker count plus margin.
+ * STORE_CREATE makes the directory (mode 0700) and a new environment with
+ * schema STORE_SCHEMA_VERSION. The map may grow to 1 TiB (sparse; the file
+ * grows with the data). Returns 0, STORE_ENODB (no directory or no
+ * environment in it and no STORE_CREATE), STORE_EVERSION, STORE_ECORRUPT
+ * (not an LMDB file, or meta unreadable), STORE_EIO, STORE_ENOMEM. The
+ * handle is shared by all threads; close it after every thread is done. */
 int store_open(const char *dir, unsigned flags, unsigned max_readers, struct store **out);
 void store_close(struct store *st); /* accepts NULL */
 
 /* store_consent_get - current consent. controller and rcpt are normalised by
  * the call. Returns 0 (filled), STORE_NOTFOUND (out zeroed = all unknown),
- * STORE_EINVAL, STORE_EIO. Thread-safe; opens its own read transaction. */
+ * STORE_EINVAL, STORE_EIO. Thread-safe; uses its own short read
+ * transaction (taken from a small pool of reset transactions and renewed,
+ * which is cheaper than mdb_txn_begin), so never call it from a callback
+ * of the walk functions below. Never blocks on writers. */
 int store_consent_get(struct store *st, const char *controller, const char *rcpt,
                       struct store_consent *out);
 
@@ -110,11 +150,29 @@ struct store_event {
     const char *source_ip;    /* NULL unless the domain allows storing it */
     const char *user_agent;   /* idem */
     const char *actor;        /* who recorded it: "admin:root", "gate", "api:key-id" */
+    /* Added fields (zero-initialise the struct and these keep defaults): */
+    uint32_t states;          /* IMPORT only: 2 bits per purpose (enum store_state)
+                                 for the purposes in mask; see STORE_STATES_SET */
+    uint64_t seq;             /* out: ledger sequence given by the store */
 };
+
+/* 2-bit state of purpose p in a packed states word. */
+#define STORE_STATES_GET(w, p) (((w) >> (2 * (p))) & 3u)
+#define STORE_STATES_SET(w, p, s) \
+    ((w) = ((w) & ~(3u << (2 * (p)))) | ((uint32_t)(s) << (2 * (p))))
 
 /* store_record - apply one event to the current state and append it to the
  * ledger, in one write transaction; returns after commit. ev->id and time
- * filled in if empty. Returns 0, STORE_EINVAL, STORE_EIO, STORE_EFULL. */
+ * filled in if empty, ev->seq set. Rules:
+ *   GRANT/REFUSE set the purposes in mask (mask must be non-zero);
+ *   WITHDRAW sets them to withdrawn (mask 0: every granted purpose);
+ *   INFORM sets legacy_informed to the event time; IMPORT sets each purpose
+ *   of mask to its state in ev->states.
+ * An event older than the stored "updated" time (an import of history)
+ * only fills purposes still unknown; it is always appended to the ledger.
+ * controller, recipient, method are required (recipient is normalised);
+ * strings are borrowed and copied. Returns 0, STORE_EINVAL, STORE_EIO,
+ * STORE_EFULL, STORE_ECORRUPT. Thread-safe (LMDB serialises writers). */
 int store_record(struct store *st, struct store_event *ev);
 
 /* Deliverability: the day (UTC, days since epoch) of the last open,
@@ -129,5 +187,125 @@ int store_anon_incr(struct store *st, const char *controller, const char *campai
                     int64_t day);
 int store_anon_get(struct store *st, const char *controller, const char *campaign,
                    int64_t day, uint64_t *count);
+
+/* ---- Additions beyond the first contract (used by consentctl). ---- */
+
+#define STORE_SCHEMA_VERSION 1u
+
+/* store_time_parse - "YYYY-MM-DD" (00:00 UTC), "YYYY-MM-DDTHH:MM:SS[Z|
+ * +HH:MM]" or "YYYY-MM-DD HH:MM:SS", or decimal epoch seconds. Returns 0
+ * or STORE_EINVAL (also for dates outside 1970..2105). */
+int store_time_parse(const char *s, int64_t *out);
+/* store_time_format - "YYYY-MM-DDTHH:MM:SSZ" into out (>= 21 bytes). */
+void store_time_format(int64_t t, char *out, size_t outlen);
+
+/* store_schema - the schema version stored in the environment. */
+int store_schema(struct store *st, unsigned *version);
+
+/* Batched writes: one write transaction for many events (import). Events
+ * are applied exactly as store_record does. store_batch_add sets *dup to 1
+ * (and records nothing) when the recipient already has an event with the
+ * same content (controller, recipient, action, purposes, states, time,
+ * method, notice, source, actor): importing a file twice adds nothing.
+ * ev->id: if given, it must be a UUID. After a failed add (other than
+ * STORE_EINVAL, which leaves the batch usable) abort the batch.
+ * store_batch_commit makes everything durable and frees b; on error the
+ * batch is aborted and freed. Only one batch per thread at a time; it
+ * holds LMDB's writer lock, so keep batches bounded (e.g. 10,000 rows). */
+struct store_batch;
+int store_batch_begin(struct store *st, struct store_batch **out);
+int store_batch_add(struct store_batch *b, struct store_event *ev, int *dup);
+int store_batch_commit(struct store_batch *b);
+void store_batch_abort(struct store_batch *b); /* accepts NULL */
+
+/* One ledger event as read back. All pointers borrow from the read
+ * transaction and are valid only during the callback. For a tombstone
+ * (erased) event recipient, source_ip and user_agent are NULL. */
+struct store_ledger_event {
+    struct store_event ev;
+    uint64_t seq;
+    uint64_t rprev;          /* seq of the recipient's previous event, 0 if none */
+    int tombstone;
+    uint8_t prev[32];        /* hash of event seq-1 (zero for the first) */
+    uint8_t hash[32];
+    uint8_t pii[32];         /* digest of the personal fields */
+};
+typedef int (*store_event_cb)(const struct store_ledger_event *e, void *arg);
+
+/* store_history - every ledger event of (controller, rcpt), oldest first.
+ * The callback returns 0 to go on, anything else to stop (returned as
+ * is). Returns 0, STORE_NOTFOUND (no events), STORE_EINVAL, STORE_EIO,
+ * STORE_ECORRUPT, STORE_ENOMEM. Each event's own hash and personal digest
+ * are checked; a mismatch is STORE_ECORRUPT. */
+int store_history(struct store *st, const char *controller, const char *rcpt,
+                  store_event_cb cb, void *arg);
+
+/* store_ledger_walk - every event from seq `from` (1 = first) in order. */
+int store_ledger_walk(struct store *st, uint64_t from, store_event_cb cb, void *arg);
+
+/* Result of store_verify. */
+enum store_verify_problem {
+    STORE_V_OK = 0,
+    STORE_V_MODIFIED,   /* an event's content no longer matches its hash */
+    STORE_V_PERSONAL,   /* personal fields do not match their digest */
+    STORE_V_CHAIN,      /* prev hash != hash of the event before: deleted/reordered */
+    STORE_V_MISSING,    /* a sequence number is missing: event deleted */
+    STORE_V_MOVED,      /* event stored under another sequence: reordered */
+    STORE_V_TRUNCATED,  /* the head in meta names an event that is gone */
+    STORE_V_UNREADABLE, /* an event cannot be decoded */
+};
+struct store_verify {
+    uint64_t events;          /* events checked */
+    uint64_t tombstones;
+    int problem;              /* enum store_verify_problem */
+    uint64_t bad_seq;         /* first bad event (or where one is missing) */
+    char bad_id[37];          /* its UUID, "" if unknown */
+    uint8_t head[32];         /* hash of the last event: publish it as an anchor */
+    uint64_t head_seq;
+};
+/* store_verify_problem_text - one phrase for a problem code. */
+const char *store_verify_problem_text(int problem);
+/* store_verify - walk the whole chain in one read transaction. Returns 0
+ * with res->problem set (STORE_V_OK when intact), or STORE_EIO etc. */
+int store_verify(struct store *st, struct store_verify *res);
+
+/* store_erase - GDPR erasure of (controller, rcpt): every ledger event of
+ * that recipient becomes a tombstone (personal fields dropped, hash and
+ * digests kept), the current consent and last-open day are deleted, and
+ * one ERASE event (no recipient) is appended; all in one transaction.
+ * *nevents (may be NULL) gets the number of events erased. Returns 0,
+ * STORE_NOTFOUND (nothing known about that recipient), STORE_EINVAL,
+ * STORE_EIO, STORE_EFULL. */
+int store_erase(struct store *st, const char *controller, const char *rcpt,
+                const char *actor, unsigned *nevents);
+
+/* Enumeration (read transaction; do not write from the callbacks).
+ * store_consent_walk - every current record of controller (NULL: all),
+ * with its address and controller (borrowed). */
+typedef int (*store_consent_cb)(const char *controller, const char *rcpt,
+                                const struct store_consent *c, void *arg);
+int store_consent_walk(struct store *st, const char *controller, store_consent_cb cb,
+                       void *arg);
+/* store_lastopen_walk - every last-open record of controller. */
+typedef int (*store_lastopen_cb)(const char *rcpt, int64_t day, void *arg);
+int store_lastopen_walk(struct store *st, const char *controller, store_lastopen_cb cb,
+                        void *arg);
+
+/* store_info - sizes for `consentctl stats` and the benchmark. */
+struct store_info {
+    uint64_t events;          /* ledger entries */
+    uint64_t consents;        /* consent entries (all controllers) */
+    uint64_t consent_bytes;   /* pages of the consent database * page size */
+    uint64_t ledger_bytes;
+    uint64_t lastopen;        /* entries */
+    uint64_t file_bytes;      /* pages in use * page size (the data file) */
+    unsigned readers_max;
+    unsigned schema;
+};
+int store_info_get(struct store *st, struct store_info *out);
+
+/* store_uuid_format/parse - 16 bytes <-> "xxxxxxxx-xxxx-4xxx-..." (37 bytes). */
+void store_uuid_format(const uint8_t u[16], char out[37]);
+int store_uuid_parse(const char *s, uint8_t u[16]);
 
 #endif

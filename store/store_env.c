@@ -1,0 +1,441 @@
+/* store_env - the LMDB environment: open/close, named databases, meta
+ * (schema, hash key, ledger head), controller ids, consent keys and the
+ * pool of reset read transactions that makes lookups cheap.
+ *
+ * Opened once per process with MDB_NOTLS (any thread may run a read
+ * transaction) and MDB_NORDAHEAD (random lookups in a large file). Read
+ * transactions are recycled with mdb_txn_reset/mdb_txn_renew under one
+ * mutex; write transactions are LMDB's own, serialised across processes.
+ * LMDB errors map to STORE_E* codes in st_mdb_rc(). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "store/store_int.h"
+
+#define ST_MAPSIZE ((size_t)256 << 30) /* virtual only; the file grows with data */
+
+int st_mdb_rc(int rc)
+{
+    switch (rc) {
+    case MDB_SUCCESS:
+        return STORE_OK;
+    case MDB_NOTFOUND:
+        return STORE_NOTFOUND;
+    case MDB_MAP_FULL:
+    case MDB_TXN_FULL:
+        return STORE_EFULL;
+    case MDB_INVALID:
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_BAD_TXN:
+        return STORE_ECORRUPT;
+    case MDB_VERSION_MISMATCH:
+        return STORE_EVERSION;
+    case ENOMEM:
+        return STORE_ENOMEM;
+    case ENOENT:
+        return STORE_ENODB;
+    default:
+        return STORE_EIO;
+    }
+}
+
+void st_put_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+uint64_t st_get_be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+void st_put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+uint32_t st_get_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Another process may have grown the map: adopt its size and retry once. */
+static int txn_begin(struct store *st, unsigned flags, MDB_txn **txn)
+{
+    int rc = mdb_txn_begin(st->env, NULL, flags, txn);
+    if (rc == MDB_MAP_RESIZED && mdb_env_set_mapsize(st->env, 0) == 0)
+        rc = mdb_txn_begin(st->env, NULL, flags, txn);
+    return rc;
+}
+
+int st_rd_begin(struct store *st, MDB_txn **txn)
+{
+    MDB_txn *t = NULL;
+
+    pthread_mutex_lock(&st->lock);
+    if (st->npool > 0)
+        t = st->pool[--st->npool];
+    pthread_mutex_unlock(&st->lock);
+    if (t != NULL) {
+        if (mdb_txn_renew(t) == MDB_SUCCESS) {
+            *txn = t;
+            return STORE_OK;
+        }
+        mdb_txn_abort(t);
+    }
+    return st_mdb_rc(txn_begin(st, MDB_RDONLY, txn));
+}
+
+void st_rd_end(struct store *st, MDB_txn *txn)
+{
+    if (txn == NULL)
+        return;
+    mdb_txn_reset(txn);
+    pthread_mutex_lock(&st->lock);
+    if (st->npool < st->pool_max) {
+        st->pool[st->npool++] = txn;
+        txn = NULL;
+    }
+    pthread_mutex_unlock(&st->lock);
+    if (txn != NULL)
+        mdb_txn_abort(txn);
+}
+
+int st_wr_begin(struct store *st, MDB_txn **txn)
+{
+    if (st->rdonly)
+        return STORE_EINVAL;
+    return st_mdb_rc(txn_begin(st, 0, txn));
+}
+
+static int meta_get(struct store *st, MDB_txn *txn, const char *name, MDB_val *v)
+{
+    MDB_val k = {strlen(name), (void *)name};
+    return st_mdb_rc(mdb_get(txn, st->meta, &k, v));
+}
+
+static int meta_put(struct store *st, MDB_txn *txn, const char *name, const void *p, size_t n)
+{
+    MDB_val k = {strlen(name), (void *)name}, v = {n, (void *)p};
+    return st_mdb_rc(mdb_put(txn, st->meta, &k, &v, 0));
+}
+
+int st_head_get(struct store *st, MDB_txn *txn, uint64_t *seq, uint8_t hash[32])
+{
+    MDB_val v;
+    int rc = meta_get(st, txn, "head", &v);
+    if (rc == STORE_NOTFOUND) {
+        *seq = 0;
+        memset(hash, 0, 32);
+        return STORE_OK;
+    }
+    if (rc != STORE_OK)
+        return rc;
+    if (v.mv_size != 40)
+        return STORE_ECORRUPT;
+    *seq = st_get_be64(v.mv_data);
+    memcpy(hash, (const uint8_t *)v.mv_data + 8, 32);
+    return STORE_OK;
+}
+
+int st_head_put(struct store *st, MDB_txn *txn, uint64_t seq, const uint8_t hash[32])
+{
+    uint8_t b[40];
+    st_put_be64(b, seq);
+    memcpy(b + 8, hash, 32);
+    return meta_put(st, txn, "head", b, sizeof b);
+}
+
+/* Fill a new environment's meta, or check an existing one's schema. */
+static int meta_init(struct store *st, MDB_txn *txn, int may_write)
+{
+    MDB_val v;
+    int rc = meta_get(st, txn, "schema", &v);
+
+    if (rc == STORE_NOTFOUND && may_write) {
+        uint8_t b[4];
+        randombytes_buf(st->hashkey, sizeof st->hashkey);
+        st_put_be32(b, STORE_SCHEMA_VERSION);
+        if ((rc = meta_put(st, txn, "schema", b, 4)) != STORE_OK ||
+            (rc = meta_put(st, txn, "hashkey", st->hashkey, 32)) != STORE_OK)
+            return rc;
+        st_put_be32(b, 1);
+        if ((rc = meta_put(st, txn, "nextctl", b, 4)) != STORE_OK)
+            return rc;
+        return meta_put(st, txn, "migrations", "1:initial", 9);
+    }
+    if (rc == STORE_NOTFOUND)
+        return STORE_ENODB;
+    if (rc != STORE_OK)
+        return rc;
+    if (v.mv_size != 4)
+        return STORE_ECORRUPT;
+    if (st_get_be32(v.mv_data) > STORE_SCHEMA_VERSION)
+        return STORE_EVERSION;
+    if ((rc = meta_get(st, txn, "hashkey", &v)) != STORE_OK)
+        return rc == STORE_NOTFOUND ? STORE_ECORRUPT : rc;
+    if (v.mv_size != 32)
+        return STORE_ECORRUPT;
+    memcpy(st->hashkey, v.mv_data, 32);
+    return STORE_OK;
+}
+
+static int dbis_open(struct store *st, MDB_txn *txn, unsigned cflag)
+{
+    static const char *const names[] = {"meta", "ctl", "consent", "ledger", "lastopen", "anon"};
+    MDB_dbi *dbis[] = {&st->meta, &st->ctl, &st->consent, &st->ledger, &st->lastopen, &st->anon};
+
+    for (size_t i = 0; i < 6; i++) {
+        int rc = mdb_dbi_open(txn, names[i], cflag, dbis[i]);
+        if (rc != MDB_SUCCESS)
+            return rc == MDB_NOTFOUND ? STORE_ENODB : st_mdb_rc(rc);
+    }
+    return STORE_OK;
+}
+
+/* Open the named databases: first read-only (the usual case), then, if
+ * something is missing and we may create, in a write transaction. */
+static int env_setup(struct store *st, unsigned flags)
+{
+    MDB_txn *txn;
+    int rc = st_mdb_rc(txn_begin(st, MDB_RDONLY, &txn));
+
+    if (rc != STORE_OK)
+        return rc;
+    rc = dbis_open(st, txn, 0);
+    if (rc == STORE_OK)
+        rc = meta_init(st, txn, 0);
+    if (rc == STORE_OK)
+        return st_mdb_rc(mdb_txn_commit(txn));
+    mdb_txn_abort(txn);
+    if (rc != STORE_ENODB || !(flags & STORE_CREATE) || st->rdonly)
+        return rc;
+    if ((rc = st_mdb_rc(txn_begin(st, 0, &txn))) != STORE_OK)
+        return rc;
+    rc = dbis_open(st, txn, MDB_CREATE);
+    if (rc == STORE_OK)
+        rc = meta_init(st, txn, 1);
+    if (rc != STORE_OK) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    return st_mdb_rc(mdb_txn_commit(txn));
+}
+
+static int dir_check(const char *dir, unsigned flags)
+{
+    struct stat sb;
+    char path[4096];
+
+    if (dir == NULL || *dir == '\0')
+        return STORE_EINVAL;
+    if (stat(dir, &sb) != 0) {
+        if (errno != ENOENT)
+            return STORE_EIO;
+        if (!(flags & STORE_CREATE))
+            return STORE_ENODB;
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+            return STORE_EIO;
+        return STORE_OK;
+    }
+    if (!S_ISDIR(sb.st_mode))
+        return STORE_ENODB;
+    if (snprintf(path, sizeof path, "%s/data.mdb", dir) >= (int)sizeof path)
+        return STORE_EINVAL;
+    if (stat(path, &sb) != 0)
+        return (flags & STORE_CREATE) ? STORE_OK : STORE_ENODB;
+    return sb.st_size == 0 && !(flags & STORE_CREATE) ? STORE_ENODB : STORE_OK;
+}
+
+int store_open(const char *dir, unsigned flags, unsigned max_readers, struct store **out)
+{
+    struct store *st;
+    int rc;
+
+    *out = NULL;
+    if (sodium_init() < 0)
+        return STORE_ENOMEM;
+    if ((rc = dir_check(dir, flags)) != STORE_OK)
+        return rc;
+    if ((st = calloc(1, sizeof *st)) == NULL)
+        return STORE_ENOMEM;
+    pthread_mutex_init(&st->lock, NULL);
+    st->rdonly = (flags & STORE_RDONLY) != 0;
+    if (max_readers == 0)
+        max_readers = 126;
+    st->pool_max = max_readers / 4 < ST_POOL_MAX ? max_readers / 4 : ST_POOL_MAX;
+    rc = mdb_env_create(&st->env);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_env_set_maxdbs(st->env, 8);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_env_set_maxreaders(st->env, max_readers);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_env_set_mapsize(st->env, ST_MAPSIZE);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_env_open(st->env, dir,
+                          MDB_NOTLS | MDB_NORDAHEAD | (st->rdonly ? MDB_RDONLY : 0), 0600);
+    rc = st_mdb_rc(rc);
+    if (rc == STORE_OK)
+        rc = env_setup(st, flags);
+    if (rc != STORE_OK) {
+        store_close(st);
+        return rc;
+    }
+    *out = st;
+    return STORE_OK;
+}
+
+void store_close(struct store *st)
+{
+    if (st == NULL)
+        return;
+    for (unsigned i = 0; i < st->npool; i++)
+        mdb_txn_abort(st->pool[i]);
+    if (st->env != NULL)
+        mdb_env_close(st->env);
+    pthread_mutex_destroy(&st->lock);
+    sodium_memzero(st->hashkey, sizeof st->hashkey);
+    free(st);
+}
+
+int store_schema(struct store *st, unsigned *version)
+{
+    MDB_txn *txn;
+    MDB_val v;
+    int rc = st_rd_begin(st, &txn);
+
+    if (rc != STORE_OK)
+        return rc;
+    rc = meta_get(st, txn, "schema", &v);
+    if (rc == STORE_OK && v.mv_size != 4)
+        rc = STORE_ECORRUPT;
+    if (rc == STORE_OK)
+        *version = st_get_be32(v.mv_data);
+    st_rd_end(st, txn);
+    return rc;
+}
+
+static int ctl_cached(struct store *st, const char *ctl, uint32_t *id)
+{
+    int found = 0;
+    pthread_mutex_lock(&st->lock);
+    for (unsigned i = 0; i < st->nctls && !found; i++)
+        if (strcmp(st->ctls[i].name, ctl) == 0) {
+            *id = st->ctls[i].id;
+            found = 1;
+        }
+    pthread_mutex_unlock(&st->lock);
+    return found;
+}
+
+static void ctl_cache_add(struct store *st, const char *ctl, uint32_t id)
+{
+    pthread_mutex_lock(&st->lock);
+    if (st->nctls < ST_CTL_CACHE) {
+        snprintf(st->ctls[st->nctls].name, ST_CTL_MAX, "%s", ctl);
+        st->ctls[st->nctls++].id = id;
+    }
+    pthread_mutex_unlock(&st->lock);
+}
+
+/* Controller ids never change once committed, so the cache never goes
+ * stale; only ids seen by read transactions (committed) are cached. */
+int st_ctl_id(struct store *st, MDB_txn *txn, const char *ctl, int create, uint32_t *id)
+{
+    MDB_val k = {strlen(ctl), (void *)ctl}, v;
+    int rc;
+
+    if (ctl_cached(st, ctl, id))
+        return STORE_OK;
+    rc = st_mdb_rc(mdb_get(txn, st->ctl, &k, &v));
+    if (rc == STORE_OK) {
+        if (v.mv_size != 4)
+            return STORE_ECORRUPT;
+        *id = st_get_be32(v.mv_data);
+        if (!create) /* a write txn may see its own uncommitted id */
+            ctl_cache_add(st, ctl, *id);
+        return STORE_OK;
+    }
+    if (rc != STORE_NOTFOUND || !create)
+        return rc;
+    uint8_t b[4];
+    if ((rc = meta_get(st, txn, "nextctl", &v)) != STORE_OK)
+        return rc == STORE_NOTFOUND ? STORE_ECORRUPT : rc;
+    if (v.mv_size != 4)
+        return STORE_ECORRUPT;
+    *id = st_get_be32(v.mv_data);
+    st_put_be32(b, *id + 1);
+    if ((rc = meta_put(st, txn, "nextctl", b, 4)) != STORE_OK)
+        return rc;
+    st_put_be32(b, *id);
+    v.mv_size = 4;
+    v.mv_data = b;
+    return st_mdb_rc(mdb_put(txn, st->ctl, &k, &v, MDB_NOOVERWRITE));
+}
+
+/* Reverse lookup by scanning: there are few controllers. */
+int st_ctl_name(MDB_txn *txn, struct store *st, uint32_t id, char *out)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn, st->ctl, &c), found = 0;
+
+    if (rc != MDB_SUCCESS)
+        return st_mdb_rc(rc);
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == MDB_SUCCESS && !found;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (v.mv_size == 4 && st_get_be32(v.mv_data) == id && k.mv_size < ST_CTL_MAX) {
+            memcpy(out, k.mv_data, k.mv_size);
+            out[k.mv_size] = '\0';
+            found = 1;
+        }
+    }
+    mdb_cursor_close(c);
+    if (found)
+        return STORE_OK;
+    return rc == MDB_NOTFOUND ? STORE_NOTFOUND : st_mdb_rc(rc);
+}
+
+void st_key(const struct store *st, uint32_t ctl_id, const char *rcpt, uint8_t key[ST_KEYLEN])
+{
+    uint8_t h[16];
+    crypto_generichash(h, sizeof h, (const unsigned char *)rcpt, strlen(rcpt), st->hashkey,
+                       sizeof st->hashkey);
+    st_put_be32(key, ctl_id);
+    memcpy(key + 4, h, ST_KEYLEN - 4);
+}
+
+/* Normalise, resolve the controller id, derive the key. rcpt_norm and
+ * ctl_norm (may be NULL) receive the normalised forms. */
+int st_key_for(struct store *st, MDB_txn *txn, const char *ctl, const char *rcpt, int create,
+               uint8_t key[ST_KEYLEN], char *rcpt_norm, char *ctl_norm)
+{
+    char cn[ST_CTL_MAX], rn[STORE_ADDR_MAX];
+    uint32_t id;
+    int rc;
+
+    if (store_controller_normalise(ctl, cn, sizeof cn) != STORE_OK ||
+        store_addr_normalise(rcpt, rn, sizeof rn) != STORE_OK)
+        return STORE_EINVAL;
+    if ((rc = st_ctl_id(st, txn, cn, create, &id)) != STORE_OK)
+        return rc;
+    st_key(st, id, rn, key);
+    if (rcpt_norm != NULL)
+        memcpy(rcpt_norm, rn, strlen(rn) + 1);
+    if (ctl_norm != NULL)
+        memcpy(ctl_norm, cn, strlen(cn) + 1);
+    return STORE_OK;
+}

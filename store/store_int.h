@@ -1,0 +1,94 @@
+/* store_int - internals shared by the store_*.c files (not for callers).
+ *
+ * struct store, the consent-value codec, the ledger event codec and the
+ * read-transaction pool. See store.h for the on-disk layout. */
+#ifndef STORE_STORE_INT_H
+#define STORE_STORE_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+
+#include "store/store.h"
+
+#define ST_POOL_MAX 32   /* reset read transactions kept for reuse */
+#define ST_CTL_CACHE 64  /* controller name -> id entries cached */
+#define ST_KEYLEN 16     /* consent / lastopen key: ctl id (4) + hash (12) */
+#define ST_CVAL_LEN 20   /* consent value */
+#define ST_CTL_MAX 65
+#define ST_STR_MAX 1024  /* longest string field in an event */
+
+struct st_ctl_entry {
+    char name[ST_CTL_MAX];
+    uint32_t id;
+};
+
+struct store {
+    MDB_env *env;
+    MDB_dbi meta, ctl, consent, ledger, lastopen, anon;
+    uint8_t hashkey[32];
+    int rdonly;
+    pthread_mutex_t lock;               /* pool and controller cache */
+    MDB_txn *pool[ST_POOL_MAX];
+    unsigned npool, pool_max;
+    struct st_ctl_entry ctls[ST_CTL_CACHE];
+    unsigned nctls;
+};
+
+/* Current consent value as stored. */
+struct st_cval {
+    uint32_t states, updated, informed;
+    uint64_t last;   /* seq of the latest event of this recipient */
+};
+
+/* A batch: one write transaction and the ledger head it advances. */
+struct store_batch {
+    struct store *st;
+    MDB_txn *txn;
+    uint64_t head_seq;
+    uint8_t head_hash[32];
+};
+
+/* store_env.c */
+int st_mdb_rc(int rc);
+int st_rd_begin(struct store *st, MDB_txn **txn);
+void st_rd_end(struct store *st, MDB_txn *txn);
+int st_wr_begin(struct store *st, MDB_txn **txn);
+int st_ctl_id(struct store *st, MDB_txn *txn, const char *ctl, int create, uint32_t *id);
+int st_ctl_name(MDB_txn *txn, struct store *st, uint32_t id, char *out);
+void st_key(const struct store *st, uint32_t ctl_id, const char *rcpt, uint8_t key[ST_KEYLEN]);
+int st_key_for(struct store *st, MDB_txn *txn, const char *ctl, const char *rcpt, int create,
+               uint8_t key[ST_KEYLEN], char *rcpt_norm, char *ctl_norm);
+void st_cval_decode(const uint8_t *p, struct st_cval *v);
+void st_cval_encode(const struct st_cval *v, uint8_t *p);
+int st_cval_get(struct store *st, MDB_txn *txn, const uint8_t key[ST_KEYLEN], struct st_cval *v);
+void st_cval_to_consent(const struct st_cval *v, struct store_consent *c);
+void st_put_be64(uint8_t *p, uint64_t v);
+uint64_t st_get_be64(const uint8_t *p);
+void st_put_be32(uint8_t *p, uint32_t v);
+uint32_t st_get_be32(const uint8_t *p);
+int st_head_get(struct store *st, MDB_txn *txn, uint64_t *seq, uint8_t hash[32]);
+int st_head_put(struct store *st, MDB_txn *txn, uint64_t seq, const uint8_t hash[32]);
+
+/* store_ledger.c: decoded event (strings borrow the encoded bytes, which
+ * are NUL-free; each is copied into `strs`, NUL-terminated). */
+struct st_event {
+    struct store_ledger_event le;
+    uint8_t salt[16], dedup[16];
+    int has_personal;
+    size_t canon_end;  /* offset just past the canonical bytes (hash follows) */
+    char strs[ST_STR_MAX * 7 + 16];
+};
+int st_event_decode(const void *data, size_t len, struct st_event *e);
+/* st_event_check - 0, STORE_V_MODIFIED or STORE_V_PERSONAL. */
+int st_event_check(const void *data, size_t len, const struct st_event *e);
+int st_event_get(struct store *st, MDB_txn *txn, uint64_t seq, struct st_event *e,
+                 const void **raw, size_t *rawlen);
+int st_event_tombstone(struct store *st, MDB_txn *txn, uint64_t seq);
+int st_append(struct store_batch *b, struct store_event *ev, const char *ctl,
+              const char *rcpt, uint64_t rprev, const uint8_t dedup[16], int tomb);
+void st_dedup(const struct store *st, const struct store_event *ev, const char *ctl,
+              const char *rcpt, uint8_t out[16]);
+
+#endif

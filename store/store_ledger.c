@@ -1,0 +1,351 @@
+/* store_ledger - the hash-chained event ledger: encoding, hashing and
+ * appending events.
+ *
+ * Value of one ledger entry (format 1, integers big-endian):
+ *   u8 format, u8 flags (bit 0: tombstone; not hashed)
+ *   canonical part, hashed:
+ *     u64 seq, u64 rprev, u8 action, u32 time, u32 purposes, u32 states,
+ *     id[16], notice_sha256[32], pii[32], prev[32],
+ *     str controller, str method, str notice_id, str actor
+ *   hash[32] = SHA-256("consent-ledger-v1" NUL || canonical part)
+ *   personal part (absent in a tombstone):
+ *     salt[16], dedup[16], str recipient, str source_ip, str user_agent
+ *   where str = u16 length + bytes, and
+ *   pii = SHA-256(salt || dedup || str recipient || str ip || str ua).
+ * seq is inside the hash, so an event moved to another key is detected;
+ * prev links each event to the one before it; pii lets a tombstone keep
+ * the chain intact without the personal data. dedup is a keyed BLAKE2b of
+ * the event's content used to make imports idempotent. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "store/store_int.h"
+
+#define ST_DOMAIN "consent-ledger-v1"
+#define ST_ENC_MAX (200 + 7 * (2 + ST_STR_MAX))
+
+struct enc {
+    uint8_t *p;
+    size_t n, cap;
+    int err;
+};
+
+static void put(struct enc *e, const void *p, size_t n)
+{
+    if (e->err || n > e->cap - e->n) {
+        e->err = 1;
+        return;
+    }
+    memcpy(e->p + e->n, p, n);
+    e->n += n;
+}
+
+static void put_u(struct enc *e, uint64_t v, int bytes)
+{
+    uint8_t b[8];
+    for (int i = bytes - 1; i >= 0; i--, v >>= 8)
+        b[i] = (uint8_t)v;
+    put(e, b, (size_t)bytes);
+}
+
+static void put_str(struct enc *e, const char *s)
+{
+    size_t n = s != NULL ? strlen(s) : 0;
+    if (n > ST_STR_MAX) {
+        e->err = 1;
+        return;
+    }
+    put_u(e, n, 2);
+    put(e, s, n);
+}
+
+static void hash_canon(const uint8_t *canon, size_t n, uint8_t out[32])
+{
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    crypto_hash_sha256_update(&h, (const unsigned char *)ST_DOMAIN, sizeof ST_DOMAIN);
+    crypto_hash_sha256_update(&h, canon, n);
+    crypto_hash_sha256_final(&h, out);
+}
+
+/* pii digest over the encoded personal part minus nothing: salt, dedup
+ * and the three length-prefixed strings exactly as stored. */
+static void hash_personal(const uint8_t *pers, size_t n, uint8_t out[32])
+{
+    crypto_hash_sha256(out, pers, n);
+}
+
+static void gh_str(crypto_generichash_state *h, const char *s)
+{
+    size_t n = s != NULL ? strlen(s) : 0;
+    uint8_t b[2] = {(uint8_t)(n >> 8), (uint8_t)n};
+    crypto_generichash_update(h, b, 2);
+    crypto_generichash_update(h, (const unsigned char *)(s != NULL ? s : ""), n);
+}
+
+void st_dedup(const struct store *st, const struct store_event *ev, const char *ctl,
+              const char *rcpt, uint8_t out[16])
+{
+    crypto_generichash_state h;
+    uint8_t b[17];
+
+    crypto_generichash_init(&h, st->hashkey, sizeof st->hashkey, 16);
+    b[0] = (uint8_t)ev->action;
+    st_put_be32(b + 1, ev->purposes);
+    st_put_be32(b + 5, ev->action == STORE_A_IMPORT ? ev->states : 0);
+    st_put_be64(b + 9, (uint64_t)ev->time);
+    crypto_generichash_update(&h, b, sizeof b);
+    crypto_generichash_update(&h, ev->notice_sha256, 32);
+    gh_str(&h, ctl);
+    gh_str(&h, rcpt);
+    gh_str(&h, ev->method);
+    gh_str(&h, ev->notice_id);
+    gh_str(&h, ev->source_ip);
+    gh_str(&h, ev->user_agent);
+    gh_str(&h, ev->actor);
+    crypto_generichash_final(&h, out, 16);
+}
+
+/* Encode the personal part into pers (for the pii digest). */
+static int enc_personal(struct enc *e, const uint8_t salt[16], const uint8_t dedup[16],
+                        const char *rcpt, const struct store_event *ev)
+{
+    put(e, salt, 16);
+    put(e, dedup, 16);
+    put_str(e, rcpt);
+    put_str(e, ev->source_ip);
+    put_str(e, ev->user_agent);
+    return e->err ? STORE_EINVAL : STORE_OK;
+}
+
+static int enc_event(struct enc *e, const struct store_event *ev, uint64_t seq, uint64_t rprev,
+                     const uint8_t id[16], const uint8_t pii[32], const uint8_t prev[32],
+                     const char *ctl, int tomb)
+{
+    put_u(e, 1, 1);
+    put_u(e, tomb ? 1 : 0, 1);
+    put_u(e, seq, 8);
+    put_u(e, rprev, 8);
+    put_u(e, (uint64_t)ev->action, 1);
+    put_u(e, (uint64_t)ev->time, 4);
+    put_u(e, ev->purposes, 4);
+    put_u(e, ev->states, 4);
+    put(e, id, 16);
+    put(e, ev->notice_sha256, 32);
+    put(e, pii, 32);
+    put(e, prev, 32);
+    put_str(e, ctl);
+    put_str(e, ev->method);
+    put_str(e, ev->notice_id);
+    put_str(e, ev->actor);
+    return e->err ? STORE_EINVAL : STORE_OK;
+}
+
+int st_append(struct store_batch *b, struct store_event *ev, const char *ctl, const char *rcpt,
+              uint64_t rprev, const uint8_t dedup[16], int tomb)
+{
+    uint8_t buf[ST_ENC_MAX], pers[3 * (2 + ST_STR_MAX) + 32], salt[16], id[16], pii[32];
+    struct enc e = {buf, 0, sizeof buf, 0}, pe = {pers, 0, sizeof pers, 0};
+    uint64_t seq = b->head_seq + 1;
+    int rc;
+
+    if (store_uuid_parse(ev->id, id) != STORE_OK)
+        return STORE_EINVAL;
+    memset(pii, 0, sizeof pii);
+    if (!tomb) {
+        randombytes_buf(salt, sizeof salt);
+        if ((rc = enc_personal(&pe, salt, dedup, rcpt, ev)) != STORE_OK)
+            return rc;
+        hash_personal(pers, pe.n, pii);
+    }
+    if ((rc = enc_event(&e, ev, seq, rprev, id, pii, b->head_hash, ctl, tomb)) != STORE_OK)
+        return rc;
+    uint8_t hash[32];
+    hash_canon(buf + 2, e.n - 2, hash);
+    put(&e, hash, 32);
+    if (!tomb)
+        put(&e, pers, pe.n);
+    if (e.err)
+        return STORE_EINVAL;
+    uint8_t kb[8];
+    st_put_be64(kb, seq);
+    MDB_val k = {8, kb}, v = {e.n, buf};
+    rc = mdb_put(b->txn, b->st->ledger, &k, &v, MDB_APPEND);
+    if (rc == MDB_KEYEXIST) /* the head in meta is behind the ledger */
+        return STORE_ECORRUPT;
+    if (rc != MDB_SUCCESS)
+        return st_mdb_rc(rc);
+    b->head_seq = seq;
+    memcpy(b->head_hash, hash, 32);
+    ev->seq = seq;
+    return STORE_OK;
+}
+
+struct dec {
+    const uint8_t *p;
+    size_t n, off;
+    int err;
+    char *out;     /* string arena */
+    size_t outoff, outcap;
+};
+
+static const uint8_t *get(struct dec *d, size_t n)
+{
+    if (d->err || n > d->n - d->off) {
+        d->err = 1;
+        return NULL;
+    }
+    d->off += n;
+    return d->p + d->off - n;
+}
+
+static uint64_t get_u(struct dec *d, int bytes)
+{
+    const uint8_t *p = get(d, (size_t)bytes);
+    uint64_t v = 0;
+    for (int i = 0; p != NULL && i < bytes; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void get_fixed(struct dec *d, void *out, size_t n)
+{
+    const uint8_t *p = get(d, n);
+    if (p != NULL)
+        memcpy(out, p, n);
+}
+
+/* A string, copied NUL-terminated into the arena; empty -> NULL when
+ * null_empty. Embedded NULs or control bytes make the event unreadable. */
+static const char *get_str(struct dec *d, int null_empty)
+{
+    size_t n = (size_t)get_u(d, 2);
+    const uint8_t *p = get(d, n);
+    if (p == NULL || n + 1 > d->outcap - d->outoff) {
+        d->err = 1;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < 0x20 || p[i] == 0x7f) {
+            d->err = 1;
+            return NULL;
+        }
+    char *s = d->out + d->outoff;
+    memcpy(s, p, n);
+    s[n] = '\0';
+    d->outoff += n + 1;
+    return n == 0 && null_empty ? NULL : s;
+}
+
+static void dec_canon(struct dec *d, struct st_event *e)
+{
+    struct store_ledger_event *le = &e->le;
+    uint8_t id[16] = {0};
+
+    le->seq = get_u(d, 8);
+    le->rprev = get_u(d, 8);
+    le->ev.action = (int)get_u(d, 1);
+    le->ev.time = (int64_t)get_u(d, 4);
+    le->ev.purposes = (uint32_t)get_u(d, 4);
+    le->ev.states = (uint32_t)get_u(d, 4);
+    get_fixed(d, id, 16);
+    store_uuid_format(id, le->ev.id);
+    get_fixed(d, le->ev.notice_sha256, 32);
+    get_fixed(d, le->pii, 32);
+    get_fixed(d, le->prev, 32);
+    le->ev.controller = get_str(d, 0);
+    le->ev.method = get_str(d, 0);
+    le->ev.notice_id = get_str(d, 1);
+    le->ev.actor = get_str(d, 1);
+    le->ev.seq = le->seq;
+}
+
+int st_event_decode(const void *data, size_t len, struct st_event *e)
+{
+    struct dec d = {data, len, 0, 0, e->strs, 0, sizeof e->strs};
+
+    memset(&e->le, 0, sizeof e->le);
+    e->has_personal = 0;
+    if (get_u(&d, 1) != 1)
+        return STORE_ECORRUPT;
+    e->le.tombstone = (get_u(&d, 1) & 1) != 0;
+    dec_canon(&d, e);
+    e->canon_end = d.off;
+    get_fixed(&d, e->le.hash, 32);
+    if (!d.err && !e->le.tombstone) {
+        get_fixed(&d, e->salt, 16);
+        get_fixed(&d, e->dedup, 16);
+        e->le.ev.recipient = get_str(&d, 0);
+        e->le.ev.source_ip = get_str(&d, 1);
+        e->le.ev.user_agent = get_str(&d, 1);
+        e->has_personal = 1;
+    }
+    if (d.err || d.off != len || e->le.ev.action > STORE_A_ERASE)
+        return STORE_ECORRUPT;
+    return STORE_OK;
+}
+
+int st_event_check(const void *data, size_t len, const struct st_event *e)
+{
+    const uint8_t *p = data;
+    uint8_t h[32];
+    size_t pers_off = e->canon_end + 32;
+
+    hash_canon(p + 2, e->canon_end - 2, h);
+    if (sodium_memcmp(h, e->le.hash, 32) != 0)
+        return STORE_V_MODIFIED;
+    if (!e->has_personal)
+        return STORE_V_OK;
+    /* the personal part runs from pers_off to the end of the value */
+    hash_personal(p + pers_off, len - pers_off, h);
+    if (sodium_memcmp(h, e->le.pii, 32) != 0)
+        return STORE_V_PERSONAL;
+    return STORE_V_OK;
+}
+
+int st_event_get(struct store *st, MDB_txn *txn, uint64_t seq, struct st_event *e,
+                 const void **raw, size_t *rawlen)
+{
+    uint8_t kb[8];
+    MDB_val k = {8, kb}, v;
+    int rc;
+
+    st_put_be64(kb, seq);
+    if ((rc = st_mdb_rc(mdb_get(txn, st->ledger, &k, &v))) != STORE_OK)
+        return rc == STORE_NOTFOUND ? STORE_ECORRUPT : rc;
+    if ((rc = st_event_decode(v.mv_data, v.mv_size, e)) != STORE_OK)
+        return rc;
+    if (e->le.seq != seq)
+        return STORE_ECORRUPT;
+    if (raw != NULL)
+        *raw = v.mv_data;
+    if (rawlen != NULL)
+        *rawlen = v.mv_size;
+    return STORE_OK;
+}
+
+/* Keep format, canonical part and hash; set the flag; drop the rest. */
+int st_event_tombstone(struct store *st, MDB_txn *txn, uint64_t seq)
+{
+    struct st_event *e = malloc(sizeof *e);
+    uint8_t buf[ST_ENC_MAX], kb[8];
+    const void *raw;
+    size_t rawlen;
+    int rc;
+
+    if (e == NULL)
+        return STORE_ENOMEM;
+    rc = st_event_get(st, txn, seq, e, &raw, &rawlen);
+    if (rc == STORE_OK && e->has_personal) {
+        size_t n = e->canon_end + 32;
+        memcpy(buf, raw, n);
+        buf[1] |= 1;
+        st_put_be64(kb, seq);
+        MDB_val k = {8, kb}, v = {n, buf};
+        rc = st_mdb_rc(mdb_put(txn, st->ledger, &k, &v, 0));
+    }
+    free(e);
+    return rc;
+}

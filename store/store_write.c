@@ -1,0 +1,341 @@
+/* store_write - recording consent events: validation, the state rules of
+ * store_record (store.h), batches for import, and GDPR erasure.
+ *
+ * Every write is one LMDB write transaction: the consent value, the ledger
+ * event and the ledger head in meta change together or not at all, and
+ * the call returns after the commit (fsync). A batch is the same with many
+ * events; a process killed mid-batch loses only that uncommitted batch. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "store/store_int.h"
+
+static const char *const methods[] = {
+    "signup-form", "consent-page", "withdraw-link", "api", "import", "admin",
+};
+
+static int str_ok(const char *s, size_t max, int required)
+{
+    if (s == NULL || *s == '\0')
+        return !required;
+    size_t n = strlen(s);
+    if (n > max)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int method_ok(const char *m)
+{
+    for (size_t i = 0; m != NULL && i < sizeof methods / sizeof methods[0]; i++)
+        if (strcmp(m, methods[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int purposes_ok(const struct store_event *ev)
+{
+    for (int i = 0; i < STORE_P_MAX; i++) {
+        uint32_t bit = 1u << i;
+        if ((ev->purposes & bit) && store_purpose_name(i) == NULL)
+            return 0;
+        if (ev->action != STORE_A_IMPORT)
+            continue;
+        unsigned s = STORE_STATES_GET(ev->states, i);
+        if ((ev->purposes & bit) ? (s == STORE_UNKNOWN) : (s != STORE_UNKNOWN))
+            return 0;
+    }
+    if (ev->purposes >> STORE_P_MAX)
+        return 0;
+    switch (ev->action) {
+    case STORE_A_GRANT:
+    case STORE_A_REFUSE:
+    case STORE_A_IMPORT:
+        return ev->purposes != 0;
+    default:
+        return 1;
+    }
+}
+
+/* Check and complete ev (id, time, states); cn/rn get normalised names. */
+static int ev_validate(struct store_event *ev, char *cn, char *rn)
+{
+    if (ev->action < STORE_A_GRANT || ev->action > STORE_A_IMPORT || !purposes_ok(ev) ||
+        !method_ok(ev->method) || !str_ok(ev->notice_id, 256, 0) ||
+        !str_ok(ev->source_ip, 64, 0) || !str_ok(ev->user_agent, 1024, 0) ||
+        !str_ok(ev->actor, 128, 0) ||
+        store_controller_normalise(ev->controller, cn, ST_CTL_MAX) != STORE_OK ||
+        store_addr_normalise(ev->recipient, rn, STORE_ADDR_MAX) != STORE_OK)
+        return STORE_EINVAL;
+    if (ev->action != STORE_A_IMPORT)
+        ev->states = 0;
+    if (ev->time == 0)
+        ev->time = (int64_t)time(NULL);
+    if (ev->time < 0 || ev->time > 0xffffffffLL)
+        return STORE_EINVAL;
+    if (ev->id[0] == '\0') {
+        uint8_t u[16];
+        randombytes_buf(u, sizeof u);
+        u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
+        u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
+        store_uuid_format(u, ev->id);
+    } else {
+        uint8_t u[16];
+        if (memchr(ev->id, '\0', sizeof ev->id) == NULL || store_uuid_parse(ev->id, u) != 0)
+            return STORE_EINVAL;
+    }
+    return STORE_OK;
+}
+
+static unsigned new_state(const struct store_event *ev, int i, unsigned cur)
+{
+    uint32_t bit = 1u << i;
+    switch (ev->action) {
+    case STORE_A_GRANT:
+        return (ev->purposes & bit) ? STORE_GRANTED : cur;
+    case STORE_A_REFUSE:
+        return (ev->purposes & bit) ? STORE_REFUSED : cur;
+    case STORE_A_WITHDRAW:
+        if (ev->purposes == 0)
+            return cur == STORE_GRANTED ? STORE_WITHDRAWN : cur;
+        return (ev->purposes & bit) ? STORE_WITHDRAWN : cur;
+    case STORE_A_IMPORT:
+        return (ev->purposes & bit) ? STORE_STATES_GET(ev->states, i) : cur;
+    default:
+        return cur;
+    }
+}
+
+/* An event older than the last change only fills unknown purposes. */
+static void apply(struct st_cval *v, const struct store_event *ev, int found)
+{
+    int late = found && ev->time < (int64_t)v->updated;
+
+    for (int i = 0; i < STORE_P_MAX; i++) {
+        unsigned cur = STORE_STATES_GET(v->states, i);
+        if (late && cur != STORE_UNKNOWN)
+            continue;
+        STORE_STATES_SET(v->states, i, new_state(ev, i, cur));
+    }
+    if (ev->action == STORE_A_INFORM && (!late || v->informed == 0))
+        v->informed = (uint32_t)ev->time;
+    if (!late)
+        v->updated = (uint32_t)ev->time;
+}
+
+/* Does the recipient already have an event with this content? */
+static int seen(struct store *st, MDB_txn *txn, uint64_t seq, const uint8_t dedup[16], int *dup)
+{
+    struct st_event *e = malloc(sizeof *e);
+    int rc = STORE_OK;
+
+    if (e == NULL)
+        return STORE_ENOMEM;
+    *dup = 0;
+    while (seq != 0 && !*dup) {
+        if ((rc = st_event_get(st, txn, seq, e, NULL, NULL)) != STORE_OK)
+            break;
+        if (e->has_personal && sodium_memcmp(e->dedup, dedup, 16) == 0)
+            *dup = 1;
+        if (e->le.rprev >= seq) {
+            rc = STORE_ECORRUPT;
+            break;
+        }
+        seq = e->le.rprev;
+    }
+    free(e);
+    return rc;
+}
+
+static int batch_add(struct store_batch *b, struct store_event *ev, int check_dup, int *dup)
+{
+    char cn[ST_CTL_MAX], rn[STORE_ADDR_MAX];
+    uint8_t key[ST_KEYLEN], dd[16], vb[ST_CVAL_LEN];
+    struct st_cval v;
+    int rc, found;
+
+    if (dup != NULL)
+        *dup = 0;
+    if (b == NULL || ev == NULL || ev_validate(ev, cn, rn) != STORE_OK)
+        return STORE_EINVAL;
+    if ((rc = st_key_for(b->st, b->txn, cn, rn, 1, key, NULL, NULL)) != STORE_OK)
+        return rc;
+    rc = st_cval_get(b->st, b->txn, key, &v);
+    if (rc != STORE_OK && rc != STORE_NOTFOUND)
+        return rc;
+    found = rc == STORE_OK;
+    st_dedup(b->st, ev, cn, rn, dd);
+    if (check_dup && found) {
+        int d = 0;
+        if ((rc = seen(b->st, b->txn, v.last, dd, &d)) != STORE_OK)
+            return rc;
+        if (d) {
+            if (dup != NULL)
+                *dup = 1;
+            return STORE_OK;
+        }
+    }
+    apply(&v, ev, found);
+    if ((rc = st_append(b, ev, cn, rn, v.last, dd, 0)) != STORE_OK)
+        return rc;
+    v.last = ev->seq;
+    st_cval_encode(&v, vb);
+    MDB_val k = {ST_KEYLEN, key}, d = {ST_CVAL_LEN, vb};
+    return st_mdb_rc(mdb_put(b->txn, b->st->consent, &k, &d, 0));
+}
+
+int store_batch_begin(struct store *st, struct store_batch **out)
+{
+    struct store_batch *b;
+    int rc;
+
+    *out = NULL;
+    if (st == NULL)
+        return STORE_EINVAL;
+    if ((b = calloc(1, sizeof *b)) == NULL)
+        return STORE_ENOMEM;
+    b->st = st;
+    if ((rc = st_wr_begin(st, &b->txn)) != STORE_OK) {
+        free(b);
+        return rc;
+    }
+    if ((rc = st_head_get(st, b->txn, &b->head_seq, b->head_hash)) != STORE_OK) {
+        store_batch_abort(b);
+        return rc;
+    }
+    *out = b;
+    return STORE_OK;
+}
+
+int store_batch_add(struct store_batch *b, struct store_event *ev, int *dup)
+{
+    return batch_add(b, ev, 1, dup);
+}
+
+int store_batch_commit(struct store_batch *b)
+{
+    int rc;
+
+    if (b == NULL)
+        return STORE_EINVAL;
+    rc = st_head_put(b->st, b->txn, b->head_seq, b->head_hash);
+    if (rc != STORE_OK) {
+        store_batch_abort(b);
+        return rc;
+    }
+    rc = st_mdb_rc(mdb_txn_commit(b->txn));
+    free(b);
+    return rc;
+}
+
+void store_batch_abort(struct store_batch *b)
+{
+    if (b == NULL)
+        return;
+    mdb_txn_abort(b->txn);
+    free(b);
+}
+
+int store_record(struct store *st, struct store_event *ev)
+{
+    struct store_batch *b;
+    int rc = store_batch_begin(st, &b);
+
+    if (rc != STORE_OK)
+        return rc;
+    if ((rc = batch_add(b, ev, 0, NULL)) != STORE_OK) {
+        store_batch_abort(b);
+        return rc;
+    }
+    return store_batch_commit(b);
+}
+
+/* Tombstone the chain of events that starts at seq. */
+static int erase_chain(struct store *st, MDB_txn *txn, uint64_t seq, unsigned *n)
+{
+    struct st_event *e = malloc(sizeof *e);
+    int rc = STORE_OK;
+
+    if (e == NULL)
+        return STORE_ENOMEM;
+    while (seq != 0) {
+        if ((rc = st_event_get(st, txn, seq, e, NULL, NULL)) != STORE_OK)
+            break;
+        if ((rc = st_event_tombstone(st, txn, seq)) != STORE_OK)
+            break;
+        (*n)++;
+        if (e->le.rprev >= seq) {
+            rc = STORE_ECORRUPT;
+            break;
+        }
+        seq = e->le.rprev;
+    }
+    free(e);
+    return rc;
+}
+
+static int erase_in(struct store_batch *b, const char *cn, const char *rn, const char *actor,
+                    unsigned *n)
+{
+    uint8_t key[ST_KEYLEN];
+    struct st_cval v;
+    int rc = st_key_for(b->st, b->txn, cn, rn, 0, key, NULL, NULL), any = 0;
+
+    if (rc != STORE_OK)
+        return rc;
+    MDB_val k = {ST_KEYLEN, key};
+    rc = st_cval_get(b->st, b->txn, key, &v);
+    if (rc == STORE_OK) {
+        any = 1;
+        if ((rc = erase_chain(b->st, b->txn, v.last, n)) != STORE_OK ||
+            (rc = st_mdb_rc(mdb_del(b->txn, b->st->consent, &k, NULL))) != STORE_OK)
+            return rc;
+    } else if (rc != STORE_NOTFOUND) {
+        return rc;
+    }
+    rc = st_mdb_rc(mdb_del(b->txn, b->st->lastopen, &k, NULL));
+    if (rc == STORE_OK)
+        any = 1;
+    else if (rc != STORE_NOTFOUND)
+        return rc;
+    if (!any)
+        return STORE_NOTFOUND;
+    struct store_event ev = {.action = STORE_A_ERASE, .controller = cn, .method = "admin",
+                             .actor = actor, .time = (int64_t)time(NULL)};
+    uint8_t u[16], zero[16] = {0};
+    randombytes_buf(u, sizeof u);
+    u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
+    u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
+    store_uuid_format(u, ev.id);
+    ev.states = *n; /* how many events were erased, for the record */
+    return st_append(b, &ev, cn, NULL, 0, zero, 1);
+}
+
+int store_erase(struct store *st, const char *controller, const char *rcpt, const char *actor,
+                unsigned *nevents)
+{
+    char cn[ST_CTL_MAX], rn[STORE_ADDR_MAX];
+    struct store_batch *b;
+    unsigned n = 0;
+    int rc;
+
+    if (nevents != NULL)
+        *nevents = 0;
+    if (store_controller_normalise(controller, cn, sizeof cn) != STORE_OK ||
+        store_addr_normalise(rcpt, rn, sizeof rn) != STORE_OK || !str_ok(actor, 128, 0))
+        return STORE_EINVAL;
+    if ((rc = store_batch_begin(st, &b)) != STORE_OK)
+        return rc;
+    if ((rc = erase_in(b, cn, rn, actor, &n)) != STORE_OK) {
+        store_batch_abort(b);
+        return rc;
+    }
+    if ((rc = store_batch_commit(b)) == STORE_OK && nevents != NULL)
+        *nevents = n;
+    return rc;
+}
