@@ -1,0 +1,241 @@
+/* classify - decide what one URL site is (SPEC §3.2), from the rules and
+ * the facts the scanner measured (place, size, hidden, link text).
+ *
+ * Links (a, area, VML href, bare text URLs), in this order:
+ *   1. not http(s) (mailto:, tel:, cid:, #anchor, relative, javascript:,
+ *      ...)                                        -> PROTECTED "scheme"
+ *   2. a "protect" rule, a protect-path word in the percent-decoded path or
+ *      query, or a protect-text word in the link text -> PROTECTED
+ *   3. wrappers, unwrapped up to lim->unwrap_depth (deeper: RW_ELIMIT):
+ *      decoded to an http(s) destination          -> LINK, dest = that
+ *        destination minus personal parameters (PROTECTED instead when the
+ *        destination itself is protected: it is never touched)
+ *      undecodable, refused (not http(s)) or wrapping an opaque one -> OPAQUE
+ *   4. an "opaque" rule                            -> OPAQUE
+ *   5. anything else                               -> PLAIN, dest = cleaned
+ *
+ * Images (img, srcset, background, input, poster, VML image) and CSS
+ * (url(), @import, stylesheet):
+ *   1. not http(s) (cid:, data:, ...)              -> PLAIN, never a pixel
+ *   2. a "pixel" rule                              -> PIXEL, rule name
+ *   3. the recipient in the URL in any form        -> PIXEL "recipient"
+ *   4. CSS places stop here                        -> PLAIN
+ *   5. heuristics, only for URLs repeated fewer than 5 times in the message
+ *      and images with no known dimension above 3px. With
+ *        small  = a known width or height of 0..2 px
+ *        hidden = the scanner saw display:none, visibility:hidden,
+ *                 opacity:0 or a zero size
+ *        word   = a heuristic-word of the rules in the decoded path+query
+ *        query  = the URL has a non-empty query string
+ *      PIXEL when  small && word    ("heuristic:size+path")
+ *              or  hidden && word   ("heuristic:hidden+path")
+ *              or  small && hidden && query ("heuristic:size+hidden+query")
+ *      otherwise PLAIN; when small or word alone held the rule is
+ *      "heuristic:suspect" so the engine can count residual_unknown.
+ *   6. anything else                               -> PLAIN, dest = cleaned
+ *
+ * has_recipient is filled in for every http(s) site. Returns RW_OK,
+ * RW_ENOMEM or RW_ELIMIT (URL longer than lim->max_url_len, wrappers
+ * nested too deep). Pure function of its arguments; thread-safe. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rewriter/rules_int.h"
+
+#define REPEAT_MAX 5   /* a URL seen this often is layout, not a pixel */
+#define SMALL_MAX 2    /* rendered px at most this: a pixel's size */
+#define OTHER_MAX 3    /* any dimension above this: not a pixel */
+
+static int set_dest_clean(const struct rw_rules *r, const char *url, struct rw_class *out)
+{
+    unsigned n = 0;
+    int rc = rw_url_clean(r, url, &out->dest, &n);
+
+    out->personal_params += n;
+    return rc;
+}
+
+/* Decoded path + query, for word matching. */
+static int words_in_url(const struct rw_wordlist *wl, const struct rw_urlp *u)
+{
+    struct buf b = BUF_INIT(0);
+    size_t end = u->has_query ? u->query_off + u->query_len : u->path_off + u->path_len;
+    int hit;
+
+    if (wl->n == 0 || end <= u->path_off)
+        return 0;
+    if (rw_pct_decode(u->s + u->path_off, end - u->path_off, &b) != 0) {
+        buf_free(&b);
+        return rw_words_in(wl, u->s + u->path_off, end - u->path_off);
+    }
+    hit = rw_words_in(wl, b.data, b.len);
+    buf_free(&b);
+    return hit;
+}
+
+static int protected_url(const struct rw_rules *r, const char *url, const struct rw_rule **ru)
+{
+    struct rw_urlp u;
+
+    rw_url_split(url, strlen(url), &u);
+    if ((*ru = rw_rule_match(r, RW_RK_PROTECT, &u, 0)) != NULL)
+        return 1;
+    return words_in_url(&r->prot_path, &u);
+}
+
+static int link_unwrapped(const struct rw_rules *r, struct rw_unwrap *w, struct rw_class *out)
+{
+    const struct rw_rule *pr = NULL;
+
+    if (protected_url(r, w->dest, &pr)) {
+        out->type = RW_T_PROTECTED;
+        out->rule = pr ? pr->name : "protect:dest";
+        return RW_OK;
+    }
+    out->type = RW_T_LINK;
+    out->rule = w->outer->name;
+    return set_dest_clean(r, w->dest, out);
+}
+
+static int classify_link(const struct rw_rules *r, const struct rw_limits *lim,
+                         const struct rw_site *s, const struct rw_urlp *u, struct rw_class *out)
+{
+    const struct rw_rule *ru = NULL;
+    struct rw_unwrap w;
+    char *tmp = NULL;
+    int rc;
+
+    out->type = RW_T_PROTECTED;
+    if (!u->http || u->host_len == 0) {
+        out->rule = "scheme";
+        return RW_OK;
+    }
+    if (protected_url(r, s->url, &ru)) {
+        out->rule = ru ? ru->name : "protect:path";
+        return RW_OK;
+    }
+    if (s->text != NULL && rw_words_in(&r->prot_text, s->text, strlen(s->text))) {
+        out->rule = "protect:text";
+        return RW_OK;
+    }
+    /* Personal keys on the wrapper itself count too. */
+    if ((rc = rw_url_clean(r, s->url, &tmp, &out->personal_params)) != RW_OK)
+        return rc;
+    free(tmp);
+    if ((rc = rw_unwrap_chain(r, lim, s->url, &w)) != RW_OK)
+        return rc;
+    if (w.opaque != NULL || (w.outer == NULL &&
+                             (w.opaque = rw_rule_match(r, RW_RK_OPAQUE, u, 0)) != NULL)) {
+        out->type = RW_T_OPAQUE;
+        out->rule = w.opaque->name;
+        free(w.dest);
+        return RW_OK;
+    }
+    if (w.outer != NULL) {
+        rc = link_unwrapped(r, &w, out);
+        free(w.dest);
+        return rc;
+    }
+    out->type = RW_T_PLAIN;
+    out->personal_params = 0;
+    return set_dest_clean(r, s->url, out);
+}
+
+static int is_css_place(enum rw_place p)
+{
+    return p == RW_P_CSS || p == RW_P_IMPORT || p == RW_P_STYLESHEET;
+}
+
+/* The heuristic of the header comment; returns the rule or NULL, and sets
+ * *suspect when one weak signal held. */
+static const char *heuristic(const struct rw_rules *r, const struct rw_site *s,
+                             const struct rw_urlp *u, unsigned repeat, int *suspect)
+{
+    int small, word, query;
+
+    *suspect = 0;
+    if (repeat >= REPEAT_MAX || s->width > OTHER_MAX || s->height > OTHER_MAX)
+        return NULL;
+    small = (s->width >= 0 && s->width <= SMALL_MAX) ||
+            (s->height >= 0 && s->height <= SMALL_MAX);
+    word = words_in_url(&r->heur_words, u);
+    query = u->has_query && u->query_len > 0;
+    if (small && word)
+        return "heuristic:size+path";
+    if (s->hidden && word)
+        return "heuristic:hidden+path";
+    if (small && s->hidden && query)
+        return "heuristic:size+hidden+query";
+    *suspect = small || word;
+    return NULL;
+}
+
+static int classify_image(const struct rw_rules *r, const struct rw_site *s,
+                          const struct rw_urlp *u, unsigned repeat, struct rw_class *out)
+{
+    const struct rw_rule *ru;
+    const char *h;
+    int suspect = 0;
+
+    out->type = RW_T_PLAIN;
+    if (!u->http || u->host_len == 0) {
+        out->dest = strdup(s->url);
+        return out->dest ? RW_OK : RW_ENOMEM;
+    }
+    if ((ru = rw_rule_match(r, RW_RK_PIXEL, u, 0)) != NULL || out->has_recipient) {
+        out->type = RW_T_PIXEL;
+        out->rule = ru ? ru->name : "recipient";
+        return RW_OK;
+    }
+    if (!is_css_place(s->place) && (h = heuristic(r, s, u, repeat, &suspect)) != NULL) {
+        out->type = RW_T_PIXEL;
+        out->rule = h;
+        return RW_OK;
+    }
+    if (suspect)
+        out->rule = "heuristic:suspect";
+    return set_dest_clean(r, s->url, out);
+}
+
+int rw_classify(const struct rw_rules *r, const struct rw_limits *lim,
+                const struct rw_site *s, const char *recipient, unsigned repeat,
+                struct rw_class *out)
+{
+    struct rw_limits dl;
+    struct rw_urlp u;
+    size_t n;
+    int rc;
+
+    if (out == NULL)
+        return RW_EINVAL;
+    memset(out, 0, sizeof(*out));
+    out->type = RW_T_PLAIN;
+    if (r == NULL || s == NULL || s->url == NULL)
+        return RW_EINVAL;
+    if (lim == NULL) {
+        rw_limits_default(&dl);
+        lim = &dl;
+    }
+    if ((n = strlen(s->url)) > lim->max_url_len)
+        return RW_ELIMIT;
+    rw_url_split(s->url, n, &u);
+    if (recipient != NULL && u.http)
+        out->has_recipient = rw_url_has_recipient(s->url, recipient);
+    if (RW_PLACE_IS_LINK(s->place))
+        rc = classify_link(r, lim, s, &u, out);
+    else
+        rc = classify_image(r, s, &u, repeat, out);
+    if (rc != RW_OK)
+        rw_class_clear(out);
+    return rc;
+}
+
+void rw_class_clear(struct rw_class *c)
+{
+    if (c == NULL)
+        return;
+    free(c->dest);
+    c->dest = NULL;
+    c->rule = NULL;
+    c->personal_params = 0;
+}

@@ -1,0 +1,500 @@
+/* rules - parse the tracker rules text (conf/trackers.rules) and match URLs
+ * against it.
+ *
+ * The text is line based: one directive per line, tokens separated by
+ * blanks, '#' starts a comment when it begins a token. The grammar is
+ * documented at the top of conf/trackers.rules; in short:
+ *
+ *   format 1                          must come first
+ *   version STRING                    exactly once
+ *   pixel   NAME HOST PATH [key=K]
+ *   wrap    NAME DECODER HOST PATH [key=K] [fail=opaque|next]
+ *   opaque  NAME HOST PATH [key=K]
+ *   protect NAME HOST PATH [key=K]
+ *   param KEY...  protect-path WORD...  protect-text WORD...
+ *   heuristic-word WORD...
+ *
+ * A token may be a "quoted phrase" (blanks inside, no escapes).
+ *
+ * The parser takes untrusted bytes (it is fuzzed): every line and token is
+ * bounded, NUL bytes and unknown directives are errors, and any error is
+ * RW_EINVAL with "line N: reason". The result is immutable and may be
+ * shared between threads. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "rewriter/rules_int.h"
+
+#define MAX_LINE 4096
+#define MAX_TOKENS 64
+#define MAX_NAME 64
+#define MAX_RULES 100000
+#define MAX_WORDS 100000
+#define FORMAT_VERSION 1u
+
+struct pstate {
+    struct rw_rules *r;
+    unsigned line;
+    char *err;
+    size_t errlen;
+};
+
+static int fail(struct pstate *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(struct pstate *ps, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (ps->err == NULL || ps->errlen == 0)
+        return RW_EINVAL;
+    n = snprintf(ps->err, ps->errlen, "line %u: ", ps->line);
+    if (n >= 0 && (size_t)n < ps->errlen) {
+        va_start(ap, fmt);
+        vsnprintf(ps->err + n, ps->errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return RW_EINVAL;
+}
+
+static void lower_ascii(char *s)
+{
+    for (; *s; s++)
+        *s = (char)tolower((unsigned char)*s);
+}
+
+static int words_add(struct rw_wordlist *wl, const char *w)
+{
+    char *c;
+
+    if (wl->n == wl->cap) {
+        size_t ncap = wl->cap ? wl->cap * 2 : 16;
+        char **nv = realloc(wl->v, ncap * sizeof(*nv));
+
+        if (nv == NULL)
+            return RW_ENOMEM;
+        wl->v = nv;
+        wl->cap = ncap;
+    }
+    if ((c = strdup(w)) == NULL)
+        return RW_ENOMEM;
+    wl->v[wl->n++] = c;
+    return RW_OK;
+}
+
+static void words_free(struct rw_wordlist *wl)
+{
+    for (size_t i = 0; i < wl->n; i++)
+        free(wl->v[i]);
+    free(wl->v);
+    memset(wl, 0, sizeof(*wl));
+}
+
+void rw_rules_free(struct rw_rules *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->v[i].name);
+        free(r->v[i].host);
+        free(r->v[i].path);
+        free(r->v[i].key);
+    }
+    free(r->v);
+    free(r->version);
+    words_free(&r->params);
+    words_free(&r->prot_path);
+    words_free(&r->prot_text);
+    words_free(&r->heur_words);
+    free(r);
+}
+
+const char *rw_rules_version(const struct rw_rules *r)
+{
+    return r != NULL && r->version != NULL ? r->version : "";
+}
+
+/* Token checks. Everything is printable ASCII unless said otherwise. */
+static int is_name(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > MAX_NAME)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && strchr("._:-+", *s) == NULL)
+            return 0;
+    return 1;
+}
+
+static int is_host_glob(const char *s)
+{
+    if (*s == '\0' || strlen(s) > 255)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && strchr(".-*_", *s) == NULL)
+            return 0;
+    return 1;
+}
+
+static int is_printable(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+            return 0;
+    return 1;
+}
+
+static int is_path_glob(const char *s)
+{
+    return (s[0] == '/' || s[0] == '*') && is_printable(s) &&
+           strchr(s, '?') == NULL && strchr(s, '#') == NULL;
+}
+
+static int is_key(const char *s)
+{
+    return *s != '\0' && is_printable(s) && strpbrk(s, "&=?#") == NULL;
+}
+
+/* Options after the positional arguments of a URL rule. */
+static int rule_options(struct pstate *ps, struct rw_rule *ru, char **tok, int ntok)
+{
+    for (int i = 0; i < ntok; i++) {
+        if (strncmp(tok[i], "key=", 4) == 0 && ru->key == NULL) {
+            if (!is_key(tok[i] + 4))
+                return fail(ps, "bad query key \"%.40s\"", tok[i] + 4);
+            if ((ru->key = strdup(tok[i] + 4)) == NULL)
+                return RW_ENOMEM;
+        } else if (strcmp(tok[i], "fail=next") == 0 && ru->kind == RW_RK_WRAP) {
+            ru->fail_next = 1;
+        } else if (strcmp(tok[i], "fail=opaque") == 0 && ru->kind == RW_RK_WRAP) {
+            ru->fail_next = 0;
+        } else {
+            return fail(ps, "unknown or repeated option \"%.40s\"", tok[i]);
+        }
+    }
+    if (ru->kind == RW_RK_WRAP && ru->key == NULL && rw_decoder_needs_key(ru->decoder))
+        return fail(ps, "decoder needs key=");
+    return RW_OK;
+}
+
+static int rules_grow(struct rw_rules *r)
+{
+    struct rw_rule *nv;
+    size_t ncap;
+
+    if (r->n < r->cap)
+        return RW_OK;
+    ncap = r->cap ? r->cap * 2 : 64;
+    if ((nv = realloc(r->v, ncap * sizeof(*nv))) == NULL)
+        return RW_ENOMEM;
+    r->v = nv;
+    r->cap = ncap;
+    return RW_OK;
+}
+
+/* pixel/opaque/protect NAME HOST PATH [opts]; wrap NAME DECODER HOST PATH [opts] */
+static int parse_url_rule(struct pstate *ps, enum rw_rule_kind kind, char **tok, int ntok)
+{
+    struct rw_rule ru = {.kind = kind, .line = ps->line, .decoder = -1};
+    int pos = 1, rc;
+
+    if (ntok < (kind == RW_RK_WRAP ? 5 : 4))
+        return fail(ps, "%s needs NAME%s HOST PATH", tok[0],
+                    kind == RW_RK_WRAP ? " DECODER" : "");
+    if (!is_name(tok[pos]))
+        return fail(ps, "bad rule name \"%.40s\"", tok[pos]);
+    pos++;
+    if (kind == RW_RK_WRAP && (ru.decoder = rw_decoder_find(tok[pos++])) < 0)
+        return fail(ps, "unknown decoder \"%.40s\"", tok[pos - 1]);
+    lower_ascii(tok[pos]);
+    if (!is_host_glob(tok[pos]))
+        return fail(ps, "bad host pattern \"%.40s\"", tok[pos]);
+    if (!is_path_glob(tok[pos + 1]))
+        return fail(ps, "bad path pattern \"%.40s\" (must start with /)", tok[pos + 1]);
+    if (ps->r->n >= MAX_RULES)
+        return fail(ps, "too many rules");
+    ru.name = strdup(tok[1]);
+    ru.host = strdup(tok[pos]);
+    ru.path = strdup(tok[pos + 1]);
+    rc = (ru.name && ru.host && ru.path) ? rule_options(ps, &ru, tok + pos + 2, ntok - pos - 2)
+                                         : RW_ENOMEM;
+    if (rc == RW_OK)
+        rc = rules_grow(ps->r);
+    if (rc != RW_OK) {
+        free(ru.name);
+        free(ru.host);
+        free(ru.path);
+        free(ru.key);
+        return rc;
+    }
+    ps->r->v[ps->r->n++] = ru;
+    return RW_OK;
+}
+
+/* Words are case-folded (UTF-8 aware) so link text matches in any case. */
+static int parse_words(struct pstate *ps, struct rw_wordlist *wl, char **tok, int ntok,
+                       int fold)
+{
+    if (ntok < 2)
+        return fail(ps, "%s needs at least one word", tok[0]);
+    for (int i = 1; i < ntok; i++) {
+        char *w;
+        int rc;
+
+        if (!g_utf8_validate(tok[i], -1, NULL))
+            return fail(ps, "word is not UTF-8");
+        if (wl->n >= MAX_WORDS)
+            return fail(ps, "too many words");
+        if (!fold && !is_key(tok[i]))
+            return fail(ps, "bad query key \"%.40s\"", tok[i]);
+        w = fold ? g_utf8_casefold(tok[i], -1) : g_strdup(tok[i]);
+        if (w == NULL)
+            return RW_ENOMEM;
+        rc = words_add(wl, w);
+        g_free(w);
+        if (rc != RW_OK)
+            return rc;
+    }
+    return RW_OK;
+}
+
+static int parse_header(struct pstate *ps, char **tok, int ntok)
+{
+    struct rw_rules *r = ps->r;
+
+    if (strcmp(tok[0], "format") == 0) {
+        if (ntok != 2 || r->format != 0 || r->n || r->version)
+            return fail(ps, "\"format\" must be the first directive, once, with one value");
+        if (strcmp(tok[1], "1") != 0)
+            return fail(ps, "unsupported format \"%.20s\" (this parser reads %u)", tok[1],
+                        FORMAT_VERSION);
+        r->format = FORMAT_VERSION;
+        return RW_OK;
+    }
+    if (ntok != 2 || r->version != NULL)
+        return fail(ps, "\"version\" takes one value and appears once");
+    if (!is_printable(tok[1]) || strlen(tok[1]) > 64)
+        return fail(ps, "bad version string");
+    return (r->version = strdup(tok[1])) != NULL ? RW_OK : RW_ENOMEM;
+}
+
+static int parse_directive(struct pstate *ps, char **tok, int ntok)
+{
+    static const struct {
+        const char *name;
+        enum rw_rule_kind kind;
+    } url_kinds[] = {{"pixel", RW_RK_PIXEL},
+                     {"wrap", RW_RK_WRAP},
+                     {"opaque", RW_RK_OPAQUE},
+                     {"protect", RW_RK_PROTECT}};
+    struct rw_rules *r = ps->r;
+
+    if (strcmp(tok[0], "format") == 0 || strcmp(tok[0], "version") == 0)
+        return parse_header(ps, tok, ntok);
+    if (r->format == 0)
+        return fail(ps, "the first directive must be \"format 1\"");
+    for (size_t i = 0; i < sizeof(url_kinds) / sizeof(url_kinds[0]); i++)
+        if (strcmp(tok[0], url_kinds[i].name) == 0)
+            return parse_url_rule(ps, url_kinds[i].kind, tok, ntok);
+    if (strcmp(tok[0], "param") == 0)
+        return parse_words(ps, &r->params, tok, ntok, 0);
+    if (strcmp(tok[0], "protect-path") == 0)
+        return parse_words(ps, &r->prot_path, tok, ntok, 1);
+    if (strcmp(tok[0], "protect-text") == 0)
+        return parse_words(ps, &r->prot_text, tok, ntok, 1);
+    if (strcmp(tok[0], "heuristic-word") == 0)
+        return parse_words(ps, &r->heur_words, tok, ntok, 1);
+    return fail(ps, "unknown directive \"%.40s\"", tok[0]);
+}
+
+/* Split one line (NUL-terminated copy, modified in place) into tokens. */
+static int tokenize(struct pstate *ps, char *line, char **tok, int *ntok)
+{
+    char *p = line;
+
+    *ntok = 0;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\f' || *p == '\v')
+            p++;
+        if (*p == '\0' || *p == '#')
+            return RW_OK;
+        if (*ntok == MAX_TOKENS)
+            return fail(ps, "too many tokens");
+        if (*p == '"') { /* a quoted phrase: blanks inside, no escapes */
+            char *q = strchr(p + 1, '"');
+
+            if (q == NULL || q == p + 1)
+                return fail(ps, "unterminated or empty quoted phrase");
+            tok[(*ntok)++] = p + 1;
+            *q = '\0';
+            p = q + 1;
+            continue;
+        }
+        tok[(*ntok)++] = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\f' && *p != '\v')
+            p++;
+        if (*p)
+            *p++ = '\0';
+    }
+}
+
+static int parse_line(struct pstate *ps, const char *s, size_t n)
+{
+    char line[MAX_LINE + 1];
+    char *tok[MAX_TOKENS];
+    int ntok, rc;
+
+    if (n > MAX_LINE)
+        return fail(ps, "line longer than %d bytes", MAX_LINE);
+    if (memchr(s, '\0', n) != NULL)
+        return fail(ps, "NUL byte");
+    memcpy(line, s, n);
+    line[n] = '\0';
+    if ((rc = tokenize(ps, line, tok, &ntok)) != RW_OK || ntok == 0)
+        return rc;
+    return parse_directive(ps, tok, ntok);
+}
+
+int rw_rules_parse(const char *text, size_t len, struct rw_rules **out, char *err,
+                   size_t errlen)
+{
+    struct pstate ps = {.err = err, .errlen = errlen};
+    size_t off = 0;
+    int rc = RW_OK;
+
+    if (err && errlen)
+        err[0] = '\0';
+    if (out == NULL || (text == NULL && len > 0))
+        return RW_EINVAL;
+    *out = NULL;
+    if ((ps.r = calloc(1, sizeof(*ps.r))) == NULL)
+        return RW_ENOMEM;
+    while (off < len && rc == RW_OK) {
+        const char *nl = memchr(text + off, '\n', len - off);
+        size_t n = nl ? (size_t)(nl - (text + off)) : len - off;
+
+        ps.line++;
+        rc = parse_line(&ps, text + off, n);
+        off += n + (nl != NULL);
+    }
+    if (rc == RW_OK && (ps.r->format == 0 || ps.r->version == NULL)) {
+        ps.line++;
+        rc = fail(&ps, "missing \"format\" or \"version\" directive");
+    }
+    if (rc == RW_ENOMEM && err && errlen)
+        snprintf(err, errlen, "line %u: out of memory", ps.line);
+    if (rc != RW_OK) {
+        rw_rules_free(ps.r);
+        return rc;
+    }
+    *out = ps.r;
+    return RW_OK;
+}
+
+/* Matching. */
+
+/* glob - '*' matches any run of bytes; other bytes compare after ASCII
+ * folding. Iterative, remembering only the last star: O(n*m) at worst,
+ * no recursion. */
+static int glob(const char *pat, const char *s, size_t n)
+{
+    const char *star = NULL;
+    size_t i = 0, si = 0;
+
+    while (i < n) {
+        if (*pat == '*') {
+            star = pat++;
+            si = i;
+        } else if (*pat && tolower((unsigned char)*pat) == tolower((unsigned char)s[i])) {
+            pat++;
+            i++;
+        } else if (star) {
+            pat = star + 1;
+            i = ++si;
+        } else {
+            return 0;
+        }
+    }
+    while (*pat == '*')
+        pat++;
+    return *pat == '\0';
+}
+
+static int host_match(const char *pat, const char *h, size_t n)
+{
+    if (glob(pat, h, n))
+        return 1;
+    /* "*.example.com" also covers the bare "example.com". */
+    return pat[0] == '*' && pat[1] == '.' && glob(pat + 2, h, n);
+}
+
+int rw_rule_matches(const struct rw_rule *r, const struct rw_urlp *u)
+{
+    const char *v;
+    size_t vlen;
+
+    if (!u->http || u->host_len == 0)
+        return 0;
+    if (!host_match(r->host, u->s + u->host_off, u->host_len))
+        return 0;
+    if (u->path_len == 0 ? !glob(r->path, "/", 1)
+                         : !glob(r->path, u->s + u->path_off, u->path_len))
+        return 0;
+    return r->key == NULL || rw_query_find(u, r->key, &v, &vlen);
+}
+
+const struct rw_rule *rw_rule_match(const struct rw_rules *r, enum rw_rule_kind kind,
+                                    const struct rw_urlp *u, size_t from)
+{
+    for (size_t i = from; i < r->n; i++)
+        if (r->v[i].kind == kind && rw_rule_matches(&r->v[i], u))
+            return &r->v[i];
+    return NULL;
+}
+
+static int contains_folded(const char *hay, size_t n, const char *w)
+{
+    size_t wl = strlen(w);
+
+    if (wl == 0 || wl > n)
+        return 0;
+    for (size_t i = 0; i + wl <= n; i++) {
+        size_t j = 0;
+
+        while (j < wl && tolower((unsigned char)hay[i + j]) == (unsigned char)w[j])
+            j++;
+        if (j == wl)
+            return 1;
+    }
+    return 0;
+}
+
+int rw_words_in(const struct rw_wordlist *wl, const char *s, size_t n)
+{
+    char *folded = NULL;
+    int hit = 0;
+
+    /* Non-ASCII words (désinscription) need real case folding of the text. */
+    if (g_utf8_validate(s, (gssize)n, NULL))
+        folded = g_utf8_casefold(s, (gssize)n);
+    for (size_t i = 0; i < wl->n && !hit; i++)
+        hit = folded ? contains_folded(folded, strlen(folded), wl->v[i])
+                     : contains_folded(s, n, wl->v[i]);
+    g_free(folded);
+    return hit;
+}
+
+int rw_is_personal_key(const struct rw_rules *r, const char *key, size_t n)
+{
+    for (size_t i = 0; i < r->params.n; i++)
+        if (strlen(r->params.v[i]) == n && memcmp(r->params.v[i], key, n) == 0)
+            return 1;
+    return 0;
+}

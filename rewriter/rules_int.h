@@ -1,0 +1,119 @@
+/* rules_int - private interfaces between rules.c, url*.c and classify.c.
+ *
+ *   rules.c          parse conf/trackers.rules into struct rw_rules, match
+ *                    one URL against the rule lists
+ *   url.c            split URLs, percent-decoding, rw_url_clean, the unwrap
+ *                    chain and rw_url_unwrap
+ *   url_decode.c     the click-wrapper decoder algorithms, selected by name
+ *   url_recipient.c  rw_url_has_recipient
+ *   classify.c       rw_classify: what one site is
+ *
+ * Not installed; unit tests may include it. Nothing here keeps state. */
+#ifndef RW_RULES_INT_H
+#define RW_RULES_INT_H
+
+#include <stddef.h>
+
+#include "common/buf.h"
+#include "rewriter/rw_int.h"
+
+enum rw_rule_kind { RW_RK_PIXEL = 0, RW_RK_WRAP, RW_RK_OPAQUE, RW_RK_PROTECT };
+
+struct rw_rule {
+    enum rw_rule_kind kind;
+    char *name;      /* shown in findings and reports */
+    char *host;      /* lower-case glob; "*.x.com" also matches "x.com" */
+    char *path;      /* glob on the path, case-insensitive */
+    char *key;       /* query key that must be present (and, for param
+                        decoders, the key to decode); NULL: none */
+    int decoder;     /* RW_RK_WRAP: index returned by rw_decoder_find */
+    int fail_next;   /* RW_RK_WRAP: when decoding fails, try the next rules
+                        instead of calling the URL opaque */
+    unsigned line;
+};
+
+struct rw_wordlist {
+    char **v;
+    size_t n, cap;
+};
+
+struct rw_rules {
+    char *version;
+    unsigned format;
+    struct rw_rule *v;
+    size_t n, cap;
+    struct rw_wordlist params;     /* personal query keys, exact */
+    struct rw_wordlist prot_path;  /* case-folded words for path+query */
+    struct rw_wordlist prot_text;  /* case-folded words for link text */
+    struct rw_wordlist heur_words; /* case-folded heuristic path words */
+};
+
+/* A URL split into its parts; offsets into s (borrowed). */
+struct rw_urlp {
+    const char *s;
+    size_t len;
+    size_t scheme_len;        /* 0: none */
+    int http;                 /* scheme is http or https */
+    size_t host_off, host_len;/* host without userinfo/port; len 0: none */
+    size_t path_off, path_len;
+    int has_query;
+    size_t query_off, query_len; /* after '?', up to '#' */
+};
+
+/* rw_url_split - split s[0..len). Never fails; absent parts have length 0. */
+void rw_url_split(const char *s, size_t len, struct rw_urlp *u);
+/* rw_query_find - value of the first query parameter whose key is exactly
+ * key (raw or percent-decoded). Returns 1 and sets *val and *vlen (borrowed,
+ * still percent-encoded), or 0. */
+int rw_query_find(const struct rw_urlp *u, const char *key, const char **val,
+                  size_t *vlen);
+/* rw_pct_decode - append s[0..n) percent-decoded (any hex case; malformed
+ * escapes copied as is). Returns 0 or the buf_append error. */
+int rw_pct_decode(const char *s, size_t n, struct buf *out);
+/* rw_b64_any_decode - decode standard or URL-safe base64, padding optional,
+ * into out. Returns 0, or -1 on a character outside both alphabets, a bad
+ * length, or a buffer error. */
+int rw_b64_any_decode(const char *s, size_t n, struct buf *out);
+/* rw_is_http_url - 1 if s is an absolute http(s) URL with a host and no
+ * control characters or spaces: the only destinations we ever write. */
+int rw_is_http_url(const char *s, size_t n);
+
+/* rw_rule_match - first rule of kind that matches u, or NULL. */
+const struct rw_rule *rw_rule_match(const struct rw_rules *r, enum rw_rule_kind kind,
+                                    const struct rw_urlp *u, size_t from);
+/* rw_rule_matches - 1 if rule r matches u. */
+int rw_rule_matches(const struct rw_rule *r, const struct rw_urlp *u);
+/* rw_words_in - 1 if any word of wl occurs in s[0..n) after ASCII case
+ * folding (the words are folded at parse time). */
+int rw_words_in(const struct rw_wordlist *wl, const char *s, size_t n);
+/* rw_is_personal_key - 1 if key[0..n) is a personal query key. */
+int rw_is_personal_key(const struct rw_rules *r, const char *key, size_t n);
+
+/* Decoders (url_decode.c). rw_decoder_find returns an index >= 0 or -1;
+ * rw_decoder_needs_key tells whether a rule must give key=. */
+int rw_decoder_find(const char *name);
+int rw_decoder_needs_key(int idx);
+/* rw_decoder_run - decode the destination of u with decoder idx. *out is a
+ * malloc'd string NOT yet checked for being http(s) (the caller refuses
+ * anything else). Returns RW_OK, RW_EINVAL (not decodable), RW_ENOMEM,
+ * RW_ELIMIT (result longer than max). */
+int rw_decoder_run(int idx, const struct rw_urlp *u, const char *key, size_t max,
+                   char **out);
+
+/* The result of unwrapping nested click wrappers (url.c). */
+struct rw_unwrap {
+    const struct rw_rule *outer;  /* first wrapper decoded; NULL: none */
+    const struct rw_rule *opaque; /* set: the chain ends in an opaque wrapper,
+                                     a refused destination or an undecodable
+                                     wrapper */
+    char *dest;                   /* malloc'd final destination when outer &&
+                                     !opaque; not cleaned */
+    unsigned depth;
+};
+/* rw_unwrap_chain - follow wrappers from url. Returns RW_OK (see res),
+ * RW_ELIMIT (deeper than lim->unwrap_depth, or an URL longer than
+ * lim->max_url_len), RW_ENOMEM. res->dest is freed by the caller. */
+int rw_unwrap_chain(const struct rw_rules *r, const struct rw_limits *lim, const char *url,
+                    struct rw_unwrap *res);
+
+#endif
