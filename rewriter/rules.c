@@ -278,6 +278,8 @@ static int parse_header(struct pstate *ps, char **tok, int ntok)
         r->format = FORMAT_VERSION;
         return RW_OK;
     }
+    if (r->format == 0)
+        return fail(ps, "the first directive must be \"format 1\"");
     if (ntok != 2 || r->version != NULL)
         return fail(ps, "\"version\" takes one value and appears once");
     if (!is_printable(tok[1]) || strlen(tok[1]) > 64)
