@@ -1,0 +1,378 @@
+/* html - find the URL sites of an HTML part (SPEC §3.1).
+ *
+ * libxml2 decides what each tag is: one SAX pass of its HTML parser over
+ * the part, recovering from any error. It gives names and decoded
+ * attribute values but no byte positions, so each event reads the
+ * parser's input position and this module keeps a "mark", a position
+ * before which no real start tag can begin. At a start tag the parser
+ * stands on its '>' (or "/>", or the end); the tag's '<' is the first
+ * "<name" at or after the mark whose attributes, re-read with libxml2's
+ * rules (html_attr.c), end exactly there. Implied elements (html, body,
+ * p ...) have no such bytes and are skipped. html_tag.c then matches
+ * libxml2's values to the raw value ranges and reports them.
+ *
+ * The input is the decoded part in UTF-8. Bytes libxml2 would reject
+ * (NUL, invalid UTF-8, which would make it switch to Latin-1 and move
+ * every offset) are replaced by '_' in a private copy of the same length
+ * first. MSO conditional comments are parsed again on their own, with
+ * offsets mapped back (in_mso = 1). Limits: element nesting (RW_ELIMIT,
+ * parsing stops at once), attribute and URL length (html_tag.c). */
+#include "rewriter/html_int.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/parserInternals.h>
+
+static int scan_doc(struct rw_hscan *h);
+
+static size_t cur_pos(const struct rw_hscan *h)
+{
+    const xmlParserInputPtr in = ((htmlParserCtxtPtr)h->ctxt)->input;
+    size_t p = in->consumed + (size_t)(in->cur - in->base);
+
+    return p < h->len ? p : h->len;
+}
+
+static void fail(struct rw_hscan *h, int status, const char *why)
+{
+    if (h->status == RW_OK) {
+        h->status = status;
+        if (h->err != NULL && h->errlen > 0)
+            snprintf(h->err, h->errlen, "%s", why);
+    }
+    h->stopped = 1;
+    xmlStopParser(h->ctxt);
+}
+
+static int html_name_char(unsigned char c)
+{
+    return g_ascii_isalnum(c) || c == ':' || c == '-' || c == '_' || c == '.';
+}
+
+/* The '<' of the real start tag `name` that ends at pos, or SIZE_MAX when
+ * the element is implied. At most a few candidates are tried so a hostile
+ * gap full of "<a" cannot make this quadratic. */
+static size_t find_tag(const struct rw_hscan *h, const char *name, size_t pos)
+{
+    size_t nlen = strlen(name), i = h->mark, tries = 0;
+    const char *q;
+
+    while (i < pos && tries < 16 && (q = memchr(h->doc + i, '<', pos - i)) != NULL) {
+        i = (size_t)(q - h->doc);
+        if (i + 1 + nlen > pos)
+            break;
+        if (g_ascii_strncasecmp(q + 1, name, nlen) == 0
+            && (nlen >= RW_HTML_NAME_MAX || i + 1 + nlen >= h->len
+                || !html_name_char((unsigned char)q[1 + nlen]))) {
+            tries++;
+            if (rw_tag_lex(h->doc, h->len, i + 1 + nlen, pos, NULL, NULL) == pos)
+                return i;
+        }
+        i++;
+    }
+    return SIZE_MAX;
+}
+
+static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+    struct rw_hscan *h = ctx;
+    size_t pos, lt;
+    int rc;
+
+    if (h->stopped)
+        return;
+    if (++h->depth > h->lim->html_depth) {
+        fail(h, RW_ELIMIT, "HTML nesting deeper than the limit");
+        return;
+    }
+    pos = cur_pos(h);
+    lt = find_tag(h, (const char *)name, pos);
+    if (lt == SIZE_MAX)
+        return; /* implied by libxml2: no bytes of its own */
+    h->mark = pos;
+    if (strcmp((const char *)name, "style") == 0)
+        h->style_start = pos < h->len && h->doc[pos] == '>' ? pos + 1 : SIZE_MAX;
+    rc = rw_html_tag(h, (const char *)name, (const char **)atts, lt, pos);
+    if (rc != RW_OK)
+        fail(h, rc, rc == RW_ELIMIT ? "attribute or URL longer than the limit"
+                                    : "out of memory");
+}
+
+/* First "</style" (any case) in doc[from..to), or to. */
+static size_t find_ci(const struct rw_hscan *h, size_t from, size_t to, const char *pat,
+                      int last)
+{
+    size_t n = strlen(pat), i, found = to;
+    const char *q;
+
+    for (i = from; i + n <= to && (q = memchr(h->doc + i, '<', to - i)) != NULL; i++) {
+        i = (size_t)(q - h->doc);
+        if (i + n <= to && g_ascii_strncasecmp(q, pat, n) == 0) {
+            found = i;
+            if (!last)
+                break;
+        }
+    }
+    return found;
+}
+
+static void end_style(struct rw_hscan *h, size_t pos)
+{
+    size_t s = h->style_start, e;
+    int rc;
+
+    h->style_start = SIZE_MAX;
+    if (s == SIZE_MAX || s >= pos)
+        return;
+    e = find_ci(h, s, pos, "</style", 0);
+    rc = rw_css_scan_map(h->doc + s, e - s, NULL, h->base + s, RW_ESC_CSS, h->in_mso, h->lim,
+                         h->out);
+    if (rc != RW_OK)
+        fail(h, rc, rc == RW_ELIMIT ? "URL longer than the limit" : "out of memory");
+}
+
+static void on_end(void *ctx, const xmlChar *name)
+{
+    struct rw_hscan *h = ctx;
+    size_t pos, b;
+    const char *q;
+
+    if (h->stopped)
+        return;
+    pos = cur_pos(h);
+    if (rw_html_link_end(h, 0) != RW_OK) {
+        fail(h, RW_ENOMEM, "out of memory");
+        return;
+    }
+    if (strcmp((const char *)name, "style") == 0)
+        end_style(h, pos);
+    else if (strcmp((const char *)name, "body") == 0 && !h->in_mso && pos > h->mark) {
+        b = find_ci(h, h->mark, pos, "</body", 1);
+        if (b < pos)
+            h->body_close = (ssize_t)(h->base + b);
+    }
+    if (h->depth > 0)
+        h->depth--;
+    /* An end event may fire in the middle of the next tag (after its name):
+     * never move the mark past a '<' the next start tag may need. */
+    if (pos > h->mark) {
+        q = memrchr(h->doc + h->mark, '<', pos - h->mark);
+        h->mark = q ? (size_t)(q - h->doc) : pos;
+    }
+}
+
+static void on_text(void *ctx, const xmlChar *s, int n)
+{
+    struct rw_hscan *h = ctx;
+    size_t pos;
+
+    if (h->stopped)
+        return;
+    pos = cur_pos(h);
+    if (pos > h->mark)
+        h->mark = pos;
+    if (n > 0)
+        rw_html_text(h, (const char *)s, (size_t)n);
+}
+
+static void on_cdata(void *ctx, const xmlChar *s, int n)
+{
+    struct rw_hscan *h = ctx;
+    size_t pos;
+
+    (void)s;
+    (void)n;
+    if (h->stopped)
+        return;
+    pos = cur_pos(h);
+    if (pos > h->mark)
+        h->mark = pos;
+}
+
+static void on_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+    (void)target;
+    on_cdata(ctx, data, 0);
+}
+
+static void on_subset(void *ctx, const xmlChar *name, const xmlChar *eid, const xmlChar *sid)
+{
+    (void)eid;
+    (void)sid;
+    on_cdata(ctx, name, 0);
+}
+
+/* Parse the markup of a conditional comment's content doc[cs..ce):
+ * "[if COND]>" MARKUP "<![endif]". */
+static int scan_conditional(struct rw_hscan *h, size_t cs, size_t ce)
+{
+    struct rw_hscan sub;
+    const char *gt;
+    size_t is, ie;
+    int rc;
+
+    if (ce - cs < 4 || g_ascii_strncasecmp(h->doc + cs, "[if", 3) != 0)
+        return RW_OK;
+    gt = g_strstr_len(h->doc + cs, (gssize)(ce - cs), "]>");
+    if (gt == NULL)
+        return RW_OK;
+    is = (size_t)(gt - h->doc) + 2;
+    ie = find_ci(h, is, ce, "<![endif]", 1);
+    if (ie <= is || memchr(h->doc + is, '<', ie - is) == NULL)
+        return RW_OK;
+    memset(&sub, 0, sizeof(sub));
+    sub.doc = h->doc + is;
+    sub.len = ie - is;
+    sub.base = h->base + is;
+    sub.in_mso = 1;
+    sub.lim = h->lim;
+    sub.out = h->out;
+    sub.err = h->err;
+    sub.errlen = h->errlen;
+    rc = scan_doc(&sub);
+    h->skipped += sub.skipped;
+    return rc;
+}
+
+static void on_comment(void *ctx, const xmlChar *value)
+{
+    struct rw_hscan *h = ctx;
+    size_t pos, vlen = strlen((const char *)value), cs;
+    int rc;
+
+    if (h->stopped)
+        return;
+    pos = cur_pos(h);
+    /* the raw comment must read "<!--" value "-->" (or "--!>") ending at pos */
+    if (!h->in_mso && vlen + 7 <= pos - h->mark) {
+        cs = pos - 3 - vlen;
+        if (memcmp(h->doc + pos - 3, "-->", 3) != 0)
+            cs--;
+        if (cs >= h->mark + 4 && memcmp(h->doc + cs - 4, "<!--", 4) == 0
+            && memcmp(h->doc + cs, value, vlen) == 0) {
+            rc = scan_conditional(h, cs, cs + vlen);
+            if (rc != RW_OK) {
+                h->status = rc;
+                h->stopped = 1;
+                xmlStopParser(h->ctxt);
+                return;
+            }
+        }
+    }
+    h->mark = pos;
+}
+
+/* Run libxml2 over h->doc and report sites; h is zeroed except doc, len,
+ * base, in_mso, lim, out, err. */
+static int scan_doc(struct rw_hscan *h)
+{
+    htmlParserCtxtPtr ctxt;
+    htmlSAXHandler sax;
+
+    h->body_close = -1;
+    h->style_start = SIZE_MAX;
+    if (h->len == 0)
+        return RW_OK;
+    if (h->len > INT_MAX)
+        return RW_ELIMIT;
+    ctxt = htmlCreateMemoryParserCtxt(h->doc, (int)h->len);
+    if (ctxt == NULL)
+        return RW_ENOMEM;
+    xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8);
+    /* a declared encoding (<meta charset>) must not switch the decoder */
+    if (ctxt->input->encoding == NULL)
+        ctxt->input->encoding = xmlStrdup((const xmlChar *)"UTF-8");
+    htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR
+                                 | HTML_PARSE_NOWARNING);
+    memset(&sax, 0, sizeof(sax));
+    sax.startElement = on_start;
+    sax.endElement = on_end;
+    sax.characters = on_text;
+    sax.ignorableWhitespace = on_text;
+    sax.cdataBlock = on_cdata;
+    sax.comment = on_comment;
+    sax.processingInstruction = on_pi;
+    sax.internalSubset = on_subset;
+    memcpy(ctxt->sax, &sax, sizeof(sax));
+    ctxt->userData = h;
+    h->ctxt = ctxt;
+    htmlParseDocument(ctxt);
+    h->stopped = 1;
+    if (rw_html_link_end(h, 1) != RW_OK && h->status == RW_OK)
+        h->status = RW_ENOMEM;
+    htmlFreeParserCtxt(ctxt);
+    h->ctxt = NULL;
+    buf_free(&h->tmp);
+    free(h->map);
+    h->map = NULL;
+    return h->status;
+}
+
+/* A copy of html where NUL bytes and bytes of invalid UTF-8 are '_', so
+ * that libxml2 keeps reading UTF-8 and offsets do not move. NULL if html
+ * needs no change (*copy = NULL) or on ENOMEM (returns -1). */
+static int sanitize(const char *html, size_t len, char **copy)
+{
+    const char *src = html;
+    const gchar *end;
+    size_t at = 0;
+    char *c = NULL;
+
+    while (at < len && !g_utf8_validate(src + at, (gssize)(len - at), &end)) {
+        at = (size_t)(end - src);
+        if (c == NULL) {
+            if ((c = malloc(len)) == NULL)
+                return -1;
+            memcpy(c, html, len);
+            src = c;
+        }
+        c[at++] = '_';
+    }
+    *copy = c;
+    return 0;
+}
+
+int rw_html_scan_ex(const char *html, size_t len, const struct rw_limits *lim,
+                    struct rw_sites *out, char *err, size_t errlen, size_t *skipped)
+{
+    struct rw_hscan h;
+    char *copy;
+    int rc;
+
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+    out->body_close = -1;
+    if (html == NULL && len > 0)
+        return RW_EINVAL;
+    if (sanitize(html, len, &copy) != 0)
+        return RW_ENOMEM;
+    memset(&h, 0, sizeof(h));
+    h.doc = copy ? copy : html;
+    h.len = len;
+    h.lim = rw_limits_or_default(lim);
+    h.out = out;
+    h.err = err;
+    h.errlen = errlen;
+    rc = scan_doc(&h);
+    if (rc == RW_ELIMIT && len > INT_MAX && err != NULL && errlen > 0)
+        snprintf(err, errlen, "HTML part too large");
+    if (rc == RW_ENOMEM && err != NULL && errlen > 0 && err[0] == '\0')
+        snprintf(err, errlen, "out of memory");
+    out->body_close = h.body_close;
+    if (skipped != NULL)
+        *skipped = h.skipped;
+    free(copy);
+    return rc;
+}
+
+int rw_html_scan(const char *html, size_t len, const struct rw_limits *lim,
+                 struct rw_sites *out, char *err, size_t errlen)
+{
+    return rw_html_scan_ex(html, len, lim, out, err, errlen, NULL);
+}

@@ -1,0 +1,381 @@
+/* html_tag - the sites of one start tag, and the text of open links.
+ *
+ * html.c hands over a real start tag: libxml2's name and decoded
+ * attributes plus the tag's bytes doc[lt..gt). The tag is re-read with
+ * libxml2's rules (rw_tag_lex); for each URL-bearing attribute the first
+ * occurrence (libxml2 keeps the first of duplicates) must decode to
+ * exactly libxml2's value, otherwise the value is skipped and counted:
+ * a guessed range is never reported. srcset candidates and url() in
+ * style="" are located through the decode map, so entities inside them
+ * still give raw ranges. Images get size and visibility from width/height
+ * and inline CSS; links collect their visible text until they end. */
+#include "rewriter/html_int.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+enum slot { S_HREF, S_SRC, S_SRCSET, S_BACKGROUND, S_POSTER, S_STYLE, S_NSLOT };
+static const char *const slot_name[S_NSLOT] = {"href",       "src",    "srcset",
+                                               "background", "poster", "style"};
+
+struct tag {
+    const char *name;
+    const char *val[S_NSLOT];      /* libxml2's value, NULL if absent */
+    enum rw_place place[S_NSLOT];  /* where a wanted value goes */
+    int want[S_NSLOT];
+    struct rw_rawattr raw[S_NSLOT];
+    int have[S_NSLOT];
+    const char *width, *height, *alt, *title, *type, *rel;
+    int hidden_attr;
+};
+
+static int is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+
+static void collect(struct tag *t, const char **atts)
+{
+    size_t i;
+    int k;
+
+    for (i = 0; atts != NULL && atts[i] != NULL; i += 2) {
+        const char *n = atts[i], *v = atts[i + 1];
+        for (k = 0; k < S_NSLOT; k++)
+            if (strcmp(n, slot_name[k]) == 0)
+                t->val[k] = v;
+        if (strcmp(n, "width") == 0)
+            t->width = v;
+        else if (strcmp(n, "height") == 0)
+            t->height = v;
+        else if (strcmp(n, "alt") == 0)
+            t->alt = v;
+        else if (strcmp(n, "title") == 0)
+            t->title = v;
+        else if (strcmp(n, "type") == 0)
+            t->type = v;
+        else if (strcmp(n, "rel") == 0)
+            t->rel = v;
+        else if (strcmp(n, "hidden") == 0)
+            t->hidden_attr = 1;
+    }
+}
+
+/* rel="stylesheet" among the space-separated tokens. */
+static int rel_stylesheet(const char *rel)
+{
+    const char *p = rel;
+    size_t n;
+
+    while (p != NULL && *p) {
+        while (is_ws((unsigned char)*p))
+            p++;
+        for (n = 0; p[n] && !is_ws((unsigned char)p[n]); n++)
+            ;
+        if (n == 10 && g_ascii_strncasecmp(p, "stylesheet", 10) == 0)
+            return 1;
+        p += n;
+    }
+    return 0;
+}
+
+static void want(struct tag *t, enum slot k, enum rw_place place)
+{
+    if (t->val[k] != NULL) {
+        t->want[k] = 1;
+        t->place[k] = place;
+    }
+}
+
+/* Which attributes of this element carry URLs (SPEC §3.1). */
+static int choose(struct tag *t)
+{
+    const char *n = t->name;
+    int k, any = 0;
+
+    if (strcmp(n, "a") == 0)
+        want(t, S_HREF, RW_P_A);
+    else if (strcmp(n, "area") == 0)
+        want(t, S_HREF, RW_P_AREA);
+    else if (strcmp(n, "img") == 0) {
+        want(t, S_SRC, RW_P_IMG);
+        want(t, S_SRCSET, RW_P_SRCSET);
+    } else if (strcmp(n, "source") == 0)
+        want(t, S_SRCSET, RW_P_SRCSET);
+    else if (strcmp(n, "input") == 0 && t->type && g_ascii_strcasecmp(t->type, "image") == 0)
+        want(t, S_SRC, RW_P_INPUT);
+    else if (strcmp(n, "video") == 0)
+        want(t, S_POSTER, RW_P_POSTER);
+    else if (strcmp(n, "link") == 0 && t->rel && rel_stylesheet(t->rel))
+        want(t, S_HREF, RW_P_STYLESHEET);
+    else if (strncmp(n, "v:", 2) == 0) {
+        want(t, S_HREF, RW_P_VML_HREF);
+        want(t, S_SRC, RW_P_VML_IMG);
+    }
+    want(t, S_BACKGROUND, RW_P_BACKGROUND);
+    if (t->val[S_STYLE] != NULL && strcasestr(t->val[S_STYLE], "url(") != NULL)
+        want(t, S_STYLE, RW_P_CSS);
+    for (k = 0; k < S_NSLOT; k++)
+        any |= t->want[k];
+    return any;
+}
+
+static void on_attr(void *ctx, const char *doc, const struct rw_rawattr *a)
+{
+    struct tag *t = ctx;
+    int k;
+
+    for (k = 0; k < S_NSLOT; k++)
+        if (a->nlen == strlen(slot_name[k])
+            && g_ascii_strncasecmp(doc + a->noff, slot_name[k], a->nlen) == 0) {
+            if (!t->have[k]) {
+                t->have[k] = 1;
+                t->raw[k] = *a;
+            }
+            return;
+        }
+}
+
+/* Decode the raw value of slot k and compare with libxml2's. Returns 1 if
+ * they agree (h->tmp holds the value; h->map the offsets when withmap),
+ * 0 if not, or -RW_ status. */
+static int agree(struct rw_hscan *h, const struct tag *t, enum slot k, int withmap)
+{
+    const struct rw_rawattr *a = &t->raw[k];
+    size_t vlen = strlen(t->val[k]), *m;
+    int rc;
+
+    if (!t->have[k] || !a->has_value)
+        return 0;
+    if (withmap && h->mapcap < a->vlen + 1) {
+        if ((m = realloc(h->map, (a->vlen + 1) * sizeof(*m))) == NULL)
+            return -RW_ENOMEM;
+        h->map = m;
+        h->mapcap = a->vlen + 1;
+    }
+    buf_reset(&h->tmp);
+    rc = rw_ent_decode(h->doc + a->voff, a->vlen, &h->tmp, withmap ? h->map : NULL);
+    if (rc == RW_EPARSE)
+        return 0;
+    if (rc != RW_OK)
+        return -rc;
+    return h->tmp.len == vlen && memcmp(buf_cstr(&h->tmp), t->val[k], vlen) == 0;
+}
+
+/* A URL value u[0..n) (already trimmed) at raw part range [off, off+len). */
+static int add_url(struct rw_hscan *h, enum rw_place place, const struct rw_rawattr *a,
+                   size_t off, size_t len, const char *u, size_t n)
+{
+    struct rw_site s;
+
+    if (n == 0)
+        return RW_OK;
+    if (n > h->lim->max_url_len)
+        return g_ascii_strncasecmp(u, "data:", 5) == 0 ? RW_OK : RW_ELIMIT;
+    rw_site_init(&s, place);
+    s.off = h->base + off;
+    s.len = len;
+    s.quote = a->quote;
+    s.esc = RW_ESC_ATTR;
+    s.in_mso = h->in_mso;
+    if ((s.url = strndup(u, n)) == NULL)
+        return RW_ENOMEM;
+    if (RW_PLACE_IS_LINK(place) && (s.text = strdup("")) == NULL) {
+        free(s.url);
+        return RW_ENOMEM;
+    }
+    return rw_sites_add(h->out, &s);
+}
+
+static void trim(const char **s, size_t *n)
+{
+    while (*n > 0 && is_ws((unsigned char)**s)) {
+        (*s)++;
+        (*n)--;
+    }
+    while (*n > 0 && is_ws((unsigned char)(*s)[*n - 1]))
+        (*n)--;
+}
+
+/* Each candidate URL of srcset (HTML: split on whitespace, commas). */
+static int add_srcset(struct rw_hscan *h, const struct rw_rawattr *a, enum rw_place place)
+{
+    const char *d = buf_cstr(&h->tmp);
+    size_t n = h->tmp.len, i = 0, u0, u1;
+    int rc;
+
+    while (i < n) {
+        while (i < n && (is_ws((unsigned char)d[i]) || d[i] == ','))
+            i++;
+        for (u0 = i; i < n && !is_ws((unsigned char)d[i]); i++)
+            ;
+        for (u1 = i; u1 > u0 && d[u1 - 1] == ','; u1--)
+            ;
+        if (u1 > u0) {
+            rc = add_url(h, place, a, a->voff + h->map[u0], h->map[u1] - h->map[u0], d + u0,
+                         u1 - u0);
+            if (rc != RW_OK)
+                return rc;
+        }
+        if (u1 == i) /* descriptors run to the next comma */
+            while (i < n && d[i] != ',')
+                i++;
+    }
+    return RW_OK;
+}
+
+static int add_slot(struct rw_hscan *h, struct tag *t, enum slot k)
+{
+    const struct rw_rawattr *a = &t->raw[k];
+    const char *u;
+    size_t n;
+    int ok;
+
+    if (t->have[k] && a->vlen > h->lim->max_attr_len)
+        return g_ascii_strncasecmp(t->val[k], "data:", 5) == 0 ? RW_OK : RW_ELIMIT;
+    ok = agree(h, t, k, k == S_SRCSET || k == S_STYLE);
+    if (ok <= 0) {
+        h->skipped += ok == 0;
+        return -ok;
+    }
+    if (k == S_SRCSET)
+        return add_srcset(h, a, t->place[k]);
+    if (k == S_STYLE)
+        return rw_css_scan_map(buf_cstr(&h->tmp), h->tmp.len, h->map, h->base + a->voff,
+                               RW_ESC_CSS_ATTR, h->in_mso, h->lim, h->out);
+    u = t->val[k];
+    n = strlen(u);
+    trim(&u, &n);
+    return add_url(h, t->place[k], a, a->voff, a->vlen, u, n);
+}
+
+/* Rendered size and visibility of an <img>, onto sites [from, n). */
+static void img_box(struct rw_hscan *h, const struct tag *t, size_t from)
+{
+    struct rw_css_box b = {-1, -1, -1, -1, 0};
+    int w = t->width ? rw_css_px(t->width, strlen(t->width)) : -1;
+    int ht = t->height ? rw_css_px(t->height, strlen(t->height)) : -1;
+    size_t i;
+
+    if (t->val[S_STYLE] != NULL)
+        rw_css_box(t->val[S_STYLE], strlen(t->val[S_STYLE]), &b);
+    if (b.width >= 0)
+        w = b.width;
+    if (b.height >= 0)
+        ht = b.height;
+    /* max-* only bounds a known size, or proves a tiny one */
+    if (b.max_width >= 0 && (w > b.max_width || (w < 0 && b.max_width <= 3)))
+        w = b.max_width;
+    if (b.max_height >= 0 && (ht > b.max_height || (ht < 0 && b.max_height <= 3)))
+        ht = b.max_height;
+    for (i = from; i < h->out->n; i++) {
+        struct rw_site *s = &h->out->v[i];
+        if (s->place != RW_P_IMG && s->place != RW_P_SRCSET)
+            continue;
+        s->width = w;
+        s->height = ht;
+        s->hidden = b.hidden || t->hidden_attr || w == 0 || ht == 0;
+    }
+}
+
+/* An attribute's text into the open links, as a separate word. */
+static void link_words(struct rw_hscan *h, const char *s)
+{
+    if (s != NULL && *s) {
+        rw_html_text(h, " ", 1);
+        rw_html_text(h, s, strlen(s));
+        rw_html_text(h, " ", 1);
+    }
+}
+
+static void open_link(struct rw_hscan *h, size_t site, const struct tag *t)
+{
+    struct rw_hlink *l;
+
+    if (h->nlinks >= RW_LINK_STACK)
+        return;
+    l = &h->links[h->nlinks++];
+    l->site = site;
+    l->depth = h->depth;
+    l->n = 0;
+    link_words(h, t->title);
+    if (strcmp(t->name, "area") == 0)
+        link_words(h, t->alt);
+}
+
+int rw_html_tag(struct rw_hscan *h, const char *name, const char **atts, size_t lt, size_t gt)
+{
+    struct tag t;
+    size_t first = h->out->n;
+    int k, rc = RW_OK;
+
+    memset(&t, 0, sizeof(t));
+    t.name = name;
+    collect(&t, atts);
+    if (h->nlinks > 0 && strcmp(name, "img") == 0) {
+        link_words(h, t.alt);
+        link_words(h, t.title);
+    }
+    if (!choose(&t))
+        return RW_OK;
+    rw_tag_lex(h->doc, h->len, lt + 1 + strlen(name), gt, on_attr, &t);
+    for (k = 0; k < S_NSLOT && rc == RW_OK; k++)
+        if (t.want[k])
+            rc = add_slot(h, &t, (enum slot)k);
+    if (rc != RW_OK)
+        return rc;
+    if (strcmp(name, "img") == 0)
+        img_box(h, &t, first);
+    if (h->out->n > first && t.want[S_HREF] && RW_PLACE_IS_LINK(t.place[S_HREF])
+        && h->out->v[first].place == t.place[S_HREF])
+        open_link(h, first, &t);
+    return RW_OK;
+}
+
+void rw_html_text(struct rw_hscan *h, const char *s, size_t n)
+{
+    unsigned k;
+    size_t i;
+
+    for (k = 0; k < h->nlinks; k++) {
+        struct rw_hlink *l = &h->links[k];
+        for (i = 0; i < n && l->n < RW_LINK_TEXT_MAX + 4; i++) {
+            if (is_ws((unsigned char)s[i])) {
+                if (l->n > 0 && l->txt[l->n - 1] != ' ')
+                    l->txt[l->n++] = ' ';
+            } else {
+                l->txt[l->n++] = s[i];
+            }
+        }
+    }
+}
+
+int rw_html_link_end(struct rw_hscan *h, int all)
+{
+    struct rw_hlink *l;
+    struct rw_site *s;
+    size_t n;
+    char *txt;
+
+    while (h->nlinks > 0 && (all || h->links[h->nlinks - 1].depth >= h->depth)) {
+        l = &h->links[--h->nlinks];
+        n = l->n;
+        while (n > 0 && l->txt[n - 1] == ' ')
+            n--;
+        if (n > RW_LINK_TEXT_MAX)
+            n = RW_LINK_TEXT_MAX;
+        while (n > 0 && n < l->n && ((unsigned char)l->txt[n] & 0xC0) == 0x80)
+            n--; /* never cut a UTF-8 sequence */
+        if ((txt = strndup(l->txt, n)) == NULL)
+            return RW_ENOMEM;
+        s = &h->out->v[l->site];
+        free(s->text);
+        s->text = txt;
+    }
+    return RW_OK;
+}
