@@ -1,6 +1,39 @@
 # gate/: consent-gate, the HTTP service (libmicrohttpd).
 GATE_SRC := $(wildcard gate/*.c)
-$(B)/consent-gate: $(patsubst %.c,$(B)/obj/%.o,$(GATE_SRC)) $(LIBS_ALL)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS_ALL) $(PKG_LIBS)
+GATE_PAGES_DIR ?= $(PREFIX)/share/consent-milter/pages
+$(B)/obj/gate/main.o: EXTRA_CFLAGS += -DGATE_PAGES_DIR='"$(GATE_PAGES_DIR)"'
+
+# The gate needs only the store and common code, not the rewriter.
+GATE_LIBS = $(B)/libstore.a $(B)/libcm.a
+$(B)/consent-gate: $(patsubst %.c,$(B)/obj/%.o,$(GATE_SRC)) $(GATE_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(GATE_LIBS) $(PKG_LIBS)
 
 BINS += $(if $(GATE_SRC),$(B)/consent-gate)
+
+# HTTP tests (curl) and browser tests (playwright-core + Debian chromium)
+# against a real gate on loopback with a temporary store and keys.
+.PHONY: check-gate check-gate-http check-gate-browser install-gate
+CHECK_TARGETS += check-gate
+check-gate: check-gate-http check-gate-browser
+
+check-gate-http: $(B)/consent-gate
+	@B=$(B) bash tests/gate/http.sh
+
+# playwright-core from the npm registry, installed once into
+# tests/gate/node_modules (gitignored); the browser is Debian's chromium.
+tests/gate/node_modules/playwright-core/package.json: tests/gate/package.json
+	cd tests/gate && npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+check-gate-browser: $(B)/consent-gate tests/gate/node_modules/playwright-core/package.json
+	@B=$(B) bash tests/gate/browser.sh
+
+install-gate:
+	install -d $(DESTDIR)$(GATE_PAGES_DIR)/en $(DESTDIR)$(GATE_PAGES_DIR)/fr
+	install -m 0644 conf/pages/gate.css conf/pages/notfound.html $(DESTDIR)$(GATE_PAGES_DIR)/
+	install -m 0644 conf/pages/en/* $(DESTDIR)$(GATE_PAGES_DIR)/en/
+	install -m 0644 conf/pages/fr/* $(DESTDIR)$(GATE_PAGES_DIR)/fr/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 doc/consent-gate.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
+-include bench/gate.mk

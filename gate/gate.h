@@ -1,0 +1,171 @@
+/* gate - internal interfaces of consent-gate (SPEC §6), the HTTP service for
+ * gated pixels and links, the withdrawal and consent pages, the JSON API and
+ * the metrics.
+ *
+ * Data flow: libmicrohttpd threads call http.c, which accumulates a bounded
+ * request, takes a reference on the current configuration snapshot and
+ * dispatches to track.c (/o /c /a /d), pages.c (/w /p), api.c
+ * (/api/v1/consent) or metrics.c. Responses are built with the helpers
+ * below, which always add the security headers. Nothing here exits after
+ * start-up; every failure is an HTTP answer.
+ *
+ * Thread safety: a struct gate is shared by all threads; the snapshot is
+ * swapped under a mutex and refcounted; counters are atomics. */
+#ifndef GATE_GATE_H
+#define GATE_GATE_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/cfg.h"
+#include "common/tok.h"
+#include "gate/tpl.h"
+#include "store/store.h"
+
+/* Limits (also documented in consent-gate(8)). */
+#define GATE_FORM_MAX 8192          /* POST body of a page form */
+#define GATE_API_MAX 65536          /* POST body of the JSON API */
+#define GATE_CONN_MEMORY (32 * 1024) /* per connection: request line + headers */
+#define GATE_CONN_LIMIT 1000
+#define GATE_PER_IP_LIMIT 128
+
+enum gate_ep {
+    EP_OPEN = 0, EP_CLICK, EP_ANON, EP_DELIV, EP_WITHDRAW, EP_PREFS, EP_API, EP_HEALTH,
+    EP_METRICS, EP_STATIC, EP_OTHER, EP__N
+};
+enum gate_outcome {
+    OUT_FORWARDED = 0, /* consent: 302 to the original tracker */
+    OUT_BLANK,         /* no consent: transparent GIF */
+    OUT_UNWRAPPED,     /* no consent: 302 to the clean destination */
+    OUT_INTERSTITIAL,  /* no consent, opaque wrapper: interstitial page */
+    OUT_COUNTED,       /* anonymous / deliverability pixel stored */
+    OUT_PAGE,          /* a page shown */
+    OUT_RECORDED,      /* a consent event recorded */
+    OUT_OK,
+    OUT_BAD_TOKEN,
+    OUT_BAD_REQUEST,
+    OUT_FORBIDDEN,     /* CSRF check failed */
+    OUT_UNAUTHORIZED,
+    OUT_TOO_LARGE,
+    OUT_NOT_FOUND,
+    OUT_METHOD,
+    OUT_ERROR,
+    OUT__N
+};
+enum gate_consent_ctr { CTR_GRANTED = 0, CTR_REFUSED, CTR_WITHDRAWN, CTR__N };
+
+/* Immutable configuration snapshot: config, keys, page templates. */
+struct gate_snap {
+    struct cfg *cfg;
+    struct tok_keys *keys;
+    struct tpl_set *pages;
+    int refs;
+};
+
+struct gate {
+    struct store *store;
+    pthread_mutex_t lock; /* guards snap and refs */
+    struct gate_snap *snap;
+    const char *pages_dir;
+    const char *config_path;
+    int access_log;
+    /* metrics, updated with __atomic builtins */
+    unsigned long long req[EP__N][OUT__N];
+    unsigned long long consents[CTR__N];
+    unsigned long long tok_rejected[8]; /* by enum tok_status */
+    int64_t started;
+};
+
+/* One HTTP request as the handlers see it. */
+struct gate_req {
+    struct gate *g;
+    struct gate_snap *snap;     /* referenced for the request's life */
+    struct MHD_Connection *conn;
+    const char *method;         /* "GET", "HEAD", "POST" */
+    const char *arg;            /* path after the endpoint prefix (the token) */
+    size_t arglen;
+    const char *body;           /* POST body (NUL-terminated), NULL for GET */
+    size_t bodylen;
+    int ep;                     /* enum gate_ep */
+    int outcome;                /* enum gate_outcome, set by the handler */
+    int status;                 /* HTTP status sent */
+};
+
+/* Snapshot handling (main.c). */
+struct gate_snap *gate_snap_load(const char *config_path, const char *pages_dir, char *err,
+                                 size_t errlen);
+void gate_snap_free(struct gate_snap *s);
+struct gate_snap *gate_snap_get(struct gate *g);
+void gate_snap_put(struct gate *g, struct gate_snap *s);
+
+/* http.c: the daemon. gate_http_start binds cfg->gate_listen (port 0: any
+ * free port, see gate_http_port) and starts the MHD threads and the
+ * slow-request watchdog; returns NULL with a reason in err. */
+struct gate_http;
+struct gate_http *gate_http_start(struct gate *g, const struct cfg *cfg, char *err,
+                                  size_t errlen);
+void gate_http_stop(struct gate_http *h); /* accepts NULL */
+uint16_t gate_http_port(const struct gate_http *h);
+
+/* Response helpers (http.c). Each returns an MHD result and records the
+ * status and outcome on r. */
+enum MHD_Result gate_send(struct gate_req *r, unsigned status, const char *ctype,
+                          const void *body, size_t len, int outcome);
+enum MHD_Result gate_send_html(struct gate_req *r, unsigned status, struct buf *html,
+                               int outcome);
+enum MHD_Result gate_send_gif(struct gate_req *r, int outcome);
+enum MHD_Result gate_send_redirect(struct gate_req *r, const char *url, int outcome);
+enum MHD_Result gate_send_404(struct gate_req *r, int outcome);
+enum MHD_Result gate_send_json(struct gate_req *r, unsigned status, const char *json,
+                               int outcome);
+const char *gate_header(const struct gate_req *r, const char *name);
+/* gate_client_ip - textual client address into out (for store_source). */
+void gate_client_ip(const struct gate_req *r, char *out, size_t outlen);
+
+/* Metrics (metrics.c). */
+void gate_count(struct gate *g, int ep, int outcome);
+void gate_count_consent(struct gate *g, int which, unsigned n);
+void gate_count_token(struct gate *g, int tok_status);
+enum MHD_Result gate_metrics(struct gate_req *r);
+const char *gate_ep_name(int ep);
+const char *gate_outcome_name(int outcome);
+
+/* Endpoints. */
+enum MHD_Result gate_track(struct gate_req *r);  /* /o /c /a /d (track.c) */
+enum MHD_Result gate_withdraw(struct gate_req *r); /* /w (pages.c) */
+enum MHD_Result gate_prefs(struct gate_req *r);    /* /p (pages.c) */
+enum MHD_Result gate_api(struct gate_req *r);      /* /api/v1/consent (api.c) */
+
+/* Shared helpers (util.c). */
+/* gate_domain_of - the [domain] section whose controller is controller
+ * (first match), else "*". Never NULL. */
+const struct cfg_domain *gate_domain_of(const struct cfg *c, const char *controller);
+/* gate_open_token - tok_open for r->arg with kind; counts rejections. */
+int gate_open_token(struct gate_req *r, int kind, struct tok *t);
+/* gate_safe_url - 1 if url is absolute http(s) with no control bytes or
+ * blanks: the only kind of URL the gate ever redirects to. */
+int gate_safe_url(const char *url);
+/* gate_mask_address - "alice@example.org" -> "a***@example.org". */
+void gate_mask_address(const char *addr, char *out, size_t outlen);
+/* gate_pick_lang - "fr" or "en" from Accept-Language, else the domain's
+ * language, else the [gate] language. */
+const char *gate_pick_lang(const struct gate_req *r, const struct cfg_domain *dom);
+/* Forms and CSRF (form.c). The scheme: every page form carries a hidden
+ * field csrf = MAC(newest key, "csrf" | kind | token); a POST is accepted
+ * only if that field verifies (any current key) AND, when the browser sends
+ * them, Sec-Fetch-Site is same-origin/none and Origin (else Referer) is the
+ * gate's own origin ([gate] url, or the Host the request was sent to). */
+int gate_csrf_make(const struct gate_req *r, int kind, char out[TOK_MAC_HEX]);
+int gate_csrf_ok(const struct gate_req *r, int kind, const char *field);
+/* gate_form_get - the n-th (0-based) value of name in the urlencoded body,
+ * decoded into out. Returns its length, or -1 if absent, malformed or
+ * longer than outlen - 1. */
+int gate_form_get(const struct gate_req *r, const char *name, int n, char *out,
+                  size_t outlen);
+/* gate_today - days since the epoch, UTC. */
+int64_t gate_today(void);
+
+#endif

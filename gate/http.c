@@ -1,0 +1,526 @@
+/* http - consent-gate's libmicrohttpd front: daemon set-up with limits,
+ * request accumulation, routing, response helpers with security headers,
+ * access log, and the slow-request watchdog.
+ *
+ * Limits: connection memory GATE_CONN_MEMORY (request line + headers: MHD
+ * answers 431 past it, which also caps the header count), idle timeout
+ * [gate] timeout, GATE_CONN_LIMIT connections, GATE_PER_IP_LIMIT per
+ * address, POST bodies GATE_FORM_MAX / GATE_API_MAX (413). MHD's timeout
+ * is an idle timeout, so a client dripping one byte at a time would keep a
+ * connection for ever (slowloris): the watchdog thread shuts down any
+ * connection whose current request has been open longer than the timeout.
+ *
+ * Access log (info): endpoint, method, status, outcome, microseconds.
+ * Never the path (it holds the token), the query, nor the client address. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "gate/gate.h"
+
+static const char SEC_CSP[] = "default-src 'none'; style-src 'self'; img-src 'self'; "
+                              "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/* 1x1 transparent GIF. */
+static const unsigned char GIF[] = {
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
+    0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
+
+struct wconn {            /* one TCP connection, for the watchdog */
+    MHD_socket fd;
+    int64_t start_ms;     /* start of the current request */
+    int cut;
+    struct wconn *prev, *next;
+};
+
+struct gate_http {
+    struct gate *g;
+    struct MHD_Daemon *d;
+    unsigned timeout_ms;
+    pthread_mutex_t lock;
+    struct wconn *conns;
+    pthread_t watchdog;
+    int stop, watchdog_started;
+};
+
+struct reqctx {            /* MHD's per-request closure */
+    int64_t t0_us;
+    int ep;
+    char *arg;
+    size_t arglen;
+    struct buf body;
+    int too_big;
+    int status, outcome;
+    char method[8];
+};
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- responses ------------------------------------------------------ */
+
+static void sec_headers(struct MHD_Response *resp, int cacheable)
+{
+    MHD_add_response_header(resp, "Content-Security-Policy", SEC_CSP);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "cross-origin");
+    MHD_add_response_header(resp, "Cache-Control",
+                            cacheable ? "public, max-age=3600" : "no-store, max-age=0");
+}
+
+static enum MHD_Result queue(struct gate_req *r, unsigned status, struct MHD_Response *resp,
+                             int outcome)
+{
+    enum MHD_Result ret;
+
+    if (resp == NULL)
+        return MHD_NO;
+    ret = MHD_queue_response(r->conn, status, resp);
+    MHD_destroy_response(resp);
+    r->status = (int)status;
+    r->outcome = outcome;
+    return ret;
+}
+
+enum MHD_Result gate_send(struct gate_req *r, unsigned status, const char *ctype,
+                          const void *body, size_t len, int outcome)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+
+    if (resp == NULL)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", ctype);
+    sec_headers(resp, strncmp(ctype, "text/css", 8) == 0);
+    return queue(r, status, resp, outcome);
+}
+
+enum MHD_Result gate_send_html(struct gate_req *r, unsigned status, struct buf *html,
+                               int outcome)
+{
+    return gate_send(r, status, "text/html; charset=utf-8", buf_cstr(html), html->len,
+                     outcome);
+}
+
+enum MHD_Result gate_send_gif(struct gate_req *r, int outcome)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(sizeof GIF, (void *)GIF, MHD_RESPMEM_PERSISTENT);
+
+    if (resp == NULL)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", "image/gif");
+    sec_headers(resp, 0);
+    return queue(r, MHD_HTTP_OK, resp, outcome);
+}
+
+enum MHD_Result gate_send_redirect(struct gate_req *r, const char *url, int outcome)
+{
+    struct MHD_Response *resp;
+
+    if (!gate_safe_url(url))
+        return gate_send_404(r, OUT_BAD_TOKEN);
+    resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (resp == NULL)
+        return MHD_NO;
+    if (MHD_add_response_header(resp, "Location", url) != MHD_YES) {
+        MHD_destroy_response(resp);
+        return gate_send_404(r, OUT_BAD_TOKEN);
+    }
+    sec_headers(resp, 0);
+    return queue(r, MHD_HTTP_FOUND, resp, outcome);
+}
+
+/* Every rejection gets the same bytes: nothing tells a forged token from a
+ * retired key, a wrong endpoint or a path that does not exist. */
+enum MHD_Result gate_send_404(struct gate_req *r, int outcome)
+{
+    size_t len;
+    const char *page = tpl_notfound(r->snap->pages, &len);
+
+    return gate_send(r, MHD_HTTP_NOT_FOUND, "text/html; charset=utf-8", page, len, outcome);
+}
+
+enum MHD_Result gate_send_json(struct gate_req *r, unsigned status, const char *json,
+                               int outcome)
+{
+    return gate_send(r, status, "application/json", json, strlen(json), outcome);
+}
+
+const char *gate_header(const struct gate_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+void gate_client_ip(const struct gate_req *r, char *out, size_t outlen)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    snprintf(out, outlen, "unknown");
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)outlen);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)outlen);
+}
+
+/* ---- routing -------------------------------------------------------- */
+
+static int route(const char *url, const char **arg)
+{
+    static const struct {
+        const char *prefix;
+        int ep;
+    } tab[] = {
+        {"/o/", EP_OPEN},        {"/c/", EP_CLICK},   {"/a/", EP_ANON},
+        {"/d/", EP_DELIV},       {"/w/", EP_WITHDRAW}, {"/p/", EP_PREFS},
+    };
+
+    *arg = "";
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        if (strncmp(url, tab[i].prefix, 3) == 0) {
+            *arg = url + 3;
+            return tab[i].ep;
+        }
+    if (strcmp(url, "/api/v1/consent") == 0)
+        return EP_API;
+    if (strcmp(url, "/healthz") == 0)
+        return EP_HEALTH;
+    if (strcmp(url, "/metrics") == 0)
+        return EP_METRICS;
+    if (strcmp(url, "/static/gate.css") == 0)
+        return EP_STATIC;
+    return EP_OTHER;
+}
+
+static int accepts_post(int ep)
+{
+    return ep == EP_WITHDRAW || ep == EP_PREFS || ep == EP_API;
+}
+
+static enum MHD_Result dispatch(struct gate_req *r)
+{
+    size_t len;
+    const char *css;
+
+    switch (r->ep) {
+    case EP_OPEN:
+    case EP_CLICK:
+    case EP_ANON:
+    case EP_DELIV: return gate_track(r);
+    case EP_WITHDRAW: return gate_withdraw(r);
+    case EP_PREFS: return gate_prefs(r);
+    case EP_API: return gate_api(r);
+    case EP_HEALTH: return gate_send(r, MHD_HTTP_OK, "text/plain", "ok\n", 3, OUT_OK);
+    case EP_METRICS: return gate_metrics(r);
+    case EP_STATIC:
+        css = tpl_css(r->snap->pages, &len);
+        return gate_send(r, MHD_HTTP_OK, "text/css; charset=utf-8", css, len, OUT_OK);
+    default: return gate_send_404(r, OUT_NOT_FOUND);
+    }
+}
+
+static enum MHD_Result run(struct gate *g, struct MHD_Connection *conn, struct reqctx *c,
+                           unsigned status)
+{
+    struct gate_req r = {0};
+    enum MHD_Result ret;
+
+    r.g = g;
+    r.snap = gate_snap_get(g);
+    r.conn = conn;
+    r.method = c->method;
+    r.arg = c->arg ? c->arg : "";
+    r.arglen = c->arglen;
+    r.body = c->body.data ? c->body.data : (strcmp(c->method, "POST") == 0 ? "" : NULL);
+    r.bodylen = c->body.len;
+    r.ep = c->ep;
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
+        ret = gate_send(&r, status, "text/plain", "method not allowed\n", 19, OUT_METHOD);
+    } else if (status == MHD_HTTP_CONTENT_TOO_LARGE) {
+        ret = c->ep == EP_API
+                  ? gate_send_json(&r, status,
+                                   "{\"error\":\"too_large\",\"message\":\"request body "
+                                   "larger than 65536 bytes\"}\n",
+                                   OUT_TOO_LARGE)
+                  : gate_send(&r, status, "text/plain", "request too large\n", 18,
+                              OUT_TOO_LARGE);
+    } else {
+        ret = dispatch(&r);
+    }
+    gate_snap_put(g, r.snap);
+    c->status = r.status;
+    c->outcome = r.outcome;
+    gate_count(g, c->ep, r.outcome);
+    return ret;
+}
+
+/* First call for a request: route it, check the method and announced
+ * size. Returns 0 to go on, or the HTTP status to answer with at once. */
+static unsigned begin(struct reqctx *c, const char *url, const char *method,
+                      struct MHD_Connection *conn)
+{
+    const char *arg, *cl;
+    size_t cap;
+
+    c->t0_us = now_us();
+    snprintf(c->method, sizeof c->method, "%s", method);
+    c->ep = route(url, &arg);
+    c->arglen = strlen(arg);
+    c->arg = strdup(arg);
+    if (c->arg == NULL)
+        return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+        return 0;
+    if (strcmp(method, "POST") != 0 || !accepts_post(c->ep))
+        return MHD_HTTP_METHOD_NOT_ALLOWED;
+    cap = c->ep == EP_API ? GATE_API_MAX : GATE_FORM_MAX;
+    buf_init(&c->body, cap);
+    cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    if (cl && strtoull(cl, NULL, 10) > cap)
+        return MHD_HTTP_CONTENT_TOO_LARGE;
+    return 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct gate *g = cls;
+    struct reqctx *c = *con_cls;
+    unsigned st;
+
+    (void)version;
+    if (c == NULL) {
+        c = calloc(1, sizeof *c);
+        if (c == NULL)
+            return MHD_NO;
+        *con_cls = c;
+        st = begin(c, url, method, conn);
+        if (st == MHD_HTTP_INTERNAL_SERVER_ERROR)
+            return MHD_NO;
+        /* Answering now would make MHD close the connection (the request
+         * is not fully read): only errors do, the rest waits for the
+         * second call so keep-alive works. */
+        if (st != 0)
+            return run(g, conn, c, st);
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!c->too_big && buf_append(&c->body, upload_data, *upload_data_size) != 0)
+            c->too_big = 1;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return run(g, conn, c, c->too_big ? MHD_HTTP_CONTENT_TOO_LARGE : 0);
+}
+
+/* ---- connection tracking (slowloris watchdog) ------------------------ */
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct gate_http *h = cls;
+    struct wconn *w = *socket_context;
+    const union MHD_ConnectionInfo *ci;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        w = calloc(1, sizeof *w);
+        if (w == NULL)
+            return;
+        ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        w->fd = ci ? ci->connect_fd : MHD_INVALID_SOCKET;
+        w->start_ms = now_us() / 1000;
+        pthread_mutex_lock(&h->lock);
+        w->next = h->conns;
+        if (h->conns)
+            h->conns->prev = w;
+        h->conns = w;
+        pthread_mutex_unlock(&h->lock);
+        *socket_context = w;
+    } else if (w) {
+        pthread_mutex_lock(&h->lock);
+        if (w->prev)
+            w->prev->next = w->next;
+        else
+            h->conns = w->next;
+        if (w->next)
+            w->next->prev = w->prev;
+        pthread_mutex_unlock(&h->lock);
+        free(w);
+        *socket_context = NULL;
+    }
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct gate_http *h = cls;
+    struct reqctx *c = *con_cls;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct wconn *w = ci ? ci->socket_context : NULL;
+
+    if (w) { /* the next request on this connection gets a fresh deadline */
+        pthread_mutex_lock(&h->lock);
+        w->start_ms = now_us() / 1000;
+        pthread_mutex_unlock(&h->lock);
+    }
+    if (c == NULL)
+        return;
+    if (h->g->access_log)
+        log_info("access ep=%s method=%s status=%d outcome=%s us=%lld%s",
+                 gate_ep_name(c->ep), c->method, c->status, gate_outcome_name(c->outcome),
+                 (long long)(now_us() - c->t0_us),
+                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=yes");
+    free(c->arg);
+    buf_free(&c->body);
+    free(c);
+    *con_cls = NULL;
+}
+
+static void *watchdog(void *arg)
+{
+    struct gate_http *h = arg;
+
+    for (;;) {
+        struct timespec ts = {0, 250 * 1000 * 1000};
+        int64_t now;
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&h->lock);
+        if (h->stop) {
+            pthread_mutex_unlock(&h->lock);
+            return NULL;
+        }
+        now = now_us() / 1000;
+        for (struct wconn *w = h->conns; w; w = w->next)
+            if (!w->cut && w->fd != MHD_INVALID_SOCKET && now - w->start_ms > h->timeout_ms) {
+                /* MHD sees EOF/error on its next read and closes it. */
+                shutdown(w->fd, SHUT_RDWR);
+                w->cut = 1;
+            }
+        pthread_mutex_unlock(&h->lock);
+    }
+}
+
+/* ---- daemon --------------------------------------------------------- */
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6, char *err,
+                        size_t errlen)
+{
+    char host[256];
+    const char *colon = strrchr(listen, ':'), *h = listen;
+    size_t hl;
+    struct addrinfo hints = {0}, *ai = NULL;
+    int rc;
+
+    if (colon == NULL || colon[1] == '\0')
+        return snprintf(err, errlen, "listen '%s': expected HOST:PORT", listen), -1;
+    hl = (size_t)(colon - listen);
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']')
+        h++, hl -= 2;
+    if (hl == 0 || hl >= sizeof host)
+        return snprintf(err, errlen, "listen '%s': bad host", listen), -1;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    rc = getaddrinfo(host, colon + 1, &hints, &ai);
+    if (rc != 0)
+        return snprintf(err, errlen, "listen '%s': %s", listen, gai_strerror(rc)), -1;
+    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+    *v6 = ai->ai_family == AF_INET6;
+    freeaddrinfo(ai);
+    return 0;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+
+    (void)cls;
+    vsnprintf(line, sizeof line, fmt, ap);
+    line[strcspn(line, "\n")] = '\0';
+    log_warn("httpd %s", line);
+}
+
+struct gate_http *gate_http_start(struct gate *g, const struct cfg *cfg, char *err,
+                                  size_t errlen)
+{
+    struct sockaddr_storage ss;
+    struct gate_http *h;
+    int v6 = 0;
+    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+
+    if (parse_listen(cfg->gate_listen, &ss, &v6, err, errlen) != 0)
+        return NULL;
+    h = calloc(1, sizeof *h);
+    if (h == NULL)
+        return snprintf(err, errlen, "out of memory"), NULL;
+    h->g = g;
+    h->timeout_ms = cfg->gate_timeout * 1000u;
+    pthread_mutex_init(&h->lock, NULL);
+    h->d = MHD_start_daemon(
+        flags | (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, on_request, g,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->gate_threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->gate_timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)GATE_CONN_MEMORY,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)GATE_CONN_LIMIT,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)GATE_PER_IP_LIMIT,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_END);
+    if (h->d == NULL) {
+        snprintf(err, errlen, "cannot listen on %s (address in use or not permitted?)",
+                 cfg->gate_listen);
+        gate_http_stop(h);
+        return NULL;
+    }
+    if (pthread_create(&h->watchdog, NULL, watchdog, h) == 0)
+        h->watchdog_started = 1;
+    return h;
+}
+
+void gate_http_stop(struct gate_http *h)
+{
+    if (h == NULL)
+        return;
+    if (h->watchdog_started) {
+        pthread_mutex_lock(&h->lock);
+        h->stop = 1;
+        pthread_mutex_unlock(&h->lock);
+        pthread_join(h->watchdog, NULL);
+    }
+    if (h->d)
+        MHD_stop_daemon(h->d);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+}
+
+uint16_t gate_http_port(const struct gate_http *h)
+{
+    const union MHD_DaemonInfo *di =
+        h && h->d ? MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+
+    return di ? di->port : 0;
+}

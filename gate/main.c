@@ -1,0 +1,344 @@
+/* consent-gate - the HTTP service of consent-milter (SPEC §6).
+ *
+ *   consent-gate [-c CONF] [-f] [-P PAGES] [--ready-file FILE] [--no-access-log]
+ *   consent-gate -n [-c CONF] [-P PAGES]       check config, keys, pages
+ *   consent-gate --new-key FILE                 create/append a token key
+ *   consent-gate [-c CONF] --make-link KIND CONTROLLER RECIPIENT [URL [DEST]]
+ *
+ * Start-up reads the [gate] section of the INI file, the keys file and the
+ * page templates, opens the store, binds, then waits for signals: SIGTERM
+ * or SIGINT stop it; SIGUSR1 reloads config, keys and pages, swapping them
+ * in only if all three load (requests in flight keep their snapshot). It
+ * exits only at start-up (bad config, cannot bind) or on a stop signal. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "gate/gate.h"
+
+#ifndef GATE_PAGES_DIR
+#define GATE_PAGES_DIR "/usr/local/share/consent-milter/pages"
+#endif
+#define DEFAULT_CONF "/etc/consent-milter/consent-milter.conf"
+
+struct opts {
+    const char *conf, *pages, *ready_file, *new_key;
+    int foreground, check, make_link, no_access_log;
+};
+
+/* ---- snapshots ------------------------------------------------------ */
+
+struct gate_snap *gate_snap_load(const char *config_path, const char *pages_dir, char *err,
+                                 size_t errlen)
+{
+    struct gate_snap *s = calloc(1, sizeof *s);
+    char why[512] = "";
+
+    if (s == NULL)
+        return snprintf(err, errlen, "out of memory"), NULL;
+    s->refs = 1;
+    s->cfg = cfg_load(config_path, err, errlen);
+    if (s->cfg == NULL)
+        goto fail;
+    if (tok_keys_load(s->cfg->gate_keys, &s->keys, why, sizeof why) != TOK_OK) {
+        snprintf(err, errlen, "keys: %s", why);
+        goto fail;
+    }
+    if (tpl_set_load(pages_dir, &s->pages, why, sizeof why) != 0) {
+        snprintf(err, errlen, "pages: %s", why);
+        goto fail;
+    }
+    return s;
+fail:
+    gate_snap_free(s);
+    return NULL;
+}
+
+void gate_snap_free(struct gate_snap *s)
+{
+    if (s == NULL)
+        return;
+    cfg_release(s->cfg);
+    tok_keys_free(s->keys);
+    tpl_set_free(s->pages);
+    free(s);
+}
+
+struct gate_snap *gate_snap_get(struct gate *g)
+{
+    struct gate_snap *s;
+
+    pthread_mutex_lock(&g->lock);
+    s = g->snap;
+    s->refs++;
+    pthread_mutex_unlock(&g->lock);
+    return s;
+}
+
+void gate_snap_put(struct gate *g, struct gate_snap *s)
+{
+    int last;
+
+    pthread_mutex_lock(&g->lock);
+    last = --s->refs == 0;
+    pthread_mutex_unlock(&g->lock);
+    if (last)
+        gate_snap_free(s);
+}
+
+static void reload(struct gate *g)
+{
+    char err[1024];
+    struct gate_snap *s = gate_snap_load(g->config_path, g->pages_dir, err, sizeof err), *old;
+
+    if (s == NULL) {
+        log_err("reload refused, keeping the running configuration: %s", err);
+        return;
+    }
+    pthread_mutex_lock(&g->lock);
+    old = g->snap;
+    g->snap = s;
+    pthread_mutex_unlock(&g->lock);
+    gate_snap_put(g, old);
+    log_info("reload done keys=%zu newest=%u", tok_keys_count(s->keys),
+             (unsigned)tok_keys_newest(s->keys));
+}
+
+/* ---- sub-commands --------------------------------------------------- */
+
+static int new_key(const char *path)
+{
+    struct tok_keys *k = NULL;
+    struct buf line = BUF_INIT(256);
+    struct stat sb;
+    char err[512];
+    int fd, rc = 1;
+
+    if (stat(path, &sb) == 0 && sb.st_size > 0 &&
+        tok_keys_load(path, &k, err, sizeof err) != TOK_OK) {
+        fprintf(stderr, "consent-gate: %s\n", err);
+        return 1;
+    }
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "consent-gate: %s: %s\n", path, strerror(errno));
+    } else if (tok_keys_generate(k, &line) != TOK_OK ||
+               write(fd, line.data, line.len) != (ssize_t)line.len || fsync(fd) != 0) {
+        fprintf(stderr, "consent-gate: %s: cannot write the key\n", path);
+    } else {
+        printf("consent-gate: key %u added to %s\n", (unsigned)strtoul(line.data, NULL, 10),
+               path);
+        rc = 0;
+    }
+    if (fd >= 0)
+        close(fd);
+    if (line.data)
+        sodium_memzero(line.data, line.cap);
+    buf_free(&line);
+    tok_keys_free(k);
+    return rc;
+}
+
+static int kind_from_name(const char *s)
+{
+    static const struct {
+        const char *name;
+        int kind;
+    } tab[] = {{"open", TOK_OPEN},        {"o", TOK_OPEN},  {"click", TOK_CLICK},
+               {"c", TOK_CLICK},          {"deliv", TOK_DELIV}, {"d", TOK_DELIV},
+               {"withdraw", TOK_WITHDRAW}, {"w", TOK_WITHDRAW}, {"prefs", TOK_PREFS},
+               {"p", TOK_PREFS},          {"anon", TOK_ANON}, {"a", TOK_ANON}};
+
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        if (strcmp(s, tab[i].name) == 0)
+            return tab[i].kind;
+    return -1;
+}
+
+/* --make-link KIND CONTROLLER RECIPIENT [URL [DEST]]; for TOK_ANON the
+ * third argument is the campaign id. */
+static int make_link(const struct opts *o, int argc, char **argv)
+{
+    struct tok t = {0};
+    struct buf out = BUF_INIT(TOK_TEXT_MAX + 4096);
+    char err[1024], norm[STORE_ADDR_MAX], ctl[256];
+    struct cfg *c;
+    struct tok_keys *k = NULL;
+    int rc;
+
+    if (argc < 3 || argc > 5 || (t.kind = kind_from_name(argv[0])) < 0) {
+        fprintf(stderr, "usage: consent-gate --make-link o|c|d|w|p|a CONTROLLER RECIPIENT "
+                        "[URL [DEST]]\n");
+        return 2;
+    }
+    if ((c = cfg_load(o->conf, err, sizeof err)) == NULL ||
+        tok_keys_load(c->gate_keys, &k, err, sizeof err) != TOK_OK) {
+        fprintf(stderr, "consent-gate: %s\n", err);
+        cfg_release(c);
+        return 1;
+    }
+    if (store_controller_normalise(argv[1], ctl, sizeof ctl) != STORE_OK ||
+        (t.kind != TOK_ANON && store_addr_normalise(argv[2], norm, sizeof norm) != STORE_OK)) {
+        fprintf(stderr, "consent-gate: bad controller or recipient\n");
+        rc = 1;
+        goto out;
+    }
+    t.controller = ctl;
+    t.recipient = t.kind == TOK_ANON ? NULL : norm;
+    t.url = t.kind == TOK_ANON ? argv[2] : argc > 3 ? argv[3] : NULL;
+    t.dest = argc > 4 ? argv[4] : NULL;
+    buf_printf(&out, "%s/%c/", c->gate_url, t.kind);
+    rc = tok_seal(k, &t, &out);
+    if (rc != TOK_OK)
+        fprintf(stderr, "consent-gate: cannot make the token: %s\n", tok_strerror(rc));
+    else
+        printf("%s%s\n", buf_cstr(&out), t.kind == TOK_ANON ? ".gif" : "");
+    rc = rc != TOK_OK;
+out:
+    buf_free(&out);
+    tok_keys_free(k);
+    cfg_release(c);
+    return rc;
+}
+
+/* ---- service -------------------------------------------------------- */
+
+static int write_ready(const char *path, uint16_t port)
+{
+    char tmp[4096];
+    FILE *f;
+
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    f = fopen(tmp, "w");
+    if (f == NULL || fprintf(f, "%u\n", (unsigned)port) < 0 || fclose(f) != 0)
+        return -1;
+    return rename(tmp, path);
+}
+
+static int serve(struct gate *g, const struct opts *o)
+{
+    struct gate_http *h;
+    sigset_t set;
+    char err[1024];
+    int sig, rc = STORE_OK;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit the mask */
+    signal(SIGPIPE, SIG_IGN);
+    rc = store_open(g->snap->cfg->database, STORE_CREATE, 0, &g->store);
+    if (rc != STORE_OK) {
+        log_err("cannot open the store %s: %s", g->snap->cfg->database, store_strerror(rc));
+        return 1;
+    }
+    h = gate_http_start(g, g->snap->cfg, err, sizeof err);
+    if (h == NULL) {
+        log_err("%s", err);
+        return 1;
+    }
+    log_info("listening addr=%s port=%u threads=%u keys=%zu", g->snap->cfg->gate_listen,
+             (unsigned)gate_http_port(h), g->snap->cfg->gate_threads,
+             tok_keys_count(g->snap->keys));
+    if (o->ready_file && write_ready(o->ready_file, gate_http_port(h)) != 0)
+        log_warn("cannot write %s: %s", o->ready_file, strerror(errno));
+    while (sigwait(&set, &sig) == 0) {
+        if (sig == SIGUSR1 || sig == SIGHUP) {
+            reload(g);
+            continue;
+        }
+        log_info("stopping on signal %d", sig);
+        break;
+    }
+    gate_http_stop(h);
+    return 0;
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: consent-gate [-c CONF] [-f] [-P PAGES_DIR] [--ready-file FILE] "
+            "[--no-access-log]\n"
+            "       consent-gate -n [-c CONF] [-P PAGES_DIR]\n"
+            "       consent-gate --new-key KEYS_FILE\n"
+            "       consent-gate [-c CONF] --make-link KIND CONTROLLER RECIPIENT [URL [DEST]]\n");
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+    static const struct option lo[] = {
+        {"config", required_argument, NULL, 'c'}, {"pages", required_argument, NULL, 'P'},
+        {"foreground", no_argument, NULL, 'f'},   {"check", no_argument, NULL, 'n'},
+        {"new-key", required_argument, NULL, 'K'}, {"make-link", no_argument, NULL, 'L'},
+        {"ready-file", required_argument, NULL, 'R'},
+        {"no-access-log", no_argument, NULL, 'A'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int ch;
+
+    memset(o, 0, sizeof *o);
+    o->conf = DEFAULT_CONF;
+    o->pages = GATE_PAGES_DIR;
+    while ((ch = getopt_long(argc, argv, "+c:P:fnh", lo, NULL)) != -1) {
+        switch (ch) {
+        case 'c': o->conf = optarg; break;
+        case 'P': o->pages = optarg; break;
+        case 'f': o->foreground = 1; break;
+        case 'n': o->check = 1; break;
+        case 'K': o->new_key = optarg; break;
+        case 'L': o->make_link = 1; break;
+        case 'R': o->ready_file = optarg; break;
+        case 'A': o->no_access_log = 1; break;
+        default: usage(); return -1;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static struct gate g;
+    struct opts o;
+    char err[1024];
+    int rc;
+
+    if (parse_opts(argc, argv, &o) != 0)
+        return 2;
+    if (o.new_key)
+        return new_key(o.new_key);
+    if (o.make_link)
+        return make_link(&o, argc - optind, argv + optind);
+    log_open("consent-gate", LOG_LVL_INFO, o.foreground || o.check);
+    g.snap = gate_snap_load(o.conf, o.pages, err, sizeof err);
+    if (g.snap == NULL) {
+        log_err("%s", err);
+        fprintf(stderr, "consent-gate: %s\n", err);
+        return 1;
+    }
+    if (o.check) {
+        printf("consent-gate: %s OK (keys: %zu, newest %u; pages: %s)\n", o.conf,
+               tok_keys_count(g.snap->keys), (unsigned)tok_keys_newest(g.snap->keys), o.pages);
+        gate_snap_free(g.snap);
+        return 0;
+    }
+    log_set_level(g.snap->cfg->log_level);
+    pthread_mutex_init(&g.lock, NULL);
+    g.config_path = o.conf;
+    g.pages_dir = o.pages;
+    g.access_log = !o.no_access_log;
+    g.started = (int64_t)time(NULL);
+    rc = serve(&g, &o);
+    store_close(g.store);
+    gate_snap_put(&g, g.snap);
+    return rc;
+}

@@ -1,0 +1,254 @@
+/* tpl - page templates for consent-gate; see tpl.h.
+ *
+ * Files are read whole at load (each at most TPL_FILE_MAX bytes) and never
+ * touched again; rendering is a single left-to-right scan with no
+ * recursion, so a value can never inject a placeholder. */
+#include "gate/tpl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TPL_FILE_MAX (256 * 1024)
+#define NAME_MAX_LEN 64
+
+static const char *const file_names[TPL__N] = {
+    "layout.html", "withdraw.html", "withdraw-done.html", "consent.html",
+    "consent-done.html", "notice.html", "interstitial.html", "purposes.txt",
+};
+static const char *const lang_dirs[TPL_NLANG] = {"en", "fr"};
+
+/* Which files are pages (title on the first line). */
+static int is_page(int id)
+{
+    return id != TPL_LAYOUT && id != TPL_NOTICE && id != TPL_PURPOSES;
+}
+
+struct tpl_set {
+    char *text[TPL_NLANG][TPL__N];
+    char *title[TPL_NLANG][TPL__N];
+    char *css, *notfound;
+    size_t csslen, notfoundlen;
+};
+
+static int read_file(const char *path, char **out, size_t *len, char *err, size_t errlen)
+{
+    struct buf b = BUF_INIT(TPL_FILE_MAX);
+    char chunk[8192];
+    size_t n;
+    FILE *f = fopen(path, "rb");
+
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (buf_append(&b, chunk, n) != 0) {
+            snprintf(err, errlen, "%s: larger than %d bytes", path, TPL_FILE_MAX);
+            fclose(f);
+            buf_free(&b);
+            return -1;
+        }
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "%s: read error", path);
+        fclose(f);
+        buf_free(&b);
+        return -1;
+    }
+    fclose(f);
+    if (b.data == NULL && buf_puts(&b, "") != 0)
+        return snprintf(err, errlen, "out of memory"), -1;
+    *out = buf_steal(&b, len);
+    return *out ? 0 : (snprintf(err, errlen, "out of memory"), -1);
+}
+
+/* Split "title\nbody" in place: title gets its own copy, text keeps body. */
+static int split_title(char **text, char **title)
+{
+    char *nl = strchr(*text, '\n');
+    size_t tlen = nl ? (size_t)(nl - *text) : strlen(*text);
+
+    *title = strndup(*text, tlen);
+    if (*title == NULL)
+        return -1;
+    if (tlen && (*title)[tlen - 1] == '\r')
+        (*title)[tlen - 1] = '\0';
+    memmove(*text, *text + tlen + (nl != NULL), strlen(*text + tlen + (nl != NULL)) + 1);
+    return 0;
+}
+
+static int load_lang(struct tpl_set *s, const char *dir, int lang, char *err, size_t errlen)
+{
+    char path[4096];
+
+    for (int id = 0; id < TPL__N; id++) {
+        size_t len;
+        snprintf(path, sizeof path, "%s/%s/%s", dir, lang_dirs[lang], file_names[id]);
+        if (read_file(path, &s->text[lang][id], &len, err, errlen) != 0)
+            return -1;
+        if (strlen(s->text[lang][id]) != len) {
+            snprintf(err, errlen, "%s: contains a NUL byte", path);
+            return -1;
+        }
+        if (is_page(id) ? split_title(&s->text[lang][id], &s->title[lang][id])
+                        : (s->title[lang][id] = strdup("")) == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int tpl_set_load(const char *dir, struct tpl_set **out, char *err, size_t errlen)
+{
+    struct tpl_set *s = calloc(1, sizeof *s);
+    char path[4096];
+
+    *out = NULL;
+    if (s == NULL)
+        return snprintf(err, errlen, "out of memory"), -1;
+    for (int lang = 0; lang < TPL_NLANG; lang++)
+        if (load_lang(s, dir, lang, err, errlen) != 0)
+            goto fail;
+    snprintf(path, sizeof path, "%s/gate.css", dir);
+    if (read_file(path, &s->css, &s->csslen, err, errlen) != 0)
+        goto fail;
+    snprintf(path, sizeof path, "%s/notfound.html", dir);
+    if (read_file(path, &s->notfound, &s->notfoundlen, err, errlen) != 0)
+        goto fail;
+    *out = s;
+    return 0;
+fail:
+    tpl_set_free(s);
+    return -1;
+}
+
+void tpl_set_free(struct tpl_set *s)
+{
+    if (s == NULL)
+        return;
+    for (int l = 0; l < TPL_NLANG; l++)
+        for (int i = 0; i < TPL__N; i++) {
+            free(s->text[l][i]);
+            free(s->title[l][i]);
+        }
+    free(s->css);
+    free(s->notfound);
+    free(s);
+}
+
+int tpl_lang_index(const char *lang)
+{
+    for (int i = 0; i < TPL_NLANG; i++)
+        if (lang && strcmp(lang, lang_dirs[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *tpl_body(const struct tpl_set *s, int lang, int id)
+{
+    return s->text[lang][id];
+}
+
+const char *tpl_title(const struct tpl_set *s, int lang, int id)
+{
+    return s->title[lang][id];
+}
+
+const char *tpl_css(const struct tpl_set *s, size_t *len)
+{
+    *len = s->csslen;
+    return s->css;
+}
+
+const char *tpl_notfound(const struct tpl_set *s, size_t *len)
+{
+    *len = s->notfoundlen;
+    return s->notfound;
+}
+
+int tpl_escape(struct buf *out, const char *s)
+{
+    const char *run = s;
+    int rc = 0;
+
+    for (; s && *s && rc == 0; s++) {
+        const char *ent = NULL;
+        switch (*s) {
+        case '&': ent = "&amp;"; break;
+        case '<': ent = "&lt;"; break;
+        case '>': ent = "&gt;"; break;
+        case '"': ent = "&quot;"; break;
+        case '\'': ent = "&#39;"; break;
+        default: continue;
+        }
+        rc = buf_append(out, run, (size_t)(s - run));
+        if (rc == 0)
+            rc = buf_puts(out, ent);
+        run = s + 1;
+    }
+    if (rc == 0 && s)
+        rc = buf_append(out, run, (size_t)(s - run));
+    return rc;
+}
+
+static const struct tpl_var *find_var(const struct tpl_var *vars, size_t n, const char *name,
+                                      size_t len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strlen(vars[i].name) == len && memcmp(vars[i].name, name, len) == 0)
+            return &vars[i];
+    return NULL;
+}
+
+int tpl_render(const char *text, const struct tpl_var *vars, size_t nvars, struct buf *out)
+{
+    const char *p = text;
+    int rc = 0;
+
+    while (rc == 0) {
+        const char *open = strstr(p, "{{"), *name, *close;
+        const struct tpl_var *v;
+        int raw;
+
+        if (open == NULL)
+            return buf_puts(out, p);
+        raw = open[2] == '{';
+        name = open + 2 + raw;
+        close = strstr(name, raw ? "}}}" : "}}");
+        if (close == NULL || close - name > NAME_MAX_LEN)
+            return EINVAL;
+        v = find_var(vars, nvars, name, (size_t)(close - name));
+        if (v == NULL)
+            return ENOENT;
+        rc = buf_append(out, p, (size_t)(open - p));
+        if (rc == 0 && v->value)
+            rc = raw ? buf_puts(out, v->value) : tpl_escape(out, v->value);
+        p = close + 2 + raw;
+    }
+    return rc;
+}
+
+int tpl_page(const struct tpl_set *s, int lang, int id, const struct tpl_var *vars,
+             size_t nvars, struct buf *out)
+{
+    struct buf body = BUF_INIT(out->max);
+    struct tpl_var *all = calloc(nvars + 3, sizeof *all);
+    int rc = ENOMEM;
+
+    if (all == NULL)
+        return ENOMEM;
+    memcpy(all, vars, nvars * sizeof *vars);
+    all[nvars] = (struct tpl_var){"lang", lang == TPL_FR ? "fr" : "en"};
+    all[nvars + 1] = (struct tpl_var){"title", s->title[lang][id]};
+    rc = tpl_render(s->text[lang][id], all, nvars + 2, &body);
+    if (rc == 0) {
+        all[nvars + 2] = (struct tpl_var){"body", buf_cstr(&body)};
+        rc = tpl_render(s->text[lang][TPL_LAYOUT], all, nvars + 3, out);
+    }
+    buf_free(&body);
+    free(all);
+    return rc;
+}
