@@ -25,6 +25,14 @@ static struct mlt_conn *conn_of(SMFICTX *ctx)
     return smfi_getpriv(ctx);
 }
 
+/* The MTA's queue id, for log lines, as soon as the MTA tells it. */
+static void queue_id(SMFICTX *ctx, struct mlt_msg *m)
+{
+    const char *qid;
+    if (m->qid[0] == '-' && (qid = smfi_getsymval(ctx, "i")) && *qid)
+        snprintf(m->qid, sizeof m->qid, "%s", qid);
+}
+
 /* Map a buffering errno to on_error with a reason. */
 static sfsistat buffer_error(SMFICTX *ctx, struct mlt_conn *c, int err)
 {
@@ -96,9 +104,7 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
     c->msg = mlt_msg_new(c->rt->cfg);
     if (!c->msg || mlt_msg_set_sender(c->msg, argv && argv[0] ? argv[0] : "") != 0)
         return buffer_error(ctx, c, ENOMEM);
-    const char *qid = smfi_getsymval(ctx, "i");
-    if (qid && *qid)
-        snprintf(c->msg->qid, sizeof c->msg->qid, "%s", qid);
+    queue_id(ctx, c->msg);
     return SMFIS_CONTINUE;
 }
 
@@ -107,6 +113,7 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
     struct mlt_conn *c = conn_of(ctx);
     if (!c || !c->msg)
         return SMFIS_CONTINUE;
+    queue_id(ctx, c->msg);
     int rc = mlt_msg_add_rcpt(c->msg, argv && argv[0] ? argv[0] : "");
     if (rc == ENOMEM)
         return buffer_error(ctx, c, rc);
@@ -130,6 +137,7 @@ static sfsistat mlfi_eoh(SMFICTX *ctx)
     struct mlt_conn *c = conn_of(ctx);
     if (!c || !c->msg)
         return SMFIS_CONTINUE;
+    queue_id(ctx, c->msg);
     int rc = c->err ? c->err : mlt_msg_end_headers(c->msg);
     return rc ? buffer_error(ctx, c, rc) : SMFIS_CONTINUE;
 }

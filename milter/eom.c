@@ -299,7 +299,7 @@ sfsistat mlt_eom(SMFICTX *ctx, struct mlt_conn *c)
     e.m = c->msg;
     e.rt = c->rt;
     const char *qid = smfi_getsymval(ctx, "i");
-    if (qid && *qid)
+    if (qid && *qid && e.m->qid[0] == '-')
         snprintf(e.m->qid, sizeof e.m->qid, "%s", qid);
     sfsistat r = run(&e);
     if (e.rep_ok)

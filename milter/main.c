@@ -164,6 +164,8 @@ static void reload(void)
         log_warn("reload: socket changes need a restart");
     mlt_rt_release(old);
     log_set_level(rt->cfg->log_level);
+    if (rt->warning[0])
+        log_warn("reload: %s", rt->warning);
     mlt_rt_install(rt);
     log_info("reload ok config=%s rules=%s", conf_path,
              rw_rules_version(rt->rules) ? rw_rules_version(rt->rules) : "-");
@@ -180,14 +182,24 @@ static void *reload_thread(void *arg)
     return NULL;
 }
 
+/* SIGUSR1 stays blocked everywhere (the reload thread takes it with
+ * sigwait); the reload thread also blocks libmilter's stop signals so that
+ * they reach libmilter's own signal thread, not the default action. */
 static int start_reload_thread(void)
 {
     static sigset_t set;
+    sigset_t stop;
     pthread_t th;
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGHUP);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
     if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 ||
-        pthread_create(&th, NULL, reload_thread, &set) != 0)
+        pthread_sigmask(SIG_BLOCK, &stop, NULL) != 0 ||
+        pthread_create(&th, NULL, reload_thread, &set) != 0 ||
+        pthread_sigmask(SIG_UNBLOCK, &stop, NULL) != 0)
         return -1;
     return pthread_detach(th);
 }
@@ -198,7 +210,7 @@ static int open_store(const struct cfg *cfg)
         log_warn("no [milter] database: every recipient counts as not consenting");
         return 0;
     }
-    int rc = store_open(cfg->database, 0, cfg->workers_hint + 16, &mlt_store);
+    int rc = store_open(cfg->database, STORE_CREATE, cfg->workers_hint + 16, &mlt_store);
     if (rc != STORE_OK) {
         log_err("cannot open consent store %s: %s", cfg->database, store_strerror(rc));
         return -1;
@@ -257,6 +269,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "consent-milter: %s\n", err);
         return 1;
     }
+    if (rt->warning[0])
+        fprintf(stderr, "consent-milter: warning: %s\n", rt->warning);
     if (check) {
         char *dump = verbose ? cfg_dump(rt->cfg) : NULL;
         if (dump)
@@ -267,6 +281,8 @@ int main(int argc, char **argv)
         return 0;
     }
     log_open("consent-milter", rt->cfg->log_level, foreground);
+    if (rt->warning[0] && !foreground)
+        log_warn("%s", rt->warning);
     mlt_rt_install(mlt_rt_retain(rt));
     if (start(rt->cfg, foreground) != 0)
         return 1;

@@ -39,6 +39,7 @@ struct mlt_rt {
     struct rw_rules *rules;
     struct tok_keys *keys;   /* NULL when no keys file is configured */
     struct rw_limits limits;
+    char warning[512];       /* non-fatal problem to report, or "" */
     int refs;                /* atomic; use mlt_rt_retain/release */
 };
 

@@ -87,7 +87,15 @@ struct mlt_rt *mlt_rt_load(const char *path, char *err, size_t errlen)
         goto fail;
     if (load_rules(rt, err, errlen) != 0)
         goto fail;
-    if (rt->cfg->gate_keys && *rt->cfg->gate_keys) {
+    /* A missing keys file is not fatal: without keys nothing can be gated,
+     * so every tracker is stripped or unwrapped and no footer is added -
+     * the private outcome. It is said loudly at start and reload. */
+    if (rt->cfg->gate_keys && *rt->cfg->gate_keys && access(rt->cfg->gate_keys, F_OK) != 0 &&
+        errno == ENOENT) {
+        snprintf(rt->warning, sizeof rt->warning,
+                 "keys file %s does not exist: no tracker can be kept, no footer added",
+                 rt->cfg->gate_keys);
+    } else if (rt->cfg->gate_keys && *rt->cfg->gate_keys) {
         char why[200] = "";
         if (tok_keys_load(rt->cfg->gate_keys, &rt->keys, why, sizeof why) != TOK_OK) {
             snprintf(err, errlen, "%s", why[0] ? why : rt->cfg->gate_keys);

@@ -1,0 +1,284 @@
+# lib.sh - a private Postfix on loopback around consent-milter (sourced).
+#
+# Recipe: /work/shared/notes/postfix-e2e.md. Everything lives in one
+# mktemp directory $P: Postfix config/queue/log, smtp-sink's dump files,
+# the consent store, the token keys, the milter config, socket and log.
+# e2e_cleanup (installed as an EXIT trap by e2e_setup) stops Postfix and
+# kills smtp-sink and the milter even when a test fails.
+#
+# Ports (override with E2E_PORT_BASE): BASE+0 smtpd with the milter,
+# BASE+1 smtp-sink, BASE+2 split front (no milter), BASE+3 split
+# re-injection smtpd with the milter.
+#
+# Needs: root, postfix, smtp-sink, swaks; MILTER (binary), CONSENTCTL,
+# RULES (tracker rules file).
+
+E2E_PORT_BASE=${E2E_PORT_BASE:-2625}
+PORT_MTA=$E2E_PORT_BASE
+PORT_SINK=$((E2E_PORT_BASE + 1))
+PORT_SPLIT=$((E2E_PORT_BASE + 2))
+PORT_REINJ=$((E2E_PORT_BASE + 3))
+GATE_URL=${GATE_URL:-http://127.0.0.1:8025}
+SINK_PID=
+MILTER_PID=
+P=
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "e2e: $*"; exit 1; }
+
+# wait_for SECONDS CMD... - poll CMD every 50 ms until it succeeds.
+wait_for() {
+	local limit=$1 i=0
+	shift
+	while ! "$@" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -ge $((limit * 20)) ] && return 1
+		sleep 0.05
+	done
+}
+
+e2e_requirements() {
+	[ "$(id -u)" = 0 ] || { echo "needs root"; return 1; }
+	for c in postfix smtp-sink swaks postqueue; do
+		command -v "$c" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
+		command -v "$c" >/dev/null 2>&1 || { echo "missing $c"; return 1; }
+	done
+	[ -x "$MILTER" ] || { echo "missing $MILTER"; return 1; }
+	return 0
+}
+
+# master.cf: Debian's, without the port-25 listener, no chroot, plus ours.
+write_master_cf() {
+	awk '/^#/ || /^[ \t]/ || NF < 5 { print; next }
+	     $1 == "smtp" && $2 == "inet" { next }
+	     $1 == "postlog" { next }
+	     { $5 = "n"; print }' /etc/postfix/master.cf >"$P/etc/master.cf"
+	cat >>"$P/etc/master.cf" <<EOF
+127.0.0.1:$PORT_MTA inet n - n - - smtpd
+127.0.0.1:$PORT_SPLIT inet n - n - - smtpd -o smtpd_milters= -o content_filter=split:[127.0.0.1]:$PORT_REINJ
+split unix - - n - 20 smtp
+127.0.0.1:$PORT_REINJ inet n - n - - smtpd -o content_filter= -o smtpd_milters=unix:$P/milter.sock
+postlog unix-dgram n - n - 1 postlogd
+EOF
+}
+
+write_main_cf() {
+	cat >"$P/etc/main.cf" <<EOF
+compatibility_level = 3.7
+queue_directory = $P/spool
+data_directory = $P/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mta.test.invalid
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mydestination =
+relay_domains =
+local_recipient_maps =
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject
+relayhost = [127.0.0.1]:$PORT_SINK
+alias_maps =
+alias_database =
+maillog_file_prefixes = $P
+maillog_file = $P/maillog
+smtpd_milters = unix:$P/milter.sock
+milter_default_action = tempfail
+split_destination_recipient_limit = 1
+message_size_limit = 20480000
+smtp_connection_cache_on_demand = no
+EOF
+}
+
+# write_milter_conf EXTRA - the milter configuration for the cases: one
+# [domain] section per behaviour under test.
+write_milter_conf() {
+	cat >"$P/milter.conf" <<EOF
+[milter]
+socket = unix:$P/milter.sock
+database = $P/db
+user = postfix
+on_error = tempfail
+max_message_size = ${E2E_MAX_SIZE:-1M}
+spool_threshold = 64K
+spool_dir = $P/mspool
+trace_header = yes
+log_level = ${E2E_LOG_LEVEL:-info}
+pid_file = $P/milter.pid
+rules = $RULES
+workers = 16
+
+[gate]
+url = $GATE_URL
+keys = $P/keys
+
+[domain *]
+mode = enforce
+pixel_purposes = opens
+clicks = consent
+transactional = header:X-Mail-Class: transactional
+auth = header:X-Mail-Class: auth
+footer_html = $SRCDIR/conf/footer-{language}.html
+footer_text = $SRCDIR/conf/footer-{language}.txt
+request_html = $SRCDIR/conf/request-{language}.html
+request_text = $SRCDIR/conf/request-{language}.txt
+language = en
+
+[domain brand.example]
+controller = brand.example
+
+[domain prefs.example]
+controller = brand.example
+consent_request_link = yes
+
+[domain never.example]
+controller = brand.example
+mode = never-track
+
+[domain monitor.example]
+controller = brand.example
+mode = monitor
+
+[domain off.example]
+controller = brand.example
+mode = off
+
+[domain skip.example]
+controller = brand.example
+dkim_signed = skip
+
+[domain tempfail.example]
+controller = brand.example
+dkim_signed = tempfail
+
+[domain esp.example]
+controller = brand.example
+esp_headers = yes
+EOF
+}
+
+seed_store() {
+	mkdir -p "$P/db"
+	"$CONSENTCTL" --db "$P/db" grant brand.example yes@example.org opens clicks \
+		--method admin --notice e2e >/dev/null || die "consentctl grant failed"
+	"$CONSENTCTL" --db "$P/db" grant brand.example yes2@example.org opens clicks \
+		--method admin --notice e2e >/dev/null || die "consentctl grant failed"
+	"$CONSENTCTL" --db "$P/db" refuse brand.example no@example.org opens clicks \
+		--method admin --notice e2e >/dev/null || die "consentctl refuse failed"
+	chown -R postfix "$P/db"
+}
+
+write_keys() {
+	printf '1 %s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >"$P/keys"
+	chmod 600 "$P/keys"
+	chown postfix "$P/keys"
+}
+
+start_sink() {
+	smtp-sink -u postfix -d "$P/sink/%M." 127.0.0.1:$PORT_SINK 100 &
+	SINK_PID=$!
+	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT_SINK" || die "smtp-sink did not start"
+}
+
+# start_milter - run consent-milter in the foreground, detached (setsid),
+# logging to $P/milter.log; wait until its socket accepts.
+start_milter() {
+	rm -f "$P/milter.sock"
+	setsid "$MILTER" -f -c "$P/milter.conf" 2>>"$P/milter.log" &
+	MILTER_PID=$!
+	wait_for 10 test -S "$P/milter.sock" && sleep 0.2 && kill -0 "$MILTER_PID" 2>/dev/null ||
+		{ cat "$P/milter.log" >&2; die "milter did not start"; }
+}
+
+stop_milter() {
+	[ -n "$MILTER_PID" ] || return 0
+	kill "$MILTER_PID" 2>/dev/null
+	wait_for 10 bash -c "! kill -0 $MILTER_PID" || kill -9 "$MILTER_PID" 2>/dev/null
+	wait "$MILTER_PID" 2>/dev/null
+	MILTER_PID=
+}
+
+e2e_setup() {
+	P=$(mktemp -d /tmp/cm-e2e.XXXXXX)
+	trap e2e_cleanup EXIT
+	chmod 755 "$P"
+	mkdir -p "$P/etc" "$P/spool" "$P/data" "$P/sink" "$P/mspool"
+	chown postfix "$P/data" "$P/sink" "$P/mspool"
+	write_master_cf
+	write_main_cf
+	write_milter_conf
+	write_keys
+	seed_store
+	start_sink
+	start_milter
+	postfix -c "$P/etc" check >"$P/postfix-check.log" 2>&1 || { cat "$P/postfix-check.log" >&2; die "postfix check failed"; }
+	postfix -c "$P/etc" start >/dev/null 2>&1 || die "postfix start failed"
+	wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT_MTA" || die "postfix did not listen"
+}
+
+e2e_cleanup() {
+	local rc=$?
+	if [ -n "$P" ] && [ -d "$P/etc" ]; then
+		postfix -c "$P/etc" stop >/dev/null 2>&1
+	fi
+	stop_milter
+	[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
+	SINK_PID=
+	if [ -n "$P" ] && [ "${E2E_KEEP:-0}" != 1 ]; then
+		rm -rf "$P"
+	elif [ -n "$P" ]; then
+		log "e2e: kept $P"
+	fi
+	P=
+	return $rc
+}
+
+# ---- sending and receiving
+
+# send PORT FROM TO[,TO...] FILE - one SMTP transaction with swaks; the
+# transcript goes to $P/swaks.out. Returns swaks' status.
+send() {
+	swaks --server 127.0.0.1:"$1" --from "$2" --to "$3" --data "@$4" \
+		--timeout 30 >"$P/swaks.out" 2>&1
+}
+
+queue_empty() {
+	postqueue -c "$P/etc" -p 2>/dev/null | grep -q 'Mail queue is empty'
+}
+
+# sink_files MARKER - delivered dump files containing MARKER.
+sink_files() {
+	grep -l -F -- "$1" "$P"/sink/* 2>/dev/null
+}
+
+count_marker() {
+	local n
+	n=$(sink_files "$1" | wc -l)
+	[ "$n" -ge "$2" ]
+}
+
+# wait_delivered MARKER N - until N dump files carry MARKER and the queue
+# is empty (so nothing more is on its way).
+wait_delivered() {
+	postqueue -c "$P/etc" -f >/dev/null 2>&1
+	wait_for 30 count_marker "$1" "$2" && wait_for 30 queue_empty
+}
+
+# message FILE - the delivered message without smtp-sink's pseudo-headers
+# and its own Received: field; CR removed.
+message() {
+	tr -d '\r' <"$1" | awk '
+	BEGIN { hdr = 1; skip = 0; rcvd = 0 }
+	hdr && /^$/ { hdr = 0 }
+	hdr && /^X-(Client-Addr|Client-Proto|Helo-Args|Mail-Args|Rcpt-Args):/ { skip = 1; next }
+	hdr && /^Received:/ && !rcvd { rcvd = 1; skip = 1; next }
+	hdr && /^[ \t]/ && skip { next }
+	{ skip = 0; print }'
+}
+
+# strip_tail - drop trailing empty lines (smtp-sink adds one).
+strip_tail() { sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'; }
+body_of() { message "$1" | sed '1,/^$/d' | strip_tail; }
+# body_file MSG OUT - the body of a message we sent, comparable with body_of.
+body_file() { sed '1,/^$/d' "$1" | strip_tail >"$2"; }
+headers_of() { message "$1" | sed '/^$/,$d'; }

@@ -1,0 +1,372 @@
+#!/usr/bin/env bash
+# run.sh - consent-milter end to end, through a real Postfix on loopback.
+#
+# Each case sends a message with swaks (or a raw SMTP session) to a private
+# Postfix that runs consent-milter, then reads what smtp-sink received and
+# asserts precise facts: tracker hosts gone, gate URLs present, footer
+# present or absent, withdrawal links unique per recipient, SMTP replies.
+# Prints one "ok"/"not ok" line per assertion and "N passed, N failed".
+#
+# Environment: B (build dir, default build), MILTER, CONSENTCTL, RULES,
+# E2E_KEEP=1 keeps the work directory. Needs root (Postfix); without root
+# or Postfix it says so and exits 0 with nothing run... unless E2E_REQUIRE=1.
+set -u
+SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
+B=${B:-build}
+MILTER=${MILTER:-$SRCDIR/$B/consent-milter}
+CONSENTCTL=${CONSENTCTL:-$SRCDIR/$B/consentctl}
+RULES=${RULES:-$SRCDIR/conf/trackers.rules}
+MSGDIR=$SRCDIR/tests/e2e/msgs
+export PATH=$PATH:/usr/sbin:/sbin
+. "$SRCDIR/tests/e2e/lib.sh"
+
+PASS=0
+FAIL=0
+ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
+nok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else nok "$name"; fi
+}
+has() { grep -q -F -- "$2" "$1"; }
+hasnt() { ! grep -q -F -- "$2" "$1"; }
+count_of() { grep -c -F -- "$2" "$1"; }
+
+# mkmsg OUT DOMAIN RCPT MARKER [EXTRA-HEADERS] - the reference newsletter.
+mkmsg() {
+	local t
+	t=$(<"$MSGDIR/newsletter.eml")
+	t=${t//@DOMAIN@/$2}
+	t=${t//@RCPT@/$3}
+	t=${t//@MARKER@/$4}
+	t=${t//@EXTRA@/${5:-}}
+	printf '%s\n' "$t" >"$1"
+}
+
+# deliver CASE PORT FROM TO MSG N - send, wait for N deliveries, save the
+# first one to $P/out.CASE (all of them to $P/out.CASE.K).
+deliver() {
+	local c=$1 marker
+	marker=$(sed -n 's/^Subject: .* \(e2e-[a-z0-9-]*\)$/\1/p' "$5" | head -1)
+	send "$2" "$3" "$4" "$5" || { nok "$c: swaks failed: $(tail -3 "$P/swaks.out")"; return 1; }
+	wait_delivered "$marker" "$6" || { nok "$c: not delivered"; return 1; }
+	local k=0
+	for f in $(sink_files "$marker"); do
+		k=$((k + 1))
+		message "$f" >"$P/out.$c.$k"
+	done
+	cp "$P/out.$c.1" "$P/out.$c"
+	return 0
+}
+
+# ---------------------------------------------------------------- cases
+
+case_config_check() {
+	check "config: -n accepts the test configuration" "$MILTER" -n -c "$P/milter.conf"
+	sed 's/^mode = enforce$/mode = sometimes/' "$P/milter.conf" >"$P/bad.conf"
+	local line out
+	line=$(grep -n '^mode = sometimes' "$P/bad.conf" | cut -d: -f1)
+	out=$("$MILTER" -n -c "$P/bad.conf" 2>&1)
+	check "config: -n rejects a bad value with exit 1" test $? -eq 1
+	check "config: the error names line $line" grep -q ":$line:" <<<"$out"
+}
+
+case_no_consent() {
+	mkmsg "$P/in.nc" brand.example no@example.org e2e-noconsent
+	deliver nc $PORT_MTA news@brand.example no@example.org "$P/in.nc" 1 || return
+	local o=$P/out.nc
+	check "no-consent: open pixel removed" hasnt "$o" "track/open.php"
+	check "no-consent: pixel replaced by a data: GIF" has "$o" 'src="data:image/gif'
+	check "no-consent: decodable SES link unwrapped" hasnt "$o" "awstrack.me"
+	check "no-consent: unwrapped destination present" has "$o" "https://shop.brand.example/sale?id=7"
+	check "no-consent: personal parameter mc_eid removed" hasnt "$o" "mc_eid"
+	check "no-consent: utm_ parameters kept" has "$o" "utm_source=news"
+	check "no-consent: unsubscribe link untouched" has "$o" "list-manage.com/unsubscribe?u=abc"
+	check "no-consent: no gate URL" hasnt "$o" "$GATE_URL/"
+	check "no-consent: no footer" hasnt "$o" "$GATE_URL/w/"
+	check "no-consent: trace header says no-consent" grep -q '^X-Consent-Milter: 1.0; decision=no-consent' "$o"
+	check "no-consent: trace header carries a MAC" grep -Eq '^X-Consent-Milter: .*mac=[0-9a-f]{64}$' "$o"
+	check "no-consent: other headers kept" has "$o" "List-Id: Brand news <news.brand.example>"
+}
+
+case_consent() {
+	mkmsg "$P/in.c1" brand.example yes@example.org e2e-consent1
+	mkmsg "$P/in.c2" brand.example yes2@example.org e2e-consent2
+	deliver c1 $PORT_MTA news@brand.example yes@example.org "$P/in.c1" 1 || return
+	deliver c2 $PORT_MTA news@brand.example yes2@example.org "$P/in.c2" 1 || return
+	local o=$P/out.c1
+	check "consent: pixel gated" has "$o" "$GATE_URL/o/"
+	check "consent: click wrapper gated" has "$o" "$GATE_URL/c/"
+	check "consent: no raw tracker left" hasnt "$o" "track/open.php"
+	check "consent: footer with a withdrawal link" has "$o" "$GATE_URL/w/"
+	check "consent: trace header says consent" grep -q '^X-Consent-Milter: 1.0; decision=consent' "$o"
+	local w1 w2
+	w1=$(grep -o "$GATE_URL/w/[A-Za-z0-9_-]*" "$P/out.c1" | sort -u)
+	w2=$(grep -o "$GATE_URL/w/[A-Za-z0-9_-]*" "$P/out.c2" | sort -u)
+	check "consent: one withdrawal link per message" test "$(wc -l <<<"$w1")" -eq 1
+	check "consent: withdrawal links differ per recipient" test -n "$w1" -a -n "$w2" -a "$w1" != "$w2"
+	check "consent: no address in clear in the link" bash -c "! grep -q 'yes@example.org' <<<'$w1'"
+}
+
+case_prefs() {
+	mkmsg "$P/in.pr" prefs.example no@example.org e2e-prefs
+	deliver pr $PORT_MTA news@prefs.example no@example.org "$P/in.pr" 1 || return
+	check "preferences: tracker-free mail gets the preferences link" has "$P/out.pr" "$GATE_URL/p/"
+	check "preferences: no withdrawal link" hasnt "$P/out.pr" "$GATE_URL/w/"
+	check "preferences: pixel stripped" hasnt "$P/out.pr" "track/open.php"
+}
+
+case_transactional() {
+	mkmsg "$P/in.tx" brand.example no@example.org e2e-transactional $'X-Mail-Class: transactional\n'
+	deliver tx $PORT_MTA billing@brand.example no@example.org "$P/in.tx" 1 || return
+	check "transactional: deliverability pixel" has "$P/out.tx" "$GATE_URL/d/"
+	check "transactional: original pixel gone" hasnt "$P/out.tx" "track/open.php"
+	check "transactional: class in trace header" grep -q '^X-Consent-Milter: .*class=transactional' "$P/out.tx"
+}
+
+case_never_track() {
+	mkmsg "$P/in.nt" never.example yes@example.org e2e-nevertrack
+	deliver nt $PORT_MTA news@never.example yes@example.org "$P/in.nt" 1 || return
+	check "never-track: pixel stripped despite consent" hasnt "$P/out.nt" "track/open.php"
+	check "never-track: links unwrapped" hasnt "$P/out.nt" "awstrack.me"
+	check "never-track: nothing gated" hasnt "$P/out.nt" "$GATE_URL/"
+	check "never-track: decision in trace header" grep -q '^X-Consent-Milter: 1.0; decision=never-track' "$P/out.nt"
+}
+
+case_monitor() {
+	mkmsg "$P/in.mo" monitor.example no@example.org e2e-monitor
+	deliver mo $PORT_MTA news@monitor.example no@example.org "$P/in.mo" 1 || return
+	body_file "$P/in.mo" "$P/in.mo.body"
+	body_of "$P/out.mo" >"$P/out.mo.body"
+	check "monitor: body delivered unchanged" cmp -s "$P/in.mo.body" "$P/out.mo.body"
+	check "monitor: trace header says monitor" grep -q '^X-Consent-Milter: 1.0; decision=monitor' "$P/out.mo"
+	check "monitor: the would-be actions are counted" grep -Eq '^X-Consent-Milter: .*strip=1' "$P/out.mo"
+	check "monitor: logged" grep -q ' monitor controller=brand.example' "$P/milter.log"
+}
+
+case_off() {
+	mkmsg "$P/in.of" off.example no@example.org e2e-off
+	deliver of $PORT_MTA news@off.example no@example.org "$P/in.of" 1 || return
+	body_file "$P/in.of" "$P/in.of.body"
+	body_of "$P/out.of" >"$P/out.of.body"
+	check "off: body delivered unchanged" cmp -s "$P/in.of.body" "$P/out.of.body"
+	check "off: no trace header" hasnt "$P/out.of" "X-Consent-Milter"
+}
+
+case_two_recipients() {
+	mkmsg "$P/in.tr" brand.example yes@example.org e2e-tworcpt
+	deliver tr $PORT_MTA news@brand.example yes@example.org,no@example.org "$P/in.tr" 1 || return
+	local f
+	f=$(sink_files e2e-tworcpt | head -1)
+	check "two recipients: one transaction for both" test "$(grep -c '^X-Rcpt-Args:' "$f")" -eq 2
+	check "two recipients: strictest, pixel stripped" hasnt "$P/out.tr" "track/open.php"
+	check "two recipients: strictest, nothing gated" hasnt "$P/out.tr" "$GATE_URL/"
+	check "two recipients: strictest, no footer" hasnt "$P/out.tr" "/w/"
+	check "two recipients: trace header says strictest" grep -q '^X-Consent-Milter: 1.0; decision=strictest.*rcpts=2' "$P/out.tr"
+}
+
+case_split() {
+	mkmsg "$P/in.sp" brand.example list@example.org e2e-split
+	deliver sp $PORT_SPLIT news@brand.example yes@example.org,no@example.org,yes2@example.org \
+		"$P/in.sp" 3 || return
+	local fy= fn= fy2=
+	for f in $(sink_files e2e-split); do
+		case "$(grep '^X-Rcpt-Args:' "$f")" in
+		*yes2@example.org*) fy2=$f ;;
+		*yes@example.org*) fy=$f ;;
+		*no@example.org*) fn=$f ;;
+		esac
+		check "split: one recipient per delivered transaction" test "$(grep -c '^X-Rcpt-Args:' "$f")" -eq 1
+	done
+	check "split: each of the three recipients got a message" test -n "$fy" -a -n "$fn" -a -n "$fy2"
+	[ -n "$fy" ] && [ -n "$fn" ] && [ -n "$fy2" ] || return
+	check "split: consenting recipient gets gated trackers" has "$fy" "$GATE_URL/o/"
+	check "split: consenting recipient gets a footer" has "$fy" "$GATE_URL/w/"
+	check "split: non-consenting recipient gets no tracker" hasnt "$fn" "track/open.php"
+	check "split: non-consenting recipient gets no footer" hasnt "$fn" "$GATE_URL/w/"
+	local w1 w2
+	w1=$(grep -o "$GATE_URL/w/[A-Za-z0-9_-]*" "$fy" | sort -u)
+	w2=$(grep -o "$GATE_URL/w/[A-Za-z0-9_-]*" "$fy2" | sort -u)
+	check "split: withdrawal links differ between the two consenting recipients" test -n "$w1" -a "$w1" != "$w2"
+}
+
+DKIM_HDR=$'DKIM-Signature: v=1; a=rsa-sha256; d=brand.example; s=s1; h=from:to:subject;\n bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=dGVzdA==\n'
+
+case_dkim() {
+	mkmsg "$P/in.dr" brand.example no@example.org e2e-dkim-rewrite "$DKIM_HDR"
+	deliver dr $PORT_MTA news@brand.example no@example.org "$P/in.dr" 1 &&
+		check "dkim_signed=rewrite: signed input is rewritten" hasnt "$P/out.dr" "track/open.php"
+	mkmsg "$P/in.ds" skip.example no@example.org e2e-dkim-skip "$DKIM_HDR"
+	if deliver ds $PORT_MTA news@skip.example no@example.org "$P/in.ds" 1; then
+		body_file "$P/in.ds" "$P/in.ds.body"
+		body_of "$P/out.ds" >"$P/out.ds.body"
+		check "dkim_signed=skip: body untouched" cmp -s "$P/in.ds.body" "$P/out.ds.body"
+		check "dkim_signed=skip: no trace header" hasnt "$P/out.ds" "X-Consent-Milter"
+	fi
+	mkmsg "$P/in.dt" tempfail.example no@example.org e2e-dkim-tempfail "$DKIM_HDR"
+	send $PORT_MTA news@tempfail.example no@example.org "$P/in.dt"
+	check "dkim_signed=tempfail: 451 reply" grep -q '<\*\* *451 4.7.0' "$P/swaks.out"
+	check "dkim_signed=tempfail: reply names the reason" grep -q 'DKIM-signed' "$P/swaks.out"
+	check "dkim_signed=tempfail: nothing delivered" test -z "$(sink_files e2e-dkim-tempfail)"
+}
+
+case_already_processed() {
+	[ -f "$P/out.c1" ] || { nok "already processed: needs the consent case output"; return; }
+	sed '1,/^$/s/e2e-consent1/e2e-again/' "$P/out.c1" >"$P/in.ag"
+	deliver ag $PORT_MTA news@brand.example yes@example.org "$P/in.ag" 1 || return
+	body_file "$P/in.ag" "$P/in.ag.body"
+	body_of "$P/out.ag" >"$P/out.ag.body"
+	check "already processed: body passed untouched" cmp -s "$P/in.ag.body" "$P/out.ag.body"
+	check "already processed: one trace header" test "$(count_of "$P/out.ag" 'X-Consent-Milter:')" -eq 1
+	check "already processed: logged as skipped" grep -q 'skip reason=already-processed' "$P/milter.log"
+	# A forged trace header does not exempt a message, and is replaced.
+	mkmsg "$P/in.fg" brand.example no@example.org e2e-forged \
+		"X-Consent-Milter: 1.0; decision=consent; mac=$(printf '0%.0s' $(seq 64))"$'\n'
+	deliver fg $PORT_MTA news@brand.example no@example.org "$P/in.fg" 1 || return
+	check "forged trace header: message still rewritten" hasnt "$P/out.fg" "track/open.php"
+	check "forged trace header: replaced by ours" test "$(count_of "$P/out.fg" 'X-Consent-Milter:')" -eq 1
+}
+
+case_esp() {
+	mkmsg "$P/in.es" esp.example no@example.org e2e-esp \
+		$'X-SMTPAPI: {"category":"news"}\nX-Mailgun-Track: yes\n'
+	deliver es $PORT_MTA news@esp.example no@example.org "$P/in.es" 1 || return
+	local o=$P/out.es
+	check "esp: X-SMTPAPI merged (category kept)" grep -q '^X-SMTPAPI: .*"category": *"news"' "$o"
+	check "esp: X-SMTPAPI opentrack off" grep -q '^X-SMTPAPI: .*"opentrack": *{"settings": *{"enable": *0}}' "$o"
+	check "esp: X-Mailgun-Track changed to no" grep -q '^X-Mailgun-Track: no' "$o"
+	check "esp: one X-Mailgun-Track" test "$(grep -c '^X-Mailgun-Track:' "$o")" -eq 1
+	check "esp: Postmark opens off" grep -q '^X-PM-TrackOpens: false' "$o"
+	check "esp: Mailjet clicks off" grep -q '^X-MJ-TrackClick: 0' "$o"
+	check "esp: SparkPost options" grep -q '^X-MSYS-API: {"options": *{"open_tracking": *false' "$o"
+}
+
+# A message of about N KiB: the newsletter with a long text part.
+bigmsg() {
+	local out=$1 kib=$2 marker=$3
+	head -c $((kib * 1024)) /dev/zero | tr '\0' 'x' | fold -w 76 >"$out.pad"
+	mkmsg "$out" brand.example no@example.org "$marker"
+	awk -v pf="$out.pad" '{ print }
+	    /^Content-Transfer-Encoding: 7bit$/ && !done {
+		getline; print; while ((getline l < pf) > 0) print l; done = 1 }' \
+		"$out" >"$out.tmp" && mv "$out.tmp" "$out"
+}
+
+case_spool() {
+	bigmsg "$P/in.sp2" 400 e2e-spooled
+	deliver sp2 $PORT_MTA news@brand.example no@example.org "$P/in.sp2" 1 || return
+	check "spool: a message above spool_threshold is rewritten" hasnt "$P/out.sp2" "track/open.php"
+	check "spool: its body is complete" test "$(grep -c '^xxxxxxxx' "$P/out.sp2")" -ge 5300
+}
+
+case_size_limit() {
+	bigmsg "$P/in.big" 1600 e2e-toobig
+	send $PORT_MTA news@brand.example no@example.org "$P/in.big"
+	check "size limit: 451 4.3.4 reply" grep -q '<\*\* *451 4.3.4' "$P/swaks.out"
+	check "size limit: reply names max_message_size" grep -q 'max_message_size' "$P/swaks.out"
+	check "size limit: nothing delivered" test -z "$(sink_files e2e-toobig)"
+}
+
+case_malformed() {
+	local f=$P/in.bad i
+	{
+		printf 'From: news@brand.example\nTo: no@example.org\nSubject: deep e2e-malformed\n'
+		printf 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="d0"\n\n'
+		for i in $(seq 0 40); do
+			printf -- '--d%d\nContent-Type: multipart/mixed; boundary="d%d"\n\n' "$i" $((i + 1))
+		done
+		printf -- '--d41\nContent-Type: text/html\n\n<img src="https://x.list-manage.com/track/open.php?u=1&e=2" width=1 height=1>\n'
+	} >"$f"
+	send $PORT_MTA news@brand.example no@example.org "$f"
+	check "malformed: 451 4.6.0 reply" grep -q '<\*\* *451 4.6.0' "$P/swaks.out"
+	check "malformed: reply says why" grep -q 'consent-milter: cannot rewrite message' "$P/swaks.out"
+	check "malformed: nothing delivered" test -z "$(sink_files e2e-malformed)"
+}
+
+# smtp_read FD - read one (multi-line) SMTP reply; prints the last line.
+smtp_read() {
+	local line
+	while IFS= read -r -t 30 line <&3; do
+		line=${line%$'\r'}
+		case "$line" in [0-9][0-9][0-9]-*) continue ;; esac
+		printf '%s\n' "$line"
+		return 0
+	done
+	return 1
+}
+
+case_milter_killed() {
+	mkmsg "$P/in.k" brand.example no@example.org e2e-killed
+	local r
+	exec 3<>/dev/tcp/127.0.0.1/$PORT_MTA || { nok "killed: cannot connect"; return; }
+	smtp_read >/dev/null
+	printf 'EHLO client.test\r\n' >&3; smtp_read >/dev/null
+	printf 'MAIL FROM:<news@brand.example>\r\n' >&3; smtp_read >/dev/null
+	printf 'RCPT TO:<no@example.org>\r\n' >&3; smtp_read >/dev/null
+	printf 'DATA\r\n' >&3; smtp_read >/dev/null
+	head -12 "$P/in.k" | sed 's/$/\r/' >&3
+	kill -9 "$MILTER_PID"
+	wait "$MILTER_PID" 2>/dev/null
+	MILTER_PID=
+	tail -n +13 "$P/in.k" | sed 's/^\./../; s/$/\r/' >&3
+	printf '.\r\n' >&3
+	r=$(smtp_read)
+	printf 'QUIT\r\n' >&3
+	exec 3>&-
+	check "killed: Postfix tempfails the transaction ($r)" grep -q '^4[0-9][0-9] ' <<<"$r"
+	start_milter
+	deliver k $PORT_MTA news@brand.example no@example.org "$P/in.k" 1 || return
+	check "killed: after a restart the message is delivered exactly once" \
+		test "$(sink_files e2e-killed | wc -l)" -eq 1
+	check "killed: and rewritten" hasnt "$P/out.k" "track/open.php"
+}
+
+case_reload() {
+	cp "$P/milter.conf" "$P/milter.conf.good"
+	echo "bogus_key = 1" >>"$P/milter.conf"
+	kill -USR1 "$MILTER_PID"
+	check "reload: a bad configuration is refused" wait_for 10 grep -q 'reload refused' "$P/milter.log"
+	check "reload: the milter keeps running" kill -0 "$MILTER_PID"
+	cp "$P/milter.conf.good" "$P/milter.conf"
+	kill -USR1 "$MILTER_PID"
+	check "reload: a good configuration is installed" wait_for 10 grep -q 'reload ok' "$P/milter.log"
+	mkmsg "$P/in.rl" brand.example no@example.org e2e-reload
+	deliver rl $PORT_MTA news@brand.example no@example.org "$P/in.rl" 1 &&
+		check "reload: mail still flows" hasnt "$P/out.rl" "track/open.php"
+}
+
+# Under check-asan: stop the milter and make sure it reported nothing.
+case_sanitizer() {
+	stop_milter
+	check "milter: no sanitizer report in its log" bash -c "! grep -q 'Sanitizer' '$P/milter.log'"
+	check "milter: stopped cleanly" grep -q ': stop$' "$P/milter.log"
+}
+
+case_log_line() {
+	check "log: one line per message with queue id and fields" \
+		grep -Eq '^consent-milter: info: [0-9A-Za-z]+ rewrite controller=brand.example decision=no-consent; mode=enforce; class=marketing' "$P/milter.log"
+	check "log: no recipient address at info level" bash -c "! grep -q 'no@example.org' '$P/milter.log'"
+}
+
+main() {
+	local why
+	if ! why=$(e2e_requirements); then
+		if [ "${E2E_REQUIRE:-0}" = 1 ]; then
+			echo "e2e: cannot run: $why"
+			exit 1
+		fi
+		echo "e2e: skipped: $why"
+		exit 0
+	fi
+	[ -f "$RULES" ] || die "no rules file $RULES"
+	e2e_setup
+	local cases=${E2E_CASES:-"config_check no_consent consent prefs transactional never_track monitor off two_recipients split dkim already_processed esp spool size_limit malformed log_line milter_killed reload sanitizer"}
+	for c in $cases; do
+		"case_$c"
+	done
+	echo "$PASS passed, $FAIL failed"
+	[ "$FAIL" -eq 0 ]
+}
+
+main "$@"
