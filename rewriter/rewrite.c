@@ -221,6 +221,10 @@ static void count(struct rw_report *rep, const struct rw_finding *f, enum rw_act
         rep->kept_trackers++;
     if (f->type == RW_T_OPAQUE && a == RW_A_KEEP)
         rep->residual_opaque++;
+    /* classify.c names images that showed one weak pixel signal only. */
+    if (f->type == RW_T_PLAIN && f->rule && strcmp(f->rule, "heuristic:suspect") == 0 &&
+        a == RW_A_KEEP)
+        rep->residual_unknown++;
 }
 
 static int decide_site(struct eng *e, struct leaf *l, size_t j, struct buf *repl)
