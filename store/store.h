@@ -206,7 +206,8 @@ int store_schema(struct store *st, unsigned *version);
  * are applied exactly as store_record does. store_batch_add sets *dup to 1
  * (and records nothing) when the recipient already has an event with the
  * same content (controller, recipient, action, purposes, states, time,
- * method, notice, source, actor): importing a file twice adds nothing.
+ * method, notice, source; not id or actor): importing a file twice adds
+ * nothing, whoever runs it.
  * ev->id: if given, it must be a UUID. After a failed add (other than
  * STORE_EINVAL, which leaves the batch usable) abort the batch.
  * store_batch_commit makes everything durable and frees b; on error the

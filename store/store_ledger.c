@@ -104,7 +104,6 @@ void st_dedup(const struct store *st, const struct store_event *ev, const char *
     gh_str(&h, ev->notice_id);
     gh_str(&h, ev->source_ip);
     gh_str(&h, ev->user_agent);
-    gh_str(&h, ev->actor);
     crypto_generichash_final(&h, out, 16);
 }
 

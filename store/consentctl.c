@@ -1,0 +1,334 @@
+/* consentctl - administration of the consent store (SPEC §5).
+ *
+ * consentctl [--db DIR] [--json] COMMAND ARGS...; options may come
+ * anywhere. Every command goes through the store API (store/store.h);
+ * writes return after the commit. Output is text, or JSON with --json
+ * (one document; export and inactive print one JSON object per line).
+ * Errors: one line on stderr, exit codes as in store/ctl.h. See
+ * doc/consentctl.8. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/ctl.h"
+
+#define DEFAULT_DB "/var/lib/consent-milter"
+
+static const char usage[] =
+    "usage: consentctl [--db DIR] [--json] COMMAND ARGS...\n"
+    "  grant CONTROLLER RECIPIENT PURPOSE... --notice ID[:FILE] [--method M]\n"
+    "  refuse CONTROLLER RECIPIENT PURPOSE... --notice ID[:FILE] [--method M]\n"
+    "  withdraw CONTROLLER RECIPIENT [PURPOSE...] [--method M]\n"
+    "  inform CONTROLLER RECIPIENT [--notice ID[:FILE]]   (legacy_informed marker)\n"
+    "  show CONTROLLER RECIPIENT\n"
+    "  proof CONTROLLER RECIPIENT [--controller-info FILE]\n"
+    "  import FILE [--dry-run] [--batch N]   (CSV or JSONL; FILE - is stdin)\n"
+    "  export [CONTROLLER]\n"
+    "  inactive CONTROLLER --before DATE\n"
+    "  stats [CONTROLLER]\n"
+    "  verify\n"
+    "  erase CONTROLLER RECIPIENT\n"
+    "options: --db DIR (default $CONSENT_DB or " DEFAULT_DB "), --json,\n"
+    "  --method signup-form|consent-page|withdraw-link|api|import|admin (default admin),\n"
+    "  --actor WHO (default admin:$USER), --source-ip IP, --user-agent UA,\n"
+    "  --at DATE (event time, default now), --help\n"
+    "purposes: opens clicks profiling fraud deliverability (comma or space separated)\n"
+    "dates: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or epoch seconds\n";
+
+static int need_args(const struct ctl *c, int argc, int min, int max)
+{
+    if (argc < min || (max >= 0 && argc > max)) {
+        ctl_err(c, "wrong number of arguments (see consentctl --help)");
+        return 0;
+    }
+    return 1;
+}
+
+static int check_ctl_rcpt(const struct ctl *c, const char *ctl, const char *rcpt)
+{
+    char buf[STORE_ADDR_MAX];
+    if (store_controller_normalise(ctl, buf, sizeof buf) != STORE_OK) {
+        ctl_err(c, "bad controller '%s' (letters, digits, '.', '-', '_'; 1-64 chars)", ctl);
+        return 0;
+    }
+    if (rcpt != NULL && store_addr_normalise(rcpt, buf, sizeof buf) != STORE_OK) {
+        ctl_err(c, "bad address '%s'", rcpt);
+        return 0;
+    }
+    return 1;
+}
+
+/* PURPOSE... (each may be a comma list) -> mask. */
+static int parse_purposes(const struct ctl *c, int argc, char **argv, uint32_t *mask)
+{
+    *mask = 0;
+    for (int i = 0; i < argc; i++) {
+        uint32_t m;
+        const char *bad = NULL;
+        if (store_purposes_parse(argv[i], &m, &bad) != STORE_OK) {
+            size_t n = bad ? strcspn(bad, ", ;|") : 0;
+            ctl_err(c, "unknown purpose '%.*s' (known: opens, clicks, profiling, fraud, "
+                    "deliverability)", (int)(n ? n : strlen(argv[i])), n ? bad : argv[i]);
+            return 0;
+        }
+        *mask |= m;
+    }
+    return 1;
+}
+
+static int event_time(const struct ctl *c, int64_t *t)
+{
+    *t = 0;
+    if (c->at != NULL && store_time_parse(c->at, t) != STORE_OK) {
+        ctl_err(c, "bad date '%s' (want YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)", c->at);
+        return 0;
+    }
+    return 1;
+}
+
+static void print_consent(const struct ctl *c, const char *ctl, const char *rcpt,
+                          const struct store_consent *s, int found)
+{
+    char iso[32];
+
+    if (c->json) {
+        json_t *j = ctl_consent_json(ctl, rcpt, s);
+        json_object_set_new(j, "found", json_boolean(found));
+        ctl_print_json(j, 0);
+        return;
+    }
+    printf("controller: %s\nrecipient: %s\n", ctl, rcpt);
+    store_time_format(s->updated, iso, sizeof iso);
+    printf("updated: %s\n", found ? iso : "never (no record: nothing consented)");
+    store_time_format(s->legacy_informed, iso, sizeof iso);
+    printf("legacy_informed: %s\n", s->legacy_informed ? iso : "no");
+    for (int i = 0; i < STORE_P_MAX; i++)
+        if (store_purpose_name(i) != NULL)
+            printf("%s: %s\n", store_purpose_name(i), store_state_name(s->state[i]));
+}
+
+/* grant, refuse, withdraw, inform: one event, then the new state. */
+static int cmd_event(struct ctl *c, int action, int argc, char **argv)
+{
+    struct store_event ev = {0};
+    struct store_consent s;
+    struct store *st = NULL;
+    char nid[257], rn[STORE_ADDR_MAX], cn[72], actor[160];
+    int rc, min = action == STORE_A_GRANT || action == STORE_A_REFUSE ? 3 : 2;
+
+    if (!need_args(c, argc, min, action == STORE_A_INFORM ? 2 : -1) ||
+        !check_ctl_rcpt(c, argv[0], argv[1]) ||
+        !parse_purposes(c, argc - 2, argv + 2, &ev.purposes) || !event_time(c, &ev.time))
+        return CTL_USAGE;
+    if (c->notice == NULL && min == 3) {
+        ctl_err(c, "needs --notice ID[:FILE] (the notice the recipient was shown)");
+        return CTL_USAGE;
+    }
+    if (c->notice != NULL && ctl_notice(c, c->notice, nid, sizeof nid, ev.notice_sha256) != 0)
+        return CTL_USAGE;
+    snprintf(actor, sizeof actor, "admin:%s", getenv("USER") ? getenv("USER") : "unknown");
+    store_controller_normalise(argv[0], cn, sizeof cn);
+    store_addr_normalise(argv[1], rn, sizeof rn);
+    ev.action = action;
+    ev.controller = cn;
+    ev.recipient = rn;
+    ev.method = c->method ? c->method : "admin";
+    ev.notice_id = c->notice ? nid : NULL;
+    ev.source_ip = c->source_ip;
+    ev.user_agent = c->user_agent;
+    ev.actor = c->actor ? c->actor : actor;
+    if ((rc = ctl_open(c, 1, &st)) != CTL_OK)
+        return rc;
+    rc = store_record(st, &ev);
+    if (rc == STORE_EINVAL) {
+        ctl_err(c, "rejected: check --method (signup-form consent-page withdraw-link api "
+                "import admin), --actor, --source-ip, --user-agent");
+        store_close(st);
+        return CTL_USAGE;
+    }
+    if (rc != STORE_OK) {
+        store_close(st);
+        return ctl_store_err(c, rc, c->db);
+    }
+    rc = store_consent_get(st, cn, rn, &s);
+    store_close(st);
+    if (c->json) {
+        json_t *j = ctl_consent_json(cn, rn, &s);
+        json_object_set_new(j, "event", json_pack("{s:s,s:I,s:s}", "id", ev.id, "seq",
+                                                  (json_int_t)ev.seq, "action",
+                                                  store_action_name(action)));
+        ctl_print_json(j, 0);
+    } else {
+        printf("recorded %s event %llu id %s\n", store_action_name(action),
+               (unsigned long long)ev.seq, ev.id);
+        print_consent(c, cn, rn, &s, 1);
+    }
+    return rc == STORE_OK ? CTL_OK : CTL_FAIL;
+}
+
+static int cmd_show(struct ctl *c, int argc, char **argv)
+{
+    struct store_consent s;
+    struct store *st;
+    char cn[72], rn[STORE_ADDR_MAX];
+    int rc;
+
+    if (!need_args(c, argc, 2, 2) || !check_ctl_rcpt(c, argv[0], argv[1]))
+        return CTL_USAGE;
+    store_controller_normalise(argv[0], cn, sizeof cn);
+    store_addr_normalise(argv[1], rn, sizeof rn);
+    if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
+        return rc;
+    rc = store_consent_get(st, cn, rn, &s);
+    store_close(st);
+    if (rc != STORE_OK && rc != STORE_NOTFOUND)
+        return ctl_store_err(c, rc, c->db);
+    print_consent(c, cn, rn, &s, rc == STORE_OK);
+    return CTL_OK;
+}
+
+static int cmd_erase(struct ctl *c, int argc, char **argv)
+{
+    struct store *st;
+    char actor[160];
+    unsigned n = 0;
+    int rc;
+
+    if (!need_args(c, argc, 2, 2) || !check_ctl_rcpt(c, argv[0], argv[1]))
+        return CTL_USAGE;
+    snprintf(actor, sizeof actor, "admin:%s", getenv("USER") ? getenv("USER") : "unknown");
+    if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
+        return rc;
+    rc = store_erase(st, argv[0], argv[1], c->actor ? c->actor : actor, &n);
+    store_close(st);
+    if (rc == STORE_NOTFOUND) {
+        ctl_err(c, "nothing stored for that recipient of controller '%s'", argv[0]);
+        return CTL_FAIL;
+    }
+    if (rc != STORE_OK)
+        return ctl_store_err(c, rc, c->db);
+    if (c->json)
+        ctl_print_json(json_pack("{s:b,s:i}", "erased", 1, "events", (int)n), 0);
+    else
+        printf("erased: current state deleted, %u ledger event(s) replaced by tombstones\n", n);
+    return CTL_OK;
+}
+
+static int cmd_verify(struct ctl *c, int argc, char **argv)
+{
+    struct store_verify r;
+    struct store *st;
+    char hex[65];
+    int rc;
+
+    (void)argv;
+    if (!need_args(c, argc, 0, 0))
+        return CTL_USAGE;
+    if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
+        return rc;
+    rc = store_verify(st, &r);
+    store_close(st);
+    if (rc != STORE_OK)
+        return ctl_store_err(c, rc, c->db);
+    ctl_hex(r.head, 32, hex);
+    if (c->json) {
+        json_t *j = json_pack("{s:b,s:I,s:I,s:I,s:s}", "ok", r.problem == STORE_V_OK, "events",
+                              (json_int_t)r.events, "tombstones", (json_int_t)r.tombstones,
+                              "head_seq", (json_int_t)r.head_seq, "head_hash", hex);
+        if (r.problem != STORE_V_OK) {
+            json_object_set_new(j, "bad_seq", json_integer((json_int_t)r.bad_seq));
+            json_object_set_new(j, "bad_id", r.bad_id[0] ? json_string(r.bad_id) : json_null());
+            json_object_set_new(j, "problem", json_string(store_verify_problem_text(r.problem)));
+        }
+        ctl_print_json(j, 0);
+    } else if (r.problem == STORE_V_OK) {
+        printf("ok: %llu events (%llu erased), head %llu %s\n", (unsigned long long)r.events,
+               (unsigned long long)r.tombstones, (unsigned long long)r.head_seq, hex);
+    }
+    if (r.problem != STORE_V_OK) {
+        ctl_err(c, "ledger FAILED at event %llu%s%s: %s", (unsigned long long)r.bad_seq,
+                r.bad_id[0] ? " id " : "", r.bad_id, store_verify_problem_text(r.problem));
+        return CTL_FAIL;
+    }
+    return CTL_OK;
+}
+
+
+static int dispatch(struct ctl *c, int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int action;
+        int (*fn)(struct ctl *, int, char **);
+    } cmds[] = {
+        {"grant", STORE_A_GRANT, NULL},       {"refuse", STORE_A_REFUSE, NULL},
+        {"withdraw", STORE_A_WITHDRAW, NULL}, {"inform", STORE_A_INFORM, NULL},
+        {"show", -1, cmd_show},               {"proof", -1, ctl_proof},
+        {"import", -1, ctl_import},           {"export", -1, ctl_export},
+        {"inactive", -1, ctl_inactive},       {"stats", -1, ctl_stats},
+        {"verify", -1, cmd_verify},           {"erase", -1, cmd_erase},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        if (strcmp(argv[0], cmds[i].name) != 0)
+            continue;
+        c->cmd = cmds[i].name;
+        if (cmds[i].fn == NULL)
+            return cmd_event(c, cmds[i].action, argc - 1, argv + 1);
+        return cmds[i].fn(c, argc - 1, argv + 1);
+    }
+    ctl_err(c, "unknown command '%s' (see consentctl --help)", argv[0]);
+    return CTL_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},        {"json", no_argument, NULL, 'j'},
+        {"method", required_argument, NULL, 'm'},    {"notice", required_argument, NULL, 'n'},
+        {"actor", required_argument, NULL, 'a'},     {"source-ip", required_argument, NULL, 'i'},
+        {"user-agent", required_argument, NULL, 'u'}, {"at", required_argument, NULL, 't'},
+        {"before", required_argument, NULL, 'b'},    {"dry-run", no_argument, NULL, 'r'},
+        {"batch", required_argument, NULL, 'B'},     {"controller-info", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+    };
+    struct ctl c = {.batch = 10000};
+    int o;
+
+    c.db = getenv("CONSENT_DB") && *getenv("CONSENT_DB") ? getenv("CONSENT_DB") : DEFAULT_DB;
+    opterr = 0;
+    /* GNU getopt permutes: options may follow the command and its operands */
+    while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (o) {
+        case 'd': c.db = optarg; break;
+        case 'j': c.json = 1; break;
+        case 'm': c.method = optarg; break;
+        case 'n': c.notice = optarg; break;
+        case 'a': c.actor = optarg; break;
+        case 'i': c.source_ip = optarg; break;
+        case 'u': c.user_agent = optarg; break;
+        case 't': c.at = optarg; break;
+        case 'b': c.before = optarg; break;
+        case 'r': c.dry_run = 1; break;
+        case 'c': c.info = optarg; break;
+        case 'B': {
+            char *end;
+            c.batch = strtol(optarg, &end, 10);
+            if (*end != '\0' || c.batch < 1 || c.batch > 1000000) {
+                ctl_err(&c, "bad --batch '%s' (1..1000000)", optarg);
+                return CTL_USAGE;
+            }
+            break;
+        }
+        case 'h': fputs(usage, stdout); return CTL_OK;
+        case ':': ctl_err(&c, "option %s needs a value", argv[optind - 1]); return CTL_USAGE;
+        default: ctl_err(&c, "unknown option '%s' (see --help)", argv[optind - 1]); return CTL_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fputs(usage, stderr);
+        return CTL_USAGE;
+    }
+    return dispatch(&c, argc - optind, argv + optind);
+}

@@ -1,0 +1,61 @@
+/* ctl - shared pieces of the consentctl admin CLI (store/consentctl.c,
+ * store/ctl_*.c). Not a library: these print and exit codes matter.
+ *
+ * Exit codes: 0 success; 1 failure (missing or corrupt database, I/O,
+ * verify found tampering, nothing known about a recipient); 2 bad usage or
+ * bad input (address, purpose, date, option); 3 import finished but
+ * rejected some rows (the good rows are committed). */
+#ifndef STORE_CTL_H
+#define STORE_CTL_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "store/store.h"
+
+enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2, CTL_PARTIAL = 3 };
+
+struct ctl {
+    const char *cmd;
+    const char *db;
+    int json;
+    const char *method;
+    const char *notice;      /* ID[:FILE] */
+    const char *actor;
+    const char *source_ip;
+    const char *user_agent;
+    const char *at;          /* event time */
+    const char *before;      /* inactive */
+    const char *info;        /* proof: controller information JSON file */
+    int dry_run;
+    long batch;
+};
+
+/* ctl_err - "consentctl: CMD: message" on stderr, one line. */
+void ctl_err(const struct ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* ctl_store_err - report a store status for what (a path or an object);
+ * returns the exit code that goes with it. */
+int ctl_store_err(const struct ctl *c, int rc, const char *what);
+/* ctl_open - open the store (create for writers); prints the error. */
+int ctl_open(const struct ctl *c, int create, struct store **st);
+/* ctl_print_json - dump and free j (one document, indented, newline). */
+void ctl_print_json(json_t *j, int compact);
+json_t *ctl_event_json(const struct store_ledger_event *e);
+json_t *ctl_purposes_json(uint32_t mask);
+json_t *ctl_consent_json(const char *controller, const char *rcpt,
+                         const struct store_consent *s);
+/* ctl_hex - lower-case hex of n bytes into out (2n+1). */
+void ctl_hex(const uint8_t *p, size_t n, char *out);
+/* ctl_notice - parse "ID[:FILE]": id into idbuf, SHA-256 of FILE into sha. */
+int ctl_notice(const struct ctl *c, const char *arg, char *idbuf, size_t idlen,
+               uint8_t sha[32]);
+
+/* Commands implemented outside consentctl.c; each returns an exit code. */
+int ctl_import(struct ctl *c, int argc, char **argv);
+int ctl_proof(struct ctl *c, int argc, char **argv);
+int ctl_export(struct ctl *c, int argc, char **argv);
+int ctl_inactive(struct ctl *c, int argc, char **argv);
+int ctl_stats(struct ctl *c, int argc, char **argv);
+
+#endif

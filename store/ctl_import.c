@@ -1,0 +1,477 @@
+/* ctl_import - `consentctl import FILE`: CSV (libcsv) or JSON lines
+ * (jansson) with proof columns, committed in batches.
+ *
+ * Columns / keys (case-insensitive in CSV headers):
+ *   controller, recipient (or email), time (or date: required, it is
+ *   proof), action (grant refuse withdraw inform) with purposes, or
+ *   states ("opens=granted;clicks=refused", an IMPORT event), method
+ *   (default import), notice_id, notice_sha256 (64 hex), source_ip,
+ *   user_agent, actor, id (UUID).
+ * A bad row is reported with its line number and skipped; an unknown
+ * column is an error for the whole file (a typo would silently drop proof).
+ * Rows go through store_batch_add, which skips rows already recorded, so a
+ * second import of the same file adds nothing. --dry-run aborts every
+ * batch instead of committing it. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <csv.h>
+#include <sodium.h>
+
+#include "store/ctl.h"
+
+enum col {
+    C_CONTROLLER, C_RECIPIENT, C_TIME, C_ACTION, C_PURPOSES, C_STATES, C_METHOD,
+    C_NOTICE_ID, C_NOTICE_SHA, C_SOURCE_IP, C_USER_AGENT, C_ACTOR, C_ID, NCOLS
+};
+static const char *const col_names[NCOLS] = {
+    "controller", "recipient", "time", "action", "purposes", "states", "method",
+    "notice_id", "notice_sha256", "source_ip", "user_agent", "actor", "id",
+};
+
+#define FIELD_MAX 2048
+#define REPORT_MAX 100 /* bad rows printed; the rest only counted */
+
+struct imp {
+    struct ctl *c;
+    const char *file;
+    struct store *st;
+    struct store_batch *b;
+    char *f[NCOLS];          /* current row */
+    int map[64];             /* CSV column -> enum col, -1 skipped */
+    int ncsv, field, header_done, row_bad;
+    unsigned long line, row_line;
+    unsigned long added, dups, bad, batches, in_batch;
+    int fatal;               /* store error: stop */
+};
+
+static int col_lookup(const char *name)
+{
+    if (strcasecmp(name, "email") == 0)
+        return C_RECIPIENT;
+    if (strcasecmp(name, "date") == 0 || strcasecmp(name, "timestamp") == 0)
+        return C_TIME;
+    if (strcasecmp(name, "notice") == 0)
+        return C_NOTICE_ID;
+    for (int i = 0; i < NCOLS; i++)
+        if (strcasecmp(name, col_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static void row_bad(struct imp *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void row_bad(struct imp *im, const char *fmt, ...)
+{
+    va_list ap;
+
+    im->bad++;
+    if (im->bad <= REPORT_MAX) {
+        fprintf(stderr, "consentctl: import: %s:%lu: ", im->file, im->row_line);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+    } else if (im->bad == REPORT_MAX + 1) {
+        fprintf(stderr, "consentctl: import: more bad rows; only counting them now\n");
+    }
+}
+
+/* "opens=granted;clicks=refused" -> mask + packed states. */
+static int parse_states(const char *s, uint32_t *mask, uint32_t *states)
+{
+    char buf[FIELD_MAX];
+    char *save = NULL;
+
+    *mask = *states = 0;
+    snprintf(buf, sizeof buf, "%s", s);
+    for (char *t = strtok_r(buf, ";, ", &save); t; t = strtok_r(NULL, ";, ", &save)) {
+        char *eq = strchr(t, '=');
+        int p, v = -1;
+        if (eq == NULL)
+            return -1;
+        *eq = '\0';
+        if ((p = store_purpose_parse(t)) < 0)
+            return -1;
+        for (int i = 1; i <= 3; i++)
+            if (strcasecmp(eq + 1, store_state_name(i)) == 0)
+                v = i;
+        if (v < 0)
+            return -1;
+        *mask |= 1u << p;
+        STORE_STATES_SET(*states, p, v);
+    }
+    return *mask != 0 ? 0 : -1;
+}
+
+static int parse_action(const char *s)
+{
+    static const char *const n[] = {"grant", "refuse", "withdraw", "inform"};
+    for (int i = 0; s && i < 4; i++)
+        if (strcasecmp(s, n[i]) == 0)
+            return i;
+    return -1;
+}
+
+static const char *fld(const struct imp *im, int col)
+{
+    const char *s = im->f[col];
+    return s != NULL && *s != '\0' ? s : NULL;
+}
+
+/* Check one row and turn it into ev; 0, or -1 after reporting it. */
+static int row_event(struct imp *im, struct store_event *ev)
+{
+    char buf[STORE_ADDR_MAX];
+    const char *s, *bad = NULL;
+
+    memset(ev, 0, sizeof *ev);
+    if ((s = fld(im, C_CONTROLLER)) == NULL || store_controller_normalise(s, buf, 72) != 0)
+        return row_bad(im, "bad or missing controller '%s'", s ? s : ""), -1;
+    ev->controller = im->f[C_CONTROLLER];
+    if ((s = fld(im, C_RECIPIENT)) == NULL || store_addr_normalise(s, buf, sizeof buf) != 0)
+        return row_bad(im, "bad address '%s'", s ? s : ""), -1;
+    ev->recipient = s;
+    if ((s = fld(im, C_TIME)) == NULL || store_time_parse(s, &ev->time) != 0)
+        return row_bad(im, "bad or missing date '%s'", s ? s : ""), -1;
+    if ((s = fld(im, C_STATES)) != NULL) {
+        if (fld(im, C_ACTION) != NULL || fld(im, C_PURPOSES) != NULL)
+            return row_bad(im, "give either states or action+purposes"), -1;
+        if (parse_states(s, &ev->purposes, &ev->states) != 0)
+            return row_bad(im, "bad states '%s' (want opens=granted;clicks=refused)", s ? s : ""), -1;
+        ev->action = STORE_A_IMPORT;
+    } else {
+        if ((ev->action = parse_action(fld(im, C_ACTION))) < 0)
+            return row_bad(im, "bad or missing action '%s'", fld(im, C_ACTION) ? fld(im, C_ACTION) : ""), -1;
+        if ((s = fld(im, C_PURPOSES)) != NULL && store_purposes_parse(s, &ev->purposes, &bad))
+            return row_bad(im, "unknown purpose in '%s'", s ? s : ""), -1;
+        if (s == NULL && (ev->action == STORE_A_GRANT || ev->action == STORE_A_REFUSE))
+            return row_bad(im, "missing purposes"), -1;
+    }
+    ev->method = fld(im, C_METHOD) ? fld(im, C_METHOD) : "import";
+    ev->notice_id = fld(im, C_NOTICE_ID);
+    if ((s = fld(im, C_NOTICE_SHA)) != NULL &&
+        (strlen(s) != 64 || sodium_hex2bin(ev->notice_sha256, 32, s, 64, NULL, NULL, NULL) != 0))
+        return row_bad(im, "bad notice_sha256 '%s' (want 64 hex digits)", s ? s : ""), -1;
+    if ((s = fld(im, C_ID)) != NULL) {
+        uint8_t u[16];
+        if (strlen(s) != 36 || store_uuid_parse(s, u) != 0)
+            return row_bad(im, "bad id '%s' (want a UUID)", s ? s : ""), -1;
+        memcpy(ev->id, s, 37);
+    }
+    ev->source_ip = fld(im, C_SOURCE_IP);
+    ev->user_agent = fld(im, C_USER_AGENT);
+    ev->actor = fld(im, C_ACTOR) ? fld(im, C_ACTOR) : "import";
+    return 0;
+}
+
+static int batch_end(struct imp *im)
+{
+    int rc = STORE_OK;
+    if (im->b == NULL)
+        return STORE_OK;
+    if (im->c->dry_run)
+        store_batch_abort(im->b);
+    else
+        rc = store_batch_commit(im->b);
+    im->b = NULL;
+    if (rc == STORE_OK && im->in_batch > 0)
+        im->batches++;
+    im->in_batch = 0;
+    return rc;
+}
+
+static void row_done(struct imp *im)
+{
+    struct store_event ev;
+    int rc, dup = 0;
+
+    if (im->fatal || im->row_bad || row_event(im, &ev) != 0)
+        return;
+    if (im->b == NULL && (rc = store_batch_begin(im->st, &im->b)) != STORE_OK) {
+        im->fatal = rc;
+        return;
+    }
+    rc = store_batch_add(im->b, &ev, &dup);
+    if (rc == STORE_EINVAL) {
+        row_bad(im, "rejected (method must be signup-form consent-page withdraw-link api "
+                "import admin; text fields without control characters)");
+        return;
+    }
+    if (rc != STORE_OK) {
+        store_batch_abort(im->b);
+        im->b = NULL;
+        im->fatal = rc;
+        return;
+    }
+    if (dup) {
+        im->dups++;
+        return;
+    }
+    im->added++;
+    if (++im->in_batch >= (unsigned long)im->c->batch && (rc = batch_end(im)) != STORE_OK)
+        im->fatal = rc;
+}
+
+static void row_reset(struct imp *im)
+{
+    for (int i = 0; i < NCOLS; i++) {
+        free(im->f[i]);
+        im->f[i] = NULL;
+    }
+    im->field = 0;
+    im->row_bad = 0;
+}
+
+/* libcsv: one field. */
+static void csv_cb_field(void *s, size_t n, void *data)
+{
+    struct imp *im = data;
+
+    if (im->field == 0)
+        im->row_line = im->line;
+    int idx = im->field++;
+    if (!im->header_done) {
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), (const char *)s);
+        if (idx >= 64 || (im->map[idx] = col_lookup(name)) < 0) {
+            ctl_err(im->c, "%s:%lu: unknown column '%s' (known: controller recipient time "
+                    "action purposes states method notice_id notice_sha256 source_ip "
+                    "user_agent actor id)", im->file, im->line, name);
+            im->fatal = -1;
+        }
+        im->ncsv = idx + 1;
+        return;
+    }
+    if (idx >= im->ncsv) {
+        im->row_bad = 1;
+        return;
+    }
+    if (n > FIELD_MAX || (n > 0 && memchr(s, '\0', n) != NULL)) {
+        im->row_bad = 2;
+        return;
+    }
+    int col = im->map[idx];
+    free(im->f[col]);
+    if ((im->f[col] = malloc(n + 1)) == NULL) {
+        im->fatal = STORE_ENOMEM;
+        return;
+    }
+    memcpy(im->f[col], s, n);
+    im->f[col][n] = '\0';
+}
+
+/* libcsv: end of a record. */
+static void csv_cb_row(int c, void *data)
+{
+    struct imp *im = data;
+
+    (void)c;
+    if (!im->header_done) {
+        im->header_done = 1;
+    } else if (im->row_bad == 1 || im->field != im->ncsv) {
+        if (!im->fatal)
+            row_bad(im, "wrong number of fields");
+    } else if (im->row_bad == 2) {
+        row_bad(im, "field too long or contains NUL");
+    } else {
+        row_done(im);
+    }
+    row_reset(im);
+}
+
+static int read_csv(struct imp *im, FILE *f)
+{
+    struct csv_parser p;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+        return STORE_ENOMEM;
+    csv_set_blk_size(&p, 4096);
+    while (!im->fatal && (n = getline(&line, &cap, f)) > 0) {
+        im->line++;
+        if (csv_parse(&p, line, (size_t)n, csv_cb_field, csv_cb_row, im) != (size_t)n) {
+            ctl_err(im->c, "%s:%lu: CSV syntax error: %s", im->file, im->line,
+                    csv_strerror(csv_error(&p)));
+            im->fatal = -1;
+        }
+    }
+    if (!im->fatal && csv_fini(&p, csv_cb_field, csv_cb_row, im) != 0) {
+        ctl_err(im->c, "%s: CSV syntax error at end: %s", im->file, csv_strerror(csv_error(&p)));
+        im->fatal = -1;
+    }
+    csv_free(&p);
+    free(line);
+    row_reset(im);
+    return im->fatal;
+}
+
+/* One JSON value as the text of a column. */
+static char *json_text(json_t *v)
+{
+    if (json_is_string(v))
+        return strdup(json_string_value(v));
+    if (json_is_integer(v)) {
+        char b[32];
+        snprintf(b, sizeof b, "%lld", (long long)json_integer_value(v));
+        return strdup(b);
+    }
+    char *out = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&out, &n);
+    size_t i;
+    const char *k;
+    json_t *x;
+    if (m == NULL)
+        return NULL;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, x) fprintf(m, "%s%s", i ? "," : "",
+                                            json_is_string(x) ? json_string_value(x) : "?");
+    } else if (json_is_object(v)) {
+        i = 0;
+        json_object_foreach(v, k, x) fprintf(m, "%s%s=%s", i++ ? ";" : "", k,
+                                             json_is_string(x) ? json_string_value(x) : "?");
+    } else {
+        fputs("?", m);
+    }
+    fclose(m);
+    return out;
+}
+
+static void jsonl_row(struct imp *im, const char *line)
+{
+    json_error_t err;
+    json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, &err), *v;
+    const char *k;
+
+    im->row_line = im->line;
+    if (!json_is_object(o)) {
+        row_bad(im, "not a JSON object: %s", o == NULL ? err.text : "wrong type");
+        json_decref(o);
+        return;
+    }
+    json_object_foreach(o, k, v) {
+        int col = col_lookup(k);
+        if (col < 0) {
+            row_bad(im, "unknown key '%s'", k);
+            im->row_bad = 1;
+            break;
+        }
+        if (json_is_null(v))
+            continue;
+        free(im->f[col]);
+        if ((im->f[col] = json_text(v)) == NULL || strlen(im->f[col]) > FIELD_MAX) {
+            row_bad(im, "bad value for '%s'", k);
+            im->row_bad = 1;
+            break;
+        }
+    }
+    json_decref(o);
+    if (!im->row_bad)
+        row_done(im);
+    row_reset(im);
+}
+
+static int read_jsonl(struct imp *im, FILE *f)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+
+    while (!im->fatal && (n = getline(&line, &cap, f)) > 0) {
+        im->line++;
+        if ((size_t)n != strlen(line)) {
+            im->row_line = im->line;
+            row_bad(im, "NUL byte in line");
+            continue;
+        }
+        size_t i = 0;
+        while (isspace((unsigned char)line[i]))
+            i++;
+        if (line[i] != '\0')
+            jsonl_row(im, line + i);
+    }
+    free(line);
+    return im->fatal;
+}
+
+/* JSONL if the name says so or the first non-blank byte is '{'. */
+static int is_jsonl(const char *name, FILE *f)
+{
+    size_t n = strlen(name);
+    if ((n > 6 && strcmp(name + n - 6, ".jsonl") == 0) ||
+        (n > 7 && strcmp(name + n - 7, ".ndjson") == 0) ||
+        (n > 5 && strcmp(name + n - 5, ".json") == 0))
+        return 1;
+    if (n > 4 && strcmp(name + n - 4, ".csv") == 0)
+        return 0;
+    int ch;
+    while ((ch = getc(f)) != EOF && isspace(ch))
+        continue;
+    if (ch != EOF)
+        ungetc(ch, f);
+    return ch == '{';
+}
+
+static int import_report(struct imp *im)
+{
+    int rc = im->bad ? CTL_PARTIAL : CTL_OK;
+    if (im->c->json) {
+        ctl_print_json(json_pack("{s:s,s:b,s:I,s:I,s:I,s:I}", "file", im->file, "dry_run",
+                                 im->c->dry_run, "added", (json_int_t)im->added, "duplicates",
+                                 (json_int_t)im->dups, "rejected", (json_int_t)im->bad,
+                                 "batches", (json_int_t)im->batches), 0);
+    } else {
+        printf("%s%s: %lu event(s) %s, %lu duplicate(s) skipped, %lu bad row(s) skipped, "
+               "%lu batch(es)\n", im->c->dry_run ? "dry run: " : "", im->file, im->added,
+               im->c->dry_run ? "would be added" : "added", im->dups, im->bad, im->batches);
+    }
+    return rc;
+}
+
+int ctl_import(struct ctl *c, int argc, char **argv)
+{
+    struct imp im = {.c = c};
+    FILE *f;
+    int rc;
+
+    if (argc != 1) {
+        ctl_err(c, "needs exactly one FILE (- for standard input)");
+        return CTL_USAGE;
+    }
+    im.file = argv[0];
+    f = strcmp(argv[0], "-") == 0 ? stdin : fopen(argv[0], "r");
+    if (f == NULL) {
+        ctl_err(c, "cannot open '%s': %m", argv[0]);
+        return CTL_USAGE;
+    }
+    if ((rc = ctl_open(c, !c->dry_run, &im.st)) != CTL_OK) {
+        if (f != stdin)
+            fclose(f);
+        return rc;
+    }
+    rc = is_jsonl(argv[0], f) ? read_jsonl(&im, f) : read_csv(&im, f);
+    if (rc == 0 && ferror(f)) {
+        ctl_err(c, "%s: read error", im.file);
+        rc = -1;
+    }
+    if (rc == 0 && (rc = batch_end(&im)) != STORE_OK)
+        im.fatal = rc;
+    store_batch_abort(im.b);
+    store_close(im.st);
+    if (f != stdin)
+        fclose(f);
+    if (im.fatal > 0) {
+        ctl_store_err(c, im.fatal, c->db);
+        fprintf(stderr, "consentctl: import: stopped at %s:%lu; %lu batch(es) committed "
+                "before it are kept\n", im.file, im.line, im.batches);
+        return CTL_FAIL;
+    }
+    if (im.fatal < 0)
+        return CTL_USAGE;
+    return import_report(&im);
+}
