@@ -2,8 +2,8 @@
  *
  * Value: "1.0; decision=...; class=...; ...; mac=HEX". The MAC (tok_mac,
  * libsodium crypto_auth under the newest gate key) covers the fields and
- * the SHA-256 of the body as we sent it, so a header copied onto another
- * message, or edited, does not verify. A message whose trace header
+ * the SHA-256 of the body as we sent it (trailing line ends ignored), so
+ * a header copied onto another message, or edited, does not verify. A message whose trace header
  * verifies under any key was processed by us already and is passed
  * untouched (no double footer, no double gating).
  *
@@ -21,6 +21,10 @@ static int mac_input(const char *fields, size_t flen, const char *body, size_t b
     GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
     if (!ck)
         return -1;
+    /* Trailing empty lines do not count (as in DKIM's simple body
+     * canonicalisation): relays add or drop them. */
+    while (bodylen > 0 && (body[bodylen - 1] == '\n' || body[bodylen - 1] == '\r'))
+        bodylen--;
     g_checksum_update(ck, (const guchar *)body, (gssize)bodylen);
     int rc = buf_append(in, fields, flen);
     if (rc == 0)

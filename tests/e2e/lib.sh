@@ -97,7 +97,7 @@ write_milter_conf() {
 [milter]
 socket = unix:$P/milter.sock
 database = $P/db
-user = postfix
+user = ${E2E_USER-postfix}
 on_error = tempfail
 max_message_size = ${E2E_MAX_SIZE:-1M}
 spool_threshold = 64K
