@@ -1,0 +1,260 @@
+#!/bin/bash
+# HTTP-level tests of consent-gate with curl against a real gate on loopback
+# (temporary store, keys and config). Every loop is bounded; the gate is
+# killed on exit whatever happens. Prints "N passed, N failed".
+. "$(dirname "$0")/lib.sh"
+
+UA="UA-MARKER-7f3a9c"
+C() { curl -s -A "$UA" "$@"; }
+hdrs() { curl -s -A "$UA" -o /dev/null -D - "$@" | tr -d '\r'; }
+
+gate_start
+echo "# gate on $BASE (tmp $T)"
+
+A=alice@example.org
+NF=$(C "$BASE/nothing-here")           # reference 404 body
+
+# --- basics -------------------------------------------------------------
+check "healthz answers ok" "$(C "$BASE/healthz")" "ok"
+H=$(hdrs "$BASE/healthz")
+check_has "CSP header" "$H" "Content-Security-Policy: default-src 'none'"
+check_lacks "CSP has no unsafe-inline" "$H" "unsafe-inline"
+check_has "nosniff header" "$H" "X-Content-Type-Options: nosniff"
+check_has "Referrer-Policy no-referrer" "$H" "Referrer-Policy: no-referrer"
+check "unknown path is 404" "$(status "$BASE/")" 404
+check "css served by the gate" "$(curl -s -o /dev/null -w '%{content_type}' "$BASE/static/gate.css")" \
+    "text/css; charset=utf-8"
+
+O=$(link o brand.example $A https://t.example/open.gif?u=1)
+Cd=$(link c brand.example $A https://t.example/click?x=1 https://shop.example/p?a=1)
+Cq=$(link c other.example $A 'https://opaque.example/ls/click?upn=x&y="<b>"')
+W=$(link w brand.example $A)
+P=$(link p brand.example $A)
+D=$(link d brand.example $A)
+AN=$(link a brand.example spring-2026)
+
+# --- no consent ---------------------------------------------------------
+H=$(hdrs "$O")
+check_has "/o without consent: GIF" "$H" "Content-Type: image/gif"
+check_lacks "/o without consent: no redirect" "$H" "Location:"
+check "/o without consent: 43-byte GIF" "$(C "$O" | wc -c)" 43
+check_has "/o is not cacheable" "$H" "Cache-Control: no-store"
+check "/c without consent: 302 to the clean destination" \
+    "$(C -o /dev/null -w '%{http_code} %{redirect_url}' "$Cd")" "302 https://shop.example/p?a=1"
+PG=$(C "$Cq")
+check "/c opaque without consent: interstitial, no redirect" \
+    "$(status "$Cq")" 200
+check_has "interstitial shows the URL, escaped" "$PG" \
+    'https://opaque.example/ls/click?upn=x&amp;y=&quot;&lt;b&gt;&quot;'
+check_lacks "interstitial: no raw markup from the URL" "$PG" '"<b>"'
+
+# --- consent through the API -------------------------------------------
+NH=$(printf 'signup notice v3' | sha256sum | cut -c1-64)
+api() { C -o "$T/api.out" -w '%{http_code}' -H "Content-Type: application/json" "$@" "$BASE/api/v1/consent"; }
+AUTH="Authorization: Bearer test-key-brand-0123456789"
+GRANT='{"controller":"brand.example","recipient":"Alice@Example.org","action":"grant","purposes":["opens","clicks"],"notice_id":"signup-v3","notice_sha256":"'$NH'","source_ip":"198.51.100.77"}'
+check "API grant: 201" "$(api -H "$AUTH" -d "$GRANT")" 201
+check_has "API grant: event id returned" "$(cat "$T/api.out")" '"action":"grant"'
+check "/o with consent: 302 to the original pixel" \
+    "$(C -o /dev/null -w '%{http_code} %{redirect_url}' "$O")" "302 https://t.example/open.gif?u=1"
+check "/c with consent: 302 to the original tracked URL" \
+    "$(C -o /dev/null -w '%{http_code} %{redirect_url}' "$Cd")" "302 https://t.example/click?x=1"
+
+# --- API errors -----------------------------------------------------------
+check "API: no key -> 401" "$(api -d "$GRANT")" 401
+check_has "API 401 is JSON with a message" "$(cat "$T/api.out")" '"error":"unauthorized"'
+check "API: wrong key -> 401" "$(api -H 'Authorization: Bearer nope' -d "$GRANT")" 401
+check "API: key of another controller -> 403" \
+    "$(api -H 'Authorization: Bearer test-key-other-0123456789' -d "$GRANT")" 403
+check_has "API 403 names the controller" "$(cat "$T/api.out")" "brand.example"
+check "API: bad JSON -> 400" "$(api -H "$AUTH" -d '{"controller":')" 400
+check_has "API bad JSON message has the position" "$(cat "$T/api.out")" "line 1 column"
+check "API: unknown field -> 422" "$(api -H "$AUTH" -d '{"controller":"brand.example","x":1}')" 422
+check_has "API unknown field named" "$(cat "$T/api.out")" "unknown field 'x'"
+check "API: unknown purpose -> 422" "$(api -H "$AUTH" -d "${GRANT/clicks/sniffing}")" 422
+check_has "API unknown purpose named" "$(cat "$T/api.out")" "'sniffing'"
+check "API: grant without notice -> 422" \
+    "$(api -H "$AUTH" -d '{"controller":"brand.example","recipient":"b@example.org","action":"grant","purposes":["opens"]}')" 422
+check "API: bad recipient -> 422" \
+    "$(api -H "$AUTH" -d '{"controller":"brand.example","recipient":"nobody","action":"withdraw"}')" 422
+check "API: wrong content type -> 415" \
+    "$(C -o /dev/null -w '%{http_code}' -H "$AUTH" -H 'Content-Type: text/plain' -d "$GRANT" "$BASE/api/v1/consent")" 415
+check "API: GET -> 405" "$(status "$BASE/api/v1/consent")" 405
+head -c 70000 /dev/zero | tr '\0' 'x' > "$T/big"
+check "API: body over 64 KiB -> 413" "$(api -H "$AUTH" --data-binary @"$T/big")" 413
+
+# --- GET never writes; CSRF ----------------------------------------------
+for _ in 1 2 3; do C -o /dev/null "$W"; C -o /dev/null "$P"; done
+check "GETs of /w and /p change nothing (prefetch-safe)" "$(status "$O")" 302
+PAGE=$(C -H 'Accept-Language: en' "$W")
+CSRF=$(printf '%s' "$PAGE" | grep -o 'name="csrf" value="[0-9a-f]*"' | cut -d'"' -f4)
+check "withdraw page carries a csrf field" "${#CSRF}" 64
+check_has "withdraw page masks the address" "$PAGE" "a***@example.org"
+check_lacks "withdraw page never shows the address" "$PAGE" "alice@"
+check "POST /w without csrf -> 403" "$(status "$W" -d x=1)" 403
+check "POST /w with a wrong csrf -> 403" "$(status "$W" -d "csrf=${CSRF/a/b}")" 403
+PCSRF=$(C "$P" | grep -o 'name="csrf" value="[0-9a-f]*"' | cut -d'"' -f4)
+check "POST /w with the /p page's csrf -> 403" "$(status "$W" -d "csrf=$PCSRF")" 403
+check "POST /w from a foreign Origin -> 403" \
+    "$(status "$W" -H 'Origin: https://evil.example' -d "csrf=$CSRF")" 403
+check "POST /w with Origin: null -> 403" "$(status "$W" -H 'Origin: null' -d "csrf=$CSRF")" 403
+check "POST /w with a foreign Referer -> 403" \
+    "$(status "$W" -H 'Referer: https://evil.example/x' -d "csrf=$CSRF")" 403
+check "POST /w with Sec-Fetch-Site: cross-site -> 403" \
+    "$(status "$W" -H 'Sec-Fetch-Site: cross-site' -d "csrf=$CSRF")" 403
+check "refused POSTs changed nothing" "$(status "$O")" 302
+head -c 9000 /dev/zero | tr '\0' 'x' > "$T/big9k"
+check "POST /w body over 8 KiB -> 413" "$(status "$W" --data-binary @"$T/big9k")" 413
+
+# --- withdrawal -----------------------------------------------------------
+R=$(C -H "Origin: $BASE" -H 'Sec-Fetch-Site: same-origin' -H 'Accept-Language: en' -d "csrf=$CSRF" "$W")
+check_has "POST /w answers with a receipt" "$R" "Tracking stopped"
+EV=$(printf '%s' "$R" | grep -o '<code>[0-9a-f-]\{36\}</code>' | head -1 | sed 's/<[^>]*>//g')
+check "receipt carries the event id" "${#EV}" 36
+PROOF=$("$CTL" --db "$T/db" --json proof brand.example $A 2>/dev/null)
+check_has "ledger has the withdraw event" "$PROOF" "\"id\": \"$EV\""
+check_has "ledger withdraw method" "$PROOF" '"method": "withdraw-link"'
+H=$(hdrs "$O")
+check_has "old /o after withdrawal: blank GIF" "$H" "Content-Type: image/gif"
+check_lacks "old /o after withdrawal: no redirect" "$H" "Location:"
+check "old /c after withdrawal: clean destination" \
+    "$(C -o /dev/null -w '%{http_code} %{redirect_url}' "$Cd")" "302 https://shop.example/p?a=1"
+
+# --- tokens: forged, truncated, other endpoint, no open redirect ------------
+TOK=${O##*/o/}
+MID=$(( ${#TOK} / 2 ))
+CH=${TOK:$MID:1}; [ "$CH" = A ] && NEW=B || NEW=A
+FORGED="${TOK:0:$MID}$NEW${TOK:$((MID + 1))}"
+check "forged token -> 404" "$(status "$BASE/o/$FORGED")" 404
+check "forged token: same bytes as any 404" "$(C "$BASE/o/$FORGED")" "$NF"
+check "truncated token -> 404" "$(status "$BASE/o/${TOK:0:$((${#TOK} - 5))}")" 404
+check "token with a suffix -> 404" "$(status "$BASE/o/${TOK}AAAA")" 404
+check "withdraw token replayed on /o -> 404" "$(status "$BASE/o/${W##*/w/}")" 404
+check "pixel token replayed on /c -> 404" "$(status "$BASE/c/$TOK")" 404
+check "prefs token replayed on POST /w -> 404" \
+    "$(status "$BASE/w/${P##*/p/}" -d "csrf=$CSRF")" 404
+check "replayed token: same bytes as any 404" "$(C "$BASE/o/${W##*/w/}")" "$NF"
+BIG=$(head -c 9000 /dev/zero | tr '\0' 'A')
+check "oversized token -> 404" "$(status "$BASE/o/$BIG")" 404
+H=$(hdrs "$BASE/c/x?url=https://evil.example/")
+check_lacks "no open redirect through a query parameter" "$H" "Location:"
+H=$(hdrs "$BASE/c/https:%2F%2Fevil.example")
+check_lacks "no open redirect through the path" "$H" "Location:"
+check_lacks "404 page leaks nothing about tokens" "$NF" "token"
+check "PUT /o -> 405" "$(status "$O" -X PUT)" 405
+check "POST /o -> 405" "$(status "$O" -d x=1)" 405
+
+# --- anonymous and deliverability pixels ----------------------------------
+check "/a without .gif -> 404" "$(status "${AN%.gif}")" 404
+check "/a -> GIF" "$(curl -s -o /dev/null -w '%{content_type}' "$AN")" "image/gif"
+C -o /dev/null "$AN"; C -o /dev/null "$AN"
+check "/d -> GIF" "$(curl -s -o /dev/null -w '%{content_type}' -A "$UA" "$D")" "image/gif"
+STATS=$("$CTL" --db "$T/db" stats brand.example 2>/dev/null)
+check_has "/d stored a last-open day" "$STATS" "1 last-open days"
+INACT=$("$CTL" --db "$T/db" inactive brand.example --before "$(date -u -d tomorrow +%F)" 2>/dev/null)
+check_lacks "last open is today: not listed inactive before tomorrow+0" \
+    "$("$CTL" --db "$T/db" inactive brand.example --before "$(date -u +%F)" 2>/dev/null)" "$A"
+check_has "last open kept as a day (inactive before tomorrow)" "$INACT" "$A"
+if command -v mdb_dump >/dev/null; then
+    DUMP=$(mdb_dump -a -p "$T/db" 2>/dev/null)
+    check_has "store dump readable" "$DUMP" "brand.example"
+    check_lacks "store holds no user agent" "$DUMP" "$UA"
+    check_lacks "store holds no client IP" "$DUMP" "127.0.0.1"
+    check_lacks "store holds no API source_ip when store_source = no" "$DUMP" "198.51.100.77"
+else
+    bad "mdb_dump (lmdb-utils) missing"
+fi
+
+# --- language -------------------------------------------------------------
+check_has "Accept-Language fr -> French page" "$(C -H 'Accept-Language: fr-FR,fr;q=0.9' "$W")" '<html lang="fr">'
+check_has "Accept-Language en -> English page" "$(C -H 'Accept-Language: en-GB' "$W")" '<html lang="en">'
+check_has "q-values honoured" "$(C -H 'Accept-Language: fr;q=0.2, en;q=0.8' "$W")" '<html lang="en">'
+check_has "no match -> domain default (fr)" "$(C -H 'Accept-Language: de' "$W")" '<html lang="fr">'
+WO=$(link w other.example $A)
+check_has "no header -> domain default (en)" "$(C "$WO")" '<html lang="en">'
+
+# --- consent page -----------------------------------------------------------
+PP=$(C -H 'Accept-Language: en' "$P")
+check_lacks "consent page: no pre-ticked box" "$PP" "checked"
+check "consent page: one box per offered purpose" "$(printf '%s' "$PP" | grep -c 'type="checkbox"')" 2
+check_has "consent page: Accept button" "$PP" 'value="accept">Accept<'
+check_has "consent page: Refuse button" "$PP" 'value="refuse">Refuse<'
+check_lacks "consent page: no script" "$PP" "<script"
+check_lacks "consent page: no inline style" "$PP" "style="
+check_lacks "consent page: no third-party resource" "$(printf '%s' "$PP" | grep -Eo '(src|href)="https?://[^"]*"')" "http"
+PC=$(printf '%s' "$PP" | grep -o 'name="csrf" value="[0-9a-f]*"' | cut -d'"' -f4)
+PN=$(printf '%s' "$PP" | grep -o 'name="notice" value="[0-9a-f]*"' | cut -d'"' -f4)
+check "Accept with no box -> 400, page again" \
+    "$(status "$P" -d "csrf=$PC&lang=en&notice=$PN&action=accept")" 400
+check "stale notice hash -> 409" \
+    "$(status "$P" -d "csrf=$PC&lang=en&notice=${PN/a/b}&action=accept&purpose=opens")" 409
+check "purpose not offered -> 400" \
+    "$(status "$P" -d "csrf=$PC&lang=en&notice=$PN&action=accept&purpose=fraud")" 400
+R=$(C -d "csrf=$PC&lang=en&notice=$PN&action=accept&purpose=clicks" "$P")
+check_has "Accept clicks: receipt" "$R" "Your choice is recorded"
+PROOF=$("$CTL" --db "$T/db" --json proof brand.example $A 2>/dev/null)
+check_has "ledger: grant with the page notice id" "$PROOF" '"notice_id": "page-consent-en-v1"'
+check_has "ledger: grant with the notice hash shown" "$PROOF" "\"notice_sha256\": \"$PN\""
+check "clicks granted: /c tracks again" \
+    "$(C -o /dev/null -w '%{http_code} %{redirect_url}' "$Cd")" "302 https://t.example/click?x=1"
+check_has "opens not granted: /o stays blank" "$(hdrs "$O")" "image/gif"
+
+# --- limits -----------------------------------------------------------------
+HARGS=()
+for i in $(seq 1 400); do HARGS+=(-H "X-Filler-$i: $(printf '%0100d' 0)"); done
+S=$(curl -s -o /dev/null -w '%{http_code}' "${HARGS[@]}" "$BASE/healthz")
+case "$S" in 200) bad "400 headers of 100 bytes accepted" ;; *) ok "header flood refused ($S)" ;; esac
+HARGS=()
+for i in $(seq 1 20); do HARGS+=(-H "X-Filler-$i: 1"); done
+check "20 headers are fine" "$(curl -s -o /dev/null -w '%{http_code}' "${HARGS[@]}" "$BASE/healthz")" 200
+LONG=$(head -c 40000 /dev/zero | tr '\0' 'A')
+S=$(status "$BASE/o/$LONG")
+case "$S" in 200|302) bad "40 KB URL accepted" ;; *) ok "40 KB URL refused ($S)" ;; esac
+# Slowloris: headers dripped every 0.5 s; the gate must cut the connection
+# once the request is older than [gate] timeout (2 s here).
+SLOW=$( (
+    trap '' PIPE
+    exec 3<>"/dev/tcp/127.0.0.1/$PORT" || exit 0
+    printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n' >&3
+    for i in $(seq 1 16); do
+        sleep 0.5
+        printf 'X-Slow-%d: 1\r\n' "$i" >&3 2>/dev/null || { echo "cut-at-$i"; exit 0; }
+    done
+    echo "never-cut"
+) )
+case "$SLOW" in cut-at-*) ok "slowloris connection cut ($SLOW x 0.5 s)" ;; *) bad "slowloris: $SLOW" ;; esac
+check "gate still serves after the limit tests" "$(C "$BASE/healthz")" "ok"
+
+# --- key rotation and retired keys --------------------------------------------
+OLD=$(link o brand.example $A https://t.example/open.gif)
+"$GATE" --new-key "$T/keys" >/dev/null
+check "new key file stays private" "$(stat -c %a "$T/keys")" 600
+gate_reload
+NEW=$(link o brand.example $A https://t.example/open.gif)
+NT=${NEW##*/o/}
+kid() { printf '%s' "${1:0:8}" | tr '_-' '/+' | base64 -d 2>/dev/null | head -c 4 | od -An -tu4 --endian=big | tr -d ' '; }
+check "newest key (id 2, clear prefix) seals" "$(kid "$NT")" 2
+check "the old token was sealed with key 1" "$(kid "${OLD##*/o/}")" 1
+check "old key still opens after rotation" "$(status "$OLD")" 200
+sed -i '1d' "$T/keys"             # retire key 1
+gate_reload
+check "token of a retired key -> 404" "$(status "$OLD")" 404
+check "token of the current key still works" "$(status "$NEW")" 200
+
+# --- metrics and access log ------------------------------------------------------
+M=$(C "$BASE/metrics")
+check_has "metrics: blank pixels counted" "$M" 'consent_gate_requests_total{endpoint="open",outcome="blank"}'
+check_has "metrics: forwarded pixels counted" "$M" 'consent_gate_requests_total{endpoint="open",outcome="forwarded"}'
+check_has "metrics: withdrawals counted" "$M" "consent_gate_consents_withdrawn_total 1"
+check_has "metrics: grants counted (2 API + 1 page)" "$M" "consent_gate_consents_granted_total 3"
+check_has "metrics: forged tokens counted" "$M" 'consent_gate_tokens_rejected_total{reason="forged"}'
+check_has "metrics: retired keys counted" "$M" 'consent_gate_tokens_rejected_total{reason="unknown_key"} 1'
+LOG=$(cat "$T/gate.log")
+check_has "access log written" "$LOG" "access ep=open"
+check_lacks "access log: no address" "$LOG" "example.org"
+check_lacks "access log: no client IP" "$LOG" "127.0.0.1:$PORT "
+check_lacks "access log: no pixel token" "$LOG" "${TOK:0:24}"
+check_lacks "access log: no withdraw token" "$LOG" "${W##*/w/}"
+check_lacks "access log: no user agent" "$LOG" "$UA"
+
+gate_summary
