@@ -309,7 +309,10 @@ void rw_css_box(const char *css, size_t len, struct rw_css_box *b)
     b->hidden = 0;
     for (i = 0; i <= len; i++) {
         if (i < len && css[i] == '/' && i + 1 < len && css[i + 1] == '*') {
+            n0 = i;
             i = skip_comment(css, len, i) - 1;
+            if (colon == SIZE_MAX && skip_ws(css, n0, start) == n0)
+                start = i + 1; /* a comment before the property name */
         } else if (i < len && (css[i] == '"' || css[i] == '\'')) {
             i = string_end(css, len, i);
             if (i >= len)

@@ -114,7 +114,8 @@ static int css_char(struct buf *out, unsigned char c, enum rw_quote q)
 }
 
 /* Attribute layer. aq: the attribute's quote; -1 when unknown (style=""
- * of a CSS site), in which case both quotes are escaped. */
+ * of a CSS site), in which case both quotes are escaped. '>' becomes an
+ * entity, not %3E, so the URL reads back unchanged even when unquoted. */
 static int attr_char(struct buf *out, unsigned char c, int aq)
 {
     if (c == '&')
@@ -125,8 +126,8 @@ static int attr_char(struct buf *out, unsigned char c, int aq)
         return buf_puts(out, "&quot;");
     if (c == '\'' && aq != RW_Q_DOUBLE)
         return buf_puts(out, "&#39;");
-    if (c <= 0x20 || c == 0x7F || (c == '>' && aq != RW_Q_DOUBLE && aq != RW_Q_SINGLE))
-        return put_pct(out, c);
+    if (c <= 0x20 || c == 0x7F)
+        return put_pct(out, c); /* never valid in a URL; would end an unquoted value */
     if (c == '>')
         return buf_puts(out, "&gt;");
     return buf_putc(out, c);
