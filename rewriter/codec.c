@@ -49,93 +49,126 @@ static size_t soft_break(const char *p, size_t n)
 
 int rw_qp_decode(const char *in, size_t len, struct buf *out)
 {
-    size_t i = 0, run = 0, sb;
+    size_t i = 0, start = out->len, sb;
+    char *w;
     int hi, lo, e;
-    char c;
 
+    /* Decoding never grows the text: copy the input once, then decode in
+     * place (the write position never passes the read position). */
+    if ((e = buf_append(out, in, len)) != 0)
+        return buf_rc(e);
+    in = out->data + start;
+    w = out->data + start;
     while (i < len) {
-        if (in[i] != '=') {
-            i++;
-            run++;
-            continue;
-        }
-        if (run && (e = buf_append(out, in + i - run, run)) != 0)
-            return buf_rc(e);
-        run = 0;
+        const char *eq = memchr(in + i, '=', len - i);
+        size_t run = eq ? (size_t)(eq - (in + i)) : len - i;
+        memmove(w, in + i, run);
+        w += run;
+        i += run;
+        if (i >= len)
+            break;
         if ((sb = soft_break(in + i, len - i)) != 0) {
             i += sb;
         } else if (i + 2 < len && (hi = hexval(in[i + 1])) >= 0 &&
                    (lo = hexval(in[i + 2])) >= 0) {
-            c = (char)(hi * 16 + lo);
-            if ((e = buf_append(out, &c, 1)) != 0)
-                return buf_rc(e);
+            *w++ = (char)(hi * 16 + lo);
             i += 3;
         } else {
-            /* A stray '=' is kept literally, as mail readers do. */
+            *w++ = '='; /* a stray '=' is kept literally, as mail readers do */
             i++;
-            run = 1;
         }
     }
-    if (run && (e = buf_append(out, in + len - run, run)) != 0)
-        return buf_rc(e);
+    out->len = (size_t)(w - out->data);
+    out->data[out->len] = '\0';
     return RW_OK;
 }
 
+/* A small output window flushed into the buffer: QP output is produced a
+ * few bytes at a time, and one buf_append per byte would dominate. */
+struct qpw {
+    struct buf *out;
+    size_t n;
+    int err;
+    char w[8192];
+};
+
+static void qpw_flush(struct qpw *q)
+{
+    if (q->err == 0 && q->n > 0)
+        q->err = buf_append(q->out, q->w, q->n);
+    q->n = 0;
+}
+
+static inline void qpw_put(struct qpw *q, const char *s, size_t n)
+{
+    if (q->n + n > sizeof q->w)
+        qpw_flush(q);
+    memcpy(q->w + q->n, s, n);
+    q->n += n;
+}
+
 /* Encode one line (without its line end). */
-static int qp_line(const char *s, size_t n, const char *eol, struct buf *out)
+static void qp_line(const char *s, size_t n, const char *eol, size_t eoln, struct qpw *q)
 {
     static const char hex[] = "0123456789ABCDEF";
-    char tmp[4];
     size_t i, col = 0, w;
     unsigned char c;
-    int e;
+    char *o;
 
     for (i = 0; i < n; i++) {
         c = (unsigned char)s[i];
-        if ((c >= 33 && c <= 126 && c != '=') ||
-            ((c == ' ' || c == '\t') && i + 1 < n)) {
-            tmp[0] = (char)c;
-            w = 1;
-        } else {
-            tmp[0] = '=';
-            tmp[1] = hex[c >> 4];
-            tmp[2] = hex[c & 15];
-            w = 3;
-        }
+        w = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && i + 1 < n) ? 1 : 3;
+        if (q->n + 8 > sizeof q->w)
+            qpw_flush(q);
+        o = q->w + q->n;
         /* Keep room for the soft break's '=' within 76 columns. */
         if (col + w > 75 && !(i + 1 == n && col + w <= 76)) {
-            if ((e = buf_putc(out, '=')) != 0 || (e = buf_puts(out, eol)) != 0)
-                return buf_rc(e);
+            *o++ = '=';
+            memcpy(o, eol, eoln);
+            o += eoln;
             col = 0;
         }
-        if ((e = buf_append(out, tmp, w)) != 0)
-            return buf_rc(e);
+        if (w == 1) {
+            *o++ = (char)c;
+        } else {
+            o[0] = '=';
+            o[1] = hex[c >> 4];
+            o[2] = hex[c & 15];
+            o += 3;
+        }
         col += w;
+        q->n = (size_t)(o - q->w);
     }
-    return RW_OK;
 }
 
 int rw_qp_encode(const char *in, size_t len, int crlf, struct buf *out)
 {
     const char *eol = crlf ? "\r\n" : "\n";
+    size_t eoln = crlf ? 2 : 1, n;
     const char *p = in, *end = in + len, *nl;
-    size_t n;
-    int rc, e;
+    struct qpw *q = g_try_new(struct qpw, 1);
+    int e;
 
-    while (p < end) {
+    if (q == NULL)
+        return RW_ENOMEM;
+    q->out = out;
+    q->n = 0;
+    q->err = 0;
+    while (p < end && q->err == 0) {
         nl = memchr(p, '\n', (size_t)(end - p));
         n = nl ? (size_t)(nl - p) : (size_t)(end - p);
         if (nl && n > 0 && p[n - 1] == '\r')
             n--; /* CRLF in the text is one hard break */
-        if ((rc = qp_line(p, n, eol, out)) != RW_OK)
-            return rc;
+        qp_line(p, n, eol, eoln, q);
         if (nl == NULL)
             break;
-        if ((e = buf_puts(out, eol)) != 0)
-            return buf_rc(e);
+        qpw_put(q, eol, eoln);
         p = nl + 1;
     }
-    return RW_OK;
+    qpw_flush(q);
+    e = q->err;
+    g_free(q);
+    return buf_rc(e);
 }
 
 int rw_b64_decode(const char *in, size_t len, struct buf *out)

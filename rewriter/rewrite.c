@@ -104,8 +104,18 @@ static int decode_leaf(struct eng *e, struct leaf *l, size_t idx)
 
 static int is_inline_pgp(const struct buf *t)
 {
-    return g_strstr_len(t->data, (gssize)t->len, "-----BEGIN PGP SIGNED MESSAGE-----") ||
-           g_strstr_len(t->data, (gssize)t->len, "-----BEGIN PGP MESSAGE-----");
+    static const char mark[] = "-----BEGIN PGP ";
+    const char *p = memmem(t->data, t->len, mark, sizeof mark - 1);
+
+    /* Only a marker at the start of a line counts. */
+    for (; p != NULL; p = memmem(p + 1, t->len - (size_t)(p + 1 - t->data), mark, sizeof mark - 1)) {
+        size_t rest = t->len - (size_t)(p - t->data);
+        if ((p == t->data || p[-1] == '\n') &&
+            ((rest >= 34 && memcmp(p, "-----BEGIN PGP SIGNED MESSAGE-----", 34) == 0) ||
+             (rest >= 27 && memcmp(p, "-----BEGIN PGP MESSAGE-----", 27) == 0)))
+            return 1;
+    }
+    return 0;
 }
 
 static int scan_leaf(struct eng *e, struct leaf *l, size_t idx)
