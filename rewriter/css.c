@@ -246,8 +246,8 @@ int rw_css_px(const char *v, size_t len)
     if (i >= len || !g_ascii_isdigit(v[i]))
         return -1;
     for (; i < len && g_ascii_isdigit(v[i]); i++)
-        if (n < 1000000)
-            n = n * 10 + (v[i] - '0');
+        if ((n = n * 10 + (v[i] - '0')) > 1000000)
+            n = 1000000; /* clamp: only small sizes matter */
     if (i < len && v[i] == '.')
         for (i++; i < len && g_ascii_isdigit(v[i]); i++)
             ;

@@ -458,10 +458,12 @@ Test(html, corpus_sanity)
     int files = 0;
 
     snprintf(base, sizeof(base), "%s/../shared/corpus", src ? src : ".");
-    if (opendir(base) == NULL) {
+    DIR *d = opendir(base);
+    if (d == NULL) {
         cr_log_warn("corpus %s absent: corpus sanity test skipped", base);
         cr_skip_test("no corpus");
     }
+    closedir(d);
     static const char *sub[] = {"layout/cerberus", "layout/postmark", "real"};
     for (size_t i = 0; i < 3; i++) {
         snprintf(dir, sizeof(dir), "%s/%s", base, sub[i]);
