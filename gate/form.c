@@ -9,7 +9,9 @@
  *  3. a browser's Sec-Fetch-Site, if sent, must be same-origin or none;
  *  4. Origin, if sent (else Referer, if sent), must be the gate's origin:
  *     the scheme://host[:port] of [gate] url, or the Host header the
- *     request was addressed to. "Origin: null" is refused.
+ *     request was addressed to. "Origin: null" (what browsers send for a
+ *     form on a no-referrer page) passes only together with step 3's
+ *     Sec-Fetch-Site: same-origin; alone it is refused.
  * GET never writes, so link prefetchers and scanners change nothing. */
 #include <ctype.h>
 #include <stdio.h>
@@ -66,8 +68,14 @@ static int browser_origin_ok(const struct gate_req *r)
 
     if (sfs && strcasecmp(sfs, "same-origin") != 0 && strcasecmp(sfs, "none") != 0)
         return 0;
+    /* Our pages send Referrer-Policy: no-referrer, so browsers post their
+     * forms with "Origin: null"; that is accepted only when the browser
+     * also vouches with Sec-Fetch-Site (sandboxed cross-site frames say
+     * cross-site there). */
+    if (origin && strcmp(origin, "null") == 0)
+        return sfs != NULL;
     if (origin)
-        return strcmp(origin, "null") != 0 && same_origin(r, origin, strlen(origin));
+        return same_origin(r, origin, strlen(origin));
     if (ref) {
         size_t n = origin_len(ref);
         return n > 0 && same_origin(r, ref, n);

@@ -21,8 +21,8 @@ check-gate-http: $(B)/consent-gate
 
 # playwright-core from the npm registry, installed once into
 # tests/gate/node_modules (gitignored); the browser is Debian's chromium.
-tests/gate/node_modules/playwright-core/package.json: tests/gate/package.json
-	cd tests/gate && npm install --no-audit --no-fund --loglevel=error
+tests/gate/node_modules/playwright-core/package.json: tests/gate/package.json tests/gate/package-lock.json
+	cd tests/gate && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 check-gate-browser: $(B)/consent-gate tests/gate/node_modules/playwright-core/package.json
