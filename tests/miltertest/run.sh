@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# run.sh - protocol-level checks of consent-milter with miltertest.
+#
+# Each *.lua script starts the milter itself (mt.startfilter) on a private
+# unix socket with a configuration made here (the same one as the e2e
+# cases: see tests/e2e/lib.sh), and checks replies, header changes,
+# recipients and reload under traffic. Prints "N passed, N failed".
+set -u
+SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
+B=${B:-build}
+MILTER=${MILTER:-$SRCDIR/$B/consent-milter}
+CONSENTCTL=${CONSENTCTL:-$SRCDIR/$B/consentctl}
+RULES=${RULES:-$SRCDIR/conf/trackers.rules}
+. "$SRCDIR/tests/e2e/lib.sh"
+
+if ! command -v miltertest >/dev/null 2>&1; then
+	[ "${E2E_REQUIRE:-0}" = 1 ] && { echo "miltertest: not installed"; exit 1; }
+	echo "miltertest: skipped: not installed"
+	exit 0
+fi
+[ "$(id -u)" = 0 ] || E2E_USER=
+P=$(mktemp -d /tmp/cm-mt.XXXXXX)
+cleanup() { [ "${E2E_KEEP:-0}" = 1 ] || rm -rf "$P"; }
+trap cleanup EXIT
+chmod 755 "$P"
+mkdir -p "$P/mspool"
+[ -n "${E2E_USER-postfix}" ] && chown postfix "$P/mspool"
+write_milter_conf
+sed -i "s#^socket = .*#socket = unix:$P/mt.sock#" "$P/milter.conf"
+write_keys
+seed_store
+[ -n "${E2E_USER-postfix}" ] || chown -R "$(id -u)" "$P/db" "$P/keys"
+
+pass=0
+fail=0
+for s in "$SRCDIR"/tests/miltertest/*.lua; do
+	name=$(basename "$s" .lua)
+	[ "$name" = common ] && continue
+	cp "$P/milter.conf" "$P/milter.conf.orig"
+	MT_MILTER=$MILTER MT_CONF=$P/milter.conf MT_SOCK=$P/mt.sock MT_DIR=$P \
+		MT_SRC=$SRCDIR/tests/miltertest \
+		timeout 120 miltertest -s "$s" >"$P/$name.out" 2>"$P/$name.err"
+	rc=$?
+	cp "$P/milter.conf.orig" "$P/milter.conf"
+	grep -E '^(ok|not ok) - ' "$P/$name.out" | sed "s/^/$name: /"
+	if [ $rc -eq 0 ] && grep -q '^FAILURES 0$' "$P/$name.out"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "$name: FAILED (exit $rc)"
+		tail -5 "$P/$name.err"
+	fi
+	if grep -q 'Sanitizer' "$P/$name.err"; then
+		echo "$name: sanitizer report"; grep -A20 'Sanitizer' "$P/$name.err" | head -30
+		fail=$((fail + 1))
+	fi
+done
+echo "miltertest: $pass passed, $fail failed"
+[ $fail -eq 0 ]
