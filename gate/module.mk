@@ -16,7 +16,7 @@ BINS += $(if $(GATE_SRC),$(B)/consent-gate)
 CHECK_TARGETS += check-gate
 check-gate: check-gate-http check-gate-browser
 
-check-gate-http: $(B)/consent-gate
+check-gate-http: $(B)/consent-gate $(B)/consentctl
 	@B=$(B) bash tests/gate/http.sh
 
 # playwright-core from the npm registry, installed once into
@@ -25,7 +25,7 @@ tests/gate/node_modules/playwright-core/package.json: tests/gate/package.json te
 	cd tests/gate && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-check-gate-browser: $(B)/consent-gate tests/gate/node_modules/playwright-core/package.json
+check-gate-browser: $(B)/consent-gate $(B)/consentctl tests/gate/node_modules/playwright-core/package.json
 	@B=$(B) bash tests/gate/browser.sh
 
 install-gate:
