@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <glib.h>
 
@@ -431,10 +432,18 @@ static int glob(const char *pat, const char *s, size_t n)
 
 static int host_match(const char *pat, const char *h, size_t n)
 {
-    if (glob(pat, h, n))
+    const char *star = strrchr(pat, '*');
+    size_t sl;
+
+    if (star == NULL)
+        return strlen(pat) == n && strncasecmp(pat, h, n) == 0;
+    /* Cheap reject on the literal tail before the glob proper. */
+    sl = strlen(star + 1);
+    if (n >= sl && strncasecmp(h + n - sl, star + 1, sl) == 0 && glob(pat, h, n))
         return 1;
     /* "*.example.com" also covers the bare "example.com". */
-    return pat[0] == '*' && pat[1] == '.' && glob(pat + 2, h, n);
+    return pat[0] == '*' && pat[1] == '.' && star == pat && strlen(pat + 2) == n &&
+           strncasecmp(pat + 2, h, n) == 0;
 }
 
 int rw_rule_matches(const struct rw_rule *r, const struct rw_urlp *u)
@@ -461,34 +470,31 @@ const struct rw_rule *rw_rule_match(const struct rw_rules *r, enum rw_rule_kind 
     return NULL;
 }
 
-static int contains_folded(const char *hay, size_t n, const char *w)
-{
-    size_t wl = strlen(w);
-
-    if (wl == 0 || wl > n)
-        return 0;
-    for (size_t i = 0; i + wl <= n; i++) {
-        size_t j = 0;
-
-        while (j < wl && tolower((unsigned char)hay[i + j]) == (unsigned char)w[j])
-            j++;
-        if (j == wl)
-            return 1;
-    }
-    return 0;
-}
-
 int rw_words_in(const struct rw_wordlist *wl, const char *s, size_t n)
 {
     char *folded = NULL;
+    size_t i = 0, fn;
     int hit = 0;
 
-    /* Non-ASCII words (désinscription) need real case folding of the text. */
-    if (g_utf8_validate(s, (gssize)n, NULL))
+    if (wl->n == 0 || n == 0)
+        return 0;
+    /* Non-ASCII text (DÉSINSCRIPTION) needs real case folding; ASCII is
+     * lowered byte by byte. The words were folded at parse time. */
+    while (i < n && (unsigned char)s[i] < 0x80)
+        i++;
+    if (i < n && g_utf8_validate(s, (gssize)n, NULL)) {
         folded = g_utf8_casefold(s, (gssize)n);
-    for (size_t i = 0; i < wl->n && !hit; i++)
-        hit = folded ? contains_folded(folded, strlen(folded), wl->v[i])
-                     : contains_folded(s, n, wl->v[i]);
+        fn = folded ? strlen(folded) : 0;
+    } else if ((folded = g_try_malloc(n + 1)) != NULL) {
+        for (i = 0; i < n; i++)
+            folded[i] = (char)tolower((unsigned char)s[i]);
+        folded[n] = '\0';
+        fn = n;
+    }
+    if (folded == NULL)
+        return 0;
+    for (size_t w = 0; w < wl->n && !hit; w++)
+        hit = memmem(folded, fn, wl->v[w], strlen(wl->v[w])) != NULL;
     g_free(folded);
     return hit;
 }

@@ -54,9 +54,20 @@ static int domain_char(int c)
     return isalnum(c) || c == '.' || c == '-' || c == '_';
 }
 
+/* Anchored on each '@' of the hay: the address has its '@' at a fixed
+ * offset, so only those positions can match. */
 static int raw_in(const char *h, size_t hn, const char *a, size_t an)
 {
-    for (size_t i = 0; i + an <= hn; i++) {
+    size_t at = (size_t)(strchr(a, '@') - a);
+    const char *p = h, *end = h + hn;
+
+    while ((p = memchr(p, '@', (size_t)(end - p))) != NULL) {
+        size_t i = (size_t)(p - h);
+
+        p++;
+        if (i < at || i - at + an > hn)
+            continue;
+        i -= at;
         if (strncasecmp(h + i, a, an) != 0)
             continue;
         if (i > 0 && local_char((unsigned char)h[i - 1]))
@@ -95,47 +106,70 @@ static int b64_byte(const char *h, long hn, long g0, long j)
     return ((v0 & (63 >> off)) << (2 + off)) | (v1 >> (4 - off));
 }
 
-/* The chars of base64(k zero bytes + addr) that depend on addr only. */
-static size_t b64_stable(const char *a, size_t an, unsigned k, const char *alpha, char *out,
-                         size_t *first)
+/* The 6 needles: for alignment k (0..2) and alphabet (std, url), the
+ * chars of base64(k zero bytes + addr) that depend on addr only. */
+struct needles {
+    char s[6][ADDR_MAX * 2];
+    size_t n[6], first[6];
+    unsigned k[6];
+};
+
+static void b64_needles(const char *a, size_t an, struct needles *nd)
 {
-    size_t lo = (8 * k + 5) / 6, hi = (8 * (k + an)) / 6, n = 0;
-
-    for (size_t i = lo; i < hi; i++) {
-        size_t bit = 6 * i;
-        unsigned v = 0;
-
-        for (unsigned b = 0; b < 6; b++, bit++) {
-            size_t byte = bit / 8;
-            unsigned c = byte >= k && byte < k + an ? (unsigned char)a[byte - k] : 0;
-
-            v = (v << 1) | ((c >> (7 - bit % 8)) & 1);
-        }
-        out[n++] = alpha[v];
-    }
-    *first = lo;
-    return n;
-}
-
-static int b64_in(const char *h, size_t hn, const char *a, size_t an)
-{
-    char needle[ADDR_MAX * 2];
+    unsigned char bytes[ADDR_MAX + 4];
+    char enc[(ADDR_MAX + 4) / 3 * 4 + 8];
 
     for (unsigned k = 0; k < 3; k++) {
-        for (int alpha = 0; alpha < 2; alpha++) {
-            size_t first, nn = b64_stable(a, an, k, alpha ? b64url : b64std, needle, &first);
-            const char *p = h, *end = h + hn;
+        size_t tot = k + an, lo = (8 * k + 5) / 6, hi = (8 * tot) / 6, e = 0;
 
-            while (nn > 0 && (p = memmem(p, (size_t)(end - p), needle, nn)) != NULL) {
-                long g0 = (long)(p - h) - (long)first;
-                int before = b64_byte(h, (long)hn, g0, (long)k - 1);
-                int after = b64_byte(h, (long)hn, g0, (long)(k + an));
+        memset(bytes, 0, sizeof(bytes));
+        memcpy(bytes + k, a, an);
+        for (size_t i = 0; i < tot; i += 3) {
+            unsigned v = (unsigned)bytes[i] << 16 | (unsigned)bytes[i + 1] << 8 | bytes[i + 2];
 
-                if ((before < 0 || !local_char(before)) && (after < 0 || !domain_char(after)))
-                    return 1;
-                p++;
-            }
+            for (int c = 3; c >= 0; c--)
+                enc[e++] = (char)((v >> (6 * c)) & 63);
         }
+        for (int alpha = 0; alpha < 2; alpha++) {
+            struct needles *x = nd;
+            int i = (int)k * 2 + alpha;
+
+            for (size_t j = lo; j < hi; j++)
+                x->s[i][j - lo] = (alpha ? b64url : b64std)[(unsigned char)enc[j]];
+            x->n[i] = hi > lo ? hi - lo : 0;
+            x->first[i] = lo;
+            x->k[i] = k;
+        }
+    }
+}
+
+static int b64_in(const char *h, size_t hn, size_t an, const struct needles *nd)
+{
+    for (int i = 0; i < 6; i++) {
+        const char *p = h, *end = h + hn;
+
+        while (nd->n[i] > 0 && (p = memmem(p, (size_t)(end - p), nd->s[i], nd->n[i])) != NULL) {
+            long g0 = (long)(p - h) - (long)nd->first[i];
+            int before = b64_byte(h, (long)hn, g0, (long)nd->k[i] - 1);
+            int after = b64_byte(h, (long)hn, g0, (long)(nd->k[i] + an));
+
+            if ((before < 0 || !local_char(before)) && (after < 0 || !domain_char(after)))
+                return 1;
+            p++;
+        }
+    }
+    return 0;
+}
+
+/* Digests are only looked for when the URL holds a run of 32+ hex digits. */
+static int has_hex_run(const char *s)
+{
+    size_t run = 0;
+
+    for (; *s; s++) {
+        run = isxdigit((unsigned char)*s) ? run + 1 : 0;
+        if (run >= 32)
+            return 1;
     }
     return 0;
 }
@@ -145,6 +179,8 @@ static int digest_in(const char *url, const char *a, size_t an)
     static const GChecksumType types[] = {G_CHECKSUM_MD5, G_CHECKSUM_SHA1, G_CHECKSUM_SHA256};
     int hit = 0;
 
+    if (!has_hex_run(url))
+        return 0;
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]) && !hit; i++) {
         GChecksum *c = g_checksum_new(types[i]);
 
@@ -157,25 +193,30 @@ static int digest_in(const char *url, const char *a, size_t an)
     return hit;
 }
 
-static int found_in(const char *h, size_t hn, const char *a, size_t an)
+static int found_in(const char *h, size_t hn, const char *a, size_t an,
+                    const struct needles *nd)
 {
-    return raw_in(h, hn, a, an) || b64_in(h, hn, a, an);
+    return raw_in(h, hn, a, an) || b64_in(h, hn, an, nd);
 }
 
 int rw_url_has_recipient(const char *url, const char *recipient)
 {
     char addr[ADDR_MAX];
     struct buf d1 = BUF_INIT(0), d2 = BUF_INIT(0);
-    int an, hit;
+    struct needles nd;
+    size_t an;
+    int n, hit;
 
-    if (url == NULL || recipient == NULL || (an = normalise(recipient, addr, sizeof(addr))) < 0)
+    if (url == NULL || recipient == NULL || (n = normalise(recipient, addr, sizeof(addr))) < 0)
         return 0;
-    hit = found_in(url, strlen(url), addr, (size_t)an) || digest_in(url, addr, (size_t)an);
+    an = (size_t)n;
+    b64_needles(addr, an, &nd);
+    hit = found_in(url, strlen(url), addr, an, &nd) || digest_in(url, addr, an);
     if (!hit && strchr(url, '%') != NULL && rw_pct_decode(url, strlen(url), &d1) == 0) {
-        hit = found_in(d1.data, d1.len, addr, (size_t)an);
+        hit = found_in(d1.data, d1.len, addr, an, &nd);
         if (!hit && memchr(d1.data, '%', d1.len) != NULL &&
             rw_pct_decode(d1.data, d1.len, &d2) == 0)
-            hit = found_in(d2.data, d2.len, addr, (size_t)an);
+            hit = found_in(d2.data, d2.len, addr, an, &nd);
     }
     buf_free(&d1);
     buf_free(&d2);
