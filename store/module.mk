@@ -9,3 +9,5 @@ $(B)/consentctl: $(patsubst %.c,$(B)/obj/%.o,$(CTL_SRC)) $(LIBS_ALL)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS_ALL) $(PKG_LIBS)
 
 BINS += $(if $(wildcard store/consentctl.c),$(B)/consentctl)
+
+include bench/store.mk

@@ -418,6 +418,32 @@ void st_key(const struct store *st, uint32_t ctl_id, const char *rcpt, uint8_t k
     memcpy(key + 4, h, ST_KEYLEN - 4);
 }
 
+/* Key of already normalised names. */
+int st_key_norm(struct store *st, MDB_txn *txn, const char *cn, const char *rn, int create,
+                uint8_t key[ST_KEYLEN])
+{
+    uint32_t id;
+    int rc = st_ctl_id(st, txn, cn, create, &id);
+    if (rc == STORE_OK)
+        st_key(st, id, rn, key);
+    return rc;
+}
+
+void st_random(struct store_batch *b, uint8_t *out, size_t n)
+{
+    if (n > sizeof b->rnd) {
+        randombytes_buf(out, n);
+        return;
+    }
+    if (b->rnd_left < n) {
+        randombytes_buf(b->rnd, sizeof b->rnd);
+        b->rnd_left = sizeof b->rnd;
+    }
+    memcpy(out, b->rnd + sizeof b->rnd - b->rnd_left, n);
+    sodium_memzero(b->rnd + sizeof b->rnd - b->rnd_left, n); /* never hand out twice */
+    b->rnd_left -= n;
+}
+
 /* Normalise, resolve the controller id, derive the key. rcpt_norm and
  * ctl_norm (may be NULL) receive the normalised forms. */
 int st_key_for(struct store *st, MDB_txn *txn, const char *ctl, const char *rcpt, int create,

@@ -48,6 +48,8 @@ struct store_batch {
     MDB_txn *txn;
     uint64_t head_seq;
     uint8_t head_hash[32];
+    uint8_t rnd[2048];   /* random bytes fetched in bulk (one syscall) */
+    size_t rnd_left;
 };
 
 /* store_env.c */
@@ -58,6 +60,9 @@ int st_wr_begin(struct store *st, MDB_txn **txn);
 int st_ctl_id(struct store *st, MDB_txn *txn, const char *ctl, int create, uint32_t *id);
 int st_ctl_name(MDB_txn *txn, struct store *st, uint32_t id, char *out);
 void st_key(const struct store *st, uint32_t ctl_id, const char *rcpt, uint8_t key[ST_KEYLEN]);
+void st_random(struct store_batch *b, uint8_t *out, size_t n);
+int st_key_norm(struct store *st, MDB_txn *txn, const char *cn, const char *rn, int create,
+                uint8_t key[ST_KEYLEN]);
 int st_key_for(struct store *st, MDB_txn *txn, const char *ctl, const char *rcpt, int create,
                uint8_t key[ST_KEYLEN], char *rcpt_norm, char *ctl_norm);
 void st_cval_decode(const uint8_t *p, struct st_cval *v);
@@ -86,8 +91,9 @@ int st_event_check(const void *data, size_t len, const struct st_event *e);
 int st_event_get(struct store *st, MDB_txn *txn, uint64_t seq, struct st_event *e,
                  const void **raw, size_t *rawlen);
 int st_event_tombstone(struct store *st, MDB_txn *txn, uint64_t seq);
-int st_append(struct store_batch *b, struct store_event *ev, const char *ctl,
-              const char *rcpt, uint64_t rprev, const uint8_t dedup[16], int tomb);
+int st_append(struct store_batch *b, struct store_event *ev, const uint8_t id[16],
+              const char *ctl, const char *rcpt, uint64_t rprev, const uint8_t dedup[16],
+              int tomb);
 void st_dedup(const struct store *st, const struct store_event *ev, const char *ctl,
               const char *rcpt, uint8_t out[16]);
 

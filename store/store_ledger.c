@@ -11,7 +11,7 @@
  *   personal part (absent in a tombstone):
  *     salt[16], dedup[16], str recipient, str source_ip, str user_agent
  *   where str = u16 length + bytes, and
- *   pii = SHA-256(salt || dedup || str recipient || str ip || str ua).
+ *   pii = BLAKE2b-256(salt || dedup || str recipient || str ip || str ua).
  * seq is inside the hash, so an event moved to another key is detected;
  * prev links each event to the one before it; pii lets a tombstone keep
  * the chain intact without the personal data. dedup is a keyed BLAKE2b of
@@ -70,11 +70,13 @@ static void hash_canon(const uint8_t *canon, size_t n, uint8_t out[32])
     crypto_hash_sha256_final(&h, out);
 }
 
-/* pii digest over the encoded personal part minus nothing: salt, dedup
- * and the three length-prefixed strings exactly as stored. */
+/* pii digest over the encoded personal part: salt, dedup and the three
+ * length-prefixed strings exactly as stored. BLAKE2b-256 (unkeyed; the
+ * salt makes it unguessable): it is a commitment to the personal fields,
+ * and the SHA-256 event hash covers it. */
 static void hash_personal(const uint8_t *pers, size_t n, uint8_t out[32])
 {
-    crypto_hash_sha256(out, pers, n);
+    crypto_generichash(out, 32, pers, n, NULL, 0);
 }
 
 static void gh_str(crypto_generichash_state *h, const char *s)
@@ -142,19 +144,18 @@ static int enc_event(struct enc *e, const struct store_event *ev, uint64_t seq, 
     return e->err ? STORE_EINVAL : STORE_OK;
 }
 
-int st_append(struct store_batch *b, struct store_event *ev, const char *ctl, const char *rcpt,
-              uint64_t rprev, const uint8_t dedup[16], int tomb)
+int st_append(struct store_batch *b, struct store_event *ev, const uint8_t id[16],
+              const char *ctl, const char *rcpt, uint64_t rprev, const uint8_t dedup[16],
+              int tomb)
 {
-    uint8_t buf[ST_ENC_MAX], pers[3 * (2 + ST_STR_MAX) + 32], salt[16], id[16], pii[32];
+    uint8_t buf[ST_ENC_MAX], pers[3 * (2 + ST_STR_MAX) + 32], salt[16], pii[32];
     struct enc e = {buf, 0, sizeof buf, 0}, pe = {pers, 0, sizeof pers, 0};
     uint64_t seq = b->head_seq + 1;
     int rc;
 
-    if (store_uuid_parse(ev->id, id) != STORE_OK)
-        return STORE_EINVAL;
     memset(pii, 0, sizeof pii);
     if (!tomb) {
-        randombytes_buf(salt, sizeof salt);
+        st_random(b, salt, sizeof salt);
         if ((rc = enc_personal(&pe, salt, dedup, rcpt, ev)) != STORE_OK)
             return rc;
         hash_personal(pers, pe.n, pii);

@@ -63,7 +63,8 @@ static int purposes_ok(const struct store_event *ev)
 }
 
 /* Check and complete ev (id, time, states); cn/rn get normalised names. */
-static int ev_validate(struct store_event *ev, char *cn, char *rn)
+static int ev_validate(struct store_batch *b, struct store_event *ev, char *cn, char *rn,
+                       uint8_t u[16])
 {
     if (ev->action < STORE_A_GRANT || ev->action > STORE_A_IMPORT || !purposes_ok(ev) ||
         !method_ok(ev->method) || !str_ok(ev->notice_id, 256, 0) ||
@@ -79,13 +80,11 @@ static int ev_validate(struct store_event *ev, char *cn, char *rn)
     if (ev->time < 0 || ev->time > 0xffffffffLL)
         return STORE_EINVAL;
     if (ev->id[0] == '\0') {
-        uint8_t u[16];
-        randombytes_buf(u, sizeof u);
+        st_random(b, u, 16);
         u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
         u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
         store_uuid_format(u, ev->id);
     } else {
-        uint8_t u[16];
         if (memchr(ev->id, '\0', sizeof ev->id) == NULL || store_uuid_parse(ev->id, u) != 0)
             return STORE_EINVAL;
     }
@@ -155,15 +154,15 @@ static int seen(struct store *st, MDB_txn *txn, uint64_t seq, const uint8_t dedu
 static int batch_add(struct store_batch *b, struct store_event *ev, int check_dup, int *dup)
 {
     char cn[ST_CTL_MAX], rn[STORE_ADDR_MAX];
-    uint8_t key[ST_KEYLEN], dd[16], vb[ST_CVAL_LEN];
+    uint8_t key[ST_KEYLEN], dd[16], vb[ST_CVAL_LEN], id[16];
     struct st_cval v;
     int rc, found;
 
     if (dup != NULL)
         *dup = 0;
-    if (b == NULL || ev == NULL || ev_validate(ev, cn, rn) != STORE_OK)
+    if (b == NULL || ev == NULL || ev_validate(b, ev, cn, rn, id) != STORE_OK)
         return STORE_EINVAL;
-    if ((rc = st_key_for(b->st, b->txn, cn, rn, 1, key, NULL, NULL)) != STORE_OK)
+    if ((rc = st_key_norm(b->st, b->txn, cn, rn, 1, key)) != STORE_OK)
         return rc;
     rc = st_cval_get(b->st, b->txn, key, &v);
     if (rc != STORE_OK && rc != STORE_NOTFOUND)
@@ -181,7 +180,7 @@ static int batch_add(struct store_batch *b, struct store_event *ev, int check_du
         }
     }
     apply(&v, ev, found);
-    if ((rc = st_append(b, ev, cn, rn, v.last, dd, 0)) != STORE_OK)
+    if ((rc = st_append(b, ev, id, cn, rn, v.last, dd, 0)) != STORE_OK)
         return rc;
     v.last = ev->seq;
     st_cval_encode(&v, vb);
@@ -313,7 +312,7 @@ static int erase_in(struct store_batch *b, const char *cn, const char *rn, const
     u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
     store_uuid_format(u, ev.id);
     ev.states = *n; /* how many events were erased, for the record */
-    return st_append(b, &ev, cn, NULL, 0, zero, 1);
+    return st_append(b, &ev, u, cn, NULL, 0, zero, 1);
 }
 
 int store_erase(struct store *st, const char *controller, const char *rcpt, const char *actor,
