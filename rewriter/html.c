@@ -55,10 +55,9 @@ static int html_name_char(unsigned char c)
     return g_ascii_isalnum(c) || c == ':' || c == '-' || c == '_' || c == '.';
 }
 
-/* The '<' of the real start tag `name` that ends at pos, or SIZE_MAX when
- * the element is implied. At most a few candidates are tried so a hostile
- * gap full of "<a" cannot make this quadratic. */
-static size_t find_tag(const struct rw_hscan *h, const char *name, size_t pos)
+/* At most a few candidates are tried so that a hostile gap full of "<a"
+ * cannot make this quadratic. */
+size_t rw_html_find_tag(const struct rw_hscan *h, const char *name, size_t pos)
 {
     size_t nlen = strlen(name), i = h->mark, tries = 0;
     const char *q;
@@ -79,6 +78,12 @@ static size_t find_tag(const struct rw_hscan *h, const char *name, size_t pos)
     return SIZE_MAX;
 }
 
+static int may_be_implied(const char *name)
+{
+    return strcmp(name, "p") == 0 || strcmp(name, "body") == 0 || strcmp(name, "html") == 0
+           || strcmp(name, "head") == 0;
+}
+
 static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
     struct rw_hscan *h = ctx;
@@ -92,13 +97,20 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
         return;
     }
     pos = cur_pos(h);
-    lt = find_tag(h, (const char *)name, pos);
-    if (lt == SIZE_MAX)
-        return; /* implied by libxml2: no bytes of its own */
-    h->mark = pos;
+    /* Only html, head, body and p are ever implied by libxml2; any other
+     * start event stands on its own tag's end, and its '<' is needed only
+     * when an attribute range is. */
+    lt = SIZE_MAX;
+    if (may_be_implied((const char *)name)
+        || (pos < h->len && h->doc[pos] != '>' && h->doc[pos] != '/')) {
+        lt = rw_html_find_tag(h, (const char *)name, pos);
+        if (lt == SIZE_MAX)
+            return; /* implied: no bytes of its own */
+    }
     if (strcmp((const char *)name, "style") == 0)
         h->style_start = pos < h->len && h->doc[pos] == '>' ? pos + 1 : SIZE_MAX;
     rc = rw_html_tag(h, (const char *)name, (const char **)atts, lt, pos);
+    h->mark = pos;
     if (rc != RW_OK)
         fail(h, rc, rc == RW_ELIMIT ? "attribute or URL longer than the limit"
                                     : "out of memory");
@@ -208,6 +220,24 @@ static void on_subset(void *ctx, const xmlChar *name, const xmlChar *eid, const 
     on_cdata(ctx, name, 0);
 }
 
+/* Whether markup can hold a site at all: most conditional comments only
+ * open or close Outlook tables and are not worth a parser. */
+static int may_hold_url(const char *s, size_t n)
+{
+    static const char *const words[] = {"src", "href", "background", "url(", "poster"};
+    size_t i, k;
+
+    for (i = 0; i + 3 <= n; i++) {
+        unsigned char c = (unsigned char)(s[i] | 0x20);
+        if (c != 's' && c != 'h' && c != 'b' && c != 'u' && c != 'p')
+            continue;
+        for (k = 0; k < sizeof(words) / sizeof(words[0]); k++)
+            if (i + strlen(words[k]) <= n && g_ascii_strncasecmp(s + i, words[k], strlen(words[k])) == 0)
+                return 1;
+    }
+    return 0;
+}
+
 /* Parse the markup of a conditional comment's content doc[cs..ce):
  * "[if COND]>" MARKUP "<![endif]". */
 static int scan_conditional(struct rw_hscan *h, size_t cs, size_t ce)
@@ -224,7 +254,7 @@ static int scan_conditional(struct rw_hscan *h, size_t cs, size_t ce)
         return RW_OK;
     is = (size_t)(gt - h->doc) + 2;
     ie = find_ci(h, is, ce, "<![endif]", 1);
-    if (ie <= is || memchr(h->doc + is, '<', ie - is) == NULL)
+    if (ie <= is || !may_hold_url(h->doc + is, ie - is))
         return RW_OK;
     memset(&sub, 0, sizeof(sub));
     sub.doc = h->doc + is;
@@ -317,22 +347,46 @@ static int scan_doc(struct rw_hscan *h)
 /* A copy of html where NUL bytes and bytes of invalid UTF-8 are '_', so
  * that libxml2 keeps reading UTF-8 and offsets do not move. NULL if html
  * needs no change (*copy = NULL) or on ENOMEM (returns -1). */
+/* Offset of the first byte at or after i that is not in 0x01..0x7F. */
+static size_t ascii_run(const char *s, size_t i, size_t len)
+{
+    const uint64_t hi = 0x8080808080808080ull, lo = 0x0101010101010101ull;
+    uint64_t w;
+
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&w, s + i, 8);
+        if ((w & hi) != 0 || ((w - lo) & ~w & hi) != 0)
+            break; /* a high bit or a zero byte in this word */
+    }
+    while (i < len && (unsigned char)s[i] - 1u < 0x7Fu)
+        i++;
+    return i;
+}
+
+/* A copy of html where NUL bytes and bytes of invalid UTF-8 are '_', so
+ * that libxml2 keeps reading UTF-8 and offsets do not move. *copy is NULL
+ * when html needs no change. Returns 0, or -1 on ENOMEM. */
 static int sanitize(const char *html, size_t len, char **copy)
 {
-    const char *src = html;
     const gchar *end;
-    size_t at = 0;
+    size_t i = 0;
     char *c = NULL;
 
-    while (at < len && !g_utf8_validate(src + at, (gssize)(len - at), &end)) {
-        at = (size_t)(end - src);
+    while ((i = ascii_run(html, i, len)) < len) {
+        if (html[i] != '\0' && g_utf8_validate(html + i, (gssize)(len - i < 4 ? len - i : 4), &end)) {
+            i = len - i < 4 ? len : i + 4; /* whole window valid: ASCII follows */
+            continue;
+        }
+        if (html[i] != '\0' && end > html + i) {
+            i = (size_t)(end - html); /* a valid character, then something else */
+            continue;
+        }
         if (c == NULL) {
             if ((c = malloc(len)) == NULL)
                 return -1;
             memcpy(c, html, len);
-            src = c;
         }
-        c[at++] = '_';
+        c[i++] = '_';
     }
     *copy = c;
     return 0;

@@ -103,8 +103,13 @@ struct rw_hscan {
     size_t mapcap;
 };
 
+/* rw_html_find_tag - the '<' of the real start tag `name` whose attributes
+ * end at pos (where libxml2 stands at its start event), searched from
+ * h->mark; SIZE_MAX when there is none (an implied element). */
+size_t rw_html_find_tag(const struct rw_hscan *h, const char *name, size_t pos);
 /* rw_html_tag - report the sites of one real start tag doc[lt..gt) whose
- * libxml2 name and attributes are name/atts. Returns an RW_ status. */
+ * libxml2 name and attributes are name/atts; lt may be SIZE_MAX (not yet
+ * located: found on demand). Returns an RW_ status. */
 int rw_html_tag(struct rw_hscan *h, const char *name, const char **atts, size_t lt, size_t gt);
 /* rw_html_text - visible text inside the open links. */
 void rw_html_text(struct rw_hscan *h, const char *s, size_t n);

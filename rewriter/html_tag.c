@@ -323,6 +323,10 @@ int rw_html_tag(struct rw_hscan *h, const char *name, const char **atts, size_t 
     }
     if (!choose(&t))
         return RW_OK;
+    if (lt == SIZE_MAX && (lt = rw_html_find_tag(h, name, gt)) == SIZE_MAX) {
+        h->skipped++; /* libxml2 saw a tag whose bytes cannot be located */
+        return RW_OK;
+    }
     rw_tag_lex(h->doc, h->len, lt + 1 + strlen(name), gt, on_attr, &t);
     for (k = 0; k < S_NSLOT && rc == RW_OK; k++)
         if (t.want[k])
