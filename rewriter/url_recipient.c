@@ -8,7 +8,9 @@
  *   - base64 and base64url, padded or not, with the address at any of the
  *     three byte alignments inside a longer base64 string: for alignment k
  *     we search the characters that depend on the address bytes only, then
- *     decode the bytes just before and after to check the same boundaries;
+ *     decode the bytes just before and after: the one before must not be
+ *     part of a local part, the one after must not be '.' or '-' (binary
+ *     tokens such as SparkPost's put arbitrary bytes after the address);
  *   - md5, sha1 and sha256 hex of the normalised address, any case.
  * The address is normalised like the store does for ASCII: blanks and
  * angle brackets removed, lower case. Cost: linear in the URL for each of
@@ -153,7 +155,10 @@ static int b64_in(const char *h, size_t hn, size_t an, const struct needles *nd)
             int before = b64_byte(h, (long)hn, g0, (long)nd->k[i] - 1);
             int after = b64_byte(h, (long)hn, g0, (long)(nd->k[i] + an));
 
-            if ((before < 0 || !local_char(before)) && (after < 0 || !domain_char(after)))
+            /* Binary formats (SparkPost's TLV tokens) put any byte after
+             * the address, so only a separator that continues a domain
+             * ("bob@example.com.au") disqualifies it here. */
+            if ((before < 0 || !local_char(before)) && after != '.' && after != '-')
                 return 1;
             p++;
         }

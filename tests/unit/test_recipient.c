@@ -3,6 +3,7 @@
  * md5/sha1/sha256 hex; and no false positive for other addresses. */
 #include <criterion/criterion.h>
 #include <glib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,7 +110,7 @@ Test(recipient, base64_no_false_positive)
 {
     static const char *const others[] = {
         "jimbob.smith+news@example.com", "{\"e\":\"xbob.smith+news@example.com\"}",
-        "bob.smith+news@example.com.au", "{\"e\":\"bob.smith+news@example.comx\"}",
+        "bob.smith+news@example.com.au", "{\"e\":\"bob.smith+news@example.com-x\"}",
         "alice@example.com", "bob.smith+news@example.org",
     };
     for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
@@ -122,6 +123,20 @@ Test(recipient, base64_no_false_positive)
             g_free(u);
         }
     }
+}
+
+/* SparkPost-style binary token: tag, length byte, address, next tag. */
+Test(recipient, base64_binary_token)
+{
+    char plain[64];
+    char *e, *u;
+
+    snprintf(plain, sizeof(plain), "PR%c%sX%c", (char)strlen(RCPT), RCPT, 4);
+    e = b64(plain, 1, 0);
+    u = g_strdup_printf("http://go.sparkpostmail.com/q/22ca3lBl~~/AABO7gA~/%s~~", e);
+    expect(u, RCPT, 1);
+    g_free(e);
+    g_free(u);
 }
 
 Test(recipient, digests_any_case)
