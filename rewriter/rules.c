@@ -449,11 +449,14 @@ static int host_match(const char *pat, const char *h, size_t n)
 int rw_rule_matches(const struct rw_rule *r, const struct rw_urlp *u)
 {
     const char *v;
-    size_t vlen;
+    size_t vlen, hl = u->host_len;
 
-    if (!u->http || u->host_len == 0)
+    /* "example.com." is the same host as "example.com". */
+    if (hl > 1 && u->s[u->host_off + hl - 1] == '.')
+        hl--;
+    if (!u->http || hl == 0)
         return 0;
-    if (!host_match(r->host, u->s + u->host_off, u->host_len))
+    if (!host_match(r->host, u->s + u->host_off, hl))
         return 0;
     if (u->path_len == 0 ? !glob(r->path, "/", 1)
                          : !glob(r->path, u->s + u->path_off, u->path_len))
