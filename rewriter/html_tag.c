@@ -39,6 +39,26 @@ static int is_ws(unsigned char c)
 }
 
 
+static int slot_of(const char *n)
+{
+    switch (n[0]) {
+    case 'h':
+        return strcmp(n, "href") == 0 ? S_HREF : -1;
+    case 's':
+        return strcmp(n, "src") == 0      ? S_SRC
+               : strcmp(n, "srcset") == 0 ? S_SRCSET
+               : strcmp(n, "style") == 0  ? S_STYLE
+                                          : -1;
+    case 'b':
+        return strcmp(n, "background") == 0 ? S_BACKGROUND : -1;
+    case 'p':
+        return strcmp(n, "poster") == 0 ? S_POSTER : -1;
+    default:
+        return -1;
+    }
+}
+
+/* libxml2's values of the attributes that matter (names are lower case). */
 static void collect(struct tag *t, const char **atts)
 {
     size_t i;
@@ -46,24 +66,36 @@ static void collect(struct tag *t, const char **atts)
 
     for (i = 0; atts != NULL && atts[i] != NULL; i += 2) {
         const char *n = atts[i], *v = atts[i + 1];
-        for (k = 0; k < S_NSLOT; k++)
-            if (strcmp(n, slot_name[k]) == 0)
-                t->val[k] = v;
-        if (strcmp(n, "width") == 0)
+        if ((k = slot_of(n)) >= 0)
+            t->val[k] = v;
+        else if (n[0] == 'w' && strcmp(n, "width") == 0)
             t->width = v;
-        else if (strcmp(n, "height") == 0)
+        else if (n[0] == 'h' && strcmp(n, "height") == 0)
             t->height = v;
-        else if (strcmp(n, "alt") == 0)
+        else if (n[0] == 'a' && strcmp(n, "alt") == 0)
             t->alt = v;
-        else if (strcmp(n, "title") == 0)
+        else if (n[0] == 't' && strcmp(n, "title") == 0)
             t->title = v;
-        else if (strcmp(n, "type") == 0)
+        else if (n[0] == 't' && strcmp(n, "type") == 0)
             t->type = v;
-        else if (strcmp(n, "rel") == 0)
+        else if (n[0] == 'r' && strcmp(n, "rel") == 0)
             t->rel = v;
-        else if (strcmp(n, "hidden") == 0)
+        else if (n[0] == 'h' && strcmp(n, "hidden") == 0)
             t->hidden_attr = 1;
     }
+}
+
+/* Whether CSS text may hold url(: a '(' preceded by "url" in any case. */
+static int has_url_paren(const char *css)
+{
+    const char *p = css;
+
+    while ((p = strchr(p, '(')) != NULL) {
+        if (p - css >= 3 && g_ascii_strncasecmp(p - 3, "url", 3) == 0)
+            return 1;
+        p++;
+    }
+    return 0;
 }
 
 /* rel="stylesheet" among the space-separated tokens. */
@@ -118,7 +150,7 @@ static int choose(struct tag *t)
         want(t, S_SRC, RW_P_VML_IMG);
     }
     want(t, S_BACKGROUND, RW_P_BACKGROUND);
-    if (t->val[S_STYLE] != NULL && strcasestr(t->val[S_STYLE], "url(") != NULL)
+    if (t->val[S_STYLE] != NULL && has_url_paren(t->val[S_STYLE]))
         want(t, S_STYLE, RW_P_CSS);
     for (k = 0; k < S_NSLOT; k++)
         any |= t->want[k];
