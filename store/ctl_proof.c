@@ -144,10 +144,10 @@ int ctl_proof(struct ctl *c, int argc, char **argv)
                 argv[0] : argv[1]);
         return CTL_USAGE;
     }
-    if ((rc = load_info(c, &info)) != CTL_OK)
+    if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
         return rc;
-    if ((rc = ctl_open(c, 0, &st)) != CTL_OK) {
-        json_decref(info);
+    if ((rc = load_info(c, &info)) != CTL_OK) {
+        store_close(st);
         return rc;
     }
     p.events = json_array();

@@ -11,3 +11,9 @@ $(B)/consentctl: $(patsubst %.c,$(B)/obj/%.o,$(CTL_SRC)) $(LIBS_ALL)
 BINS += $(if $(wildcard store/consentctl.c),$(B)/consentctl)
 
 include bench/store.mk
+
+# Process-level tests of consentctl (bad input, kill -9 durability,
+# concurrency); store_bench generates the big import file.
+CHECK_TARGETS += check-store
+check-store: $(B)/consentctl $(B)/store_bench
+	@sh tests/store/run.sh $(B)
