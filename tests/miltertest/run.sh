@@ -9,7 +9,9 @@ set -u
 SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 B=${B:-build}
 MILTER=${MILTER:-$SRCDIR/$B/consent-milter}
-CONSENTCTL=${CONSENTCTL:-$SRCDIR/$B/consentctl}
+# Seeding the store is set-up, not the subject: prefer the plain build.
+CONSENTCTL=${CONSENTCTL:-$SRCDIR/build/consentctl}
+[ -x "$CONSENTCTL" ] || CONSENTCTL=$SRCDIR/$B/consentctl
 RULES=${RULES:-$SRCDIR/conf/trackers.rules}
 . "$SRCDIR/tests/e2e/lib.sh"
 
