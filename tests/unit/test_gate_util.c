@@ -1,0 +1,225 @@
+/* Unit tests for gate/util.c and gate/form.c: address masking, redirect URL
+ * checks, language choice, form decoding, the CSRF scheme, domain lookup
+ * by controller. Both modules are compiled into this test; the two
+ * functions they borrow from http.c/metrics.c (request headers, counters)
+ * are replaced by stubs reading a header table. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gate/form.c"
+#include "gate/tpl.c"
+#include "gate/util.c"
+
+static const char *hdr_names[8], *hdr_values[8];
+
+static void set_headers(const char *const *kv)
+{
+    memset(hdr_names, 0, sizeof hdr_names);
+    for (int i = 0; kv && kv[2 * i] && i < 8; i++) {
+        hdr_names[i] = kv[2 * i];
+        hdr_values[i] = kv[2 * i + 1];
+    }
+}
+
+const char *gate_header(const struct gate_req *r, const char *name)
+{
+    (void)r;
+    for (int i = 0; i < 8 && hdr_names[i]; i++)
+        if (strcasecmp(hdr_names[i], name) == 0)
+            return hdr_values[i];
+    return NULL;
+}
+
+void gate_count_token(struct gate *g, int tok_status)
+{
+    (void)g;
+    (void)tok_status;
+}
+
+static const char CONF[] =
+    "[milter]\ndatabase = /tmp/x\n[gate]\nurl = https://consent.brand.example\nlanguage = en\n"
+    "[domain brand.example]\ncontroller = brand\nlanguage = fr\n"
+    "[domain other.example]\ncontroller = other\n";
+#define KEY "1 0001020304050607080910111213141516171819202122232425262728293031\n"
+
+struct fixture {
+    struct gate_snap snap;
+    struct gate_req r;
+};
+
+static void fixture(struct fixture *f, const char *arg, const char *body)
+{
+    char err[512] = "";
+    memset(f, 0, sizeof *f);
+    char conf_dir[4096];
+    const char *src = getenv("CM_SRCDIR");
+    snprintf(conf_dir, sizeof conf_dir, "%s/conf", src ? src : ".");
+    f->snap.cfg = cfg_load_string(CONF, conf_dir, err, sizeof err);
+    cr_assert_not_null(f->snap.cfg, "%s", err);
+    cr_assert_eq(tok_keys_parse(KEY, strlen(KEY), &f->snap.keys, err, sizeof err), TOK_OK);
+    f->r.snap = &f->snap;
+    f->r.arg = arg;
+    f->r.arglen = strlen(arg);
+    f->r.body = body;
+    f->r.bodylen = body ? strlen(body) : 0;
+    f->r.method = body ? "POST" : "GET";
+    set_headers(NULL);
+}
+
+static void fixture_free(struct fixture *f)
+{
+    cfg_release(f->snap.cfg);
+    tok_keys_free(f->snap.keys);
+}
+
+Test(gate_util, mask_address)
+{
+    static const char *tab[][2] = {
+        {"alice@example.org", "a***@example.org"},
+        {"\xc3\xa9lise@example.fr", "\xc3\xa9***@example.fr"},
+        {"a@b", "a***@b"},
+        {"@example.org", "***"},
+        {"no-at-sign", "***"},
+    };
+    char out[128];
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+        gate_mask_address(tab[i][0], out, sizeof out);
+        cr_assert_str_eq(out, tab[i][1], "%s", tab[i][0]);
+    }
+    gate_mask_address(NULL, out, sizeof out);
+    cr_assert_str_eq(out, "***");
+}
+
+Test(gate_util, only_absolute_http_urls_are_redirect_targets)
+{
+    static const struct {
+        const char *url;
+        int ok;
+    } tab[] = {
+        {"https://shop.example/p?a=1", 1}, {"http://t.example/o.gif", 1}, {"HTTPS://X.EXAMPLE/", 1},
+        {"javascript:alert(1)", 0},        {"//evil.example/", 0},       {"https:///evil", 0},
+        {"http://\\evil.example", 0},      {"https://a b/", 0},          {"https://x/\r\nSet-Cookie: a", 0},
+        {"data:text/html,x", 0},           {"ftp://x/", 0},              {"", 0},
+        {"https://", 0},                   {"https://?x", 0},
+    };
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        cr_assert_eq(gate_safe_url(tab[i].url), tab[i].ok, "%s", tab[i].url);
+    cr_assert_eq(gate_safe_url(NULL), 0);
+}
+
+Test(gate_util, language_from_accept_language_then_domain)
+{
+    struct fixture f;
+    fixture(&f, "x", NULL);
+    const struct cfg_domain *brand = gate_domain_of(f.snap.cfg, "brand");
+    const struct cfg_domain *other = gate_domain_of(f.snap.cfg, "other");
+    static const struct {
+        const char *al;
+        const char *want_brand, *want_other;
+    } tab[] = {
+        {NULL, "fr", "en"},
+        {"fr-FR,fr;q=0.9,en;q=0.5", "fr", "fr"},
+        {"en-GB", "en", "en"},
+        {"de-DE, fr;q=0.3", "fr", "fr"},
+        {"fr;q=0.2, en;q=0.8", "en", "en"},
+        {"de", "fr", "en"},
+        {"fr;q=0", "fr", "en"},
+        {"EN", "en", "en"},
+        {"frx, enz", "fr", "en"},
+    };
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+        const char *kv[] = {"Accept-Language", tab[i].al, NULL};
+        set_headers(tab[i].al ? kv : NULL);
+        cr_assert_str_eq(gate_pick_lang(&f.r, brand), tab[i].want_brand, "%s", tab[i].al);
+        cr_assert_str_eq(gate_pick_lang(&f.r, other), tab[i].want_other, "%s", tab[i].al);
+    }
+    fixture_free(&f);
+}
+
+Test(gate_util, domain_by_controller_falls_back_to_star)
+{
+    struct fixture f;
+    fixture(&f, "x", NULL);
+    cr_assert_str_eq(gate_domain_of(f.snap.cfg, "brand")->name, "brand.example");
+    cr_assert_str_eq(gate_domain_of(f.snap.cfg, "BRAND")->name, "brand.example");
+    cr_assert_str_eq(gate_domain_of(f.snap.cfg, "unknown")->name, "*");
+    cr_assert_str_eq(gate_domain_of(f.snap.cfg, NULL)->name, "*");
+    fixture_free(&f);
+}
+
+Test(gate_form, fields_are_decoded)
+{
+    struct fixture f;
+    char out[64];
+    fixture(&f, "x", "a=1&purpose=opens&b=x+y%21&purpose=clicks&empty=&bad=%zz&nul=%00");
+    cr_assert_eq(gate_form_get(&f.r, "a", 0, out, sizeof out), 1);
+    cr_assert_str_eq(out, "1");
+    cr_assert_eq(gate_form_get(&f.r, "purpose", 0, out, sizeof out), 5);
+    cr_assert_str_eq(out, "opens");
+    cr_assert_eq(gate_form_get(&f.r, "purpose", 1, out, sizeof out), 6);
+    cr_assert_str_eq(out, "clicks");
+    cr_assert_eq(gate_form_get(&f.r, "purpose", 2, out, sizeof out), -1);
+    cr_assert_eq(gate_form_get(&f.r, "b", 0, out, sizeof out), 4);
+    cr_assert_str_eq(out, "x y!");
+    cr_assert_eq(gate_form_get(&f.r, "empty", 0, out, sizeof out), 0);
+    cr_assert_eq(gate_form_get(&f.r, "bad", 0, out, sizeof out), -1);
+    cr_assert_eq(gate_form_get(&f.r, "nul", 0, out, sizeof out), -1);
+    cr_assert_eq(gate_form_get(&f.r, "missing", 0, out, sizeof out), -1);
+    cr_assert_eq(gate_form_get(&f.r, "purpose", 1, out, 4), -1, "overflow must fail");
+    cr_assert_eq(gate_form_get(&f.r, "purp", 0, out, sizeof out), -1, "prefix is not a match");
+    fixture_free(&f);
+}
+
+Test(gate_form, csrf_field_bound_to_token_and_endpoint)
+{
+    struct fixture f, g;
+    char mac[TOK_MAC_HEX], other[TOK_MAC_HEX];
+    fixture(&f, "TOKEN-A", "");
+    fixture(&g, "TOKEN-B", "");
+    cr_assert_eq(gate_csrf_make(&f.r, 'w', mac), TOK_OK);
+    cr_assert_eq(gate_csrf_ok(&f.r, 'w', mac), 1);
+    cr_assert_eq(gate_csrf_ok(&f.r, 'p', mac), 0, "other endpoint");
+    cr_assert_eq(gate_csrf_ok(&g.r, 'w', mac), 0, "other token");
+    cr_assert_eq(gate_csrf_ok(&f.r, 'w', NULL), 0);
+    cr_assert_eq(gate_csrf_ok(&f.r, 'w', "00"), 0);
+    cr_assert_eq(gate_csrf_make(&g.r, 'w', other), TOK_OK);
+    cr_assert_str_neq(mac, other);
+    fixture_free(&f);
+    fixture_free(&g);
+}
+
+Test(gate_form, csrf_browser_headers)
+{
+    static const struct {
+        const char *h[8];
+        int ok;
+    } tab[] = {
+        {{NULL}, 1},
+        {{"Origin", "https://consent.brand.example", NULL}, 1},
+        {{"Origin", "https://CONSENT.brand.example", NULL}, 1},
+        {{"Origin", "https://consent.brand.example.evil", NULL}, 0},
+        {{"Origin", "https://evil.example", NULL}, 0},
+        {{"Origin", "http://127.0.0.1:8025", "Host", "127.0.0.1:8025", NULL}, 1},
+        {{"Origin", "http://127.0.0.1:8026", "Host", "127.0.0.1:8025", NULL}, 0},
+        {{"Origin", "null", NULL}, 0},
+        {{"Origin", "null", "Sec-Fetch-Site", "same-origin", NULL}, 1},
+        {{"Origin", "null", "Sec-Fetch-Site", "cross-site", NULL}, 0},
+        {{"Sec-Fetch-Site", "same-site", NULL}, 0},
+        {{"Sec-Fetch-Site", "none", NULL}, 1},
+        {{"Referer", "https://consent.brand.example/w/x", NULL}, 1},
+        {{"Referer", "https://evil.example/consent.brand.example", NULL}, 0},
+        {{"Origin", "https://consent.brand.example", "Sec-Fetch-Site", "cross-site", NULL}, 0},
+    };
+    struct fixture f;
+    char mac[TOK_MAC_HEX];
+    fixture(&f, "TOKEN", "");
+    cr_assert_eq(gate_csrf_make(&f.r, 'w', mac), TOK_OK);
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+        set_headers(tab[i].h);
+        cr_assert_eq(gate_csrf_ok(&f.r, 'w', mac), tab[i].ok, "case %zu (%s: %s)", i,
+                     tab[i].h[0] ? tab[i].h[0] : "-", tab[i].h[1] ? tab[i].h[1] : "-");
+    }
+    fixture_free(&f);
+}
