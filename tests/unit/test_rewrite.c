@@ -443,3 +443,67 @@ Test(rewrite, report_json)
     cr_assert(strstr(j.data, "\"rule\": \"mailchimp-open\"") != NULL, "%s", j.data);
     buf_free(&j);
 }
+
+/* Every pixel action with a replacement from the callback. */
+Test(rewrite, anon_and_deliverability_pixels)
+{
+    static const enum rw_action acts[] = {RW_A_ANON, RW_A_DELIV};
+
+    for (size_t i = 0; i < 2; i++) {
+        char *want = replaced(ALT, PIXEL, "https://gate.example/x/1");
+        pol.act[RW_T_PIXEL] = acts[i];
+        pol.repl = "https://gate.example/x/1";
+        cr_assert_eq(run(ALT), RW_OK, "%s", rep.error);
+        cr_assert_str_eq(buf_cstr(&out), want);
+        cr_assert_eq(rep.acted[RW_T_PIXEL][acts[i]], 1);
+        cr_assert_eq(rep.kept_trackers, acts[i] == RW_A_DELIV, "deliverability keeps a tracker");
+        g_free(want);
+        rw_report_free(&rep);
+    }
+    memset(&rep, 0, sizeof rep);
+}
+
+Test(rewrite, clean_plain_link_personal_params)
+{
+    static const char msg[] =
+        "From: a@b.example\nContent-Type: text/html\n\n"
+        "<a href=\"https://shop.example/p?utm_source=x&amp;mc_eid=42&amp;k=1\">p</a>\n";
+
+    pol.act[RW_T_PLAIN] = RW_A_CLEAN;
+    cr_assert_eq(run(msg), RW_OK, "%s", rep.error);
+    cr_assert(strstr(out.data, "href=\"https://shop.example/p?utm_source=x&amp;k=1\"") != NULL,
+              "%s", out.data);
+    cr_assert_eq(rep.acted[RW_T_PLAIN][RW_A_CLEAN], 1);
+    cr_assert_eq(rep.kept_trackers, 0);
+}
+
+Test(rewrite, output_ceiling_is_a_limit)
+{
+    pol.act[RW_T_PIXEL] = RW_A_STRIP;
+    buf_free(&out);
+    buf_init(&out, 64);
+    cr_assert_eq(run(ALT), RW_ELIMIT);
+}
+
+Test(rewrite, crlf_text_footer_uses_crlf)
+{
+    static const char msg[] = "From: a@b.example\r\nContent-Type: text/plain\r\n\r\nhello\r\n";
+
+    req.footer_text_untracked = "\n--\nno tracking\n";
+    cr_assert_eq(run(msg), RW_OK, "%s", rep.error);
+    cr_assert_str_eq(buf_cstr(&out), "From: a@b.example\r\nContent-Type: text/plain\r\n\r\n"
+                                     "hello\r\n\r\n--\r\nno tracking\r\n");
+}
+
+Test(rewrite, inline_pgp_text_untouched)
+{
+    static const char msg[] = "From: a@b.example\nContent-Type: text/plain\n\n"
+                              "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n"
+                              "https://x.awstrack.me/L0/https:%2F%2Fshop.example%2F/1/abc\n";
+
+    pol.act[RW_T_LINK] = RW_A_UNWRAP;
+    req.footer_text_untracked = "\n--\nno tracking\n";
+    cr_assert_eq(run(msg), RW_OK, "%s", rep.error);
+    cr_assert_str_eq(buf_cstr(&out), msg);
+    cr_assert_eq(rep.parts_untouchable, 1);
+}
