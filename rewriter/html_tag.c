@@ -340,10 +340,25 @@ static void open_link(struct rw_hscan *h, size_t site, const struct tag *t)
         link_words(h, t->alt);
 }
 
+/* Keep the sites of one tag in source order (attributes are handled in a
+ * fixed order, not as written): a few elements, insertion sort. */
+static void sort_sites(struct rw_sites *out, size_t first)
+{
+    struct rw_site tmp;
+    size_t i, j;
+
+    for (i = first + 1; i < out->n; i++)
+        for (j = i; j > first && out->v[j - 1].off > out->v[j].off; j--) {
+            tmp = out->v[j];
+            out->v[j] = out->v[j - 1];
+            out->v[j - 1] = tmp;
+        }
+}
+
 int rw_html_tag(struct rw_hscan *h, const char *name, const char **atts, size_t lt, size_t gt)
 {
     struct tag t;
-    size_t first = h->out->n;
+    size_t first = h->out->n, i;
     int k, rc = RW_OK;
 
     memset(&t, 0, sizeof(t));
@@ -365,11 +380,15 @@ int rw_html_tag(struct rw_hscan *h, const char *name, const char **atts, size_t 
             rc = add_slot(h, &t, (enum slot)k);
     if (rc != RW_OK)
         return rc;
+    sort_sites(h->out, first);
     if (strcmp(name, "img") == 0)
         img_box(h, &t, first);
-    if (h->out->n > first && t.want[S_HREF] && RW_PLACE_IS_LINK(t.place[S_HREF])
-        && h->out->v[first].place == t.place[S_HREF])
-        open_link(h, first, &t);
+    for (i = first; i < h->out->n; i++)
+        if (t.want[S_HREF] && RW_PLACE_IS_LINK(t.place[S_HREF])
+            && h->out->v[i].place == t.place[S_HREF]) {
+            open_link(h, i, &t);
+            break;
+        }
     return RW_OK;
 }
 

@@ -104,6 +104,12 @@ static const struct tcase cases[] = {
      {{RW_P_A, "http://x.example/y", "http://x.example/y", 0}}},
     {"bogus attrs", "<a \"x\" =y href=http://x.example/b>t</a>",
      {{RW_P_A, "http://x.example/b", "http://x.example/b", 0}}},
+    {"source order", "<td style=\"background:url(http://x.example/c)\" background=\"http://x.example/b\">"
+                     "<a style=\"background:url(http://x.example/d)\" href=\"http://x.example/e\">e</a>",
+     {{RW_P_CSS, "http://x.example/c", "http://x.example/c", 0},
+      {RW_P_BACKGROUND, "http://x.example/b", "http://x.example/b", 0},
+      {RW_P_CSS, "http://x.example/d", "http://x.example/d", 0},
+      {RW_P_A, "http://x.example/e", "http://x.example/e", 0}}},
     {"no sites", "<html><body><p>hello <b>world</b></p><img alt=x></body></html>", {{0, NULL, NULL, 0}}},
 };
 
@@ -195,16 +201,18 @@ Test(html, image_size_and_visibility)
 
 Test(html, link_text)
 {
-    const char *h = "<a href=\"http://x/1\" title=\"T\">  Click \n\t <b>here</b>&amp;now "
+    const char *h = "<a style=\"background:url(http://x/bg)\" href=\"http://x/1\" title=\"T\">  Click \n\t <b>here</b>&amp;now "
                     "<img src=\"http://x/logo\" alt=\"Logo\"></a>"
                     "<a href=\"http://x/2\"></a><area href=\"http://x/3\" alt=\"Unsubscribe\">";
     struct rw_sites s;
 
     cr_assert_eq(scan(h, strlen(h), &s, NULL), RW_OK);
-    cr_assert_eq(s.n, 4);
-    cr_assert_str_eq(s.v[0].text, "T Click here&now Logo");
-    cr_assert_str_eq(s.v[2].text, "");
-    cr_assert_str_eq(s.v[3].text, "Unsubscribe");
+    cr_assert_eq(s.n, 5);
+    cr_assert_eq(s.v[0].place, RW_P_CSS);
+    cr_assert_null(s.v[0].text);
+    cr_assert_str_eq(s.v[1].text, "T Click here&now Logo");
+    cr_assert_str_eq(s.v[3].text, "");
+    cr_assert_str_eq(s.v[4].text, "Unsubscribe");
     rw_sites_free(&s);
 }
 
