@@ -158,6 +158,8 @@ static void on_end(void *ctx, const xmlChar *name)
     if (h->stopped)
         return;
     pos = cur_pos(h);
+    if (h->hidden_depth != 0 && h->depth <= h->hidden_depth)
+        h->hidden_depth = 0;
     if (rw_html_link_end(h, 0) != RW_OK) {
         fail(h, RW_ENOMEM, "out of memory");
         return;

@@ -93,6 +93,7 @@ struct rw_hscan {
     size_t style_start;         /* content of the open <style>, SIZE_MAX if none */
     struct rw_hlink links[RW_LINK_STACK];
     unsigned nlinks;
+    unsigned hidden_depth;      /* depth of the hidden element we are in, 0 if none */
     ssize_t body_close;
     int status, stopped;
     size_t skipped;             /* attribute values whose bytes did not match */

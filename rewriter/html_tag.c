@@ -311,7 +311,7 @@ static void img_box(struct rw_hscan *h, const struct tag *t, size_t from)
             continue;
         s->width = w;
         s->height = ht;
-        s->hidden = b.hidden || t->hidden_attr || w == 0 || ht == 0;
+        s->hidden = b.hidden || t->hidden_attr || w == 0 || ht == 0 || h->hidden_depth != 0;
     }
 }
 
@@ -338,6 +338,21 @@ static void open_link(struct rw_hscan *h, size_t site, const struct tag *t)
     link_words(h, t->title);
     if (strcmp(t->name, "area") == 0)
         link_words(h, t->alt);
+}
+
+/* An element hidden by its own style or hidden attribute. */
+static int element_hidden(const struct tag *t)
+{
+    const char *st = t->val[S_STYLE];
+    struct rw_css_box b;
+
+    if (t->hidden_attr)
+        return 1;
+    if (st == NULL || (strstr(st, "none") == NULL && strstr(st, "hidden") == NULL
+                       && strstr(st, "opacity") == NULL))
+        return 0;
+    rw_css_box(st, strlen(st), &b);
+    return b.hidden;
 }
 
 /* Keep the sites of one tag in source order (attributes are handled in a
@@ -368,6 +383,8 @@ int rw_html_tag(struct rw_hscan *h, const char *name, const char **atts, size_t 
         link_words(h, t.alt);
         link_words(h, t.title);
     }
+    if (h->hidden_depth == 0 && strcmp(name, "img") != 0 && element_hidden(&t))
+        h->hidden_depth = h->depth; /* everything inside is hidden too */
     if (!choose(&t))
         return RW_OK;
     if (lt == SIZE_MAX && (lt = rw_html_find_tag(h, name, gt)) == SIZE_MAX) {

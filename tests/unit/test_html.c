@@ -186,6 +186,10 @@ Test(html, image_size_and_visibility)
         {"<img src=\"http://x/p\" width=\"0\" height=\"0\">", 0, 0, 1},
         {"<img src=\"http://x/p\" hidden>", -1, -1, 1},
         {"<img src=\"http://x/p\" style=\"WIDTH:1PX;/*c*/HEIGHT : 1px\">", 1, 1, 0},
+        {"<div style=\"display:none\"><p><img src=\"http://x/p\"></p></div>", -1, -1, 1},
+        {"<div style=\"display:none\"></div><img src=\"http://x/p\">", -1, -1, 0},
+        {"<table hidden><tr><td><img src=\"http://x/p\"></table>", -1, -1, 1},
+        {"<div style=\"overflow:hidden\"><img src=\"http://x/p\"></div>", -1, -1, 0},
     };
     for (size_t i = 0; i < sizeof(bc) / sizeof(bc[0]); i++) {
         struct rw_sites s;
