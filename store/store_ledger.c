@@ -34,6 +34,8 @@ struct enc {
 
 static void put(struct enc *e, const void *p, size_t n)
 {
+    if (n == 0)
+        return;
     if (e->err || n > e->cap - e->n) {
         e->err = 1;
         return;
