@@ -282,3 +282,138 @@ int rw_is_ascii(const char *s, size_t len)
             return 0;
     return 1;
 }
+
+/* --- minimal QP re-encoding -------------------------------------------- */
+
+/* One physical line of a QP body. */
+struct qpline {
+    size_t raw_off, raw_end; /* raw bytes, line end included */
+    size_t dec_off;          /* where its decoding starts */
+    int soft;                /* ends with a soft break */
+};
+
+/* Decoded length of one physical line, with the same rules as
+ * rw_qp_decode (a soft break only ever ends a line). */
+static size_t qp_declen(const char *s, size_t n, int *soft)
+{
+    size_t i = 0, d = 0, sb;
+
+    *soft = 0;
+    while (i < n) {
+        if (s[i] != '=') {
+            i++;
+            d++;
+        } else if ((sb = soft_break(s + i, n - i)) != 0) {
+            i += sb;
+            *soft = 1;
+        } else if (i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            i += 3;
+            d++;
+        } else {
+            i++;
+            d++;
+        }
+    }
+    return d;
+}
+
+static struct qpline *qp_lines(const char *raw, size_t len, size_t *nlines, size_t *declen)
+{
+    size_t cap = 64, n = 0, off = 0, d = 0, end;
+    struct qpline *v = g_try_new(struct qpline, cap), *nv;
+    const char *nl;
+
+    while (v != NULL && off < len) {
+        nl = memchr(raw + off, '\n', len - off);
+        end = nl ? (size_t)(nl - raw) + 1 : len;
+        if (n == cap) {
+            if ((nv = g_try_renew(struct qpline, v, cap * 2)) == NULL) {
+                g_free(v);
+                return NULL;
+            }
+            v = nv;
+            cap *= 2;
+        }
+        v[n].raw_off = off;
+        v[n].raw_end = end;
+        v[n].dec_off = d;
+        d += qp_declen(raw + off, end - off, &v[n].soft);
+        n++;
+        off = end;
+    }
+    *nlines = n;
+    *declen = d;
+    return v;
+}
+
+/* Index of the line holding decoded offset off (the last line for the end). */
+static size_t line_of(const struct qpline *v, size_t n, size_t off)
+{
+    size_t lo = 0, hi = n;
+
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].dec_off <= off)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Re-encode lines [a, b] (decoded [start, stop)) with the patches
+ * p[0..np) applied; a group ending in a soft break keeps one. */
+static int qp_group(const struct qpline *v, size_t a, size_t b, size_t stop, const char *dec,
+                    const struct rw_patch *p, size_t np, int crlf, struct buf *out)
+{
+    size_t pos = v[a].dec_off, i;
+    struct buf chunk = BUF_INIT(0);
+    int e = 0, rc;
+
+    for (i = 0; i < np && e == 0; i++) {
+        e = buf_append(&chunk, dec + pos, p[i].off - pos);
+        if (e == 0)
+            e = buf_append(&chunk, p[i].repl, p[i].repl_len);
+        pos = p[i].off + p[i].len;
+    }
+    if (e == 0)
+        e = buf_append(&chunk, dec + pos, stop - pos);
+    rc = e ? buf_rc(e) : rw_qp_encode(chunk.data ? chunk.data : "", chunk.len, crlf, out);
+    if (rc == RW_OK && v[b].soft)
+        rc = buf_rc(buf_puts(out, crlf ? "=\r\n" : "=\n"));
+    buf_free(&chunk);
+    return rc;
+}
+
+int rw_qp_patch(const char *raw, size_t rawlen, const char *dec, size_t declen,
+                const struct rw_patch *p, size_t n, int crlf, struct buf *out)
+{
+    size_t nl, dl, i = 0, j, a, b, copied = 0, stop;
+    struct qpline *v = qp_lines(raw, rawlen, &nl, &dl);
+    int rc = RW_OK;
+
+    if (v == NULL)
+        return RW_ENOMEM;
+    if (dl != declen || nl == 0) {
+        g_free(v);
+        return RW_EINVAL; /* not the decoding of raw: the caller re-encodes all */
+    }
+    while (i < n && rc == RW_OK) {
+        a = line_of(v, nl, p[i].off);
+        b = line_of(v, nl, p[i].len ? p[i].off + p[i].len - 1 : p[i].off);
+        for (j = i + 1; j < n && line_of(v, nl, p[j].off) <= b; j++) {
+            size_t e = line_of(v, nl, p[j].len ? p[j].off + p[j].len - 1 : p[j].off);
+            b = e > b ? e : b;
+        }
+        stop = b + 1 < nl ? v[b + 1].dec_off : declen;
+        rc = buf_rc(buf_append(out, raw + copied, v[a].raw_off - copied));
+        if (rc == RW_OK)
+            rc = qp_group(v, a, b, stop, dec, p + i, j - i, crlf, out);
+        copied = v[b].raw_end;
+        i = j;
+    }
+    if (rc == RW_OK)
+        rc = buf_rc(buf_append(out, raw + copied, rawlen - copied));
+    g_free(v);
+    return rc;
+}

@@ -438,6 +438,17 @@ static int encode_leaf(struct eng *e, struct leaf *l, const struct pbuild *pb,
     if (rc == RW_OK && p->cte == RW_CTE_7BIT && !pb->ins_ascii &&
         !rw_is_ascii(bytes->data, bytes->len))
         l->to_qp = 1;
+    if (rc == RW_OK && p->cte == RW_CTE_QP && bytes == t) {
+        /* Same bytes as decoded: re-encode only the lines the patches touch. */
+        rc = rw_qp_patch(e->msg + p->body.off, p->body.end - p->body.off, l->text.data,
+                         l->text.len, pb->pv, pb->n, p->crlf, enc);
+        if (rc != RW_EINVAL) {
+            buf_free(&cs_out);
+            return rc;
+        }
+        buf_reset(enc);
+        rc = RW_OK;
+    }
     if (rc != RW_OK)
         ;
     else if (p->cte == RW_CTE_QP || l->to_qp)

@@ -68,6 +68,12 @@ int rw_hdr_set_cte_qp(const char *msg, size_t len, const struct rw_part *p,
 int rw_qp_decode(const char *in, size_t len, struct buf *out);
 /* crlf: line end written for hard and soft breaks. */
 int rw_qp_encode(const char *in, size_t len, int crlf, struct buf *out);
+/* rw_qp_patch - the QP body raw with the patches p[0..n) (sorted, on its
+ * decoding dec) applied, re-encoding only the physical lines they touch:
+ * every other line stays byte-identical. RW_EINVAL if dec is not raw's
+ * decoding (the caller then re-encodes everything). */
+int rw_qp_patch(const char *raw, size_t rawlen, const char *dec, size_t declen,
+                const struct rw_patch *p, size_t n, int crlf, struct buf *out);
 int rw_b64_decode(const char *in, size_t len, struct buf *out);
 /* Lines of 76 characters; the last one gets a line end only if final_eol. */
 int rw_b64_encode(const char *in, size_t len, int crlf, int final_eol, struct buf *out);

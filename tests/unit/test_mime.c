@@ -272,3 +272,37 @@ Test(codec, charsets)
     buf_free(&u);
     buf_free(&l);
 }
+
+Test(codec, qp_patch_reencodes_only_touched_lines)
+{
+    static const char raw[] = "<p>caf=C3=A9 =09 tab</p>\n"
+                              "<img src=3D\"https://t.example/o=\n"
+                              "pen?id=3D1\">\n"
+                              "<p>untouched =3D line</p>\n";
+    struct buf dec = BUF_INIT(0), out = BUF_INIT(0), back = BUF_INIT(0);
+    const char *u;
+    struct rw_patch p;
+
+    cr_assert_eq(rw_qp_decode(raw, strlen(raw), &dec), RW_OK);
+    u = strstr(dec.data, "https://t.example/open?id=1");
+    cr_assert_not_null(u);
+    p = (struct rw_patch){(size_t)(u - dec.data), strlen("https://t.example/open?id=1"), "X=Y", 3};
+    cr_assert_eq(rw_qp_patch(raw, strlen(raw), dec.data, dec.len, &p, 1, 0, &out), RW_OK);
+    cr_assert_str_eq(buf_cstr(&out), "<p>caf=C3=A9 =09 tab</p>\n"
+                                     "<img src=3D\"X=3DY\">\n"
+                                     "<p>untouched =3D line</p>\n");
+    cr_assert_eq(rw_qp_decode(out.data, out.len, &back), RW_OK);
+    cr_assert(strstr(back.data, "src=\"X=Y\"") != NULL);
+    /* An insertion at the end touches the last line only. */
+    buf_reset(&out);
+    p = (struct rw_patch){dec.len, 0, "<p>f</p>\n", 9};
+    cr_assert_eq(rw_qp_patch(raw, strlen(raw), dec.data, dec.len, &p, 1, 0, &out), RW_OK);
+    cr_assert_eq(strncmp(out.data, raw, strlen(raw)), 0);
+    cr_assert_str_eq(out.data + strlen(raw), "<p>f</p>\n");
+    /* Not the decoding of raw: refused, the caller re-encodes. */
+    buf_reset(&out);
+    cr_assert_eq(rw_qp_patch(raw, strlen(raw), "short", 5, &p, 0, 0, &out), RW_EINVAL);
+    buf_free(&dec);
+    buf_free(&out);
+    buf_free(&back);
+}
