@@ -13,7 +13,9 @@
  *   base64-param  query key=K holds base64 of the destination (ActiveCampaign)
  *   param         query key=K holds the (percent-encoded) destination
  *   path-url      the path carries the destination after the token, raw
- *                 ("/https://...") or percent-encoded ("/https%3A%2F%2F...")
+ *                 ("/https://...") or percent-encoded ("/https%3A%2F%2F...",
+ *                 Streak); an outer query is kept when the encoded part
+ *                 has none
  *   generic       the first query parameter whose value is an absolute
  *                 http(s) URL
  *
@@ -281,8 +283,12 @@ static int dec_path_url(const struct rw_urlp *u, const char *key, struct buf *ou
         if (e == NULL)
             e = end;
         buf_reset(out);
-        if (pct_into(seg, (size_t)(e - seg), out) == RW_OK && starts_http(out->data, out->len))
+        if (pct_into(seg, (size_t)(e - seg), out) == RW_OK && starts_http(out->data, out->len)) {
+            /* Streak encodes the path only; the query stays outside. */
+            if (e == end && end < u->s + u->len && memchr(out->data, '?', out->len) == NULL)
+                return buf_rc(buf_append(out, end, (size_t)(u->s + u->len - end)));
             return RW_OK;
+        }
         buf_reset(out);
     }
     return RW_EINVAL;

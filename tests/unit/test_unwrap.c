@@ -282,11 +282,19 @@ Test(unwrap, query_param_wrappers)
 Test(unwrap, streak_and_generic)
 {
     static const struct ucase t[] = {
-        {"https://www.streak-link.com/BxYz12AbCdEf_gH/https%3A%2F%2Fwww.example.com%2Fcase-study",
-         "https://www.example.com/case-study"},
-        {"https://streak-link.com/AbC/https://www.example.com/x?y=1&mc_cid=2",
+        {"https://886132a5.streaklinks.com/CPdoc00YmJqhv9T9EwVgiZiS/https%3A%2F%2Fwww.example.com"
+         "%2Fcase-study%23top", "https://www.example.com/case-study#top"},
+        {"https://streaklinks.com/BwzrK3H4eEskKtBC8QNf_o6X/https%3A%2F%2Fcal.example.com%2Fchat"
+         "?ref=mail&mc_eid=7", "https://cal.example.com/chat?ref=mail"},
+        {"https://streaklinks.com/B7LF/https%3A%2F%2Fwww.example.com%2Fp%3Forigin%3Dweb?x=1",
+         "https://www.example.com/p?origin=web"},
+        {"https://streaklinks.com/AbC/https://www.example.com/x?y=1&mc_cid=2",
          "https://www.example.com/x?y=1"},
-        {"https://streak-link.com/AbC/nothing-here", NULL},
+        {"https://streaklinks.com/AbC/nothing-here", NULL},
+        /* home-grown trackers caught by the /redirect and /click catch-alls */
+        {"https://news.shop.example/click?id=5&url=https%3A%2F%2Fshop.example%2Fp%3F_ke%3Dx",
+         "https://shop.example/p"},
+        {"https://t.shop.example/e/redirect/5?to=https://shop.example/q", "https://shop.example/q"},
         {"https://links.mixmax.com/ABC123?redirect=https%3A%2F%2Fwww.example.com%2Fmeet",
          "https://www.example.com/meet"},
         {"https://links.mixmax.com/ABC123?a=1&b=ftp%3A%2F%2Fx", NULL},
