@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# milter-bench.sh - Postfix throughput with and without consent-milter.
+#
+# One private Postfix on loopback (tests/e2e/lib.sh) with four listeners:
+#   none      smtpd without milters
+#   noop      smtpd -> a no-op libmilter program (bench/noop_milter.c)
+#   consent   smtpd -> consent-milter
+#   split     front smtpd -> queue -> split transport (1 recipient per
+#             transaction) -> re-injection smtpd -> consent-milter
+# Both milters listen on unix sockets. For each setup smtp-source sends
+# BENCH_MSGS (1000) copies of bench/newsletter.eml in BENCH_SESSIONS (10)
+# sessions to one consenting recipient; the time runs until every message
+# has reached smtp-sink (queue empty, deliveries counted in the mail log).
+# consent-milter's VmRSS is sampled every 100 ms during its two runs.
+# SPEC §7 goal: consent >= 0.9 x noop; RSS flat across the run.
+set -u
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+B=${B:-build}
+MILTER=${MILTER:-$SRCDIR/$B/consent-milter}
+NOOP=${NOOP:-$SRCDIR/$B/bench-noop-milter}
+CONSENTCTL=${CONSENTCTL:-$SRCDIR/build/consentctl}
+[ -x "$CONSENTCTL" ] || CONSENTCTL=$SRCDIR/$B/consentctl
+RULES=$SRCDIR/conf/trackers.rules
+MSG=${BENCH_MSG:-$SRCDIR/bench/newsletter.eml}
+N=${BENCH_MSGS:-1000}
+S=${BENCH_SESSIONS:-10}
+E2E_PORT_BASE=${E2E_PORT_BASE:-2725}
+E2E_MAX_SIZE=50M
+E2E_LOG_LEVEL=warn
+export PATH=$PATH:/usr/sbin:/sbin
+. "$SRCDIR/tests/e2e/lib.sh"
+PORT_NOOP=$((E2E_PORT_BASE + 4))
+PORT_CONSENT=$((E2E_PORT_BASE + 5))
+NOOP_PID=
+
+if ! why=$(e2e_requirements); then
+	echo "bench-milter: skipped: $why"
+	exit 0
+fi
+command -v smtp-source >/dev/null || { echo "bench-milter: skipped: no smtp-source"; exit 0; }
+
+bench_cleanup() {
+	[ -n "$NOOP_PID" ] && kill "$NOOP_PID" 2>/dev/null
+	e2e_cleanup
+}
+
+bench_setup() {
+	P=$(mktemp -d /tmp/cm-bench.XXXXXX)
+	trap bench_cleanup EXIT
+	chmod 755 "$P"
+	mkdir -p "$P/etc" "$P/spool" "$P/data" "$P/sink" "$P/mspool"
+	chown postfix "$P/data" "$P/sink" "$P/mspool"
+	write_master_cf
+	cat >>"$P/etc/master.cf" <<EOF
+127.0.0.1:$PORT_NOOP inet n - n - - smtpd -o smtpd_milters=unix:$P/noop.sock
+127.0.0.1:$PORT_CONSENT inet n - n - - smtpd -o smtpd_milters=unix:$P/milter.sock
+EOF
+	write_main_cf
+	postconf -c "$P/etc" -e 'smtpd_milters =' 'default_process_limit = 200'
+	write_milter_conf
+	write_keys
+	mkdir -p "$P/db"
+	"$CONSENTCTL" --db "$P/db" grant brand.example reader@example.org opens clicks \
+		--method admin --notice bench >/dev/null || die "consentctl grant failed"
+	chown -R postfix "$P/db"
+	# smtp-sink without dump files: the bench measures Postfix + milter.
+	smtp-sink -u postfix 127.0.0.1:$PORT_SINK 256 &
+	SINK_PID=$!
+	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT_SINK" || die "smtp-sink did not start"
+	start_milter
+	setsid "$NOOP" "unix:$P/noop.sock" 2>>"$P/noop.log" &
+	NOOP_PID=$!
+	wait_for 10 test -S "$P/noop.sock" || die "no-op milter did not start"
+	chown postfix "$P/noop.sock"
+	postfix -c "$P/etc" check >/dev/null 2>&1 && postfix -c "$P/etc" start >/dev/null 2>&1 ||
+		die "postfix did not start"
+	wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT_MTA" || die "postfix did not listen"
+}
+
+sent_count() {
+	grep -c "relay=127.0.0.1\[127.0.0.1\]:$PORT_SINK,.*status=sent" "$P/maillog" 2>/dev/null || true
+}
+
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$MILTER_PID/status" 2>/dev/null; }
+
+# sample_rss FILE - VmRSS of consent-milter every 100 ms until killed.
+sample_rss() {
+	while :; do
+		rss_kib >>"$1"
+		sleep 0.1
+	done
+}
+
+# run NAME PORT [rss] - one setup; prints "seconds delivered" to stdout.
+run() {
+	local name=$1 port=$2 before after t0 t1 sampler=
+	before=$(sent_count)
+	[ "${3:-}" = rss ] && { sample_rss "$P/rss.$name" & sampler=$!; }
+	t0=$(date +%s.%N)
+	smtp-source -s "$S" -m "$N" -F "$MSG" -f news@brand.example -t reader@example.org \
+		127.0.0.1:"$port" >"$P/source.$name" 2>&1
+	local want=$((before + N))
+	wait_for 600 bash -c "[ \$(grep -c 'relay=127.0.0.1\[127.0.0.1\]:$PORT_SINK,.*status=sent' '$P/maillog') -ge $want ]"
+	wait_for 60 queue_empty
+	t1=$(date +%s.%N)
+	[ -n "$sampler" ] && kill "$sampler" 2>/dev/null && wait "$sampler" 2>/dev/null
+	after=$(sent_count)
+	awk -v a="$t0" -v b="$t1" -v d=$((after - before)) 'BEGIN { printf "%.3f %d\n", b - a, d }'
+}
+
+# rss_summary FILE - start, middle, end and peak of the samples (KiB).
+rss_summary() {
+	awk '{ v[NR] = $1; if ($1 > p) p = $1 }
+	     END { if (NR == 0) { print "no samples"; exit }
+	           printf "start %d, middle %d, end %d, peak %d KiB (%d samples)",
+	                  v[1], v[int((NR + 1) / 2)], v[NR], p, NR }' "$1"
+}
+
+bench_setup
+size=$(wc -c <"$MSG")
+echo "milter bench: $N x $(basename "$MSG") ($((size / 1024)) KiB), $S sessions, Postfix on loopback, unix milter sockets"
+# Warm-up: a few messages through each path (page cache, process pools).
+for p in $PORT_MTA $PORT_NOOP $PORT_CONSENT $PORT_SPLIT; do
+	smtp-source -s 2 -m 20 -F "$MSG" -f news@brand.example -t reader@example.org 127.0.0.1:$p >/dev/null 2>&1
+done
+wait_for 60 queue_empty
+rss0=$(rss_kib)
+declare -A T D
+for setup in none:$PORT_MTA noop:$PORT_NOOP consent:$PORT_CONSENT:rss split:$PORT_SPLIT:rss; do
+	IFS=: read -r name port rss <<<"$setup"
+	read -r T[$name] D[$name] <<<"$(run "$name" "$port" "$rss")"
+done
+printf '%-10s %9s %9s %10s %10s\n' setup seconds msg/s delivered "x no-op"
+for name in none noop consent split; do
+	awk -v n="$name" -v t="${T[$name]}" -v d="${D[$name]}" -v tn="${T[noop]}" 'BEGIN {
+		printf "%-10s %9.2f %9.1f %10d %10.2f\n", n, t, d / t, d, tn / t }'
+done
+ratio=$(awk -v a="${T[noop]}" -v b="${T[consent]}" 'BEGIN { printf "%.2f", a / b }')
+echo "consent-milter / no-op milter throughput: $ratio (goal >= 0.90)"
+echo "consent-milter RSS before the runs: ${rss0:-?} KiB"
+echo "consent-milter RSS, inline run: $(rss_summary "$P/rss.consent")"
+echo "consent-milter RSS, split run:  $(rss_summary "$P/rss.split")"
+fail=0
+for name in none noop consent split; do
+	[ "${D[$name]}" -eq "$N" ] || { echo "bench-milter: $name delivered ${D[$name]} of $N"; fail=1; }
+done
+exit $fail
