@@ -250,6 +250,7 @@ static int decide_site(struct eng *e, struct leaf *l, size_t j, struct buf *repl
     memset(&c, 0, sizeof c);
     rc = rw_classify(e->req->rules, &e->lim, s, e->req->recipient, rep, &c);
     if (rc != RW_OK) {
+        rw_class_clear(&c);
         ERR(e, "classification failed: %s", rw_strerror(rc));
         return rc;
     }
