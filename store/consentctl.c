@@ -293,7 +293,7 @@ int main(int argc, char **argv)
         {"batch", required_argument, NULL, 'B'},     {"controller-info", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
     };
-    struct ctl c = {.batch = 10000};
+    struct ctl c = {.batch = 100000};
     int o;
 
     c.db = getenv("CONSENT_DB") && *getenv("CONSENT_DB") ? getenv("CONSENT_DB") : DEFAULT_DB;

@@ -9,9 +9,12 @@
  *   user_agent, actor, id (UUID).
  * A bad row is reported with its line number and skipped; an unknown
  * column is an error for the whole file (a typo would silently drop proof).
- * Rows go through store_batch_add, which skips rows already recorded, so a
- * second import of the same file adds nothing. --dry-run aborts every
- * batch instead of committing it. */
+ * Good rows are collected into batches of --batch rows, sorted by
+ * controller and store_order_key (so each batch walks the consent database
+ * in key order: a page is written once per batch, not once per row; events
+ * of one recipient keep the file's order), then applied with
+ * store_batch_add, which skips rows already recorded, so a second import
+ * of the same file adds nothing. --dry-run rolls every batch back. */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,12 +42,13 @@ struct imp {
     struct ctl *c;
     const char *file;
     struct store *st;
-    struct store_batch *b;
+    struct pend *pend;       /* rows of the batch being collected */
+    size_t npend, cap;
     char *f[NCOLS];          /* current row */
     int map[64];             /* CSV column -> enum col, -1 skipped */
     int ncsv, field, header_done, row_bad;
     unsigned long line, row_line;
-    unsigned long added, dups, bad, batches, in_batch;
+    unsigned long added, dups, bad, batches;
     int fatal;               /* store error: stop */
 };
 
@@ -167,51 +171,132 @@ static int row_event(struct imp *im, struct store_event *ev)
     return 0;
 }
 
-static int batch_end(struct imp *im)
+/* A validated row waiting for its batch; its strings live in mem. */
+struct pend {
+    uint8_t order[12];
+    unsigned long line;
+    struct store_event ev;
+    char *mem;
+};
+
+static int pend_cmp(const void *a, const void *b)
 {
-    int rc = STORE_OK;
-    if (im->b == NULL)
+    const struct pend *x = a, *y = b;
+    int c = strcmp(x->ev.controller, y->ev.controller);
+    if (c == 0)
+        c = memcmp(x->order, y->order, sizeof x->order);
+    if (c == 0) /* same recipient: keep the file's order */
+        c = x->line < y->line ? -1 : x->line > y->line;
+    return c;
+}
+
+static void pend_clear(struct imp *im)
+{
+    for (size_t i = 0; i < im->npend; i++)
+        free(im->pend[i].mem);
+    im->npend = 0;
+}
+
+/* Apply the pending rows in key order in one transaction, then commit
+ * (or roll back for --dry-run). */
+static int flush(struct imp *im)
+{
+    struct store_batch *b;
+    unsigned long added = 0;
+    int rc;
+
+    if (im->npend == 0)
         return STORE_OK;
-    if (im->c->dry_run)
-        store_batch_abort(im->b);
-    else
-        rc = store_batch_commit(im->b);
-    im->b = NULL;
-    if (rc == STORE_OK && im->in_batch > 0)
-        im->batches++;
-    im->in_batch = 0;
-    return rc;
+    qsort(im->pend, im->npend, sizeof *im->pend, pend_cmp);
+    if ((rc = store_batch_begin(im->st, &b)) != STORE_OK)
+        return rc;
+    for (size_t i = 0; i < im->npend && rc == STORE_OK; i++) {
+        int dup = 0;
+        rc = store_batch_add(b, &im->pend[i].ev, &dup);
+        if (rc == STORE_EINVAL) {
+            im->row_line = im->pend[i].line;
+            row_bad(im, "rejected (method must be signup-form consent-page withdraw-link "
+                    "api import admin; text fields without control characters)");
+            rc = STORE_OK;
+            continue;
+        }
+        im->dups += rc == STORE_OK && dup;
+        added += rc == STORE_OK && !dup;
+    }
+    pend_clear(im);
+    if (rc != STORE_OK) {
+        store_batch_abort(b);
+        return rc;
+    }
+    if (im->c->dry_run) {
+        store_batch_abort(b);
+    } else if ((rc = store_batch_commit(b)) != STORE_OK) {
+        return rc;
+    }
+    im->added += added;
+    im->batches++;
+    return STORE_OK;
+}
+
+static char *dup_into(char **p, const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = memcpy(*p, s, n);
+    *p += n;
+    return d;
+}
+
+static int pend_push(struct imp *im, const struct store_event *ev)
+{
+    const char *strs[] = {ev->controller, ev->recipient, ev->method, ev->notice_id,
+                          ev->source_ip, ev->user_agent, ev->actor};
+    size_t total = 0;
+    struct pend *p;
+
+    if (im->npend == im->cap) {
+        size_t nc = im->cap ? im->cap * 2 : 1024;
+        if ((p = realloc(im->pend, nc * sizeof *p)) == NULL)
+            return STORE_ENOMEM;
+        im->pend = p;
+        im->cap = nc;
+    }
+    p = &im->pend[im->npend];
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        total += strs[i] ? strlen(strs[i]) + 1 : 0;
+    if ((p->mem = malloc(total)) == NULL)
+        return STORE_ENOMEM;
+    char *w = p->mem;
+    p->ev = *ev;
+    p->ev.controller = dup_into(&w, ev->controller);
+    p->ev.recipient = dup_into(&w, ev->recipient);
+    p->ev.method = dup_into(&w, ev->method);
+    p->ev.notice_id = dup_into(&w, ev->notice_id);
+    p->ev.source_ip = dup_into(&w, ev->source_ip);
+    p->ev.user_agent = dup_into(&w, ev->user_agent);
+    p->ev.actor = dup_into(&w, ev->actor);
+    p->line = im->row_line;
+    if (store_order_key(im->st, ev->recipient, p->order) != STORE_OK) {
+        free(p->mem);
+        return STORE_EINVAL;
+    }
+    im->npend++;
+    return STORE_OK;
 }
 
 static void row_done(struct imp *im)
 {
     struct store_event ev;
-    int rc, dup = 0;
+    int rc;
 
     if (im->fatal || im->row_bad || row_event(im, &ev) != 0)
         return;
-    if (im->b == NULL && (rc = store_batch_begin(im->st, &im->b)) != STORE_OK) {
+    if ((rc = pend_push(im, &ev)) != STORE_OK) {
         im->fatal = rc;
         return;
     }
-    rc = store_batch_add(im->b, &ev, &dup);
-    if (rc == STORE_EINVAL) {
-        row_bad(im, "rejected (method must be signup-form consent-page withdraw-link api "
-                "import admin; text fields without control characters)");
-        return;
-    }
-    if (rc != STORE_OK) {
-        store_batch_abort(im->b);
-        im->b = NULL;
-        im->fatal = rc;
-        return;
-    }
-    if (dup) {
-        im->dups++;
-        return;
-    }
-    im->added++;
-    if (++im->in_batch >= (unsigned long)im->c->batch && (rc = batch_end(im)) != STORE_OK)
+    if (im->npend >= (size_t)im->c->batch && (rc = flush(im)) != STORE_OK)
         im->fatal = rc;
 }
 
@@ -459,9 +544,10 @@ int ctl_import(struct ctl *c, int argc, char **argv)
         ctl_err(c, "%s: read error", im.file);
         rc = -1;
     }
-    if (rc == 0 && (rc = batch_end(&im)) != STORE_OK)
+    if (rc == 0 && (rc = flush(&im)) != STORE_OK)
         im.fatal = rc;
-    store_batch_abort(im.b);
+    pend_clear(&im);
+    free(im.pend);
     store_close(im.st);
     if (f != stdin)
         fclose(f);

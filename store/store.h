@@ -214,6 +214,11 @@ int store_schema(struct store *st, unsigned *version);
  * batch is aborted and freed. Only one batch per thread at a time; it
  * holds LMDB's writer lock, so keep batches bounded (e.g. 10,000 rows). */
 struct store_batch;
+/* store_order_key - 12 opaque bytes for rcpt such that events of one
+ * controller added in (order key) order touch the consent database in key
+ * order: a large import sorted this way writes each page once per batch
+ * instead of once per row. Returns 0 or STORE_EINVAL (bad address). */
+int store_order_key(struct store *st, const char *rcpt, uint8_t out[12]);
 int store_batch_begin(struct store *st, struct store_batch **out);
 int store_batch_add(struct store_batch *b, struct store_event *ev, int *dup);
 int store_batch_commit(struct store_batch *b);

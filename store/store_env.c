@@ -465,3 +465,15 @@ int st_key_for(struct store *st, MDB_txn *txn, const char *ctl, const char *rcpt
         memcpy(ctl_norm, cn, strlen(cn) + 1);
     return STORE_OK;
 }
+
+int store_order_key(struct store *st, const char *rcpt, uint8_t out[12])
+{
+    char rn[STORE_ADDR_MAX];
+    uint8_t key[ST_KEYLEN];
+
+    if (st == NULL || store_addr_normalise(rcpt, rn, sizeof rn) != STORE_OK)
+        return STORE_EINVAL;
+    st_key(st, 0, rn, key);
+    memcpy(out, key + 4, 12);
+    return STORE_OK;
+}
