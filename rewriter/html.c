@@ -55,8 +55,22 @@ static int html_name_char(unsigned char c)
     return g_ascii_isalnum(c) || c == ':' || c == '-' || c == '_' || c == '.';
 }
 
-/* At most a few candidates are tried so that a hostile gap full of "<a"
- * cannot make this quadratic. */
+/* Whether a start tag `name` at doc[i] ends exactly at pos. */
+static int tag_at(const struct rw_hscan *h, size_t i, const char *name, size_t nlen, size_t pos)
+{
+    const char *q = h->doc + i;
+
+    if (i + 1 + nlen > pos || g_ascii_strncasecmp(q + 1, name, nlen) != 0)
+        return 0;
+    if (nlen < RW_HTML_NAME_MAX && i + 1 + nlen < h->len && html_name_char((unsigned char)q[1 + nlen]))
+        return 0;
+    return rw_tag_lex(h->doc, h->len, i + 1 + nlen, pos, NULL, NULL) == pos;
+}
+
+/* The earliest candidate wins (a later one may sit inside one of the
+ * tag's own quoted values); only a few are tried from each side so that
+ * a hostile gap full of "<a" without parser events cannot make this
+ * quadratic, the last ones from the end for the same reason. */
 size_t rw_html_find_tag(const struct rw_hscan *h, const char *name, size_t pos)
 {
     size_t nlen = strlen(name), i = h->mark, tries = 0;
@@ -65,15 +79,24 @@ size_t rw_html_find_tag(const struct rw_hscan *h, const char *name, size_t pos)
     while (i < pos && tries < 16 && (q = memchr(h->doc + i, '<', pos - i)) != NULL) {
         i = (size_t)(q - h->doc);
         if (i + 1 + nlen > pos)
-            break;
-        if (g_ascii_strncasecmp(q + 1, name, nlen) == 0
-            && (nlen >= RW_HTML_NAME_MAX || i + 1 + nlen >= h->len
-                || !html_name_char((unsigned char)q[1 + nlen]))) {
+            return SIZE_MAX;
+        if (g_ascii_strncasecmp(q + 1, name, nlen) == 0) {
             tries++;
-            if (rw_tag_lex(h->doc, h->len, i + 1 + nlen, pos, NULL, NULL) == pos)
+            if (tag_at(h, i, name, nlen, pos))
                 return i;
         }
         i++;
+    }
+    if (tries < 16)
+        return SIZE_MAX; /* every candidate was tried */
+    for (i = pos, tries = 0; i > h->mark && tries < 16
+                             && (q = memrchr(h->doc + h->mark, '<', i - h->mark)) != NULL;) {
+        i = (size_t)(q - h->doc);
+        if (g_ascii_strncasecmp(q + 1, name, nlen) == 0) {
+            tries++;
+            if (tag_at(h, i, name, nlen, pos))
+                return i;
+        }
     }
     return SIZE_MAX;
 }
@@ -282,7 +305,7 @@ static void on_comment(void *ctx, const xmlChar *value)
         return;
     pos = cur_pos(h);
     /* the raw comment must read "<!--" value "-->" (or "--!>") ending at pos */
-    if (!h->in_mso && vlen + 7 <= pos - h->mark) {
+    if (!h->in_mso && pos >= h->mark && vlen + 7 <= pos - h->mark) {
         cs = pos - 3 - vlen;
         if (memcmp(h->doc + pos - 3, "-->", 3) != 0)
             cs--;

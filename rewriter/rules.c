@@ -8,7 +8,7 @@
  *   format 1                          must come first
  *   version STRING                    exactly once
  *   pixel   NAME HOST PATH [key=K]
- *   wrap    NAME DECODER HOST PATH [key=K] [fail=opaque|next]
+ *   wrap    NAME DECODER HOST PATH [key=K] [field=F] [fail=opaque|next]
  *   opaque  NAME HOST PATH [key=K]
  *   protect NAME HOST PATH [key=K]
  *   param KEY...  protect-path WORD...  protect-text WORD...
@@ -106,6 +106,7 @@ void rw_rules_free(struct rw_rules *r)
         free(r->v[i].host);
         free(r->v[i].path);
         free(r->v[i].key);
+        free(r->v[i].field);
     }
     free(r->v);
     free(r->version);
@@ -172,6 +173,12 @@ static int rule_options(struct pstate *ps, struct rw_rule *ru, char **tok, int n
                 return fail(ps, "bad query key \"%.40s\"", tok[i] + 4);
             if ((ru->key = strdup(tok[i] + 4)) == NULL)
                 return RW_ENOMEM;
+        } else if (strncmp(tok[i], "field=", 6) == 0 && ru->kind == RW_RK_WRAP &&
+                   ru->field == NULL) {
+            if (!is_key(tok[i] + 6))
+                return fail(ps, "bad field \"%.40s\"", tok[i] + 6);
+            if ((ru->field = strdup(tok[i] + 6)) == NULL)
+                return RW_ENOMEM;
         } else if (strcmp(tok[i], "fail=next") == 0 && ru->kind == RW_RK_WRAP) {
             ru->fail_next = 1;
         } else if (strcmp(tok[i], "fail=opaque") == 0 && ru->kind == RW_RK_WRAP) {
@@ -180,8 +187,10 @@ static int rule_options(struct pstate *ps, struct rw_rule *ru, char **tok, int n
             return fail(ps, "unknown or repeated option \"%.40s\"", tok[i]);
         }
     }
-    if (ru->kind == RW_RK_WRAP && ru->key == NULL && rw_decoder_needs_key(ru->decoder))
+    if (ru->kind == RW_RK_WRAP && ru->key == NULL && rw_decoder_needs(ru->decoder) == 'k')
         return fail(ps, "decoder needs key=");
+    if (ru->kind == RW_RK_WRAP && ru->field == NULL && rw_decoder_needs(ru->decoder) == 'f')
+        return fail(ps, "decoder needs field=");
     return RW_OK;
 }
 
@@ -233,6 +242,7 @@ static int parse_url_rule(struct pstate *ps, enum rw_rule_kind kind, char **tok,
         free(ru.host);
         free(ru.path);
         free(ru.key);
+        free(ru.field);
         return rc;
     }
     ps->r->v[ps->r->n++] = ru;

@@ -26,6 +26,8 @@ struct rw_rule {
     char *path;      /* glob on the path, case-insensitive */
     char *key;       /* query key that must be present (and, for param
                         decoders, the key to decode); NULL: none */
+    char *field;     /* RW_RK_WRAP: JSON member holding the destination
+                        (json-segment decoder); NULL: none */
     int decoder;     /* RW_RK_WRAP: index returned by rw_decoder_find */
     int fail_next;   /* RW_RK_WRAP: when decoding fails, try the next rules
                         instead of calling the URL opaque */
@@ -90,15 +92,15 @@ int rw_words_in(const struct rw_wordlist *wl, const char *s, size_t n);
 int rw_is_personal_key(const struct rw_rules *r, const char *key, size_t n);
 
 /* Decoders (url_decode.c). rw_decoder_find returns an index >= 0 or -1;
- * rw_decoder_needs_key tells whether a rule must give key=. */
+ * rw_decoder_needs tells which option a rule must give: 0 none, 'k' key=,
+ * 'f' field=. */
 int rw_decoder_find(const char *name);
-int rw_decoder_needs_key(int idx);
-/* rw_decoder_run - decode the destination of u with decoder idx. *out is a
- * malloc'd string NOT yet checked for being http(s) (the caller refuses
- * anything else). Returns RW_OK, RW_EINVAL (not decodable), RW_ENOMEM,
- * RW_ELIMIT (result longer than max). */
-int rw_decoder_run(int idx, const struct rw_urlp *u, const char *key, size_t max,
-                   char **out);
+int rw_decoder_needs(int idx);
+/* rw_decoder_run - decode the destination of u with the decoder of wrap
+ * rule ru. *out is a malloc'd string NOT yet checked for being http(s)
+ * (the caller refuses anything else). Returns RW_OK, RW_EINVAL (not
+ * decodable), RW_ENOMEM, RW_ELIMIT (result longer than max). */
+int rw_decoder_run(const struct rw_rule *ru, const struct rw_urlp *u, size_t max, char **out);
 
 /* The result of unwrapping nested click wrappers (url.c). */
 struct rw_unwrap {

@@ -318,7 +318,7 @@ static int unwrap_step(const struct rw_rules *r, const char *cur, size_t max,
         if (ru->kind != RW_RK_WRAP || !rw_rule_matches(ru, &u))
             continue;
         *rule = ru;
-        rc = rw_decoder_run(ru->decoder, &u, ru->key, max, next);
+        rc = rw_decoder_run(ru, &u, max, next);
         if (rc == RW_OK && rw_is_http_url(*next, strlen(*next)))
             return RW_OK;
         free(*next);

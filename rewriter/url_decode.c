@@ -16,8 +16,10 @@
  *                 ("/https://...") or percent-encoded ("/https%3A%2F%2F...",
  *                 Streak); an outer query is kept when the encoded part
  *                 has none
+ *   json-segment  a path segment is base64url of a JSON object whose member
+ *                 field=F is the destination (Customer.io /e/c/)
  *   generic       the first query parameter whose value is an absolute
- *                 http(s) URL
+ *                 http(s) URL (or, with key=K, that parameter)
  *
  * Each decoder reads a split URL and returns a malloc'd candidate; the
  * caller (url.c) refuses anything that is not an http(s) URL. Outputs are
@@ -35,7 +37,7 @@
 
 #define INFLATE_MAX (64u << 10)
 
-typedef int (*decode_fn)(const struct rw_urlp *u, const char *key, struct buf *out);
+typedef int (*decode_fn)(const struct rw_urlp *u, const struct rw_rule *ru, struct buf *out);
 
 static int buf_rc(int e)
 {
@@ -72,24 +74,24 @@ static int pct_into(const char *s, size_t n, struct buf *out)
     return buf_rc(rw_pct_decode(s, n, out));
 }
 
-static int dec_ses(const struct rw_urlp *u, const char *key, struct buf *out)
+static int dec_ses(const struct rw_urlp *u, const struct rw_rule *ru, struct buf *out)
 {
     const char *seg;
     size_t n;
 
-    (void)key;
+    (void)ru;
     if (!path_segment(u, 1, &seg, &n))
         return RW_EINVAL;
     return pct_into(seg, n, out);
 }
 
-static int dec_postmark(const struct rw_urlp *u, const char *key, struct buf *out)
+static int dec_postmark(const struct rw_urlp *u, const struct rw_rule *ru, struct buf *out)
 {
     const char *ver, *seg;
     size_t vn, n;
     int https, e;
 
-    (void)key;
+    (void)ru;
     if (!path_segment(u, 0, &ver, &vn) || !path_segment(u, 1, &seg, &n))
         return RW_EINVAL;
     if ((vn == 2 && memcmp(ver, "2s", 2) == 0) || (vn == 2 && memcmp(ver, "3s", 2) == 0) ||
@@ -127,7 +129,7 @@ static int json_url(json_t *obj, const char *member, struct buf *out)
     return buf_rc(buf_append(out, json_string_value(v), json_string_length(v)));
 }
 
-static int dec_mandrill(const struct rw_urlp *u, const char *key, struct buf *out)
+static int dec_mandrill(const struct rw_urlp *u, const struct rw_rule *ru, struct buf *out)
 {
     struct buf raw = BUF_INIT(INFLATE_MAX);
     json_t *outer = NULL, *inner = NULL, *p;
@@ -135,7 +137,7 @@ static int dec_mandrill(const struct rw_urlp *u, const char *key, struct buf *ou
     size_t vn;
     int rc = RW_EINVAL;
 
-    (void)key;
+    (void)ru;
     if (!rw_query_find(u, "p", &v, &vn) || b64_value(v, vn, &raw) != RW_OK)
         goto out;
     if ((outer = json_loadb(raw.data, raw.len, JSON_DISABLE_EOF_CHECK, NULL)) == NULL ||
@@ -189,7 +191,7 @@ static int inflate_into(const unsigned char *in, size_t n, struct buf *out)
     return rc;
 }
 
-static int dec_mailgun(const struct rw_urlp *u, const char *key, struct buf *out)
+static int dec_mailgun(const struct rw_urlp *u, const struct rw_rule *ru, struct buf *out)
 {
     struct buf raw = BUF_INIT(INFLATE_MAX), plain = BUF_INIT(INFLATE_MAX);
     struct rw_urlp q;
@@ -197,7 +199,7 @@ static int dec_mailgun(const struct rw_urlp *u, const char *key, struct buf *out
     size_t n, vn;
     int rc = RW_EINVAL;
 
-    (void)key;
+    (void)ru;
     if (!path_segment(u, 1, &seg, &n) || rw_b64_any_decode(seg, n, &raw) != 0 ||
         inflate_into((const unsigned char *)raw.data, raw.len, &plain) != RW_OK ||
         plain.len == 0)
@@ -225,11 +227,11 @@ out:
     return rc;
 }
 
-static int dec_mailjet(const struct rw_urlp *u, const char *key, struct buf *out)
+static int dec_mailjet(const struct rw_urlp *u, const struct rw_rule *ru, struct buf *out)
 {
     const char *p = u->s + u->path_off, *end = p + u->path_len, *seg;
 
-    (void)key;
+    (void)ru;
     while (end > p && end[-1] == '/')
         end--;
     seg = end;
@@ -240,22 +242,22 @@ static int dec_mailjet(const struct rw_urlp *u, const char *key, struct buf *out
     return RW_OK;
 }
 
-static int dec_b64param(const struct rw_urlp *u, const char *key, struct buf *out)
+static int dec_b64param(const struct rw_urlp *u, const struct rw_rule *ru, struct buf *out)
 {
     const char *v;
     size_t vn;
 
-    if (key == NULL || !rw_query_find(u, key, &v, &vn))
+    if (ru->key == NULL || !rw_query_find(u, ru->key, &v, &vn))
         return RW_EINVAL;
     return b64_value(v, vn, out);
 }
 
-static int dec_param(const struct rw_urlp *u, const char *key, struct buf *out)
+static int dec_param(const struct rw_urlp *u, const struct rw_rule *ru, struct buf *out)
 {
     const char *v;
     size_t vn;
 
-    if (key == NULL || !rw_query_find(u, key, &v, &vn) || vn == 0)
+    if (ru->key == NULL || !rw_query_find(u, ru->key, &v, &vn) || vn == 0)
         return RW_EINVAL;
     return pct_into(v, vn, out);
 }
@@ -266,11 +268,11 @@ static int starts_http(const char *s, size_t n)
            (n >= 8 && strncasecmp(s, "https://", 8) == 0);
 }
 
-static int dec_path_url(const struct rw_urlp *u, const char *key, struct buf *out)
+static int dec_path_url(const struct rw_urlp *u, const struct rw_rule *ru, struct buf *out)
 {
     const char *p = u->s + u->path_off, *end = p + u->path_len;
 
-    (void)key;
+    (void)ru;
     for (; p < end; p++) {
         const char *seg = p + 1, *e;
 
@@ -294,12 +296,12 @@ static int dec_path_url(const struct rw_urlp *u, const char *key, struct buf *ou
     return RW_EINVAL;
 }
 
-static int dec_generic(const struct rw_urlp *u, const char *key, struct buf *out)
+static int dec_generic(const struct rw_urlp *u, const struct rw_rule *ru, struct buf *out)
 {
     const char *q = u->s + u->query_off, *end = q + u->query_len;
 
-    if (key != NULL)
-        return dec_param(u, key, out);
+    if (ru->key != NULL)
+        return dec_param(u, ru, out);
     while (u->has_query && q < end) {
         const char *amp = memchr(q, '&', (size_t)(end - q)), *eq;
 
@@ -318,18 +320,43 @@ static int dec_generic(const struct rw_urlp *u, const char *key, struct buf *out
     return RW_EINVAL;
 }
 
+/* Customer.io: a path segment is base64url of a JSON object whose member
+ * ru->field is the destination. */
+static int dec_json_segment(const struct rw_urlp *u, const struct rw_rule *ru, struct buf *out)
+{
+    const char *seg;
+    size_t n;
+
+    for (unsigned i = 0; ru->field != NULL && path_segment(u, i, &seg, &n); i++) {
+        struct buf raw = BUF_INIT(INFLATE_MAX);
+        json_t *j = NULL;
+        int rc = RW_EINVAL;
+
+        /* "eyJ" is base64 of '{"': skip the other segments cheaply. */
+        if (n >= 4 && memcmp(seg, "eyJ", 3) == 0 && rw_b64_any_decode(seg, n, &raw) == 0 &&
+            (j = json_loadb(raw.data, raw.len, 0, NULL)) != NULL && json_is_object(j))
+            rc = json_url(j, ru->field, out);
+        json_decref(j);
+        buf_free(&raw);
+        if (rc != RW_EINVAL)
+            return rc;
+    }
+    return RW_EINVAL;
+}
+
 static const struct {
     const char *name;
     decode_fn fn;
-    int needs_key;
+    int needs; /* 0, 'k' (key=) or 'f' (field=) */
 } decoders[] = {
     {"ses", dec_ses, 0},
     {"postmark", dec_postmark, 0},
     {"mandrill", dec_mandrill, 0},
     {"mailgun", dec_mailgun, 0},
     {"mailjet", dec_mailjet, 0},
-    {"base64-param", dec_b64param, 1},
-    {"param", dec_param, 1},
+    {"base64-param", dec_b64param, 'k'},
+    {"param", dec_param, 'k'},
+    {"json-segment", dec_json_segment, 'f'},
     {"path-url", dec_path_url, 0},
     {"generic", dec_generic, 0},
 };
@@ -343,20 +370,20 @@ int rw_decoder_find(const char *name)
     return -1;
 }
 
-int rw_decoder_needs_key(int idx)
+int rw_decoder_needs(int idx)
 {
-    return idx >= 0 && (size_t)idx < NDECODERS && decoders[idx].needs_key;
+    return idx >= 0 && (size_t)idx < NDECODERS ? decoders[idx].needs : 0;
 }
 
-int rw_decoder_run(int idx, const struct rw_urlp *u, const char *key, size_t max, char **out)
+int rw_decoder_run(const struct rw_rule *ru, const struct rw_urlp *u, size_t max, char **out)
 {
     struct buf b = BUF_INIT(max);
     int rc;
 
     *out = NULL;
-    if (idx < 0 || (size_t)idx >= NDECODERS)
+    if (ru->decoder < 0 || (size_t)ru->decoder >= NDECODERS)
         return RW_EINVAL;
-    rc = decoders[idx].fn(u, key, &b);
+    rc = decoders[ru->decoder].fn(u, ru, &b);
     if (rc == RW_OK && b.len == 0)
         rc = RW_EINVAL;
     if (rc == RW_OK && memchr(b.data, '\0', b.len) != NULL)

@@ -233,6 +233,28 @@ Test(unwrap, mailjet)
     g_free(d1), g_free(d2), g_free(d3), g_free(u1), g_free(u2), g_free(u3);
 }
 
+Test(unwrap, customerio)
+{
+    char *j1 = b64("{\"email_id\":\"dgSRiAcBAOqifemifQGJAEA-3HmQFiUsUqQSc_A=\",\"href\":"
+                   "\"https://www.example.com/release-notes?utm_source=cio\\u0026_cio_id=42\","
+                   "\"internal\":\"9188\",\"link_id\":24}", 1, 0);
+    char *j2 = b64("{\"email_id\":\"x\",\"href\":\"javascript:alert(1)\"}", 1, 0);
+    char *j3 = b64("{\"email_id\":\"x\",\"link_id\":1}", 1, 0);
+    char *u1 = g_strdup_printf("https://e.customeriomail.com/e/c/%s/07115b1fd7a19811050d", j1);
+    char *u2 = g_strdup_printf("https://links.brand.example/e/c/%s/07115b", j1);
+    char *u3 = g_strdup_printf("https://e.customeriomail.com/e/c/%s/07115b", j2);
+    char *u4 = g_strdup_printf("https://e.customeriomail.com/e/c/%s/07115b", j3);
+    const struct ucase t[] = {
+        {u1, "https://www.example.com/release-notes?utm_source=cio"},
+        {u2, "https://www.example.com/release-notes?utm_source=cio"},
+        {u3, NULL},
+        {u4, NULL},
+        {"https://e.customeriomail.com/e/c/eyJub3QganNvbg/1", NULL},
+    };
+    RUN("customerio", t);
+    g_free(j1), g_free(j2), g_free(j3), g_free(u1), g_free(u2), g_free(u3), g_free(u4);
+}
+
 Test(unwrap, activecampaign)
 {
     char *d = b64("https://www.example.com/webinar?utm_source=ac&vgo_ee=Ym9i", 0, 1);
