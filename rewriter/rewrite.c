@@ -565,7 +565,8 @@ static int assemble(struct eng *e, struct buf *out)
     long long delta = 0;
     int rc = 0;
 
-    qsort(e->sp, e->nsp, sizeof *e->sp, cmp_splice);
+    if (e->nsp > 1)
+        qsort(e->sp, e->nsp, sizeof *e->sp, cmp_splice);
     for (i = 0; i < e->nsp && rc == 0; i++) {
         const struct splice *s = &e->sp[i];
         if (s->off < pos) {
@@ -582,7 +583,8 @@ static int assemble(struct eng *e, struct buf *out)
     if (rc == 0)
         rc = buf_append(out, e->msg + pos, e->len - pos);
     e->rep->body_offset = (size_t)((long long)body + delta);
-    e->rep->changed = out->len != e->len || memcmp(out->data, e->msg, e->len) != 0;
+    e->rep->changed =
+        out->len != e->len || (e->len > 0 && memcmp(out->data, e->msg, e->len) != 0);
     if (rc != 0)
         ERR(e, "output too large");
     return buf_rc(rc);
