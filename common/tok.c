@@ -462,9 +462,9 @@ static int seal_bin(const struct tok_key *key, int kind, const struct buf *claim
 int tok_seal(const struct tok_keys *k, const struct tok *t, struct buf *out)
 {
     struct buf claims = BUF_INIT(CLAIMS_MAX);
-    unsigned char bin[BIN_MAX];
-    char text[TOK_TEXT_MAX + 1];
-    size_t binlen = 0;
+    unsigned char *bin = NULL;
+    char *text = NULL;
+    size_t binlen = 0, textlen = 0;
     int rc;
 
     if (k == NULL || k->n == 0 || t == NULL || !valid_kind(t->kind))
@@ -472,20 +472,27 @@ int tok_seal(const struct tok_keys *k, const struct tok *t, struct buf *out)
     rc = claims_encode(t, &claims);
     if (rc == TOK_OK && claims.len > CLAIMS_MAX)
         rc = TOK_EINVAL;
+    if (rc == TOK_OK) {
+        textlen = sodium_base64_encoded_len(ID_BYTES + NONCE_BYTES + claims.len + TAG_BYTES,
+                                            sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        bin = malloc(ID_BYTES + NONCE_BYTES + claims.len + TAG_BYTES);
+        text = malloc(textlen);
+        rc = bin && text ? TOK_OK : TOK_ENOMEM;
+    }
     if (rc == TOK_OK)
         rc = seal_bin(&k->v[k->n - 1], t->kind, &claims, bin, &binlen);
-    if (rc == TOK_OK &&
-        sodium_base64_encoded_len(binlen, sodium_base64_VARIANT_URLSAFE_NO_PADDING) > sizeof text)
+    if (rc == TOK_OK && textlen > TOK_TEXT_MAX + 1)
         rc = TOK_EINVAL;
     if (rc == TOK_OK) {
-        sodium_bin2base64(text, sizeof text, bin, binlen,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        sodium_bin2base64(text, textlen, bin, binlen, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
         if (buf_puts(out, text) != 0)
             rc = TOK_ENOMEM;
     }
     if (claims.data)
         sodium_memzero(claims.data, claims.cap);
     buf_free(&claims);
+    free(bin);
+    free(text);
     return rc;
 }
 
@@ -514,7 +521,7 @@ static int other_kind(const struct tok_key *key, int kind, const unsigned char *
 static int open_bin(const struct tok_keys *k, int kind, const unsigned char *bin, size_t binlen,
                     struct tok *out)
 {
-    unsigned char plain[BIN_MAX], ad[11];
+    unsigned char *plain, ad[11];
     unsigned long long mlen = 0;
     const struct tok_key *key;
     int rc;
@@ -522,6 +529,9 @@ static int open_bin(const struct tok_keys *k, int kind, const unsigned char *bin
     key = key_find(k, get_be32(bin));
     if (key == NULL)
         return TOK_EKEY;
+    plain = malloc(binlen); /* the plaintext is shorter than the token */
+    if (plain == NULL)
+        return TOK_ENOMEM;
     make_ad(ad, kind, key->id);
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(
             plain, &mlen, NULL, bin + ID_BYTES + NONCE_BYTES, binlen - ID_BYTES - NONCE_BYTES,
@@ -533,7 +543,8 @@ static int open_bin(const struct tok_keys *k, int kind, const unsigned char *bin
         out->kind = kind;
         out->key_id = key->id;
     }
-    sodium_memzero(plain, binlen); /* plaintext is never longer than this */
+    sodium_memzero(plain, binlen);
+    free(plain);
     return rc;
 }
 
@@ -580,21 +591,24 @@ static long b64url_decode(const char *text, size_t len, unsigned char *out, size
 
 int tok_open(const struct tok_keys *k, int kind, const char *text, size_t len, struct tok *out)
 {
-    unsigned char bin[BIN_MAX];
+    unsigned char *bin;
     long binlen;
-    int rc;
+    int rc = TOK_EINVAL;
 
     memset(out, 0, sizeof *out);
     if (k == NULL || !valid_kind(kind) || text == NULL)
         return TOK_EINVAL;
     if (len > TOK_TEXT_MAX || len < TOK_TEXT_MIN)
         return TOK_EINVAL;
-    binlen = b64url_decode(text, len, bin, sizeof bin);
-    if (binlen < ID_BYTES + NONCE_BYTES + TAG_BYTES + CLAIMS_FIXED)
-        return TOK_EINVAL;
-    rc = open_bin(k, kind, bin, (size_t)binlen, out);
+    bin = malloc(len / 4 * 3 + 3);
+    if (bin == NULL)
+        return TOK_ENOMEM;
+    binlen = b64url_decode(text, len, bin, len / 4 * 3 + 3);
+    if (binlen >= ID_BYTES + NONCE_BYTES + TAG_BYTES + CLAIMS_FIXED)
+        rc = open_bin(k, kind, bin, (size_t)binlen, out);
     if (rc != TOK_OK)
         tok_clear(out);
+    free(bin);
     return rc;
 }
 

@@ -47,10 +47,12 @@ struct tok_keys;
 
 /* Limits: a token text longer than TOK_TEXT_MAX (or shorter than
  * TOK_TEXT_MIN) is refused before any decoding; one claim field (controller,
- * recipient, url, dest) holds at most TOK_FIELD_MAX bytes. */
-#define TOK_TEXT_MAX 8192
+ * recipient, url, dest) holds at most TOK_FIELD_MAX bytes (the rewriter's
+ * default URL limit), and a token whose text would pass TOK_TEXT_MAX is not
+ * made (tok_seal: TOK_EINVAL). */
+#define TOK_TEXT_MAX 49152
 #define TOK_TEXT_MIN 80
-#define TOK_FIELD_MAX 2048
+#define TOK_FIELD_MAX 16384
 
 /* tok_keys_load - read a keys file. On error returns TOK_EKEYS with a reason
  * naming the line in err. */

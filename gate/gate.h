@@ -28,7 +28,7 @@
 /* Limits (also documented in consent-gate(8)). */
 #define GATE_FORM_MAX 8192          /* POST body of a page form */
 #define GATE_API_MAX 65536          /* POST body of the JSON API */
-#define GATE_CONN_MEMORY (32 * 1024) /* per connection: request line + headers */
+#define GATE_CONN_MEMORY (64 * 1024) /* per connection: request line + headers */
 #define GATE_CONN_LIMIT 1000
 #define GATE_PER_IP_LIMIT 128
 

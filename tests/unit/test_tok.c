@@ -282,6 +282,16 @@ Test(tok, seal_refuses_missing_or_oversized_fields)
     cr_assert_eq(strlen(got.url), TOK_FIELD_MAX);
     tok_clear(&got);
     cr_assert_eq(tok_seal(NULL, &sample[0], &b), TOK_EINVAL);
+    /* The largest URL pair the rewriter may hand over still makes a token. */
+    buf_reset(&b);
+    t = sample[1];
+    t.url = huge;
+    t.dest = huge;
+    cr_assert_eq(tok_seal(k, &t, &b), TOK_OK);
+    cr_assert_leq(b.len, TOK_TEXT_MAX);
+    cr_assert_eq(tok_open(k, TOK_CLICK, b.data, b.len, &got), TOK_OK);
+    cr_assert_eq(strlen(got.dest), TOK_FIELD_MAX);
+    tok_clear(&got);
     free(huge);
     buf_free(&b);
     tok_keys_free(k);
