@@ -199,6 +199,22 @@ static int agree(struct rw_hscan *h, const struct tag *t, enum slot k, int withm
     return h->tmp.len == vlen && memcmp(buf_cstr(&h->tmp), t->val[k], vlen) == 0;
 }
 
+/* Copy of a URL without tabs and line breaks, which browsers drop from
+ * anywhere in a URL (a long href wrapped by a mailer still works). */
+static char *url_dup(const char *u, size_t n)
+{
+    char *d = malloc(n + 1);
+    size_t i, k = 0;
+
+    if (d == NULL)
+        return NULL;
+    for (i = 0; i < n; i++)
+        if (u[i] != '\t' && u[i] != '\n' && u[i] != '\r')
+            d[k++] = u[i];
+    d[k] = '\0';
+    return d;
+}
+
 /* A URL value u[0..n) (already trimmed) at raw part range [off, off+len). */
 static int add_url(struct rw_hscan *h, enum rw_place place, const struct rw_rawattr *a,
                    size_t off, size_t len, const char *u, size_t n)
@@ -215,7 +231,7 @@ static int add_url(struct rw_hscan *h, enum rw_place place, const struct rw_rawa
     s.quote = a->quote;
     s.esc = RW_ESC_ATTR;
     s.in_mso = h->in_mso;
-    if ((s.url = strndup(u, n)) == NULL)
+    if ((s.url = url_dup(u, n)) == NULL)
         return RW_ENOMEM;
     if (RW_PLACE_IS_LINK(place) && (s.text = strdup("")) == NULL) {
         free(s.url);
