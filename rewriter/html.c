@@ -7,9 +7,17 @@
  * before which no real start tag can begin. At a start tag the parser
  * stands on its '>' (or "/>", or the end); the tag's '<' is the first
  * "<name" at or after the mark whose attributes, re-read with libxml2's
- * rules (html_attr.c), end exactly there. Implied elements (html, body,
- * p ...) have no such bytes and are skipped. html_tag.c then matches
- * libxml2's values to the raw value ranges and reports them.
+ * rules (html_attr.c), end exactly there. Implied elements (html, head,
+ * body, p) have no such bytes and are skipped. html_tag.c then matches
+ * libxml2's values to the raw value ranges and reports them; a value
+ * whose bytes do not decode to libxml2's value is skipped, never guessed.
+ * Sites come out in increasing, non-overlapping byte order. body_close is
+ * the "</body" of the last body end tag libxml2 acted on (a stray one
+ * after the body was closed is ignored, like one in a comment).
+ *
+ * Known limits: a tag libxml2 discards without an event (a second <body>)
+ * is not looked at; among many look-alike "<name" in text libxml2 skipped
+ * without events only the first and last 16 are tried.
  *
  * The input is the decoded part in UTF-8. Bytes libxml2 would reject
  * (NUL, invalid UTF-8, which would make it switch to Latin-1 and move
@@ -139,7 +147,8 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
                                     : "out of memory");
 }
 
-/* First "</style" (any case) in doc[from..to), or to. */
+/* First (or last) occurrence of pat, which starts with '<', in any case,
+ * in doc[from..to); to if none. */
 static size_t find_ci(const struct rw_hscan *h, size_t from, size_t to, const char *pat,
                       int last)
 {
