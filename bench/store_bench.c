@@ -27,9 +27,11 @@ static int gen(unsigned long first, unsigned long count, const char *file)
         perror(file);
         return 1;
     }
-    fputs("controller,recipient,time,action,purposes,method,notice_id,notice_sha256\n", f);
+    fputs("controller,recipient,time,action,purposes,method,notice_id,notice_sha256\n",
+          f);
     for (unsigned long i = first; i < first + count; i++)
-        fprintf(f, "brand,User%lu@Example.org,%lu,grant,opens;clicks,signup-form,n-2026-07,"
+        fprintf(f,
+                "brand,User%lu@Example.org,%lu,grant,opens;clicks,signup-form,n-2026-07,"
                 "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n",
                 i, 1784073600UL + i % 86400);
     return fclose(f) == 0 ? 0 : 1;
@@ -52,7 +54,8 @@ static void stats(const char *name, double *t, size_t n, double *median)
 {
     qsort(t, n, sizeof *t, cmp_d);
     *median = t[n / 2];
-    printf("%s_median_ns: %.0f\n%s_p99_ns: %.0f\n", name, t[n / 2], name, t[n * 99 / 100]);
+    printf("%s_median_ns: %.0f\n%s_p99_ns: %.0f\n", name, t[n / 2], name,
+           t[n * 99 / 100]);
 }
 
 struct sample {
@@ -72,7 +75,8 @@ static int lookup(const char *dir, unsigned long nrcpt, size_t n)
 
     if (s == NULL || t == NULL || store_open(dir, STORE_RDONLY, 0, &st) != STORE_OK)
         return 1;
-    if ((rc = st_rd_begin(st, &txn)) != STORE_OK || st_ctl_id(st, txn, "brand", 0, &id) != 0)
+    if ((rc = st_rd_begin(st, &txn)) != STORE_OK ||
+        st_ctl_id(st, txn, "brand", 0, &id) != 0)
         return 1;
     st_rd_end(st, txn);
     for (size_t i = 0; i < n; i++) {
@@ -139,6 +143,7 @@ int main(int argc, char **argv)
         return gen(strtoul(argv[2], NULL, 10), strtoul(argv[3], NULL, 10), argv[4]);
     if (argc == 5 && strcmp(argv[1], "lookup") == 0)
         return lookup(argv[2], strtoul(argv[3], NULL, 10), strtoul(argv[4], NULL, 10));
-    fputs("usage: store_bench gen FIRST COUNT FILE | lookup DIR RECIPIENTS SAMPLES\n", stderr);
+    fputs("usage: store_bench gen FIRST COUNT FILE | lookup DIR RECIPIENTS SAMPLES\n",
+          stderr);
     return 2;
 }

@@ -31,7 +31,8 @@ static const char usage[] =
     "  verify\n"
     "  erase CONTROLLER RECIPIENT\n"
     "options: --db DIR (default $CONSENT_DB or " DEFAULT_DB "), --json,\n"
-    "  --method signup-form|consent-page|withdraw-link|api|import|admin (default admin),\n"
+    "  --method signup-form|consent-page|withdraw-link|api|import|admin (default "
+    "admin),\n"
     "  --actor WHO (default admin:$USER), --source-ip IP, --user-agent UA,\n"
     "  --at DATE (event time, default now), --help\n"
     "purposes: opens clicks profiling fraud deliverability (comma or space separated)\n"
@@ -50,7 +51,8 @@ static int check_ctl_rcpt(const struct ctl *c, const char *ctl, const char *rcpt
 {
     char buf[STORE_ADDR_MAX];
     if (store_controller_normalise(ctl, buf, sizeof buf) != STORE_OK) {
-        ctl_err(c, "bad controller '%s' (letters, digits, '.', '-', '_'; 1-64 chars)", ctl);
+        ctl_err(c, "bad controller '%s' (letters, digits, '.', '-', '_'; 1-64 chars)",
+                ctl);
         return 0;
     }
     if (rcpt != NULL && store_addr_normalise(rcpt, buf, sizeof buf) != STORE_OK) {
@@ -69,8 +71,10 @@ static int parse_purposes(const struct ctl *c, int argc, char **argv, uint32_t *
         const char *bad = NULL;
         if (store_purposes_parse(argv[i], &m, &bad) != STORE_OK) {
             size_t n = bad ? strcspn(bad, ", ;|") : 0;
-            ctl_err(c, "unknown purpose '%.*s' (known: opens, clicks, profiling, fraud, "
-                    "deliverability)", (int)(n ? n : strlen(argv[i])), n ? bad : argv[i]);
+            ctl_err(c,
+                    "unknown purpose '%.*s' (known: opens, clicks, profiling, fraud, "
+                    "deliverability)",
+                    (int)(n ? n : strlen(argv[i])), n ? bad : argv[i]);
             return 0;
         }
         *mask |= m;
@@ -126,9 +130,11 @@ static int cmd_event(struct ctl *c, int action, int argc, char **argv)
         ctl_err(c, "needs --notice ID[:FILE] (the notice the recipient was shown)");
         return CTL_USAGE;
     }
-    if (c->notice != NULL && ctl_notice(c, c->notice, nid, sizeof nid, ev.notice_sha256) != 0)
+    if (c->notice != NULL &&
+        ctl_notice(c, c->notice, nid, sizeof nid, ev.notice_sha256) != 0)
         return CTL_USAGE;
-    snprintf(actor, sizeof actor, "admin:%s", getenv("USER") ? getenv("USER") : "unknown");
+    snprintf(actor, sizeof actor, "admin:%s",
+             getenv("USER") ? getenv("USER") : "unknown");
     store_controller_normalise(argv[0], cn, sizeof cn);
     store_addr_normalise(argv[1], rn, sizeof rn);
     ev.action = action;
@@ -144,7 +150,7 @@ static int cmd_event(struct ctl *c, int action, int argc, char **argv)
     rc = store_record(st, &ev);
     if (rc == STORE_EINVAL) {
         ctl_err(c, "rejected: check --method (signup-form consent-page withdraw-link api "
-                "import admin), --actor, --source-ip, --user-agent");
+                   "import admin), --actor, --source-ip, --user-agent");
         store_close(st);
         return CTL_USAGE;
     }
@@ -156,9 +162,10 @@ static int cmd_event(struct ctl *c, int action, int argc, char **argv)
     store_close(st);
     if (c->json) {
         json_t *j = ctl_consent_json(cn, rn, &s);
-        json_object_set_new(j, "event", json_pack("{s:s,s:I,s:s}", "id", ev.id, "seq",
-                                                  (json_int_t)ev.seq, "action",
-                                                  store_action_name(action)));
+        json_object_set_new(j, "event",
+                            json_pack("{s:s,s:I,s:s}", "id", ev.id, "seq",
+                                      (json_int_t)ev.seq, "action",
+                                      store_action_name(action)));
         ctl_print_json(j, 0);
     } else {
         printf("recorded %s event %llu id %s\n", store_action_name(action),
@@ -198,7 +205,8 @@ static int cmd_erase(struct ctl *c, int argc, char **argv)
 
     if (!need_args(c, argc, 2, 2) || !check_ctl_rcpt(c, argv[0], argv[1]))
         return CTL_USAGE;
-    snprintf(actor, sizeof actor, "admin:%s", getenv("USER") ? getenv("USER") : "unknown");
+    snprintf(actor, sizeof actor, "admin:%s",
+             getenv("USER") ? getenv("USER") : "unknown");
     if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
         return rc;
     rc = store_erase(st, argv[0], argv[1], c->actor ? c->actor : actor, &n);
@@ -212,7 +220,9 @@ static int cmd_erase(struct ctl *c, int argc, char **argv)
     if (c->json)
         ctl_print_json(json_pack("{s:b,s:i}", "erased", 1, "events", (int)n), 0);
     else
-        printf("erased: current state deleted, %u ledger event(s) replaced by tombstones\n", n);
+        printf(
+            "erased: current state deleted, %u ledger event(s) replaced by tombstones\n",
+            n);
     return CTL_OK;
 }
 
@@ -234,27 +244,31 @@ static int cmd_verify(struct ctl *c, int argc, char **argv)
         return ctl_store_err(c, rc, c->db);
     ctl_hex(r.head, 32, hex);
     if (c->json) {
-        json_t *j = json_pack("{s:b,s:I,s:I,s:I,s:s}", "ok", r.problem == STORE_V_OK, "events",
-                              (json_int_t)r.events, "tombstones", (json_int_t)r.tombstones,
-                              "head_seq", (json_int_t)r.head_seq, "head_hash", hex);
+        json_t *j =
+            json_pack("{s:b,s:I,s:I,s:I,s:s}", "ok", r.problem == STORE_V_OK, "events",
+                      (json_int_t)r.events, "tombstones", (json_int_t)r.tombstones,
+                      "head_seq", (json_int_t)r.head_seq, "head_hash", hex);
         if (r.problem != STORE_V_OK) {
             json_object_set_new(j, "bad_seq", json_integer((json_int_t)r.bad_seq));
-            json_object_set_new(j, "bad_id", r.bad_id[0] ? json_string(r.bad_id) : json_null());
-            json_object_set_new(j, "problem", json_string(store_verify_problem_text(r.problem)));
+            json_object_set_new(j, "bad_id",
+                                r.bad_id[0] ? json_string(r.bad_id) : json_null());
+            json_object_set_new(j, "problem",
+                                json_string(store_verify_problem_text(r.problem)));
         }
         ctl_print_json(j, 0);
     } else if (r.problem == STORE_V_OK) {
-        printf("ok: %llu events (%llu erased), head %llu %s\n", (unsigned long long)r.events,
-               (unsigned long long)r.tombstones, (unsigned long long)r.head_seq, hex);
+        printf("ok: %llu events (%llu erased), head %llu %s\n",
+               (unsigned long long)r.events, (unsigned long long)r.tombstones,
+               (unsigned long long)r.head_seq, hex);
     }
     if (r.problem != STORE_V_OK) {
         ctl_err(c, "ledger FAILED at event %llu%s%s: %s", (unsigned long long)r.bad_seq,
-                r.bad_id[0] ? " id " : "", r.bad_id, store_verify_problem_text(r.problem));
+                r.bad_id[0] ? " id " : "", r.bad_id,
+                store_verify_problem_text(r.problem));
         return CTL_FAIL;
     }
     return CTL_OK;
 }
-
 
 static int dispatch(struct ctl *c, int argc, char **argv)
 {
@@ -263,12 +277,18 @@ static int dispatch(struct ctl *c, int argc, char **argv)
         int action;
         int (*fn)(struct ctl *, int, char **);
     } cmds[] = {
-        {"grant", STORE_A_GRANT, NULL},       {"refuse", STORE_A_REFUSE, NULL},
-        {"withdraw", STORE_A_WITHDRAW, NULL}, {"inform", STORE_A_INFORM, NULL},
-        {"show", -1, cmd_show},               {"proof", -1, ctl_proof},
-        {"import", -1, ctl_import},           {"export", -1, ctl_export},
-        {"inactive", -1, ctl_inactive},       {"stats", -1, ctl_stats},
-        {"verify", -1, cmd_verify},           {"erase", -1, cmd_erase},
+        {"grant", STORE_A_GRANT, NULL},
+        {"refuse", STORE_A_REFUSE, NULL},
+        {"withdraw", STORE_A_WITHDRAW, NULL},
+        {"inform", STORE_A_INFORM, NULL},
+        {"show", -1, cmd_show},
+        {"proof", -1, ctl_proof},
+        {"import", -1, ctl_import},
+        {"export", -1, ctl_export},
+        {"inactive", -1, ctl_inactive},
+        {"stats", -1, ctl_stats},
+        {"verify", -1, cmd_verify},
+        {"erase", -1, cmd_erase},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (strcmp(argv[0], cmds[i].name) != 0)
@@ -285,33 +305,63 @@ static int dispatch(struct ctl *c, int argc, char **argv)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},        {"json", no_argument, NULL, 'j'},
-        {"method", required_argument, NULL, 'm'},    {"notice", required_argument, NULL, 'n'},
-        {"actor", required_argument, NULL, 'a'},     {"source-ip", required_argument, NULL, 'i'},
-        {"user-agent", required_argument, NULL, 'u'}, {"at", required_argument, NULL, 't'},
-        {"before", required_argument, NULL, 'b'},    {"dry-run", no_argument, NULL, 'r'},
-        {"batch", required_argument, NULL, 'B'},     {"controller-info", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"method", required_argument, NULL, 'm'},
+        {"notice", required_argument, NULL, 'n'},
+        {"actor", required_argument, NULL, 'a'},
+        {"source-ip", required_argument, NULL, 'i'},
+        {"user-agent", required_argument, NULL, 'u'},
+        {"at", required_argument, NULL, 't'},
+        {"before", required_argument, NULL, 'b'},
+        {"dry-run", no_argument, NULL, 'r'},
+        {"batch", required_argument, NULL, 'B'},
+        {"controller-info", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     struct ctl c = {.batch = 100000};
     int o;
 
-    c.db = getenv("CONSENT_DB") && *getenv("CONSENT_DB") ? getenv("CONSENT_DB") : DEFAULT_DB;
+    c.db =
+        getenv("CONSENT_DB") && *getenv("CONSENT_DB") ? getenv("CONSENT_DB") : DEFAULT_DB;
     opterr = 0;
     /* GNU getopt permutes: options may follow the command and its operands */
     while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (o) {
-        case 'd': c.db = optarg; break;
-        case 'j': c.json = 1; break;
-        case 'm': c.method = optarg; break;
-        case 'n': c.notice = optarg; break;
-        case 'a': c.actor = optarg; break;
-        case 'i': c.source_ip = optarg; break;
-        case 'u': c.user_agent = optarg; break;
-        case 't': c.at = optarg; break;
-        case 'b': c.before = optarg; break;
-        case 'r': c.dry_run = 1; break;
-        case 'c': c.info = optarg; break;
+        case 'd':
+            c.db = optarg;
+            break;
+        case 'j':
+            c.json = 1;
+            break;
+        case 'm':
+            c.method = optarg;
+            break;
+        case 'n':
+            c.notice = optarg;
+            break;
+        case 'a':
+            c.actor = optarg;
+            break;
+        case 'i':
+            c.source_ip = optarg;
+            break;
+        case 'u':
+            c.user_agent = optarg;
+            break;
+        case 't':
+            c.at = optarg;
+            break;
+        case 'b':
+            c.before = optarg;
+            break;
+        case 'r':
+            c.dry_run = 1;
+            break;
+        case 'c':
+            c.info = optarg;
+            break;
         case 'B': {
             char *end;
             c.batch = strtol(optarg, &end, 10);
@@ -321,9 +371,15 @@ int main(int argc, char **argv)
             }
             break;
         }
-        case 'h': fputs(usage, stdout); return CTL_OK;
-        case ':': ctl_err(&c, "option %s needs a value", argv[optind - 1]); return CTL_USAGE;
-        default: ctl_err(&c, "unknown option '%s' (see --help)", argv[optind - 1]); return CTL_USAGE;
+        case 'h':
+            fputs(usage, stdout);
+            return CTL_OK;
+        case ':':
+            ctl_err(&c, "option %s needs a value", argv[optind - 1]);
+            return CTL_USAGE;
+        default:
+            ctl_err(&c, "unknown option '%s' (see --help)", argv[optind - 1]);
+            return CTL_USAGE;
         }
     }
     if (optind >= argc) {

@@ -21,19 +21,20 @@ struct ctl {
     const char *db;
     int json;
     const char *method;
-    const char *notice;      /* ID[:FILE] */
+    const char *notice; /* ID[:FILE] */
     const char *actor;
     const char *source_ip;
     const char *user_agent;
-    const char *at;          /* event time */
-    const char *before;      /* inactive */
-    const char *info;        /* proof: controller information JSON file */
+    const char *at;     /* event time */
+    const char *before; /* inactive */
+    const char *info;   /* proof: controller information JSON file */
     int dry_run;
     long batch;
 };
 
 /* ctl_err - "consentctl: CMD: message" on stderr, one line. */
-void ctl_err(const struct ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ctl_err(const struct ctl *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* ctl_store_err - report a store status for what (a path or an object);
  * returns the exit code that goes with it. */
 int ctl_store_err(const struct ctl *c, int rc, const char *what);

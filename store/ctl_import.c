@@ -27,12 +27,25 @@
 #include "store/ctl.h"
 
 enum col {
-    C_CONTROLLER, C_RECIPIENT, C_TIME, C_ACTION, C_PURPOSES, C_STATES, C_METHOD,
-    C_NOTICE_ID, C_NOTICE_SHA, C_SOURCE_IP, C_USER_AGENT, C_ACTOR, C_ID, NCOLS
+    C_CONTROLLER,
+    C_RECIPIENT,
+    C_TIME,
+    C_ACTION,
+    C_PURPOSES,
+    C_STATES,
+    C_METHOD,
+    C_NOTICE_ID,
+    C_NOTICE_SHA,
+    C_SOURCE_IP,
+    C_USER_AGENT,
+    C_ACTOR,
+    C_ID,
+    NCOLS
 };
 static const char *const col_names[NCOLS] = {
-    "controller", "recipient", "time", "action", "purposes", "states", "method",
-    "notice_id", "notice_sha256", "source_ip", "user_agent", "actor", "id",
+    "controller", "recipient", "time",      "action",        "purposes",
+    "states",     "method",    "notice_id", "notice_sha256", "source_ip",
+    "user_agent", "actor",     "id",
 };
 
 #define FIELD_MAX 2048
@@ -42,14 +55,14 @@ struct imp {
     struct ctl *c;
     const char *file;
     struct store *st;
-    struct pend *pend;       /* rows of the batch being collected */
+    struct pend *pend; /* rows of the batch being collected */
     size_t npend, cap;
-    char *f[NCOLS];          /* current row */
-    int map[64];             /* CSV column -> enum col, -1 skipped */
+    char *f[NCOLS]; /* current row */
+    int map[64];    /* CSV column -> enum col, -1 skipped */
     int ncsv, field, header_done, row_bad;
     unsigned long line, row_line;
     unsigned long added, dups, bad, batches;
-    int fatal;               /* store error: stop */
+    int fatal; /* store error: stop */
 };
 
 static int col_lookup(const char *name)
@@ -66,7 +79,8 @@ static int col_lookup(const char *name)
     return -1;
 }
 
-static void row_bad(struct imp *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void row_bad(struct imp *im, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void row_bad(struct imp *im, const char *fmt, ...)
 {
     va_list ap;
@@ -132,10 +146,12 @@ static int row_event(struct imp *im, struct store_event *ev)
     const char *s, *bad = NULL;
 
     memset(ev, 0, sizeof *ev);
-    if ((s = fld(im, C_CONTROLLER)) == NULL || store_controller_normalise(s, buf, 72) != 0)
+    if ((s = fld(im, C_CONTROLLER)) == NULL ||
+        store_controller_normalise(s, buf, 72) != 0)
         return row_bad(im, "bad or missing controller '%s'", s ? s : ""), -1;
     ev->controller = im->f[C_CONTROLLER];
-    if ((s = fld(im, C_RECIPIENT)) == NULL || store_addr_normalise(s, buf, sizeof buf) != 0)
+    if ((s = fld(im, C_RECIPIENT)) == NULL ||
+        store_addr_normalise(s, buf, sizeof buf) != 0)
         return row_bad(im, "bad address '%s'", s ? s : ""), -1;
     ev->recipient = s;
     if ((s = fld(im, C_TIME)) == NULL || store_time_parse(s, &ev->time) != 0)
@@ -144,12 +160,17 @@ static int row_event(struct imp *im, struct store_event *ev)
         if (fld(im, C_ACTION) != NULL || fld(im, C_PURPOSES) != NULL)
             return row_bad(im, "give either states or action+purposes"), -1;
         if (parse_states(s, &ev->purposes, &ev->states) != 0)
-            return row_bad(im, "bad states '%s' (want opens=granted;clicks=refused)", s ? s : ""), -1;
+            return row_bad(im, "bad states '%s' (want opens=granted;clicks=refused)",
+                           s ? s : ""),
+                   -1;
         ev->action = STORE_A_IMPORT;
     } else {
         if ((ev->action = parse_action(fld(im, C_ACTION))) < 0)
-            return row_bad(im, "bad or missing action '%s'", fld(im, C_ACTION) ? fld(im, C_ACTION) : ""), -1;
-        if ((s = fld(im, C_PURPOSES)) != NULL && store_purposes_parse(s, &ev->purposes, &bad))
+            return row_bad(im, "bad or missing action '%s'",
+                           fld(im, C_ACTION) ? fld(im, C_ACTION) : ""),
+                   -1;
+        if ((s = fld(im, C_PURPOSES)) != NULL &&
+            store_purposes_parse(s, &ev->purposes, &bad))
             return row_bad(im, "unknown purpose in '%s'", s ? s : ""), -1;
         if (s == NULL && (ev->action == STORE_A_GRANT || ev->action == STORE_A_REFUSE))
             return row_bad(im, "missing purposes"), -1;
@@ -157,7 +178,8 @@ static int row_event(struct imp *im, struct store_event *ev)
     ev->method = fld(im, C_METHOD) ? fld(im, C_METHOD) : "import";
     ev->notice_id = fld(im, C_NOTICE_ID);
     if ((s = fld(im, C_NOTICE_SHA)) != NULL &&
-        (strlen(s) != 64 || sodium_hex2bin(ev->notice_sha256, 32, s, 64, NULL, NULL, NULL) != 0))
+        (strlen(s) != 64 ||
+         sodium_hex2bin(ev->notice_sha256, 32, s, 64, NULL, NULL, NULL) != 0))
         return row_bad(im, "bad notice_sha256 '%s' (want 64 hex digits)", s ? s : ""), -1;
     if ((s = fld(im, C_ID)) != NULL) {
         uint8_t u[16];
@@ -216,7 +238,7 @@ static int flush(struct imp *im)
         if (rc == STORE_EINVAL) {
             im->row_line = im->pend[i].line;
             row_bad(im, "rejected (method must be signup-form consent-page withdraw-link "
-                    "api import admin; text fields without control characters)");
+                        "api import admin; text fields without control characters)");
             rc = STORE_OK;
             continue;
         }
@@ -250,8 +272,8 @@ static char *dup_into(char **p, const char *s)
 
 static int pend_push(struct imp *im, const struct store_event *ev)
 {
-    const char *strs[] = {ev->controller, ev->recipient, ev->method, ev->notice_id,
-                          ev->source_ip, ev->user_agent, ev->actor};
+    const char *strs[] = {ev->controller, ev->recipient,  ev->method, ev->notice_id,
+                          ev->source_ip,  ev->user_agent, ev->actor};
     size_t total = 0;
     struct pend *p;
 
@@ -322,9 +344,11 @@ static void csv_cb_field(void *s, size_t n, void *data)
         char name[64];
         snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), (const char *)s);
         if (idx >= 64 || (im->map[idx] = col_lookup(name)) < 0) {
-            ctl_err(im->c, "%s:%lu: unknown column '%s' (known: controller recipient time "
+            ctl_err(im->c,
+                    "%s:%lu: unknown column '%s' (known: controller recipient time "
                     "action purposes states method notice_id notice_sha256 source_ip "
-                    "user_agent actor id)", im->file, im->line, name);
+                    "user_agent actor id)",
+                    im->file, im->line, name);
             im->fatal = -1;
         }
         im->ncsv = idx + 1;
@@ -386,7 +410,8 @@ static int read_csv(struct imp *im, FILE *f)
         }
     }
     if (!im->fatal && csv_fini(&p, csv_cb_field, csv_cb_row, im) != 0) {
-        ctl_err(im->c, "%s: CSV syntax error at end: %s", im->file, csv_strerror(csv_error(&p)));
+        ctl_err(im->c, "%s: CSV syntax error at end: %s", im->file,
+                csv_strerror(csv_error(&p)));
         im->fatal = -1;
     }
     csv_free(&p);
@@ -414,12 +439,13 @@ static char *json_text(json_t *v)
     if (m == NULL)
         return NULL;
     if (json_is_array(v)) {
-        json_array_foreach(v, i, x) fprintf(m, "%s%s", i ? "," : "",
-                                            json_is_string(x) ? json_string_value(x) : "?");
+        json_array_foreach(v, i, x) fprintf(
+            m, "%s%s", i ? "," : "", json_is_string(x) ? json_string_value(x) : "?");
     } else if (json_is_object(v)) {
         i = 0;
-        json_object_foreach(v, k, x) fprintf(m, "%s%s=%s", i++ ? ";" : "", k,
-                                             json_is_string(x) ? json_string_value(x) : "?");
+        json_object_foreach(v, k, x)
+            fprintf(m, "%s%s=%s", i++ ? ";" : "", k,
+                    json_is_string(x) ? json_string_value(x) : "?");
     } else {
         fputs("?", m);
     }
@@ -439,7 +465,8 @@ static void jsonl_row(struct imp *im, const char *line)
         json_decref(o);
         return;
     }
-    json_object_foreach(o, k, v) {
+    json_object_foreach(o, k, v)
+    {
         int col = col_lookup(k);
         if (col < 0) {
             row_bad(im, "unknown key '%s'", k);
@@ -507,13 +534,16 @@ static int import_report(struct imp *im)
     int rc = im->bad ? CTL_PARTIAL : CTL_OK;
     if (im->c->json) {
         ctl_print_json(json_pack("{s:s,s:b,s:I,s:I,s:I,s:I}", "file", im->file, "dry_run",
-                                 im->c->dry_run, "added", (json_int_t)im->added, "duplicates",
-                                 (json_int_t)im->dups, "rejected", (json_int_t)im->bad,
-                                 "batches", (json_int_t)im->batches), 0);
+                                 im->c->dry_run, "added", (json_int_t)im->added,
+                                 "duplicates", (json_int_t)im->dups, "rejected",
+                                 (json_int_t)im->bad, "batches", (json_int_t)im->batches),
+                       0);
     } else {
         printf("%s%s: %lu event(s) %s, %lu duplicate(s) skipped, %lu bad row(s) skipped, "
-               "%lu batch(es)\n", im->c->dry_run ? "dry run: " : "", im->file, im->added,
-               im->c->dry_run ? "would be added" : "added", im->dups, im->bad, im->batches);
+               "%lu batch(es)\n",
+               im->c->dry_run ? "dry run: " : "", im->file, im->added,
+               im->c->dry_run ? "would be added" : "added", im->dups, im->bad,
+               im->batches);
     }
     return rc;
 }
@@ -553,8 +583,10 @@ int ctl_import(struct ctl *c, int argc, char **argv)
         fclose(f);
     if (im.fatal > 0) {
         ctl_store_err(c, im.fatal, c->db);
-        fprintf(stderr, "consentctl: import: stopped at %s:%lu; %lu batch(es) committed "
-                "before it are kept\n", im.file, im.line, im.batches);
+        fprintf(stderr,
+                "consentctl: import: stopped at %s:%lu; %lu batch(es) committed "
+                "before it are kept\n",
+                im.file, im.line, im.batches);
         return CTL_FAIL;
     }
     if (im.fatal < 0)

@@ -56,7 +56,8 @@ int ctl_export(struct ctl *c, int argc, char **argv)
     char cn[72];
     int rc;
 
-    if (argc > 1 || (argc == 1 && store_controller_normalise(argv[0], cn, sizeof cn) != 0)) {
+    if (argc > 1 ||
+        (argc == 1 && store_controller_normalise(argv[0], cn, sizeof cn) != 0)) {
         ctl_err(c, argc > 1 ? "too many arguments" : "bad controller '%s'", argv[0]);
         return CTL_USAGE;
     }
@@ -116,7 +117,8 @@ int ctl_inactive(struct ctl *c, int argc, char **argv)
         return CTL_USAGE;
     }
     if (c->before == NULL || store_time_parse(c->before, &t) != STORE_OK) {
-        ctl_err(c, c->before ? "bad date '%s' (want YYYY-MM-DD)" : "needs --before DATE%s",
+        ctl_err(c,
+                c->before ? "bad date '%s' (want YYYY-MM-DD)" : "needs --before DATE%s",
                 c->before ? c->before : "");
         return CTL_USAGE;
     }
@@ -141,7 +143,8 @@ struct stats_arg {
     unsigned n;
 };
 
-static int stats_one(const char *ctl, const char *rcpt, const struct store_consent *s, void *arg)
+static int stats_one(const char *ctl, const char *rcpt, const struct store_consent *s,
+                     void *arg)
 {
     struct stats_arg *a = arg;
     struct ctl_count *cc = NULL;
@@ -171,12 +174,13 @@ static json_t *count_json(const struct ctl_count *cc)
             continue;
         json_t *o = json_object();
         for (int s = 0; s < 4; s++)
-            json_object_set_new(o, store_state_name(s), json_integer((json_int_t)cc->st[i][s]));
+            json_object_set_new(o, store_state_name(s),
+                                json_integer((json_int_t)cc->st[i][s]));
         json_object_set_new(p, store_purpose_name(i), o);
     }
     return json_pack("{s:s,s:I,s:I,s:o}", "controller", cc->name, "recipients",
-                     (json_int_t)cc->recipients, "legacy_informed", (json_int_t)cc->informed,
-                     "purposes", p);
+                     (json_int_t)cc->recipients, "legacy_informed",
+                     (json_int_t)cc->informed, "purposes", p);
 }
 
 static void stats_print(const struct ctl *c, const struct stats_arg *a,
@@ -186,23 +190,25 @@ static void stats_print(const struct ctl *c, const struct stats_arg *a,
         json_t *arr = json_array();
         for (unsigned i = 0; i < a->n; i++)
             json_array_append_new(arr, count_json(&a->ctls[i]));
-        ctl_print_json(json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:i}", "controllers", arr, "events",
-                                 (json_int_t)in->events, "recipients_total",
+        ctl_print_json(json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:i}", "controllers", arr,
+                                 "events", (json_int_t)in->events, "recipients_total",
                                  (json_int_t)in->consents, "consent_bytes",
                                  (json_int_t)in->consent_bytes, "ledger_bytes",
                                  (json_int_t)in->ledger_bytes, "file_bytes",
-                                 (json_int_t)in->file_bytes, "schema", (int)in->schema), 0);
+                                 (json_int_t)in->file_bytes, "schema", (int)in->schema),
+                       0);
         return;
     }
     for (unsigned i = 0; i < a->n; i++) {
         const struct ctl_count *cc = &a->ctls[i];
-        printf("controller %s: %lu recipients, %lu legacy-informed\n", cc->name, cc->recipients,
-               cc->informed);
+        printf("controller %s: %lu recipients, %lu legacy-informed\n", cc->name,
+               cc->recipients, cc->informed);
         for (int p = 0; p < STORE_P_MAX; p++)
             if (store_purpose_name(p) != NULL)
                 printf("  %-15s granted %lu refused %lu withdrawn %lu unknown %lu\n",
-                       store_purpose_name(p), cc->st[p][STORE_GRANTED], cc->st[p][STORE_REFUSED],
-                       cc->st[p][STORE_WITHDRAWN], cc->st[p][STORE_UNKNOWN]);
+                       store_purpose_name(p), cc->st[p][STORE_GRANTED],
+                       cc->st[p][STORE_REFUSED], cc->st[p][STORE_WITHDRAWN],
+                       cc->st[p][STORE_UNKNOWN]);
     }
     printf("store: %llu recipients, %llu ledger events, %llu last-open days, schema %u\n",
            (unsigned long long)in->consents, (unsigned long long)in->events,
@@ -220,7 +226,8 @@ int ctl_stats(struct ctl *c, int argc, char **argv)
     char cn[72];
     int rc;
 
-    if (argc > 1 || (argc == 1 && store_controller_normalise(argv[0], cn, sizeof cn) != 0)) {
+    if (argc > 1 ||
+        (argc == 1 && store_controller_normalise(argv[0], cn, sizeof cn) != 0)) {
         ctl_err(c, argc > 1 ? "too many arguments" : "bad controller '%s'", argv[0]);
         return CTL_USAGE;
     }

@@ -42,7 +42,8 @@ static int proof_event(const struct store_ledger_event *e, void *arg)
                    e->ev.action != STORE_A_ERASE)) {
         p->had_grant |= grants;
         snprintf(p->last_id, sizeof p->last_id, "%s", e->ev.id);
-        snprintf(p->last_method, sizeof p->last_method, "%s", e->ev.method ? e->ev.method : "");
+        snprintf(p->last_method, sizeof p->last_method, "%s",
+                 e->ev.method ? e->ev.method : "");
         p->last_time = e->ev.time;
         if (e->ev.notice_id != NULL) {
             snprintf(p->notice_id, sizeof p->notice_id, "%s", e->ev.notice_id);
@@ -64,18 +65,16 @@ static json_t *purpose_json(int i, const struct store_consent *s)
     static const char *const cat[] = {"6 - Marketing", "6 - Marketing",
                                       "5 - Personalized Experience", "1 - Core Function",
                                       "3 - Delivery"};
-    static const char *const pii[] = {"email open events (time, device)",
-                                      "link click events (time, URL)",
-                                      "behavioural profile from opens and clicks",
-                                      "fraud signals from opens and clicks",
-                                      "day of the last open"};
-    return json_pack("{s:s,s:[s],s:s,s:[s],s:b,s:s,s:b,s:s}", "purpose",
-                     store_purpose_name(i), "purposeCategory", i < 5 ? cat[i] : "14 - Other",
-                     "consentType", "EXPLICIT", "piiCategory", i < 5 ? pii[i] : "tracking",
-                     "primaryPurpose", 0, "termination",
-                     "until withdrawn (one-click link in every tracked mail)",
-                     "thirdPartyDisclosure", 0, "x-state",
-                     store_state_name(s->state[i]));
+    static const char *const pii[] = {
+        "email open events (time, device)", "link click events (time, URL)",
+        "behavioural profile from opens and clicks",
+        "fraud signals from opens and clicks", "day of the last open"};
+    return json_pack(
+        "{s:s,s:[s],s:s,s:[s],s:b,s:s,s:b,s:s}", "purpose", store_purpose_name(i),
+        "purposeCategory", i < 5 ? cat[i] : "14 - Other", "consentType", "EXPLICIT",
+        "piiCategory", i < 5 ? pii[i] : "tracking", "primaryPurpose", 0, "termination",
+        "until withdrawn (one-click link in every tracked mail)", "thirdPartyDisclosure",
+        0, "x-state", store_state_name(s->state[i]));
 }
 
 static json_t *receipt(const char *ctl, const char *rcpt, const struct store_consent *s,
@@ -85,24 +84,24 @@ static json_t *receipt(const char *ctl, const char *rcpt, const struct store_con
     for (int i = 0; i < STORE_P_MAX; i++)
         if (store_purpose_name(i) != NULL && s->state[i] != STORE_UNKNOWN)
             json_array_append_new(purposes, purpose_json(i, s));
-    json_t *ctlj = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "piiController",
-                             info_str(info, "name", ctl), "contact",
-                             info_str(info, "contact", ""), "address",
-                             info_str(info, "address", ""), "email", info_str(info, "email", ""),
-                             "phone", info_str(info, "phone", ""), "piiControllerUrl",
-                             info_str(info, "url", ""));
-    json_t *r = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:[o],s:s,s:[{s:s,s:o}],s:b,s:[]}",
-                          "version", "KI-CR-v1.1.0", "jurisdiction",
-                          info_str(info, "jurisdiction", "FR"), "consentTimestamp",
-                          (json_int_t)p->last_time, "collectionMethod", p->last_method,
-                          "consentReceiptID", p->last_id, "language",
-                          info_str(info, "language", "en"), "piiPrincipalId", rcpt,
-                          "piiControllers", ctlj, "policyUrl", info_str(info, "policyUrl", ""),
-                          "services", "service", "email tracking (consent-milter)", "purposes",
-                          purposes, "sensitive", 0, "spiCat");
+    json_t *ctlj = json_pack(
+        "{s:s,s:s,s:s,s:s,s:s,s:s}", "piiController", info_str(info, "name", ctl),
+        "contact", info_str(info, "contact", ""), "address",
+        info_str(info, "address", ""), "email", info_str(info, "email", ""), "phone",
+        info_str(info, "phone", ""), "piiControllerUrl", info_str(info, "url", ""));
+    json_t *r = json_pack(
+        "{s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:[o],s:s,s:[{s:s,s:o}],s:b,s:[]}", "version",
+        "KI-CR-v1.1.0", "jurisdiction", info_str(info, "jurisdiction", "FR"),
+        "consentTimestamp", (json_int_t)p->last_time, "collectionMethod", p->last_method,
+        "consentReceiptID", p->last_id, "language", info_str(info, "language", "en"),
+        "piiPrincipalId", rcpt, "piiControllers", ctlj, "policyUrl",
+        info_str(info, "policyUrl", ""), "services", "service",
+        "email tracking (consent-milter)", "purposes", purposes, "sensitive", 0,
+        "spiCat");
     if (r != NULL && p->notice_id[0] != '\0')
-        json_object_set_new(r, "x-notice", json_pack("{s:s,s:s}", "id", p->notice_id,
-                                                     "sha256", p->notice_sha));
+        json_object_set_new(
+            r, "x-notice",
+            json_pack("{s:s,s:s}", "id", p->notice_id, "sha256", p->notice_sha));
     return r;
 }
 
@@ -112,12 +111,14 @@ static int load_info(struct ctl *c, json_t **info)
 
     *info = NULL;
     if (c->info == NULL) {
-        ctl_err(c, "warning: no --controller-info FILE; controller contact fields are empty");
+        ctl_err(
+            c, "warning: no --controller-info FILE; controller contact fields are empty");
         return CTL_OK;
     }
     *info = json_load_file(c->info, 0, &err);
     if (!json_is_object(*info)) {
-        ctl_err(c, "controller info '%s': %s", c->info, *info ? "not a JSON object" : err.text);
+        ctl_err(c, "controller info '%s': %s", c->info,
+                *info ? "not a JSON object" : err.text);
         json_decref(*info);
         return CTL_USAGE;
     }
@@ -139,9 +140,10 @@ int ctl_proof(struct ctl *c, int argc, char **argv)
     }
     if (store_controller_normalise(argv[0], cn, sizeof cn) != 0 ||
         store_addr_normalise(argv[1], rn, sizeof rn) != 0) {
-        ctl_err(c, "bad %s '%s'", store_controller_normalise(argv[0], cn, sizeof cn) ?
-                "controller" : "address", store_controller_normalise(argv[0], cn, sizeof cn) ?
-                argv[0] : argv[1]);
+        ctl_err(c, "bad %s '%s'",
+                store_controller_normalise(argv[0], cn, sizeof cn) ? "controller"
+                                                                   : "address",
+                store_controller_normalise(argv[0], cn, sizeof cn) ? argv[0] : argv[1]);
         return CTL_USAGE;
     }
     if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
@@ -165,9 +167,9 @@ int ctl_proof(struct ctl *c, int argc, char **argv)
         return ctl_store_err(c, rc, c->db);
     }
     json_t *doc = json_pack("{s:o,s:o,s:o,s:{s:I,s:b,s:s}}", "receipt",
-                            receipt(cn, rn, &s, &p, info), "consent", ctl_consent_json(cn, rn, &s),
-                            "history", p.events, "ledger", "events", (json_int_t)p.n,
-                            "hashes_verified", 1, "note",
+                            receipt(cn, rn, &s, &p, info), "consent",
+                            ctl_consent_json(cn, rn, &s), "history", p.events, "ledger",
+                            "events", (json_int_t)p.n, "hashes_verified", 1, "note",
                             "each event's hash and personal digest were recomputed; "
                             "run 'consentctl verify' to check the whole chain");
     json_decref(info);

@@ -26,7 +26,8 @@ int ctl_store_err(const struct ctl *c, int rc, const char *what)
 {
     switch (rc) {
     case STORE_ENODB:
-        ctl_err(c, "no database in %s (a write command creates it; use --db or CONSENT_DB)",
+        ctl_err(c,
+                "no database in %s (a write command creates it; use --db or CONSENT_DB)",
                 c->db);
         return CTL_FAIL;
     case STORE_ECORRUPT:
@@ -118,8 +119,9 @@ json_t *ctl_event_json(const struct store_ledger_event *e)
         json_t *s = json_object();
         for (int i = 0; i < STORE_P_MAX; i++)
             if ((ev->purposes & (1u << i)) && store_purpose_name(i) != NULL)
-                json_object_set_new(s, store_purpose_name(i),
-                                    json_string(store_state_name(STORE_STATES_GET(ev->states, i))));
+                json_object_set_new(
+                    s, store_purpose_name(i),
+                    json_string(store_state_name(STORE_STATES_GET(ev->states, i))));
         json_object_set_new(j, "states", s);
     }
     json_object_set_new(j, "method", str_or_null(ev->method));
@@ -138,7 +140,8 @@ json_t *ctl_event_json(const struct store_ledger_event *e)
     return j;
 }
 
-json_t *ctl_consent_json(const char *controller, const char *rcpt, const struct store_consent *s)
+json_t *ctl_consent_json(const char *controller, const char *rcpt,
+                         const struct store_consent *s)
 {
     json_t *j = json_object(), *p = json_object();
     char iso[32];
@@ -147,13 +150,16 @@ json_t *ctl_consent_json(const char *controller, const char *rcpt, const struct 
     json_object_set_new(j, "recipient", json_string(rcpt));
     for (int i = 0; i < STORE_P_MAX; i++)
         if (store_purpose_name(i) != NULL)
-            json_object_set_new(p, store_purpose_name(i), json_string(store_state_name(s->state[i])));
+            json_object_set_new(p, store_purpose_name(i),
+                                json_string(store_state_name(s->state[i])));
     json_object_set_new(j, "purposes", p);
-    json_object_set_new(j, "updated", s->updated ? json_integer(s->updated) : json_null());
+    json_object_set_new(j, "updated",
+                        s->updated ? json_integer(s->updated) : json_null());
     store_time_format(s->updated, iso, sizeof iso);
     json_object_set_new(j, "updated_utc", s->updated ? json_string(iso) : json_null());
     json_object_set_new(j, "legacy_informed",
-                        s->legacy_informed ? json_integer(s->legacy_informed) : json_null());
+                        s->legacy_informed ? json_integer(s->legacy_informed)
+                                           : json_null());
     return j;
 }
 
@@ -177,7 +183,8 @@ static int hash_file(const char *path, uint8_t sha[32])
     return 0;
 }
 
-int ctl_notice(const struct ctl *c, const char *arg, char *idbuf, size_t idlen, uint8_t sha[32])
+int ctl_notice(const struct ctl *c, const char *arg, char *idbuf, size_t idlen,
+               uint8_t sha[32])
 {
     const char *colon = strchr(arg, ':');
     size_t n = colon ? (size_t)(colon - arg) : strlen(arg);

@@ -50,14 +50,14 @@
 
 enum store_status {
     STORE_OK = 0,
-    STORE_NOTFOUND,  /* no record for that key */
-    STORE_EINVAL,    /* bad argument: address, purpose, controller, date ... */
+    STORE_NOTFOUND, /* no record for that key */
+    STORE_EINVAL,   /* bad argument: address, purpose, controller, date ... */
     STORE_ENOMEM,
-    STORE_EIO,       /* LMDB or file system error */
-    STORE_ECORRUPT,  /* database content fails validation */
-    STORE_EVERSION,  /* schema version newer than this program */
-    STORE_EFULL,     /* map full */
-    STORE_ENODB,     /* database directory missing (and not asked to create) */
+    STORE_EIO,      /* LMDB or file system error */
+    STORE_ECORRUPT, /* database content fails validation */
+    STORE_EVERSION, /* schema version newer than this program */
+    STORE_EFULL,    /* map full */
+    STORE_ENODB,    /* database directory missing (and not asked to create) */
 };
 const char *store_strerror(int rc);
 
@@ -102,7 +102,7 @@ int store_controller_normalise(const char *in, char *out, size_t outlen);
 struct store;
 
 enum store_open_flags {
-    STORE_CREATE = 1,  /* create the directory/environment if missing */
+    STORE_CREATE = 1, /* create the directory/environment if missing */
     STORE_RDONLY = 2,
 };
 /* store_open - open (once per process) the environment in dir. max_readers:
@@ -138,27 +138,27 @@ const char *store_action_name(int a);
 /* One ledger event as the caller describes it; id, time, prev hash are set
  * by the store unless given. */
 struct store_event {
-    char id[37];              /* UUIDv4; filled by store_record if empty */
-    int64_t time;             /* UTC seconds; 0: now */
+    char id[37];  /* UUIDv4; filled by store_record if empty */
+    int64_t time; /* UTC seconds; 0: now */
     const char *controller;
     const char *recipient;
-    int action;               /* enum store_action */
-    uint32_t purposes;        /* mask; WITHDRAW with 0 = all purposes */
-    const char *method;       /* signup-form consent-page withdraw-link api import admin */
-    const char *notice_id;    /* may be NULL for withdraw */
-    uint8_t notice_sha256[32];/* SHA-256 of the exact notice text shown; zero if none */
-    const char *source_ip;    /* NULL unless the domain allows storing it */
-    const char *user_agent;   /* idem */
-    const char *actor;        /* who recorded it: "admin:root", "gate", "api:key-id" */
+    int action;            /* enum store_action */
+    uint32_t purposes;     /* mask; WITHDRAW with 0 = all purposes */
+    const char *method;    /* signup-form consent-page withdraw-link api import admin */
+    const char *notice_id; /* may be NULL for withdraw */
+    uint8_t notice_sha256[32]; /* SHA-256 of the exact notice text shown; zero if none */
+    const char *source_ip;     /* NULL unless the domain allows storing it */
+    const char *user_agent;    /* idem */
+    const char *actor;         /* who recorded it: "admin:root", "gate", "api:key-id" */
     /* Added fields (zero-initialise the struct and these keep defaults): */
-    uint32_t states;          /* IMPORT only: 2 bits per purpose (enum store_state)
-                                 for the purposes in mask; see STORE_STATES_SET */
-    uint64_t seq;             /* out: ledger sequence given by the store */
+    uint32_t states; /* IMPORT only: 2 bits per purpose (enum store_state)
+                        for the purposes in mask; see STORE_STATES_SET */
+    uint64_t seq;    /* out: ledger sequence given by the store */
 };
 
 /* 2-bit state of purpose p in a packed states word. */
 #define STORE_STATES_GET(w, p) (((w) >> (2 * (p))) & 3u)
-#define STORE_STATES_SET(w, p, s) \
+#define STORE_STATES_SET(w, p, s)                                                        \
     ((w) = ((w) & ~(3u << (2 * (p)))) | ((uint32_t)(s) << (2 * (p))))
 
 /* store_record - apply one event to the current state and append it to the
@@ -230,11 +230,11 @@ void store_batch_abort(struct store_batch *b); /* accepts NULL */
 struct store_ledger_event {
     struct store_event ev;
     uint64_t seq;
-    uint64_t rprev;          /* seq of the recipient's previous event, 0 if none */
+    uint64_t rprev; /* seq of the recipient's previous event, 0 if none */
     int tombstone;
-    uint8_t prev[32];        /* hash of event seq-1 (zero for the first) */
+    uint8_t prev[32]; /* hash of event seq-1 (zero for the first) */
     uint8_t hash[32];
-    uint8_t pii[32];         /* digest of the personal fields */
+    uint8_t pii[32]; /* digest of the personal fields */
 };
 typedef int (*store_event_cb)(const struct store_ledger_event *e, void *arg);
 
@@ -261,12 +261,12 @@ enum store_verify_problem {
     STORE_V_UNREADABLE, /* an event cannot be decoded */
 };
 struct store_verify {
-    uint64_t events;          /* events checked */
+    uint64_t events; /* events checked */
     uint64_t tombstones;
-    int problem;              /* enum store_verify_problem */
-    uint64_t bad_seq;         /* first bad event (or where one is missing) */
-    char bad_id[37];          /* its UUID, "" if unknown */
-    uint8_t head[32];         /* hash of the last event: publish it as an anchor */
+    int problem;      /* enum store_verify_problem */
+    uint64_t bad_seq; /* first bad event (or where one is missing) */
+    char bad_id[37];  /* its UUID, "" if unknown */
+    uint8_t head[32]; /* hash of the last event: publish it as an anchor */
     uint64_t head_seq;
 };
 /* store_verify_problem_text - one phrase for a problem code. */
@@ -299,12 +299,12 @@ int store_lastopen_walk(struct store *st, const char *controller, store_lastopen
 
 /* store_info - sizes for `consentctl stats` and the benchmark. */
 struct store_info {
-    uint64_t events;          /* ledger entries */
-    uint64_t consents;        /* consent entries (all controllers) */
-    uint64_t consent_bytes;   /* pages of the consent database * page size */
+    uint64_t events;        /* ledger entries */
+    uint64_t consents;      /* consent entries (all controllers) */
+    uint64_t consent_bytes; /* pages of the consent database * page size */
     uint64_t ledger_bytes;
-    uint64_t lastopen;        /* entries */
-    uint64_t file_bytes;      /* pages in use * page size (the data file) */
+    uint64_t lastopen;   /* entries */
+    uint64_t file_bytes; /* pages in use * page size (the data file) */
     unsigned readers_max;
     unsigned schema;
 };

@@ -26,7 +26,8 @@ void st_cval_encode(const struct st_cval *v, uint8_t *p)
     st_put_be64(p + 12, v->last);
 }
 
-int st_cval_get(struct store *st, MDB_txn *txn, const uint8_t key[ST_KEYLEN], struct st_cval *v)
+int st_cval_get(struct store *st, MDB_txn *txn, const uint8_t key[ST_KEYLEN],
+                struct st_cval *v)
 {
     MDB_val k = {ST_KEYLEN, (void *)key}, d;
     int rc = st_mdb_rc(mdb_get(txn, st->consent, &k, &d));
@@ -78,7 +79,8 @@ static int day_ok(int64_t day)
     return day >= 0 && day <= 0xffffffffLL;
 }
 
-int store_lastopen_set(struct store *st, const char *controller, const char *rcpt, int64_t day)
+int store_lastopen_set(struct store *st, const char *controller, const char *rcpt,
+                       int64_t day)
 {
     MDB_txn *txn;
     uint8_t key[ST_KEYLEN], val[4 + STORE_ADDR_MAX];
@@ -104,7 +106,8 @@ int store_lastopen_set(struct store *st, const char *controller, const char *rcp
     return st_mdb_rc(mdb_txn_commit(txn));
 }
 
-int store_lastopen_get(struct store *st, const char *controller, const char *rcpt, int64_t *day)
+int store_lastopen_get(struct store *st, const char *controller, const char *rcpt,
+                       int64_t *day)
 {
     MDB_txn *txn;
     uint8_t key[ST_KEYLEN];
@@ -130,7 +133,8 @@ int store_lastopen_get(struct store *st, const char *controller, const char *rcp
 
 /* Counter key: ctl id, day, campaign bytes (printable ASCII only). */
 static int anon_key(struct store *st, MDB_txn *txn, const char *controller,
-                    const char *campaign, int64_t day, int create, uint8_t *key, size_t *klen)
+                    const char *campaign, int64_t day, int create, uint8_t *key,
+                    size_t *klen)
 {
     char cn[ST_CTL_MAX];
     uint32_t id;

@@ -15,7 +15,8 @@ struct ctl_names {
     unsigned n;
 };
 
-static const char *ctl_lookup(MDB_txn *txn, struct store *st, struct ctl_names *cn, uint32_t id)
+static const char *ctl_lookup(MDB_txn *txn, struct store *st, struct ctl_names *cn,
+                              uint32_t id)
 {
     for (unsigned i = 0; i < cn->n; i++)
         if (cn->ids[i] == id)
@@ -29,8 +30,8 @@ static const char *ctl_lookup(MDB_txn *txn, struct store *st, struct ctl_names *
 
 /* Position a cursor on the first key with the controller's 4-byte prefix
  * (or the first key at all). */
-static int prefix_start(struct store *st, MDB_txn *txn, const char *controller, uint8_t pfx[4],
-                        int *has_pfx)
+static int prefix_start(struct store *st, MDB_txn *txn, const char *controller,
+                        uint8_t pfx[4], int *has_pfx)
 {
     char cn[ST_CTL_MAX];
     uint32_t id;
@@ -76,7 +77,8 @@ static int consent_one(struct cwalk *w, const MDB_val *k, const MDB_val *v,
     return cb(ctl, w->ev.le.ev.recipient, &c, arg);
 }
 
-static int consent_iter(struct cwalk *w, const char *controller, store_consent_cb cb, void *arg)
+static int consent_iter(struct cwalk *w, const char *controller, store_consent_cb cb,
+                        void *arg)
 {
     MDB_cursor *c;
     uint8_t pfx[4];
@@ -100,7 +102,8 @@ static int consent_iter(struct cwalk *w, const char *controller, store_consent_c
     return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? STORE_OK : st_mdb_rc(rc);
 }
 
-int store_consent_walk(struct store *st, const char *controller, store_consent_cb cb, void *arg)
+int store_consent_walk(struct store *st, const char *controller, store_consent_cb cb,
+                       void *arg)
 {
     struct cwalk *w;
     int rc;
@@ -167,7 +170,8 @@ int store_lastopen_walk(struct store *st, const char *controller, store_lastopen
 
 static uint64_t db_bytes(const MDB_stat *s)
 {
-    return (uint64_t)s->ms_psize * (s->ms_branch_pages + s->ms_leaf_pages + s->ms_overflow_pages);
+    return (uint64_t)s->ms_psize *
+           (s->ms_branch_pages + s->ms_leaf_pages + s->ms_overflow_pages);
 }
 
 int store_info_get(struct store *st, struct store_info *out)

@@ -127,7 +127,8 @@ static int meta_get(struct store *st, MDB_txn *txn, const char *name, MDB_val *v
     return st_mdb_rc(mdb_get(txn, st->meta, &k, v));
 }
 
-static int meta_put(struct store *st, MDB_txn *txn, const char *name, const void *p, size_t n)
+static int meta_put(struct store *st, MDB_txn *txn, const char *name, const void *p,
+                    size_t n)
 {
     MDB_val k = {strlen(name), (void *)name}, v = {n, (void *)p};
     return st_mdb_rc(mdb_put(txn, st->meta, &k, &v, 0));
@@ -195,8 +196,10 @@ static int meta_init(struct store *st, MDB_txn *txn, int may_write)
 
 static int dbis_open(struct store *st, MDB_txn *txn, unsigned cflag)
 {
-    static const char *const names[] = {"meta", "ctl", "consent", "ledger", "lastopen", "anon"};
-    MDB_dbi *dbis[] = {&st->meta, &st->ctl, &st->consent, &st->ledger, &st->lastopen, &st->anon};
+    static const char *const names[] = {"meta",   "ctl",      "consent",
+                                        "ledger", "lastopen", "anon"};
+    MDB_dbi *dbis[] = {&st->meta,   &st->ctl,      &st->consent,
+                       &st->ledger, &st->lastopen, &st->anon};
 
     for (size_t i = 0; i < 6; i++) {
         int rc = mdb_dbi_open(txn, names[i], cflag, dbis[i]);
@@ -285,8 +288,9 @@ int store_open(const char *dir, unsigned flags, unsigned max_readers, struct sto
     if (rc == MDB_SUCCESS)
         rc = mdb_env_set_mapsize(st->env, ST_MAPSIZE);
     if (rc == MDB_SUCCESS)
-        rc = mdb_env_open(st->env, dir,
-                          MDB_NOTLS | MDB_NORDAHEAD | (st->rdonly ? MDB_RDONLY : 0), 0600);
+        rc =
+            mdb_env_open(st->env, dir,
+                         MDB_NOTLS | MDB_NORDAHEAD | (st->rdonly ? MDB_RDONLY : 0), 0600);
     rc = st_mdb_rc(rc);
     if (rc == STORE_OK)
         rc = env_setup(st, flags);
@@ -409,18 +413,19 @@ int st_ctl_name(MDB_txn *txn, struct store *st, uint32_t id, char *out)
     return rc == MDB_NOTFOUND ? STORE_NOTFOUND : st_mdb_rc(rc);
 }
 
-void st_key(const struct store *st, uint32_t ctl_id, const char *rcpt, uint8_t key[ST_KEYLEN])
+void st_key(const struct store *st, uint32_t ctl_id, const char *rcpt,
+            uint8_t key[ST_KEYLEN])
 {
     uint8_t h[16];
-    crypto_generichash(h, sizeof h, (const unsigned char *)rcpt, strlen(rcpt), st->hashkey,
-                       sizeof st->hashkey);
+    crypto_generichash(h, sizeof h, (const unsigned char *)rcpt, strlen(rcpt),
+                       st->hashkey, sizeof st->hashkey);
     st_put_be32(key, ctl_id);
     memcpy(key + 4, h, ST_KEYLEN - 4);
 }
 
 /* Key of already normalised names. */
-int st_key_norm(struct store *st, MDB_txn *txn, const char *cn, const char *rn, int create,
-                uint8_t key[ST_KEYLEN])
+int st_key_norm(struct store *st, MDB_txn *txn, const char *cn, const char *rn,
+                int create, uint8_t key[ST_KEYLEN])
 {
     uint32_t id;
     int rc = st_ctl_id(st, txn, cn, create, &id);
@@ -446,8 +451,8 @@ void st_random(struct store_batch *b, uint8_t *out, size_t n)
 
 /* Normalise, resolve the controller id, derive the key. rcpt_norm and
  * ctl_norm (may be NULL) receive the normalised forms. */
-int st_key_for(struct store *st, MDB_txn *txn, const char *ctl, const char *rcpt, int create,
-               uint8_t key[ST_KEYLEN], char *rcpt_norm, char *ctl_norm)
+int st_key_for(struct store *st, MDB_txn *txn, const char *ctl, const char *rcpt,
+               int create, uint8_t key[ST_KEYLEN], char *rcpt_norm, char *ctl_norm)
 {
     char cn[ST_CTL_MAX], rn[STORE_ADDR_MAX];
     uint32_t id;

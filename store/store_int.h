@@ -12,12 +12,12 @@
 
 #include "store/store.h"
 
-#define ST_POOL_MAX 32   /* reset read transactions kept for reuse */
-#define ST_CTL_CACHE 64  /* controller name -> id entries cached */
-#define ST_KEYLEN 16     /* consent / lastopen key: ctl id (4) + hash (12) */
-#define ST_CVAL_LEN 20   /* consent value */
+#define ST_POOL_MAX 32  /* reset read transactions kept for reuse */
+#define ST_CTL_CACHE 64 /* controller name -> id entries cached */
+#define ST_KEYLEN 16    /* consent / lastopen key: ctl id (4) + hash (12) */
+#define ST_CVAL_LEN 20  /* consent value */
 #define ST_CTL_MAX 65
-#define ST_STR_MAX 1024  /* longest string field in an event */
+#define ST_STR_MAX 1024 /* longest string field in an event */
 
 struct st_ctl_entry {
     char name[ST_CTL_MAX];
@@ -29,7 +29,7 @@ struct store {
     MDB_dbi meta, ctl, consent, ledger, lastopen, anon;
     uint8_t hashkey[32];
     int rdonly;
-    pthread_mutex_t lock;               /* pool and controller cache */
+    pthread_mutex_t lock; /* pool and controller cache */
     MDB_txn *pool[ST_POOL_MAX];
     unsigned npool, pool_max;
     struct st_ctl_entry ctls[ST_CTL_CACHE];
@@ -39,7 +39,7 @@ struct store {
 /* Current consent value as stored. */
 struct st_cval {
     uint32_t states, updated, informed;
-    uint64_t last;   /* seq of the latest event of this recipient */
+    uint64_t last; /* seq of the latest event of this recipient */
 };
 
 /* A batch: one write transaction and the ledger head it advances. */
@@ -48,7 +48,7 @@ struct store_batch {
     MDB_txn *txn;
     uint64_t head_seq;
     uint8_t head_hash[32];
-    uint8_t rnd[2048];   /* random bytes fetched in bulk (one syscall) */
+    uint8_t rnd[2048]; /* random bytes fetched in bulk (one syscall) */
     size_t rnd_left;
 };
 
@@ -59,15 +59,17 @@ void st_rd_end(struct store *st, MDB_txn *txn);
 int st_wr_begin(struct store *st, MDB_txn **txn);
 int st_ctl_id(struct store *st, MDB_txn *txn, const char *ctl, int create, uint32_t *id);
 int st_ctl_name(MDB_txn *txn, struct store *st, uint32_t id, char *out);
-void st_key(const struct store *st, uint32_t ctl_id, const char *rcpt, uint8_t key[ST_KEYLEN]);
+void st_key(const struct store *st, uint32_t ctl_id, const char *rcpt,
+            uint8_t key[ST_KEYLEN]);
 void st_random(struct store_batch *b, uint8_t *out, size_t n);
-int st_key_norm(struct store *st, MDB_txn *txn, const char *cn, const char *rn, int create,
-                uint8_t key[ST_KEYLEN]);
-int st_key_for(struct store *st, MDB_txn *txn, const char *ctl, const char *rcpt, int create,
-               uint8_t key[ST_KEYLEN], char *rcpt_norm, char *ctl_norm);
+int st_key_norm(struct store *st, MDB_txn *txn, const char *cn, const char *rn,
+                int create, uint8_t key[ST_KEYLEN]);
+int st_key_for(struct store *st, MDB_txn *txn, const char *ctl, const char *rcpt,
+               int create, uint8_t key[ST_KEYLEN], char *rcpt_norm, char *ctl_norm);
 void st_cval_decode(const uint8_t *p, struct st_cval *v);
 void st_cval_encode(const struct st_cval *v, uint8_t *p);
-int st_cval_get(struct store *st, MDB_txn *txn, const uint8_t key[ST_KEYLEN], struct st_cval *v);
+int st_cval_get(struct store *st, MDB_txn *txn, const uint8_t key[ST_KEYLEN],
+                struct st_cval *v);
 void st_cval_to_consent(const struct st_cval *v, struct store_consent *c);
 void st_put_be64(uint8_t *p, uint64_t v);
 uint64_t st_get_be64(const uint8_t *p);
@@ -82,7 +84,7 @@ struct st_event {
     struct store_ledger_event le;
     uint8_t salt[16], dedup[16];
     int has_personal;
-    size_t canon_end;  /* offset just past the canonical bytes (hash follows) */
+    size_t canon_end; /* offset just past the canonical bytes (hash follows) */
     char strs[ST_STR_MAX * 7 + 16];
 };
 int st_event_decode(const void *data, size_t len, struct st_event *e);

@@ -123,9 +123,9 @@ static int enc_personal(struct enc *e, const uint8_t salt[16], const uint8_t ded
     return e->err ? STORE_EINVAL : STORE_OK;
 }
 
-static int enc_event(struct enc *e, const struct store_event *ev, uint64_t seq, uint64_t rprev,
-                     const uint8_t id[16], const uint8_t pii[32], const uint8_t prev[32],
-                     const char *ctl, int tomb)
+static int enc_event(struct enc *e, const struct store_event *ev, uint64_t seq,
+                     uint64_t rprev, const uint8_t id[16], const uint8_t pii[32],
+                     const uint8_t prev[32], const char *ctl, int tomb)
 {
     put_u(e, 1, 1);
     put_u(e, tomb ? 1 : 0, 1);
@@ -162,7 +162,8 @@ int st_append(struct store_batch *b, struct store_event *ev, const uint8_t id[16
             return rc;
         hash_personal(pers, pe.n, pii);
     }
-    if ((rc = enc_event(&e, ev, seq, rprev, id, pii, b->head_hash, ctl, tomb)) != STORE_OK)
+    if ((rc = enc_event(&e, ev, seq, rprev, id, pii, b->head_hash, ctl, tomb)) !=
+        STORE_OK)
         return rc;
     uint8_t hash[32];
     hash_canon(buf + 2, e.n - 2, hash);
@@ -189,7 +190,7 @@ struct dec {
     const uint8_t *p;
     size_t n, off;
     int err;
-    char *out;     /* string arena */
+    char *out; /* string arena */
     size_t outoff, outcap;
 };
 

@@ -101,7 +101,8 @@ const char *store_state_name(int st)
 
 const char *store_action_name(int a)
 {
-    static const char *const n[] = {"grant", "refuse", "withdraw", "inform", "import", "erase"};
+    static const char *const n[] = {"grant",  "refuse", "withdraw",
+                                    "inform", "import", "erase"};
     return a >= 0 && a <= STORE_A_ERASE ? n[a] : "invalid";
 }
 
@@ -310,8 +311,8 @@ int store_time_parse(const char *s, int64_t *out)
     } else if (*p != '\0') {
         return STORE_EINVAL;
     }
-    if (y < 1970 || y > 2105 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-        se > 60)
+    if (y < 1970 || y > 2105 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+        mi > 59 || se > 60)
         return STORE_EINVAL;
     tm.tm_year = y - 1900;
     tm.tm_mon = mo - 1;
@@ -336,7 +337,8 @@ void store_time_format(int64_t t, char *out, size_t outlen)
 
     if (outlen == 0)
         return;
-    if (gmtime_r(&tt, &tm) == NULL || strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    if (gmtime_r(&tt, &tm) == NULL ||
+        strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         out[0] = '\0';
 }
 

@@ -24,8 +24,9 @@ const char *store_verify_problem_text(int problem)
                           "replaced or reordered)",
         [STORE_V_MISSING] = "event missing (deleted)",
         [STORE_V_MOVED] = "event stored at the wrong position (reordered)",
-        [STORE_V_TRUNCATED] = "ledger head does not match the last event (events at the end "
-                              "deleted)",
+        [STORE_V_TRUNCATED] =
+            "ledger head does not match the last event (events at the end "
+            "deleted)",
         [STORE_V_UNREADABLE] = "event cannot be decoded",
     };
     if (problem < 0 || problem > STORE_V_UNREADABLE)
@@ -61,8 +62,8 @@ static int chain_seqs(struct store *st, MDB_txn *txn, uint64_t last, struct st_e
     return STORE_OK;
 }
 
-static int history_in(struct store *st, MDB_txn *txn, const char *controller, const char *rcpt,
-                      store_event_cb cb, void *arg, struct st_event *e)
+static int history_in(struct store *st, MDB_txn *txn, const char *controller,
+                      const char *rcpt, store_event_cb cb, void *arg, struct st_event *e)
 {
     uint8_t key[ST_KEYLEN];
     struct st_cval v;
@@ -111,7 +112,8 @@ int store_history(struct store *st, const char *controller, const char *rcpt,
 /* Iterate the ledger from seq `from`; fn sees the raw value too. */
 typedef int (*raw_fn)(uint64_t key, const MDB_val *v, struct st_event *e, void *arg);
 
-static int ledger_iter(struct store *st, MDB_txn *txn, uint64_t from, raw_fn fn, void *arg)
+static int ledger_iter(struct store *st, MDB_txn *txn, uint64_t from, raw_fn fn,
+                       void *arg)
 {
     struct st_event *e = malloc(sizeof *e);
     MDB_cursor *c = NULL;

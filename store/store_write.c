@@ -85,7 +85,8 @@ static int ev_validate(struct store_batch *b, struct store_event *ev, char *cn, 
         u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
         store_uuid_format(u, ev->id);
     } else {
-        if (memchr(ev->id, '\0', sizeof ev->id) == NULL || store_uuid_parse(ev->id, u) != 0)
+        if (memchr(ev->id, '\0', sizeof ev->id) == NULL ||
+            store_uuid_parse(ev->id, u) != 0)
             return STORE_EINVAL;
     }
     return STORE_OK;
@@ -128,7 +129,8 @@ static void apply(struct st_cval *v, const struct store_event *ev, int found)
 }
 
 /* Does the recipient already have an event with this content? */
-static int seen(struct store *st, MDB_txn *txn, uint64_t seq, const uint8_t dedup[16], int *dup)
+static int seen(struct store *st, MDB_txn *txn, uint64_t seq, const uint8_t dedup[16],
+                int *dup)
 {
     struct st_event *e = malloc(sizeof *e);
     int rc = STORE_OK;
@@ -151,7 +153,8 @@ static int seen(struct store *st, MDB_txn *txn, uint64_t seq, const uint8_t dedu
     return rc;
 }
 
-static int batch_add(struct store_batch *b, struct store_event *ev, int check_dup, int *dup)
+static int batch_add(struct store_batch *b, struct store_event *ev, int check_dup,
+                     int *dup)
 {
     char cn[ST_CTL_MAX], rn[STORE_ADDR_MAX];
     uint8_t key[ST_KEYLEN], dd[16], vb[ST_CVAL_LEN], id[16];
@@ -278,8 +281,8 @@ static int erase_chain(struct store *st, MDB_txn *txn, uint64_t seq, unsigned *n
     return rc;
 }
 
-static int erase_in(struct store_batch *b, const char *cn, const char *rn, const char *actor,
-                    unsigned *n)
+static int erase_in(struct store_batch *b, const char *cn, const char *rn,
+                    const char *actor, unsigned *n)
 {
     uint8_t key[ST_KEYLEN];
     struct st_cval v;
@@ -304,8 +307,11 @@ static int erase_in(struct store_batch *b, const char *cn, const char *rn, const
         return rc;
     if (!any)
         return STORE_NOTFOUND;
-    struct store_event ev = {.action = STORE_A_ERASE, .controller = cn, .method = "admin",
-                             .actor = actor, .time = (int64_t)time(NULL)};
+    struct store_event ev = {.action = STORE_A_ERASE,
+                             .controller = cn,
+                             .method = "admin",
+                             .actor = actor,
+                             .time = (int64_t)time(NULL)};
     uint8_t u[16], zero[16] = {0};
     randombytes_buf(u, sizeof u);
     u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
@@ -315,8 +321,8 @@ static int erase_in(struct store_batch *b, const char *cn, const char *rn, const
     return st_append(b, &ev, u, cn, NULL, 0, zero, 1);
 }
 
-int store_erase(struct store *st, const char *controller, const char *rcpt, const char *actor,
-                unsigned *nevents)
+int store_erase(struct store *st, const char *controller, const char *rcpt,
+                const char *actor, unsigned *nevents)
 {
     char cn[ST_CTL_MAX], rn[STORE_ADDR_MAX];
     struct store_batch *b;

@@ -16,22 +16,35 @@ Test(store_norm, addresses_normalise_to_one_key)
         {"<alice@example.org>", "alice@example.org"},
         {"  <Alice@EXAMPLE.org>\t", "alice@example.org"},
         {"< alice@example.org >", "alice@example.org"},
-        {"J\xc3\x89r\xc3\xb4me@Example.fr", "j\xc3\x89r\xc3\xb4me@example.fr"}, /* UTF-8 kept */
+        {"J\xc3\x89r\xc3\xb4me@Example.fr",
+         "j\xc3\x89r\xc3\xb4me@example.fr"}, /* UTF-8 kept */
         {"e\xcc\x81@x.fr", "\xc3\xa9@x.fr"}, /* NFD e + acute -> NFC e-acute */
     };
     char out[STORE_ADDR_MAX];
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-        cr_assert_eq(store_addr_normalise(ok[i].in, out, sizeof out), STORE_OK, "in=%s", ok[i].in);
-        cr_expect_str_eq(out, ok[i].want, "in=%s got=%s want=%s", ok[i].in, out, ok[i].want);
+        cr_assert_eq(store_addr_normalise(ok[i].in, out, sizeof out), STORE_OK, "in=%s",
+                     ok[i].in);
+        cr_expect_str_eq(out, ok[i].want, "in=%s got=%s want=%s", ok[i].in, out,
+                         ok[i].want);
     }
 }
 
 Test(store_norm, bad_addresses_rejected)
 {
     static const char *const bad[] = {
-        "", "   ", "<>", "alice", "@example.org", "alice@", "a b@example.org",
-        "a@b@example.org", "al\x01ice@example.org", "\xff\xfe@example.org", "a,b@example.org",
-        "alice@.example.org", "alice@example.org.",
+        "",
+        "   ",
+        "<>",
+        "alice",
+        "@example.org",
+        "alice@",
+        "a b@example.org",
+        "a@b@example.org",
+        "al\x01ice@example.org",
+        "\xff\xfe@example.org",
+        "a,b@example.org",
+        "alice@.example.org",
+        "alice@example.org.",
     };
     char out[STORE_ADDR_MAX], longaddr[400];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -40,13 +53,15 @@ Test(store_norm, bad_addresses_rejected)
     memset(longaddr, 'a', sizeof longaddr);
     memcpy(longaddr + 380, "@example.org", 13);
     cr_expect_eq(store_addr_normalise(longaddr, out, sizeof out), STORE_EINVAL);
-    cr_expect_eq(store_addr_normalise("a@b.c", out, 3), STORE_EINVAL, "too small a buffer");
+    cr_expect_eq(store_addr_normalise("a@b.c", out, 3), STORE_EINVAL,
+                 "too small a buffer");
 }
 
 Test(store_norm, controllers)
 {
     char out[80];
-    cr_assert_eq(store_controller_normalise("Brand-Mail.FR_1", out, sizeof out), STORE_OK);
+    cr_assert_eq(store_controller_normalise("Brand-Mail.FR_1", out, sizeof out),
+                 STORE_OK);
     cr_expect_str_eq(out, "brand-mail.fr_1");
     cr_expect_eq(store_controller_normalise("", out, sizeof out), STORE_EINVAL);
     cr_expect_eq(store_controller_normalise("a b", out, sizeof out), STORE_EINVAL);
@@ -59,7 +74,8 @@ Test(store_norm, purposes)
     const char *bad = NULL;
     cr_assert_eq(store_purposes_parse("opens,clicks", &m, &bad), STORE_OK);
     cr_expect_eq(m, P_OPENS | P_CLICKS);
-    cr_assert_eq(store_purposes_parse("Profiling fraud;deliverability", &m, &bad), STORE_OK);
+    cr_assert_eq(store_purposes_parse("Profiling fraud;deliverability", &m, &bad),
+                 STORE_OK);
     cr_expect_eq(m, (1u << 2) | (1u << 3) | (1u << 4));
     cr_expect_eq(store_purposes_parse("opens,opnes", &m, &bad), STORE_EINVAL);
     cr_expect_str_eq(bad, "opnes");
@@ -83,9 +99,10 @@ Test(store_norm, dates)
         {"2026-07-15T10:00:00.123Z", 1784073600 + 36000},
         {"1784073600", 1784073600},
     };
-    static const char *const bad[] = {"2026-13-01", "2026-02-30", "2026-7-15", "15/07/2026",
-                                      "2026-07-15T25:00:00Z", "yesterday", "", "1969-12-31",
-                                      "2026-07-15Tnoon", "-5", "99999999999"};
+    static const char *const bad[] = {
+        "2026-13-01",           "2026-02-30", "2026-7-15",  "15/07/2026",
+        "2026-07-15T25:00:00Z", "yesterday",  "",           "1969-12-31",
+        "2026-07-15Tnoon",      "-5",         "99999999999"};
     int64_t t;
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         cr_assert_eq(store_time_parse(ok[i].in, &t), STORE_OK, "in=%s", ok[i].in);
@@ -142,7 +159,8 @@ Test(store, unknown_recipient_is_notfound_and_all_unknown)
 {
     struct store_consent c;
     memset(&c, 0xff, sizeof c);
-    cr_expect_eq(store_consent_get(tst, "brand", "nobody@example.org", &c), STORE_NOTFOUND);
+    cr_expect_eq(store_consent_get(tst, "brand", "nobody@example.org", &c),
+                 STORE_NOTFOUND);
     for (int i = 0; i < STORE_P_MAX; i++)
         cr_expect_eq(c.state[i], STORE_UNKNOWN);
     cr_expect_eq(c.updated, 0);
@@ -152,7 +170,8 @@ Test(store, unknown_recipient_is_notfound_and_all_unknown)
 Test(store, grant_refuse_withdraw_transitions)
 {
     struct store_consent c;
-    cr_assert_eq(rec(STORE_A_GRANT, "Alice@Example.ORG", P_OPENS | P_CLICKS, 1000), STORE_OK);
+    cr_assert_eq(rec(STORE_A_GRANT, "Alice@Example.ORG", P_OPENS | P_CLICKS, 1000),
+                 STORE_OK);
     cr_assert_eq(store_consent_get(tst, "BRAND", "<alice@example.org>", &c), STORE_OK);
     cr_expect_eq(c.state[STORE_P_OPENS], STORE_GRANTED);
     cr_expect_eq(c.state[STORE_P_CLICKS], STORE_GRANTED);
@@ -205,7 +224,8 @@ Test(store, import_states_and_late_events_fill_unknown_only)
     STORE_STATES_SET(ev.states, STORE_P_CLICKS, STORE_REFUSED);
     cr_assert_eq(store_record(tst, &ev), STORE_OK);
     /* an older grant of clicks and profiling: clicks keeps the newer refusal */
-    cr_assert_eq(rec(STORE_A_GRANT, "carol@example.org", P_CLICKS | P_PROF, 1500), STORE_OK);
+    cr_assert_eq(rec(STORE_A_GRANT, "carol@example.org", P_CLICKS | P_PROF, 1500),
+                 STORE_OK);
     cr_assert_eq(store_consent_get(tst, "brand", "carol@example.org", &c), STORE_OK);
     cr_expect_eq(c.state[STORE_P_OPENS], STORE_GRANTED);
     cr_expect_eq(c.state[STORE_P_CLICKS], STORE_REFUSED);
@@ -216,8 +236,10 @@ Test(store, import_states_and_late_events_fill_unknown_only)
 Test(store, controllers_are_separate)
 {
     struct store_consent c;
-    cr_assert_eq(rec_full(STORE_A_GRANT, "brand-a", "dan@example.org", P_OPENS, 10, NULL), 0);
-    cr_expect_eq(store_consent_get(tst, "brand-b", "dan@example.org", &c), STORE_NOTFOUND);
+    cr_assert_eq(rec_full(STORE_A_GRANT, "brand-a", "dan@example.org", P_OPENS, 10, NULL),
+                 0);
+    cr_expect_eq(store_consent_get(tst, "brand-b", "dan@example.org", &c),
+                 STORE_NOTFOUND);
     cr_expect_eq(store_consent_get(tst, "brand-a", "dan@example.org", &c), STORE_OK);
 }
 
@@ -320,7 +342,8 @@ Test(store, history_keeps_every_field_in_order)
     cr_expect_eq(h.ev[1].action, STORE_A_WITHDRAW);
     cr_expect_eq(h.ev[1].seq, 2);
     cr_expect_str_eq(h.ip[1], "(null)");
-    cr_expect_eq(store_history(tst, "brand", "ghost@example.org", hist_cb, &h), STORE_NOTFOUND);
+    cr_expect_eq(store_history(tst, "brand", "ghost@example.org", hist_cb, &h),
+                 STORE_NOTFOUND);
 }
 
 Test(store, batch_import_is_idempotent)
@@ -345,8 +368,11 @@ Test(store, batch_import_is_idempotent)
             cr_expect_eq(dup, round, "row %d round %d", i, round);
         }
         /* a bad row leaves the batch usable */
-        struct store_event bad = {.action = STORE_A_GRANT, .controller = "brand",
-                                  .recipient = "x", .purposes = P_OPENS, .method = "import"};
+        struct store_event bad = {.action = STORE_A_GRANT,
+                                  .controller = "brand",
+                                  .recipient = "x",
+                                  .purposes = P_OPENS,
+                                  .method = "import"};
         cr_expect_eq(store_batch_add(b, &bad, &dup), STORE_EINVAL);
         cr_assert_eq(store_batch_commit(b), STORE_OK);
     }
@@ -363,16 +389,20 @@ Test(store, aborted_batch_leaves_nothing)
 {
     struct store_batch *b;
     struct store_consent c;
-    struct store_event ev = {.action = STORE_A_GRANT, .controller = "brand",
-                             .recipient = "gina@example.org", .purposes = P_OPENS,
-                             .method = "import", .time = 7};
+    struct store_event ev = {.action = STORE_A_GRANT,
+                             .controller = "brand",
+                             .recipient = "gina@example.org",
+                             .purposes = P_OPENS,
+                             .method = "import",
+                             .time = 7};
     cr_assert_eq(store_batch_begin(tst, &b), STORE_OK);
     cr_assert_eq(store_batch_add(b, &ev, NULL), STORE_OK);
     store_batch_abort(b);
     store_batch_abort(NULL);
     cr_expect_eq(store_consent_get(tst, "brand", "gina@example.org", &c), STORE_NOTFOUND);
     /* the controller id made in the aborted batch is not reused wrongly */
-    cr_assert_eq(rec_full(STORE_A_GRANT, "brand", "gina@example.org", P_OPENS, 8, NULL), 0);
+    cr_assert_eq(rec_full(STORE_A_GRANT, "brand", "gina@example.org", P_OPENS, 8, NULL),
+                 0);
     cr_expect_eq(store_consent_get(tst, "brand", "gina@example.org", &c), STORE_OK);
 }
 
@@ -386,12 +416,15 @@ Test(store, erase_tombstones_history_and_keeps_chain)
     cr_assert_eq(rec(STORE_A_GRANT, "ivan@example.org", P_OPENS, 11), STORE_OK);
     cr_assert_eq(rec(STORE_A_WITHDRAW, "hana@example.org", P_OPENS, 12), STORE_OK);
     cr_assert_eq(store_lastopen_set(tst, "brand", "hana@example.org", 20000), STORE_OK);
-    cr_assert_eq(store_erase(tst, "brand", "Hana@Example.org", "admin:test", &n), STORE_OK);
+    cr_assert_eq(store_erase(tst, "brand", "Hana@Example.org", "admin:test", &n),
+                 STORE_OK);
     cr_expect_eq(n, 2);
     cr_expect_eq(store_consent_get(tst, "brand", "hana@example.org", &c), STORE_NOTFOUND);
     int64_t day;
-    cr_expect_eq(store_lastopen_get(tst, "brand", "hana@example.org", &day), STORE_NOTFOUND);
-    cr_expect_eq(store_history(tst, "brand", "hana@example.org", hist_cb, &h), STORE_NOTFOUND);
+    cr_expect_eq(store_lastopen_get(tst, "brand", "hana@example.org", &day),
+                 STORE_NOTFOUND);
+    cr_expect_eq(store_history(tst, "brand", "hana@example.org", hist_cb, &h),
+                 STORE_NOTFOUND);
     cr_expect_eq(store_consent_get(tst, "brand", "ivan@example.org", &c), STORE_OK);
     cr_assert_eq(store_verify(tst, &v), STORE_OK);
     cr_expect_eq(v.problem, STORE_V_OK, "%s", store_verify_problem_text(v.problem));
@@ -406,7 +439,8 @@ Test(store, erase_tombstones_history_and_keeps_chain)
     cr_expect_str_eq(h.rcpt[1], "ivan@example.org");
     cr_expect_eq(h.ev[3].action, STORE_A_ERASE);
     cr_expect_str_eq(h.rcpt[3], "(null)");
-    cr_expect_eq(store_erase(tst, "brand", "hana@example.org", "admin", &n), STORE_NOTFOUND);
+    cr_expect_eq(store_erase(tst, "brand", "hana@example.org", "admin", &n),
+                 STORE_NOTFOUND);
     cr_expect_eq(store_erase(tst, "brand", "bad", "admin", &n), STORE_EINVAL);
     /* a recipient may consent again after erasure */
     cr_assert_eq(rec(STORE_A_GRANT, "hana@example.org", P_OPENS, 30), STORE_OK);
@@ -422,7 +456,8 @@ Test(store, lastopen_and_anonymous_counters)
     cr_assert_eq(store_lastopen_set(tst, "brand", "jo@example.org", 20510), STORE_OK);
     cr_assert_eq(store_lastopen_get(tst, "brand", "<jo@example.org>", &day), STORE_OK);
     cr_expect_eq(day, 20510, "overwritten, only the day kept");
-    cr_expect_eq(store_lastopen_get(tst, "brand", "kim@example.org", &day), STORE_NOTFOUND);
+    cr_expect_eq(store_lastopen_get(tst, "brand", "kim@example.org", &day),
+                 STORE_NOTFOUND);
     cr_expect_eq(store_lastopen_set(tst, "brand", "jo@example.org", -3), STORE_EINVAL);
     cr_expect_eq(store_anon_get(tst, "brand", "spring", 20500, &n), STORE_NOTFOUND);
     for (int i = 0; i < 3; i++)
@@ -439,7 +474,8 @@ struct walk {
     char seen[8][80];
 };
 
-static int walk_cb(const char *ctl, const char *rcpt, const struct store_consent *c, void *arg)
+static int walk_cb(const char *ctl, const char *rcpt, const struct store_consent *c,
+                   void *arg)
 {
     struct walk *w = arg;
     (void)c;
@@ -468,7 +504,8 @@ Test(store, enumeration_by_controller)
     cr_expect_eq(w.n, 2);
     for (int i = 0; i < 2; i++)
         cr_expect(strcmp(w.seen[i], "a/x1@example.org") == 0 ||
-                  strcmp(w.seen[i], "a/x3@example.org") == 0, "%s", w.seen[i]);
+                      strcmp(w.seen[i], "a/x3@example.org") == 0,
+                  "%s", w.seen[i]);
     w.n = 0;
     cr_assert_eq(store_consent_walk(tst, NULL, walk_cb, &w), STORE_OK);
     cr_expect_eq(w.n, 3);

@@ -21,7 +21,8 @@ static void setup_ledger(void)
         char rcpt[64];
         struct store_event ev;
         snprintf(rcpt, sizeof rcpt, "user%d@example.org", i);
-        cr_assert_eq(rec_full(STORE_A_GRANT, "brand", rcpt, P_OPENS, 100 + i, &ev), STORE_OK);
+        cr_assert_eq(rec_full(STORE_A_GRANT, "brand", rcpt, P_OPENS, 100 + i, &ev),
+                     STORE_OK);
         cr_assert_eq(ev.seq, (uint64_t)i);
         memcpy(ids[i], ev.id, 37);
     }
@@ -116,7 +117,8 @@ Test(ledger, modified_event_is_named)
     raw_put(&r, 3, buf, n);
     raw_close(&r);
     struct store_verify v = verify_now();
-    cr_expect_eq(v.problem, STORE_V_MODIFIED, "got %s", store_verify_problem_text(v.problem));
+    cr_expect_eq(v.problem, STORE_V_MODIFIED, "got %s",
+                 store_verify_problem_text(v.problem));
     cr_expect_eq(v.bad_seq, 3);
     cr_expect_str_eq(v.bad_id, ids[3]);
 }
@@ -152,8 +154,10 @@ Test(ledger, history_of_tampered_event_is_corrupt)
     raw_put(&r, 4, buf, len);
     raw_close(&r);
     cr_assert_eq(store_open(tdir, 0, 0, &tst), STORE_OK);
-    cr_expect_eq(store_history(tst, "brand", "user4@example.org", count_cb, &n), STORE_ECORRUPT);
-    cr_expect_eq(store_history(tst, "brand", "user5@example.org", count_cb, &n), STORE_OK);
+    cr_expect_eq(store_history(tst, "brand", "user4@example.org", count_cb, &n),
+                 STORE_ECORRUPT);
+    cr_expect_eq(store_history(tst, "brand", "user5@example.org", count_cb, &n),
+                 STORE_OK);
 }
 
 Test(ledger, deleted_event_is_named)
@@ -163,7 +167,8 @@ Test(ledger, deleted_event_is_named)
     raw_del(&r, 3);
     raw_close(&r);
     struct store_verify v = verify_now();
-    cr_expect_eq(v.problem, STORE_V_MISSING, "got %s", store_verify_problem_text(v.problem));
+    cr_expect_eq(v.problem, STORE_V_MISSING, "got %s",
+                 store_verify_problem_text(v.problem));
     cr_expect_eq(v.bad_seq, 3);
 }
 
@@ -177,7 +182,8 @@ Test(ledger, reordered_events_are_named)
     raw_put(&r, 3, a, na);
     raw_close(&r);
     struct store_verify v = verify_now();
-    cr_expect_eq(v.problem, STORE_V_MOVED, "got %s", store_verify_problem_text(v.problem));
+    cr_expect_eq(v.problem, STORE_V_MOVED, "got %s",
+                 store_verify_problem_text(v.problem));
     cr_expect_eq(v.bad_seq, 2);
     cr_expect_str_eq(v.bad_id, ids[3], "the event found there");
 }
@@ -189,7 +195,8 @@ Test(ledger, deleted_last_event_is_named)
     raw_del(&r, 5);
     raw_close(&r);
     struct store_verify v = verify_now();
-    cr_expect_eq(v.problem, STORE_V_TRUNCATED, "got %s", store_verify_problem_text(v.problem));
+    cr_expect_eq(v.problem, STORE_V_TRUNCATED, "got %s",
+                 store_verify_problem_text(v.problem));
     cr_expect_eq(v.bad_seq, 5);
 }
 
@@ -212,7 +219,8 @@ Test(ledger, rehashed_forgery_breaks_the_chain)
     raw_put(&r, 3, buf, n);
     raw_close(&r);
     struct store_verify v = verify_now();
-    cr_expect_eq(v.problem, STORE_V_CHAIN, "got %s", store_verify_problem_text(v.problem));
+    cr_expect_eq(v.problem, STORE_V_CHAIN, "got %s",
+                 store_verify_problem_text(v.problem));
     cr_expect_eq(v.bad_seq, 4);
     cr_expect_str_eq(v.bad_id, ids[4]);
 }
@@ -322,7 +330,8 @@ Test(concurrency, writers_in_processes_readers_in_threads, .timeout = 120)
         pthread_join(rd[i].th, NULL);
         cr_expect_eq(rd[i].errors, 0);
         cr_expect_gt(rd[i].lookups, 0, "reader %d made progress while writers ran", i);
-        cr_log_info("reader %d: %lu lookups, max %.0f us", i, rd[i].lookups, rd[i].max_us);
+        cr_log_info("reader %d: %lu lookups, max %.0f us", i, rd[i].lookups,
+                    rd[i].max_us);
     }
     cr_expect_gt(during, 100, "lookups went on during the writes (%lu)", during);
     /* no lost update: every event is in the ledger, chained */
@@ -333,6 +342,7 @@ Test(concurrency, writers_in_processes_readers_in_threads, .timeout = 120)
     cr_expect_eq(in.consents, (uint64_t)WRITERS * WRITES + 1);
     cr_assert_eq(store_verify(tst, &v), STORE_OK);
     cr_expect_eq(v.problem, STORE_V_OK);
-    cr_assert_eq(store_history(tst, "brand", "shared@example.org", count_cb, &hist_n), STORE_OK);
+    cr_assert_eq(store_history(tst, "brand", "shared@example.org", count_cb, &hist_n),
+                 STORE_OK);
     cr_expect_eq(hist_n, WRITERS * WRITES);
 }

@@ -50,8 +50,8 @@ static void teardown_store(void)
 }
 
 /* Record one event for controller "brand"; returns the store status. */
-static int rec_full(int action, const char *ctl, const char *rcpt, uint32_t mask, int64_t t,
-                    struct store_event *out)
+static int rec_full(int action, const char *ctl, const char *rcpt, uint32_t mask,
+                    int64_t t, struct store_event *out)
 {
     struct store_event ev = {0};
     ev.action = action;
