@@ -99,6 +99,8 @@ Test(classify, vendor_pixels)
         IMG("https://email.mg.brand.example/o/eJwFwcsNwyAQBcBqcoQFm48", "mailgun"),
         IMG("https://xy1z.mjt.lu/oo/AVAAAFXyz12AAcv6lRQ/e.gif", "mailjet"),
         IMG("https://trk.klclick.com/_kx/abc.gif", "klaviyo"),
+        IMG("https://trk.klclick2.com/_kx/abc.gif", "klaviyo"),
+        IMG("https://acme.activehosted.com/lt.php?l=open&s=5a&i=12A3", "activecampaign"),
         IMG("https://ea.pstmrk.it/open?m=v3_1.abc&d=1", "postmark"),
         IMG("https://app-ab12.marketo.com/trk?t=1&mid=ODAxLUxCTy0wOTIAAA", "marketo"),
         IMG("https://news.brand.example/optiext/optiextension.dll?ID=Xyz%2B1", "selligent"),

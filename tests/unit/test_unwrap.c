@@ -267,6 +267,8 @@ Test(unwrap, activecampaign)
         {u1, "https://www.example.com/webinar?utm_source=ac"},
         {u2, "https://www.example.com/webinar?utm_source=ac"},
         {"https://acme.lt.acemlnb.com/Prod/link-tracker?redirectUrl=amF2YXNjcmlwdDphbGVydCgxKQ", NULL},
+        {"https://acme.activehosted.com/lt.php?s=5a&i=12A3A4A5&l=https%3A%2F%2Fwww.example.com%2Fshop",
+         "https://www.example.com/shop"},
     };
     RUN("activecampaign", t);
     g_free(d), g_free(pd), g_free(u1), g_free(u2);
