@@ -7,6 +7,7 @@
  * Errors: one line on stderr, exit codes as in store/ctl.h. See
  * doc/consentctl.8. */
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,86 +303,82 @@ static int dispatch(struct ctl *c, int argc, char **argv)
     return CTL_USAGE;
 }
 
+static const struct option opts[] = {
+    {"db", required_argument, NULL, 'd'},
+    {"json", no_argument, NULL, 'j'},
+    {"method", required_argument, NULL, 'm'},
+    {"notice", required_argument, NULL, 'n'},
+    {"actor", required_argument, NULL, 'a'},
+    {"source-ip", required_argument, NULL, 'i'},
+    {"user-agent", required_argument, NULL, 'u'},
+    {"at", required_argument, NULL, 't'},
+    {"before", required_argument, NULL, 'b'},
+    {"dry-run", no_argument, NULL, 'r'},
+    {"batch", required_argument, NULL, 'B'},
+    {"controller-info", required_argument, NULL, 'c'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Options that just store their string argument. */
+static const struct {
+    int ch;
+    size_t off;
+} str_opts[] = {
+    {'d', offsetof(struct ctl, db)},        {'m', offsetof(struct ctl, method)},
+    {'n', offsetof(struct ctl, notice)},    {'a', offsetof(struct ctl, actor)},
+    {'i', offsetof(struct ctl, source_ip)}, {'u', offsetof(struct ctl, user_agent)},
+    {'t', offsetof(struct ctl, at)},        {'b', offsetof(struct ctl, before)},
+    {'c', offsetof(struct ctl, info)},
+};
+
+/* One option; returns -1 to go on, else the exit code. */
+static int option(struct ctl *c, int o, char **argv)
+{
+    char *end;
+
+    for (size_t i = 0; i < sizeof str_opts / sizeof str_opts[0]; i++)
+        if (str_opts[i].ch == o) {
+            *(const char **)((char *)c + str_opts[i].off) = optarg;
+            return -1;
+        }
+    switch (o) {
+    case 'j':
+        c->json = 1;
+        return -1;
+    case 'r':
+        c->dry_run = 1;
+        return -1;
+    case 'B':
+        c->batch = strtol(optarg, &end, 10);
+        if (*end == '\0' && c->batch >= 1 && c->batch <= 1000000)
+            return -1;
+        ctl_err(c, "bad --batch '%s' (1..1000000)", optarg);
+        return CTL_USAGE;
+    case 'h':
+        fputs(usage, stdout);
+        return CTL_OK;
+    case ':':
+        ctl_err(c, "option %s needs a value", argv[optind - 1]);
+        return CTL_USAGE;
+    default:
+        ctl_err(c, "unknown option '%s' (see --help)", argv[optind - 1]);
+        return CTL_USAGE;
+    }
+}
+
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
-        {"method", required_argument, NULL, 'm'},
-        {"notice", required_argument, NULL, 'n'},
-        {"actor", required_argument, NULL, 'a'},
-        {"source-ip", required_argument, NULL, 'i'},
-        {"user-agent", required_argument, NULL, 'u'},
-        {"at", required_argument, NULL, 't'},
-        {"before", required_argument, NULL, 'b'},
-        {"dry-run", no_argument, NULL, 'r'},
-        {"batch", required_argument, NULL, 'B'},
-        {"controller-info", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     struct ctl c = {.batch = 100000};
-    int o;
+    const char *env = getenv("CONSENT_DB");
+    int o, rc;
 
-    c.db =
-        getenv("CONSENT_DB") && *getenv("CONSENT_DB") ? getenv("CONSENT_DB") : DEFAULT_DB;
+    c.db = env != NULL && *env != '\0' ? env : DEFAULT_DB;
     opterr = 0;
     /* GNU getopt permutes: options may follow the command and its operands */
-    while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (o) {
-        case 'd':
-            c.db = optarg;
-            break;
-        case 'j':
-            c.json = 1;
-            break;
-        case 'm':
-            c.method = optarg;
-            break;
-        case 'n':
-            c.notice = optarg;
-            break;
-        case 'a':
-            c.actor = optarg;
-            break;
-        case 'i':
-            c.source_ip = optarg;
-            break;
-        case 'u':
-            c.user_agent = optarg;
-            break;
-        case 't':
-            c.at = optarg;
-            break;
-        case 'b':
-            c.before = optarg;
-            break;
-        case 'r':
-            c.dry_run = 1;
-            break;
-        case 'c':
-            c.info = optarg;
-            break;
-        case 'B': {
-            char *end;
-            c.batch = strtol(optarg, &end, 10);
-            if (*end != '\0' || c.batch < 1 || c.batch > 1000000) {
-                ctl_err(&c, "bad --batch '%s' (1..1000000)", optarg);
-                return CTL_USAGE;
-            }
-            break;
-        }
-        case 'h':
-            fputs(usage, stdout);
-            return CTL_OK;
-        case ':':
-            ctl_err(&c, "option %s needs a value", argv[optind - 1]);
-            return CTL_USAGE;
-        default:
-            ctl_err(&c, "unknown option '%s' (see --help)", argv[optind - 1]);
-            return CTL_USAGE;
-        }
-    }
+    while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1)
+        if ((rc = option(&c, o, argv)) >= 0)
+            return rc;
     if (optind >= argc) {
         fputs(usage, stderr);
         return CTL_USAGE;
