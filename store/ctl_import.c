@@ -342,6 +342,10 @@ static void csv_cb_field(void *s, size_t n, void *data)
     int idx = im->field++;
     if (!im->header_done) {
         char name[64];
+        if (idx == 0 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) { /* UTF-8 BOM */
+            s = (char *)s + 3;
+            n -= 3;
+        }
         snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), (const char *)s);
         if (idx >= 64 || (im->map[idx] = col_lookup(name)) < 0) {
             ctl_err(im->c,

@@ -24,7 +24,7 @@ struct proof {
     char notice_id[260];
     char notice_sha[65];
     unsigned long n;
-    int had_grant;
+    int level; /* of the event the receipt describes */
 };
 
 static int proof_event(const struct store_ledger_event *e, void *arg)
@@ -33,14 +33,17 @@ static int proof_event(const struct store_ledger_event *e, void *arg)
 
     json_array_append_new(p->events, ctl_event_json(e));
     p->n++;
-    int grants = e->ev.action == STORE_A_GRANT;
-    for (int i = 0; e->ev.action == STORE_A_IMPORT && i < STORE_P_MAX; i++)
-        grants |= STORE_STATES_GET(e->ev.states, i) == STORE_GRANTED;
     /* the receipt describes the latest event that gave consent; without
-     * one, the latest event that set any purpose */
-    if (grants || (!p->had_grant && e->ev.action != STORE_A_INFORM &&
-                   e->ev.action != STORE_A_ERASE)) {
-        p->had_grant |= grants;
+     * one, the latest that set a purpose; without one, the latest notice
+     * (inform) */
+    int level = e->ev.action == STORE_A_INFORM ? 1 : 2;
+    if (e->ev.action == STORE_A_GRANT)
+        level = 3;
+    for (int i = 0; e->ev.action == STORE_A_IMPORT && i < STORE_P_MAX; i++)
+        if (STORE_STATES_GET(e->ev.states, i) == STORE_GRANTED)
+            level = 3;
+    if (e->ev.action != STORE_A_ERASE && level >= p->level) {
+        p->level = level;
         snprintf(p->last_id, sizeof p->last_id, "%s", e->ev.id);
         snprintf(p->last_method, sizeof p->last_method, "%s",
                  e->ev.method ? e->ev.method : "");

@@ -94,6 +94,12 @@ expect_grep '"added": 1' "$T/out" "json import report"
 "$C" show brand gus@example.org >"$T/s"
 expect_grep "clicks: refused" "$T/s" "states column applied"
 
+printf '\357\273\277controller,recipient,time,action,purposes\r\nbrand,bom@example.org,2026-07-01,grant,opens\r\n' >"$T/bom.csv"
+expect_rc 0 "CSV with a UTF-8 BOM and CRLF" "$C" import "$T/bom.csv"
+expect_grep "1 event(s) added" "$T/out" "BOM/CRLF row imported"
+expect_rc 0 "proof of an inform-only recipient" "$C" proof brand bob@example.org --controller-info "$T/info.json"
+expect_grep '"collectionMethod": "admin"' "$T/out" "inform-only receipt names its event"
+
 # --- JSONL
 cat >"$T/in.jsonl" <<'EOF'
 {"controller": "brand", "recipient": "hana@example.org", "time": 1782950400, "action": "grant", "purposes": ["opens"], "method": "api", "notice_id": "n2"}
@@ -120,7 +126,7 @@ expect_rc 0 "export --json" "$C" --json export brand
 n=$(grep -c '"recipient"' "$T/out")
 expect_eq "$n" "$(($(wc -l <"$T/out")))" "export --json is one object per line"
 expect_rc 0 "stats" "$C" stats brand
-expect_grep "controller brand: 7 recipients" "$T/out" "stats counts recipients"
+expect_grep "controller brand: 8 recipients" "$T/out" "stats counts recipients"
 expect_rc 0 "stats --json" "$C" --json stats
 expect_grep '"events":' "$T/out" "stats json events"
 expect_rc 0 "inactive (none)" "$C" inactive brand --before 2026-07-01
