@@ -228,6 +228,12 @@ SLOW=$( (
     echo "never-cut"
 ) )
 case "$SLOW" in cut-at-*) ok "slowloris connection cut ($SLOW x 0.5 s)" ;; *) bad "slowloris: $SLOW" ;; esac
+# ... but a kept-alive connection with steady requests is not: the deadline
+# is per request (10 requests at 3/s span 3 s > 2 s, on one connection).
+U=(); for i in $(seq 1 10); do U+=(-o /dev/null "$BASE/healthz"); done
+KA=$(curl -s --rate 3/s -w '%{http_code}:%{num_connects} ' "${U[@]}")
+check "keep-alive connection serving requests is kept" "$KA" \
+    "200:1 200:0 200:0 200:0 200:0 200:0 200:0 200:0 200:0 200:0 "
 check "gate still serves after the limit tests" "$(C "$BASE/healthz")" "ok"
 
 # --- key rotation and retired keys --------------------------------------------
