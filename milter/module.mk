@@ -13,7 +13,8 @@ check-miltertest: $(B)/consent-milter $(if $(wildcard store/consentctl.c),$(B)/c
 
 # End to end through a real Postfix on loopback (root; Postfix, swaks).
 CHECK_TARGETS += check-e2e
-check-e2e: $(B)/consent-milter $(if $(wildcard store/consentctl.c),$(B)/consentctl)
+check-e2e: $(B)/consent-milter $(if $(wildcard store/consentctl.c),$(B)/consentctl) \
+    $(if $(wildcard gate/*.c),$(B)/consent-gate)
 	@B=$(B) bash tests/e2e/run.sh
 
 # make demo: a private Postfix, consent-milter, smtp-sink and a two-recipient

@@ -8,7 +8,7 @@
 #
 # Ports (override with E2E_PORT_BASE): BASE+0 smtpd with the milter,
 # BASE+1 smtp-sink, BASE+2 split front (no milter), BASE+3 split
-# re-injection smtpd with the milter.
+# re-injection smtpd with the milter, BASE+10 consent-gate.
 #
 # Needs: root, postfix, smtp-sink, swaks; MILTER (binary), CONSENTCTL,
 # RULES (tracker rules file).
@@ -18,7 +18,8 @@ PORT_MTA=$E2E_PORT_BASE
 PORT_SINK=$((E2E_PORT_BASE + 1))
 PORT_SPLIT=$((E2E_PORT_BASE + 2))
 PORT_REINJ=$((E2E_PORT_BASE + 3))
-GATE_URL=${GATE_URL:-http://127.0.0.1:8025}
+PORT_GATE=$((E2E_PORT_BASE + 10))
+GATE_URL=${GATE_URL:-http://127.0.0.1:$PORT_GATE}
 SINK_PID=
 MILTER_PID=
 P=
@@ -111,6 +112,8 @@ workers = 16
 [gate]
 url = $GATE_URL
 keys = $P/keys
+listen = 127.0.0.1:$PORT_GATE
+threads = 2
 
 [domain *]
 mode = enforce

@@ -18,6 +18,8 @@ MILTER=${MILTER:-$SRCDIR/$B/consent-milter}
 CONSENTCTL=${CONSENTCTL:-$SRCDIR/build/consentctl}
 [ -x "$CONSENTCTL" ] || CONSENTCTL=$SRCDIR/$B/consentctl
 RULES=${RULES:-$SRCDIR/conf/trackers.rules}
+GATE=${GATE:-$SRCDIR/$B/consent-gate}
+GATE_PID=
 MSGDIR=$SRCDIR/tests/e2e/msgs
 export PATH=$PATH:/usr/sbin:/sbin
 . "$SRCDIR/tests/e2e/lib.sh"
@@ -338,6 +340,42 @@ case_reload() {
 		check "reload: mail still flows" hasnt "$P/out.rl" "track/open.php"
 }
 
+# The links the milter made work at the real consent-gate: the gated pixel
+# token decodes to the original pixel, the withdrawal page names the
+# controller and masks the address, and a withdrawal through it reaches the
+# milter's next decision for that recipient (same store).
+case_gate() {
+	[ -x "$GATE" ] && command -v curl >/dev/null || { echo "# gate case skipped: no consent-gate or curl"; return; }
+	[ -f "$P/out.c1" ] || { nok "gate: needs the consent case output"; return; }
+	"$GATE" -f -c "$P/milter.conf" -P "$SRCDIR/conf/pages" --ready-file "$P/gate.ready" \
+		>"$P/gate.log" 2>&1 &
+	GATE_PID=$!
+	wait_for 10 test -s "$P/gate.ready" || { nok "gate: did not start: $(tail -2 "$P/gate.log")"; return; }
+	local o w page csrf r
+	o=$(grep -o "$GATE_URL/o/[A-Za-z0-9_-]*" "$P/out.c1" | head -1)
+	w=$(grep -o "$GATE_URL/w/[A-Za-z0-9_-]*" "$P/out.c1" | head -1)
+	r=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$o")
+	check "gate: gated pixel decodes to the original pixel ($r)" \
+		grep -q '^302 https://brand.us1.list-manage.com/track/open.php' <<<"$r"
+	page=$(curl -s -H 'Accept-Language: en' "$w")
+	check "gate: withdrawal page names the controller" grep -q 'brand.example' <<<"$page"
+	check "gate: withdrawal page masks the address" bash -c "! grep -q 'yes@example.org' <<<\"\$1\"" _ "$page"
+	csrf=$(grep -o 'name="csrf" value="[0-9a-f]*"' <<<"$page" | cut -d'"' -f4)
+	r=$(curl -s -H "Origin: $GATE_URL" -H 'Sec-Fetch-Site: same-origin' -H 'Accept-Language: en' \
+		-d "csrf=$csrf" "$w")
+	check "gate: withdrawal accepted" grep -q 'Tracking stopped' <<<"$r"
+	r=$(curl -s -o /dev/null -w '%{http_code}' "$o")
+	check "gate: the old pixel stops tracking ($r)" test "$r" = 200
+	mkmsg "$P/in.wd" brand.example yes@example.org e2e-after-withdrawal
+	deliver wd $PORT_MTA news@brand.example yes@example.org "$P/in.wd" 1 || return
+	check "gate: the milter sees the withdrawal (no-consent)" \
+		grep -q '^X-Consent-Milter: 1.0; decision=no-consent' "$P/out.wd"
+	check "gate: no footer after withdrawal" hasnt "$P/out.wd" "$GATE_URL/w/"
+	kill "$GATE_PID" 2>/dev/null
+	wait "$GATE_PID" 2>/dev/null
+	GATE_PID=
+}
+
 # Under check-asan: stop the milter and make sure it reported nothing.
 case_sanitizer() {
 	stop_milter
@@ -363,7 +401,8 @@ main() {
 	fi
 	[ -f "$RULES" ] || die "no rules file $RULES"
 	e2e_setup
-	local cases=${E2E_CASES:-"config_check no_consent consent prefs transactional never_track monitor off two_recipients split dkim already_processed esp spool size_limit malformed log_line milter_killed reload sanitizer"}
+	trap '[ -n "$GATE_PID" ] && kill "$GATE_PID" 2>/dev/null; e2e_cleanup' EXIT
+	local cases=${E2E_CASES:-"config_check no_consent consent prefs transactional never_track monitor off two_recipients split dkim already_processed gate esp spool size_limit malformed log_line milter_killed reload sanitizer"}
 	for c in $cases; do
 		"case_$c"
 	done
