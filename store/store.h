@@ -212,7 +212,10 @@ int store_schema(struct store *st, unsigned *version);
  * STORE_EINVAL, which leaves the batch usable) abort the batch.
  * store_batch_commit makes everything durable and frees b; on error the
  * batch is aborted and freed. Only one batch per thread at a time; it
- * holds LMDB's writer lock, so keep batches bounded (e.g. 10,000 rows). */
+ * holds LMDB's writer lock (other writers wait, readers do not), so keep
+ * batches bounded: consentctl uses 100,000 rows sorted by store_order_key,
+ * which a loaded 10M-recipient store commits in a few seconds. Events get
+ * ledger sequence numbers in the order they are added. */
 struct store_batch;
 /* store_order_key - 12 opaque bytes for rcpt such that events of one
  * controller added in (order key) order touch the consent database in key
