@@ -426,6 +426,81 @@ static int sanitize(const char *html, size_t len, char **copy)
     return 0;
 }
 
+/* libxml2 2.9 checks each new attribute of a start tag against all the
+ * earlier ones, so a tag with k attributes costs k*k/2 comparisons and a
+ * hostile tag with 100000 distinct attributes would take minutes (a
+ * repeated name is cheap: it is dropped). Refuse a part whose tags would
+ * cost more than this in total (well under a second; real mail needs a
+ * few hundred thousand). */
+#define RW_ATTR_WORK_MAX 32000000ull
+
+struct attr_count {
+    size_t k;           /* attributes */
+    uint64_t *hash;     /* their names' hashes, on the second pass */
+};
+
+static void count_attr(void *ctx, const char *doc, const struct rw_rawattr *a)
+{
+    struct attr_count *c = ctx;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a of the lower-cased name */
+    size_t i;
+
+    if (c->hash != NULL) {
+        for (i = 0; i < a->nlen; i++)
+            h = (h ^ (unsigned char)g_ascii_tolower(doc[a->noff + i])) * 1099511628211ull;
+        c->hash[c->k] = h;
+    }
+    c->k++;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* libxml2's cost for one tag from p: attributes x distinct names. */
+static unsigned long long tag_work(const char *doc, size_t len, size_t p, size_t *end)
+{
+    struct attr_count c = {0, NULL};
+    size_t i, d;
+
+    *end = rw_tag_lex(doc, len, p, len, count_attr, &c);
+    if (c.k <= 64)
+        return (unsigned long long)c.k * c.k / 2;
+    if ((c.hash = malloc(c.k * sizeof(*c.hash))) == NULL)
+        return ~0ull;
+    c.k = 0;
+    rw_tag_lex(doc, len, p, len, count_attr, &c);
+    qsort(c.hash, c.k, sizeof(*c.hash), cmp_u64);
+    for (i = d = 1; i < c.k; i++)
+        d += c.hash[i] != c.hash[i - 1];
+    free(c.hash);
+    return (unsigned long long)c.k * d;
+}
+
+static int attr_bomb(const char *doc, size_t len)
+{
+    unsigned long long work = 0;
+    size_t i = 0, e;
+    const char *q;
+
+    while (i < len && (q = memchr(doc + i, '<', len - i)) != NULL) {
+        i = (size_t)(q - doc) + 1;
+        if (i >= len || !g_ascii_isalpha(doc[i]))
+            continue;
+        while (i < len && html_name_char((unsigned char)doc[i]))
+            i++;
+        work += tag_work(doc, len, i, &e);
+        if (work > RW_ATTR_WORK_MAX)
+            return 1;
+        if (e != SIZE_MAX && e > i)
+            i = e;
+    }
+    return 0;
+}
+
 int rw_html_scan_ex(const char *html, size_t len, const struct rw_limits *lim,
                     struct rw_sites *out, char *err, size_t errlen, size_t *skipped)
 {
@@ -440,6 +515,12 @@ int rw_html_scan_ex(const char *html, size_t len, const struct rw_limits *lim,
         return RW_EINVAL;
     if (sanitize(html, len, &copy) != 0)
         return RW_ENOMEM;
+    if (attr_bomb(copy ? copy : html, len)) {
+        free(copy);
+        if (err != NULL && errlen > 0)
+            snprintf(err, errlen, "HTML tags with too many attributes");
+        return RW_ELIMIT;
+    }
     memset(&h, 0, sizeof(h));
     h.doc = copy ? copy : html;
     h.len = len;

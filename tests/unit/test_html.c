@@ -303,6 +303,34 @@ Test(html, hostile_long_attribute)
     free(h);
 }
 
+Test(html, hostile_attribute_count_is_a_limit, .timeout = 30)
+{
+    /* libxml2's duplicate check is quadratic in the attributes of a tag */
+    size_t n = 100000, len = 0;
+    char *h = malloc(n * 12 + 64);
+    struct rw_sites s;
+
+    len += (size_t)sprintf(h, "<img src=\"http://x/\"");
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)sprintf(h + len, " a%zu", i);
+    len += (size_t)sprintf(h + len, ">");
+    cr_assert_eq(scan(h, len, &s, NULL), RW_ELIMIT);
+    rw_sites_free(&s);
+    /* many ordinary tags, and one tag repeating a name, are fine */
+    len = (size_t)sprintf(h, "<img src=\"http://x/\"");
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)sprintf(h + len, " a=%zu", i);
+    len += (size_t)sprintf(h + len, ">");
+    cr_assert_eq(scan(h, len, &s, NULL), RW_OK);
+    cr_assert_eq(s.n, 1);
+    rw_sites_free(&s);
+    for (size_t i = len = 0; i < n / 10; i++)
+        len += (size_t)sprintf(h + len, "<img class=a style=b width=1 height=2 align=c valign=d>");
+    cr_assert_eq(scan(h, len, &s, NULL), RW_OK);
+    rw_sites_free(&s);
+    free(h);
+}
+
 Test(html, hostile_bytes_keep_offsets)
 {
     /* NUL, invalid UTF-8 and a BOM before the link must not move offsets */
