@@ -452,14 +452,18 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6
     return 0;
 }
 
+/* libmicrohttpd's own messages may quote the request URL (the token) or
+ * the client address: only the format text is logged, never its
+ * arguments. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    char line[512];
+    char line[256];
 
     (void)cls;
-    vsnprintf(line, sizeof line, fmt, ap);
+    (void)ap;
+    snprintf(line, sizeof line, "%s", fmt);
     line[strcspn(line, "\n")] = '\0';
-    log_warn("httpd %s", line);
+    log_warn("httpd: %s", line);
 }
 
 struct gate_http *gate_http_start(struct gate *g, const struct cfg *cfg, char *err,

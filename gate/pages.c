@@ -208,7 +208,9 @@ static int render_purposes(const struct page_ctx *pc, int boxes, struct buf *out
                  tpl_escape(out, buf_cstr(&label)) || buf_puts(out, "</label></div>\n");
         else if (rc == 0)
             rc = buf_puts(out, "<li><strong>") || tpl_escape(out, buf_cstr(&label)) ||
-                 buf_puts(out, "</strong>: ") || tpl_escape(out, buf_cstr(&desc)) ||
+                 /* French typography: a no-break space before the colon */
+                 buf_puts(out, pc->lang == TPL_FR ? "</strong>\xc2\xa0: " : "</strong>: ") ||
+                 tpl_escape(out, buf_cstr(&desc)) ||
                  buf_puts(out, "</li>\n");
         buf_free(&label);
         buf_free(&desc);
