@@ -268,4 +268,23 @@ check_lacks "access log: no pixel token" "$LOG" "${TOK:0:24}"
 check_lacks "access log: no withdraw token" "$LOG" "${W##*/w/}"
 check_lacks "access log: no user agent" "$LOG" "$UA"
 
+# --- command line -------------------------------------------------------------
+OUT=$("$GATE" -n -c "$T/gate.conf" -P "$ROOT/conf/pages" 2>&1); RC=$?
+check "-n on a good setup exits 0" "$RC" 0
+check_has "-n summarises keys" "$OUT" "keys: 1"
+cp "$T/keys" "$T/keys.open"; chmod 644 "$T/keys.open"
+sed "s#^keys = .*#keys = $T/keys.open#" "$T/gate.conf" > "$T/bad.conf"
+OUT=$("$GATE" -n -c "$T/bad.conf" -P "$ROOT/conf/pages" 2>&1); RC=$?
+check "-n with a world-readable keys file exits 1" "$RC" 1
+check_has "-n names the problem" "$OUT" "chmod 600"
+OUT=$("$GATE" -n -c "$T/gate.conf" -P "$T/nopages" 2>&1); RC=$?
+check "-n with missing pages exits 1" "$RC" 1
+check_has "-n names the missing page" "$OUT" "$T/nopages/en/layout.html"
+sed "s#^listen = .*#listen = 127.0.0.1:$PORT#" "$T/gate.conf" > "$T/busy.conf"
+OUT=$(timeout 10 "$GATE" -f -c "$T/busy.conf" -P "$ROOT/conf/pages" 2>&1); RC=$?
+check "a second gate on a busy port exits 1" "$RC" 1
+check_has "bind error is explained" "$OUT" "cannot listen on 127.0.0.1:$PORT"
+"$GATE" -c "$T/gate.conf" --make-link zz brand.example $A >/dev/null 2>&1
+check "--make-link with a bad kind exits 2" "$?" 2
+
 gate_summary
