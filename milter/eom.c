@@ -37,6 +37,7 @@ struct eom {
     int rep_ok;
     struct buf out;
     struct buf fields;
+    double t0;             /* start of end-of-message work */
     int nesp;
     char err[600];
 };
@@ -100,7 +101,7 @@ static int already_processed(const struct eom *e)
 static sfsistat pass(struct eom *e, const char *why)
 {
     log_info("%s skip reason=%s controller=%s ms=%.2f", e->m->qid, why,
-             e->d.controller[0] ? e->d.controller : "-", (mlt_now() - e->m->t0) * 1000.0);
+             e->d.controller[0] ? e->d.controller : "-", (mlt_now() - e->t0) * 1000.0);
     return SMFIS_CONTINUE;
 }
 
@@ -237,12 +238,18 @@ static int apply_trace(struct eom *e, const char *body, size_t blen)
     return rc;
 }
 
+/* One line per message: queue id, event word, key=value fields (the trace
+ * header's fields, space-separated). */
 static void log_result(const struct eom *e)
 {
     const char *event = e->req.dry_run ? "monitor" : e->rep.changed ? "rewrite" : "clean";
+    char *kv = strdup(buf_cstr(&e->fields));
+    for (char *p = kv; p && (p = strstr(p, "; ")) != NULL;)
+        memmove(p, p + 1, strlen(p + 1) + 1);
     log_info("%s %s controller=%s %s esp=%d size=%zu ms=%.2f", e->m->qid, event,
-             e->d.controller, buf_cstr(&e->fields), e->nesp, e->len,
-             (mlt_now() - e->m->t0) * 1000.0);
+             e->d.controller, kv ? kv : buf_cstr(&e->fields), e->nesp, e->len,
+             (mlt_now() - e->t0) * 1000.0);
+    free(kv);
     if (log_enabled(LOG_LVL_DEBUG))
         for (size_t i = 0; i < e->m->nrcpts; i++)
             log_debug("%s rcpt=<%s> granted=0x%x", e->m->qid, e->m->rcpts[i],
@@ -298,6 +305,7 @@ sfsistat mlt_eom(SMFICTX *ctx, struct mlt_conn *c)
     e.c = c;
     e.m = c->msg;
     e.rt = c->rt;
+    e.t0 = mlt_now();
     const char *qid = smfi_getsymval(ctx, "i");
     if (qid && *qid && e.m->qid[0] == '-')
         snprintf(e.m->qid, sizeof e.m->qid, "%s", qid);
