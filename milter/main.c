@@ -248,6 +248,18 @@ static int start(const struct cfg *cfg, int foreground)
     return 0;
 }
 
+/* -n: the snapshot loaded, so the configuration is valid. */
+static int check_only(struct mlt_rt *rt, int verbose)
+{
+    char *dump = verbose ? cfg_dump(rt->cfg) : NULL;
+    if (dump)
+        fputs(dump, stdout);
+    free(dump);
+    printf("%s: configuration ok\n", conf_path);
+    mlt_rt_release(rt);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int check = 0, verbose = 0, foreground = 0, opt;
@@ -268,6 +280,12 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    /* Block SIGUSR1 from the start: a reload request that arrives before
+     * the reload thread exists must wait for it, not kill the daemon. */
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, NULL);
     rw_init();
     struct mlt_rt *rt = mlt_rt_load(conf_path, err, sizeof err);
     if (!rt) {
@@ -276,15 +294,8 @@ int main(int argc, char **argv)
     }
     if (rt->warning[0])
         fprintf(stderr, "consent-milter: warning: %s\n", rt->warning);
-    if (check) {
-        char *dump = verbose ? cfg_dump(rt->cfg) : NULL;
-        if (dump)
-            fputs(dump, stdout);
-        free(dump);
-        printf("%s: configuration ok\n", conf_path);
-        mlt_rt_release(rt);
-        return 0;
-    }
+    if (check)
+        return check_only(rt, verbose);
     log_open("consent-milter", rt->cfg->log_level, foreground);
     if (rt->warning[0] && !foreground)
         log_warn("%s", rt->warning);
