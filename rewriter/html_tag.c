@@ -284,8 +284,13 @@ static int add_slot(struct rw_hscan *h, struct tag *t, enum slot k)
     size_t n;
     int ok;
 
-    if (t->have[k] && a->vlen > h->lim->max_attr_len)
-        return g_ascii_strncasecmp(t->val[k], "data:", 5) == 0 ? RW_OK : RW_ELIMIT;
+    /* style="" is read like a <style> block (linear, URLs limited one by
+     * one); any other URL attribute past the limit is an error unless it
+     * is an inline data: image, which is never a tracker */
+    if (t->have[k] && a->vlen > h->lim->max_attr_len && k != S_STYLE) {
+        u = t->val[k] + strspn(t->val[k], " \t\n\r\f");
+        return g_ascii_strncasecmp(u, "data:", 5) == 0 ? RW_OK : RW_ELIMIT;
+    }
     ok = agree(h, t, k, k == S_SRCSET || k == S_STYLE);
     if (ok <= 0) {
         h->skipped += ok == 0;

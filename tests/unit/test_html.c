@@ -296,9 +296,16 @@ Test(html, hostile_long_attribute)
     cr_assert_eq(scan(h, (size_t)len, &s, NULL), RW_ELIMIT);
     rw_sites_free(&s);
     /* a long data: image is not a tracker and not an error */
-    memcpy(h + 10, "data:image/png;base64,AAAA", 26);
+    memcpy(h + 10, " data:image/png;base64,AAAA", 27);
     cr_assert_eq(scan(h, (size_t)len, &s, NULL), RW_OK);
     cr_assert_eq(s.n, 0);
+    rw_sites_free(&s);
+    /* nor in a long style="", whose other url() are still found */
+    len = snprintf(h, n + 64, "<td style=\"background:url(data:image/png;base64,%0*d) ;"
+                              "list-style-image:url(http://x/y)\">", (int)(n - 120), 7);
+    cr_assert_eq(scan(h, (size_t)len, &s, NULL), RW_OK);
+    cr_assert_eq(s.n, 1);
+    cr_assert_str_eq(s.v[0].url, "http://x/y");
     rw_sites_free(&s);
     free(h);
 }
