@@ -376,3 +376,25 @@ Test(tok, mac_round_trip_rotation_and_tamper)
     tok_keys_free(both);
     tok_keys_free(other);
 }
+
+Test(tok, random_text_never_opens)
+{
+    static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    struct tok_keys *k = keys(K1);
+    char text[600];
+    unsigned seed = 12345;
+    for (int i = 0; i < 20000; i++) {
+        struct tok got;
+        size_t len = (size_t)(rand_r(&seed) % (sizeof text - 1));
+        for (size_t j = 0; j < len; j++)
+            text[j] = i % 7 == 0 ? (char)(rand_r(&seed) % 256) : alpha[rand_r(&seed) % 64];
+        /* a valid key id prefix half of the time, so decryption is reached */
+        if (i % 2 && len >= 6)
+            memcpy(text, "AAAAAQ", 6);
+        text[len] = '\0';
+        int rc = tok_open(k, TOK_OPEN, text, len, &got);
+        cr_assert_neq(rc, TOK_OK, "random text %d opened", i);
+        cr_assert_null(got.controller);
+    }
+    tok_keys_free(k);
+}
