@@ -73,23 +73,24 @@ static int words_in_url(const struct rw_wordlist *wl, const struct rw_urlp *u)
     return hit;
 }
 
-static int protected_url(const struct rw_rules *r, const char *url, const struct rw_rule **ru)
+static int protected_urlp(const struct rw_rules *r, const struct rw_urlp *u,
+                          const struct rw_rule **ru)
 {
-    struct rw_urlp u;
-
-    rw_url_split(url, strlen(url), &u);
-    if ((*ru = rw_rule_match(r, RW_RK_PROTECT, &u, 0)) != NULL)
+    if ((*ru = rw_rule_match(r, RW_RK_PROTECT, u, 0)) != NULL)
         return 1;
-    return words_in_url(&r->prot_path, &u);
+    return words_in_url(&r->prot_path, u);
 }
 
 static int link_unwrapped(const struct rw_rules *r, struct rw_unwrap *w, struct rw_class *out)
 {
     const struct rw_rule *pr = NULL;
+    struct rw_urlp du;
 
-    if (protected_url(r, w->dest, &pr)) {
+    rw_url_split(w->dest, strlen(w->dest), &du);
+    if (protected_urlp(r, &du, &pr)) {
         out->type = RW_T_PROTECTED;
         out->rule = pr ? pr->name : "protect:dest";
+        out->personal_params = 0;
         return RW_OK;
     }
     out->type = RW_T_LINK;
@@ -97,20 +98,48 @@ static int link_unwrapped(const struct rw_rules *r, struct rw_unwrap *w, struct 
     return set_dest_clean(r, w->dest, out);
 }
 
+/* After the protection checks: wrapper, opaque or plain. */
+static int link_tracked(const struct rw_rules *r, const struct rw_limits *lim,
+                        const struct rw_site *s, const struct rw_urlp *u, struct rw_class *out)
+{
+    struct rw_unwrap w;
+    char *clean = NULL;
+    int rc;
+
+    /* Personal keys on the wrapper itself count too. */
+    if ((rc = rw_url_clean(r, s->url, &clean, &out->personal_params)) != RW_OK)
+        return rc;
+    if ((rc = rw_unwrap_chain(r, lim, s->url, &w)) != RW_OK) {
+        free(clean);
+        return rc;
+    }
+    if (w.opaque != NULL || (w.outer == NULL &&
+                             (w.opaque = rw_rule_match(r, RW_RK_OPAQUE, u, 0)) != NULL)) {
+        out->type = RW_T_OPAQUE;
+        out->rule = w.opaque->name;
+    } else if (w.outer != NULL) {
+        rc = link_unwrapped(r, &w, out);
+    } else {
+        out->type = RW_T_PLAIN;
+        out->dest = clean;
+        clean = NULL;
+    }
+    free(w.dest);
+    free(clean);
+    return rc;
+}
+
 static int classify_link(const struct rw_rules *r, const struct rw_limits *lim,
                          const struct rw_site *s, const struct rw_urlp *u, struct rw_class *out)
 {
     const struct rw_rule *ru = NULL;
-    struct rw_unwrap w;
-    char *tmp = NULL;
-    int rc;
 
     out->type = RW_T_PROTECTED;
     if (!u->http || u->host_len == 0) {
         out->rule = "scheme";
         return RW_OK;
     }
-    if (protected_url(r, s->url, &ru)) {
+    if (protected_urlp(r, u, &ru)) {
         out->rule = ru ? ru->name : "protect:path";
         return RW_OK;
     }
@@ -118,27 +147,7 @@ static int classify_link(const struct rw_rules *r, const struct rw_limits *lim,
         out->rule = "protect:text";
         return RW_OK;
     }
-    /* Personal keys on the wrapper itself count too. */
-    if ((rc = rw_url_clean(r, s->url, &tmp, &out->personal_params)) != RW_OK)
-        return rc;
-    free(tmp);
-    if ((rc = rw_unwrap_chain(r, lim, s->url, &w)) != RW_OK)
-        return rc;
-    if (w.opaque != NULL || (w.outer == NULL &&
-                             (w.opaque = rw_rule_match(r, RW_RK_OPAQUE, u, 0)) != NULL)) {
-        out->type = RW_T_OPAQUE;
-        out->rule = w.opaque->name;
-        free(w.dest);
-        return RW_OK;
-    }
-    if (w.outer != NULL) {
-        rc = link_unwrapped(r, &w, out);
-        free(w.dest);
-        return rc;
-    }
-    out->type = RW_T_PLAIN;
-    out->personal_params = 0;
-    return set_dest_clean(r, s->url, out);
+    return link_tracked(r, lim, s, u, out);
 }
 
 static int is_css_place(enum rw_place p)

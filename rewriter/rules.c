@@ -94,6 +94,7 @@ static void words_free(struct rw_wordlist *wl)
     for (size_t i = 0; i < wl->n; i++)
         free(wl->v[i]);
     free(wl->v);
+    free(wl->len);
     memset(wl, 0, sizeof(*wl));
 }
 
@@ -109,6 +110,8 @@ void rw_rules_free(struct rw_rules *r)
         free(r->v[i].field);
     }
     free(r->v);
+    for (int k = 0; k < 4; k++)
+        free(r->by_kind[k]);
     free(r->version);
     words_free(&r->params);
     words_free(&r->prot_path);
@@ -375,6 +378,63 @@ static int parse_line(struct pstate *ps, const char *s, size_t n)
     return parse_directive(ps, tok, ntok);
 }
 
+static int cmp_word(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sort a word list and index it by first byte. */
+static int words_index(struct rw_wordlist *wl)
+{
+    if (wl->n == 0)
+        return RW_OK;
+    qsort(wl->v, wl->n, sizeof(*wl->v), cmp_word);
+    if ((wl->len = calloc(wl->n, sizeof(*wl->len))) == NULL)
+        return RW_ENOMEM;
+    for (size_t i = wl->n; i-- > 0;) {
+        unsigned c = (unsigned char)wl->v[i][0];
+
+        wl->len[i] = strlen(wl->v[i]);
+        wl->lo[c] = (unsigned)i;
+        if (wl->hi[c] == 0)
+            wl->hi[c] = (unsigned)i + 1;
+    }
+    return RW_OK;
+}
+
+static void rule_prefilter(struct rw_rule *ru)
+{
+    const char *star = strrchr(ru->host, '*');
+
+    ru->path_pre = strcspn(ru->path, "*");
+    ru->host_star = star != NULL;
+    ru->host_tail = star ? star + 1 : ru->host;
+    ru->host_tail_len = strlen(ru->host_tail);
+}
+
+/* After a successful parse: prefilters, per-kind indices, sorted words. */
+static int finalize(struct rw_rules *r)
+{
+    int rc = RW_OK;
+
+    for (int k = 0; k < 4 && rc == RW_OK; k++)
+        if ((r->by_kind[k] = calloc(r->n + 1, sizeof(size_t))) == NULL)
+            rc = RW_ENOMEM;
+    for (size_t i = 0; i < r->n && rc == RW_OK; i++) {
+        rule_prefilter(&r->v[i]);
+        r->by_kind[r->v[i].kind][r->nkind[r->v[i].kind]++] = i;
+    }
+    if (rc == RW_OK)
+        rc = words_index(&r->params);
+    if (rc == RW_OK)
+        rc = words_index(&r->prot_path);
+    if (rc == RW_OK)
+        rc = words_index(&r->prot_text);
+    if (rc == RW_OK)
+        rc = words_index(&r->heur_words);
+    return rc;
+}
+
 int rw_rules_parse(const char *text, size_t len, struct rw_rules **out, char *err,
                    size_t errlen)
 {
@@ -401,6 +461,8 @@ int rw_rules_parse(const char *text, size_t len, struct rw_rules **out, char *er
         ps.line++;
         rc = fail(&ps, "missing \"format\" or \"version\" directive");
     }
+    if (rc == RW_OK)
+        rc = finalize(ps.r);
     if (rc == RW_ENOMEM && err && errlen)
         snprintf(err, errlen, "line %u: out of memory", ps.line);
     if (rc != RW_OK) {
@@ -440,36 +502,34 @@ static int glob(const char *pat, const char *s, size_t n)
     return *pat == '\0';
 }
 
-static int host_match(const char *pat, const char *h, size_t n)
+static int host_match(const struct rw_rule *r, const char *h, size_t n)
 {
-    const char *star = strrchr(pat, '*');
-    size_t sl;
+    size_t tl = r->host_tail_len;
 
-    if (star == NULL)
-        return strlen(pat) == n && strncasecmp(pat, h, n) == 0;
+    if (!r->host_star)
+        return tl == n && strncasecmp(r->host, h, n) == 0;
     /* Cheap reject on the literal tail before the glob proper. */
-    sl = strlen(star + 1);
-    if (n >= sl && strncasecmp(h + n - sl, star + 1, sl) == 0 && glob(pat, h, n))
+    if (n >= tl && strncasecmp(h + n - tl, r->host_tail, tl) == 0 && glob(r->host, h, n))
         return 1;
     /* "*.example.com" also covers the bare "example.com". */
-    return pat[0] == '*' && pat[1] == '.' && star == pat && strlen(pat + 2) == n &&
-           strncasecmp(pat + 2, h, n) == 0;
+    return r->host[0] == '*' && r->host[1] == '.' && r->host_tail == r->host + 1 &&
+           tl - 1 == n && strncasecmp(r->host + 2, h, n) == 0;
 }
 
 int rw_rule_matches(const struct rw_rule *r, const struct rw_urlp *u)
 {
-    const char *v;
-    size_t vlen, hl = u->host_len;
+    const char *v, *path = u->path_len ? u->s + u->path_off : "/";
+    size_t vlen, hl = u->host_len, pl = u->path_len ? u->path_len : 1;
 
+    if (!u->http || hl == 0)
+        return 0;
+    /* Most rules fail on the literal start of their path: test it first. */
+    if (r->path_pre > pl || strncasecmp(r->path, path, r->path_pre) != 0)
+        return 0;
     /* "example.com." is the same host as "example.com". */
     if (hl > 1 && u->s[u->host_off + hl - 1] == '.')
         hl--;
-    if (!u->http || hl == 0)
-        return 0;
-    if (!host_match(r->host, u->s + u->host_off, hl))
-        return 0;
-    if (u->path_len == 0 ? !glob(r->path, "/", 1)
-                         : !glob(r->path, u->s + u->path_off, u->path_len))
+    if (!host_match(r, u->s + u->host_off, hl) || !glob(r->path, path, pl))
         return 0;
     return r->key == NULL || rw_query_find(u, r->key, &v, &vlen);
 }
@@ -477,17 +537,33 @@ int rw_rule_matches(const struct rw_rule *r, const struct rw_urlp *u)
 const struct rw_rule *rw_rule_match(const struct rw_rules *r, enum rw_rule_kind kind,
                                     const struct rw_urlp *u, size_t from)
 {
-    for (size_t i = from; i < r->n; i++)
-        if (r->v[i].kind == kind && rw_rule_matches(&r->v[i], u))
-            return &r->v[i];
+    for (size_t i = 0; i < r->nkind[kind]; i++) {
+        const struct rw_rule *ru = &r->v[r->by_kind[kind][i]];
+
+        if (r->by_kind[kind][i] >= from && rw_rule_matches(ru, u))
+            return ru;
+    }
     return NULL;
+}
+
+/* Any word of wl at any position of the folded text t[0..n). */
+static int words_scan(const struct rw_wordlist *wl, const char *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = (unsigned char)t[i];
+
+        for (unsigned w = wl->lo[c]; w < wl->hi[c]; w++)
+            if (wl->len[w] <= n - i && memcmp(t + i, wl->v[w], wl->len[w]) == 0)
+                return 1;
+    }
+    return 0;
 }
 
 int rw_words_in(const struct rw_wordlist *wl, const char *s, size_t n)
 {
-    char *folded = NULL;
-    size_t i = 0, fn;
-    int hit = 0;
+    char stackbuf[512], *folded = NULL;
+    size_t i = 0;
+    int hit;
 
     if (wl->n == 0 || n == 0)
         return 0;
@@ -496,26 +572,29 @@ int rw_words_in(const struct rw_wordlist *wl, const char *s, size_t n)
     while (i < n && (unsigned char)s[i] < 0x80)
         i++;
     if (i < n && g_utf8_validate(s, (gssize)n, NULL)) {
-        folded = g_utf8_casefold(s, (gssize)n);
-        fn = folded ? strlen(folded) : 0;
-    } else if ((folded = g_try_malloc(n + 1)) != NULL) {
-        for (i = 0; i < n; i++)
-            folded[i] = (char)tolower((unsigned char)s[i]);
-        folded[n] = '\0';
-        fn = n;
+        if ((folded = g_utf8_casefold(s, (gssize)n)) == NULL)
+            return 0;
+        hit = words_scan(wl, folded, strlen(folded));
+        g_free(folded);
+        return hit;
     }
-    if (folded == NULL)
+    if (n >= sizeof(stackbuf) && (folded = g_try_malloc(n)) == NULL)
         return 0;
-    for (size_t w = 0; w < wl->n && !hit; w++)
-        hit = memmem(folded, fn, wl->v[w], strlen(wl->v[w])) != NULL;
+    for (i = 0; i < n; i++)
+        (folded ? folded : stackbuf)[i] = (char)tolower((unsigned char)s[i]);
+    hit = words_scan(wl, folded ? folded : stackbuf, n);
     g_free(folded);
     return hit;
 }
 
 int rw_is_personal_key(const struct rw_rules *r, const char *key, size_t n)
 {
-    for (size_t i = 0; i < r->params.n; i++)
-        if (strlen(r->params.v[i]) == n && memcmp(r->params.v[i], key, n) == 0)
+    const struct rw_wordlist *wl = &r->params;
+
+    if (n == 0)
+        return 0;
+    for (unsigned w = wl->lo[(unsigned char)key[0]]; w < wl->hi[(unsigned char)key[0]]; w++)
+        if (wl->len[w] == n && memcmp(wl->v[w], key, n) == 0)
             return 1;
     return 0;
 }

@@ -32,11 +32,20 @@ struct rw_rule {
     int fail_next;   /* RW_RK_WRAP: when decoding fails, try the next rules
                         instead of calling the URL opaque */
     unsigned line;
+    /* Prefilters computed once after parsing (cheap rejects before globs). */
+    size_t path_pre;       /* bytes of path before its first '*' */
+    const char *host_tail; /* host after its last '*' (all of it if none) */
+    size_t host_tail_len;
+    int host_star;         /* host holds a '*' */
 };
 
+/* Words sorted by first byte; words starting with byte c are
+ * v[lo[c]] .. v[hi[c] - 1]. */
 struct rw_wordlist {
     char **v;
+    size_t *len;
     size_t n, cap;
+    unsigned lo[256], hi[256];
 };
 
 struct rw_rules {
@@ -44,10 +53,12 @@ struct rw_rules {
     unsigned format;
     struct rw_rule *v;
     size_t n, cap;
-    struct rw_wordlist params;     /* personal query keys, exact */
+    struct rw_wordlist params;     /* personal query keys, exact, sorted */
     struct rw_wordlist prot_path;  /* case-folded words for path+query */
     struct rw_wordlist prot_text;  /* case-folded words for link text */
     struct rw_wordlist heur_words; /* case-folded heuristic path words */
+    size_t *by_kind[4];            /* rule indices per kind, file order */
+    size_t nkind[4];
 };
 
 /* A URL split into its parts; offsets into s (borrowed). */

@@ -311,11 +311,11 @@ static int unwrap_step(const struct rw_rules *r, const char *cur, size_t max,
     *next = NULL;
     *stop = 0;
     rw_url_split(cur, strlen(cur), &u);
-    for (size_t i = 0; i < r->n; i++) {
-        const struct rw_rule *ru = &r->v[i];
+    for (size_t i = 0; i < r->nkind[RW_RK_WRAP]; i++) {
+        const struct rw_rule *ru = &r->v[r->by_kind[RW_RK_WRAP][i]];
         int rc;
 
-        if (ru->kind != RW_RK_WRAP || !rw_rule_matches(ru, &u))
+        if (!rw_rule_matches(ru, &u))
             continue;
         *rule = ru;
         rc = rw_decoder_run(ru, &u, max, next);
