@@ -268,6 +268,14 @@ check_lacks "access log: no pixel token" "$LOG" "${TOK:0:24}"
 check_lacks "access log: no withdraw token" "$LOG" "${W##*/w/}"
 check_lacks "access log: no user agent" "$LOG" "$UA"
 
+# --- store_source = yes (other.example): the pages keep IP and user agent ----
+WO=$(link w other.example bob@example.org)
+OC=$(C "$WO" | grep -o 'name="csrf" value="[0-9a-f]*"' | cut -d'"' -f4)
+check "withdrawal for a store_source domain" "$(C -o /dev/null -w '%{http_code}' -d "csrf=$OC" "$WO")" 200
+PROOF=$("$CTL" --db "$T/db" --json proof other.example bob@example.org 2>/dev/null)
+check_has "store_source = yes keeps the client IP" "$PROOF" '"source_ip": "127.0.0.1"'
+check_has "store_source = yes keeps the user agent" "$PROOF" "\"user_agent\": \"$UA\""
+
 # --- command line -------------------------------------------------------------
 OUT=$("$GATE" -n -c "$T/gate.conf" -P "$ROOT/conf/pages" 2>&1); RC=$?
 check "-n on a good setup exits 0" "$RC" 0

@@ -55,6 +55,7 @@ api_key = test-key-brand-0123456789
 controller = other.example
 language = en
 opaque_links = interstitial
+store_source = yes
 api_key = test-key-other-0123456789
 EOC
 }
