@@ -233,7 +233,7 @@ int ctl_stats(struct ctl *c, int argc, char **argv)
     }
     if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
         return rc;
-    rc = store_consent_walk(st, argc == 1 ? cn : NULL, stats_one, &a);
+    rc = store_consent_scan(st, argc == 1 ? cn : NULL, STORE_SCAN_NOADDR, stats_one, &a);
     if (rc == STORE_NOTFOUND) { /* controller never seen: zero counts */
         snprintf(a.ctls[0].name, sizeof a.ctls[0].name, "%s", cn);
         a.n = 1;

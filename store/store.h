@@ -295,6 +295,11 @@ typedef int (*store_consent_cb)(const char *controller, const char *rcpt,
                                 const struct store_consent *c, void *arg);
 int store_consent_walk(struct store *st, const char *controller, store_consent_cb cb,
                        void *arg);
+/* store_consent_scan - the same; with STORE_SCAN_NOADDR the callback gets
+ * rcpt NULL and no ledger read is made (counting: much faster). */
+#define STORE_SCAN_NOADDR 1u
+int store_consent_scan(struct store *st, const char *controller, unsigned flags,
+                       store_consent_cb cb, void *arg);
 /* store_lastopen_walk - every last-open record of controller. */
 typedef int (*store_lastopen_cb)(const char *rcpt, int64_t day, void *arg);
 int store_lastopen_walk(struct store *st, const char *controller, store_lastopen_cb cb,

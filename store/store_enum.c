@@ -52,6 +52,7 @@ static int prefix_start(struct store *st, MDB_txn *txn, const char *controller,
 struct cwalk {
     struct store *st;
     MDB_txn *txn;
+    int noaddr;
     struct ctl_names names;
     struct st_event ev;
 };
@@ -69,11 +70,13 @@ static int consent_one(struct cwalk *w, const MDB_val *k, const MDB_val *v,
     st_cval_decode(v->mv_data, &cv);
     if ((ctl = ctl_lookup(w->txn, w->st, &w->names, st_get_be32(k->mv_data))) == NULL)
         return STORE_ECORRUPT;
+    st_cval_to_consent(&cv, &c);
+    if (w->noaddr)
+        return cb(ctl, NULL, &c, arg);
     if ((rc = st_event_get(w->st, w->txn, cv.last, &w->ev, NULL, NULL)) != STORE_OK)
         return rc;
     if (!w->ev.has_personal || w->ev.le.ev.recipient == NULL)
         return STORE_ECORRUPT;
-    st_cval_to_consent(&cv, &c);
     return cb(ctl, w->ev.le.ev.recipient, &c, arg);
 }
 
@@ -105,6 +108,12 @@ static int consent_iter(struct cwalk *w, const char *controller, store_consent_c
 int store_consent_walk(struct store *st, const char *controller, store_consent_cb cb,
                        void *arg)
 {
+    return store_consent_scan(st, controller, 0, cb, arg);
+}
+
+int store_consent_scan(struct store *st, const char *controller, unsigned flags,
+                       store_consent_cb cb, void *arg)
+{
     struct cwalk *w;
     int rc;
 
@@ -113,6 +122,7 @@ int store_consent_walk(struct store *st, const char *controller, store_consent_c
     if ((w = calloc(1, sizeof *w)) == NULL)
         return STORE_ENOMEM;
     w->st = st;
+    w->noaddr = (flags & STORE_SCAN_NOADDR) != 0;
     if ((rc = st_rd_begin(st, &w->txn)) == STORE_OK) {
         rc = consent_iter(w, controller, cb, arg);
         st_rd_end(st, w->txn);
