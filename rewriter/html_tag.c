@@ -438,7 +438,9 @@ void rw_html_text(struct rw_hscan *h, const char *s, size_t n)
     for (k = 0; k < h->nlinks; k++) {
         struct rw_hlink *l = &h->links[k];
         for (i = 0; i < n && l->n < RW_LINK_TEXT_MAX + 4; i++) {
-            if (is_ws((unsigned char)s[i])) {
+            int nbsp = (unsigned char)s[i] == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xA0;
+            if (nbsp || is_ws((unsigned char)s[i])) {
+                i += nbsp; /* &nbsp; folds like a space */
                 if (l->n > 0 && l->txt[l->n - 1] != ' ')
                     l->txt[l->n++] = ' ';
             } else {

@@ -112,6 +112,13 @@ static const struct tcase cases[] = {
       {RW_P_BACKGROUND, "http://x.example/b", "http://x.example/b", 0},
       {RW_P_CSS, "http://x.example/d", "http://x.example/d", 0},
       {RW_P_A, "http://x.example/e", "http://x.example/e", 0}}},
+    {"picture source", "<picture><source srcset=\"http://x.example/w.webp\" type=image/webp><img src=http://x.example/f.png></picture>",
+     {{RW_P_SRCSET, "http://x.example/w.webp", "http://x.example/w.webp", 0},
+      {RW_P_IMG, "http://x.example/f.png", "http://x.example/f.png", 0}}},
+    {"input upper type", "<INPUT TYPE=IMAGE SRC=\"http://x.example/i\">",
+     {{RW_P_INPUT, "http://x.example/i", "http://x.example/i", 0}}},
+    {"alternate stylesheet", "<link href='http://x.example/a.css' rel=\"alternate stylesheet\">",
+     {{RW_P_STYLESHEET, "http://x.example/a.css", "http://x.example/a.css", 0}}},
     {"no sites", "<html><body><p>hello <b>world</b></p><img alt=x></body></html>", {{0, NULL, NULL, 0}}},
 };
 
@@ -219,6 +226,20 @@ Test(html, link_text)
     cr_assert_str_eq(s.v[1].text, "T Click here&now Logo");
     cr_assert_str_eq(s.v[3].text, "");
     cr_assert_str_eq(s.v[4].text, "Unsubscribe");
+    rw_sites_free(&s);
+}
+
+Test(html, vml_button_text)
+{
+    const char *h = "<!--[if mso]><v:roundrect href=\"http://x/b\"><w:anchorlock/>"
+                    "<center style=\"color:#fff\">Buy&nbsp;now</center></v:roundrect><![endif]-->";
+    struct rw_sites s;
+
+    cr_assert_eq(scan(h, strlen(h), &s, NULL), RW_OK);
+    cr_assert_eq(s.n, 1);
+    cr_assert_eq(s.v[0].place, RW_P_VML_HREF);
+    cr_assert_eq(s.v[0].in_mso, 1);
+    cr_assert_str_eq(s.v[0].text, "Buy now");
     rw_sites_free(&s);
 }
 
