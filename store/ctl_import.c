@@ -395,19 +395,52 @@ static void csv_cb_row(int c, void *data)
     row_reset(im);
 }
 
+#define LINE_MAX_BYTES (1u << 20)
+
+/* Read one line (with its newline) into buf of cap bytes. Returns its
+ * length, -1 at the end, or -2 for a line longer than cap - 1 (consumed).
+ * *nul is set when the line holds a NUL byte. */
+static ssize_t line_read(FILE *f, char *buf, size_t cap, int *nul)
+{
+    size_t n = 0;
+    int ch = EOF;
+
+    *nul = 0;
+    while ((ch = getc_unlocked(f)) != EOF) {
+        if (n + 1 < cap)
+            buf[n] = (char)ch;
+        n++;
+        *nul |= ch == '\0';
+        if (ch == '\n')
+            break;
+    }
+    if (n == 0)
+        return -1;
+    if (n + 1 > cap)
+        return -2;
+    buf[n] = '\0';
+    return (ssize_t)n;
+}
+
 static int read_csv(struct imp *im, FILE *f)
 {
     struct csv_parser p;
-    char *line = NULL;
-    size_t cap = 0;
+    char *line = malloc(LINE_MAX_BYTES + 2);
     ssize_t n;
+    int nul;
 
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+    if (line == NULL || csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+        free(line);
         return STORE_ENOMEM;
+    }
     csv_set_blk_size(&p, 4096);
-    while (!im->fatal && (n = getline(&line, &cap, f)) > 0) {
+    while (!im->fatal && (n = line_read(f, line, LINE_MAX_BYTES + 2, &nul)) != -1) {
         im->line++;
-        if (csv_parse(&p, line, (size_t)n, csv_cb_field, csv_cb_row, im) != (size_t)n) {
+        if (n == -2) {
+            ctl_err(im->c, "%s:%lu: line longer than 1 MiB", im->file, im->line);
+            im->fatal = -1;
+        } else if (csv_parse(&p, line, (size_t)n, csv_cb_field, csv_cb_row, im) !=
+                   (size_t)n) {
             ctl_err(im->c, "%s:%lu: CSV syntax error: %s", im->file, im->line,
                     csv_strerror(csv_error(&p)));
             im->fatal = -1;
@@ -494,15 +527,17 @@ static void jsonl_row(struct imp *im, const char *line)
 
 static int read_jsonl(struct imp *im, FILE *f)
 {
-    char *line = NULL;
-    size_t cap = 0;
+    char *line = malloc(LINE_MAX_BYTES + 2);
     ssize_t n;
+    int nul;
 
-    while (!im->fatal && (n = getline(&line, &cap, f)) > 0) {
+    if (line == NULL)
+        return STORE_ENOMEM;
+    while (!im->fatal && (n = line_read(f, line, LINE_MAX_BYTES + 2, &nul)) != -1) {
         im->line++;
-        if ((size_t)n != strlen(line)) {
-            im->row_line = im->line;
-            row_bad(im, "NUL byte in line");
+        im->row_line = im->line;
+        if (n == -2 || nul) {
+            row_bad(im, n == -2 ? "line longer than 1 MiB" : "NUL byte in line");
             continue;
         }
         size_t i = 0;
