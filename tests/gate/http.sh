@@ -166,6 +166,10 @@ if command -v mdb_dump >/dev/null; then
     check_lacks "store holds no user agent" "$DUMP" "$UA"
     check_lacks "store holds no client IP" "$DUMP" "127.0.0.1"
     check_lacks "store holds no API source_ip when store_source = no" "$DUMP" "198.51.100.77"
+    ANONDB=$(mdb_dump -s anon -p "$T/db" 2>/dev/null | sed -n '/HEADER=END/,/DATA=END/p')
+    check_has "anonymous counter stored for the campaign" "$ANONDB" "spring-2026"
+    check "anonymous counter: one record (campaign, day), nothing per reader" \
+        "$(printf '%s\n' "$ANONDB" | grep -c '^ ')" 2
 else
     bad "mdb_dump (lmdb-utils) missing"
 fi
