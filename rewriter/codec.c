@@ -297,13 +297,15 @@ struct qpline {
 static size_t qp_declen(const char *s, size_t n, int *soft)
 {
     size_t i = 0, d = 0, sb;
+    const char *eq;
 
     *soft = 0;
     while (i < n) {
-        if (s[i] != '=') {
-            i++;
-            d++;
-        } else if ((sb = soft_break(s + i, n - i)) != 0) {
+        if ((eq = memchr(s + i, '=', n - i)) == NULL)
+            return d + (n - i);
+        d += (size_t)(eq - s) - i;
+        i = (size_t)(eq - s);
+        if ((sb = soft_break(s + i, n - i)) != 0) {
             i += sb;
             *soft = 1;
         } else if (i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {

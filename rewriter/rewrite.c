@@ -371,8 +371,8 @@ static int cmp_patch(const void *a, const void *b)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
-/* Patch l's text into t: site replacements and the footer. */
-static int patch_leaf(struct eng *e, struct leaf *l, struct pbuild *pb, struct buf *t)
+/* The patches for l: site replacements and the footer, sorted. */
+static int patch_leaf(struct eng *e, struct leaf *l, struct pbuild *pb)
 {
     size_t j, start;
     int rc = RW_OK;
@@ -399,10 +399,12 @@ static int patch_leaf(struct eng *e, struct leaf *l, struct pbuild *pb, struct b
     for (j = 0; j < pb->n; j++)
         pb->pv[j].repl = pb->arena.data + pb->aoff[j];
     qsort(pb->pv, pb->n, sizeof *pb->pv, cmp_patch);
-    rc = rw_patch_apply(l->text.data, l->text.len, pb->pv, pb->n, t);
-    if (rc == RW_EINVAL)
-        ERR(e, "overlapping URL sites in one part");
-    return rc;
+    for (j = 1; j < pb->n; j++)
+        if (pb->pv[j].off < pb->pv[j - 1].off + pb->pv[j - 1].len) {
+            ERR(e, "overlapping URL sites in one part");
+            return RW_EINVAL;
+        }
+    return RW_OK;
 }
 
 /* The output bytes in the part's charset (or UTF-8 if it must switch). */
@@ -427,29 +429,42 @@ static int charset_out(struct leaf *l, const struct pbuild *pb, const struct buf
     return rc;
 }
 
-static int encode_leaf(struct eng *e, struct leaf *l, const struct pbuild *pb,
-                       const struct buf *t, struct buf *enc)
+/* A quoted-printable part whose bytes are its decoding (UTF-8, ASCII):
+ * re-encode only the lines the patches touch. RW_EINVAL: not possible,
+ * re-encode all. */
+static int encode_qp_lines(struct eng *e, struct leaf *l, const struct pbuild *pb,
+                           struct buf *enc)
 {
     const struct rw_part *p = l->mp;
-    struct buf cs_out = BUF_INIT(0);
+    int rc;
+
+    if (p->cte != RW_CTE_QP || !rw_charset_passthrough(p->charset))
+        return RW_EINVAL;
+    rc = rw_qp_patch(e->msg + p->body.off, p->body.end - p->body.off, l->text.data,
+                     l->text.len, pb->pv, pb->n, p->crlf, enc);
+    if (rc == RW_OK && !pb->ins_ascii &&
+        (p->charset == NULL || g_ascii_strncasecmp(p->charset, "utf", 3) != 0))
+        l->utf8 = 1;
+    if (rc == RW_EINVAL)
+        buf_reset(enc);
+    return rc;
+}
+
+static int encode_leaf(struct eng *e, struct leaf *l, const struct pbuild *pb, struct buf *enc)
+{
+    const struct rw_part *p = l->mp;
+    struct buf t = BUF_INIT(0), cs_out = BUF_INIT(0);
     const struct buf *bytes;
     int rc, final_eol = p->body.end > p->body.off && e->msg[p->body.end - 1] == '\n';
 
-    rc = charset_out(l, pb, t, &cs_out, &bytes);
+    if ((rc = encode_qp_lines(e, l, pb, enc)) != RW_EINVAL)
+        return rc;
+    rc = rw_patch_apply(l->text.data, l->text.len, pb->pv, pb->n, &t);
+    if (rc == RW_OK)
+        rc = charset_out(l, pb, &t, &cs_out, &bytes);
     if (rc == RW_OK && p->cte == RW_CTE_7BIT && !pb->ins_ascii &&
         !rw_is_ascii(bytes->data, bytes->len))
         l->to_qp = 1;
-    if (rc == RW_OK && p->cte == RW_CTE_QP && bytes == t) {
-        /* Same bytes as decoded: re-encode only the lines the patches touch. */
-        rc = rw_qp_patch(e->msg + p->body.off, p->body.end - p->body.off, l->text.data,
-                         l->text.len, pb->pv, pb->n, p->crlf, enc);
-        if (rc != RW_EINVAL) {
-            buf_free(&cs_out);
-            return rc;
-        }
-        buf_reset(enc);
-        rc = RW_OK;
-    }
     if (rc != RW_OK)
         ;
     else if (p->cte == RW_CTE_QP || l->to_qp)
@@ -458,6 +473,7 @@ static int encode_leaf(struct eng *e, struct leaf *l, const struct pbuild *pb,
         rc = rw_b64_encode(bytes->data, bytes->len, p->crlf, final_eol, enc);
     else
         rc = buf_rc(buf_append(enc, bytes->data, bytes->len));
+    buf_free(&t);
     buf_free(&cs_out);
     return rc;
 }
@@ -521,14 +537,14 @@ static int field_splice(struct eng *e, struct leaf *l, int cte)
 static int rewrite_leaf(struct eng *e, struct leaf *l)
 {
     struct pbuild pb;
-    struct buf t = BUF_INIT(0), enc = BUF_INIT(0);
+    struct buf enc = BUF_INIT(0);
     int rc;
 
     memset(&pb, 0, sizeof pb);
     buf_init(&pb.arena, 0);
-    rc = patch_leaf(e, l, &pb, &t);
+    rc = patch_leaf(e, l, &pb);
     if (rc == RW_OK && pb.n > 0)
-        rc = encode_leaf(e, l, &pb, &t, &enc);
+        rc = encode_leaf(e, l, &pb, &enc);
     if (rc == RW_OK && pb.n > 0)
         rc = add_splice(e, l->mp->body.off, l->mp->body.end - l->mp->body.off, &enc);
     if (rc == RW_OK && pb.n > 0) {
@@ -545,7 +561,6 @@ static int rewrite_leaf(struct eng *e, struct leaf *l)
     g_free(pb.pv);
     g_free(pb.aoff);
     buf_free(&pb.arena);
-    buf_free(&t);
     buf_free(&enc);
     return rc;
 }
