@@ -13,11 +13,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -212,6 +215,32 @@ out:
 
 /* ---- service -------------------------------------------------------- */
 
+/* Run as [milter] user, like the milter, so both share the store files.
+ * Done before the store is opened and the port bound (the gate listens on
+ * an unprivileged port behind the TLS proxy). */
+static int drop_privileges(const char *user)
+{
+    struct passwd *pw;
+
+    if (user == NULL || *user == '\0')
+        return 0;
+    if ((pw = getpwnam(user)) == NULL) {
+        log_err("unknown user %s", user);
+        return -1;
+    }
+    if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
+        return 0;
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+        setuid(pw->pw_uid) != 0 || (pw->pw_uid != 0 && setuid(0) == 0)) {
+        log_err("cannot drop privileges to %s: %s", user, strerror(errno));
+        return -1;
+    }
+#ifdef __SANITIZE_ADDRESS__
+    prctl(PR_SET_DUMPABLE, 1); /* LeakSanitizer reads /proc/self */
+#endif
+    return 0;
+}
+
 static int write_ready(const char *path, uint16_t port)
 {
     char tmp[4096];
@@ -238,6 +267,8 @@ static int serve(struct gate *g, const struct opts *o)
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit the mask */
     signal(SIGPIPE, SIG_IGN);
+    if (drop_privileges(g->snap->cfg->user) != 0)
+        return 1;
     rc = store_open(g->snap->cfg->database, STORE_CREATE, 0, &g->store);
     if (rc != STORE_OK) {
         log_err("cannot open the store %s: %s", g->snap->cfg->database, store_strerror(rc));
