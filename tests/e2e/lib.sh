@@ -50,10 +50,12 @@ e2e_requirements() {
 
 # master.cf: Debian's, without the port-25 listener, no chroot, plus ours.
 write_master_cf() {
+	local src=/etc/postfix/master.cf
+	[ -f "$src" ] || src=/usr/share/postfix/master.cf.dist
 	awk '/^#/ || /^[ \t]/ || NF < 5 { print; next }
 	     $1 == "smtp" && $2 == "inet" { next }
 	     $1 == "postlog" { next }
-	     { $5 = "n"; print }' /etc/postfix/master.cf >"$P/etc/master.cf"
+	     { $5 = "n"; print }' "$src" >"$P/etc/master.cf"
 	cat >>"$P/etc/master.cf" <<EOF
 127.0.0.1:$PORT_MTA inet n - n - - smtpd
 127.0.0.1:$PORT_SPLIT inet n - n - - smtpd -o smtpd_milters= -o content_filter=split:[127.0.0.1]:$PORT_REINJ

@@ -288,6 +288,21 @@ case_malformed() {
 	check "malformed: nothing delivered" test -z "$(sink_files e2e-malformed)"
 }
 
+# The shared corpus of malformed and Outlook-made messages, when it sits
+# beside the checkout: each is delivered or refused with a reason, and the
+# milter survives them all.
+case_corpus() {
+	local dir=$SRCDIR/../shared/corpus/malformed f n=0
+	[ -d "$dir" ] || { echo "# corpus case skipped: no $dir"; return; }
+	for f in "$dir"/*.eml; do
+		n=$((n + 1))
+		send $PORT_MTA news@brand.example no@example.org "$f"
+		check "corpus $(basename "$f"): accepted, or refused with a reason" \
+			grep -Eq '<- +250 2.0.0 Ok: queued|<\*\* +4[0-9][0-9] 4\.[0-9]\.[0-9] consent-milter: ' "$P/swaks.out"
+	done
+	check "corpus: the milter survived $n messages" kill -0 "$MILTER_PID"
+}
+
 # smtp_read FD - read one (multi-line) SMTP reply; prints the last line.
 smtp_read() {
 	local line
@@ -402,7 +417,7 @@ main() {
 	[ -f "$RULES" ] || die "no rules file $RULES"
 	e2e_setup
 	trap '[ -n "$GATE_PID" ] && kill "$GATE_PID" 2>/dev/null; e2e_cleanup' EXIT
-	local cases=${E2E_CASES:-"config_check no_consent consent prefs transactional never_track monitor off two_recipients split dkim already_processed gate esp spool size_limit malformed log_line milter_killed reload sanitizer"}
+	local cases=${E2E_CASES:-"config_check no_consent consent prefs transactional never_track monitor off two_recipients split dkim already_processed gate esp spool size_limit malformed corpus log_line milter_killed reload sanitizer"}
 	for c in $cases; do
 		"case_$c"
 	done
