@@ -449,6 +449,8 @@ int rw_rules_parse(const char *text, size_t len, struct rw_rules **out, char *er
     *out = NULL;
     if ((ps.r = calloc(1, sizeof(*ps.r))) == NULL)
         return RW_ENOMEM;
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) /* UTF-8 BOM from some editors */
+        off = 3;
     while (off < len && rc == RW_OK) {
         const char *nl = memchr(text + off, '\n', len - off);
         size_t n = nl ? (size_t)(nl - (text + off)) : len - off;

@@ -82,6 +82,20 @@ Test(rules, minimal_file_and_version)
     cr_expect_str_eq(rw_rules_version(NULL), "");
 }
 
+Test(rules, crlf_and_bom)
+{
+    static const char txt[] = "\xef\xbb\xbf# edited on Windows\r\nformat 1\r\nversion 3\r\n"
+                              "pixel a *.x.com /o/* key=t\r\nparam k\r\n";
+    struct rw_rules *r = NULL;
+    char err[128];
+
+    cr_assert_eq(rw_rules_parse(txt, strlen(txt), &r, err, sizeof(err)), RW_OK, "%s", err);
+    cr_expect_str_eq(rw_rules_version(r), "3");
+    cr_expect_str_eq(r->v[0].key, "t");
+    cr_expect(rw_is_personal_key(r, "k", 1));
+    rw_rules_free(r);
+}
+
 Test(rules, quoted_phrases_and_folding)
 {
     static const char txt[] = "format 1\nversion 1\nprotect-text \"Voir EN Ligne\" DÉSINSCRIRE\n";
