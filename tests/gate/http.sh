@@ -238,6 +238,14 @@ U=(); for i in $(seq 1 10); do U+=(-o /dev/null "$BASE/healthz"); done
 KA=$(curl -s --rate 3/s -w '%{http_code}:%{num_connects} ' "${U[@]}")
 check "keep-alive connection serving requests is kept" "$KA" \
     "200:1 200:0 200:0 200:0 200:0 200:0 200:0 200:0 200:0 200:0 "
+# Hostile bytes on the wire: the gate answers or closes, and stays up.
+for req in 'GARBAGE\r\n\r\n' '\x00\x01\x02\xff\xfe\r\n\r\n' 'GET /o/%00%ff HTTP/1.1\r\nHost: x\r\n\r\n' \
+    'GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n' 'POST /w/x HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n' \
+    'POST /w/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nx\r\n' \
+    'GET / HTTP/9.9\r\n\r\n' 'GET /healthz HTTP/1.1\r\nHost: x\r\nX: \x01\x02\r\n\r\n'; do
+    ( trap '' PIPE; exec 3<>"/dev/tcp/127.0.0.1/$PORT" && printf "$req" >&3 && timeout 3 cat <&3 >/dev/null ) 2>/dev/null
+done
+check "gate survives hostile requests" "$(C "$BASE/healthz")" "ok"
 check "gate still serves after the limit tests" "$(C "$BASE/healthz")" "ok"
 
 # --- key rotation and retired keys --------------------------------------------
