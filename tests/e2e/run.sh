@@ -362,10 +362,10 @@ case_reload() {
 case_gate() {
 	[ -x "$GATE" ] && command -v curl >/dev/null || { echo "# gate case skipped: no consent-gate or curl"; return; }
 	[ -f "$P/out.c1" ] || { nok "gate: needs the consent case output"; return; }
-	"$GATE" -f -c "$P/milter.conf" -P "$SRCDIR/conf/pages" --ready-file "$P/gate.ready" \
+	"$GATE" -f -c "$P/milter.conf" -P "$SRCDIR/conf/pages" --ready-file "$P/mspool/gate.ready" \
 		>"$P/gate.log" 2>&1 &
 	GATE_PID=$!
-	wait_for 10 test -s "$P/gate.ready" || { nok "gate: did not start: $(tail -2 "$P/gate.log")"; return; }
+	wait_for 10 test -s "$P/mspool/gate.ready" || { nok "gate: did not start: $(tail -2 "$P/gate.log")"; return; }
 	local o w page csrf r
 	o=$(grep -o "$GATE_URL/o/[A-Za-z0-9_-]*" "$P/out.c1" | head -1)
 	w=$(grep -o "$GATE_URL/w/[A-Za-z0-9_-]*" "$P/out.c1" | head -1)
