@@ -375,6 +375,25 @@ int rw_decoder_needs(int idx)
     return idx >= 0 && (size_t)idx < NDECODERS ? decoders[idx].needs : 0;
 }
 
+/* A destination decoded one level too far ("a b" for "a%20b") is still
+ * the destination: spaces are written back as %20. Other control bytes
+ * stay and make the caller refuse it. */
+static int spaces_escaped(struct buf *b, size_t max)
+{
+    struct buf t = BUF_INIT(max);
+    int e = 0;
+
+    for (size_t i = 0; i < b->len && e == 0; i++)
+        e = b->data[i] == ' ' ? buf_puts(&t, "%20") : buf_putc(&t, b->data[i]);
+    if (e != 0) {
+        buf_free(&t);
+        return buf_rc(e);
+    }
+    buf_free(b);
+    *b = t;
+    return RW_OK;
+}
+
 int rw_decoder_run(const struct rw_rule *ru, const struct rw_urlp *u, size_t max, char **out)
 {
     struct buf b = BUF_INIT(max);
@@ -388,6 +407,8 @@ int rw_decoder_run(const struct rw_rule *ru, const struct rw_urlp *u, size_t max
         rc = RW_EINVAL;
     if (rc == RW_OK && memchr(b.data, '\0', b.len) != NULL)
         rc = RW_EINVAL; /* an embedded NUL would truncate the URL */
+    if (rc == RW_OK && memchr(b.data, ' ', b.len) != NULL)
+        rc = spaces_escaped(&b, max);
     if (rc == RW_OK && (*out = buf_steal(&b, NULL)) == NULL)
         rc = RW_ENOMEM;
     buf_free(&b);

@@ -293,6 +293,10 @@ Test(unwrap, query_param_wrappers)
          "fwlink%2F%3FLinkId%3D521839&data=05%7C02%7Cjohn%40acme.com%7C0f1e2d&sdata=Om8HqQKd"
          "%2BHIJCpl%3D&reserved=0", "https://go.microsoft.com/fwlink/?LinkId=521839"},
         {"https://nam12.safelinks.protection.outlook.com/?url=https%3A%2F%2F&data=1", NULL},
+        /* a destination decoded one level too far keeps working */
+        {"https://t.yesware.com/tt/6a1b?ytl=https%3A%2F%2Fwww.example.com%2Fmy%20file.pdf",
+         "https://www.example.com/my%20file.pdf"},
+        {"https://t.yesware.com/tt/6a1b?ytl=https%3A%2F%2Fwww.example.com%2Fa%0D%0Ab", NULL},
         /* Mailtrack */
         {"https://mailtrack.io/trace/link/0a1b2c3d4e5f?url=https%3A%2F%2Fexample.com%2Fx&userId=1",
          "https://example.com/x"},
