@@ -53,14 +53,22 @@ struct tok_keys {
 const char *tok_strerror(int rc)
 {
     switch (rc) {
-    case TOK_OK: return "ok";
-    case TOK_EINVAL: return "malformed token";
-    case TOK_EFORGED: return "token authentication failed";
-    case TOK_EKIND: return "token made for another endpoint";
-    case TOK_EKEY: return "unknown or retired key id";
-    case TOK_ENOMEM: return "out of memory";
-    case TOK_EKEYS: return "bad keys file";
-    default: return "unknown token error";
+    case TOK_OK:
+        return "ok";
+    case TOK_EINVAL:
+        return "malformed token";
+    case TOK_EFORGED:
+        return "token authentication failed";
+    case TOK_EKIND:
+        return "token made for another endpoint";
+    case TOK_EKEY:
+        return "unknown or retired key id";
+    case TOK_ENOMEM:
+        return "out of memory";
+    case TOK_EKEYS:
+        return "bad keys file";
+    default:
+        return "unknown token error";
     }
 }
 
@@ -79,7 +87,8 @@ static uint32_t get_be32(const unsigned char *p)
 
 /* ---- keys ---------------------------------------------------------- */
 
-static int key_derive(struct tok_key *k, uint32_t id, const unsigned char master[KEY_BYTES])
+static int key_derive(struct tok_key *k, uint32_t id,
+                      const unsigned char master[KEY_BYTES])
 {
     k->id = id;
     if (crypto_kdf_derive_from_key(k->aead, sizeof k->aead, 1, "cmtokenk", master) != 0)
@@ -121,7 +130,8 @@ static int parse_key_line(const char *s, uint32_t *id, unsigned char master[KEY_
     return 0;
 }
 
-static int keys_add(struct tok_keys *k, uint32_t id, const unsigned char master[KEY_BYTES])
+static int keys_add(struct tok_keys *k, uint32_t id,
+                    const unsigned char master[KEY_BYTES])
 {
     struct tok_key *nv;
 
@@ -182,7 +192,8 @@ static int parse_lines(struct tok_keys *k, const char *text, size_t len, char *e
             snprintf(err, errlen, "line %d: %s", lineno, why);
             rc = TOK_EKEYS;
         } else if ((r = keys_add(k, id, master)) != 0) {
-            snprintf(err, errlen, r == -2 ? "line %d: duplicate key id" : "line %d: out of memory",
+            snprintf(err, errlen,
+                     r == -2 ? "line %d: duplicate key id" : "line %d: out of memory",
                      lineno);
             rc = r == -2 ? TOK_EKEYS : TOK_ENOMEM;
         }
@@ -334,8 +345,8 @@ static const struct tok_key *key_find(const struct tok_keys *k, uint32_t id)
 
 static int valid_kind(int kind)
 {
-    return kind == TOK_OPEN || kind == TOK_CLICK || kind == TOK_DELIV || kind == TOK_WITHDRAW ||
-           kind == TOK_PREFS || kind == TOK_ANON;
+    return kind == TOK_OPEN || kind == TOK_CLICK || kind == TOK_DELIV ||
+           kind == TOK_WITHDRAW || kind == TOK_PREFS || kind == TOK_ANON;
 }
 
 /* Which fields a kind requires: bit 0 controller, 1 recipient, 2 url. */
@@ -343,9 +354,12 @@ static unsigned kind_needs(int kind)
 {
     switch (kind) {
     case TOK_OPEN:
-    case TOK_CLICK: return 7;
-    case TOK_ANON: return 5;
-    default: return 3;
+    case TOK_CLICK:
+        return 7;
+    case TOK_ANON:
+        return 5;
+    default:
+        return 3;
     }
 }
 
@@ -453,8 +467,8 @@ static int seal_bin(const struct tok_key *key, int kind, const struct buf *claim
     randombytes_buf(bin + ID_BYTES, NONCE_BYTES);
     make_ad(ad, kind, key->id);
     crypto_aead_xchacha20poly1305_ietf_encrypt(
-        bin + ID_BYTES + NONCE_BYTES, &clen, (const unsigned char *)claims->data, claims->len,
-        ad, sizeof ad, NULL, bin + ID_BYTES, key->aead);
+        bin + ID_BYTES + NONCE_BYTES, &clen, (const unsigned char *)claims->data,
+        claims->len, ad, sizeof ad, NULL, bin + ID_BYTES, key->aead);
     *binlen = ID_BYTES + NONCE_BYTES + (size_t)clen;
     return TOK_OK;
 }
@@ -473,8 +487,9 @@ int tok_seal(const struct tok_keys *k, const struct tok *t, struct buf *out)
     if (rc == TOK_OK && claims.len > CLAIMS_MAX)
         rc = TOK_EINVAL;
     if (rc == TOK_OK) {
-        textlen = sodium_base64_encoded_len(ID_BYTES + NONCE_BYTES + claims.len + TAG_BYTES,
-                                            sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        textlen =
+            sodium_base64_encoded_len(ID_BYTES + NONCE_BYTES + claims.len + TAG_BYTES,
+                                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
         bin = malloc(ID_BYTES + NONCE_BYTES + claims.len + TAG_BYTES);
         text = malloc(textlen);
         rc = bin && text ? TOK_OK : TOK_ENOMEM;
@@ -484,7 +499,8 @@ int tok_seal(const struct tok_keys *k, const struct tok *t, struct buf *out)
     if (rc == TOK_OK && textlen > TOK_TEXT_MAX + 1)
         rc = TOK_EINVAL;
     if (rc == TOK_OK) {
-        sodium_bin2base64(text, textlen, bin, binlen, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        sodium_bin2base64(text, textlen, bin, binlen,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING);
         if (buf_puts(out, text) != 0)
             rc = TOK_ENOMEM;
     }
@@ -501,8 +517,8 @@ int tok_seal(const struct tok_keys *k, const struct tok *t, struct buf *out)
 static int other_kind(const struct tok_key *key, int kind, const unsigned char *bin,
                       size_t binlen, unsigned char *scratch)
 {
-    static const int kinds[] = {TOK_OPEN, TOK_CLICK, TOK_DELIV, TOK_WITHDRAW, TOK_PREFS,
-                                TOK_ANON};
+    static const int kinds[] = {TOK_OPEN,     TOK_CLICK, TOK_DELIV,
+                                TOK_WITHDRAW, TOK_PREFS, TOK_ANON};
     unsigned char ad[11];
     unsigned long long mlen;
 
@@ -512,14 +528,15 @@ static int other_kind(const struct tok_key *key, int kind, const unsigned char *
         make_ad(ad, kinds[i], key->id);
         if (crypto_aead_xchacha20poly1305_ietf_decrypt(
                 scratch, &mlen, NULL, bin + ID_BYTES + NONCE_BYTES,
-                binlen - ID_BYTES - NONCE_BYTES, ad, sizeof ad, bin + ID_BYTES, key->aead) == 0)
+                binlen - ID_BYTES - NONCE_BYTES, ad, sizeof ad, bin + ID_BYTES,
+                key->aead) == 0)
             return TOK_EKIND;
     }
     return TOK_EFORGED;
 }
 
-static int open_bin(const struct tok_keys *k, int kind, const unsigned char *bin, size_t binlen,
-                    struct tok *out)
+static int open_bin(const struct tok_keys *k, int kind, const unsigned char *bin,
+                    size_t binlen, struct tok *out)
 {
     unsigned char *plain, ad[11];
     unsigned long long mlen = 0;
@@ -534,8 +551,9 @@ static int open_bin(const struct tok_keys *k, int kind, const unsigned char *bin
         return TOK_ENOMEM;
     make_ad(ad, kind, key->id);
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-            plain, &mlen, NULL, bin + ID_BYTES + NONCE_BYTES, binlen - ID_BYTES - NONCE_BYTES,
-            ad, sizeof ad, bin + ID_BYTES, key->aead) != 0)
+            plain, &mlen, NULL, bin + ID_BYTES + NONCE_BYTES,
+            binlen - ID_BYTES - NONCE_BYTES, ad, sizeof ad, bin + ID_BYTES,
+            key->aead) != 0)
         rc = other_kind(key, kind, bin, binlen, plain);
     else
         rc = claims_decode(plain, (size_t)mlen, kind, out);
@@ -589,7 +607,8 @@ static long b64url_decode(const char *text, size_t len, unsigned char *out, size
     return (long)n;
 }
 
-int tok_open(const struct tok_keys *k, int kind, const char *text, size_t len, struct tok *out)
+int tok_open(const struct tok_keys *k, int kind, const char *text, size_t len,
+             struct tok *out)
 {
     unsigned char *bin;
     long binlen;
@@ -636,7 +655,8 @@ int tok_mac(const struct tok_keys *k, const void *data, size_t len, char out[TOK
     return TOK_OK;
 }
 
-int tok_mac_verify(const struct tok_keys *k, const void *data, size_t len, const char *hex)
+int tok_mac_verify(const struct tok_keys *k, const void *data, size_t len,
+                   const char *hex)
 {
     unsigned char mac[crypto_auth_BYTES];
     size_t got = 0;

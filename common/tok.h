@@ -34,12 +34,12 @@ enum tok_kind {
 
 enum tok_status {
     TOK_OK = 0,
-    TOK_EINVAL,   /* malformed text, bad base64, truncated */
-    TOK_EFORGED,  /* authentication failed */
-    TOK_EKIND,    /* valid token for another endpoint */
-    TOK_EKEY,     /* unknown (e.g. retired) key id */
+    TOK_EINVAL,  /* malformed text, bad base64, truncated */
+    TOK_EFORGED, /* authentication failed */
+    TOK_EKIND,   /* valid token for another endpoint */
+    TOK_EKEY,    /* unknown (e.g. retired) key id */
     TOK_ENOMEM,
-    TOK_EKEYS,    /* keys file unreadable or malformed */
+    TOK_EKEYS, /* keys file unreadable or malformed */
 };
 const char *tok_strerror(int rc);
 
@@ -70,13 +70,13 @@ uint32_t tok_keys_newest(const struct tok_keys *k);
 size_t tok_keys_count(const struct tok_keys *k);
 
 struct tok {
-    int kind;            /* enum tok_kind */
-    uint32_t key_id;     /* filled by tok_open */
-    int64_t issued;      /* UTC seconds */
+    int kind;        /* enum tok_kind */
+    uint32_t key_id; /* filled by tok_open */
+    int64_t issued;  /* UTC seconds */
     char *controller;
-    char *recipient;     /* normalised address; NULL for TOK_ANON */
-    char *url;           /* see enum tok_kind */
-    char *dest;          /* see enum tok_kind */
+    char *recipient; /* normalised address; NULL for TOK_ANON */
+    char *url;       /* see enum tok_kind */
+    char *dest;      /* see enum tok_kind */
 };
 
 /* tok_seal - append the base64url token for t to out (t->issued 0 = now).
@@ -92,7 +92,9 @@ void tok_clear(struct tok *t);
  * into out (TOK_MAC_HEX bytes incl. NUL); tok_mac_verify checks against
  * every key, constant time. Used by the trace header. */
 #define TOK_MAC_HEX 65
-int tok_mac(const struct tok_keys *k, const void *data, size_t len, char out[TOK_MAC_HEX]);
-int tok_mac_verify(const struct tok_keys *k, const void *data, size_t len, const char *hex);
+int tok_mac(const struct tok_keys *k, const void *data, size_t len,
+            char out[TOK_MAC_HEX]);
+int tok_mac_verify(const struct tok_keys *k, const void *data, size_t len,
+                   const char *hex);
 
 #endif

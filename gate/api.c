@@ -37,11 +37,12 @@ struct api_in {
     json_int_t time;
 };
 
-static enum MHD_Result err(struct gate_req *r, unsigned status, int outcome, const char *code,
-                           const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static enum MHD_Result err(struct gate_req *r, unsigned status, int outcome,
+                           const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
-static enum MHD_Result err(struct gate_req *r, unsigned status, int outcome, const char *code,
-                           const char *fmt, ...)
+static enum MHD_Result err(struct gate_req *r, unsigned status, int outcome,
+                           const char *code, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -83,9 +84,9 @@ static const struct cfg_domain *auth_domain(const struct gate_req *r)
     return found;
 }
 
-static const char *const fields[] = {"controller", "recipient", "action", "purposes",
-                                     "notice_id", "notice_sha256", "method", "time",
-                                     "source_ip", "user_agent"};
+static const char *const fields[] = {"controller", "recipient",     "action", "purposes",
+                                     "notice_id",  "notice_sha256", "method", "time",
+                                     "source_ip",  "user_agent"};
 
 /* Reads and type-checks the fields; on error writes a message. */
 static int read_fields(json_t *o, struct api_in *in, char *msg, size_t msglen)
@@ -94,7 +95,8 @@ static int read_fields(json_t *o, struct api_in *in, char *msg, size_t msglen)
     json_t *v;
 
     memset(in, 0, sizeof *in);
-    json_object_foreach(o, key, v) {
+    json_object_foreach(o, key, v)
+    {
         size_t i;
         for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
             if (strcmp(key, fields[i]) == 0)
@@ -103,11 +105,13 @@ static int read_fields(json_t *o, struct api_in *in, char *msg, size_t msglen)
             return snprintf(msg, msglen, "unknown field '%.64s'", key), -1;
         if (strcmp(key, "purposes") == 0) {
             if (!json_is_array(v))
-                return snprintf(msg, msglen, "'purposes' must be an array of strings"), -1;
+                return snprintf(msg, msglen, "'purposes' must be an array of strings"),
+                       -1;
             in->purposes = v;
         } else if (strcmp(key, "time") == 0) {
             if (!json_is_integer(v))
-                return snprintf(msg, msglen, "'time' must be an integer (UTC seconds)"), -1;
+                return snprintf(msg, msglen, "'time' must be an integer (UTC seconds)"),
+                       -1;
             in->time = json_integer_value(v);
         } else if (!json_is_string(v)) {
             return snprintf(msg, msglen, "'%s' must be a string", key), -1;
@@ -130,7 +134,8 @@ static int parse_purposes(json_t *arr, uint32_t *mask, char *msg, size_t msglen)
     json_t *v;
 
     *mask = 0;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         int idx = json_is_string(v) ? store_purpose_parse(json_string_value(v)) : -1;
         if (idx < 0 || idx >= STORE_P_MAX || idx == STORE_P_DELIVERABILITY)
             return snprintf(msg, msglen, "purposes[%zu]: unknown purpose%s%.64s%s", i,
@@ -144,13 +149,16 @@ static int parse_purposes(json_t *arr, uint32_t *mask, char *msg, size_t msglen)
 }
 
 /* Semantic checks; fills ev. Returns 0, or -1 with msg. */
-static int to_event(const struct api_in *in, struct store_event *ev, char *msg, size_t msglen)
+static int to_event(const struct api_in *in, struct store_event *ev, char *msg,
+                    size_t msglen)
 {
     static const char *const methods[] = {"signup-form", "api", "consent-page"};
     size_t got = 0, m;
 
     if (in->controller == NULL || in->recipient == NULL || in->action == NULL)
-        return snprintf(msg, msglen, "'controller', 'recipient' and 'action' are required"), -1;
+        return snprintf(msg, msglen,
+                        "'controller', 'recipient' and 'action' are required"),
+               -1;
     if (strcmp(in->action, "grant") == 0)
         ev->action = STORE_A_GRANT;
     else if (strcmp(in->action, "refuse") == 0)
@@ -165,19 +173,22 @@ static int to_event(const struct api_in *in, struct store_event *ev, char *msg, 
         if (ev->purposes == 0)
             return snprintf(msg, msglen, "'purposes' must name at least one purpose"), -1;
         if (in->notice_id == NULL || *in->notice_id == '\0' || in->notice_hex == NULL)
-            return snprintf(msg, msglen, "'notice_id' and 'notice_sha256' are required "
-                                         "(proof of the notice shown)"), -1;
+            return snprintf(msg, msglen,
+                            "'notice_id' and 'notice_sha256' are required "
+                            "(proof of the notice shown)"),
+                   -1;
     }
-    if (in->notice_hex &&
-        (strlen(in->notice_hex) != 64 ||
-         sodium_hex2bin(ev->notice_sha256, 32, in->notice_hex, 64, NULL, &got, NULL) != 0 ||
-         got != 32))
+    if (in->notice_hex && (strlen(in->notice_hex) != 64 ||
+                           sodium_hex2bin(ev->notice_sha256, 32, in->notice_hex, 64, NULL,
+                                          &got, NULL) != 0 ||
+                           got != 32))
         return snprintf(msg, msglen, "'notice_sha256' must be 64 hex digits"), -1;
     for (m = 0; in->method && m < sizeof methods / sizeof methods[0]; m++)
         if (strcmp(in->method, methods[m]) == 0)
             break;
     if (in->method && m == sizeof methods / sizeof methods[0])
-        return snprintf(msg, msglen, "'method' must be signup-form, api or consent-page"), -1;
+        return snprintf(msg, msglen, "'method' must be signup-form, api or consent-page"),
+               -1;
     if (in->time < 0 || in->time > (json_int_t)time(NULL) + 300)
         return snprintf(msg, msglen, "'time' must be UTC seconds, not in the future"), -1;
     ev->controller = in->controller;
@@ -190,9 +201,9 @@ static int to_event(const struct api_in *in, struct store_event *ev, char *msg, 
 
 static enum MHD_Result created(struct gate_req *r, const struct store_event *ev)
 {
-    json_t *o = json_pack("{s:s, s:I, s:s, s:s}", "id", ev->id, "time", (json_int_t)ev->time,
-                          "controller", ev->controller, "action",
-                          store_action_name(ev->action));
+    json_t *o =
+        json_pack("{s:s, s:I, s:s, s:s}", "id", ev->id, "time", (json_int_t)ev->time,
+                  "controller", ev->controller, "action", store_action_name(ev->action));
     json_t *p = json_array();
     char *text;
     enum MHD_Result ret;
@@ -222,7 +233,8 @@ static enum MHD_Result record(struct gate_req *r, const struct cfg_domain *dom,
         return err(r, MHD_HTTP_FORBIDDEN, OUT_FORBIDDEN, "forbidden",
                    "this key is not valid for controller '%.64s'", in->controller);
     if (store_addr_normalise(in->recipient, norm, sizeof norm) != STORE_OK)
-        return err(r, 422, OUT_BAD_REQUEST, "invalid", "'recipient' is not an email address");
+        return err(r, 422, OUT_BAD_REQUEST, "invalid",
+                   "'recipient' is not an email address");
     if (dom->store_source) {
         ev.source_ip = in->source_ip;
         ev.user_agent = in->user_agent;
@@ -239,11 +251,12 @@ static enum MHD_Result record(struct gate_req *r, const struct cfg_domain *dom,
         return err(r, MHD_HTTP_SERVICE_UNAVAILABLE, OUT_ERROR, "unavailable",
                    "the event could not be recorded, retry later");
     }
-    gate_count_consent(r->g, ev.action == STORE_A_GRANT    ? CTR_GRANTED
-                             : ev.action == STORE_A_REFUSE ? CTR_REFUSED
-                                                           : CTR_WITHDRAWN,
-                       ev.action == STORE_A_WITHDRAW ? 1u
-                                                     : (unsigned)__builtin_popcount(ev.purposes));
+    gate_count_consent(
+        r->g,
+        ev.action == STORE_A_GRANT    ? CTR_GRANTED
+        : ev.action == STORE_A_REFUSE ? CTR_REFUSED
+                                      : CTR_WITHDRAWN,
+        ev.action == STORE_A_WITHDRAW ? 1u : (unsigned)__builtin_popcount(ev.purposes));
     return created(r, &ev);
 }
 
@@ -266,8 +279,7 @@ enum MHD_Result gate_api(struct gate_req *r)
     if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
         return err(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, OUT_BAD_REQUEST, "content_type",
                    "Content-Type must be application/json");
-    o = json_loadb(r->body, r->bodylen, JSON_REJECT_DUPLICATES,
-                   &jerr);
+    o = json_loadb(r->body, r->bodylen, JSON_REJECT_DUPLICATES, &jerr);
     if (o == NULL)
         return err(r, MHD_HTTP_BAD_REQUEST, OUT_BAD_REQUEST, "bad_json",
                    "line %d column %d: %s", jerr.line, jerr.column, jerr.text);

@@ -29,7 +29,8 @@ static int csrf_input(const struct gate_req *r, int kind, struct buf *b)
 int gate_csrf_make(const struct gate_req *r, int kind, char out[TOK_MAC_HEX])
 {
     struct buf b = BUF_INIT(TOK_TEXT_MAX + 16);
-    int rc = csrf_input(r, kind, &b) ? TOK_ENOMEM : tok_mac(r->snap->keys, b.data, b.len, out);
+    int rc =
+        csrf_input(r, kind, &b) ? TOK_ENOMEM : tok_mac(r->snap->keys, b.data, b.len, out);
 
     buf_free(&b);
     return rc;
@@ -54,10 +55,12 @@ static int same_origin(const struct gate_req *r, const char *o, size_t olen)
     if (glen && glen == olen && strncasecmp(o, gurl, olen) == 0)
         return 1;
     a = memchr(o, ':', olen);
-    if (host == NULL || a == NULL || olen < (size_t)(a - o) + 3 || a[1] != '/' || a[2] != '/')
+    if (host == NULL || a == NULL || olen < (size_t)(a - o) + 3 || a[1] != '/' ||
+        a[2] != '/')
         return 0;
     a += 3;
-    return strlen(host) == olen - (size_t)(a - o) && strncasecmp(a, host, strlen(host)) == 0;
+    return strlen(host) == olen - (size_t)(a - o) &&
+           strncasecmp(a, host, strlen(host)) == 0;
 }
 
 static int browser_origin_ok(const struct gate_req *r)
@@ -90,7 +93,8 @@ int gate_csrf_ok(const struct gate_req *r, int kind, const char *field)
 
     if (field == NULL || !browser_origin_ok(r))
         return 0;
-    ok = !csrf_input(r, kind, &b) && tok_mac_verify(r->snap->keys, b.data, b.len, field) == TOK_OK;
+    ok = !csrf_input(r, kind, &b) &&
+         tok_mac_verify(r->snap->keys, b.data, b.len, field) == TOK_OK;
     buf_free(&b);
     return ok;
 }
@@ -127,7 +131,8 @@ static int url_decode(const char *p, const char *e, char *out, size_t outlen)
     return (int)n;
 }
 
-int gate_form_get(const struct gate_req *r, const char *name, int n, char *out, size_t outlen)
+int gate_form_get(const struct gate_req *r, const char *name, int n, char *out,
+                  size_t outlen)
 {
     const char *p = r->body, *end;
     size_t nlen = strlen(name);

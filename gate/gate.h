@@ -26,15 +26,25 @@
 #include "store/store.h"
 
 /* Limits (also documented in consent-gate(8)). */
-#define GATE_FORM_MAX 8192          /* POST body of a page form */
-#define GATE_API_MAX 65536          /* POST body of the JSON API */
+#define GATE_FORM_MAX 8192           /* POST body of a page form */
+#define GATE_API_MAX 65536           /* POST body of the JSON API */
 #define GATE_CONN_MEMORY (64 * 1024) /* per connection: request line + headers */
 #define GATE_CONN_LIMIT 1000
 #define GATE_PER_IP_LIMIT 128
 
 enum gate_ep {
-    EP_OPEN = 0, EP_CLICK, EP_ANON, EP_DELIV, EP_WITHDRAW, EP_PREFS, EP_API, EP_HEALTH,
-    EP_METRICS, EP_STATIC, EP_OTHER, EP__N
+    EP_OPEN = 0,
+    EP_CLICK,
+    EP_ANON,
+    EP_DELIV,
+    EP_WITHDRAW,
+    EP_PREFS,
+    EP_API,
+    EP_HEALTH,
+    EP_METRICS,
+    EP_STATIC,
+    EP_OTHER,
+    EP__N
 };
 enum gate_outcome {
     OUT_FORWARDED = 0, /* consent: 302 to the original tracker */
@@ -47,7 +57,7 @@ enum gate_outcome {
     OUT_OK,
     OUT_BAD_TOKEN,
     OUT_BAD_REQUEST,
-    OUT_FORBIDDEN,     /* CSRF check failed */
+    OUT_FORBIDDEN, /* CSRF check failed */
     OUT_UNAUTHORIZED,
     OUT_TOO_LARGE,
     OUT_NOT_FOUND,
@@ -82,21 +92,21 @@ struct gate {
 /* One HTTP request as the handlers see it. */
 struct gate_req {
     struct gate *g;
-    struct gate_snap *snap;     /* referenced for the request's life */
+    struct gate_snap *snap; /* referenced for the request's life */
     struct MHD_Connection *conn;
-    const char *method;         /* "GET", "HEAD", "POST" */
-    const char *arg;            /* path after the endpoint prefix (the token) */
+    const char *method; /* "GET", "HEAD", "POST" */
+    const char *arg;    /* path after the endpoint prefix (the token) */
     size_t arglen;
-    const char *body;           /* POST body (NUL-terminated), NULL for GET */
+    const char *body; /* POST body (NUL-terminated), NULL for GET */
     size_t bodylen;
-    int ep;                     /* enum gate_ep */
-    int outcome;                /* enum gate_outcome, set by the handler */
-    int status;                 /* HTTP status sent */
+    int ep;      /* enum gate_ep */
+    int outcome; /* enum gate_outcome, set by the handler */
+    int status;  /* HTTP status sent */
 };
 
 /* Snapshot handling (main.c). */
-struct gate_snap *gate_snap_load(const char *config_path, const char *pages_dir, char *err,
-                                 size_t errlen);
+struct gate_snap *gate_snap_load(const char *config_path, const char *pages_dir,
+                                 char *err, size_t errlen);
 void gate_snap_free(struct gate_snap *s);
 struct gate_snap *gate_snap_get(struct gate *g);
 void gate_snap_put(struct gate *g, struct gate_snap *s);
@@ -134,7 +144,7 @@ const char *gate_ep_name(int ep);
 const char *gate_outcome_name(int outcome);
 
 /* Endpoints. */
-enum MHD_Result gate_track(struct gate_req *r);  /* /o /c /a /d (track.c) */
+enum MHD_Result gate_track(struct gate_req *r);    /* /o /c /a /d (track.c) */
 enum MHD_Result gate_withdraw(struct gate_req *r); /* /w (pages.c) */
 enum MHD_Result gate_prefs(struct gate_req *r);    /* /p (pages.c) */
 enum MHD_Result gate_api(struct gate_req *r);      /* /api/v1/consent (api.c) */

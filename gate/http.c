@@ -25,18 +25,20 @@
 #include "common/log.h"
 #include "gate/gate.h"
 
-static const char SEC_CSP[] = "default-src 'none'; style-src 'self'; img-src 'self'; "
-                              "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+static const char SEC_CSP[] =
+    "default-src 'none'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /* 1x1 transparent GIF. */
-static const unsigned char GIF[] = {
-    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
-    0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
+static const unsigned char GIF[] = {0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01,
+                                    0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff,
+                                    0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00,
+                                    0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00,
+                                    0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
 
-struct wconn {            /* one TCP connection, for the watchdog */
+struct wconn { /* one TCP connection, for the watchdog */
     MHD_socket fd;
-    int64_t start_ms;     /* start of the current request */
+    int64_t start_ms; /* start of the current request */
     int cut;
     struct wconn *prev, *next;
 };
@@ -51,7 +53,7 @@ struct gate_http {
     int stop, watchdog_started;
 };
 
-struct reqctx {            /* MHD's per-request closure */
+struct reqctx { /* MHD's per-request closure */
     int64_t t0_us;
     int ep;
     char *arg;
@@ -82,8 +84,8 @@ static void sec_headers(struct MHD_Response *resp, int cacheable)
                             cacheable ? "public, max-age=3600" : "no-store, max-age=0");
 }
 
-static enum MHD_Result queue(struct gate_req *r, unsigned status, struct MHD_Response *resp,
-                             int outcome)
+static enum MHD_Result queue(struct gate_req *r, unsigned status,
+                             struct MHD_Response *resp, int outcome)
 {
     enum MHD_Result ret;
 
@@ -152,7 +154,8 @@ enum MHD_Result gate_send_404(struct gate_req *r, int outcome)
     size_t len;
     const char *page = tpl_notfound(r->snap->pages, &len);
 
-    return gate_send(r, MHD_HTTP_NOT_FOUND, "text/html; charset=utf-8", page, len, outcome);
+    return gate_send(r, MHD_HTTP_NOT_FOUND, "text/html; charset=utf-8", page, len,
+                     outcome);
 }
 
 enum MHD_Result gate_send_json(struct gate_req *r, unsigned status, const char *json,
@@ -177,8 +180,8 @@ void gate_client_ip(const struct gate_req *r, char *out, size_t outlen)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
                   (socklen_t)outlen);
     else if (sa && sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-                  (socklen_t)outlen);
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                  out, (socklen_t)outlen);
 }
 
 /* ---- routing -------------------------------------------------------- */
@@ -189,8 +192,8 @@ static int route(const char *url, const char **arg)
         const char *prefix;
         int ep;
     } tab[] = {
-        {"/o/", EP_OPEN},        {"/c/", EP_CLICK},   {"/a/", EP_ANON},
-        {"/d/", EP_DELIV},       {"/w/", EP_WITHDRAW}, {"/p/", EP_PREFS},
+        {"/o/", EP_OPEN},  {"/c/", EP_CLICK},    {"/a/", EP_ANON},
+        {"/d/", EP_DELIV}, {"/w/", EP_WITHDRAW}, {"/p/", EP_PREFS},
     };
 
     *arg = "";
@@ -224,16 +227,23 @@ static enum MHD_Result dispatch(struct gate_req *r)
     case EP_OPEN:
     case EP_CLICK:
     case EP_ANON:
-    case EP_DELIV: return gate_track(r);
-    case EP_WITHDRAW: return gate_withdraw(r);
-    case EP_PREFS: return gate_prefs(r);
-    case EP_API: return gate_api(r);
-    case EP_HEALTH: return gate_send(r, MHD_HTTP_OK, "text/plain", "ok\n", 3, OUT_OK);
-    case EP_METRICS: return gate_metrics(r);
+    case EP_DELIV:
+        return gate_track(r);
+    case EP_WITHDRAW:
+        return gate_withdraw(r);
+    case EP_PREFS:
+        return gate_prefs(r);
+    case EP_API:
+        return gate_api(r);
+    case EP_HEALTH:
+        return gate_send(r, MHD_HTTP_OK, "text/plain", "ok\n", 3, OUT_OK);
+    case EP_METRICS:
+        return gate_metrics(r);
     case EP_STATIC:
         css = tpl_css(r->snap->pages, &len);
         return gate_send(r, MHD_HTTP_OK, "text/css; charset=utf-8", css, len, OUT_OK);
-    default: return gate_send_404(r, OUT_NOT_FOUND);
+    default:
+        return gate_send_404(r, OUT_NOT_FOUND);
     }
 }
 
@@ -412,7 +422,8 @@ static void *watchdog(void *arg)
         }
         now = now_us() / 1000;
         for (struct wconn *w = h->conns; w; w = w->next)
-            if (!w->cut && w->fd != MHD_INVALID_SOCKET && now - w->start_ms > h->timeout_ms) {
+            if (!w->cut && w->fd != MHD_INVALID_SOCKET &&
+                now - w->start_ms > h->timeout_ms) {
                 /* MHD sees EOF/error on its next read and closes it. */
                 shutdown(w->fd, SHUT_RDWR);
                 w->cut = 1;
@@ -423,8 +434,8 @@ static void *watchdog(void *arg)
 
 /* ---- daemon --------------------------------------------------------- */
 
-static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6, char *err,
-                        size_t errlen)
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6,
+                        char *err, size_t errlen)
 {
     char host[256];
     const char *colon = strrchr(listen, ':'), *h = listen;
@@ -482,6 +493,7 @@ struct gate_http *gate_http_start(struct gate *g, const struct cfg *cfg, char *e
     h->g = g;
     h->timeout_ms = cfg->gate_timeout * 1000u;
     pthread_mutex_init(&h->lock, NULL);
+    /* clang-format off */
     h->d = MHD_start_daemon(
         flags | (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, on_request, g,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
@@ -494,6 +506,7 @@ struct gate_http *gate_http_start(struct gate *g, const struct cfg *cfg, char *e
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
         MHD_OPTION_END);
+    /* clang-format on */
     if (h->d == NULL) {
         snprintf(err, errlen, "cannot listen on %s (address in use or not permitted?)",
                  cfg->gate_listen);

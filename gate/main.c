@@ -40,8 +40,8 @@ struct opts {
 
 /* ---- snapshots ------------------------------------------------------ */
 
-struct gate_snap *gate_snap_load(const char *config_path, const char *pages_dir, char *err,
-                                 size_t errlen)
+struct gate_snap *gate_snap_load(const char *config_path, const char *pages_dir,
+                                 char *err, size_t errlen)
 {
     struct gate_snap *s = calloc(1, sizeof *s);
     char why[512] = "";
@@ -101,7 +101,8 @@ void gate_snap_put(struct gate *g, struct gate_snap *s)
 static void reload(struct gate *g)
 {
     char err[1024];
-    struct gate_snap *s = gate_snap_load(g->config_path, g->pages_dir, err, sizeof err), *old;
+    struct gate_snap *s = gate_snap_load(g->config_path, g->pages_dir, err, sizeof err),
+                     *old;
 
     if (s == NULL) {
         log_err("reload refused, keeping the running configuration: %s", err);
@@ -138,8 +139,8 @@ static int new_key(const char *path)
                write(fd, line.data, line.len) != (ssize_t)line.len || fsync(fd) != 0) {
         fprintf(stderr, "consent-gate: %s: cannot write the key\n", path);
     } else {
-        printf("consent-gate: key %u added to %s\n", (unsigned)strtoul(line.data, NULL, 10),
-               path);
+        printf("consent-gate: key %u added to %s\n",
+               (unsigned)strtoul(line.data, NULL, 10), path);
         rc = 0;
     }
     if (fd >= 0)
@@ -156,10 +157,10 @@ static int kind_from_name(const char *s)
     static const struct {
         const char *name;
         int kind;
-    } tab[] = {{"open", TOK_OPEN},        {"o", TOK_OPEN},  {"click", TOK_CLICK},
-               {"c", TOK_CLICK},          {"deliv", TOK_DELIV}, {"d", TOK_DELIV},
-               {"withdraw", TOK_WITHDRAW}, {"w", TOK_WITHDRAW}, {"prefs", TOK_PREFS},
-               {"p", TOK_PREFS},          {"anon", TOK_ANON}, {"a", TOK_ANON}};
+    } tab[] = {{"open", TOK_OPEN},         {"o", TOK_OPEN},      {"click", TOK_CLICK},
+               {"c", TOK_CLICK},           {"deliv", TOK_DELIV}, {"d", TOK_DELIV},
+               {"withdraw", TOK_WITHDRAW}, {"w", TOK_WITHDRAW},  {"prefs", TOK_PREFS},
+               {"p", TOK_PREFS},           {"anon", TOK_ANON},   {"a", TOK_ANON}};
 
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
         if (strcmp(s, tab[i].name) == 0)
@@ -179,8 +180,9 @@ static int make_link(const struct opts *o, int argc, char **argv)
     int rc;
 
     if (argc < 3 || argc > 5 || (t.kind = kind_from_name(argv[0])) < 0) {
-        fprintf(stderr, "usage: consent-gate --make-link o|c|d|w|p|a CONTROLLER RECIPIENT "
-                        "[URL [DEST]]\n");
+        fprintf(stderr,
+                "usage: consent-gate --make-link o|c|d|w|p|a CONTROLLER RECIPIENT "
+                "[URL [DEST]]\n");
         return 2;
     }
     if ((c = cfg_load(o->conf, err, sizeof err)) == NULL ||
@@ -190,7 +192,8 @@ static int make_link(const struct opts *o, int argc, char **argv)
         return 1;
     }
     if (store_controller_normalise(argv[1], ctl, sizeof ctl) != STORE_OK ||
-        (t.kind != TOK_ANON && store_addr_normalise(argv[2], norm, sizeof norm) != STORE_OK)) {
+        (t.kind != TOK_ANON &&
+         store_addr_normalise(argv[2], norm, sizeof norm) != STORE_OK)) {
         fprintf(stderr, "consent-gate: bad controller or recipient\n");
         rc = 1;
         goto out;
@@ -271,7 +274,8 @@ static int serve(struct gate *g, const struct opts *o)
         return 1;
     rc = store_open(g->snap->cfg->database, STORE_CREATE, 0, &g->store);
     if (rc != STORE_OK) {
-        log_err("cannot open the store %s: %s", g->snap->cfg->database, store_strerror(rc));
+        log_err("cannot open the store %s: %s", g->snap->cfg->database,
+                store_strerror(rc));
         return 1;
     }
     h = gate_http_start(g, g->snap->cfg, err, sizeof err);
@@ -303,18 +307,22 @@ static void usage(void)
             "[--no-access-log]\n"
             "       consent-gate -n [-c CONF] [-P PAGES_DIR]\n"
             "       consent-gate --new-key KEYS_FILE\n"
-            "       consent-gate [-c CONF] --make-link KIND CONTROLLER RECIPIENT [URL [DEST]]\n");
+            "       consent-gate [-c CONF] --make-link KIND CONTROLLER RECIPIENT [URL "
+            "[DEST]]\n");
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-    static const struct option lo[] = {
-        {"config", required_argument, NULL, 'c'}, {"pages", required_argument, NULL, 'P'},
-        {"foreground", no_argument, NULL, 'f'},   {"check", no_argument, NULL, 'n'},
-        {"new-key", required_argument, NULL, 'K'}, {"make-link", no_argument, NULL, 'L'},
-        {"ready-file", required_argument, NULL, 'R'},
-        {"no-access-log", no_argument, NULL, 'A'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option lo[] = {{"config", required_argument, NULL, 'c'},
+                                       {"pages", required_argument, NULL, 'P'},
+                                       {"foreground", no_argument, NULL, 'f'},
+                                       {"check", no_argument, NULL, 'n'},
+                                       {"new-key", required_argument, NULL, 'K'},
+                                       {"make-link", no_argument, NULL, 'L'},
+                                       {"ready-file", required_argument, NULL, 'R'},
+                                       {"no-access-log", no_argument, NULL, 'A'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
     int ch;
 
     memset(o, 0, sizeof *o);
@@ -322,15 +330,33 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     o->pages = GATE_PAGES_DIR;
     while ((ch = getopt_long(argc, argv, "+c:P:fnh", lo, NULL)) != -1) {
         switch (ch) {
-        case 'c': o->conf = optarg; break;
-        case 'P': o->pages = optarg; break;
-        case 'f': o->foreground = 1; break;
-        case 'n': o->check = 1; break;
-        case 'K': o->new_key = optarg; break;
-        case 'L': o->make_link = 1; break;
-        case 'R': o->ready_file = optarg; break;
-        case 'A': o->no_access_log = 1; break;
-        default: usage(); return -1;
+        case 'c':
+            o->conf = optarg;
+            break;
+        case 'P':
+            o->pages = optarg;
+            break;
+        case 'f':
+            o->foreground = 1;
+            break;
+        case 'n':
+            o->check = 1;
+            break;
+        case 'K':
+            o->new_key = optarg;
+            break;
+        case 'L':
+            o->make_link = 1;
+            break;
+        case 'R':
+            o->ready_file = optarg;
+            break;
+        case 'A':
+            o->no_access_log = 1;
+            break;
+        default:
+            usage();
+            return -1;
         }
     }
     return 0;
@@ -358,7 +384,8 @@ int main(int argc, char **argv)
     }
     if (o.check) {
         printf("consent-gate: %s OK (keys: %zu, newest %u; pages: %s)\n", o.conf,
-               tok_keys_count(g.snap->keys), (unsigned)tok_keys_newest(g.snap->keys), o.pages);
+               tok_keys_count(g.snap->keys), (unsigned)tok_keys_newest(g.snap->keys),
+               o.pages);
         gate_snap_free(g.snap);
         return 0;
     }

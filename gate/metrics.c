@@ -9,16 +9,17 @@
 #include "gate/gate.h"
 
 static const char *const ep_names[EP__N] = {
-    "open", "click", "anon", "deliverability", "withdraw", "prefs", "api", "healthz",
-    "metrics", "static", "other",
+    "open", "click",   "anon",    "deliverability", "withdraw", "prefs",
+    "api",  "healthz", "metrics", "static",         "other",
 };
 static const char *const outcome_names[OUT__N] = {
-    "forwarded", "blank", "unwrapped", "interstitial", "counted", "page",
-    "recorded", "ok", "bad_token", "bad_request", "forbidden", "unauthorized",
-    "too_large", "not_found", "method", "error",
+    "forwarded", "blank",     "unwrapped", "interstitial", "counted",   "page",
+    "recorded",  "ok",        "bad_token", "bad_request",  "forbidden", "unauthorized",
+    "too_large", "not_found", "method",    "error",
 };
 static const char *const token_reasons[8] = {
-    "ok", "malformed", "forged", "wrong_endpoint", "unknown_key", "nomem", "keys", "other",
+    "ok",          "malformed", "forged", "wrong_endpoint",
+    "unknown_key", "nomem",     "keys",   "other",
 };
 
 const char *gate_ep_name(int ep)
@@ -60,16 +61,18 @@ static unsigned long long get(const unsigned long long *p)
 
 static int emit_requests(struct gate *g, struct buf *b)
 {
-    int rc = buf_puts(b, "# HELP consent_gate_requests_total HTTP requests by endpoint and "
-                         "outcome.\n# TYPE consent_gate_requests_total counter\n");
+    int rc =
+        buf_puts(b, "# HELP consent_gate_requests_total HTTP requests by endpoint and "
+                    "outcome.\n# TYPE consent_gate_requests_total counter\n");
     for (int e = 0; e < EP__N && rc == 0; e++)
         for (int o = 0; o < OUT__N && rc == 0; o++) {
             unsigned long long v = get(&g->req[e][o]);
             if (v)
-                rc = buf_printf(b,
-                                "consent_gate_requests_total{endpoint=\"%s\",outcome=\"%s\"} "
-                                "%llu\n",
-                                ep_names[e], outcome_names[o], v);
+                rc = buf_printf(
+                    b,
+                    "consent_gate_requests_total{endpoint=\"%s\",outcome=\"%s\"} "
+                    "%llu\n",
+                    ep_names[e], outcome_names[o], v);
         }
     return rc;
 }
@@ -119,15 +122,16 @@ enum MHD_Result gate_metrics(struct gate_req *r)
     if (rc == 0)
         rc = emit_tokens(r->g, &b);
     if (rc == 0)
-        rc = buf_printf(&b,
-                        "# HELP consent_gate_start_time_seconds Start time of the process.\n"
-                        "# TYPE consent_gate_start_time_seconds gauge\n"
-                        "consent_gate_start_time_seconds %lld\n",
-                        (long long)r->g->started);
+        rc = buf_printf(
+            &b,
+            "# HELP consent_gate_start_time_seconds Start time of the process.\n"
+            "# TYPE consent_gate_start_time_seconds gauge\n"
+            "consent_gate_start_time_seconds %lld\n",
+            (long long)r->g->started);
     ret = rc == 0 ? gate_send(r, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
                               buf_cstr(&b), b.len, OUT_OK)
-                  : gate_send(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", "error\n", 6,
-                              OUT_ERROR);
+                  : gate_send(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", "error\n",
+                              6, OUT_ERROR);
     buf_free(&b);
     return ret;
 }

@@ -31,7 +31,8 @@ struct page_ctx {
     char csrf[TOK_MAC_HEX];
 };
 
-static enum MHD_Result fail(struct gate_req *r, unsigned status, int outcome, const char *msg)
+static enum MHD_Result fail(struct gate_req *r, unsigned status, int outcome,
+                            const char *msg)
 {
     return gate_send(r, status, "text/plain; charset=utf-8", msg, strlen(msg), outcome);
 }
@@ -52,7 +53,8 @@ static enum MHD_Result send_page(struct page_ctx *pc, int id, const struct tpl_v
 
 /* Opens the token, checks the method's preconditions. Returns 0 or -1
  * with the answer already queued in *ret. */
-static int page_begin(struct page_ctx *pc, struct gate_req *r, int kind, enum MHD_Result *ret)
+static int page_begin(struct page_ctx *pc, struct gate_req *r, int kind,
+                      enum MHD_Result *ret)
 {
     char field[TOK_MAC_HEX + 8];
 
@@ -71,7 +73,8 @@ static int page_begin(struct page_ctx *pc, struct gate_req *r, int kind, enum MH
     }
     if (r->body == NULL)
         return 0;
-    if (gate_form_get(r, "csrf", 0, field, sizeof field) < 0 || !gate_csrf_ok(r, kind, field)) {
+    if (gate_form_get(r, "csrf", 0, field, sizeof field) < 0 ||
+        !gate_csrf_ok(r, kind, field)) {
         *ret = fail(r, MHD_HTTP_FORBIDDEN, OUT_FORBIDDEN,
                     "Forbidden: this form must be sent from the page that shows it.\n");
         return -1;
@@ -79,8 +82,8 @@ static int page_begin(struct page_ctx *pc, struct gate_req *r, int kind, enum MH
     return 0;
 }
 
-static void fill_event(struct page_ctx *pc, struct store_event *ev, int action, uint32_t mask,
-                       char *ip, size_t iplen)
+static void fill_event(struct page_ctx *pc, struct store_event *ev, int action,
+                       uint32_t mask, char *ip, size_t iplen)
 {
     memset(ev, 0, sizeof *ev);
     ev->controller = pc->t.controller;
@@ -122,8 +125,10 @@ static enum MHD_Result withdraw_post(struct page_ctx *pc)
     }
     gate_count_consent(pc->r->g, CTR_WITHDRAWN, 1);
     fmt_time(ev.time, date, sizeof date);
-    struct tpl_var v[] = {{"controller", pc->t.controller}, {"address", pc->masked},
-                          {"date", date}, {"event", ev.id}};
+    struct tpl_var v[] = {{"controller", pc->t.controller},
+                          {"address", pc->masked},
+                          {"date", date},
+                          {"event", ev.id}};
     return send_page(pc, TPL_WITHDRAW_DONE, v, 4, MHD_HTTP_OK, OUT_RECORDED);
 }
 
@@ -137,8 +142,8 @@ enum MHD_Result gate_withdraw(struct gate_req *r)
     if (r->body) {
         ret = withdraw_post(&pc);
     } else {
-        struct tpl_var v[] = {{"controller", pc.t.controller}, {"address", pc.masked},
-                              {"csrf", pc.csrf}};
+        struct tpl_var v[] = {
+            {"controller", pc.t.controller}, {"address", pc.masked}, {"csrf", pc.csrf}};
         ret = send_page(&pc, TPL_WITHDRAW, v, 3, MHD_HTTP_OK, OUT_PAGE);
     }
 out:
@@ -156,7 +161,8 @@ static const char *text_get(const struct page_ctx *pc, const char *key, size_t *
 
     while (p && *p) {
         size_t n = strcspn(p, "\n");
-        if (n > klen + 3 && strncmp(p, key, klen) == 0 && strncmp(p + klen, " = ", 3) == 0) {
+        if (n > klen + 3 && strncmp(p, key, klen) == 0 &&
+            strncmp(p + klen, " = ", 3) == 0) {
             *len = n - klen - 3;
             return p + klen + 3;
         }
@@ -166,7 +172,8 @@ static const char *text_get(const struct page_ctx *pc, const char *key, size_t *
 }
 
 /* "Label | description" of a purpose, split. */
-static int purpose_text(const struct page_ctx *pc, int idx, struct buf *label, struct buf *desc)
+static int purpose_text(const struct page_ctx *pc, int idx, struct buf *label,
+                        struct buf *desc)
 {
     size_t n;
     const char *v = text_get(pc, store_purpose_name(idx), &n), *bar;
@@ -202,16 +209,17 @@ static int render_purposes(const struct page_ctx *pc, int boxes, struct buf *out
             continue;
         rc = purpose_text(pc, i, &label, &desc);
         if (rc == 0 && boxes)
-            rc = buf_printf(out, "<div class=\"box\"><input type=\"checkbox\" id=\"p-%s\" "
-                                 "name=\"purpose\" value=\"%s\"><label for=\"p-%s\">",
+            rc = buf_printf(out,
+                            "<div class=\"box\"><input type=\"checkbox\" id=\"p-%s\" "
+                            "name=\"purpose\" value=\"%s\"><label for=\"p-%s\">",
                             name, name, name) ||
                  tpl_escape(out, buf_cstr(&label)) || buf_puts(out, "</label></div>\n");
         else if (rc == 0)
             rc = buf_puts(out, "<li><strong>") || tpl_escape(out, buf_cstr(&label)) ||
                  /* French typography: a no-break space before the colon */
-                 buf_puts(out, pc->lang == TPL_FR ? "</strong>\xc2\xa0: " : "</strong>: ") ||
-                 tpl_escape(out, buf_cstr(&desc)) ||
-                 buf_puts(out, "</li>\n");
+                 buf_puts(out,
+                          pc->lang == TPL_FR ? "</strong>\xc2\xa0: " : "</strong>: ") ||
+                 tpl_escape(out, buf_cstr(&desc)) || buf_puts(out, "</li>\n");
         buf_free(&label);
         buf_free(&desc);
     }
@@ -234,12 +242,15 @@ static int render_notice(const struct page_ctx *pc, struct notice *n)
     snprintf(n->id, sizeof n->id, "page-consent-%s-%s", pc->lang == TPL_FR ? "fr" : "en",
              NOTICE_VERSION);
     if (rc == 0) {
-        struct tpl_var v[] = {{"controller", pc->t.controller}, {"address", pc->masked},
+        struct tpl_var v[] = {{"controller", pc->t.controller},
+                              {"address", pc->masked},
                               {"purposes", buf_cstr(&items)}};
-        rc = tpl_render(tpl_body(pc->r->snap->pages, pc->lang, TPL_NOTICE), v, 3, &n->html);
+        rc = tpl_render(tpl_body(pc->r->snap->pages, pc->lang, TPL_NOTICE), v, 3,
+                        &n->html);
     }
     if (rc == 0) {
-        crypto_hash_sha256(n->sha, (const unsigned char *)buf_cstr(&n->html), n->html.len);
+        crypto_hash_sha256(n->sha, (const unsigned char *)buf_cstr(&n->html),
+                           n->html.len);
         sodium_bin2hex(n->hex, sizeof n->hex, n->sha, sizeof n->sha);
     }
     buf_free(&items);
@@ -257,8 +268,8 @@ static enum MHD_Result consent_page(struct page_ctx *pc, const char *error_key,
 
     if (etext) {
         char tmp[1024];
-        snprintf(tmp, sizeof tmp, "%.*s", (int)(elen < sizeof tmp ? elen : sizeof tmp - 1),
-                 etext);
+        snprintf(tmp, sizeof tmp, "%.*s",
+                 (int)(elen < sizeof tmp ? elen : sizeof tmp - 1), etext);
         buf_puts(&err, "<p class=\"error\" role=\"alert\">");
         tpl_escape(&err, tmp);
         buf_puts(&err, "</p>");
@@ -267,9 +278,14 @@ static enum MHD_Result consent_page(struct page_ctx *pc, const char *error_key,
         ret = fail(pc->r, MHD_HTTP_INTERNAL_SERVER_ERROR, OUT_ERROR, "page error\n");
     } else {
         struct tpl_var v[] = {
-            {"controller", pc->t.controller}, {"address", pc->masked}, {"csrf", pc->csrf},
-            {"notice", buf_cstr(&n.html)},    {"notice_id", n.id},     {"notice_hash", n.hex},
-            {"boxes", buf_cstr(&boxes)},      {"error", buf_cstr(&err)},
+            {"controller", pc->t.controller},
+            {"address", pc->masked},
+            {"csrf", pc->csrf},
+            {"notice", buf_cstr(&n.html)},
+            {"notice_id", n.id},
+            {"notice_hash", n.hex},
+            {"boxes", buf_cstr(&boxes)},
+            {"error", buf_cstr(&err)},
         };
         ret = send_page(pc, TPL_CONSENT, v, sizeof v / sizeof v[0], status, outcome);
     }
@@ -278,7 +294,6 @@ static enum MHD_Result consent_page(struct page_ctx *pc, const char *error_key,
     buf_free(&err);
     return ret;
 }
-
 
 /* Labels of the purposes in mask, comma-separated, or the "none" text. */
 static void labels(const struct page_ctx *pc, uint32_t mask, struct buf *out)
@@ -342,9 +357,14 @@ static enum MHD_Result receipt(struct page_ctx *pc, uint32_t granted, uint32_t r
         labels(pc, refused, &ref);
         fmt_time(when, date, sizeof date);
         struct tpl_var v[] = {
-            {"controller", pc->t.controller}, {"address", pc->masked}, {"accepted", acc.data},
-            {"refused", ref.data},           {"date", date},          {"notice_id", n->id},
-            {"notice_hash", n->hex},         {"event", ids.data},
+            {"controller", pc->t.controller},
+            {"address", pc->masked},
+            {"accepted", acc.data},
+            {"refused", ref.data},
+            {"date", date},
+            {"notice_id", n->id},
+            {"notice_hash", n->hex},
+            {"event", ids.data},
         };
         ret = send_page(pc, TPL_CONSENT_DONE, v, sizeof v / sizeof v[0], MHD_HTTP_OK,
                         OUT_RECORDED);
@@ -382,7 +402,8 @@ static enum MHD_Result prefs_post(struct page_ctx *pc)
     enum MHD_Result ret;
 
     /* The language of the page the person read, not of this request. */
-    if (gate_form_get(pc->r, "lang", 0, lang, sizeof lang) >= 0 && tpl_lang_index(lang) >= 0)
+    if (gate_form_get(pc->r, "lang", 0, lang, sizeof lang) >= 0 &&
+        tpl_lang_index(lang) >= 0)
         pc->lang = tpl_lang_index(lang);
     if (gate_form_get(pc->r, "action", 0, action, sizeof action) < 0 ||
         (strcmp(action, "accept") != 0 && strcmp(action, "refuse") != 0) ||
@@ -393,7 +414,8 @@ static enum MHD_Result prefs_post(struct page_ctx *pc)
         buf_free(&n.html);
         return fail(pc->r, MHD_HTTP_INTERNAL_SERVER_ERROR, OUT_ERROR, "page error\n");
     }
-    if (gate_form_get(pc->r, "notice", 0, hash, sizeof hash) < 0 || strcmp(hash, n.hex) != 0)
+    if (gate_form_get(pc->r, "notice", 0, hash, sizeof hash) < 0 ||
+        strcmp(hash, n.hex) != 0)
         ret = consent_page(pc, "error.notice", MHD_HTTP_CONFLICT, OUT_BAD_REQUEST);
     else if (accept && tick == 0)
         ret = consent_page(pc, "error.none", MHD_HTTP_BAD_REQUEST, OUT_BAD_REQUEST);

@@ -14,8 +14,8 @@
 #define NAME_MAX_LEN 64
 
 static const char *const file_names[TPL__N] = {
-    "layout.html", "withdraw.html", "withdraw-done.html", "consent.html",
-    "consent-done.html", "notice.html", "interstitial.html", "purposes.txt",
+    "layout.html",       "withdraw.html", "withdraw-done.html", "consent.html",
+    "consent-done.html", "notice.html",   "interstitial.html",  "purposes.txt",
 };
 static const char *const lang_dirs[TPL_NLANG] = {"en", "fr"};
 
@@ -79,7 +79,8 @@ static int split_title(char **text, char **title)
     return 0;
 }
 
-static int load_lang(struct tpl_set *s, const char *dir, int lang, char *err, size_t errlen)
+static int load_lang(struct tpl_set *s, const char *dir, int lang, char *err,
+                     size_t errlen)
 {
     char path[4096];
 
@@ -177,12 +178,23 @@ int tpl_escape(struct buf *out, const char *s)
     for (; s && *s && rc == 0; s++) {
         const char *ent = NULL;
         switch (*s) {
-        case '&': ent = "&amp;"; break;
-        case '<': ent = "&lt;"; break;
-        case '>': ent = "&gt;"; break;
-        case '"': ent = "&quot;"; break;
-        case '\'': ent = "&#39;"; break;
-        default: continue;
+        case '&':
+            ent = "&amp;";
+            break;
+        case '<':
+            ent = "&lt;";
+            break;
+        case '>':
+            ent = "&gt;";
+            break;
+        case '"':
+            ent = "&quot;";
+            break;
+        case '\'':
+            ent = "&#39;";
+            break;
+        default:
+            continue;
         }
         rc = buf_append(out, run, (size_t)(s - run));
         if (rc == 0)
@@ -194,8 +206,8 @@ int tpl_escape(struct buf *out, const char *s)
     return rc;
 }
 
-static const struct tpl_var *find_var(const struct tpl_var *vars, size_t n, const char *name,
-                                      size_t len)
+static const struct tpl_var *find_var(const struct tpl_var *vars, size_t n,
+                                      const char *name, size_t len)
 {
     for (size_t i = 0; i < n; i++)
         if (strlen(vars[i].name) == len && memcmp(vars[i].name, name, len) == 0)
@@ -203,7 +215,8 @@ static const struct tpl_var *find_var(const struct tpl_var *vars, size_t n, cons
     return NULL;
 }
 
-int tpl_render(const char *text, const struct tpl_var *vars, size_t nvars, struct buf *out)
+int tpl_render(const char *text, const struct tpl_var *vars, size_t nvars,
+               struct buf *out)
 {
     const char *p = text;
     int rc = 0;

@@ -20,8 +20,15 @@
 #include "common/buf.h"
 
 enum tpl_id {
-    TPL_LAYOUT = 0, TPL_WITHDRAW, TPL_WITHDRAW_DONE, TPL_CONSENT, TPL_CONSENT_DONE,
-    TPL_NOTICE, TPL_INTERSTITIAL, TPL_PURPOSES, TPL__N
+    TPL_LAYOUT = 0,
+    TPL_WITHDRAW,
+    TPL_WITHDRAW_DONE,
+    TPL_CONSENT,
+    TPL_CONSENT_DONE,
+    TPL_NOTICE,
+    TPL_INTERSTITIAL,
+    TPL_PURPOSES,
+    TPL__N
 };
 enum tpl_lang { TPL_EN = 0, TPL_FR, TPL_NLANG };
 
@@ -49,7 +56,8 @@ const char *tpl_notfound(const struct tpl_set *s, size_t *len);
 /* tpl_render - append text with placeholders replaced. Returns 0, ENOENT
  * (unknown placeholder), EINVAL (unterminated placeholder), or a buf error
  * (ENOMEM, EFBIG). */
-int tpl_render(const char *text, const struct tpl_var *vars, size_t nvars, struct buf *out);
+int tpl_render(const char *text, const struct tpl_var *vars, size_t nvars,
+               struct buf *out);
 /* tpl_escape - append s HTML-escaped. Returns as buf_append. */
 int tpl_escape(struct buf *out, const char *s);
 /* tpl_page - render page id in lang into layout.html (vars apply to both;

@@ -52,7 +52,8 @@ static enum MHD_Result interstitial(struct gate_req *r, const struct tok *t)
     struct buf page = BUF_INIT(1 << 20);
     enum MHD_Result ret;
 
-    snprintf(host, sizeof host, "%.*s", (int)(hl < sizeof host ? hl : sizeof host - 1), h);
+    snprintf(host, sizeof host, "%.*s", (int)(hl < sizeof host ? hl : sizeof host - 1),
+             h);
     /* userinfo is not the host a reader should see */
     if (strchr(host, '@'))
         memmove(host, strrchr(host, '@') + 1, strlen(strrchr(host, '@') + 1) + 1);
@@ -111,8 +112,10 @@ static enum MHD_Result deliv_pixel(struct gate_req *r, const struct tok *t)
 
 enum MHD_Result gate_track(struct gate_req *r)
 {
-    static const int kind_of[EP__N] = {[EP_OPEN] = TOK_OPEN, [EP_CLICK] = TOK_CLICK,
-                                       [EP_ANON] = TOK_ANON, [EP_DELIV] = TOK_DELIV};
+    static const int kind_of[EP__N] = {[EP_OPEN] = TOK_OPEN,
+                                       [EP_CLICK] = TOK_CLICK,
+                                       [EP_ANON] = TOK_ANON,
+                                       [EP_DELIV] = TOK_DELIV};
     struct tok t;
     enum MHD_Result ret;
 
@@ -125,10 +128,18 @@ enum MHD_Result gate_track(struct gate_req *r)
     if (gate_open_token(r, kind_of[r->ep], &t) != TOK_OK)
         return gate_send_404(r, OUT_BAD_TOKEN);
     switch (r->ep) {
-    case EP_OPEN: ret = open_pixel(r, &t); break;
-    case EP_CLICK: ret = click(r, &t); break;
-    case EP_ANON: ret = anon_pixel(r, &t); break;
-    default: ret = deliv_pixel(r, &t); break;
+    case EP_OPEN:
+        ret = open_pixel(r, &t);
+        break;
+    case EP_CLICK:
+        ret = click(r, &t);
+        break;
+    case EP_ANON:
+        ret = anon_pixel(r, &t);
+        break;
+    default:
+        ret = deliv_pixel(r, &t);
+        break;
     }
     tok_clear(&t);
     return ret;

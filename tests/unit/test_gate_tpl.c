@@ -95,11 +95,20 @@ Test(gate_tpl, shipped_pages_render_in_both_languages)
         {TPL_INTERSTITIAL, {"tracking service", "service de suivi"}},
     };
     struct tpl_var v[] = {
-        {"controller", "brand<x>"}, {"address", "a***@example.org"}, {"csrf", "00"},
-        {"notice", "<p>n</p>"},     {"notice_id", "id"},             {"notice_hash", "ab"},
-        {"boxes", ""},              {"error", ""},                   {"date", "2026"},
-        {"event", "e"},             {"accepted", "x"},               {"refused", "y"},
-        {"url", "https://t.example/?a=1&b=2"}, {"host", "t.example"},
+        {"controller", "brand<x>"},
+        {"address", "a***@example.org"},
+        {"csrf", "00"},
+        {"notice", "<p>n</p>"},
+        {"notice_id", "id"},
+        {"notice_hash", "ab"},
+        {"boxes", ""},
+        {"error", ""},
+        {"date", "2026"},
+        {"event", "e"},
+        {"accepted", "x"},
+        {"refused", "y"},
+        {"url", "https://t.example/?a=1&b=2"},
+        {"host", "t.example"},
     };
     char path[4096], err[512] = "";
     struct tpl_set *s = NULL;
@@ -113,7 +122,8 @@ Test(gate_tpl, shipped_pages_render_in_both_languages)
             cr_assert_eq(rc, 0, "page %d lang %d: rc %d", pages[i].id, lang, rc);
             cr_assert_not_null(strstr(b.data, pages[i].marker[lang]), "page %d lang %d",
                                pages[i].id, lang);
-            cr_assert_not_null(strstr(b.data, lang ? "<html lang=\"fr\">" : "<html lang=\"en\">"));
+            cr_assert_not_null(
+                strstr(b.data, lang ? "<html lang=\"fr\">" : "<html lang=\"en\">"));
             cr_assert_null(strstr(b.data, "brand<x>"), "controller not escaped");
             cr_assert_null(strstr(b.data, "<script"));
             cr_assert_null(strstr(b.data, "style=\""), "inline style breaks the CSP");

@@ -38,10 +38,10 @@ void gate_count_token(struct gate *g, int tok_status)
     (void)tok_status;
 }
 
-static const char CONF[] =
-    "[milter]\ndatabase = /tmp/x\n[gate]\nurl = https://consent.brand.example\nlanguage = en\n"
-    "[domain brand.example]\ncontroller = brand\nlanguage = fr\n"
-    "[domain other.example]\ncontroller = other\n";
+static const char CONF[] = "[milter]\ndatabase = /tmp/x\n[gate]\nurl = "
+                           "https://consent.brand.example\nlanguage = en\n"
+                           "[domain brand.example]\ncontroller = brand\nlanguage = fr\n"
+                           "[domain other.example]\ncontroller = other\n";
 #define KEY "1 0001020304050607080910111213141516171819202122232425262728293031\n"
 
 struct fixture {
@@ -58,7 +58,8 @@ static void fixture(struct fixture *f, const char *arg, const char *body)
     snprintf(conf_dir, sizeof conf_dir, "%s/conf", src ? src : ".");
     f->snap.cfg = cfg_load_string(CONF, conf_dir, err, sizeof err);
     cr_assert_not_null(f->snap.cfg, "%s", err);
-    cr_assert_eq(tok_keys_parse(KEY, strlen(KEY), &f->snap.keys, err, sizeof err), TOK_OK);
+    cr_assert_eq(tok_keys_parse(KEY, strlen(KEY), &f->snap.keys, err, sizeof err),
+                 TOK_OK);
     f->r.snap = &f->snap;
     f->r.arg = arg;
     f->r.arglen = strlen(arg);
@@ -98,11 +99,20 @@ Test(gate_util, only_absolute_http_urls_are_redirect_targets)
         const char *url;
         int ok;
     } tab[] = {
-        {"https://shop.example/p?a=1", 1}, {"http://t.example/o.gif", 1}, {"HTTPS://X.EXAMPLE/", 1},
-        {"javascript:alert(1)", 0},        {"//evil.example/", 0},       {"https:///evil", 0},
-        {"http://\\evil.example", 0},      {"https://a b/", 0},          {"https://x/\r\nSet-Cookie: a", 0},
-        {"data:text/html,x", 0},           {"ftp://x/", 0},              {"", 0},
-        {"https://", 0},                   {"https://?x", 0},
+        {"https://shop.example/p?a=1", 1},
+        {"http://t.example/o.gif", 1},
+        {"HTTPS://X.EXAMPLE/", 1},
+        {"javascript:alert(1)", 0},
+        {"//evil.example/", 0},
+        {"https:///evil", 0},
+        {"http://\\evil.example", 0},
+        {"https://a b/", 0},
+        {"https://x/\r\nSet-Cookie: a", 0},
+        {"data:text/html,x", 0},
+        {"ftp://x/", 0},
+        {"", 0},
+        {"https://", 0},
+        {"https://?x", 0},
     };
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
         cr_assert_eq(gate_safe_url(tab[i].url), tab[i].ok, "%s", tab[i].url);
@@ -168,7 +178,8 @@ Test(gate_form, fields_are_decoded)
     cr_assert_eq(gate_form_get(&f.r, "nul", 0, out, sizeof out), -1);
     cr_assert_eq(gate_form_get(&f.r, "missing", 0, out, sizeof out), -1);
     cr_assert_eq(gate_form_get(&f.r, "purpose", 1, out, 4), -1, "overflow must fail");
-    cr_assert_eq(gate_form_get(&f.r, "purp", 0, out, sizeof out), -1, "prefix is not a match");
+    cr_assert_eq(gate_form_get(&f.r, "purp", 0, out, sizeof out), -1,
+                 "prefix is not a match");
     fixture_free(&f);
 }
 
@@ -210,7 +221,9 @@ Test(gate_form, csrf_browser_headers)
         {{"Sec-Fetch-Site", "none", NULL}, 1},
         {{"Referer", "https://consent.brand.example/w/x", NULL}, 1},
         {{"Referer", "https://evil.example/consent.brand.example", NULL}, 0},
-        {{"Origin", "https://consent.brand.example", "Sec-Fetch-Site", "cross-site", NULL}, 0},
+        {{"Origin", "https://consent.brand.example", "Sec-Fetch-Site", "cross-site",
+          NULL},
+         0},
     };
     struct fixture f;
     char mac[TOK_MAC_HEX];

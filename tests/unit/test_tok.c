@@ -33,11 +33,12 @@ static char *seal(const struct tok_keys *k, const struct tok *t)
 }
 
 static const struct tok sample[] = {
-    {TOK_OPEN, 0, 1700000000, "brand", "alice@example.org", "https://t.example/o.gif?u=1", NULL},
+    {TOK_OPEN, 0, 1700000000, "brand", "alice@example.org", "https://t.example/o.gif?u=1",
+     NULL},
     {TOK_CLICK, 0, 1700000001, "brand", "bob@example.org", "https://t.example/c?x=1",
      "https://shop.example/p"},
-    {TOK_CLICK, 0, 1700000002, "brand", "bob@example.org", "https://opaque.example/ls/click",
-     NULL},
+    {TOK_CLICK, 0, 1700000002, "brand", "bob@example.org",
+     "https://opaque.example/ls/click", NULL},
     {TOK_DELIV, 0, 1700000003, "bank", "carol@example.net", NULL, NULL},
     {TOK_WITHDRAW, 0, 1700000004, "brand", "dave@example.org", NULL, NULL},
     {TOK_PREFS, 0, 1700000005, "brand", "eve@\xc3\xa9xample.org", NULL, NULL},
@@ -111,7 +112,8 @@ Test(tok, issued_zero_means_now)
 
 Test(tok, wrong_kind_is_rejected_for_every_pair)
 {
-    static const int kinds[] = {TOK_OPEN, TOK_CLICK, TOK_DELIV, TOK_WITHDRAW, TOK_PREFS, TOK_ANON};
+    static const int kinds[] = {TOK_OPEN,     TOK_CLICK, TOK_DELIV,
+                                TOK_WITHDRAW, TOK_PREFS, TOK_ANON};
     struct tok_keys *k = keys(K1);
     for (size_t i = 0; i < NSAMPLE; i++) {
         char *text = seal(k, &sample[i]);
@@ -194,10 +196,14 @@ Test(tok, garbage_and_oversize_refused_before_decoding)
     big[TOK_TEXT_MAX + 1] = '\0';
     cr_assert_eq(tok_open(k, TOK_OPEN, big, TOK_TEXT_MAX + 1, &got), TOK_EINVAL);
     free(big);
-    static const char *bad[] = {"", "a", "%2e%2e/%2e%2e", "AAAA====",
+    static const char *bad[] = {"",
+                                "a",
+                                "%2e%2e/%2e%2e",
+                                "AAAA====",
                                 "../../../../etc/passwd/../../../../../../../../../../../"
                                 "../../../../../../../../../../../../../",
-                                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                                "AAAAAAAAAAAAAAAAAAAAAAAAA"
                                 "AAAAAAAAAAAAAA"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = tok_open(k, TOK_OPEN, bad[i], strlen(bad[i]), &got);
@@ -220,7 +226,8 @@ Test(tok, unknown_key_id_is_rejected)
 Test(tok, same_id_other_secret_is_forged)
 {
     struct tok_keys *a = keys(K1);
-    struct tok_keys *b = keys("1 1111111111111111111111111111111111111111111111111111111111111111\n");
+    struct tok_keys *b =
+        keys("1 1111111111111111111111111111111111111111111111111111111111111111\n");
     char *text = seal(a, &sample[0]);
     struct tok got;
     cr_assert_eq(tok_open(b, TOK_OPEN, text, strlen(text), &got), TOK_EFORGED);
@@ -307,8 +314,10 @@ Test(tok, keys_file_errors_name_the_line)
         {K1 "x 00\n", "line 2"},
         {K1 K1, "line 2: duplicate"},
         {"1 0011\n", "line 1: key must be exactly 64 hex"},
-        {"0 0001020304050607080910111213141516171819202122232425262728293031\n", "line 1"},
-        {"3 zz01020304050607080910111213141516171819202122232425262728293031\n", "line 1"},
+        {"0 0001020304050607080910111213141516171819202122232425262728293031\n",
+         "line 1"},
+        {"3 zz01020304050607080910111213141516171819202122232425262728293031\n",
+         "line 1"},
         {"4 0001020304050607080910111213141516171819202122232425262728293031 extra\n",
          "line 1"},
     };
@@ -318,8 +327,8 @@ Test(tok, keys_file_errors_name_the_line)
         int rc = tok_keys_parse(tab[i].text, strlen(tab[i].text), &k, err, sizeof err);
         cr_assert_eq(rc, TOK_EKEYS, "case %zu accepted", i);
         cr_assert_null(k);
-        cr_assert_not_null(strstr(err, tab[i].want), "case %zu: got '%s' want '%s'", i, err,
-                           tab[i].want);
+        cr_assert_not_null(strstr(err, tab[i].want), "case %zu: got '%s' want '%s'", i,
+                           err, tab[i].want);
     }
 }
 
@@ -379,7 +388,8 @@ Test(tok, mac_round_trip_rotation_and_tamper)
 
 Test(tok, random_text_never_opens)
 {
-    static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    static const char alpha[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     struct tok_keys *k = keys(K1);
     char text[600];
     unsigned seed = 12345;
@@ -387,7 +397,8 @@ Test(tok, random_text_never_opens)
         struct tok got;
         size_t len = (size_t)(rand_r(&seed) % (sizeof text - 1));
         for (size_t j = 0; j < len; j++)
-            text[j] = i % 7 == 0 ? (char)(rand_r(&seed) % 256) : alpha[rand_r(&seed) % 64];
+            text[j] =
+                i % 7 == 0 ? (char)(rand_r(&seed) % 256) : alpha[rand_r(&seed) % 64];
         /* a valid key id prefix half of the time, so decryption is reached */
         if (i % 2 && len >= 6)
             memcpy(text, "AAAAAQ", 6);
