@@ -113,6 +113,27 @@ Test(rules, quoted_phrases_and_folding)
     rw_rules_free(r);
 }
 
+Test(rules, word_search_long_and_invalid_text)
+{
+    static const char txt[] = "format 1\nversion 1\nprotect-text unsubscribe désinscri\n";
+    struct rw_rules *r = NULL;
+    char err[128], big[2000];
+
+    cr_assert_eq(rw_rules_parse(txt, strlen(txt), &r, err, sizeof(err)), RW_OK, "%s", err);
+    memset(big, 'x', sizeof(big));
+    cr_expect(!rw_words_in(&r->prot_text, big, sizeof(big)));
+    memcpy(big + sizeof(big) - 11, "UNSUBSCRIBE", 11); /* at the very end, heap path */
+    cr_expect(rw_words_in(&r->prot_text, big, sizeof(big)));
+    cr_expect(!rw_words_in(&r->prot_text, big, sizeof(big) - 1), "word cut by the length");
+    /* Invalid UTF-8 falls back to ASCII folding. */
+    cr_expect(rw_words_in(&r->prot_text, "\xff\xfeUnSubScribe", 13));
+    cr_expect(!rw_words_in(&r->prot_text, "\xff\xfe", 2));
+    cr_expect(rw_words_in(&r->prot_text, "Se DÉSINSCRIRE", strlen("Se DÉSINSCRIRE")));
+    cr_expect(!rw_words_in(&r->prot_text, "", 0));
+    cr_expect(!rw_is_personal_key(r, "", 0));
+    rw_rules_free(r);
+}
+
 Test(rules, errors_name_the_line)
 {
     static const struct {
