@@ -42,9 +42,9 @@
 
 #include "rewriter/rules_int.h"
 
-#define REPEAT_MAX 5   /* a URL seen this often is layout, not a pixel */
-#define SMALL_MAX 2    /* rendered px at most this: a pixel's size */
-#define OTHER_MAX 3    /* any dimension above this: not a pixel */
+#define REPEAT_MAX 5 /* a URL seen this often is layout, not a pixel */
+#define SMALL_MAX 2  /* rendered px at most this: a pixel's size */
+#define OTHER_MAX 3  /* any dimension above this: not a pixel */
 
 static int set_dest_clean(const struct rw_rules *r, const char *url, struct rw_class *out)
 {
@@ -81,7 +81,8 @@ static int protected_urlp(const struct rw_rules *r, const struct rw_urlp *u,
     return words_in_url(&r->prot_path, u);
 }
 
-static int link_unwrapped(const struct rw_rules *r, struct rw_unwrap *w, struct rw_class *out)
+static int link_unwrapped(const struct rw_rules *r, struct rw_unwrap *w,
+                          struct rw_class *out)
 {
     const struct rw_rule *pr = NULL;
     struct rw_urlp du;
@@ -100,7 +101,8 @@ static int link_unwrapped(const struct rw_rules *r, struct rw_unwrap *w, struct 
 
 /* After the protection checks: wrapper, opaque or plain. */
 static int link_tracked(const struct rw_rules *r, const struct rw_limits *lim,
-                        const struct rw_site *s, const struct rw_urlp *u, struct rw_class *out)
+                        const struct rw_site *s, const struct rw_urlp *u,
+                        struct rw_class *out)
 {
     struct rw_unwrap w;
     char *clean = NULL;
@@ -113,8 +115,8 @@ static int link_tracked(const struct rw_rules *r, const struct rw_limits *lim,
         free(clean);
         return rc;
     }
-    if (w.opaque != NULL || (w.outer == NULL &&
-                             (w.opaque = rw_rule_match(r, RW_RK_OPAQUE, u, 0)) != NULL)) {
+    if (w.opaque != NULL ||
+        (w.outer == NULL && (w.opaque = rw_rule_match(r, RW_RK_OPAQUE, u, 0)) != NULL)) {
         out->type = RW_T_OPAQUE;
         out->rule = w.opaque->name;
     } else if (w.outer != NULL) {
@@ -130,7 +132,8 @@ static int link_tracked(const struct rw_rules *r, const struct rw_limits *lim,
 }
 
 static int classify_link(const struct rw_rules *r, const struct rw_limits *lim,
-                         const struct rw_site *s, const struct rw_urlp *u, struct rw_class *out)
+                         const struct rw_site *s, const struct rw_urlp *u,
+                         struct rw_class *out)
 {
     const struct rw_rule *ru = NULL;
 

@@ -46,7 +46,8 @@ struct pstate {
     size_t errlen;
 };
 
-static int fail(struct pstate *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct pstate *ps, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int fail(struct pstate *ps, const char *fmt, ...)
 {
@@ -158,8 +159,8 @@ static int is_printable(const char *s)
 
 static int is_path_glob(const char *s)
 {
-    return (s[0] == '/' || s[0] == '*') && is_printable(s) &&
-           strchr(s, '?') == NULL && strchr(s, '#') == NULL;
+    return (s[0] == '/' || s[0] == '*') && is_printable(s) && strchr(s, '?') == NULL &&
+           strchr(s, '#') == NULL;
 }
 
 static int is_key(const char *s)
@@ -192,7 +193,8 @@ static int rule_options(struct pstate *ps, struct rw_rule *ru, char **tok, int n
     }
     if (ru->kind == RW_RK_WRAP && ru->key == NULL && rw_decoder_needs(ru->decoder) == 'k')
         return fail(ps, "decoder needs key=");
-    if (ru->kind == RW_RK_WRAP && ru->field == NULL && rw_decoder_needs(ru->decoder) == 'f')
+    if (ru->kind == RW_RK_WRAP && ru->field == NULL &&
+        rw_decoder_needs(ru->decoder) == 'f')
         return fail(ps, "decoder needs field=");
     return RW_OK;
 }
@@ -236,8 +238,9 @@ static int parse_url_rule(struct pstate *ps, enum rw_rule_kind kind, char **tok,
     ru.name = strdup(tok[1]);
     ru.host = strdup(tok[pos]);
     ru.path = strdup(tok[pos + 1]);
-    rc = (ru.name && ru.host && ru.path) ? rule_options(ps, &ru, tok + pos + 2, ntok - pos - 2)
-                                         : RW_ENOMEM;
+    rc = (ru.name && ru.host && ru.path)
+             ? rule_options(ps, &ru, tok + pos + 2, ntok - pos - 2)
+             : RW_ENOMEM;
     if (rc == RW_OK)
         rc = rules_grow(ps->r);
     if (rc != RW_OK) {
@@ -285,7 +288,8 @@ static int parse_header(struct pstate *ps, char **tok, int ntok)
 
     if (strcmp(tok[0], "format") == 0) {
         if (ntok != 2 || r->format != 0 || r->n || r->version)
-            return fail(ps, "\"format\" must be the first directive, once, with one value");
+            return fail(ps,
+                        "\"format\" must be the first directive, once, with one value");
         if (strcmp(tok[1], "1") != 0)
             return fail(ps, "unsupported format \"%.20s\" (this parser reads %u)", tok[1],
                         FORMAT_VERSION);
@@ -449,7 +453,8 @@ int rw_rules_parse(const char *text, size_t len, struct rw_rules **out, char *er
     *out = NULL;
     if ((ps.r = calloc(1, sizeof(*ps.r))) == NULL)
         return RW_ENOMEM;
-    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) /* UTF-8 BOM from some editors */
+    if (len >= 3 &&
+        memcmp(text, "\xef\xbb\xbf", 3) == 0) /* UTF-8 BOM from some editors */
         off = 3;
     while (off < len && rc == RW_OK) {
         const char *nl = memchr(text + off, '\n', len - off);
@@ -595,7 +600,8 @@ int rw_is_personal_key(const struct rw_rules *r, const char *key, size_t n)
 
     if (n == 0)
         return 0;
-    for (unsigned w = wl->lo[(unsigned char)key[0]]; w < wl->hi[(unsigned char)key[0]]; w++)
+    for (unsigned w = wl->lo[(unsigned char)key[0]]; w < wl->hi[(unsigned char)key[0]];
+         w++)
         if (wl->len[w] == n && memcmp(wl->v[w], key, n) == 0)
             return 1;
     return 0;

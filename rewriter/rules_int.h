@@ -21,22 +21,22 @@ enum rw_rule_kind { RW_RK_PIXEL = 0, RW_RK_WRAP, RW_RK_OPAQUE, RW_RK_PROTECT };
 
 struct rw_rule {
     enum rw_rule_kind kind;
-    char *name;      /* shown in findings and reports */
-    char *host;      /* lower-case glob; "*.x.com" also matches "x.com" */
-    char *path;      /* glob on the path, case-insensitive */
-    char *key;       /* query key that must be present (and, for param
-                        decoders, the key to decode); NULL: none */
-    char *field;     /* RW_RK_WRAP: JSON member holding the destination
-                        (json-segment decoder); NULL: none */
-    int decoder;     /* RW_RK_WRAP: index returned by rw_decoder_find */
-    int fail_next;   /* RW_RK_WRAP: when decoding fails, try the next rules
-                        instead of calling the URL opaque */
+    char *name;    /* shown in findings and reports */
+    char *host;    /* lower-case glob; "*.x.com" also matches "x.com" */
+    char *path;    /* glob on the path, case-insensitive */
+    char *key;     /* query key that must be present (and, for param
+                      decoders, the key to decode); NULL: none */
+    char *field;   /* RW_RK_WRAP: JSON member holding the destination
+                      (json-segment decoder); NULL: none */
+    int decoder;   /* RW_RK_WRAP: index returned by rw_decoder_find */
+    int fail_next; /* RW_RK_WRAP: when decoding fails, try the next rules
+                      instead of calling the URL opaque */
     unsigned line;
     /* Prefilters computed once after parsing (cheap rejects before globs). */
     size_t path_pre;       /* bytes of path before its first '*' */
     const char *host_tail; /* host after its last '*' (all of it if none) */
     size_t host_tail_len;
-    int host_star;         /* host holds a '*' */
+    int host_star; /* host holds a '*' */
 };
 
 /* Words sorted by first byte; words starting with byte c are
@@ -65,9 +65,9 @@ struct rw_rules {
 struct rw_urlp {
     const char *s;
     size_t len;
-    size_t scheme_len;        /* 0: none */
-    int http;                 /* scheme is http or https */
-    size_t host_off, host_len;/* host without userinfo/port; len 0: none */
+    size_t scheme_len;         /* 0: none */
+    int http;                  /* scheme is http or https */
+    size_t host_off, host_len; /* host without userinfo/port; len 0: none */
     size_t path_off, path_len;
     int has_query;
     size_t query_off, query_len; /* after '?', up to '#' */
@@ -111,7 +111,8 @@ int rw_decoder_needs(int idx);
  * rule ru. *out is a malloc'd string NOT yet checked for being http(s)
  * (the caller refuses anything else). Returns RW_OK, RW_EINVAL (not
  * decodable), RW_ENOMEM, RW_ELIMIT (result longer than max). */
-int rw_decoder_run(const struct rw_rule *ru, const struct rw_urlp *u, size_t max, char **out);
+int rw_decoder_run(const struct rw_rule *ru, const struct rw_urlp *u, size_t max,
+                   char **out);
 
 /* The result of unwrapping nested click wrappers (url.c). */
 struct rw_unwrap {
@@ -126,7 +127,7 @@ struct rw_unwrap {
 /* rw_unwrap_chain - follow wrappers from url. Returns RW_OK (see res),
  * RW_ELIMIT (deeper than lim->unwrap_depth, or an URL longer than
  * lim->max_url_len), RW_ENOMEM. res->dest is freed by the caller. */
-int rw_unwrap_chain(const struct rw_rules *r, const struct rw_limits *lim, const char *url,
-                    struct rw_unwrap *res);
+int rw_unwrap_chain(const struct rw_rules *r, const struct rw_limits *lim,
+                    const char *url, struct rw_unwrap *res);
 
 #endif

@@ -110,7 +110,8 @@ int rw_pct_decode(const char *s, size_t n, struct buf *out)
             break;
         if (i + 2 < n && hexv((unsigned char)s[i + 1]) >= 0 &&
             hexv((unsigned char)s[i + 2]) >= 0) {
-            e = buf_putc(out, hexv((unsigned char)s[i + 1]) * 16 + hexv((unsigned char)s[i + 2]));
+            e = buf_putc(out, hexv((unsigned char)s[i + 1]) * 16 +
+                                  hexv((unsigned char)s[i + 2]));
             i += 3;
         } else {
             e = buf_putc(out, '%');
@@ -174,7 +175,8 @@ int rw_is_http_url(const char *s, size_t n)
 }
 
 /* Each query parameter: [b, e) of the raw text and the key length. */
-static int next_param(const struct rw_urlp *u, size_t *pos, size_t *b, size_t *e, size_t *klen)
+static int next_param(const struct rw_urlp *u, size_t *pos, size_t *b, size_t *e,
+                      size_t *klen)
 {
     size_t end = u->query_off + u->query_len, i = *pos;
 
@@ -211,7 +213,8 @@ static int key_is(const char *k, size_t n, const char *want)
     return eq;
 }
 
-int rw_query_find(const struct rw_urlp *u, const char *key, const char **val, size_t *vlen)
+int rw_query_find(const struct rw_urlp *u, const char *key, const char **val,
+                  size_t *vlen)
 {
     size_t pos = u->query_off, b, e, kl;
 
@@ -334,8 +337,8 @@ static int unwrap_step(const struct rw_rules *r, const char *cur, size_t max,
     return RW_OK;
 }
 
-int rw_unwrap_chain(const struct rw_rules *r, const struct rw_limits *lim, const char *url,
-                    struct rw_unwrap *res)
+int rw_unwrap_chain(const struct rw_rules *r, const struct rw_limits *lim,
+                    const char *url, struct rw_unwrap *res)
 {
     const struct rw_rule *rule;
     char *cur, *next;

@@ -37,7 +37,8 @@
 
 #define INFLATE_MAX (64u << 10)
 
-typedef int (*decode_fn)(const struct rw_urlp *u, const struct rw_rule *ru, struct buf *out);
+typedef int (*decode_fn)(const struct rw_urlp *u, const struct rw_rule *ru,
+                         struct buf *out);
 
 static int buf_rc(int e)
 {
@@ -45,7 +46,8 @@ static int buf_rc(int e)
 }
 
 /* Path segment number idx (0 = first after the leading '/'). */
-static int path_segment(const struct rw_urlp *u, unsigned idx, const char **seg, size_t *n)
+static int path_segment(const struct rw_urlp *u, unsigned idx, const char **seg,
+                        size_t *n)
 {
     const char *p = u->s + u->path_off, *end = p + u->path_len;
 
@@ -85,7 +87,8 @@ static int dec_ses(const struct rw_urlp *u, const struct rw_rule *ru, struct buf
     return pct_into(seg, n, out);
 }
 
-static int dec_postmark(const struct rw_urlp *u, const struct rw_rule *ru, struct buf *out)
+static int dec_postmark(const struct rw_urlp *u, const struct rw_rule *ru,
+                        struct buf *out)
 {
     const char *ver, *seg;
     size_t vn, n;
@@ -94,8 +97,10 @@ static int dec_postmark(const struct rw_urlp *u, const struct rw_rule *ru, struc
     (void)ru;
     if (!path_segment(u, 0, &ver, &vn) || !path_segment(u, 1, &seg, &n))
         return RW_EINVAL;
-    if ((vn == 2 && memcmp(ver, "2s", 2) == 0) || (vn == 2 && memcmp(ver, "3s", 2) == 0) ||
-        (vn == 3 && memcmp(ver, "2ts", 3) == 0) || (vn == 3 && memcmp(ver, "3ts", 3) == 0))
+    if ((vn == 2 && memcmp(ver, "2s", 2) == 0) ||
+        (vn == 2 && memcmp(ver, "3s", 2) == 0) ||
+        (vn == 3 && memcmp(ver, "2ts", 3) == 0) ||
+        (vn == 3 && memcmp(ver, "3ts", 3) == 0))
         https = 1;
     else if (vn == 1 && (*ver == '2' || *ver == '3'))
         https = 0;
@@ -129,7 +134,8 @@ static int json_url(json_t *obj, const char *member, struct buf *out)
     return buf_rc(buf_append(out, json_string_value(v), json_string_length(v)));
 }
 
-static int dec_mandrill(const struct rw_urlp *u, const struct rw_rule *ru, struct buf *out)
+static int dec_mandrill(const struct rw_urlp *u, const struct rw_rule *ru,
+                        struct buf *out)
 {
     struct buf raw = BUF_INIT(INFLATE_MAX);
     json_t *outer = NULL, *inner = NULL, *p;
@@ -242,7 +248,8 @@ static int dec_mailjet(const struct rw_urlp *u, const struct rw_rule *ru, struct
     return RW_OK;
 }
 
-static int dec_b64param(const struct rw_urlp *u, const struct rw_rule *ru, struct buf *out)
+static int dec_b64param(const struct rw_urlp *u, const struct rw_rule *ru,
+                        struct buf *out)
 {
     const char *v;
     size_t vn;
@@ -268,7 +275,8 @@ static int starts_http(const char *s, size_t n)
            (n >= 8 && strncasecmp(s, "https://", 8) == 0);
 }
 
-static int dec_path_url(const struct rw_urlp *u, const struct rw_rule *ru, struct buf *out)
+static int dec_path_url(const struct rw_urlp *u, const struct rw_rule *ru,
+                        struct buf *out)
 {
     const char *p = u->s + u->path_off, *end = p + u->path_len;
 
@@ -285,9 +293,11 @@ static int dec_path_url(const struct rw_urlp *u, const struct rw_rule *ru, struc
         if (e == NULL)
             e = end;
         buf_reset(out);
-        if (pct_into(seg, (size_t)(e - seg), out) == RW_OK && starts_http(out->data, out->len)) {
+        if (pct_into(seg, (size_t)(e - seg), out) == RW_OK &&
+            starts_http(out->data, out->len)) {
             /* Streak encodes the path only; the query stays outside. */
-            if (e == end && end < u->s + u->len && memchr(out->data, '?', out->len) == NULL)
+            if (e == end && end < u->s + u->len &&
+                memchr(out->data, '?', out->len) == NULL)
                 return buf_rc(buf_append(out, end, (size_t)(u->s + u->len - end)));
             return RW_OK;
         }
@@ -322,7 +332,8 @@ static int dec_generic(const struct rw_urlp *u, const struct rw_rule *ru, struct
 
 /* Customer.io: a path segment is base64url of a JSON object whose member
  * ru->field is the destination. */
-static int dec_json_segment(const struct rw_urlp *u, const struct rw_rule *ru, struct buf *out)
+static int dec_json_segment(const struct rw_urlp *u, const struct rw_rule *ru,
+                            struct buf *out)
 {
     const char *seg;
     size_t n;
@@ -333,7 +344,8 @@ static int dec_json_segment(const struct rw_urlp *u, const struct rw_rule *ru, s
         int rc = RW_EINVAL;
 
         /* "eyJ" is base64 of '{"': skip the other segments cheaply. */
-        if (n >= 4 && memcmp(seg, "eyJ", 3) == 0 && rw_b64_any_decode(seg, n, &raw) == 0 &&
+        if (n >= 4 && memcmp(seg, "eyJ", 3) == 0 &&
+            rw_b64_any_decode(seg, n, &raw) == 0 &&
             (j = json_loadb(raw.data, raw.len, 0, NULL)) != NULL && json_is_object(j))
             rc = json_url(j, ru->field, out);
         json_decref(j);
@@ -349,16 +361,11 @@ static const struct {
     decode_fn fn;
     int needs; /* 0, 'k' (key=) or 'f' (field=) */
 } decoders[] = {
-    {"ses", dec_ses, 0},
-    {"postmark", dec_postmark, 0},
-    {"mandrill", dec_mandrill, 0},
-    {"mailgun", dec_mailgun, 0},
-    {"mailjet", dec_mailjet, 0},
-    {"base64-param", dec_b64param, 'k'},
-    {"param", dec_param, 'k'},
-    {"json-segment", dec_json_segment, 'f'},
-    {"path-url", dec_path_url, 0},
-    {"generic", dec_generic, 0},
+    {"ses", dec_ses, 0},           {"postmark", dec_postmark, 0},
+    {"mandrill", dec_mandrill, 0}, {"mailgun", dec_mailgun, 0},
+    {"mailjet", dec_mailjet, 0},   {"base64-param", dec_b64param, 'k'},
+    {"param", dec_param, 'k'},     {"json-segment", dec_json_segment, 'f'},
+    {"path-url", dec_path_url, 0}, {"generic", dec_generic, 0},
 };
 #define NDECODERS (sizeof(decoders) / sizeof(decoders[0]))
 
@@ -394,7 +401,8 @@ static int spaces_escaped(struct buf *b, size_t max)
     return RW_OK;
 }
 
-int rw_decoder_run(const struct rw_rule *ru, const struct rw_urlp *u, size_t max, char **out)
+int rw_decoder_run(const struct rw_rule *ru, const struct rw_urlp *u, size_t max,
+                   char **out)
 {
     struct buf b = BUF_INIT(max);
     int rc;

@@ -26,8 +26,10 @@
 
 #define ADDR_MAX 512
 
-static const char b64std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char b64std[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 static int normalise(const char *in, char *out, size_t outlen)
 {
@@ -103,7 +105,8 @@ static int b64_byte(const char *h, long hn, long g0, long j)
 
     if (ci < 0 || ci + 1 >= hn)
         return -1;
-    if ((v0 = b64val((unsigned char)h[ci])) < 0 || (v1 = b64val((unsigned char)h[ci + 1])) < 0)
+    if ((v0 = b64val((unsigned char)h[ci])) < 0 ||
+        (v1 = b64val((unsigned char)h[ci + 1])) < 0)
         return -1;
     return ((v0 & (63 >> off)) << (2 + off)) | (v1 >> (4 - off));
 }
@@ -127,7 +130,8 @@ static void b64_needles(const char *a, size_t an, struct needles *nd)
         memset(bytes, 0, sizeof(bytes));
         memcpy(bytes + k, a, an);
         for (size_t i = 0; i < tot; i += 3) {
-            unsigned v = (unsigned)bytes[i] << 16 | (unsigned)bytes[i + 1] << 8 | bytes[i + 2];
+            unsigned v =
+                (unsigned)bytes[i] << 16 | (unsigned)bytes[i + 1] << 8 | bytes[i + 2];
 
             for (int c = 3; c >= 0; c--)
                 enc[e++] = (char)((v >> (6 * c)) & 63);
@@ -150,7 +154,8 @@ static int b64_in(const char *h, size_t hn, size_t an, const struct needles *nd)
     for (int i = 0; i < 6; i++) {
         const char *p = h, *end = h + hn;
 
-        while (nd->n[i] > 0 && (p = memmem(p, (size_t)(end - p), nd->s[i], nd->n[i])) != NULL) {
+        while (nd->n[i] > 0 &&
+               (p = memmem(p, (size_t)(end - p), nd->s[i], nd->n[i])) != NULL) {
             long g0 = (long)(p - h) - (long)nd->first[i];
             int before = b64_byte(h, (long)hn, g0, (long)nd->k[i] - 1);
             int after = b64_byte(h, (long)hn, g0, (long)(nd->k[i] + an));
@@ -181,7 +186,8 @@ static int has_hex_run(const char *s)
 
 static int digest_in(const char *url, const char *a, size_t an)
 {
-    static const GChecksumType types[] = {G_CHECKSUM_MD5, G_CHECKSUM_SHA1, G_CHECKSUM_SHA256};
+    static const GChecksumType types[] = {G_CHECKSUM_MD5, G_CHECKSUM_SHA1,
+                                          G_CHECKSUM_SHA256};
     int hit = 0;
 
     if (!has_hex_run(url))
@@ -212,7 +218,8 @@ int rw_url_has_recipient(const char *url, const char *recipient)
     size_t an;
     int n, hit;
 
-    if (url == NULL || recipient == NULL || (n = normalise(recipient, addr, sizeof(addr))) < 0)
+    if (url == NULL || recipient == NULL ||
+        (n = normalise(recipient, addr, sizeof(addr))) < 0)
         return 0;
     an = (size_t)n;
     b64_needles(addr, an, &nd);

@@ -56,7 +56,9 @@ static const char *tname(enum rw_ttype t)
 static void run(const char *name, const struct ccase *c, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        struct rw_site s = {.place = c[i].place, .width = c[i].w, .height = c[i].h,
+        struct rw_site s = {.place = c[i].place,
+                            .width = c[i].w,
+                            .height = c[i].h,
                             .hidden = c[i].hidden};
         struct rw_class out;
         int rc;
@@ -65,36 +67,49 @@ static void run(const char *name, const struct ccase *c, size_t n)
         s.text = (char *)c[i].text;
         rc = rw_classify(rules, NULL, &s, RCPT, c[i].repeat, &out);
         cr_expect_eq(rc, RW_OK, "%s[%zu] %s: rc %d", name, i, c[i].url, rc);
-        cr_expect_eq(out.type, c[i].want, "%s[%zu] %s: got %s (%s), want %s", name, i, c[i].url,
-                     tname(out.type), out.rule ? out.rule : "-", tname(c[i].want));
+        cr_expect_eq(out.type, c[i].want, "%s[%zu] %s: got %s (%s), want %s", name, i,
+                     c[i].url, tname(out.type), out.rule ? out.rule : "-",
+                     tname(c[i].want));
         if (c[i].rule && *c[i].rule)
-            cr_expect(out.rule && strcmp(out.rule, c[i].rule) == 0, "%s[%zu] %s: rule %s, want %s",
-                      name, i, c[i].url, out.rule ? out.rule : "(null)", c[i].rule);
+            cr_expect(out.rule && strcmp(out.rule, c[i].rule) == 0,
+                      "%s[%zu] %s: rule %s, want %s", name, i, c[i].url,
+                      out.rule ? out.rule : "(null)", c[i].rule);
         else if (c[i].rule)
             cr_expect_null(out.rule, "%s[%zu]: rule %s, want none", name, i, out.rule);
         if (c[i].dest)
-            cr_expect(out.dest && strcmp(out.dest, c[i].dest) == 0, "%s[%zu]: dest %s, want %s",
-                      name, i, out.dest ? out.dest : "(null)", c[i].dest);
+            cr_expect(out.dest && strcmp(out.dest, c[i].dest) == 0,
+                      "%s[%zu]: dest %s, want %s", name, i,
+                      out.dest ? out.dest : "(null)", c[i].dest);
         else
             cr_expect_null(out.dest, "%s[%zu]: dest %s, want none", name, i, out.dest);
         rw_class_clear(&out);
     }
 }
 #define RUN(name, t) run(name, t, sizeof(t) / sizeof(t[0]))
-#define IMG(url, rule) {RW_P_IMG, url, 1, 1, 0, 1, NULL, RW_T_PIXEL, rule, NULL}
+#define IMG(url, rule)                                                                   \
+    {                                                                                    \
+        RW_P_IMG, url, 1, 1, 0, 1, NULL, RW_T_PIXEL, rule, NULL                          \
+    }
 
 Test(classify, vendor_pixels)
 {
     static const struct ccase t[] = {
-        IMG("https://cimanagementconference.us14.list-manage.com/track/open.php?u=3f21937f&id=199bb5&e=042ea4", "mailchimp"),
+        IMG("https://cimanagementconference.us14.list-manage.com/track/"
+            "open.php?u=3f21937f&id=199bb5&e=042ea4",
+            "mailchimp"),
         IMG("https://u1234567.ct.sendgrid.net/wf/open?upn=3Ds9dG6hdKQ-2FZt", "sendgrid"),
         IMG("https://email.brand.example/wf/open?upn=abcDEF", "sendgrid"),
-        IMG("https://tf0qz4v6.r.us-east-1.awstrack.me/I0/0100018a2b3c4d5e-1a2b3c4d-000000/aBcD=123", "ses"),
-        IMG("https://track.news.brand.example/CI0/0100018a2b3c-000000/xyz=", "ses-custom"),
+        IMG("https://tf0qz4v6.r.us-east-1.awstrack.me/I0/"
+            "0100018a2b3c4d5e-1a2b3c4d-000000/aBcD=123",
+            "ses"),
+        IMG("https://track.news.brand.example/CI0/0100018a2b3c-000000/xyz=",
+            "ses-custom"),
         IMG("https://t.hubspotemail.net/e2t/o/5/f18dQhb0S7kF8c", "hubspot-e2t"),
-        IMG("https://d2v8tf04.na1.hubspotlinks.com/e3t/Cto/I+113/cFKc804/VWHy", "hubspot-e3t"),
+        IMG("https://d2v8tf04.na1.hubspotlinks.com/e3t/Cto/I+113/cFKc804/VWHy",
+            "hubspot-e3t"),
         IMG("https://t.hubspotemail.net/to/abc", "hubspot-t"),
-        IMG("http://click.email.brand.example/open.aspx?ffcb10-fe8a1575-1a2b&d=10063", "sfmc"),
+        IMG("http://click.email.brand.example/open.aspx?ffcb10-fe8a1575-1a2b&d=10063",
+            "sfmc"),
         IMG("https://abcd.r.bh.d.sendibt3.com/tr/op/Xy9abc", "brevo"),
         IMG("https://email.mg.brand.example/o/eJwFwcsNwyAQBcBqcoQFm48", "mailgun"),
         IMG("https://xy1z.mjt.lu/oo/AVAAAFXyz12AAcv6lRQ/e.gif", "mailjet"),
@@ -103,27 +118,36 @@ Test(classify, vendor_pixels)
         IMG("https://acme.activehosted.com/lt.php?l=open&s=5a&i=12A3", "activecampaign"),
         IMG("https://ea.pstmrk.it/open?m=v3_1.abc&d=1", "postmark"),
         IMG("https://app-ab12.marketo.com/trk?t=1&mid=ODAxLUxCTy0wOTIAAA", "marketo"),
-        IMG("https://news.brand.example/optiext/optiextension.dll?ID=Xyz%2B1", "selligent"),
-        IMG("https://s1234.t.eloqua.com/e/FooterImages/FooterImage1?elq=abc&siteid=1", "eloqua"),
+        IMG("https://news.brand.example/optiext/optiextension.dll?ID=Xyz%2B1",
+            "selligent"),
+        IMG("https://s1234.t.eloqua.com/e/FooterImages/FooterImage1?elq=abc&siteid=1",
+            "eloqua"),
         IMG("https://e.brand.example/pub/as?_ri_=X0Gzc2X%3DYQpglLjHJlYQG", "responsys"),
         IMG("https://r20.rs6.net/on.jsp?ca=abc&a=1&c=2", "constantcontact"),
-        IMG("http://go.sparkpostmail.com/q/22ca3lBlMyxzQXZHPP8obQ~~/AABO7gA~/RgRkvUagPVcDc3BjQgpi1aTB2mLvBOAPUhdhYXJvbkBvbmVmYXRnaXJhZmZlLmNvbVgEAAAABg~~", "sparkpost"),
-        IMG("https://track.brand.example/q/AbCdE~~/AABO7gA~/RgRkvUag~~", "sparkpost-custom"),
+        IMG("http://go.sparkpostmail.com/q/22ca3lBlMyxzQXZHPP8obQ~~/AABO7gA~/"
+            "RgRkvUagPVcDc3BjQgpi1aTB2mLvBOAPUhdhYXJvbkBvbmVmYXRnaXJhZmZlLmNvbVgEAAAABg~"
+            "~",
+            "sparkpost"),
+        IMG("https://track.brand.example/q/AbCdE~~/AABO7gA~/RgRkvUag~~",
+            "sparkpost-custom"),
         IMG("https://e.customeriomail.com/e/o/eyJlbWFpbF9pZCI6IjEyMyJ9", "customerio"),
         IMG("https://links.iterable.com/a/open?_t=abc&_m=def", "iterable"),
         IMG("https://brand.createsend1.com/t/d-o-abcdkl-l/o.gif", "campaignmonitor"),
         IMG("https://app.outrch.com/api/mailings/opened/123.gif", "outreach"),
         IMG("https://t.yesware.com/t/6a1b3c/8d0f2e/f0e1d2/c0a1b2.png", "yesware"),
-        IMG("https://mailtrack.io/trace/mail/0eabccbe98c98e9b8e9a8b89eab89ce9ab89e8bc.png?u=1234567", "mailtrack"),
+        IMG("https://mailtrack.io/trace/mail/"
+            "0eabccbe98c98e9b8e9a8b89eab89ce9ab89e8bc.png?u=1234567",
+            "mailtrack"),
         IMG("https://r.superhuman.com/AbCdEfGhIjKlMnOp.gif", "superhuman"),
-        IMG("https://mailfoogae.appspot.com/t?sender=aYm9i&type=zerocontent&guid=abc", "streak"),
+        IMG("https://mailfoogae.appspot.com/t?sender=aYm9i&type=zerocontent&guid=abc",
+            "streak"),
         IMG("https://email.mixmax.com/api/track/v2/AbC/dEf", "mixmax"),
         IMG("https://track.gmass.co/abc123", "gmass"),
         {RW_P_IMG, "https://dqmaer86.emltrk.com/v2/dqmaer86?d=Vyau4ZI", 1, 1, 0, 1, NULL,
          RW_T_PIXEL, "litmus", NULL},
         /* A vendor pixel is a pixel whatever its size. */
-        {RW_P_IMG, "https://us14.list-manage.com/track/open.php?u=1", 600, 300, 0, 9, NULL,
-         RW_T_PIXEL, "mailchimp", NULL},
+        {RW_P_IMG, "https://us14.list-manage.com/track/open.php?u=1", 600, 300, 0, 9,
+         NULL, RW_T_PIXEL, "mailchimp", NULL},
     };
     RUN("vendor", t);
 }
@@ -132,41 +156,55 @@ Test(classify, css_trackers)
 {
     static const struct ccase t[] = {
         /* Litmus / Email on Acid CSS trackers in <style> and style="" */
-        {RW_P_CSS, "https://dqmaer86.emltrk.com/v2/dqmaer86?p&d=Vyau4ZI", -1, -1, 0, 1, NULL,
-         RW_T_PIXEL, "litmus", NULL},
-        {RW_P_CSS, "https://dqmaer86.emltrk.com/v2/dqmaer86?f&d=Vyau4ZI", -1, -1, 0, 4, NULL,
-         RW_T_PIXEL, "litmus", NULL},
-        {RW_P_IMPORT, "https://abc123.eoapxl.com/abc123/p.css", -1, -1, 0, 1, NULL, RW_T_PIXEL,
-         "emailonacid", NULL},
-        {RW_P_STYLESHEET, "https://t.example.net/s.css?u=bob%40example.com", -1, -1, 0, 1, NULL,
-         RW_T_PIXEL, "recipient", NULL},
+        {RW_P_CSS, "https://dqmaer86.emltrk.com/v2/dqmaer86?p&d=Vyau4ZI", -1, -1, 0, 1,
+         NULL, RW_T_PIXEL, "litmus", NULL},
+        {RW_P_CSS, "https://dqmaer86.emltrk.com/v2/dqmaer86?f&d=Vyau4ZI", -1, -1, 0, 4,
+         NULL, RW_T_PIXEL, "litmus", NULL},
+        {RW_P_IMPORT, "https://abc123.eoapxl.com/abc123/p.css", -1, -1, 0, 1, NULL,
+         RW_T_PIXEL, "emailonacid", NULL},
+        {RW_P_STYLESHEET, "https://t.example.net/s.css?u=bob%40example.com", -1, -1, 0, 1,
+         NULL, RW_T_PIXEL, "recipient", NULL},
         /* CSS places get no size/word heuristics. */
-        {RW_P_CSS, "https://cdn.example.net/open/pixel.gif", 1, 1, 1, 1, NULL, RW_T_PLAIN, "",
-         "https://cdn.example.net/open/pixel.gif"},
-        {RW_P_IMPORT, "https://fonts.googleapis.com/css?family=Lato:400,700", -1, -1, 0, 1, NULL,
-         RW_T_PLAIN, "", "https://fonts.googleapis.com/css?family=Lato:400,700"},
+        {RW_P_CSS, "https://cdn.example.net/open/pixel.gif", 1, 1, 1, 1, NULL, RW_T_PLAIN,
+         "", "https://cdn.example.net/open/pixel.gif"},
+        {RW_P_IMPORT, "https://fonts.googleapis.com/css?family=Lato:400,700", -1, -1, 0,
+         1, NULL, RW_T_PLAIN, "", "https://fonts.googleapis.com/css?family=Lato:400,700"},
     };
     RUN("css", t);
 }
 
 Test(classify, heuristics_and_spacer_exceptions)
 {
-#define H(url, w, h, hid, rep, want, rule)                                                    \
-    {RW_P_IMG, url, w, h, hid, rep, NULL, want, rule, want == RW_T_PIXEL ? NULL : url}
+#define H(url, w, h, hid, rep, want, rule)                                               \
+    {                                                                                    \
+        RW_P_IMG, url, w, h, hid, rep, NULL, want, rule, want == RW_T_PIXEL ? NULL : url \
+    }
     static const struct ccase t[] = {
-        H("https://t.shop.example/open/abc123.gif", 1, 1, 0, 1, RW_T_PIXEL, "heuristic:size+path"),
-        H("https://t.shop.example/open/abc123.gif", 1, -1, 0, 1, RW_T_PIXEL, "heuristic:size+path"),
-        H("https://t.shop.example/x/o/abc123", 2, 2, 0, 1, RW_T_PIXEL, "heuristic:size+path"),
-        H("https://t.shop.example/x/abc.gif?kind=beacon", 0, 0, 0, 1, RW_T_PIXEL, "heuristic:size+path"),
-        H("https://t.shop.example/Track/ABC.png", 1, 3, 0, 1, RW_T_PIXEL, "heuristic:size+path"),
-        H("https://t.shop.example/trace/abc.png", -1, -1, 1, 1, RW_T_PIXEL, "heuristic:hidden+path"),
-        H("https://t.shop.example/img/mypixel.png", -1, 1, 1, 4, RW_T_PIXEL, "heuristic:size+path"),
-        H("https://t.shop.example/x/abc.gif?id=99", 1, 1, 1, 1, RW_T_PIXEL, "heuristic:size+hidden+query"),
-        H("https://t.shop.example/%6Fpen/abc.gif", 1, 1, 0, 1, RW_T_PIXEL, "heuristic:size+path"),
+        H("https://t.shop.example/open/abc123.gif", 1, 1, 0, 1, RW_T_PIXEL,
+          "heuristic:size+path"),
+        H("https://t.shop.example/open/abc123.gif", 1, -1, 0, 1, RW_T_PIXEL,
+          "heuristic:size+path"),
+        H("https://t.shop.example/x/o/abc123", 2, 2, 0, 1, RW_T_PIXEL,
+          "heuristic:size+path"),
+        H("https://t.shop.example/x/abc.gif?kind=beacon", 0, 0, 0, 1, RW_T_PIXEL,
+          "heuristic:size+path"),
+        H("https://t.shop.example/Track/ABC.png", 1, 3, 0, 1, RW_T_PIXEL,
+          "heuristic:size+path"),
+        H("https://t.shop.example/trace/abc.png", -1, -1, 1, 1, RW_T_PIXEL,
+          "heuristic:hidden+path"),
+        H("https://t.shop.example/img/mypixel.png", -1, 1, 1, 4, RW_T_PIXEL,
+          "heuristic:size+path"),
+        H("https://t.shop.example/x/abc.gif?id=99", 1, 1, 1, 1, RW_T_PIXEL,
+          "heuristic:size+hidden+query"),
+        H("https://t.shop.example/%6Fpen/abc.gif", 1, 1, 0, 1, RW_T_PIXEL,
+          "heuristic:size+path"),
         /* one signal alone: not a pixel, reported as suspect */
-        H("https://t.shop.example/x/abc.gif?id=99", 1, 1, 0, 1, RW_T_PLAIN, "heuristic:suspect"),
-        H("https://cdn.shop.example/img/spacer.gif", 1, 1, 0, 1, RW_T_PLAIN, "heuristic:suspect"),
-        H("https://t.shop.example/open/abc.gif", -1, -1, 0, 1, RW_T_PLAIN, "heuristic:suspect"),
+        H("https://t.shop.example/x/abc.gif?id=99", 1, 1, 0, 1, RW_T_PLAIN,
+          "heuristic:suspect"),
+        H("https://cdn.shop.example/img/spacer.gif", 1, 1, 0, 1, RW_T_PLAIN,
+          "heuristic:suspect"),
+        H("https://t.shop.example/open/abc.gif", -1, -1, 0, 1, RW_T_PLAIN,
+          "heuristic:suspect"),
         H("https://cdn.shop.example/img/spacer.gif", -1, -1, 1, 1, RW_T_PLAIN, ""),
         /* the other dimension is > 3px: a rule line or a banner */
         H("https://t.shop.example/track/line.gif", 1, 20, 0, 1, RW_T_PLAIN, ""),
@@ -175,10 +213,13 @@ Test(classify, heuristics_and_spacer_exceptions)
         H("https://t.shop.example/o/x.gif", 3, 3, 0, 1, RW_T_PLAIN, "heuristic:suspect"),
         /* repeated >= 5 times: layout */
         H("https://t.shop.example/open/dot.gif", 1, 1, 1, 5, RW_T_PLAIN, ""),
-        H("https://t.shop.example/open/dot.gif", 1, 1, 1, 4, RW_T_PIXEL, "heuristic:size+path"),
+        H("https://t.shop.example/open/dot.gif", 1, 1, 1, 4, RW_T_PIXEL,
+          "heuristic:size+path"),
         /* never cid: or data: */
         H("cid:open-pixel@x", 1, 1, 1, 1, RW_T_PLAIN, ""),
-        H("data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7", 1, 1, 1, 1, RW_T_PLAIN, ""),
+        H("data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///"
+          "yH5BAEAAAAALAAAAAABAAEAAAIBRAA7",
+          1, 1, 1, 1, RW_T_PLAIN, ""),
         /* an ordinary picture */
         H("https://cdn.shop.example/img/hero.jpg", 600, 300, 0, 1, RW_T_PLAIN, ""),
     };
@@ -188,11 +229,11 @@ Test(classify, heuristics_and_spacer_exceptions)
 
 Test(classify, other_image_places_use_heuristics)
 {
-    static const enum rw_place places[] = {RW_P_SRCSET, RW_P_BACKGROUND, RW_P_INPUT, RW_P_POSTER,
-                                           RW_P_VML_IMG};
+    static const enum rw_place places[] = {RW_P_SRCSET, RW_P_BACKGROUND, RW_P_INPUT,
+                                           RW_P_POSTER, RW_P_VML_IMG};
     for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
-        struct ccase t[] = {{places[i], "https://t.shop.example/open/abc.gif", 1, 1, 0, 1, NULL,
-                             RW_T_PIXEL, "heuristic:size+path", NULL}};
+        struct ccase t[] = {{places[i], "https://t.shop.example/open/abc.gif", 1, 1, 0, 1,
+                             NULL, RW_T_PIXEL, "heuristic:size+path", NULL}};
         RUN(rw_place_name(places[i]), t);
     }
 }
@@ -200,15 +241,18 @@ Test(classify, other_image_places_use_heuristics)
 Test(classify, recipient_pixels)
 {
     static const struct ccase t[] = {
-        {RW_P_IMG, "https://img.shop.example/banner.jpg?email=bob@example.com", 600, 300, 0, 1,
+        {RW_P_IMG, "https://img.shop.example/banner.jpg?email=bob@example.com", 600, 300,
+         0, 1, NULL, RW_T_PIXEL, "recipient", NULL},
+        {RW_P_IMG, "https://img.shop.example/b.jpg?u=Ym9iQGV4YW1wbGUuY29t", -1, -1, 0, 9,
          NULL, RW_T_PIXEL, "recipient", NULL},
-        {RW_P_IMG, "https://img.shop.example/b.jpg?u=Ym9iQGV4YW1wbGUuY29t", -1, -1, 0, 9, NULL,
-         RW_T_PIXEL, "recipient", NULL},
-        {RW_P_BACKGROUND, "https://img.shop.example/b.jpg?u=4b9bb80620f03eb3719e0a061c14283d", -1,
-         -1, 0, 1, NULL, RW_T_PIXEL, "recipient", NULL},
-        {RW_P_IMG, "https://img.shop.example/b.jpg?email=alice@example.com", 600, 300, 0, 1, NULL,
-         RW_T_PLAIN, "", "https://img.shop.example/b.jpg?email=alice@example.com"},
-        {RW_P_IMG, "cid:bob@example.com", 1, 1, 0, 1, NULL, RW_T_PLAIN, "", "cid:bob@example.com"},
+        {RW_P_BACKGROUND,
+         "https://img.shop.example/b.jpg?u=4b9bb80620f03eb3719e0a061c14283d", -1, -1, 0,
+         1, NULL, RW_T_PIXEL, "recipient", NULL},
+        {RW_P_IMG, "https://img.shop.example/b.jpg?email=alice@example.com", 600, 300, 0,
+         1, NULL, RW_T_PLAIN, "",
+         "https://img.shop.example/b.jpg?email=alice@example.com"},
+        {RW_P_IMG, "cid:bob@example.com", 1, 1, 0, 1, NULL, RW_T_PLAIN, "",
+         "cid:bob@example.com"},
     };
     RUN("recipient", t);
 }
@@ -231,7 +275,10 @@ Test(classify, has_recipient_is_reported)
     rw_class_clear(&c);
 }
 
-#define A(url, text, want, rule, dest) {RW_P_A, url, -1, -1, 0, 1, text, want, rule, dest}
+#define A(url, text, want, rule, dest)                                                   \
+    {                                                                                    \
+        RW_P_A, url, -1, -1, 0, 1, text, want, rule, dest                                \
+    }
 
 Test(classify, protected_links)
 {
@@ -244,8 +291,8 @@ Test(classify, protected_links)
         A("javascript:alert(1)", "x", RW_T_PROTECTED, "scheme", NULL),
         A("https://us14.list-manage.com/unsubscribe?u=3f21&id=9bc9&e=042e&c=199b", "x",
           RW_T_PROTECTED, "mailchimp-unsub", NULL),
-        A("https://us14.list-manage.com/profile?u=3f21&id=9bc9&e=042e", "x", RW_T_PROTECTED,
-          "mailchimp-profile", NULL),
+        A("https://us14.list-manage.com/profile?u=3f21&id=9bc9&e=042e", "x",
+          RW_T_PROTECTED, "mailchimp-profile", NULL),
         A("https://xy1z.mjt.lu/unsub2?hl=fr&m=AVAA&b=1&e=2&x=3", "ici", RW_T_PROTECTED,
           "mailjet-unsub", NULL),
         A("https://iosdevweekly.com/unsubscribes/Vyau4ZI", "unsubscribe instantly",
@@ -254,10 +301,11 @@ Test(classify, protected_links)
           "protect:text", NULL),
         A("https://u123.ct.sendgrid.net/ls/click?upn=abc", "Gérer mes préférences",
           RW_T_PROTECTED, "protect:text", NULL),
-        A("https://us14.list-manage.com/track/click?u=1&id=2&e=3", "View this email in your browser",
-          RW_T_PROTECTED, "protect:text", NULL),
-        A("https://x.awstrack.me/L0/https:%2F%2Fexample.com%2Femail%2Funsubscribe%3Fid=1/1/x", "x",
-          RW_T_PROTECTED, "protect:path", NULL),
+        A("https://us14.list-manage.com/track/click?u=1&id=2&e=3",
+          "View this email in your browser", RW_T_PROTECTED, "protect:text", NULL),
+        A("https://x.awstrack.me/L0/https:%2F%2Fexample.com%2Femail%2Funsubscribe%3Fid=1/"
+          "1/x",
+          "x", RW_T_PROTECTED, "protect:path", NULL),
     };
     RUN("protected", t);
 }
@@ -279,45 +327,55 @@ static char *mailgun_url(const char *query)
 
 Test(classify, wrappers_opaque_and_plain_links)
 {
-    char *mg_unsub = mailgun_url("l=https%3A%2F%2Fus14.list-manage.com%2Funsubscribe%3Fu%3D1&h=x");
+    char *mg_unsub =
+        mailgun_url("l=https%3A%2F%2Fus14.list-manage.com%2Funsubscribe%3Fu%3D1&h=x");
     const struct ccase t[] = {
-        A("https://x.r.us-east-1.awstrack.me/L0/https:%2F%2Fshop.example%2Fsale%3Fmc_eid=9%26id=1/1/0100-000000/x=",
+        A("https://x.r.us-east-1.awstrack.me/L0/"
+          "https:%2F%2Fshop.example%2Fsale%3Fmc_eid=9%26id=1/1/0100-000000/x=",
           "Shop", RW_T_LINK, "ses", "https://shop.example/sale?id=1"),
-        A("https://click.pstmrk.it/3s/shop.example%2Fa/abc/def", "Go", RW_T_LINK, "postmark",
-          "https://shop.example/a"),
-        A("https://nam12.safelinks.protection.outlook.com/?url=https%3A%2F%2Fshop.example%2F&data=1",
+        A("https://click.pstmrk.it/3s/shop.example%2Fa/abc/def", "Go", RW_T_LINK,
+          "postmark", "https://shop.example/a"),
+        A("https://nam12.safelinks.protection.outlook.com/"
+          "?url=https%3A%2F%2Fshop.example%2F&data=1",
           "Go", RW_T_LINK, "safelinks", "https://shop.example/"),
         /* refused destinations: the wrapper is opaque, never a javascript: link */
-        A("https://x.awstrack.me/L0/javascript:alert(1)/1/x", "Go", RW_T_OPAQUE, "ses", NULL),
+        A("https://x.awstrack.me/L0/javascript:alert(1)/1/x", "Go", RW_T_OPAQUE, "ses",
+          NULL),
         A("https://track.brand.example/CL0/javascript:alert(1)/1/x", "Go", RW_T_OPAQUE,
           "ses-custom", NULL),
         A("https://t.yesware.com/tt/6a1b?ytl=data%3Atext%2Fhtml%2C%3Cscript%3E", "Go",
           RW_T_OPAQUE, "yesware", NULL),
         /* a known wrapper that does not decode */
-        A("https://click.pstmrk.it/9x/shop.example%2Fa/abc", "Go", RW_T_OPAQUE, "postmark", NULL),
+        A("https://click.pstmrk.it/9x/shop.example%2Fa/abc", "Go", RW_T_OPAQUE,
+          "postmark", NULL),
         /* a decodable wrapper around an opaque one */
-        A("https://nam12.safelinks.protection.outlook.com/?url=https%3A%2F%2Fus14.list-manage.com%2Ftrack%2Fclick%3Fu%3D1&data=1",
+        A("https://nam12.safelinks.protection.outlook.com/"
+          "?url=https%3A%2F%2Fus14.list-manage.com%2Ftrack%2Fclick%3Fu%3D1&data=1",
           "Go", RW_T_OPAQUE, "mailchimp", NULL),
         /* a wrapper around an unsubscribe link is never touched */
         A(mg_unsub, "Here", RW_T_PROTECTED, "mailchimp-unsub", NULL),
-        A("https://cimanagementconference.us14.list-manage.com/track/click?u=3f21937f&id=2c2a&e=042ea43672",
+        A("https://cimanagementconference.us14.list-manage.com/track/"
+          "click?u=3f21937f&id=2c2a&e=042ea43672",
           "Register", RW_T_OPAQUE, "mailchimp", NULL),
-        A("https://u1234567.ct.sendgrid.net/ls/click?upn=u001.abc-2BDEF", "Read", RW_T_OPAQUE,
-          "sendgrid", NULL),
+        A("https://u1234567.ct.sendgrid.net/ls/click?upn=u001.abc-2BDEF", "Read",
+          RW_T_OPAQUE, "sendgrid", NULL),
         A("https://trk.klclick.com/ls/click?upn=abc", "Read", RW_T_OPAQUE, NULL, NULL),
-        A("https://d2v8tf04.na1.hubspotlinks.com/Ctc/I+113/cFKc804/VWHy", "Read", RW_T_OPAQUE,
-          NULL, NULL),
-        A("https://click.email.brand.example/?qs=5f1e2d3c4b5a", "Read", RW_T_OPAQUE, "sfmc", NULL),
-        A("https://abcd.r.bh.d.sendibt3.com/tr/cl/Xy9abc", "Read", RW_T_OPAQUE, NULL, NULL),
+        A("https://d2v8tf04.na1.hubspotlinks.com/Ctc/I+113/cFKc804/VWHy", "Read",
+          RW_T_OPAQUE, NULL, NULL),
+        A("https://click.email.brand.example/?qs=5f1e2d3c4b5a", "Read", RW_T_OPAQUE,
+          "sfmc", NULL),
+        A("https://abcd.r.bh.d.sendibt3.com/tr/cl/Xy9abc", "Read", RW_T_OPAQUE, NULL,
+          NULL),
         A("https://r20.rs6.net/tn.jsp?f=001abc&c=xyz&ch=1", "Read", RW_T_OPAQUE,
           "constantcontact", NULL),
-        A("https://go.sparkpostmail.com/f/a/AbC~~/AAB~/RgR~~", "Read", RW_T_OPAQUE, "sparkpost",
-          NULL),
+        A("https://go.sparkpostmail.com/f/a/AbC~~/AAB~/RgR~~", "Read", RW_T_OPAQUE,
+          "sparkpost", NULL),
         /* plain links: cleaned, utm kept */
         A("https://blog.example.com/p?utm_source=nl&mc_eid=1", "Read", RW_T_PLAIN, "",
           "https://blog.example.com/p?utm_source=nl"),
-        A("https://www.example.com/page?next=https%3A%2F%2Fother.example%2F", "Read", RW_T_PLAIN,
-          "", "https://www.example.com/page?next=https%3A%2F%2Fother.example%2F"),
+        A("https://www.example.com/page?next=https%3A%2F%2Fother.example%2F", "Read",
+          RW_T_PLAIN, "",
+          "https://www.example.com/page?next=https%3A%2F%2Fother.example%2F"),
     };
     RUN("links", t);
     g_free(mg_unsub);
@@ -331,12 +389,14 @@ Test(classify, link_places_and_counts)
         struct rw_site s = {.place = places[i], .width = -1, .height = -1};
         struct rw_class c;
 
-        s.url = "https://x.awstrack.me/L0/https:%2F%2Fshop.example%2F%3F_hsenc=1%26_hsmi=2/1/x?mc_eid=3";
+        s.url = "https://x.awstrack.me/L0/"
+                "https:%2F%2Fshop.example%2F%3F_hsenc=1%26_hsmi=2/1/x?mc_eid=3";
         cr_assert_eq(rw_classify(rules, NULL, &s, NULL, 1, &c), RW_OK);
-        cr_expect_eq(c.type, RW_T_LINK, "%s: %s", rw_place_name(places[i]), tname(c.type));
+        cr_expect_eq(c.type, RW_T_LINK, "%s: %s", rw_place_name(places[i]),
+                     tname(c.type));
         cr_expect_str_eq(c.dest, "https://shop.example/");
-        cr_expect_eq(c.personal_params, 3, "personal %u, want 1 on the wrapper + 2 in dest",
-                     c.personal_params);
+        cr_expect_eq(c.personal_params, 3,
+                     "personal %u, want 1 on the wrapper + 2 in dest", c.personal_params);
         rw_class_clear(&c);
     }
 }

@@ -35,9 +35,27 @@ TestSuite(params, .init = load_rules, .fini = free_rules);
 
 /* SPEC §3.2 item 3 lists these; each must be in the shipped rules. */
 static const char *const spec_keys[] = {
-    "mc_eid", "mc_cid", "_hsenc", "_hsmi", "__hssc", "__hstc", "__hsfp", "hsCtaTracking",
-    "mkt_tok", "_kx", "_ke", "vero_id", "oly_enc_id", "oly_anon_id", "ml_subscriber",
-    "ml_subscriber_hash", "ck_subscriber_id", "elqTrackId", "elq", "trk_contact", "dm_i",
+    "mc_eid",
+    "mc_cid",
+    "_hsenc",
+    "_hsmi",
+    "__hssc",
+    "__hstc",
+    "__hsfp",
+    "hsCtaTracking",
+    "mkt_tok",
+    "_kx",
+    "_ke",
+    "vero_id",
+    "oly_enc_id",
+    "oly_anon_id",
+    "ml_subscriber",
+    "ml_subscriber_hash",
+    "ck_subscriber_id",
+    "elqTrackId",
+    "elq",
+    "trk_contact",
+    "dm_i",
 };
 
 Test(params, every_spec_key_is_listed)
@@ -52,7 +70,8 @@ Test(params, every_listed_key_is_removed_alone_and_in_company)
     for (size_t i = 0; i < rules->params.n; i++) {
         const char *k = rules->params.v[i];
         char *u1 = g_strdup_printf("https://shop.example.com/p?%s=abc123", k);
-        char *u2 = g_strdup_printf("https://shop.example.com/p?id=7&%s=abc%%40x&utm_source=nl#top", k);
+        char *u2 = g_strdup_printf(
+            "https://shop.example.com/p?id=7&%s=abc%%40x&utm_source=nl#top", k);
         char *got = NULL;
         unsigned n = 0;
 
@@ -61,8 +80,8 @@ Test(params, every_listed_key_is_removed_alone_and_in_company)
         cr_expect_eq(n, 1, "key %s: removed %u", k, n);
         free(got);
         cr_expect_eq(rw_url_clean(rules, u2, &got, &n), RW_OK);
-        cr_expect_str_eq(got, "https://shop.example.com/p?id=7&utm_source=nl#top", "key %s: got %s",
-                         k, got);
+        cr_expect_str_eq(got, "https://shop.example.com/p?id=7&utm_source=nl#top",
+                         "key %s: got %s", k, got);
         cr_expect_eq(n, 1);
         free(got);
         g_free(u1);
@@ -83,7 +102,8 @@ Test(params, table)
          "https://e.com/a?z=1&b=%2F&a=2#frag?mc_eid=1", 2},
         {"https://e.com/a?mc_eid=1&mc_cid=2", "https://e.com/a", 2},
         {"https://e.com/a?mc_eid=1#x", "https://e.com/a#x", 1},
-        {"https://e.com/a?_hsenc=p2ANqtz-abc&_hsmi=2&q=hubspot", "https://e.com/a?q=hubspot", 2},
+        {"https://e.com/a?_hsenc=p2ANqtz-abc&_hsmi=2&q=hubspot",
+         "https://e.com/a?q=hubspot", 2},
         /* exact keys only: prefixes, suffixes and case variants stay */
         {"https://e.com/u?mc_eid2=1&xmc_eid=2&MC_EID=3&elq_x=4&elqa=5",
          "https://e.com/u?mc_eid2=1&xmc_eid=2&MC_EID=3&elq_x=4&elqa=5", 0},
@@ -102,7 +122,8 @@ Test(params, table)
         unsigned n = 99;
 
         cr_expect_eq(rw_url_clean(rules, t[i].in, &got, &n), RW_OK);
-        cr_expect_str_eq(got, t[i].want, "[%zu] %s: got %s, want %s", i, t[i].in, got, t[i].want);
+        cr_expect_str_eq(got, t[i].want, "[%zu] %s: got %s, want %s", i, t[i].in, got,
+                         t[i].want);
         cr_expect_eq(n, t[i].removed, "[%zu] removed %u, want %u", i, n, t[i].removed);
         free(got);
     }
@@ -126,7 +147,9 @@ Test(params, unsubscribe_links_untouched)
     static const struct {
         const char *url, *text;
     } t[] = {
-        {"https://us14.list-manage.com/unsubscribe?u=3f2193&id=9bc957&e=042ea43672&mc_eid=1", "x"},
+        {"https://us14.list-manage.com/"
+         "unsubscribe?u=3f2193&id=9bc957&e=042ea43672&mc_eid=1",
+         "x"},
         {"https://example.com/email/unsubscribe?_hsenc=abc&_hsmi=2", "click"},
         {"https://example.com/preferences?mkt_tok=abc", "here"},
         {"https://example.com/x?mkt_tok=abc", "Unsubscribe"},
@@ -145,8 +168,8 @@ Test(params, unsubscribe_links_untouched)
         s.url = (char *)t[i].url;
         s.text = (char *)t[i].text;
         cr_assert_eq(rw_classify(rules, NULL, &s, NULL, 1, &c), RW_OK);
-        cr_expect_eq(c.type, RW_T_PROTECTED, "[%zu] %s \"%s\": type %d, want protected", i,
-                     t[i].url, t[i].text, c.type);
+        cr_expect_eq(c.type, RW_T_PROTECTED, "[%zu] %s \"%s\": type %d, want protected",
+                     i, t[i].url, t[i].text, c.type);
         cr_expect_null(c.dest);
         rw_class_clear(&c);
     }

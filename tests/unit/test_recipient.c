@@ -40,7 +40,8 @@ static void expect(const char *url, const char *rcpt, int want)
 {
     int got = rw_url_has_recipient(url, rcpt);
 
-    cr_expect_eq(got, want, "%s in %s: got %d, want %d", rcpt ? rcpt : "(null)", url, got, want);
+    cr_expect_eq(got, want, "%s in %s: got %d, want %d", rcpt ? rcpt : "(null)", url, got,
+                 want);
 }
 
 Test(recipient, raw_and_percent_encoded)
@@ -54,8 +55,13 @@ Test(recipient, raw_and_percent_encoded)
         {"https://t.example.net/bob.smith+news@example.com/o.gif", 1},
         {"https://t.example.net/o?e=bob.smith%2Bnews%40example.com", 1},
         {"https://t.example.net/o?e=bob.smith%2bnews%40EXAMPLE.com", 1},
-        {"https://t.example.net/o?e=%62%6f%62%2E%73%6D%69%74%68%2B%6E%65%77%73%40%65%78%61%6d%70%6c%65%2e%63%6f%6d", 1},
-        {"https://t.example.net/o?u=https%3A%2F%2Fx%3Fe%3Dbob.smith%252Bnews%2540example.com", 1},
+        {"https://t.example.net/"
+         "o?e=%62%6f%62%2E%73%6D%69%74%68%2B%6E%65%77%73%40%65%78%61%6d%70%6c%65%2e%63%"
+         "6f%6d",
+         1},
+        {"https://t.example.net/"
+         "o?u=https%3A%2F%2Fx%3Fe%3Dbob.smith%252Bnews%2540example.com",
+         1},
         /* other addresses */
         {"https://t.example.net/o?e=alice@example.com", 0},
         {"https://t.example.net/o?e=jimbob.smith+news@example.com", 0},
@@ -71,7 +77,8 @@ Test(recipient, raw_and_percent_encoded)
 
 Test(recipient, normalises_the_recipient)
 {
-    expect("https://t.example.net/o?e=bob.smith+news@example.com", " <Bob.Smith+News@Example.COM> ", 1);
+    expect("https://t.example.net/o?e=bob.smith+news@example.com",
+           " <Bob.Smith+News@Example.COM> ", 1);
     expect("https://t.example.net/o?e=x@y", NULL, 0);
     expect("https://t.example.net/o?e=x@y", "", 0);
     expect("https://t.example.net/o?e=ab", "ab", 0);
@@ -109,9 +116,12 @@ Test(recipient, base64_all_forms_and_alignments)
 Test(recipient, base64_no_false_positive)
 {
     static const char *const others[] = {
-        "jimbob.smith+news@example.com", "{\"e\":\"xbob.smith+news@example.com\"}",
-        "bob.smith+news@example.com.au", "{\"e\":\"bob.smith+news@example.com-x\"}",
-        "alice@example.com", "bob.smith+news@example.org",
+        "jimbob.smith+news@example.com",
+        "{\"e\":\"xbob.smith+news@example.com\"}",
+        "bob.smith+news@example.com.au",
+        "{\"e\":\"bob.smith+news@example.com-x\"}",
+        "alice@example.com",
+        "bob.smith+news@example.org",
     };
     for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
         for (int url = 0; url < 2; url++) {
@@ -141,7 +151,8 @@ Test(recipient, base64_binary_token)
 
 Test(recipient, digests_any_case)
 {
-    static const GChecksumType types[] = {G_CHECKSUM_MD5, G_CHECKSUM_SHA1, G_CHECKSUM_SHA256};
+    static const GChecksumType types[] = {G_CHECKSUM_MD5, G_CHECKSUM_SHA1,
+                                          G_CHECKSUM_SHA256};
 
     for (size_t i = 0; i < 3; i++) {
         for (int upper = 0; upper < 2; upper++) {

@@ -41,11 +41,14 @@ Test(rules, shipped_file_parses_with_version_and_all_kinds)
     struct rw_rules *r = NULL;
     unsigned kinds[4] = {0};
     static const char *vendors[] = {
-        "mailchimp", "sendgrid", "ses", "ses-custom", "hubspot-e2t", "hubspot-e3t",
-        "hubspot-t", "sfmc", "brevo", "mailgun", "mailjet", "klaviyo", "postmark",
-        "marketo", "selligent", "eloqua", "responsys", "constantcontact", "sparkpost",
-        "customerio", "iterable", "campaignmonitor", "outreach", "yesware", "mailtrack",
-        "superhuman", "streak", "mixmax", "gmass", "litmus", "emailonacid"};
+        "mailchimp",   "sendgrid",        "ses",        "ses-custom",
+        "hubspot-e2t", "hubspot-e3t",     "hubspot-t",  "sfmc",
+        "brevo",       "mailgun",         "mailjet",    "klaviyo",
+        "postmark",    "marketo",         "selligent",  "eloqua",
+        "responsys",   "constantcontact", "sparkpost",  "customerio",
+        "iterable",    "campaignmonitor", "outreach",   "yesware",
+        "mailtrack",   "superhuman",      "streak",     "mixmax",
+        "gmass",       "litmus",          "emailonacid"};
 
     cr_assert_eq(rw_rules_parse(t, len, &r, err, sizeof(err)), RW_OK, "err: %s", err);
     cr_assert_str_neq(rw_rules_version(r), "");
@@ -73,7 +76,8 @@ Test(rules, minimal_file_and_version)
     struct rw_rules *r = NULL;
     char err[128];
 
-    cr_assert_eq(rw_rules_parse(txt, strlen(txt), &r, err, sizeof(err)), RW_OK, "%s", err);
+    cr_assert_eq(rw_rules_parse(txt, strlen(txt), &r, err, sizeof(err)), RW_OK, "%s",
+                 err);
     cr_expect_str_eq(rw_rules_version(r), "7.2");
     cr_expect_eq(r->n, 1);
     cr_expect_eq(r->params.n, 2);
@@ -84,12 +88,14 @@ Test(rules, minimal_file_and_version)
 
 Test(rules, crlf_and_bom)
 {
-    static const char txt[] = "\xef\xbb\xbf# edited on Windows\r\nformat 1\r\nversion 3\r\n"
-                              "pixel a *.x.com /o/* key=t\r\nparam k\r\n";
+    static const char txt[] =
+        "\xef\xbb\xbf# edited on Windows\r\nformat 1\r\nversion 3\r\n"
+        "pixel a *.x.com /o/* key=t\r\nparam k\r\n";
     struct rw_rules *r = NULL;
     char err[128];
 
-    cr_assert_eq(rw_rules_parse(txt, strlen(txt), &r, err, sizeof(err)), RW_OK, "%s", err);
+    cr_assert_eq(rw_rules_parse(txt, strlen(txt), &r, err, sizeof(err)), RW_OK, "%s",
+                 err);
     cr_expect_str_eq(rw_rules_version(r), "3");
     cr_expect_str_eq(r->v[0].key, "t");
     cr_expect(rw_is_personal_key(r, "k", 1));
@@ -98,11 +104,13 @@ Test(rules, crlf_and_bom)
 
 Test(rules, quoted_phrases_and_folding)
 {
-    static const char txt[] = "format 1\nversion 1\nprotect-text \"Voir EN Ligne\" DÉSINSCRIRE\n";
+    static const char txt[] =
+        "format 1\nversion 1\nprotect-text \"Voir EN Ligne\" DÉSINSCRIRE\n";
     struct rw_rules *r = NULL;
     char err[128];
 
-    cr_assert_eq(rw_rules_parse(txt, strlen(txt), &r, err, sizeof(err)), RW_OK, "%s", err);
+    cr_assert_eq(rw_rules_parse(txt, strlen(txt), &r, err, sizeof(err)), RW_OK, "%s",
+                 err);
     cr_assert_eq(r->prot_text.n, 2);
     /* Folded and sorted by first byte. */
     cr_expect_str_eq(r->prot_text.v[0], "désinscrire");
@@ -119,12 +127,14 @@ Test(rules, word_search_long_and_invalid_text)
     struct rw_rules *r = NULL;
     char err[128], big[2000];
 
-    cr_assert_eq(rw_rules_parse(txt, strlen(txt), &r, err, sizeof(err)), RW_OK, "%s", err);
+    cr_assert_eq(rw_rules_parse(txt, strlen(txt), &r, err, sizeof(err)), RW_OK, "%s",
+                 err);
     memset(big, 'x', sizeof(big));
     cr_expect(!rw_words_in(&r->prot_text, big, sizeof(big)));
     memcpy(big + sizeof(big) - 11, "UNSUBSCRIBE", 11); /* at the very end, heap path */
     cr_expect(rw_words_in(&r->prot_text, big, sizeof(big)));
-    cr_expect(!rw_words_in(&r->prot_text, big, sizeof(big) - 1), "word cut by the length");
+    cr_expect(!rw_words_in(&r->prot_text, big, sizeof(big) - 1),
+              "word cut by the length");
     /* Invalid UTF-8 falls back to ASCII folding. */
     cr_expect(rw_words_in(&r->prot_text, "\xff\xfeUnSubScribe", 13));
     cr_expect(!rw_words_in(&r->prot_text, "\xff\xfe", 2));
@@ -153,14 +163,19 @@ Test(rules, errors_name_the_line)
         {"format 1\nversion 1\npixel a h.com nopath\n", "line 3: bad path pattern"},
         {"format 1\nversion 1\npixel a h.com /x?y\n", "line 3: bad path pattern"},
         {"format 1\nversion 1\npixel a h.com /x key=\n", "line 3: bad query key"},
-        {"format 1\nversion 1\npixel a h.com /x key=a key=b\n", "line 3: unknown or repeated"},
-        {"format 1\nversion 1\npixel a h.com /x fail=next\n", "line 3: unknown or repeated"},
+        {"format 1\nversion 1\npixel a h.com /x key=a key=b\n",
+         "line 3: unknown or repeated"},
+        {"format 1\nversion 1\npixel a h.com /x fail=next\n",
+         "line 3: unknown or repeated"},
         {"format 1\nversion 1\nwrap a nodec h.com /x\n", "line 3: unknown decoder"},
         {"format 1\nversion 1\nwrap a param h.com /x\n", "line 3: decoder needs key="},
         {"format 1\nversion 1\nwrap a ses h.com\n", "line 3: wrap needs NAME DECODER"},
-        {"format 1\nversion 1\nwrap a json-segment h.com /x\n", "line 3: decoder needs field="},
-        {"format 1\nversion 1\npixel a h.com /x field=href\n", "line 3: unknown or repeated"},
-        {"format 1\nversion 1\nwrap a json-segment h.com /x field=a&b\n", "line 3: bad field"},
+        {"format 1\nversion 1\nwrap a json-segment h.com /x\n",
+         "line 3: decoder needs field="},
+        {"format 1\nversion 1\npixel a h.com /x field=href\n",
+         "line 3: unknown or repeated"},
+        {"format 1\nversion 1\nwrap a json-segment h.com /x field=a&b\n",
+         "line 3: bad field"},
         {"format 1\nversion 1\nparam\n", "line 3: param needs at least one word"},
         {"format 1\nversion 1\nparam a=b\n", "line 3: bad query key"},
         {"format 1\nversion 1\nprotect-text \"open\n", "line 3: unterminated"},
@@ -175,8 +190,8 @@ Test(rules, errors_name_the_line)
 
         cr_expect_eq(rc, RW_EINVAL, "case %zu: rc %d, want RW_EINVAL", i, rc);
         cr_expect_null(r, "case %zu: *out not NULL on error", i);
-        cr_expect(strstr(err, cases[i].want) != NULL, "case %zu: got \"%s\", want \"%s\"", i,
-                  err, cases[i].want);
+        cr_expect(strstr(err, cases[i].want) != NULL, "case %zu: got \"%s\", want \"%s\"",
+                  i, err, cases[i].want);
     }
 }
 
@@ -204,11 +219,35 @@ Test(rules, nul_byte_and_long_line_are_errors)
  * every prefix and one-byte mutation of the shipped file. */
 Test(rules, garbage_never_crashes)
 {
-    static const char *words[] = {"format", "1", "version", "pixel", "wrap", "opaque",
-                                  "protect", "param", "protect-path", "protect-text",
-                                  "heuristic-word", "ses", "param", "*", "*.x.com", "/a*",
-                                  "key=", "key=u", "fail=next", "\"", "#", "\n", "\t",
-                                  "\xc3\xa9", "\xff", "=", "&", "/", "**"};
+    static const char *words[] = {"format",
+                                  "1",
+                                  "version",
+                                  "pixel",
+                                  "wrap",
+                                  "opaque",
+                                  "protect",
+                                  "param",
+                                  "protect-path",
+                                  "protect-text",
+                                  "heuristic-word",
+                                  "ses",
+                                  "param",
+                                  "*",
+                                  "*.x.com",
+                                  "/a*",
+                                  "key=",
+                                  "key=u",
+                                  "fail=next",
+                                  "\"",
+                                  "#",
+                                  "\n",
+                                  "\t",
+                                  "\xc3\xa9",
+                                  "\xff",
+                                  "=",
+                                  "&",
+                                  "/",
+                                  "**"};
     unsigned seed = 12345;
     size_t len;
     char *t = slurp_rules(&len), buf[2048], err[128];
@@ -279,7 +318,8 @@ Test(rules, host_and_path_globs)
     struct rw_rules *r = NULL;
     char err[128];
 
-    cr_assert_eq(rw_rules_parse(txt, strlen(txt), &r, err, sizeof(err)), RW_OK, "%s", err);
+    cr_assert_eq(rw_rules_parse(txt, strlen(txt), &r, err, sizeof(err)), RW_OK, "%s",
+                 err);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct rw_urlp u;
         const struct rw_rule *ru;
@@ -287,7 +327,8 @@ Test(rules, host_and_path_globs)
         rw_url_split(cases[i].url, strlen(cases[i].url), &u);
         ru = rw_rule_match(r, RW_RK_PIXEL, &u, 0);
         if (cases[i].want == NULL)
-            cr_expect_null(ru, "%s: got %s, want no match", cases[i].url, ru ? ru->name : "");
+            cr_expect_null(ru, "%s: got %s, want no match", cases[i].url,
+                           ru ? ru->name : "");
         else
             cr_expect(ru && strcmp(ru->name, cases[i].want) == 0, "%s: got %s, want %s",
                       cases[i].url, ru ? ru->name : "(none)", cases[i].want);
