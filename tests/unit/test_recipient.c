@@ -135,6 +135,23 @@ Test(recipient, base64_no_false_positive)
     }
 }
 
+/* The encoded address right after a path separator: '/', '+', '-' and
+ * '_' are base64 digits too, and the byte they would complete before the
+ * address must not count as part of a longer local part. */
+Test(recipient, base64_after_path_separator)
+{
+    char *e = b64(RCPT, 0, 0);
+    static const char *const dirs[] = {"/o/", "/k/", "/m/", "/v2/", "/api/v1/", "/ab+/"};
+
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        char *u = g_strdup_printf("https://t.example.net%s%s", dirs[i], e);
+
+        expect(u, RCPT, 1);
+        g_free(u);
+    }
+    g_free(e);
+}
+
 /* SparkPost-style binary token: tag, length byte, address, next tag. */
 Test(recipient, base64_binary_token)
 {
