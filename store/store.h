@@ -262,6 +262,9 @@ enum store_verify_problem {
     STORE_V_MOVED,      /* event stored under another sequence: reordered */
     STORE_V_TRUNCATED,  /* the head in meta names an event that is gone */
     STORE_V_UNREADABLE, /* an event cannot be decoded */
+    STORE_V_STATE,      /* a current consent differs from the replay of its
+                           recipient's events (consent database modified);
+                           bad_seq/bad_id name that recipient's latest event */
 };
 struct store_verify {
     uint64_t events; /* events checked */
@@ -274,7 +277,8 @@ struct store_verify {
 };
 /* store_verify_problem_text - one phrase for a problem code. */
 const char *store_verify_problem_text(int problem);
-/* store_verify - walk the whole chain in one read transaction. Returns 0
+/* store_verify - walk the whole chain in one read transaction, then replay
+ * each recipient's events and compare with its current consent. Returns 0
  * with res->problem set (STORE_V_OK when intact), or STORE_EIO etc. */
 int store_verify(struct store *st, struct store_verify *res);
 

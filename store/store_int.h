@@ -78,6 +78,11 @@ uint32_t st_get_be32(const uint8_t *p);
 int st_head_get(struct store *st, MDB_txn *txn, uint64_t *seq, uint8_t hash[32]);
 int st_head_put(struct store *st, MDB_txn *txn, uint64_t seq, const uint8_t hash[32]);
 
+/* store_write.c: the state rules of store_record (also replayed by verify). */
+void st_apply(struct st_cval *v, const struct store_event *ev, int found);
+/* store_check.c: replay every recipient's events against its consent. */
+int st_verify_state(struct store *st, MDB_txn *txn, struct store_verify *r);
+
 /* store_ledger.c: decoded event (strings borrow the encoded bytes, which
  * are NUL-free; each is copied into `strs`, NUL-terminated). */
 struct st_event {

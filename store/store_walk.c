@@ -28,8 +28,11 @@ const char *store_verify_problem_text(int problem)
             "ledger head does not match the last event (events at the end "
             "deleted)",
         [STORE_V_UNREADABLE] = "event cannot be decoded",
+        [STORE_V_STATE] =
+            "current consent does not match the recipient's events (consent "
+            "database modified)",
     };
-    if (problem < 0 || problem > STORE_V_UNREADABLE)
+    if (problem < 0 || problem > STORE_V_STATE)
         return "unknown problem";
     return t[problem];
 }
@@ -221,6 +224,8 @@ int store_verify(struct store *st, struct store_verify *res)
         res->problem = STORE_V_TRUNCATED;
         res->bad_seq = hseq;
     }
+    if (rc == STORE_OK && res->problem == STORE_V_OK)
+        rc = st_verify_state(st, txn, res);
     st_rd_end(st, txn);
     return rc;
 }

@@ -112,7 +112,7 @@ static unsigned new_state(const struct store_event *ev, int i, unsigned cur)
 }
 
 /* An event older than the last change only fills unknown purposes. */
-static void apply(struct st_cval *v, const struct store_event *ev, int found)
+void st_apply(struct st_cval *v, const struct store_event *ev, int found)
 {
     int late = found && ev->time < (int64_t)v->updated;
 
@@ -182,7 +182,7 @@ static int batch_add(struct store_batch *b, struct store_event *ev, int check_du
             return STORE_OK;
         }
     }
-    apply(&v, ev, found);
+    st_apply(&v, ev, found);
     if ((rc = st_append(b, ev, id, cn, rn, v.last, dd, 0)) != STORE_OK)
         return rc;
     v.last = ev->seq;

@@ -225,6 +225,34 @@ Test(ledger, rehashed_forgery_breaks_the_chain)
     cr_expect_str_eq(v.bad_id, ids[4]);
 }
 
+/* Granting consent by editing the consent database, without a ledger
+ * event, is caught by the replay. */
+Test(ledger, consent_database_edit_is_named)
+{
+    struct raw r;
+    MDB_dbi cdb;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    uint8_t val[ST_CVAL_LEN];
+    raw_open(&r);
+    cr_assert_eq(mdb_dbi_open(r.txn, "consent", 0, &cdb), 0);
+    cr_assert_eq(mdb_cursor_open(r.txn, cdb, &cur), 0);
+    cr_assert_eq(mdb_cursor_get(cur, &k, &v, MDB_FIRST), 0);
+    cr_assert_eq(v.mv_size, ST_CVAL_LEN);
+    memcpy(val, v.mv_data, sizeof val);
+    uint64_t last = st_get_be64(val + 12);
+    val[3] |= 0x04; /* clicks: unknown -> granted */
+    v.mv_data = val;
+    cr_assert_eq(mdb_cursor_put(cur, &k, &v, MDB_CURRENT), 0);
+    mdb_cursor_close(cur);
+    raw_close(&r);
+    struct store_verify res = verify_now();
+    cr_expect_eq(res.problem, STORE_V_STATE, "got %s",
+                 store_verify_problem_text(res.problem));
+    cr_expect_eq(res.bad_seq, last);
+    cr_expect_str_eq(res.bad_id, ids[last]);
+}
+
 Test(ledger, garbage_event_is_unreadable)
 {
     struct raw r;
