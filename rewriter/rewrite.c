@@ -69,10 +69,12 @@ static int decode_leaf(struct eng *e, struct leaf *l, size_t idx)
     const struct rw_part *p = l->mp;
     const char *raw = e->msg + p->body.off;
     size_t n = p->body.end - p->body.off;
-    struct buf dec = BUF_INIT(e->lim.max_part_size);
+    /* QP decodes in place over a copy of the raw body, which may be larger
+     * than the decoded limit; the decoded size is checked below. */
+    struct buf dec = BUF_INIT(n > e->lim.max_part_size ? n : e->lim.max_part_size);
     int rc = RW_OK;
 
-    if (n / 2 > e->lim.max_part_size) {
+    if (n / 3 > e->lim.max_part_size) {
         ERR(e, "part %zu larger than %zu bytes", idx + 1, e->lim.max_part_size);
         return RW_ELIMIT;
     }
@@ -82,6 +84,8 @@ static int decode_leaf(struct eng *e, struct leaf *l, size_t idx)
         rc = rw_b64_decode(raw, n, &dec);
     else
         rc = buf_rc(buf_append(&dec, raw, n));
+    if (rc == RW_OK && dec.len > e->lim.max_part_size)
+        rc = RW_ELIMIT;
     if (rc == RW_OK && dec.data == NULL)
         rc = buf_rc(buf_append(&dec, "", 0));
     if (rc == RW_OK && rw_charset_passthrough(p->charset)) {
