@@ -24,6 +24,7 @@ const L = {
   prefsEn: env('LINK_P_EN'), prefsFr: env('LINK_P_FR'),
   withdrawEn: env('LINK_W_EN'), withdrawFr: env('LINK_W_FR'),
   pixel: env('LINK_O'),
+  opaque: env('LINK_C_OPAQUE'),
 };
 const RCPT = env('RCPT');
 let pass = 0, fail = 0;
@@ -146,6 +147,31 @@ async function screenshotsOnly(ctxEn, ctxFr) {
   }
 }
 
+// The interstitial (opaque wrapper, no consent) and a phone-sized consent
+// page, for the eye.
+async function extraShots(browser, opts) {
+  const ctx = await browser.newContext({ ...opts, extraHTTPHeaders: { 'Accept-Language': 'en' } });
+  const page = await ctx.newPage();
+  const done = watch(page, 'interstitial');
+  const resp = await page.goto(L.opaque);
+  check('interstitial shown for an opaque link without consent', resp.status() === 200
+    && (await page.textContent('h1')).includes('tracking service'));
+  const href = await page.getAttribute('a.button', 'href');
+  check('interstitial continues only to the URL from the token',
+    href === 'https://opaque.example/ls/click?upn=abc', href);
+  await shot(page, 'interstitial-en.png');
+  done();
+  await ctx.close();
+  const phone = await browser.newContext({ ...opts, viewport: { width: 375, height: 700 },
+    extraHTTPHeaders: { 'Accept-Language': 'fr' } });
+  const p2 = await phone.newPage();
+  await p2.goto(L.prefsFr);
+  const overflow = await p2.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  check('consent page fits a 375 px phone screen (no horizontal scroll)', !overflow);
+  await shot(p2, 'consent-fr-phone.png');
+  await phone.close();
+}
+
 async function main() {
   mkdirSync(ART, { recursive: true });
   // playwright gives every launch a fresh temporary profile (user-data-dir).
@@ -171,6 +197,7 @@ async function main() {
     check('old-mail pixel after withdrawal: blank GIF',
       p.status === 200 && p.type === 'image/gif' && !p.loc, JSON.stringify(p));
     await screenshotsOnly(ctxEn, ctxFr);
+    await extraShots(browser, opts);
   } catch (e) {
     bad('browser run', e.stack || String(e));
   } finally {
