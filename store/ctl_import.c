@@ -56,6 +56,8 @@ struct imp {
     const char *file;
     struct store *st;
     struct pend *pend; /* rows of the batch being collected */
+    char ctls[64][72]; /* interned controller names (sort key) */
+    unsigned nctls;
     size_t npend, cap;
     char *f[NCOLS]; /* current row */
     int map[64];    /* CSV column -> enum col, -1 skipped */
@@ -194,7 +196,10 @@ static int row_event(struct imp *im, struct store_event *ev)
 }
 
 /* A validated row waiting for its batch; its strings live in mem. */
+#define CTL_IX_MAX 64 /* controllers interned for sorting; others compare by name */
+
 struct pend {
+    unsigned ctl_ix;
     uint8_t order[12];
     unsigned long line;
     struct store_event ev;
@@ -204,7 +209,9 @@ struct pend {
 static int pend_cmp(const void *a, const void *b)
 {
     const struct pend *x = a, *y = b;
-    int c = strcmp(x->ev.controller, y->ev.controller);
+    int c = x->ctl_ix < y->ctl_ix ? -1 : x->ctl_ix > y->ctl_ix;
+    if (c == 0 && x->ctl_ix == CTL_IX_MAX)
+        c = strcmp(x->ev.controller, y->ev.controller);
     if (c == 0)
         c = memcmp(x->order, y->order, sizeof x->order);
     if (c == 0) /* same recipient: keep the file's order */
@@ -270,6 +277,17 @@ static char *dup_into(char **p, const char *s)
     return d;
 }
 
+static unsigned ctl_intern(struct imp *im, const char *ctl)
+{
+    for (unsigned i = 0; i < im->nctls; i++)
+        if (strcmp(im->ctls[i], ctl) == 0)
+            return i;
+    if (im->nctls == CTL_IX_MAX || strlen(ctl) >= sizeof im->ctls[0])
+        return CTL_IX_MAX;
+    strcpy(im->ctls[im->nctls], ctl);
+    return im->nctls++;
+}
+
 static int pend_push(struct imp *im, const struct store_event *ev)
 {
     const char *strs[] = {ev->controller, ev->recipient,  ev->method, ev->notice_id,
@@ -299,6 +317,7 @@ static int pend_push(struct imp *im, const struct store_event *ev)
     p->ev.user_agent = dup_into(&w, ev->user_agent);
     p->ev.actor = dup_into(&w, ev->actor);
     p->line = im->row_line;
+    p->ctl_ix = ctl_intern(im, p->ev.controller);
     if (store_order_key(im->st, ev->recipient, p->order) != STORE_OK) {
         free(p->mem);
         return STORE_EINVAL;

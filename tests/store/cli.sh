@@ -100,6 +100,19 @@ expect_grep "1 event(s) added" "$T/out" "BOM/CRLF row imported"
 expect_rc 0 "proof of an inform-only recipient" "$C" proof brand bob@example.org --controller-info "$T/info.json"
 expect_grep '"collectionMethod": "admin"' "$T/out" "inform-only receipt names its event"
 
+cat >"$T/multi.csv" <<'EOF'
+controller,recipient,time,action,purposes
+ctl-b,same@example.org,2026-07-01,grant,opens
+ctl-a,same@example.org,2026-07-01,refuse,opens
+ctl-b,same@example.org,2026-07-02,withdraw,opens
+ctl-a,same@example.org,2026-07-03,grant,opens
+EOF
+expect_rc 0 "import two controllers interleaved" "$C" import "$T/multi.csv"
+"$C" show ctl-a same@example.org >"$T/s"
+expect_grep "opens: granted" "$T/s" "ctl-a: last event wins (file order kept per recipient)"
+"$C" show ctl-b same@example.org >"$T/s"
+expect_grep "opens: withdrawn" "$T/s" "ctl-b: separate state"
+
 # --- JSONL
 cat >"$T/in.jsonl" <<'EOF'
 {"controller": "brand", "recipient": "hana@example.org", "time": 1782950400, "action": "grant", "purposes": ["opens"], "method": "api", "notice_id": "n2"}
