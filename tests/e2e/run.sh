@@ -74,6 +74,11 @@ case_config_check() {
 	out=$("$MILTER" -n -c "$P/bad.conf" 2>&1)
 	check "config: -n rejects a bad value with exit 1" test $? -eq 1
 	check "config: the error names line $line" grep -q ":$line:" <<<"$out"
+	check "daemon: privileges dropped to [milter] user" \
+		test "$(awk '/^Uid:/ { print $2 $3 }' "/proc/$MILTER_PID/status")" = "$(id -u postfix)$(id -u postfix)"
+	check "daemon: socket handed to the user, mode 0660" \
+		test "$(stat -c '%U %a' "$P/milter.sock")" = "postfix 660"
+	check "daemon: pid file written" test "$(cat "$P/milter.pid" 2>/dev/null)" = "$MILTER_PID"
 }
 
 case_no_consent() {

@@ -1,7 +1,8 @@
 -- common.lua - helpers shared by the consent-milter miltertest scripts.
 --
 -- Environment (set by run.sh): MT_MILTER (binary), MT_CONF (config file),
--- MT_SOCK (its unix socket path), MT_DIR (work directory).
+-- MT_SOCK (the milter's socket: unix:/path or inet:PORT@HOST), MT_DIR
+-- (work directory).
 
 local M = {}
 
@@ -30,15 +31,17 @@ end
 
 -- start the filter in the foreground and connect to it
 function M.start()
-	os.remove(M.sock)
+	if string.sub(M.sock, 1, 5) == "unix:" then
+		os.remove(string.sub(M.sock, 6))
+	end
 	mt.startfilter(M.milter, "-f", "-c", M.conf)
-	local conn = mt.connect("unix:" .. M.sock, 50, 0.1)
+	local conn = mt.connect(M.sock, 50, 0.1)
 	assert(conn, "cannot connect to " .. M.sock)
 	return conn
 end
 
 function M.connect()
-	local conn = mt.connect("unix:" .. M.sock, 50, 0.1)
+	local conn = mt.connect(M.sock, 50, 0.1)
 	assert(conn, "cannot connect to " .. M.sock)
 	assert(mt.conninfo(conn, "localhost", "127.0.0.1") == nil, "conninfo failed")
 	return conn

@@ -39,7 +39,12 @@ for s in "$SRCDIR"/tests/miltertest/*.lua; do
 	name=$(basename "$s" .lua)
 	[ "$name" = common ] && continue
 	cp "$P/milter.conf" "$P/milter.conf.orig"
-	MT_MILTER=$MILTER MT_CONF=$P/milter.conf MT_SOCK=$P/mt.sock MT_DIR=$P \
+	sock=unix:$P/mt.sock
+	if [ "$name" = inet ]; then
+		sock=inet:${MT_INET_PORT:-2699}@127.0.0.1
+		sed -i "s#^socket = .*#socket = $sock#" "$P/milter.conf"
+	fi
+	MT_MILTER=$MILTER MT_CONF=$P/milter.conf MT_SOCK=$sock MT_DIR=$P \
 		MT_SRC=$SRCDIR/tests/miltertest \
 		timeout 120 miltertest -s "$s" >"$P/$name.out" 2>"$P/$name.err"
 	rc=$?
