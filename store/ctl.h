@@ -52,6 +52,24 @@ void ctl_hex(const uint8_t *p, size_t n, char *out);
 int ctl_notice(const struct ctl *c, const char *arg, char *idbuf, size_t idlen,
                uint8_t sha[32]);
 
+/* The import pipeline (ctl_batch.c): rows are copied into batches of
+ * `batch` rows that a second thread sorts, applies and commits while the
+ * caller reads on. reject is called (from that thread) for a row the store
+ * refuses. push returns 0 or the STORE_E* that stopped the applier (the
+ * caller should stop reading). finish(flush=1) applies what is left and
+ * waits; finish(flush=0) abandons it. Both free b and return 0 or the
+ * first store error; *out gets the counts. */
+struct ctl_batcher;
+struct ctl_batch_counts {
+    unsigned long added, dups, batches;
+};
+typedef void (*ctl_reject_fn)(void *arg, unsigned long line);
+int ctl_batcher_start(struct ctl_batcher **out, struct store *st, long batch, int dry_run,
+                      ctl_reject_fn reject, void *arg);
+int ctl_batcher_push(struct ctl_batcher *b, const struct store_event *ev,
+                     unsigned long line);
+int ctl_batcher_finish(struct ctl_batcher *b, int flush, struct ctl_batch_counts *out);
+
 /* Commands implemented outside consentctl.c; each returns an exit code. */
 int ctl_import(struct ctl *c, int argc, char **argv);
 int ctl_proof(struct ctl *c, int argc, char **argv);

@@ -16,6 +16,7 @@
  * store_batch_add, which skips rows already recorded, so a second import
  * of the same file adds nothing. --dry-run rolls every batch back. */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,15 +56,13 @@ struct imp {
     struct ctl *c;
     const char *file;
     struct store *st;
-    struct pend *pend; /* rows of the batch being collected */
-    char ctls[64][72]; /* interned controller names (sort key) */
-    unsigned nctls;
-    size_t npend, cap;
+    struct ctl_batcher *batcher;
     char *f[NCOLS]; /* current row */
     int map[64];    /* CSV column -> enum col, -1 skipped */
     int ncsv, field, header_done, row_bad;
     unsigned long line, row_line;
-    unsigned long added, dups, bad, batches;
+    unsigned long bad; /* rows rejected (both threads; under report_mu) */
+    struct ctl_batch_counts n;
     int fatal; /* store error: stop */
 };
 
@@ -83,20 +82,48 @@ static int col_lookup(const char *name)
 
 static void row_bad(struct imp *im, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static void row_bad(struct imp *im, const char *fmt, ...)
-{
-    va_list ap;
+static pthread_mutex_t report_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* Report a bad row at line (either thread). */
+static void row_bad_v(struct imp *im, unsigned long line, const char *fmt, va_list ap)
+{
+    pthread_mutex_lock(&report_mu);
     im->bad++;
     if (im->bad <= REPORT_MAX) {
-        fprintf(stderr, "consentctl: import: %s:%lu: ", im->file, im->row_line);
-        va_start(ap, fmt);
+        fprintf(stderr, "consentctl: import: %s:%lu: ", im->file, line);
         vfprintf(stderr, fmt, ap);
-        va_end(ap);
         fputc('\n', stderr);
     } else if (im->bad == REPORT_MAX + 1) {
         fprintf(stderr, "consentctl: import: more bad rows; only counting them now\n");
     }
+    pthread_mutex_unlock(&report_mu);
+}
+
+static void row_bad(struct imp *im, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    row_bad_v(im, im->row_line, fmt, ap);
+    va_end(ap);
+}
+
+static void row_rejected(struct imp *im, unsigned long line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void row_rejected(struct imp *im, unsigned long line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    row_bad_v(im, line, fmt, ap);
+    va_end(ap);
+}
+
+/* ctl_reject_fn: the store refused a row (applying thread). */
+static void on_reject(void *arg, unsigned long line)
+{
+    row_rejected(
+        arg, line,
+        "rejected (method must be signup-form consent-page withdraw-link api import "
+        "admin; text fields without control characters)");
 }
 
 /* "opens=granted;clicks=refused" -> mask + packed states. */
@@ -195,137 +222,6 @@ static int row_event(struct imp *im, struct store_event *ev)
     return 0;
 }
 
-/* A validated row waiting for its batch; its strings live in mem. */
-#define CTL_IX_MAX 64 /* controllers interned for sorting; others compare by name */
-
-struct pend {
-    unsigned ctl_ix;
-    uint8_t order[12];
-    unsigned long line;
-    struct store_event ev;
-    char *mem;
-};
-
-static int pend_cmp(const void *a, const void *b)
-{
-    const struct pend *x = a, *y = b;
-    int c = x->ctl_ix < y->ctl_ix ? -1 : x->ctl_ix > y->ctl_ix;
-    if (c == 0 && x->ctl_ix == CTL_IX_MAX)
-        c = strcmp(x->ev.controller, y->ev.controller);
-    if (c == 0)
-        c = memcmp(x->order, y->order, sizeof x->order);
-    if (c == 0) /* same recipient: keep the file's order */
-        c = x->line < y->line ? -1 : x->line > y->line;
-    return c;
-}
-
-static void pend_clear(struct imp *im)
-{
-    for (size_t i = 0; i < im->npend; i++)
-        free(im->pend[i].mem);
-    im->npend = 0;
-}
-
-/* Apply the pending rows in key order in one transaction, then commit
- * (or roll back for --dry-run). */
-static int flush(struct imp *im)
-{
-    struct store_batch *b;
-    unsigned long added = 0;
-    int rc;
-
-    if (im->npend == 0)
-        return STORE_OK;
-    qsort(im->pend, im->npend, sizeof *im->pend, pend_cmp);
-    if ((rc = store_batch_begin(im->st, &b)) != STORE_OK)
-        return rc;
-    for (size_t i = 0; i < im->npend && rc == STORE_OK; i++) {
-        int dup = 0;
-        rc = store_batch_add(b, &im->pend[i].ev, &dup);
-        if (rc == STORE_EINVAL) {
-            im->row_line = im->pend[i].line;
-            row_bad(im, "rejected (method must be signup-form consent-page withdraw-link "
-                        "api import admin; text fields without control characters)");
-            rc = STORE_OK;
-            continue;
-        }
-        im->dups += rc == STORE_OK && dup;
-        added += rc == STORE_OK && !dup;
-    }
-    pend_clear(im);
-    if (rc != STORE_OK) {
-        store_batch_abort(b);
-        return rc;
-    }
-    if (im->c->dry_run) {
-        store_batch_abort(b);
-    } else if ((rc = store_batch_commit(b)) != STORE_OK) {
-        return rc;
-    }
-    im->added += added;
-    im->batches++;
-    return STORE_OK;
-}
-
-static char *dup_into(char **p, const char *s)
-{
-    if (s == NULL)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = memcpy(*p, s, n);
-    *p += n;
-    return d;
-}
-
-static unsigned ctl_intern(struct imp *im, const char *ctl)
-{
-    for (unsigned i = 0; i < im->nctls; i++)
-        if (strcmp(im->ctls[i], ctl) == 0)
-            return i;
-    if (im->nctls == CTL_IX_MAX || strlen(ctl) >= sizeof im->ctls[0])
-        return CTL_IX_MAX;
-    strcpy(im->ctls[im->nctls], ctl);
-    return im->nctls++;
-}
-
-static int pend_push(struct imp *im, const struct store_event *ev)
-{
-    const char *strs[] = {ev->controller, ev->recipient,  ev->method, ev->notice_id,
-                          ev->source_ip,  ev->user_agent, ev->actor};
-    size_t total = 0;
-    struct pend *p;
-
-    if (im->npend == im->cap) {
-        size_t nc = im->cap ? im->cap * 2 : 1024;
-        if ((p = realloc(im->pend, nc * sizeof *p)) == NULL)
-            return STORE_ENOMEM;
-        im->pend = p;
-        im->cap = nc;
-    }
-    p = &im->pend[im->npend];
-    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
-        total += strs[i] ? strlen(strs[i]) + 1 : 0;
-    if ((p->mem = malloc(total)) == NULL)
-        return STORE_ENOMEM;
-    char *w = p->mem;
-    p->ev = *ev;
-    p->ev.controller = dup_into(&w, ev->controller);
-    p->ev.recipient = dup_into(&w, ev->recipient);
-    p->ev.method = dup_into(&w, ev->method);
-    p->ev.notice_id = dup_into(&w, ev->notice_id);
-    p->ev.source_ip = dup_into(&w, ev->source_ip);
-    p->ev.user_agent = dup_into(&w, ev->user_agent);
-    p->ev.actor = dup_into(&w, ev->actor);
-    p->line = im->row_line;
-    p->ctl_ix = ctl_intern(im, p->ev.controller);
-    if (store_order_key(im->st, ev->recipient, p->order) != STORE_OK) {
-        free(p->mem);
-        return STORE_EINVAL;
-    }
-    im->npend++;
-    return STORE_OK;
-}
-
 static void row_done(struct imp *im)
 {
     struct store_event ev;
@@ -333,11 +229,7 @@ static void row_done(struct imp *im)
 
     if (im->fatal || im->row_bad || row_event(im, &ev) != 0)
         return;
-    if ((rc = pend_push(im, &ev)) != STORE_OK) {
-        im->fatal = rc;
-        return;
-    }
-    if (im->npend >= (size_t)im->c->batch && (rc = flush(im)) != STORE_OK)
+    if ((rc = ctl_batcher_push(im->batcher, &ev, im->row_line)) != STORE_OK)
         im->fatal = rc;
 }
 
@@ -592,16 +484,17 @@ static int import_report(struct imp *im)
     int rc = im->bad ? CTL_PARTIAL : CTL_OK;
     if (im->c->json) {
         ctl_print_json(json_pack("{s:s,s:b,s:I,s:I,s:I,s:I}", "file", im->file, "dry_run",
-                                 im->c->dry_run, "added", (json_int_t)im->added,
-                                 "duplicates", (json_int_t)im->dups, "rejected",
-                                 (json_int_t)im->bad, "batches", (json_int_t)im->batches),
+                                 im->c->dry_run, "added", (json_int_t)im->n.added,
+                                 "duplicates", (json_int_t)im->n.dups, "rejected",
+                                 (json_int_t)im->bad, "batches",
+                                 (json_int_t)im->n.batches),
                        0);
     } else {
         printf("%s%s: %lu event(s) %s, %lu duplicate(s) skipped, %lu bad row(s) skipped, "
                "%lu batch(es)\n",
-               im->c->dry_run ? "dry run: " : "", im->file, im->added,
-               im->c->dry_run ? "would be added" : "added", im->dups, im->bad,
-               im->batches);
+               im->c->dry_run ? "dry run: " : "", im->file, im->n.added,
+               im->c->dry_run ? "would be added" : "added", im->n.dups, im->bad,
+               im->n.batches);
     }
     return rc;
 }
@@ -627,15 +520,23 @@ int ctl_import(struct ctl *c, int argc, char **argv)
             fclose(f);
         return rc;
     }
+    if ((rc = ctl_batcher_start(&im.batcher, im.st, c->batch, c->dry_run, on_reject,
+                                &im)) != STORE_OK) {
+        store_close(im.st);
+        if (f != stdin)
+            fclose(f);
+        return ctl_store_err(c, rc, c->db);
+    }
     rc = is_jsonl(argv[0], f) ? read_jsonl(&im, f) : read_csv(&im, f);
     if (rc == 0 && ferror(f)) {
         ctl_err(c, "%s: read error", im.file);
-        rc = -1;
+        rc = im.fatal = -1;
     }
-    if (rc == 0 && (rc = flush(&im)) != STORE_OK)
+    /* a syntax error (fatal < 0) abandons the batch being read; committed
+     * batches stay */
+    rc = ctl_batcher_finish(im.batcher, im.fatal == 0, &im.n);
+    if (rc != STORE_OK && im.fatal >= 0)
         im.fatal = rc;
-    pend_clear(&im);
-    free(im.pend);
     store_close(im.st);
     if (f != stdin)
         fclose(f);
@@ -644,7 +545,7 @@ int ctl_import(struct ctl *c, int argc, char **argv)
         fprintf(stderr,
                 "consentctl: import: stopped at %s:%lu; %lu batch(es) committed "
                 "before it are kept\n",
-                im.file, im.line, im.batches);
+                im.file, im.line, im.n.batches);
         return CTL_FAIL;
     }
     if (im.fatal < 0)
