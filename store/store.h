@@ -108,8 +108,9 @@ enum store_open_flags {
 /* store_open - open (once per process) the environment in dir. max_readers:
  * 0 for the default (126); a milter passes its worker count plus margin.
  * STORE_CREATE makes the directory (mode 0700) and a new environment with
- * schema STORE_SCHEMA_VERSION. The map may grow to 1 TiB (sparse; the file
- * grows with the data). Returns 0, STORE_ENODB (no directory or no
+ * schema STORE_SCHEMA_VERSION. The map may grow to 256 GiB (address space
+ * only; the file grows with the data). With STORE_RDONLY every write
+ * returns STORE_EINVAL. Returns 0, STORE_ENODB (no directory or no
  * environment in it and no STORE_CREATE), STORE_EVERSION, STORE_ECORRUPT
  * (not an LMDB file, or meta unreadable), STORE_EIO, STORE_ENOMEM. The
  * handle is shared by all threads; close it after every thread is done. */
@@ -176,13 +177,21 @@ struct store_event {
 int store_record(struct store *st, struct store_event *ev);
 
 /* Deliverability: the day (UTC, days since epoch) of the last open,
- * overwritten each time; nothing else is kept. */
+ * overwritten each time; nothing else is kept but the normalised address
+ * (for `consentctl inactive`). set: one write transaction, durable on
+ * return; 0, STORE_EINVAL (bad controller/address, day outside
+ * [0, 2^32)), STORE_EIO, STORE_EFULL. get: 0, STORE_NOTFOUND (*day = 0),
+ * STORE_EINVAL, STORE_EIO. Both thread-safe. */
 int store_lastopen_set(struct store *st, const char *controller, const char *rcpt,
                        int64_t day);
 int store_lastopen_get(struct store *st, const char *controller, const char *rcpt,
                        int64_t *day);
 
-/* Anonymous per-campaign per-day counters: no recipient, no IP, no UA. */
+/* Anonymous per-campaign per-day counters: no recipient, no IP, no UA.
+ * campaign: 1-200 printable ASCII bytes without spaces. incr is one write
+ * transaction (atomic across processes, durable on return). Returns as
+ * the last-open functions; get gives STORE_NOTFOUND and *count = 0 for a
+ * counter never incremented. Thread-safe. */
 int store_anon_incr(struct store *st, const char *controller, const char *campaign,
                     int64_t day);
 int store_anon_get(struct store *st, const char *controller, const char *campaign,
