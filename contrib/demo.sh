@@ -9,7 +9,8 @@
 # of them, and the mail is shown as delivered.
 #
 # Needs root (Postfix). DEMO_FULL=1 prints whole messages instead of the
-# headers that matter and the lines that changed.
+# headers that matter and the lines that changed; DEMO_WAIT=1 keeps
+# everything running (with consent-gate for the links) until Enter.
 set -u
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-build}
@@ -36,7 +37,7 @@ demo_conf() {
 		-e "s#^;pid_file = .*#pid_file = $P/milter.pid#" \
 		-e "s#^keys = .*#keys = $P/keys#" \
 		-e "s#^\(rules\|footer_html\|footer_text\|request_html\|request_text\) = \([^/].*\)#\1 = $SRCDIR/conf/\2#" \
-		"$SRCDIR/conf/example.conf" >"$P/milter.conf"
+		"$SRCDIR/conf/example.conf" >"$P/conf/milter.conf"
 }
 
 demo_store() {
@@ -51,14 +52,17 @@ demo_setup() {
 	P=$(mktemp -d /tmp/cm-demo.XXXXXX)
 	trap e2e_cleanup EXIT
 	chmod 755 "$P"
-	mkdir -p "$P/etc" "$P/spool" "$P/data" "$P/sink" "$P/mspool" "$P/db"
-	chown postfix "$P/data" "$P/sink" "$P/mspool"
+	mkdir -p "$P/etc" "$P/spool" "$P/data" "$P/sink" "$P/mspool" "$P/db" "$P/conf"
+	# conf/ belongs to the milter user: consent-gate, once it has dropped
+	# privileges, writes its ready file and log beside the configuration.
+	chown postfix "$P/data" "$P/sink" "$P/mspool" "$P/conf"
 	write_master_cf
 	write_main_cf
 	demo_conf
 	write_keys
 	demo_store
-	"$MILTER" -n -c "$P/milter.conf" || die "the demo configuration does not check"
+	"$MILTER" -n -c "$P/conf/milter.conf" || die "the demo configuration does not check"
+	ln -s "$P/conf/milter.conf" "$P/milter.conf"
 	start_sink
 	start_milter
 	postfix -c "$P/etc" check >/dev/null 2>&1 && postfix -c "$P/etc" start >/dev/null 2>&1 ||
@@ -105,7 +109,23 @@ demo_send() {
 	show "$P/in.$n" "$P/out.$n"
 }
 
+# consent-gate for the links in the delivered mail (gate/demo-gate.sh).
+demo_gate() {
+	local gate=$SRCDIR/$B/consent-gate
+	[ -x "$gate" ] && [ -f "$SRCDIR/gate/demo-gate.sh" ] || return 0
+	echo
+	echo "== consent-gate"
+	B=$B bash "$SRCDIR/gate/demo-gate.sh" "$P/conf/milter.conf" "$CONSENTING" brand.example |
+		sed 's/^/  /'
+}
+
+demo_stop_gate() {
+	[ -f "$P/conf/gate.pid" ] && kill "$(cat "$P/conf/gate.pid")" 2>/dev/null
+	e2e_cleanup
+}
+
 demo_setup
+trap demo_stop_gate EXIT
 echo "consent-milter demo: Postfix on 127.0.0.1:$PORT_MTA -> consent-milter -> smtp-sink"
 echo "store: $CONSENTING consents to opens+clicks for brand.example; $REFUSING refused"
 n=0
@@ -118,6 +138,10 @@ done
 echo
 echo "== milter log (one line per message)"
 sed 's/^/  /' "$P/milter.log"
-E2E_KEEP=${E2E_KEEP:-0}
+demo_gate
+if [ "${DEMO_WAIT:-0}" = 1 ]; then
+	echo
+	read -r -p "Postfix, consent-milter and consent-gate keep running; press Enter to stop. " _
+fi
 echo
-echo "demo done: $n messages; work directory removed (E2E_KEEP=1 keeps it)."
+echo "demo done: $n messages; everything stopped (DEMO_WAIT=1 keeps it running, E2E_KEEP=1 keeps $P)."
