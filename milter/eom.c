@@ -15,6 +15,7 @@
 #include "milter/milter.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,8 @@ static int apply_body(struct eom *e, const char **body, size_t *blen)
     }
     *body = e->out.data + e->rep.body_offset;
     *blen = e->out.len - e->rep.body_offset;
+    if (*blen > INT_MAX) /* smfi_replacebody takes an int */
+        return -1;
     return smfi_replacebody(e->ctx, (unsigned char *)*body, (int)*blen) == MI_SUCCESS ? 0
                                                                                      : -1;
 }
