@@ -67,7 +67,7 @@ sfsistat mlt_fail(SMFICTX *ctx, struct mlt_conn *c, int kind, const char *why,
                                                                                   : "tempfail";
     char text[300];
 
-    log_warn("%s error reason=\"%s\" action=%s", qid, why, word);
+    log_warn("%s: error reason=\"%s\" action=%s", qid, why, word);
     c->msg = mlt_msg_free(c->msg);
     if (act == CFG_ONERR_ACCEPT)
         return SMFIS_ACCEPT;
@@ -101,7 +101,7 @@ static int already_processed(const struct eom *e)
 /* The message passes untouched; one log line says why. */
 static sfsistat pass(struct eom *e, const char *why)
 {
-    log_info("%s skip reason=%s controller=%s ms=%.2f", e->m->qid, why,
+    log_info("%s: skip reason=%s controller=%s ms=%.2f", e->m->qid, why,
              e->d.controller[0] ? e->d.controller : "-", (mlt_now() - e->t0) * 1000.0);
     return SMFIS_CONTINUE;
 }
@@ -249,13 +249,13 @@ static void log_result(const struct eom *e)
     char *kv = strdup(buf_cstr(&e->fields));
     for (char *p = kv; p && (p = strstr(p, "; ")) != NULL;)
         memmove(p, p + 1, strlen(p + 1) + 1);
-    log_info("%s %s controller=%s %s esp=%d size=%zu ms=%.2f", e->m->qid, event,
+    log_info("%s: %s controller=%s %s esp=%d size=%zu ms=%.2f", e->m->qid, event,
              e->d.controller, kv ? kv : buf_cstr(&e->fields), e->nesp, e->len,
              (mlt_now() - e->t0) * 1000.0);
     free(kv);
     if (log_enabled(LOG_LVL_DEBUG))
         for (size_t i = 0; i < e->m->nrcpts; i++)
-            log_debug("%s rcpt=<%s> granted=0x%x", e->m->qid, e->m->rcpts[i],
+            log_debug("%s: rcpt=<%s> granted=0x%x", e->m->qid, e->m->rcpts[i],
                       e->m->nrcpts == 1 ? e->d.granted : 0);
 }
 

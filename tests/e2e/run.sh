@@ -405,7 +405,7 @@ case_sanitizer() {
 
 case_log_line() {
 	check "log: one line per message with queue id and fields" \
-		grep -Eq '^consent-milter: info: [0-9A-Za-z]+ rewrite controller=brand.example decision=no-consent mode=enforce class=marketing .* ms=[0-9.]+$' "$P/milter.log"
+		grep -Eq '^consent-milter: info: [0-9A-Za-z]+: rewrite controller=brand.example decision=no-consent mode=enforce class=marketing .* ms=[0-9.]+$' "$P/milter.log"
 	check "log: no recipient address at info level" bash -c "! grep -q 'no@example.org' '$P/milter.log'"
 }
 
