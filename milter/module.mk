@@ -5,8 +5,19 @@ $(B)/consent-milter: $(patsubst %.c,$(B)/obj/%.o,$(MILTER_SRC)) $(LIBS_ALL)
 
 BINS += $(if $(MILTER_SRC),$(B)/consent-milter)
 
+# Criterion unit tests of the milter's pure parts, linked with its objects.
+.PHONY: check-milter-unit check-miltertest check-e2e demo
+MILTER_TEST_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(filter-out milter/main.c,$(MILTER_SRC)))
+$(B)/tests/milter-unit: $(B)/obj/milter/t/test_milter.o $(MILTER_TEST_OBJ) $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS_ALL) \
+	    $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null) $(PKG_LIBS)
+
+CHECK_TARGETS += check-milter-unit
+check-milter-unit: $(B)/tests/milter-unit
+	@echo "== $<"; $< --jobs 2 --short-filename
+
 # Protocol-level checks with miltertest (Lua scripts in tests/miltertest/).
-.PHONY: check-miltertest check-e2e demo
 CHECK_TARGETS += check-miltertest
 check-miltertest: $(B)/consent-milter $(if $(wildcard store/consentctl.c),$(B)/consentctl)
 	@B=$(B) bash tests/miltertest/run.sh
