@@ -64,6 +64,8 @@ static void usage(FILE *f)
           "and writes it to stdout. --consent overrides the store lookup (purposes:\n"
           "opens,clicks,profiling,fraud,deliverability); --report json prints the report\n"
           "to stderr; --now fixes the token time; --keys overrides [gate] keys.\n"
+          "As consent-milter, the sending domain comes from the From: header (else\n"
+          "--from) and the mail class from the domain's rules (unless --class).\n"
           "Exit: 0 ok, 1 usage, 2 configuration/rules/keys, 3 input unreadable,\n"
           "      4 message cannot be rewritten, 5 consent store.\n",
           f);

@@ -507,3 +507,16 @@ Test(rewrite, inline_pgp_text_untouched)
     cr_assert_str_eq(buf_cstr(&out), msg);
     cr_assert_eq(rep.parts_untouchable, 1);
 }
+
+Test(rewrite, report_json_repairs_invalid_utf8)
+{
+    static const char msg[] = "From: a@b.example\nContent-Type: text/html; charset=utf-8\n\n"
+                              "<a href=\"https://shop.example/\xff\xfe?x=\\&quot;\">x</a>\n";
+    struct buf j = BUF_INIT(0);
+
+    cr_assert_eq(run(msg), RW_OK, "%s", rep.error);
+    cr_assert_eq(rw_report_json(&rep, &j), RW_OK);
+    cr_assert(g_utf8_validate(j.data, (gssize)j.len, NULL), "JSON is valid UTF-8");
+    cr_assert(strstr(j.data, "\"url\": \"https://shop.example/") != NULL, "%s", j.data);
+    buf_free(&j);
+}
