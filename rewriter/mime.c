@@ -11,9 +11,10 @@
  * lim->mime_depth and lists text/html and text/plain leaves. It never
  * descends signed or encrypted multiparts or message/rfc822, and never
  * lists attachments, PKCS#7 or PGP parts or calendars: those are counted as
- * untouchable. A pre-scan bounds the number of multipart and message
- * entities before gmime recurses over them, so a hostile nesting cannot
- * exhaust the stack. */
+ * untouchable. A pre-scan bounds the containers, parts and header fields
+ * before gmime builds objects for them, so a hostile message can neither
+ * exhaust the stack (nesting) nor the memory (thousands of tiny parts or
+ * header lines). */
 #include <stdint.h>
 #include <string.h>
 
@@ -47,30 +48,165 @@ static size_t field_end(const char *msg, size_t len, size_t off)
     return len;
 }
 
-/* Count Content-Type fields naming a multipart or message entity. */
-static unsigned count_containers(const char *msg, size_t len)
+/* Find the value of parameter name (nl bytes) in a Content-Type field:
+ * [*vs, *ve) inside the quotes if quoted. Returns 1 if found. */
+static int find_param(const char *f, size_t n, const char *name, size_t nl, size_t *vs,
+                      size_t *ve)
 {
-    static const char ct[] = "content-type:";
-    size_t i = 0, j;
-    unsigned n = 0;
-    const char *nl;
+    size_t i = 0, ns;
+    int q = 0;
 
-    while (i < len) {
-        if (len - i > sizeof ct && g_ascii_strncasecmp(msg + i, ct, sizeof ct - 1) == 0) {
-            j = i + sizeof ct - 1;
-            while (j < len && (msg[j] == ' ' || msg[j] == '\t' || msg[j] == '\r' ||
-                               msg[j] == '\n'))
-                j++;
-            if ((len - j >= 10 && g_ascii_strncasecmp(msg + j, "multipart/", 10) == 0) ||
-                (len - j >= 8 && g_ascii_strncasecmp(msg + j, "message/", 8) == 0))
-                n++;
+    while (i < n) {
+        if (f[i] == '"')
+            q = !q;
+        if (q || f[i++] != ';')
+            continue;
+        while (i < n && g_ascii_isspace(f[i]))
+            i++;
+        ns = i;
+        while (i < n && f[i] != '=' && f[i] != ';' && !g_ascii_isspace(f[i]))
+            i++;
+        if (i - ns != nl || g_ascii_strncasecmp(f + ns, name, nl) != 0)
+            continue;
+        while (i < n && g_ascii_isspace(f[i]))
+            i++;
+        if (i >= n || f[i++] != '=')
+            continue;
+        while (i < n && (f[i] == ' ' || f[i] == '\t'))
+            i++;
+        if (i < n && f[i] == '"') {
+            *vs = ++i;
+            while (i < n && f[i] != '"')
+                i++;
+        } else {
+            *vs = i;
+            while (i < n && f[i] != ';' && !g_ascii_isspace(f[i]))
+                i++;
         }
-        nl = memchr(msg + i, '\n', len - i);
-        if (nl == NULL)
-            break;
-        i = (size_t)(nl - msg) + 1;
+        *ve = i;
+        return 1;
     }
-    return n;
+    return 0;
+}
+
+/* --- pre-scan ------------------------------------------------------------
+ * gmime builds an object per entity and per header field, which costs far
+ * more memory than the bytes they come from; a hostile message of tiny
+ * parts or header lines would blow the per-message memory bound before
+ * gmime returns. One cheap pass over the bytes first counts what gmime
+ * would build: header fields (per block and in total), multipart and
+ * message containers, and delimiter lines of the boundaries declared. */
+
+#define RW_MAX_FIELDS_BLOCK 1000  /* header fields in one header block */
+#define RW_MAX_FIELDS_TOTAL 10000 /* header fields in the whole message */
+
+struct prescan {
+    const char *msg;
+    size_t len;
+    const struct rw_limits *lim;
+    GHashTable *bounds;   /* declared boundaries (owned strings) */
+    unsigned containers, delims, fields, total;
+    int headers;          /* in a header block */
+    int nested;           /* the block declared message/...: headers follow */
+};
+
+static int blank_line(const char *p, size_t n)
+{
+    return (n == 1 && p[0] == '\n') || (n == 2 && p[0] == '\r' && p[1] == '\n');
+}
+
+/* A Content-Type field of the pre-scan: containers and boundaries. */
+static void prescan_ct(struct prescan *ps, const char *f, size_t n)
+{
+    size_t j = 13, vs, ve; /* strlen("content-type:") */
+
+    while (j < n && g_ascii_isspace(f[j]))
+        j++;
+    if (n - j >= 8 && g_ascii_strncasecmp(f + j, "message/", 8) == 0) {
+        ps->containers++;
+        ps->nested = 1;
+    }
+    if (n - j < 10 || g_ascii_strncasecmp(f + j, "multipart/", 10) != 0)
+        return;
+    ps->containers++;
+    if (find_param(f, n, "boundary", 8, &vs, &ve) && ve > vs)
+        g_hash_table_add(ps->bounds, g_strndup(f + vs, ve - vs));
+}
+
+/* Is the line (after its "--") a delimiter of a declared boundary? */
+static int delimiter(const struct prescan *ps, const char *p, size_t n, int *closing)
+{
+    char *cand;
+    int hit;
+
+    while (n > 0 && g_ascii_isspace(p[n - 1]))
+        n--;
+    cand = g_strndup(p, n);
+    hit = g_hash_table_contains(ps->bounds, cand);
+    *closing = 0;
+    if (!hit && n > 2 && p[n - 1] == '-' && p[n - 2] == '-') {
+        cand[n - 2] = '\0';
+        hit = *closing = g_hash_table_contains(ps->bounds, cand);
+    }
+    g_free(cand);
+    return hit;
+}
+
+static int prescan_line(struct prescan *ps, size_t *i, size_t le, char *err, size_t errlen)
+{
+    const char *p = ps->msg + *i;
+    size_t end;
+    int closing;
+
+    if (ps->headers && blank_line(p, le - *i)) {
+        ps->headers = ps->nested; /* an embedded message starts with headers */
+        ps->nested = 0;
+        ps->fields = 0;
+    } else if (ps->headers) {
+        end = field_end(ps->msg, ps->len, *i);
+        if (++ps->fields > RW_MAX_FIELDS_BLOCK || ++ps->total > RW_MAX_FIELDS_TOTAL) {
+            g_snprintf(err, errlen, "more than %u header fields",
+                       ps->fields > RW_MAX_FIELDS_BLOCK ? RW_MAX_FIELDS_BLOCK : RW_MAX_FIELDS_TOTAL);
+            return RW_ELIMIT;
+        }
+        if (end - *i > 13 && g_ascii_strncasecmp(p, "content-type:", 13) == 0)
+            prescan_ct(ps, p, end - *i);
+        if (ps->containers > ps->lim->max_parts) {
+            g_snprintf(err, errlen, "more than %u multipart or message entities",
+                       ps->lim->max_parts);
+            return RW_ELIMIT;
+        }
+        *i = end;
+        return RW_OK;
+    } else if (le - *i > 2 && p[0] == '-' && p[1] == '-' &&
+               g_hash_table_size(ps->bounds) > 0 && delimiter(ps, p + 2, le - *i - 2, &closing)) {
+        if (++ps->delims > ps->lim->max_parts + ps->containers) {
+            g_snprintf(err, errlen, "more than %u MIME parts", ps->lim->max_parts);
+            return RW_ELIMIT;
+        }
+        ps->headers = !closing;
+        ps->fields = 0;
+    }
+    *i = le;
+    return RW_OK;
+}
+
+static int prescan(const char *msg, size_t len, const struct rw_limits *lim, char *err,
+                   size_t errlen)
+{
+    struct prescan ps = {msg, len, lim, NULL, 0, 0, 0, 0, 1, 0};
+    size_t i = 0, le;
+    const char *nl;
+    int rc = RW_OK;
+
+    ps.bounds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    while (i < len && rc == RW_OK) {
+        nl = memchr(msg + i, '\n', len - i);
+        le = nl ? (size_t)(nl - msg) + 1 : len;
+        rc = prescan_line(&ps, &i, le, err, errlen);
+    }
+    g_hash_table_destroy(ps.bounds);
+    return rc;
 }
 
 static int is_type(GMimeObject *o, const char *type, const char *sub)
@@ -322,10 +458,8 @@ int rw_mime_parse(const char *msg, size_t len, const struct rw_limits *lim,
     memset(m, 0, sizeof *m);
     nl = memchr(msg, '\n', len);
     m->crlf = nl && nl > msg && nl[-1] == '\r';
-    if (count_containers(msg, len) > lim->max_parts) {
-        g_snprintf(err, errlen, "more than %u multipart or message entities", lim->max_parts);
-        return RW_ELIMIT;
-    }
+    if ((rc = prescan(msg, len, lim, err, errlen)) != RW_OK)
+        return rc;
     st = g_mime_stream_mem_new_with_buffer(msg, len);
     parser = g_mime_parser_new_with_stream(st);
     g_mime_parser_set_persist_stream(parser, TRUE);
@@ -365,46 +499,6 @@ static char *unfold_value(const char *f, size_t n)
     return g_strstrip(g_string_free(s, FALSE));
 }
 
-/* Find the value of the charset parameter in a Content-Type field:
- * [*vs, *ve) inside the quotes if quoted. Returns 1 if found. */
-static int find_charset(const char *f, size_t n, size_t *vs, size_t *ve)
-{
-    size_t i = 0, ns;
-    int q = 0;
-
-    while (i < n) {
-        if (f[i] == '"')
-            q = !q;
-        if (q || f[i++] != ';')
-            continue;
-        while (i < n && g_ascii_isspace(f[i]))
-            i++;
-        ns = i;
-        while (i < n && f[i] != '=' && f[i] != ';' && !g_ascii_isspace(f[i]))
-            i++;
-        if (i - ns != 7 || g_ascii_strncasecmp(f + ns, "charset", 7) != 0)
-            continue;
-        while (i < n && g_ascii_isspace(f[i]))
-            i++;
-        if (i >= n || f[i++] != '=')
-            continue;
-        while (i < n && (f[i] == ' ' || f[i] == '\t'))
-            i++;
-        if (i < n && f[i] == '"') {
-            *vs = ++i;
-            while (i < n && f[i] != '"')
-                i++;
-        } else {
-            *vs = i;
-            while (i < n && f[i] != ';' && !g_ascii_isspace(f[i]))
-                i++;
-        }
-        *ve = i;
-        return 1;
-    }
-    return 0;
-}
-
 /* Length of the line end that closes a field. */
 static size_t eol_len(const char *f, size_t n)
 {
@@ -438,7 +532,7 @@ int rw_hdr_set_charset(const char *msg, size_t len, const struct rw_part *p,
                                        : "Content-Type: text/plain; charset=utf-8",
                          r, field, value);
     *r = p->ct;
-    if (find_charset(f, n, &vs, &ve))
+    if (find_param(f, n, "charset", 7, &vs, &ve))
         e = buf_append(field, f, vs) || buf_puts(field, "utf-8") ||
             buf_append(field, f + ve, n - ve);
     else {

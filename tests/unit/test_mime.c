@@ -306,3 +306,45 @@ Test(codec, qp_patch_reencodes_only_touched_lines)
     buf_free(&out);
     buf_free(&back);
 }
+
+Test(mime, prescan_bounds_header_fields)
+{
+    GString *s = g_string_new("From: a@b.c\n");
+
+    for (int i = 0; i < 1200; i++)
+        g_string_append_printf(s, "X-Filler-%d: v\n", i);
+    g_string_append(s, "Content-Type: text/plain\n\nx\n");
+    cr_assert_eq(rw_mime_parse(s->str, s->len, &lim, &m, err, sizeof err), RW_ELIMIT);
+    cr_assert(strstr(err, "header fields") != NULL, "err: %s", err);
+    g_string_free(s, TRUE);
+}
+
+Test(mime, prescan_counts_embedded_message_headers)
+{
+    GString *s = g_string_new("From: a@b.c\nContent-Type: multipart/mixed; boundary=\"b b\"\n\n"
+                              "--b b\nContent-Type: message/rfc822\n\n");
+
+    for (int i = 0; i < 1200; i++)
+        g_string_append_printf(s, "X-Inner-%d: v\n", i);
+    g_string_append(s, "\nbody\n--b b--\n");
+    cr_assert_eq(rw_mime_parse(s->str, s->len, &lim, &m, err, sizeof err), RW_ELIMIT);
+    g_string_free(s, TRUE);
+}
+
+Test(mime, prescan_bounds_parts_before_gmime)
+{
+    GString *s = g_string_new("From: a@b.c\nContent-Type: multipart/mixed;\n boundary=\"=_B\"\n\n");
+
+    for (int i = 0; i < 600; i++)
+        g_string_append(s, "--=_B\n\nx\n");
+    g_string_append(s, "--=_B--\n");
+    cr_assert_eq(rw_mime_parse(s->str, s->len, &lim, &m, err, sizeof err), RW_ELIMIT);
+    cr_assert(strstr(err, "MIME parts") != NULL, "err: %s", err);
+    /* Lines that only look like delimiters of an undeclared boundary are text. */
+    g_string_assign(s, "From: a@b.c\nContent-Type: text/plain\n\n");
+    for (int i = 0; i < 600; i++)
+        g_string_append(s, "--=_B\n");
+    rw_mime_free(&m);
+    cr_assert_eq(rw_mime_parse(s->str, s->len, &lim, &m, err, sizeof err), RW_OK, "%s", err);
+    g_string_free(s, TRUE);
+}
