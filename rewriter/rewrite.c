@@ -615,10 +615,12 @@ static int produce(struct eng *e, struct buf *out)
     int rc = RW_OK;
 
     buf_reset(out);
-    if (!e->req->dry_run)
-        for (i = 0; i < e->nl && rc == RW_OK; i++)
-            if (!e->lv[i].skip)
-                rc = rewrite_leaf(e, &e->lv[i]);
+    for (i = 0; i < e->nl && rc == RW_OK; i++) {
+        if (!e->req->dry_run && !e->lv[i].skip)
+            rc = rewrite_leaf(e, &e->lv[i]);
+        /* Done with this text: the peak holds one decoded part, not all. */
+        buf_free(&e->lv[i].text);
+    }
     if (rc != RW_OK)
         return rc;
     e->rep->footer_tracked =
