@@ -171,11 +171,38 @@ static void expect(const struct rw_report *rep, const char *name, enum rw_ttype 
     g_free(d);
 }
 
-/* The no-consent rewrite works and its output parses again. */
+/* How many unwrapped links of the first pass reappear, at the same place
+ * and in order, as their destination in the second; *total: unwrapped. */
+static unsigned lead_where_they_led(const struct rw_report *a, const struct rw_report *b,
+                                    unsigned *total)
+{
+    unsigned ok = 0;
+    size_t j = 0;
+
+    *total = 0;
+    for (size_t i = 0; i < a->nitems; i++) {
+        if (a->items[i].action != RW_A_UNWRAP || a->items[i].result == NULL)
+            continue;
+        ++*total;
+        for (; j < b->nitems; j++)
+            if (b->items[j].place == a->items[i].place &&
+                strcmp(b->items[j].url, a->items[i].result) == 0)
+                break;
+        if (j < b->nitems) {
+            ok++;
+            j++;
+        }
+    }
+    return ok;
+}
+
+/* The no-consent rewrite works, its output parses again, no tracker is
+ * left and the unwrapped links lead where the wrappers led. */
 static void check_reparse(const char *msg, size_t len, const char *name)
 {
     struct buf out = BUF_INIT(0), again = BUF_INIT(0);
     struct rw_report rep, rep2;
+    unsigned d2 = 0, led;
     int rc = rewrite(msg, len, no_consent, FOOTER, &out, &rep), rc2 = -1;
 
     if (rc == RW_OK)
@@ -187,6 +214,11 @@ static void check_reparse(const char *msg, size_t len, const char *name)
                                   rep2.found[RW_T_PIXEL], rep2.found[RW_T_LINK]);
         result(rep2.found[RW_T_PIXEL] == 0 && rep2.found[RW_T_LINK] == 0,
                "real no tracker left", name, d);
+        g_free(d);
+        led = lead_where_they_led(&rep, &rep2, &d2);
+        d = g_strdup_printf("%u of %u unwrapped links lead to their decoded destination", led,
+                            d2);
+        result(led == d2, "real links", name, d);
         g_free(d);
         rw_report_free(&rep2);
     }
