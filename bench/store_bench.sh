@@ -1,7 +1,7 @@
 #!/bin/sh
 # store_bench.sh BUILD_DIR N SAMPLES - see bench/store.mk.
 set -eu
-B=$1 N=$2 S=$3
+B=$1 N=$2 S=$3 BATCH=${4:-100000}
 T=$(mktemp -d /tmp/store-bench.XXXXXX)
 trap 'rm -rf "$T"' EXIT INT TERM
 first=1000000
@@ -19,10 +19,10 @@ run_timed() {
         "$@" >/dev/null
     fi
 }
-echo "== store bench: $N recipients, $S lookups (in $T)"
+echo "== store bench: $N recipients, $S lookups, import batches of $BATCH (in $T)"
 "$B/store_bench" gen 0 "$first" "$T/a.csv"
 t0=$(now)
-run_timed import_1M "$B/consentctl" --db "$T/db" import "$T/a.csv" --batch 100000
+run_timed import_1M "$B/consentctl" --db "$T/db" import "$T/a.csv" --batch "$BATCH"
 t1=$(now)
 echo "import_1M_seconds: $(awk "BEGIN{print $t1 - $t0}")"
 echo "import_1M_rows_per_second: $(awk "BEGIN{printf \"%d\", $first / ($t1 - $t0)}")"
@@ -30,7 +30,7 @@ rm -f "$T/a.csv"
 if [ "$N" -gt "$first" ]; then
     "$B/store_bench" gen "$first" $((N - first)) "$T/b.csv"
     t2=$(now)
-    run_timed "import_next_$((N - first))" "$B/consentctl" --db "$T/db" import "$T/b.csv" --batch 100000
+    run_timed "import_next_$((N - first))" "$B/consentctl" --db "$T/db" import "$T/b.csv" --batch "$BATCH"
     t3=$(now)
     rm -f "$T/b.csv"
     echo "import_total_seconds_for_$N: $(awk "BEGIN{print ($t1 - $t0) + ($t3 - $t2)}")"
