@@ -152,12 +152,28 @@ static int delimiter(const struct prescan *ps, const char *p, size_t n, int *clo
     return hit;
 }
 
+/* "Name:" (blanks allowed before the colon), as a header field starts. */
+static int field_start(const char *p, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n && p[i] > 32 && p[i] < 127 && p[i] != ':')
+        i++;
+    if (i == 0)
+        return 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    return i < n && p[i] == ':';
+}
+
 static int prescan_line(struct prescan *ps, size_t *i, size_t le, char *err, size_t errlen)
 {
     const char *p = ps->msg + *i;
     size_t end;
     int closing;
 
+    if (ps->headers && !blank_line(p, le - *i) && !field_start(p, le - *i))
+        ps->headers = ps->nested = 0; /* not a field: the body starts here */
     if (ps->headers && blank_line(p, le - *i)) {
         ps->headers = ps->nested; /* an embedded message starts with headers */
         ps->nested = 0;
