@@ -293,6 +293,33 @@ case_malformed() {
 	check "malformed: nothing delivered" test -z "$(sink_files e2e-malformed)"
 }
 
+# Several SMTP sessions at once (libmilter's worker pool): every message is
+# delivered with the decision of its own recipient.
+case_concurrent() {
+	local i j pids=() r ok_all=1
+	for i in 1 2 3 4; do
+		(
+			for j in 1 2 3 4 5; do
+				r=$([ $(((i + j) % 2)) = 0 ] && echo yes2 || echo no)
+				mkmsg "$P/in.cc.$i.$j" brand.example "$r@example.org" "e2e-cc-$i-$j-$r"
+				swaks --server 127.0.0.1:$PORT_MTA --from news@brand.example --to "$r@example.org" \
+					--data "@$P/in.cc.$i.$j" --timeout 30 >"$P/swaks.cc.$i.$j" 2>&1
+			done
+		) &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	check "concurrent: 20 messages delivered" wait_delivered e2e-cc- 20
+	for f in $(sink_files e2e-cc-); do
+		case "$(grep -m1 '^Subject:' "$f")" in
+		*-yes2) grep -q "$GATE_URL/w/" "$f" && grep -q '^X-Consent-Milter: 1.0; decision=consent' "$f" || ok_all=0 ;;
+		*-no) ! grep -q "$GATE_URL/" "$f" && grep -q '^X-Consent-Milter: 1.0; decision=no-consent' "$f" || ok_all=0 ;;
+		*) ok_all=0 ;;
+		esac
+	done
+	check "concurrent: each message got its own recipient's decision" test $ok_all = 1
+}
+
 # The shared corpus of malformed and Outlook-made messages, when it sits
 # beside the checkout: each is delivered or refused with a reason, and the
 # milter survives them all.
@@ -422,7 +449,7 @@ main() {
 	[ -f "$RULES" ] || die "no rules file $RULES"
 	e2e_setup
 	trap '[ -n "$GATE_PID" ] && kill "$GATE_PID" 2>/dev/null; e2e_cleanup' EXIT
-	local cases=${E2E_CASES:-"config_check no_consent consent prefs transactional never_track monitor off two_recipients split dkim already_processed gate esp spool size_limit malformed corpus log_line milter_killed reload sanitizer"}
+	local cases=${E2E_CASES:-"config_check no_consent consent prefs transactional never_track monitor off two_recipients split dkim already_processed gate esp spool size_limit malformed corpus concurrent log_line milter_killed reload sanitizer"}
 	for c in $cases; do
 		"case_$c"
 	done
