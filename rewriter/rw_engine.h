@@ -47,7 +47,8 @@ struct rw_mime {
 };
 
 /* rw_mime_parse - parse msg with gmime and fill m. Returns RW_OK, RW_EPARSE,
- * RW_ELIMIT (depth, parts, part size), RW_ENOMEM; err gets the reason.
+ * RW_ELIMIT (depth, parts, containers; more than 1000 header fields in one
+ * header block or 10000 in all), RW_ENOMEM; err gets the reason.
  * m must be freed with rw_mime_free in every case. */
 int rw_mime_parse(const char *msg, size_t len, const struct rw_limits *lim,
                   struct rw_mime *m, char *err, size_t errlen);
