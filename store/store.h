@@ -226,6 +226,24 @@ int store_schema(struct store *st, unsigned *version);
  * which a loaded 10M-recipient store commits in a few seconds. Events get
  * ledger sequence numbers in the order they are added. */
 struct store_batch;
+/* Prepared event: the part of store_batch_add that needs no transaction
+ * (validation, normalisation, digests), so that an importer can do it in
+ * another thread. store_event_prepare checks ev (as store_record would),
+ * fills ev->id and ev->time if empty, and fills p; rnd must be 32 fresh
+ * random bytes (randombytes_buf). Thread-safe. Returns 0 or STORE_EINVAL.
+ * store_batch_add_prepared is store_batch_add for an ev already prepared
+ * into p; ev must not change in between (the digests cover it). */
+struct store_prep {
+    uint8_t id[16];
+    uint8_t order[12]; /* = store_order_key of the recipient */
+    uint8_t dedup[16];
+    uint8_t salt[16];
+    uint8_t pii[32];
+};
+int store_event_prepare(struct store *st, struct store_event *ev, const uint8_t rnd[32],
+                        struct store_prep *p);
+int store_batch_add_prepared(struct store_batch *b, struct store_event *ev,
+                             const struct store_prep *p, int *dup);
 /* store_order_key - 12 opaque bytes for rcpt such that events of one
  * controller added in (order key) order touch the consent database in key
  * order: a large import sorted this way writes each page once per batch

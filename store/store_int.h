@@ -98,9 +98,13 @@ int st_event_check(const void *data, size_t len, const struct st_event *e);
 int st_event_get(struct store *st, MDB_txn *txn, uint64_t seq, struct st_event *e,
                  const void **raw, size_t *rawlen);
 int st_event_tombstone(struct store *st, MDB_txn *txn, uint64_t seq);
+/* st_append - encode, hash and append one event; prep NULL makes a
+ * tombstone-born event (no personal part: erase records). */
 int st_append(struct store_batch *b, struct store_event *ev, const uint8_t id[16],
-              const char *ctl, const char *rcpt, uint64_t rprev, const uint8_t dedup[16],
-              int tomb);
+              const char *ctl, const char *rcpt, uint64_t rprev,
+              const struct store_prep *prep);
+int st_pii(const uint8_t salt[16], const uint8_t dedup[16], const char *rcpt,
+           const struct store_event *ev, uint8_t pii[32]);
 void st_dedup(const struct store *st, const struct store_event *ev, const char *ctl,
               const char *rcpt, uint8_t out[16]);
 

@@ -146,24 +146,32 @@ static int enc_event(struct enc *e, const struct store_event *ev, uint64_t seq,
     return e->err ? STORE_EINVAL : STORE_OK;
 }
 
-int st_append(struct store_batch *b, struct store_event *ev, const uint8_t id[16],
-              const char *ctl, const char *rcpt, uint64_t rprev, const uint8_t dedup[16],
-              int tomb)
+int st_pii(const uint8_t salt[16], const uint8_t dedup[16], const char *rcpt,
+           const struct store_event *ev, uint8_t pii[32])
 {
-    uint8_t buf[ST_ENC_MAX], pers[3 * (2 + ST_STR_MAX) + 32], salt[16], pii[32];
+    uint8_t pers[3 * (2 + ST_STR_MAX) + 32];
+    struct enc pe = {pers, 0, sizeof pers, 0};
+    int rc = enc_personal(&pe, salt, dedup, rcpt, ev);
+
+    if (rc == STORE_OK)
+        hash_personal(pers, pe.n, pii);
+    return rc;
+}
+
+int st_append(struct store_batch *b, struct store_event *ev, const uint8_t id[16],
+              const char *ctl, const char *rcpt, uint64_t rprev,
+              const struct store_prep *prep)
+{
+    uint8_t buf[ST_ENC_MAX], pers[3 * (2 + ST_STR_MAX) + 32], zero[32] = {0};
     struct enc e = {buf, 0, sizeof buf, 0}, pe = {pers, 0, sizeof pers, 0};
     uint64_t seq = b->head_seq + 1;
-    int rc;
+    int tomb = prep == NULL, rc;
 
-    memset(pii, 0, sizeof pii);
-    if (!tomb) {
-        st_random(b, salt, sizeof salt);
-        if ((rc = enc_personal(&pe, salt, dedup, rcpt, ev)) != STORE_OK)
-            return rc;
-        hash_personal(pers, pe.n, pii);
-    }
-    if ((rc = enc_event(&e, ev, seq, rprev, id, pii, b->head_hash, ctl, tomb)) !=
-        STORE_OK)
+    if (!tomb && (rc = enc_personal(&pe, prep->salt, prep->dedup, rcpt, ev)) != STORE_OK)
+        return rc;
+    rc = enc_event(&e, ev, seq, rprev, id, tomb ? zero : prep->pii, b->head_hash, ctl,
+                   tomb);
+    if (rc != STORE_OK)
         return rc;
     uint8_t hash[32];
     hash_canon(buf + 2, e.n - 2, hash);

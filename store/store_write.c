@@ -63,7 +63,7 @@ static int purposes_ok(const struct store_event *ev)
 }
 
 /* Check and complete ev (id, time, states); cn/rn get normalised names. */
-static int ev_validate(struct store_batch *b, struct store_event *ev, char *cn, char *rn,
+static int ev_validate(struct store_event *ev, const uint8_t rnd[16], char *cn, char *rn,
                        uint8_t u[16])
 {
     if (ev->action < STORE_A_GRANT || ev->action > STORE_A_IMPORT || !purposes_ok(ev) ||
@@ -80,7 +80,7 @@ static int ev_validate(struct store_batch *b, struct store_event *ev, char *cn, 
     if (ev->time < 0 || ev->time > 0xffffffffLL)
         return STORE_EINVAL;
     if (ev->id[0] == '\0') {
-        st_random(b, u, 16);
+        memcpy(u, rnd, 16);
         u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
         u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
         store_uuid_format(u, ev->id);
@@ -153,42 +153,82 @@ static int seen(struct store *st, MDB_txn *txn, uint64_t seq, const uint8_t dedu
     return rc;
 }
 
-static int batch_add(struct store_batch *b, struct store_event *ev, int check_dup,
-                     int *dup)
+int store_event_prepare(struct store *st, struct store_event *ev, const uint8_t rnd[32],
+                        struct store_prep *p)
 {
     char cn[ST_CTL_MAX], rn[STORE_ADDR_MAX];
-    uint8_t key[ST_KEYLEN], dd[16], vb[ST_CVAL_LEN], id[16];
-    struct st_cval v;
-    int rc, found;
+    uint8_t key[ST_KEYLEN];
 
-    if (dup != NULL)
-        *dup = 0;
-    if (b == NULL || ev == NULL || ev_validate(b, ev, cn, rn, id) != STORE_OK)
+    if (st == NULL || ev == NULL || p == NULL || ev_validate(ev, rnd, cn, rn, p->id) != 0)
         return STORE_EINVAL;
-    if ((rc = st_key_norm(b->st, b->txn, cn, rn, 1, key)) != STORE_OK)
+    st_key(st, 0, rn, key);
+    memcpy(p->order, key + 4, sizeof p->order);
+    st_dedup(st, ev, cn, rn, p->dedup);
+    memcpy(p->salt, rnd + 16, sizeof p->salt);
+    return st_pii(p->salt, p->dedup, rn, ev, p->pii);
+}
+
+/* Dedup check, state rules, ledger append, consent put. */
+static int add_prepared(struct store_batch *b, struct store_event *ev,
+                        const struct store_prep *p, int check_dup, int *dup)
+{
+    char cn[ST_CTL_MAX], rn[STORE_ADDR_MAX];
+    uint8_t key[ST_KEYLEN], vb[ST_CVAL_LEN];
+    struct st_cval v;
+    uint32_t id;
+    int rc, found, d = 0;
+
+    if (b == NULL || ev == NULL || p == NULL ||
+        store_controller_normalise(ev->controller, cn, sizeof cn) != STORE_OK ||
+        store_addr_normalise(ev->recipient, rn, sizeof rn) != STORE_OK)
+        return STORE_EINVAL;
+    if ((rc = st_ctl_id(b->st, b->txn, cn, 1, &id)) != STORE_OK)
         return rc;
+    st_put_be32(key, id);
+    memcpy(key + 4, p->order, sizeof p->order);
     rc = st_cval_get(b->st, b->txn, key, &v);
     if (rc != STORE_OK && rc != STORE_NOTFOUND)
         return rc;
     found = rc == STORE_OK;
-    st_dedup(b->st, ev, cn, rn, dd);
-    if (check_dup && found) {
-        int d = 0;
-        if ((rc = seen(b->st, b->txn, v.last, dd, &d)) != STORE_OK)
-            return rc;
-        if (d) {
-            if (dup != NULL)
-                *dup = 1;
-            return STORE_OK;
-        }
+    if (check_dup && found && (rc = seen(b->st, b->txn, v.last, p->dedup, &d)) != 0)
+        return rc;
+    if (d) {
+        if (dup != NULL)
+            *dup = 1;
+        return STORE_OK;
     }
     st_apply(&v, ev, found);
-    if ((rc = st_append(b, ev, id, cn, rn, v.last, dd, 0)) != STORE_OK)
+    if ((rc = st_append(b, ev, p->id, cn, rn, v.last, p)) != STORE_OK)
         return rc;
     v.last = ev->seq;
     st_cval_encode(&v, vb);
-    MDB_val k = {ST_KEYLEN, key}, d = {ST_CVAL_LEN, vb};
-    return st_mdb_rc(mdb_put(b->txn, b->st->consent, &k, &d, 0));
+    MDB_val k = {ST_KEYLEN, key}, dv = {ST_CVAL_LEN, vb};
+    return st_mdb_rc(mdb_put(b->txn, b->st->consent, &k, &dv, 0));
+}
+
+int store_batch_add_prepared(struct store_batch *b, struct store_event *ev,
+                             const struct store_prep *p, int *dup)
+{
+    if (dup != NULL)
+        *dup = 0;
+    return add_prepared(b, ev, p, 1, dup);
+}
+
+static int batch_add(struct store_batch *b, struct store_event *ev, int check_dup,
+                     int *dup)
+{
+    struct store_prep p;
+    uint8_t rnd[32];
+    int rc;
+
+    if (dup != NULL)
+        *dup = 0;
+    if (b == NULL)
+        return STORE_EINVAL;
+    st_random(b, rnd, sizeof rnd);
+    if ((rc = store_event_prepare(b->st, ev, rnd, &p)) != STORE_OK)
+        return rc;
+    return add_prepared(b, ev, &p, check_dup, dup);
 }
 
 int store_batch_begin(struct store *st, struct store_batch **out)
@@ -312,13 +352,13 @@ static int erase_in(struct store_batch *b, const char *cn, const char *rn,
                              .method = "admin",
                              .actor = actor,
                              .time = (int64_t)time(NULL)};
-    uint8_t u[16], zero[16] = {0};
+    uint8_t u[16];
     randombytes_buf(u, sizeof u);
     u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
     u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
     store_uuid_format(u, ev.id);
     ev.states = *n; /* how many events were erased, for the record */
-    return st_append(b, &ev, u, cn, NULL, 0, zero, 1);
+    return st_append(b, &ev, u, cn, NULL, 0, NULL);
 }
 
 int store_erase(struct store *st, const char *controller, const char *rcpt,
