@@ -30,7 +30,8 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int decide(void *ctx, const struct rw_finding *f, enum rw_action *act, struct buf *repl)
+static int decide(void *ctx, const struct rw_finding *f, enum rw_action *act,
+                  struct buf *repl)
 {
     (void)ctx;
     (void)repl;
@@ -56,8 +57,9 @@ static int html_of(const char *msg, size_t len, struct buf *html)
         const struct rw_part *p = &m.parts[i];
         if (!p->is_html)
             continue;
-        rc = p->cte == RW_CTE_QP ? rw_qp_decode(msg + p->body.off, p->body.end - p->body.off, html)
-                                 : buf_append(html, msg + p->body.off, p->body.end - p->body.off);
+        rc = p->cte == RW_CTE_QP
+                 ? rw_qp_decode(msg + p->body.off, p->body.end - p->body.off, html)
+                 : buf_append(html, msg + p->body.off, p->body.end - p->body.off);
         break;
     }
     rw_mime_free(&m);
@@ -111,7 +113,7 @@ struct job {
     size_t len;
     const struct buf *html;
     struct rw_limits lim;
-    struct rw_sites sites;   /* for classify: the sites of the HTML part */
+    struct rw_sites sites; /* for classify: the sites of the HTML part */
     struct buf out;
     unsigned long elements;
 };
@@ -214,13 +216,15 @@ int main(int argc, char **argv)
         return 1;
     }
     rw_init();
-    if (load(argv[1], argv[2], &rules, &msg, &len) != 0 || html_of(msg, len, &html) != RW_OK)
+    if (load(argv[1], argv[2], &rules, &msg, &len) != 0 ||
+        html_of(msg, len, &html) != RW_OK)
         return 1;
     memset(&req, 0, sizeof req);
     req.rules = rules;
     req.decide = decide;
     req.recipient = "reader@example.org";
-    req.footer_html_untracked = "<p>No tracking. <a href=\"https://gate.test/p/x\">Preferences</a></p>\n";
+    req.footer_html_untracked =
+        "<p>No tracking. <a href=\"https://gate.test/p/x\">Preferences</a></p>\n";
     req.footer_text_untracked = "\n--\nNo tracking. Preferences: https://gate.test/p/x\n";
     memset(&j, 0, sizeof j);
     j = (struct job){.req = &req, .rules = rules, .msg = msg, .len = len, .html = &html};
@@ -231,19 +235,23 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench-rewrite: rewrite failed: %s\n", rep.error);
         return 1;
     }
-    printf("bench-rewrite: %zu bytes, %zu items, pixels stripped %u, links unwrapped %u\n", len,
-           rep.nitems, rep.acted[RW_T_PIXEL][RW_A_STRIP], rep.acted[RW_T_LINK][RW_A_UNWRAP]);
+    printf(
+        "bench-rewrite: %zu bytes, %zu items, pixels stripped %u, links unwrapped %u\n",
+        len, rep.nitems, rep.acted[RW_T_PIXEL][RW_A_STRIP],
+        rep.acted[RW_T_LINK][RW_A_UNWRAP]);
     rw_report_free(&rep);
     t_rw = best_of(job_rewrite, &j, n);
     t_sax = best_of(job_sax, &j, n);
     t_mime = best_of(job_mime, &j, n);
     t_scan = best_of(job_scan, &j, n);
     t_cls = best_of(job_classify, &j, n);
-    printf("bench-rewrite: best of 10 rounds of %d: rw_rewrite %.1f us/msg, libxml2 SAX %.1f "
+    printf("bench-rewrite: best of 10 rounds of %d: rw_rewrite %.1f us/msg, libxml2 SAX "
+           "%.1f "
            "us/msg (%lu elements)\n",
            n, t_rw * 1e6, t_sax * 1e6, j.elements);
     printf("bench-rewrite: ratio rewrite/SAX = %.2f (goal <= 1.5)\n", t_rw / t_sax);
-    printf("bench-rewrite: stages, x SAX: MIME parse %.2f, HTML scan %.2f, classify %zu sites "
+    printf("bench-rewrite: stages, x SAX: MIME parse %.2f, HTML scan %.2f, classify %zu "
+           "sites "
            "%.2f, rest of the engine %.2f\n",
            t_mime / t_sax, t_scan / t_sax, j.sites.n, t_cls / t_sax,
            (t_rw - t_mime - t_scan - t_cls) / t_sax);

@@ -117,7 +117,9 @@ static void qp_line(const char *s, size_t n, const char *eol, size_t eoln, struc
 
     for (i = 0; i < n; i++) {
         c = (unsigned char)s[i];
-        w = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && i + 1 < n) ? 1 : 3;
+        w = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && i + 1 < n)
+                ? 1
+                : 3;
         if (q->n + 8 > sizeof q->w)
             qpw_flush(q);
         o = q->w + q->n;
@@ -212,8 +214,9 @@ int rw_b64_encode(const char *in, size_t len, int crlf, int final_eol, struct bu
 
 int rw_charset_passthrough(const char *cs)
 {
-    static const char *const same[] = {"utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968",
-                                       "iso646-us", "us", "unicode-1-1-utf-8", NULL};
+    static const char *const same[] = {
+        "utf-8",     "utf8", "us-ascii",          "ascii", "ansi_x3.4-1968",
+        "iso646-us", "us",   "unicode-1-1-utf-8", NULL};
     size_t i;
 
     if (cs == NULL || *cs == '\0')
@@ -239,7 +242,8 @@ static int convert(const char *to, const char *from, const char *in, size_t len,
         op = tmp;
         ol = sizeof tmp;
         /* After the input, one call with NULL flushes shift states. */
-        r = flushing ? g_iconv(cd, NULL, NULL, &op, &ol) : g_iconv(cd, &ip, &il, &op, &ol);
+        r = flushing ? g_iconv(cd, NULL, NULL, &op, &ol)
+                     : g_iconv(cd, &ip, &il, &op, &ol);
         err = errno;
         if ((e = buf_append(out, tmp, sizeof tmp - ol)) != 0) {
             rc = buf_rc(e);
@@ -319,7 +323,8 @@ static size_t qp_declen(const char *s, size_t n, int *soft)
     return d;
 }
 
-static struct qpline *qp_lines(const char *raw, size_t len, size_t *nlines, size_t *declen)
+static struct qpline *qp_lines(const char *raw, size_t len, size_t *nlines,
+                               size_t *declen)
 {
     size_t cap = 64, n = 0, off = 0, d = 0, end;
     struct qpline *v = g_try_new(struct qpline, cap), *nv;
@@ -365,8 +370,9 @@ static size_t line_of(const struct qpline *v, size_t n, size_t off)
 
 /* Re-encode lines [a, b] (decoded [start, stop)) with the patches
  * p[0..np) applied; a group ending in a soft break keeps one. */
-static int qp_group(const struct qpline *v, size_t a, size_t b, size_t stop, const char *dec,
-                    const struct rw_patch *p, size_t np, int crlf, struct buf *out)
+static int qp_group(const struct qpline *v, size_t a, size_t b, size_t stop,
+                    const char *dec, const struct rw_patch *p, size_t np, int crlf,
+                    struct buf *out)
 {
     size_t pos = v[a].dec_off, i;
     struct buf chunk = BUF_INIT(0);

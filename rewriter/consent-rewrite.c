@@ -33,7 +33,14 @@
 #include "rewriter/rewriter.h"
 #include "store/store.h"
 
-enum { EX_OKAY = 0, EX_USAGE_ = 1, EX_CONF = 2, EX_INPUT = 3, EX_REWRITE = 4, EX_STORE = 5 };
+enum {
+    EX_OKAY = 0,
+    EX_USAGE_ = 1,
+    EX_CONF = 2,
+    EX_INPUT = 3,
+    EX_REWRITE = 4,
+    EX_STORE = 5
+};
 
 struct opts {
     const char *conf, *from, *rcpt, *consent, *klass, *report, *now, *keys, *file;
@@ -57,18 +64,20 @@ struct run {
 
 static void usage(FILE *f)
 {
-    fputs("usage: consent-rewrite -c CONF --from ADDR --rcpt ADDR [--consent none|PURPOSES]\n"
-          "       [--class marketing|transactional|auth] [--report json] [--now EPOCH]\n"
-          "       [--keys FILE] [FILE]\n"
-          "Rewrites one message (FILE or stdin) for one recipient as consent-milter would\n"
-          "and writes it to stdout. --consent overrides the store lookup (purposes:\n"
-          "opens,clicks,profiling,fraud,deliverability); --report json prints the report\n"
-          "to stderr; --now fixes the token time; --keys overrides [gate] keys.\n"
-          "As consent-milter, the sending domain comes from the From: header (else\n"
-          "--from) and the mail class from the domain's rules (unless --class).\n"
-          "Exit: 0 ok, 1 usage, 2 configuration/rules/keys, 3 input unreadable,\n"
-          "      4 message cannot be rewritten, 5 consent store.\n",
-          f);
+    fputs(
+        "usage: consent-rewrite -c CONF --from ADDR --rcpt ADDR [--consent "
+        "none|PURPOSES]\n"
+        "       [--class marketing|transactional|auth] [--report json] [--now EPOCH]\n"
+        "       [--keys FILE] [FILE]\n"
+        "Rewrites one message (FILE or stdin) for one recipient as consent-milter would\n"
+        "and writes it to stdout. --consent overrides the store lookup (purposes:\n"
+        "opens,clicks,profiling,fraud,deliverability); --report json prints the report\n"
+        "to stderr; --now fixes the token time; --keys overrides [gate] keys.\n"
+        "As consent-milter, the sending domain comes from the From: header (else\n"
+        "--from) and the mail class from the domain's rules (unless --class).\n"
+        "Exit: 0 ok, 1 usage, 2 configuration/rules/keys, 3 input unreadable,\n"
+        "      4 message cannot be rewritten, 5 consent store.\n",
+        f);
 }
 
 static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -86,35 +95,60 @@ static int fail(int code, const char *fmt, ...)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-    static const struct option lo[] = {
-        {"config", required_argument, NULL, 'c'}, {"from", required_argument, NULL, 'f'},
-        {"rcpt", required_argument, NULL, 'r'},   {"consent", required_argument, NULL, 'C'},
-        {"class", required_argument, NULL, 'k'},  {"report", required_argument, NULL, 'R'},
-        {"now", required_argument, NULL, 'n'},    {"keys", required_argument, NULL, 'K'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct option lo[] = {{"config", required_argument, NULL, 'c'},
+                                       {"from", required_argument, NULL, 'f'},
+                                       {"rcpt", required_argument, NULL, 'r'},
+                                       {"consent", required_argument, NULL, 'C'},
+                                       {"class", required_argument, NULL, 'k'},
+                                       {"report", required_argument, NULL, 'R'},
+                                       {"now", required_argument, NULL, 'n'},
+                                       {"keys", required_argument, NULL, 'K'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
     int c;
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":c:h", lo, NULL)) != -1) {
         switch (c) {
-        case 'c': o->conf = optarg; break;
-        case 'f': o->from = optarg; break;
-        case 'r': o->rcpt = optarg; break;
-        case 'C': o->consent = optarg; break;
-        case 'k': o->klass = optarg; break;
-        case 'R': o->report = optarg; break;
-        case 'n': o->now = optarg; break;
-        case 'K': o->keys = optarg; break;
-        case 'h': usage(stdout); exit(0);
-        case ':': return fail(EX_USAGE_, "option %s needs a value", argv[optind - 1]);
-        default: return fail(EX_USAGE_, "unknown option %s (see --help)", argv[optind - 1]);
+        case 'c':
+            o->conf = optarg;
+            break;
+        case 'f':
+            o->from = optarg;
+            break;
+        case 'r':
+            o->rcpt = optarg;
+            break;
+        case 'C':
+            o->consent = optarg;
+            break;
+        case 'k':
+            o->klass = optarg;
+            break;
+        case 'R':
+            o->report = optarg;
+            break;
+        case 'n':
+            o->now = optarg;
+            break;
+        case 'K':
+            o->keys = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        case ':':
+            return fail(EX_USAGE_, "option %s needs a value", argv[optind - 1]);
+        default:
+            return fail(EX_USAGE_, "unknown option %s (see --help)", argv[optind - 1]);
         }
     }
     if (optind < argc - 1)
         return fail(EX_USAGE_, "more than one input file");
     o->file = optind < argc ? argv[optind] : NULL;
     if (!o->conf || !o->from || !o->rcpt)
-        return fail(EX_USAGE_, "-c CONF, --from ADDR and --rcpt ADDR are required (see --help)");
+        return fail(EX_USAGE_,
+                    "-c CONF, --from ADDR and --rcpt ADDR are required (see --help)");
     if (o->report && strcmp(o->report, "json") != 0)
         return fail(EX_USAGE_, "--report takes 'json', not '%s'", o->report);
     if (o->klass && strcmp(o->klass, "marketing") && strcmp(o->klass, "transactional") &&
@@ -187,8 +221,8 @@ static char *header_value(const struct buf *m, const char *name, unsigned nth)
     size_t nl = strlen(name), i = 0, j, end;
     unsigned seen = 0;
 
-    while (i < m->len && m->data[i] != '\n' && !(m->data[i] == '\r' && i + 1 < m->len &&
-                                                 m->data[i + 1] == '\n')) {
+    while (i < m->len && m->data[i] != '\n' &&
+           !(m->data[i] == '\r' && i + 1 < m->len && m->data[i + 1] == '\n')) {
         const char *nlp = memchr(m->data + i, '\n', m->len - i);
         end = nlp ? (size_t)(nlp - m->data) + 1 : m->len;
         while (end < m->len && (m->data[end] == ' ' || m->data[end] == '\t')) {
@@ -247,7 +281,8 @@ static int rule_matches(const struct run *r, const struct cfg_class_rule *cr)
     return ok;
 }
 
-static const char *first_match(const struct run *r, const struct cfg_class_rule *v, size_t n)
+static const char *first_match(const struct run *r, const struct cfg_class_rule *v,
+                               size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (rule_matches(r, &v[i]))
@@ -264,12 +299,13 @@ static int mail_class(struct run *r)
     if (r->o.klass) {
         r->class_rule = "--class";
         r->mail_class = strcmp(r->o.klass, "transactional") == 0 ? CFG_CLASS_TRANSACTIONAL
-                        : strcmp(r->o.klass, "auth") == 0         ? CFG_CLASS_AUTH
-                                                                  : CFG_CLASS_MARKETING;
+                        : strcmp(r->o.klass, "auth") == 0        ? CFG_CLASS_AUTH
+                                                                 : CFG_CLASS_MARKETING;
     } else if ((t = first_match(r, r->dom->auth, r->dom->nauth)) != NULL) {
         r->mail_class = CFG_CLASS_AUTH;
         r->class_rule = t;
-    } else if ((t = first_match(r, r->dom->transactional, r->dom->ntransactional)) != NULL) {
+    } else if ((t = first_match(r, r->dom->transactional, r->dom->ntransactional)) !=
+               NULL) {
         r->mail_class = CFG_CLASS_TRANSACTIONAL;
         r->class_rule = t;
     }
@@ -305,8 +341,9 @@ static int sender_and_class(struct run *r)
         snprintf(r->domain, sizeof r->domain, "*");
     r->dom = cfg_domain_for(r->cfg, r->domain);
     snprintf(r->controller, sizeof r->controller, "%s",
-             r->dom->controller && strcmp(r->dom->controller, "*") != 0 ? r->dom->controller
-                                                                       : r->domain);
+             r->dom->controller && strcmp(r->dom->controller, "*") != 0
+                 ? r->dom->controller
+                 : r->domain);
     campaign_id(r);
     return mail_class(r);
 }
@@ -327,7 +364,8 @@ static int consent_from_store(struct run *r)
     if (rc == STORE_NOTFOUND || rc == STORE_EINVAL)
         return 0; /* no consent recorded = no consent */
     if (rc != STORE_OK)
-        return fail(EX_STORE, "consent store %s: %s", r->cfg->database, store_strerror(rc));
+        return fail(EX_STORE, "consent store %s: %s", r->cfg->database,
+                    store_strerror(rc));
     for (int i = 0; i < STORE_P_MAX; i++)
         if (c.state[i] == STORE_GRANTED)
             r->granted |= 1u << i;
@@ -345,13 +383,15 @@ static int consent(struct run *r)
     if (strcmp(r->o.consent, "none") == 0)
         return 0;
     if (store_purposes_parse(r->o.consent, &r->granted, &bad) != STORE_OK)
-        return fail(EX_USAGE_, "--consent: unknown purpose '%s'", bad ? bad : r->o.consent);
+        return fail(EX_USAGE_, "--consent: unknown purpose '%s'",
+                    bad ? bad : r->o.consent);
     return 0;
 }
 
 /* --- rewrite and output ------------------------------------------------ */
 
-static int print_report(const struct run *r, const struct policy *p, const struct rw_report *rep)
+static int print_report(const struct run *r, const struct policy *p,
+                        const struct rw_report *rep)
 {
     struct buf b = BUF_INIT(0);
     json_t *o;
@@ -364,7 +404,8 @@ static int print_report(const struct run *r, const struct policy *p, const struc
     json_object_set_new(o, "controller", json_string(r->controller));
     json_object_set_new(o, "class", json_string(cfg_class_name(r->mail_class)));
     json_object_set_new(o, "class_rule", json_string(r->class_rule));
-    json_object_set_new(o, "decision", json_string(p->sum.decision ? p->sum.decision : "-"));
+    json_object_set_new(o, "decision",
+                        json_string(p->sum.decision ? p->sum.decision : "-"));
     s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (s)
         fprintf(stderr, "%s\n", s);
@@ -386,9 +427,16 @@ static int write_all(const char *p, size_t n)
 static int rewrite(struct run *r)
 {
     struct policy_input in = {
-        .cfg = r->cfg, .dom = r->dom, .controller = r->controller,
-        .mail_class = r->mail_class, .rules = r->rules, .limits = NULL, .keys = r->keys,
-        .recipient = r->rcpt, .granted = r->granted, .campaign = r->campaign,
+        .cfg = r->cfg,
+        .dom = r->dom,
+        .controller = r->controller,
+        .mail_class = r->mail_class,
+        .rules = r->rules,
+        .limits = NULL,
+        .keys = r->keys,
+        .recipient = r->rcpt,
+        .granted = r->granted,
+        .campaign = r->campaign,
         .now = r->o.now ? (int64_t)g_ascii_strtoll(r->o.now, NULL, 10) : 0};
     struct policy pol;
     struct rw_request req;
@@ -403,8 +451,8 @@ static int rewrite(struct run *r)
     }
     rc = rw_rewrite(&req, r->msg.data, r->msg.len, &out, &rep);
     if (rc != RW_OK)
-        ex = fail(EX_REWRITE, "%s: %s%s%s", r->o.file ? r->o.file : "stdin", rw_strerror(rc),
-                  rep.error[0] ? ": " : "", rep.error);
+        ex = fail(EX_REWRITE, "%s: %s%s%s", r->o.file ? r->o.file : "stdin",
+                  rw_strerror(rc), rep.error[0] ? ": " : "", rep.error);
     else if (r->dom->mode == CFG_MODE_OFF)
         ex = write_all(r->msg.data, r->msg.len); /* mode off: the milter passes it on */
     else

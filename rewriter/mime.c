@@ -104,10 +104,10 @@ struct prescan {
     const char *msg;
     size_t len;
     const struct rw_limits *lim;
-    GHashTable *bounds;   /* declared boundaries (owned strings) */
+    GHashTable *bounds; /* declared boundaries (owned strings) */
     unsigned containers, delims, fields, total;
-    int headers;          /* in a header block */
-    int nested;           /* the block declared message/...: headers follow */
+    int headers; /* in a header block */
+    int nested;  /* the block declared message/...: headers follow */
 };
 
 static int blank_line(const char *p, size_t n)
@@ -166,7 +166,8 @@ static int field_start(const char *p, size_t n)
     return i < n && p[i] == ':';
 }
 
-static int prescan_line(struct prescan *ps, size_t *i, size_t le, char *err, size_t errlen)
+static int prescan_line(struct prescan *ps, size_t *i, size_t le, char *err,
+                        size_t errlen)
 {
     const char *p = ps->msg + *i;
     size_t end;
@@ -182,7 +183,8 @@ static int prescan_line(struct prescan *ps, size_t *i, size_t le, char *err, siz
         end = field_end(ps->msg, ps->len, *i);
         if (++ps->fields > RW_MAX_FIELDS_BLOCK || ++ps->total > RW_MAX_FIELDS_TOTAL) {
             g_snprintf(err, errlen, "more than %u header fields",
-                       ps->fields > RW_MAX_FIELDS_BLOCK ? RW_MAX_FIELDS_BLOCK : RW_MAX_FIELDS_TOTAL);
+                       ps->fields > RW_MAX_FIELDS_BLOCK ? RW_MAX_FIELDS_BLOCK
+                                                        : RW_MAX_FIELDS_TOTAL);
             return RW_ELIMIT;
         }
         if (end - *i > 13 && g_ascii_strncasecmp(p, "content-type:", 13) == 0)
@@ -195,7 +197,8 @@ static int prescan_line(struct prescan *ps, size_t *i, size_t le, char *err, siz
         *i = end;
         return RW_OK;
     } else if (le - *i > 2 && p[0] == '-' && p[1] == '-' &&
-               g_hash_table_size(ps->bounds) > 0 && delimiter(ps, p + 2, le - *i - 2, &closing)) {
+               g_hash_table_size(ps->bounds) > 0 &&
+               delimiter(ps, p + 2, le - *i - 2, &closing)) {
         if (++ps->delims > ps->lim->max_parts + ps->containers) {
             g_snprintf(err, errlen, "more than %u MIME parts", ps->lim->max_parts);
             return RW_ELIMIT;
@@ -275,8 +278,8 @@ static void header_range(GMimeObject *o, const char *name, const struct walk *w,
 
 /* First and past-the-end offsets of o's header block; the block of a part
  * without headers is empty at the blank line before its body. */
-static void header_block(GMimeObject *o, const struct walk *w, size_t body,
-                         size_t *start, size_t *end)
+static void header_block(GMimeObject *o, const struct walk *w, size_t body, size_t *start,
+                         size_t *end)
 {
     GMimeHeaderList *hl = g_mime_object_get_header_list(o);
     int i, n = hl ? g_mime_header_list_get_count(hl) : 0;
@@ -307,12 +310,19 @@ static enum rw_cte map_cte(GMimeContentEncoding e, int *ok)
     *ok = 1;
     switch (e) {
     case GMIME_CONTENT_ENCODING_DEFAULT:
-    case GMIME_CONTENT_ENCODING_7BIT: return RW_CTE_7BIT;
-    case GMIME_CONTENT_ENCODING_8BIT: return RW_CTE_8BIT;
-    case GMIME_CONTENT_ENCODING_BINARY: return RW_CTE_BINARY;
-    case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE: return RW_CTE_QP;
-    case GMIME_CONTENT_ENCODING_BASE64: return RW_CTE_BASE64;
-    default: *ok = 0; return RW_CTE_7BIT; /* uuencode and friends: leave alone */
+    case GMIME_CONTENT_ENCODING_7BIT:
+        return RW_CTE_7BIT;
+    case GMIME_CONTENT_ENCODING_8BIT:
+        return RW_CTE_8BIT;
+    case GMIME_CONTENT_ENCODING_BINARY:
+        return RW_CTE_BINARY;
+    case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE:
+        return RW_CTE_QP;
+    case GMIME_CONTENT_ENCODING_BASE64:
+        return RW_CTE_BASE64;
+    default:
+        *ok = 0;
+        return RW_CTE_7BIT; /* uuencode and friends: leave alone */
     }
 }
 
@@ -328,7 +338,8 @@ static int add_part(struct walk *w, GMimeObject *o, int top)
     if (s == NULL)
         return RW_OK; /* empty part: nothing to rewrite */
     if (s->bound_start < 0 || (size_t)s->bound_start > w->len ||
-        (s->bound_end >= 0 && (s->bound_end < s->bound_start || (size_t)s->bound_end > w->len))) {
+        (s->bound_end >= 0 &&
+         (s->bound_end < s->bound_start || (size_t)s->bound_end > w->len))) {
         g_snprintf(w->err, w->errlen, "part body outside the message");
         return RW_EPARSE;
     }
@@ -380,7 +391,8 @@ static int walk_obj(struct walk *w, GMimeObject *o, unsigned depth, int top)
         mp = (GMimeMultipart *)o;
         n = g_mime_multipart_get_count(mp);
         for (i = 0; i < n; i++)
-            if ((rc = walk_obj(w, g_mime_multipart_get_part(mp, i), depth + 1, 0)) != RW_OK)
+            if ((rc = walk_obj(w, g_mime_multipart_get_part(mp, i), depth + 1, 0)) !=
+                RW_OK)
                 return rc;
         return RW_OK;
     }
@@ -455,7 +467,8 @@ static int parse_tree(struct walk *w, GMimeParser *parser)
     }
     w->m->body_offset = top_body(msg, w);
     body = g_mime_message_get_mime_part(msg);
-    rc = collect_unsub(w->m, g_mime_object_get_header((GMimeObject *)msg, "List-Unsubscribe"));
+    rc = collect_unsub(w->m,
+                       g_mime_object_get_header((GMimeObject *)msg, "List-Unsubscribe"));
     if (rc == RW_OK && body != NULL)
         rc = walk_obj(w, body, 0, 1);
     g_object_unref(msg);
@@ -544,8 +557,9 @@ int rw_hdr_set_charset(const char *msg, size_t len, const struct rw_part *p,
 
     (void)len;
     if (n == 0)
-        return new_field(p, p->is_html ? "Content-Type: text/html; charset=utf-8"
-                                       : "Content-Type: text/plain; charset=utf-8",
+        return new_field(p,
+                         p->is_html ? "Content-Type: text/html; charset=utf-8"
+                                    : "Content-Type: text/plain; charset=utf-8",
                          r, field, value);
     *r = p->ct;
     if (find_param(f, n, "charset", 7, &vs, &ve))

@@ -25,12 +25,12 @@
 /* One leaf being rewritten. */
 struct leaf {
     struct rw_part *mp;
-    struct buf text;          /* decoded UTF-8 (or passthrough bytes) */
+    struct buf text; /* decoded UTF-8 (or passthrough bytes) */
     struct rw_sites sites;
-    char **repl;              /* per site: replacement URL (UTF-8), NULL: keep */
-    int skip;                 /* inline PGP: counted untouchable, left alone */
-    int utf8;                 /* the output switched to UTF-8 */
-    int to_qp;                /* the output switched from 7bit to quoted-printable */
+    char **repl; /* per site: replacement URL (UTF-8), NULL: keep */
+    int skip;    /* inline PGP: counted untouchable, left alone */
+    int utf8;    /* the output switched to UTF-8 */
+    int to_qp;   /* the output switched from 7bit to quoted-printable */
 };
 
 /* One replacement of input bytes. */
@@ -49,13 +49,13 @@ struct eng {
     struct rw_mime mime;
     struct leaf *lv;
     size_t nl;
-    GHashTable *repeat;       /* url (borrowed) -> count */
+    GHashTable *repeat; /* url (borrowed) -> count */
     struct rw_report *rep;
     struct splice *sp;
     size_t nsp;
 };
 
-#define ERR(e, ...) g_snprintf((e)->rep->error, sizeof (e)->rep->error, __VA_ARGS__)
+#define ERR(e, ...) g_snprintf((e)->rep->error, sizeof(e)->rep->error, __VA_ARGS__)
 
 static int buf_rc(int e)
 {
@@ -112,7 +112,8 @@ static int is_inline_pgp(const struct buf *t)
     const char *p = memmem(t->data, t->len, mark, sizeof mark - 1);
 
     /* Only a marker at the start of a line counts. */
-    for (; p != NULL; p = memmem(p + 1, t->len - (size_t)(p + 1 - t->data), mark, sizeof mark - 1)) {
+    for (; p != NULL;
+         p = memmem(p + 1, t->len - (size_t)(p + 1 - t->data), mark, sizeof mark - 1)) {
         size_t rest = t->len - (size_t)(p - t->data);
         if ((p == t->data || p[-1] == '\n') &&
             ((rest >= 34 && memcmp(p, "-----BEGIN PGP SIGNED MESSAGE-----", 34) == 0) ||
@@ -260,8 +261,8 @@ static int decide_site(struct eng *e, struct leaf *l, size_t j, struct buf *repl
     }
     if (is_unsub_url(e, s->url))
         c.type = RW_T_PROTECTED;
-    f = (struct rw_finding){c.type, s->place, s->url, c.rule, c.dest,
-                            c.personal_params, c.has_recipient, s->in_mso};
+    f = (struct rw_finding){c.type, s->place,          s->url,          c.rule,
+                            c.dest, c.personal_params, c.has_recipient, s->in_mso};
     buf_reset(repl);
     if (e->req->decide && e->req->decide(e->req->decide_ctx, &f, &a, repl) != 0) {
         rw_class_clear(&c);
@@ -339,11 +340,11 @@ static int put_footer(struct buf *b, const char *f, int crlf, int at_end, int op
 
 struct pbuild {
     struct rw_patch *pv;
-    size_t *aoff;             /* offset of each patch's bytes in arena */
+    size_t *aoff; /* offset of each patch's bytes in arena */
     size_t n;
     struct buf arena;
-    int ins_ascii;            /* every inserted byte is 7-bit */
-    int footer;               /* a footer was inserted */
+    int ins_ascii; /* every inserted byte is 7-bit */
+    int footer;    /* a footer was inserted */
 };
 
 static int add_footer(struct eng *e, struct leaf *l, struct pbuild *pb)
@@ -454,7 +455,8 @@ static int encode_qp_lines(struct eng *e, struct leaf *l, const struct pbuild *p
     return rc;
 }
 
-static int encode_leaf(struct eng *e, struct leaf *l, const struct pbuild *pb, struct buf *enc)
+static int encode_leaf(struct eng *e, struct leaf *l, const struct pbuild *pb,
+                       struct buf *enc)
 {
     const struct rw_part *p = l->mp;
     struct buf t = BUF_INIT(0), cs_out = BUF_INIT(0);
@@ -502,8 +504,8 @@ static int add_splice(struct eng *e, size_t off, size_t len, struct buf *data)
 static int hdr_change(struct eng *e, const char *name, char *value)
 {
     struct rw_report *rep = e->rep;
-    struct rw_hdr_change *v = g_try_renew(struct rw_hdr_change, rep->hdr_changes,
-                                          rep->nhdr_changes + 1);
+    struct rw_hdr_change *v =
+        g_try_renew(struct rw_hdr_change, rep->hdr_changes, rep->nhdr_changes + 1);
 
     if (v == NULL) {
         g_free(value);
@@ -623,8 +625,8 @@ static int produce(struct eng *e, struct buf *out)
     }
     if (rc != RW_OK)
         return rc;
-    e->rep->footer_tracked =
-        e->rep->kept_trackers > 0 && (e->rep->footer_html_added || e->rep->footer_text_added);
+    e->rep->footer_tracked = e->rep->kept_trackers > 0 &&
+                             (e->rep->footer_html_added || e->rep->footer_text_added);
     rc = assemble(e, out);
     if (rc == RW_OK && out->data == NULL)
         rc = buf_rc(buf_append(out, "", 0));
@@ -661,7 +663,8 @@ int rw_rewrite(const struct rw_request *req, const char *msg, size_t len, struct
 
     memset(rep, 0, sizeof *rep);
     if (req == NULL || req->rules == NULL || msg == NULL || out == NULL) {
-        g_strlcpy(rep->error, "missing request, rules, message or output", sizeof rep->error);
+        g_strlcpy(rep->error, "missing request, rules, message or output",
+                  sizeof rep->error);
         return RW_EINVAL;
     }
     rw_init();

@@ -24,25 +24,25 @@ struct rw_range {
 /* One rewritable text leaf, as found in the input. */
 struct rw_part {
     int is_html;
-    int top;                  /* the message's own body: its headers are top-level */
-    struct rw_range body;     /* encoded body in the input */
-    size_t hdr_start;         /* first byte of the part's header block */
-    size_t hdr_end;           /* start of the blank line that ends it */
-    struct rw_range ct;       /* Content-Type field (incl. line end), off == end: absent */
-    struct rw_range cte_hdr;  /* Content-Transfer-Encoding field, idem */
+    int top;                 /* the message's own body: its headers are top-level */
+    struct rw_range body;    /* encoded body in the input */
+    size_t hdr_start;        /* first byte of the part's header block */
+    size_t hdr_end;          /* start of the blank line that ends it */
+    struct rw_range ct;      /* Content-Type field (incl. line end), off == end: absent */
+    struct rw_range cte_hdr; /* Content-Transfer-Encoding field, idem */
     enum rw_cte cte;
-    char *charset;            /* declared charset, lower case; NULL: none (us-ascii) */
-    int crlf;                 /* the part's raw lines end in CRLF */
+    char *charset; /* declared charset, lower case; NULL: none (us-ascii) */
+    int crlf;      /* the part's raw lines end in CRLF */
 };
 
 struct rw_mime {
     struct rw_part *parts;
     size_t nparts;
-    unsigned total;           /* every MIME entity seen */
-    unsigned untouchable;     /* signed, encrypted, attachments, calendars ... */
-    size_t body_offset;       /* first byte of the top-level body in the input */
-    int crlf;                 /* the message's header lines end in CRLF */
-    char **unsub;             /* URLs of List-Unsubscribe (http(s) and mailto) */
+    unsigned total;       /* every MIME entity seen */
+    unsigned untouchable; /* signed, encrypted, attachments, calendars ... */
+    size_t body_offset;   /* first byte of the top-level body in the input */
+    int crlf;             /* the message's header lines end in CRLF */
+    char **unsub;         /* URLs of List-Unsubscribe (http(s) and mailto) */
     size_t nunsub;
 };
 

@@ -16,14 +16,22 @@ const char RW_BLANK_GIF_DATA_URL[] =
 const char *rw_strerror(int status)
 {
     switch (status) {
-    case RW_OK: return "success";
-    case RW_ENOMEM: return "out of memory";
-    case RW_EPARSE: return "cannot parse input";
-    case RW_ELIMIT: return "limit exceeded";
-    case RW_EINVAL: return "invalid argument";
-    case RW_ECHARSET: return "charset conversion failed";
-    case RW_ECALLBACK: return "decide callback failed";
-    default: return "unknown error";
+    case RW_OK:
+        return "success";
+    case RW_ENOMEM:
+        return "out of memory";
+    case RW_EPARSE:
+        return "cannot parse input";
+    case RW_ELIMIT:
+        return "limit exceeded";
+    case RW_EINVAL:
+        return "invalid argument";
+    case RW_ECHARSET:
+        return "charset conversion failed";
+    case RW_ECALLBACK:
+        return "decide callback failed";
+    default:
+        return "unknown error";
     }
 }
 
@@ -64,9 +72,9 @@ const char *rw_ttype_name(enum rw_ttype t)
 
 const char *rw_action_name(enum rw_action a)
 {
-    static const char *const names[RW_A_MAX] = {"keep",   "strip",  "anonymous",
-                                                "gate",   "deliverability", "unwrap",
-                                                "clean",  "interstitial"};
+    static const char *const names[RW_A_MAX] = {"keep",  "strip",          "anonymous",
+                                                "gate",  "deliverability", "unwrap",
+                                                "clean", "interstitial"};
 
     return (unsigned)a < RW_A_MAX ? names[a] : "?";
 }
@@ -74,8 +82,8 @@ const char *rw_action_name(enum rw_action a)
 const char *rw_place_name(enum rw_place p)
 {
     static const char *const names[RW_P_MAX] = {
-        "img",   "srcset", "background", "css",      "import",   "stylesheet", "input",
-        "poster", "vml-img", "a",        "area",     "vml-href", "text"};
+        "img",    "srcset",  "background", "css",  "import",   "stylesheet", "input",
+        "poster", "vml-img", "a",          "area", "vml-href", "text"};
 
     return (unsigned)p < RW_P_MAX ? names[p] : "?";
 }

@@ -31,10 +31,12 @@ static void result(int ok, const char *what, const char *name, const char *detai
     checks++;
     if (!ok)
         failures++;
-    printf("%s %s %s%s%s\n", ok ? "ok  " : "FAIL", what, name, detail ? ": " : "", detail ? detail : "");
+    printf("%s %s %s%s%s\n", ok ? "ok  " : "FAIL", what, name, detail ? ": " : "",
+           detail ? detail : "");
 }
 
-static int keep_all(void *ctx, const struct rw_finding *f, enum rw_action *a, struct buf *r)
+static int keep_all(void *ctx, const struct rw_finding *f, enum rw_action *a,
+                    struct buf *r)
 {
     (void)ctx;
     (void)f;
@@ -43,12 +45,13 @@ static int keep_all(void *ctx, const struct rw_finding *f, enum rw_action *a, st
     return 0;
 }
 
-static int no_consent(void *ctx, const struct rw_finding *f, enum rw_action *a, struct buf *r)
+static int no_consent(void *ctx, const struct rw_finding *f, enum rw_action *a,
+                      struct buf *r)
 {
     (void)ctx;
     (void)r;
-    *a = f->type == RW_T_PIXEL ? RW_A_STRIP
-         : f->type == RW_T_LINK ? RW_A_UNWRAP
+    *a = f->type == RW_T_PIXEL   ? RW_A_STRIP
+         : f->type == RW_T_LINK  ? RW_A_UNWRAP
          : f->type == RW_T_PLAIN ? RW_A_CLEAN
                                  : RW_A_KEEP;
     return 0;
@@ -72,10 +75,12 @@ static char *wrap_html(const char *name, const char *html, size_t n, size_t *len
 {
     GString *s = g_string_new(NULL);
 
-    g_string_append_printf(s, "From: layout@corpus.test\nTo: reader@example.org\n"
-                              "Subject: %s\nMIME-Version: 1.0\n"
-                              "Content-Type: text/html; charset=utf-8\n"
-                              "Content-Transfer-Encoding: 8bit\n\n", name);
+    g_string_append_printf(s,
+                           "From: layout@corpus.test\nTo: reader@example.org\n"
+                           "Subject: %s\nMIME-Version: 1.0\n"
+                           "Content-Type: text/html; charset=utf-8\n"
+                           "Content-Transfer-Encoding: 8bit\n\n",
+                           name);
     g_string_append_len(s, html, (gssize)n);
     *len = s->len;
     return g_string_free(s, FALSE);
@@ -134,7 +139,8 @@ static void walk_layout(const char *dir)
             while ((f = g_dir_read_name(sd)) != NULL) {
                 if (!g_str_has_suffix(f, ".html"))
                     continue;
-                char *p = g_build_filename(sub, f, NULL), *n = g_strdup_printf("%s/%s", e, f);
+                char *p = g_build_filename(sub, f, NULL),
+                     *n = g_strdup_printf("%s/%s", e, f);
                 check_layout(p, n);
                 g_free(p);
                 g_free(n);
@@ -148,8 +154,8 @@ static void walk_layout(const char *dir)
 
 /* Count report items of type t whose URL contains needle (and rule, if
  * given, equals rule). */
-static unsigned count_items(const struct rw_report *rep, enum rw_ttype t, const char *needle,
-                            const char *rule)
+static unsigned count_items(const struct rw_report *rep, enum rw_ttype t,
+                            const char *needle, const char *rule)
 {
     unsigned n = 0;
 
@@ -216,8 +222,8 @@ static void check_reparse(const char *msg, size_t len, const char *name)
                "real no tracker left", name, d);
         g_free(d);
         led = lead_where_they_led(&rep, &rep2, &d2);
-        d = g_strdup_printf("%u of %u unwrapped links lead to their decoded destination", led,
-                            d2);
+        d = g_strdup_printf("%u of %u unwrapped links lead to their decoded destination",
+                            led, d2);
         result(led == d2, "real links", name, d);
         g_free(d);
         rw_report_free(&rep2);
@@ -260,26 +266,27 @@ static void check_real(const char *dir)
         rewrite(msg, len, keep_all, NULL, &out, &rep);
         /* The corpus README says 15; the HTML part holds 8 (checked with
          * Python's email package as well). */
-        expect(&rep, "mailchimp-newsletter.eml", RW_T_OPAQUE, "list-manage.com/track/click",
-               "mailchimp", 8);
-        expect(&rep, "mailchimp-newsletter.eml", RW_T_PIXEL, "list-manage.com/track/open.php",
-               NULL, 1);
-        expect(&rep, "mailchimp-newsletter.eml", RW_T_PROTECTED, "list-manage.com/unsubscribe",
-               NULL, 2);
+        expect(&rep, "mailchimp-newsletter.eml", RW_T_OPAQUE,
+               "list-manage.com/track/click", "mailchimp", 8);
+        expect(&rep, "mailchimp-newsletter.eml", RW_T_PIXEL,
+               "list-manage.com/track/open.php", NULL, 1);
+        expect(&rep, "mailchimp-newsletter.eml", RW_T_PROTECTED,
+               "list-manage.com/unsubscribe", NULL, 2);
         rw_report_free(&rep);
         check_reparse(msg, len, "mailchimp-newsletter.eml");
         g_free(msg);
     }
     if (load(dir, "css-background-trackers.html", 1, &msg, &len) == 0) {
         rewrite(msg, len, keep_all, NULL, &out, &rep);
-        expect(&rep, "css-background-trackers.html", RW_T_PIXEL, "emltrk.com/v2/dqmaer86?f",
-               "litmus", 4);
-        expect(&rep, "css-background-trackers.html", RW_T_PIXEL, "emltrk.com/v2/dqmaer86?p",
-               "litmus", 1);
-        expect(&rep, "css-background-trackers.html", RW_T_PIXEL, "go.sparkpostmail.com/q/",
-               NULL, 2);
-        expect(&rep, "css-background-trackers.html", RW_T_PLAIN, "header_background_image",
-               NULL, 3); /* v:fill src, background=, CSS background */
+        expect(&rep, "css-background-trackers.html", RW_T_PIXEL,
+               "emltrk.com/v2/dqmaer86?f", "litmus", 4);
+        expect(&rep, "css-background-trackers.html", RW_T_PIXEL,
+               "emltrk.com/v2/dqmaer86?p", "litmus", 1);
+        expect(&rep, "css-background-trackers.html", RW_T_PIXEL,
+               "go.sparkpostmail.com/q/", NULL, 2);
+        expect(&rep, "css-background-trackers.html", RW_T_PLAIN,
+               "header_background_image", NULL,
+               3); /* v:fill src, background=, CSS background */
         rw_report_free(&rep);
         check_reparse(msg, len, "css-background-trackers.html");
         g_free(msg);
@@ -288,7 +295,8 @@ static void check_real(const char *dir)
         rewrite(msg, len, keep_all, NULL, &out, &rep);
         expect(&rep, "outlook-safelinks-base64-images.html", RW_T_LINK,
                "safelinks.protection.outlook.com", "safelinks", 2);
-        expect(&rep, "outlook-safelinks-base64-images.html", RW_T_PIXEL, "data:", NULL, 0);
+        expect(&rep, "outlook-safelinks-base64-images.html", RW_T_PIXEL, "data:", NULL,
+               0);
         rw_report_free(&rep);
         check_reparse(msg, len, "outlook-safelinks-base64-images.html");
         g_free(msg);
@@ -313,9 +321,10 @@ static void check_malformed(const char *dir)
         if (!g_str_has_suffix(e, ".eml") || load(dir, e, 0, &msg, &len) != 0)
             continue;
         rc = rewrite(msg, len, no_consent, FOOTER, &out, &rep);
-        det = rc == RW_OK ? g_strdup_printf("rewritten, %u parts, changed %d", rep.parts_total,
-                                            rep.changed)
-                          : g_strdup_printf("clean error %s: %s", rw_strerror(rc), rep.error);
+        det = rc == RW_OK
+                  ? g_strdup_printf("rewritten, %u parts, changed %d", rep.parts_total,
+                                    rep.changed)
+                  : g_strdup_printf("clean error %s: %s", rw_strerror(rc), rep.error);
         result(rc == RW_OK || rep.error[0] != '\0', "malformed", e, det);
         g_free(det);
         rw_report_free(&rep);

@@ -39,14 +39,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static int decide(void *ctx, const struct rw_finding *f, enum rw_action *act, struct buf *repl)
+static int decide(void *ctx, const struct rw_finding *f, enum rw_action *act,
+                  struct buf *repl)
 {
     unsigned mode = *(const unsigned *)ctx;
 
     switch (mode % 3) {
-    case 0: *act = RW_A_KEEP; break;
+    case 0:
+        *act = RW_A_KEEP;
+        break;
     case 1:
-        *act = f->type == RW_T_PIXEL ? RW_A_STRIP
+        *act = f->type == RW_T_PIXEL  ? RW_A_STRIP
                : f->type == RW_T_LINK ? RW_A_UNWRAP
                                       : RW_A_CLEAN;
         break;
@@ -76,7 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.recipient = "someone@example.org";
     req.dry_run = (mode & 0x80) != 0;
     if (mode & 0x10) {
-        req.footer_html = "<p>Stop \xe2\x80\x9ctracking\xe2\x80\x9d: <a href=\"x\">here</a></p>\n";
+        req.footer_html =
+            "<p>Stop \xe2\x80\x9ctracking\xe2\x80\x9d: <a href=\"x\">here</a></p>\n";
         req.footer_text = "\n--\nStop tracking: https://gate.test/w/x\n";
         req.footer_html_untracked = "<p>caf\xc3\xa9</p>";
         req.footer_text_untracked = "\n-- \nNo tracking\n";

@@ -56,7 +56,8 @@ Test(mime, alternative_ranges)
 {
     char tmp[128];
 
-    cr_assert_eq(rw_mime_parse(ALT, strlen(ALT), &lim, &m, err, sizeof err), RW_OK, "%s", err);
+    cr_assert_eq(rw_mime_parse(ALT, strlen(ALT), &lim, &m, err, sizeof err), RW_OK, "%s",
+                 err);
     cr_assert_eq(m.nparts, 2);
     cr_assert_eq(m.total, 3);
     cr_assert_str_eq(range(ALT, m.parts[0].body, tmp, sizeof tmp), "hello");
@@ -77,7 +78,8 @@ Test(mime, alternative_ranges)
 
 Test(mime, single_part_crlf)
 {
-    static const char msg[] = "From: a@b.c\r\nContent-Type: text/html\r\n\r\n<p>x</p>\r\n";
+    static const char msg[] =
+        "From: a@b.c\r\nContent-Type: text/html\r\n\r\n<p>x</p>\r\n";
     char tmp[64];
 
     cr_assert_eq(rw_mime_parse(msg, strlen(msg), &lim, &m, err, sizeof err), RW_OK);
@@ -93,18 +95,23 @@ Test(mime, untouchables_are_counted_not_listed)
 {
     static const char msg[] =
         "From: a@b.c\nContent-Type: multipart/mixed; boundary=M\n\n"
-        "--M\nContent-Type: multipart/signed; boundary=S; protocol=\"application/pgp-signature\"\n\n"
+        "--M\nContent-Type: multipart/signed; boundary=S; "
+        "protocol=\"application/pgp-signature\"\n\n"
         "--S\nContent-Type: text/html\n\n<a href=\"http://x\">x</a>\n"
         "--S\nContent-Type: application/pgp-signature\n\nsig\n--S--\n"
-        "--M\nContent-Type: text/html\nContent-Disposition: attachment; filename=a.html\n\n<p>a</p>\n"
-        "--M\nContent-Type: message/rfc822\n\nFrom: x@y\nContent-Type: text/html\n\n<p>in</p>\n"
+        "--M\nContent-Type: text/html\nContent-Disposition: attachment; "
+        "filename=a.html\n\n<p>a</p>\n"
+        "--M\nContent-Type: message/rfc822\n\nFrom: x@y\nContent-Type: "
+        "text/html\n\n<p>in</p>\n"
         "--M\nContent-Type: text/calendar\n\nBEGIN:VCALENDAR\n"
         "--M\nContent-Type: application/pkcs7-mime\n\nxx\n"
         "--M\nContent-Type: image/png\n\npng\n"
         "--M\nContent-Type: text/plain\n\nplain text\n--M--\n";
 
-    cr_assert_eq(rw_mime_parse(msg, strlen(msg), &lim, &m, err, sizeof err), RW_OK, "%s", err);
-    cr_assert_eq(m.nparts, 1, "only the last text/plain is rewritable, got %zu", m.nparts);
+    cr_assert_eq(rw_mime_parse(msg, strlen(msg), &lim, &m, err, sizeof err), RW_OK, "%s",
+                 err);
+    cr_assert_eq(m.nparts, 1, "only the last text/plain is rewritable, got %zu",
+                 m.nparts);
     cr_assert_eq(m.parts[0].is_html, 0);
     cr_assert_eq(m.untouchable, 5, "signed, attachment, rfc822, calendar, pkcs7: got %u",
                  m.untouchable);
@@ -116,7 +123,8 @@ static char *nested(unsigned depth)
     unsigned i;
 
     for (i = 0; i < depth; i++)
-        g_string_append_printf(s, "Content-Type: multipart/mixed; boundary=b%u\n\n--b%u\n", i, i);
+        g_string_append_printf(
+            s, "Content-Type: multipart/mixed; boundary=b%u\n\n--b%u\n", i, i);
     g_string_append(s, "Content-Type: text/plain\n\nx\n");
     for (i = depth; i-- > 0;)
         g_string_append_printf(s, "--b%u--\n", i);
@@ -131,7 +139,8 @@ Test(mime, depth_limit)
     cr_assert(strstr(err, "nesting") != NULL, "err: %s", err);
     rw_mime_free(&m);
     lim.mime_depth = 30;
-    cr_assert_eq(rw_mime_parse(msg, strlen(msg), &lim, &m, err, sizeof err), RW_OK, "%s", err);
+    cr_assert_eq(rw_mime_parse(msg, strlen(msg), &lim, &m, err, sizeof err), RW_OK, "%s",
+                 err);
     cr_assert_eq(m.nparts, 1);
     g_free(msg);
 }
@@ -147,7 +156,8 @@ Test(mime, container_prescan_limit)
 
 Test(mime, part_count_limit)
 {
-    GString *s = g_string_new("From: a@b.c\nContent-Type: multipart/mixed; boundary=B\n\n");
+    GString *s =
+        g_string_new("From: a@b.c\nContent-Type: multipart/mixed; boundary=B\n\n");
 
     for (int i = 0; i < 20; i++)
         g_string_append(s, "--B\nContent-Type: text/plain\n\nx\n");
@@ -164,14 +174,16 @@ Test(mime, charset_header_patch)
     char *value = NULL;
 
     cr_assert_eq(rw_mime_parse(ALT, strlen(ALT), &lim, &m, err, sizeof err), RW_OK);
-    cr_assert_eq(rw_hdr_set_charset(ALT, strlen(ALT), &m.parts[1], &r, &f, &value), RW_OK);
+    cr_assert_eq(rw_hdr_set_charset(ALT, strlen(ALT), &m.parts[1], &r, &f, &value),
+                 RW_OK);
     cr_assert_eq(r.off, m.parts[1].ct.off);
     cr_assert_str_eq(buf_cstr(&f), "Content-Type: text/html; charset=utf-8\n");
     cr_assert_str_eq(value, "text/html; charset=utf-8");
     g_free(value);
     buf_reset(&f);
     /* No charset parameter: one is added before the line end. */
-    cr_assert_eq(rw_hdr_set_charset(ALT, strlen(ALT), &m.parts[0], &r, &f, &value), RW_OK);
+    cr_assert_eq(rw_hdr_set_charset(ALT, strlen(ALT), &m.parts[0], &r, &f, &value),
+                 RW_OK);
     cr_assert_str_eq(buf_cstr(&f), "Content-Type: text/plain; charset=utf-8\n");
     g_free(value);
     buf_free(&f);
@@ -203,7 +215,8 @@ TestSuite(codec, .init = codec_setup);
 
 Test(codec, qp_decode_soft_breaks_and_escapes)
 {
-    static const char in[] = "<a href=3D\"http://ex.com/tr=\r\nack?a=3Db\">x</a>=\n\nend= \nz=4";
+    static const char in[] =
+        "<a href=3D\"http://ex.com/tr=\r\nack?a=3Db\">x</a>=\n\nend= \nz=4";
     struct buf out = BUF_INIT(0);
 
     cr_assert_eq(rw_qp_decode(in, strlen(in), &out), RW_OK);
@@ -235,8 +248,9 @@ Test(codec, qp_roundtrip_and_line_length)
 
 Test(codec, base64_roundtrip_line_ends)
 {
-    static const char text[] = "<html><body><img src=\"https://t.example/o.gif\"></body></html>\r\n"
-                               "<!-- padding to pass one line of base64 output -->\r\n";
+    static const char text[] =
+        "<html><body><img src=\"https://t.example/o.gif\"></body></html>\r\n"
+        "<!-- padding to pass one line of base64 output -->\r\n";
     struct buf enc = BUF_INIT(0), dec = BUF_INIT(0);
 
     cr_assert_eq(rw_b64_encode(text, strlen(text), 1, 0, &enc), RW_OK);
@@ -286,7 +300,8 @@ Test(codec, qp_patch_reencodes_only_touched_lines)
     cr_assert_eq(rw_qp_decode(raw, strlen(raw), &dec), RW_OK);
     u = strstr(dec.data, "https://t.example/open?id=1");
     cr_assert_not_null(u);
-    p = (struct rw_patch){(size_t)(u - dec.data), strlen("https://t.example/open?id=1"), "X=Y", 3};
+    p = (struct rw_patch){(size_t)(u - dec.data), strlen("https://t.example/open?id=1"),
+                          "X=Y", 3};
     cr_assert_eq(rw_qp_patch(raw, strlen(raw), dec.data, dec.len, &p, 1, 0, &out), RW_OK);
     cr_assert_str_eq(buf_cstr(&out), "<p>caf=C3=A9 =09 tab</p>\n"
                                      "<img src=3D\"X=3DY\">\n"
@@ -321,8 +336,9 @@ Test(mime, prescan_bounds_header_fields)
 
 Test(mime, prescan_counts_embedded_message_headers)
 {
-    GString *s = g_string_new("From: a@b.c\nContent-Type: multipart/mixed; boundary=\"b b\"\n\n"
-                              "--b b\nContent-Type: message/rfc822\n\n");
+    GString *s =
+        g_string_new("From: a@b.c\nContent-Type: multipart/mixed; boundary=\"b b\"\n\n"
+                     "--b b\nContent-Type: message/rfc822\n\n");
 
     for (int i = 0; i < 1200; i++)
         g_string_append_printf(s, "X-Inner-%d: v\n", i);
@@ -333,7 +349,8 @@ Test(mime, prescan_counts_embedded_message_headers)
 
 Test(mime, prescan_bounds_parts_before_gmime)
 {
-    GString *s = g_string_new("From: a@b.c\nContent-Type: multipart/mixed;\n boundary=\"=_B\"\n\n");
+    GString *s = g_string_new(
+        "From: a@b.c\nContent-Type: multipart/mixed;\n boundary=\"=_B\"\n\n");
 
     for (int i = 0; i < 600; i++)
         g_string_append(s, "--=_B\n\nx\n");
@@ -345,6 +362,7 @@ Test(mime, prescan_bounds_parts_before_gmime)
     for (int i = 0; i < 600; i++)
         g_string_append(s, "--=_B\n");
     rw_mime_free(&m);
-    cr_assert_eq(rw_mime_parse(s->str, s->len, &lim, &m, err, sizeof err), RW_OK, "%s", err);
+    cr_assert_eq(rw_mime_parse(s->str, s->len, &lim, &m, err, sizeof err), RW_OK, "%s",
+                 err);
     g_string_free(s, TRUE);
 }

@@ -8,16 +8,15 @@
 
 #include "rewriter/rw_engine.h"
 
-static const char RULES[] =
-    "format 1\n"
-    "version test-1\n"
-    "pixel mailchimp-open *.list-manage.com /track/open.php*\n"
-    "opaque mailchimp *.list-manage.com /track/click*\n"
-    "wrap ses ses *.awstrack.me /L0/*\n"
-    "param mc_eid\n"
-    "protect-path unsubscribe\n"
-    "protect-text unsubscribe\n"
-    "heuristic-word /open pixel beacon /track\n";
+static const char RULES[] = "format 1\n"
+                            "version test-1\n"
+                            "pixel mailchimp-open *.list-manage.com /track/open.php*\n"
+                            "opaque mailchimp *.list-manage.com /track/click*\n"
+                            "wrap ses ses *.awstrack.me /L0/*\n"
+                            "param mc_eid\n"
+                            "protect-path unsubscribe\n"
+                            "protect-text unsubscribe\n"
+                            "heuristic-word /open pixel beacon /track\n";
 
 static struct rw_rules *rules;
 static struct rw_request req;
@@ -33,7 +32,8 @@ struct policy_t {
 };
 static struct policy_t pol;
 
-static int decide(void *ctx, const struct rw_finding *f, enum rw_action *act, struct buf *repl)
+static int decide(void *ctx, const struct rw_finding *f, enum rw_action *act,
+                  struct buf *repl)
 {
     struct policy_t *p = ctx;
 
@@ -51,8 +51,8 @@ static void setup(void)
     char err[200] = "";
 
     rw_init();
-    cr_assert_eq(rw_rules_parse(RULES, strlen(RULES), &rules, err, sizeof err), RW_OK, "%s",
-                 err);
+    cr_assert_eq(rw_rules_parse(RULES, strlen(RULES), &rules, err, sizeof err), RW_OK,
+                 "%s", err);
     memset(&req, 0, sizeof req);
     memset(&pol, 0, sizeof pol);
     req.rules = rules;
@@ -85,7 +85,8 @@ static char *replaced(const char *msg, const char *from, const char *to)
 }
 
 #define PIXEL "https://brand.us1.list-manage.com/track/open.php?u=abc&id=def&e=123"
-#define BLANK "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
+#define BLANK                                                                            \
+    "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
 
 static const char ALT[] =
     "From: News <news@brand.example>\n"
@@ -208,7 +209,9 @@ static const char MC[] =
     "\r\n"
     "<a href=\"https://brand.us1.list-manage.com/track/click?u=1&amp;id=2\">read</a>\r\n"
     "<a href=\"https://brand.us1.list-manage.com/track/click?u=1&amp;id=unsub\">x</a>\r\n"
-    "<a href=\"https://x.awstrack.me/L0/https:%2F%2Fshop.example%2Fp%3Fmc_eid%3D9%26k%3D1/1/abc\">"
+    "<a "
+    "href=\"https://x.awstrack.me/L0/https:%2F%2Fshop.example%2Fp%3Fmc_eid%3D9%26k%3D1/1/"
+    "abc\">"
     "shop</a>\r\n";
 
 Test(rewrite, unwrap_interstitial_and_list_unsubscribe_protection)
@@ -258,24 +261,28 @@ Test(rewrite, qp_soft_break_inside_url)
     for (p = body; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
         cr_assert_leq(nl - p, 76);
     cr_assert_eq(rw_qp_decode(body, strlen(body), &dec), RW_OK);
-    cr_assert_str_eq(buf_cstr(&dec), "<p>Caf\xc3\xa9</p><img width=\"1\" height=\"1\" src=\"" BLANK
-                                     "\"><a href=\"https://example.com/\">x</a>\n");
+    cr_assert_str_eq(buf_cstr(&dec),
+                     "<p>Caf\xc3\xa9</p><img width=\"1\" height=\"1\" src=\"" BLANK
+                     "\"><a href=\"https://example.com/\">x</a>\n");
     buf_free(&dec);
 }
 
 Test(rewrite, base64_html)
 {
-    const char *html = "<html><body><img src=\"" PIXEL "\" width=1 height=1></body></html>\r\n";
+    const char *html =
+        "<html><body><img src=\"" PIXEL "\" width=1 height=1></body></html>\r\n";
     gchar *b64 = g_base64_encode((const guchar *)html, strlen(html));
     char *msg = g_strdup_printf("From: a@b.example\nContent-Type: text/html\n"
-                                "Content-Transfer-Encoding: base64\n\n%s\n", b64);
+                                "Content-Transfer-Encoding: base64\n\n%s\n",
+                                b64);
     struct buf dec = BUF_INIT(0);
 
     pol.act[RW_T_PIXEL] = RW_A_STRIP;
     req.footer_html_untracked = "<p>f</p>";
     cr_assert_eq(run(msg), RW_OK, "%s", rep.error);
-    cr_assert_eq(rw_b64_decode(out.data + rep.body_offset, out.len - rep.body_offset, &dec),
-                 RW_OK);
+    cr_assert_eq(
+        rw_b64_decode(out.data + rep.body_offset, out.len - rep.body_offset, &dec),
+        RW_OK);
     cr_assert_str_eq(buf_cstr(&dec), "<html><body><img src=\"" BLANK
                                      "\" width=1 height=1><p>f</p></body></html>\r\n");
     cr_assert_eq(out.data[out.len - 1], '\n');
@@ -284,12 +291,11 @@ Test(rewrite, base64_html)
     g_free(b64);
 }
 
-static const char LATIN[] =
-    "From: a@brand.example\n"
-    "Content-Type: text/plain; charset=\"iso-8859-1\"\n"
-    "Content-Transfer-Encoding: 8bit\n"
-    "\n"
-    "Caf\xe9 cr\xe8me\n";
+static const char LATIN[] = "From: a@brand.example\n"
+                            "Content-Type: text/plain; charset=\"iso-8859-1\"\n"
+                            "Content-Transfer-Encoding: 8bit\n"
+                            "\n"
+                            "Caf\xe9 cr\xe8me\n";
 
 Test(rewrite, latin1_footer_that_fits_keeps_charset)
 {
@@ -307,11 +313,12 @@ Test(rewrite, latin1_footer_that_does_not_fit_switches_to_utf8)
 {
     req.footer_text_untracked = "\n--\nit\xe2\x80\x99s free\n";
     cr_assert_eq(run(LATIN), RW_OK, "%s", rep.error);
-    cr_assert_str_eq(buf_cstr(&out), "From: a@brand.example\n"
-                                     "Content-Type: text/plain; charset=\"utf-8\"\n"
-                                     "Content-Transfer-Encoding: 8bit\n"
-                                     "\n"
-                                     "Caf\xc3\xa9 cr\xc3\xa8me\n\n--\nit\xe2\x80\x99s free\n");
+    cr_assert_str_eq(buf_cstr(&out),
+                     "From: a@brand.example\n"
+                     "Content-Type: text/plain; charset=\"utf-8\"\n"
+                     "Content-Transfer-Encoding: 8bit\n"
+                     "\n"
+                     "Caf\xc3\xa9 cr\xc3\xa8me\n\n--\nit\xe2\x80\x99s free\n");
     cr_assert_eq(rep.nhdr_changes, 1);
     cr_assert_str_eq(rep.hdr_changes[0].name, "Content-Type");
     cr_assert_str_eq(rep.hdr_changes[0].value, "text/plain; charset=\"utf-8\"");
@@ -360,28 +367,28 @@ Test(rewrite, related_cid_images_untouched)
     g_free(want);
 }
 
-static const char SIGNED[] =
-    "From: a@b.example\n"
-    "Content-Type: multipart/mixed; boundary=M\n"
-    "\n"
-    "--M\n"
-    "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=S\n"
-    "\n"
-    "--S\n"
-    "Content-Type: text/html\n"
-    "\n"
-    "<img src=\"" PIXEL "\">\n"
-    "--S\n"
-    "Content-Type: application/pkcs7-signature\n"
-    "\n"
-    "AAAA\n"
-    "--S--\n"
-    "--M\n"
-    "Content-Type: text/html\n"
-    "Content-Disposition: attachment; filename=\"t.html\"\n"
-    "\n"
-    "<img src=\"" PIXEL "\">\n"
-    "--M--\n";
+static const char SIGNED[] = "From: a@b.example\n"
+                             "Content-Type: multipart/mixed; boundary=M\n"
+                             "\n"
+                             "--M\n"
+                             "Content-Type: multipart/signed; "
+                             "protocol=\"application/pkcs7-signature\"; boundary=S\n"
+                             "\n"
+                             "--S\n"
+                             "Content-Type: text/html\n"
+                             "\n"
+                             "<img src=\"" PIXEL "\">\n"
+                             "--S\n"
+                             "Content-Type: application/pkcs7-signature\n"
+                             "\n"
+                             "AAAA\n"
+                             "--S--\n"
+                             "--M\n"
+                             "Content-Type: text/html\n"
+                             "Content-Disposition: attachment; filename=\"t.html\"\n"
+                             "\n"
+                             "<img src=\"" PIXEL "\">\n"
+                             "--M--\n";
 
 Test(rewrite, signed_and_attachments_untouched)
 {
@@ -401,8 +408,8 @@ Test(rewrite, text_plain_tracked_link)
 
     pol.act[RW_T_LINK] = RW_A_UNWRAP;
     cr_assert_eq(run(msg), RW_OK, "%s", rep.error);
-    cr_assert_str_eq(buf_cstr(&out),
-                     "From: a@b.example\nContent-Type: text/plain\n\nShop: https://shop.example/\nBye\n");
+    cr_assert_str_eq(buf_cstr(&out), "From: a@b.example\nContent-Type: "
+                                     "text/plain\n\nShop: https://shop.example/\nBye\n");
 }
 
 Test(rewrite, limits_are_errors)
@@ -418,14 +425,18 @@ Test(rewrite, limits_are_errors)
 
 Test(rewrite, garbage_is_a_clean_result_or_error)
 {
-    static const char *inputs[] = {"", "\n\n\n", "no headers at all",
-                                   "Content-Type: multipart/mixed; boundary=\n\n--\n--",
-                                   "Content-Type: text/html; charset=x-bogus\n\n<a href=x>",
-                                   "Content-Type: text/html\nContent-Transfer-Encoding: base64\n\n!!!"};
+    static const char *inputs[] = {
+        "",
+        "\n\n\n",
+        "no headers at all",
+        "Content-Type: multipart/mixed; boundary=\n\n--\n--",
+        "Content-Type: text/html; charset=x-bogus\n\n<a href=x>",
+        "Content-Type: text/html\nContent-Transfer-Encoding: base64\n\n!!!"};
 
     for (size_t i = 0; i < sizeof inputs / sizeof *inputs; i++) {
         int rc = run(inputs[i]);
-        cr_assert(rc == RW_OK || rc == RW_EPARSE || rc == RW_ECHARSET, "input %zu: %d", i, rc);
+        cr_assert(rc == RW_OK || rc == RW_EPARSE || rc == RW_ECHARSET, "input %zu: %d", i,
+                  rc);
         if (rc == RW_OK)
             cr_assert_str_eq(buf_cstr(&out), inputs[i], "input %zu changed", i);
         rw_report_free(&rep);
@@ -456,7 +467,8 @@ Test(rewrite, anon_and_deliverability_pixels)
         cr_assert_eq(run(ALT), RW_OK, "%s", rep.error);
         cr_assert_str_eq(buf_cstr(&out), want);
         cr_assert_eq(rep.acted[RW_T_PIXEL][acts[i]], 1);
-        cr_assert_eq(rep.kept_trackers, acts[i] == RW_A_DELIV, "deliverability keeps a tracker");
+        cr_assert_eq(rep.kept_trackers, acts[i] == RW_A_DELIV,
+                     "deliverability keeps a tracker");
         g_free(want);
         rw_report_free(&rep);
     }
@@ -471,7 +483,8 @@ Test(rewrite, clean_plain_link_personal_params)
 
     pol.act[RW_T_PLAIN] = RW_A_CLEAN;
     cr_assert_eq(run(msg), RW_OK, "%s", rep.error);
-    cr_assert(strstr(out.data, "href=\"https://shop.example/p?utm_source=x&amp;k=1\"") != NULL,
+    cr_assert(strstr(out.data, "href=\"https://shop.example/p?utm_source=x&amp;k=1\"") !=
+                  NULL,
               "%s", out.data);
     cr_assert_eq(rep.acted[RW_T_PLAIN][RW_A_CLEAN], 1);
     cr_assert_eq(rep.kept_trackers, 0);
@@ -487,19 +500,22 @@ Test(rewrite, output_ceiling_is_a_limit)
 
 Test(rewrite, crlf_text_footer_uses_crlf)
 {
-    static const char msg[] = "From: a@b.example\r\nContent-Type: text/plain\r\n\r\nhello\r\n";
+    static const char msg[] =
+        "From: a@b.example\r\nContent-Type: text/plain\r\n\r\nhello\r\n";
 
     req.footer_text_untracked = "\n--\nno tracking\n";
     cr_assert_eq(run(msg), RW_OK, "%s", rep.error);
-    cr_assert_str_eq(buf_cstr(&out), "From: a@b.example\r\nContent-Type: text/plain\r\n\r\n"
-                                     "hello\r\n\r\n--\r\nno tracking\r\n");
+    cr_assert_str_eq(buf_cstr(&out),
+                     "From: a@b.example\r\nContent-Type: text/plain\r\n\r\n"
+                     "hello\r\n\r\n--\r\nno tracking\r\n");
 }
 
 Test(rewrite, inline_pgp_text_untouched)
 {
-    static const char msg[] = "From: a@b.example\nContent-Type: text/plain\n\n"
-                              "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n"
-                              "https://x.awstrack.me/L0/https:%2F%2Fshop.example%2F/1/abc\n";
+    static const char msg[] =
+        "From: a@b.example\nContent-Type: text/plain\n\n"
+        "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n"
+        "https://x.awstrack.me/L0/https:%2F%2Fshop.example%2F/1/abc\n";
 
     pol.act[RW_T_LINK] = RW_A_UNWRAP;
     req.footer_text_untracked = "\n--\nno tracking\n";
@@ -510,8 +526,9 @@ Test(rewrite, inline_pgp_text_untouched)
 
 Test(rewrite, report_json_repairs_invalid_utf8)
 {
-    static const char msg[] = "From: a@b.example\nContent-Type: text/html; charset=utf-8\n\n"
-                              "<a href=\"https://shop.example/\xff\xfe?x=\\&quot;\">x</a>\n";
+    static const char msg[] =
+        "From: a@b.example\nContent-Type: text/html; charset=utf-8\n\n"
+        "<a href=\"https://shop.example/\xff\xfe?x=\\&quot;\">x</a>\n";
     struct buf j = BUF_INIT(0);
 
     cr_assert_eq(run(msg), RW_OK, "%s", rep.error);
