@@ -198,6 +198,27 @@ static int load(const char *rules_path, const char *msg_path, struct rw_rules **
     return 0;
 }
 
+static void measure(struct job *j, int n)
+{
+    double t_rw, t_sax, t_mime, t_scan, t_cls;
+
+    t_rw = best_of(job_rewrite, j, n);
+    t_sax = best_of(job_sax, j, n);
+    t_mime = best_of(job_mime, j, n);
+    t_scan = best_of(job_scan, j, n);
+    t_cls = best_of(job_classify, j, n);
+    printf("bench-rewrite: best of 10 rounds of %d: rw_rewrite %.1f us/msg, libxml2 SAX "
+           "%.1f "
+           "us/msg (%lu elements)\n",
+           n, t_rw * 1e6, t_sax * 1e6, j->elements);
+    printf("bench-rewrite: ratio rewrite/SAX = %.2f (goal <= 1.5)\n", t_rw / t_sax);
+    printf("bench-rewrite: stages, x SAX: MIME parse %.2f, HTML scan %.2f, classify %zu "
+           "sites "
+           "%.2f, rest of the engine %.2f\n",
+           t_mime / t_sax, t_scan / t_sax, j->sites.n, t_cls / t_sax,
+           (t_rw - t_mime - t_scan - t_cls) / t_sax);
+}
+
 int main(int argc, char **argv)
 {
     struct rw_rules *rules = NULL;
@@ -208,7 +229,6 @@ int main(int argc, char **argv)
     gchar *msg = NULL;
     gsize len = 0;
     int n = argc > 3 ? atoi(argv[3]) : 30;
-    double t_rw, t_sax, t_mime, t_scan, t_cls;
     char err[256];
 
     if (argc < 3 || n <= 0) {
@@ -240,21 +260,7 @@ int main(int argc, char **argv)
         len, rep.nitems, rep.acted[RW_T_PIXEL][RW_A_STRIP],
         rep.acted[RW_T_LINK][RW_A_UNWRAP]);
     rw_report_free(&rep);
-    t_rw = best_of(job_rewrite, &j, n);
-    t_sax = best_of(job_sax, &j, n);
-    t_mime = best_of(job_mime, &j, n);
-    t_scan = best_of(job_scan, &j, n);
-    t_cls = best_of(job_classify, &j, n);
-    printf("bench-rewrite: best of 10 rounds of %d: rw_rewrite %.1f us/msg, libxml2 SAX "
-           "%.1f "
-           "us/msg (%lu elements)\n",
-           n, t_rw * 1e6, t_sax * 1e6, j.elements);
-    printf("bench-rewrite: ratio rewrite/SAX = %.2f (goal <= 1.5)\n", t_rw / t_sax);
-    printf("bench-rewrite: stages, x SAX: MIME parse %.2f, HTML scan %.2f, classify %zu "
-           "sites "
-           "%.2f, rest of the engine %.2f\n",
-           t_mime / t_sax, t_scan / t_sax, j.sites.n, t_cls / t_sax,
-           (t_rw - t_mime - t_scan - t_cls) / t_sax);
+    measure(&j, n);
     rw_sites_free(&j.sites);
     buf_free(&j.out);
     buf_free(&html);

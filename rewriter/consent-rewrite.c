@@ -93,6 +93,8 @@ static int fail(int code, const char *fmt, ...)
     return code;
 }
 
+static int check_args(const struct opts *o);
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
     static const struct option lo[] = {{"config", required_argument, NULL, 'c'},
@@ -146,6 +148,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
     if (optind < argc - 1)
         return fail(EX_USAGE_, "more than one input file");
     o->file = optind < argc ? argv[optind] : NULL;
+    return check_args(o);
+}
+
+/* Required flags and closed value sets. */
+static int check_args(const struct opts *o)
+{
     if (!o->conf || !o->from || !o->rcpt)
         return fail(EX_USAGE_,
                     "-c CONF, --from ADDR and --rcpt ADDR are required (see --help)");
