@@ -4,13 +4,19 @@
  * commits it, while the next batch is being read. At most two batches are
  * in memory; batches are applied in file order, one at a time.
  *
- * Sorting makes a batch walk the consent database in key order (each page
- * written once per batch); events of one recipient keep the file's order
- * (the sort is stable on the line number). A row the store rejects is
- * reported through the reject callback (from the applying thread). */
+ * The reading thread also does everything that needs no transaction:
+ * validation and digests (store_event_prepare) and the sort, so the
+ * applying thread, which holds LMDB's writer lock, only does the ordered
+ * puts and the chained SHA-256. Sorting makes a batch walk the consent
+ * database in key order (each page written once per batch); events of one
+ * recipient keep the file's order (the sort is stable on the line number).
+ * push returns STORE_EINVAL for a row the store refuses (nothing queued);
+ * a row refused later (should not happen) goes to the reject callback. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "store/ctl.h"
 
@@ -18,7 +24,7 @@
 
 struct pend {
     unsigned ctl_ix;
-    uint8_t order[12];
+    struct store_prep prep; /* digests made by the reading thread */
     unsigned long line;
     struct store_event ev;
     char *mem; /* the event's strings */
@@ -31,6 +37,8 @@ struct ctl_batcher {
     ctl_reject_fn reject;
     void *arg;
     /* reading thread */
+    uint8_t rnd[4096]; /* random bytes fetched in bulk */
+    size_t rnd_left;
     struct pend *pend;
     size_t npend, cap;
     char ctls[CTL_IX_MAX][72];
@@ -53,7 +61,7 @@ static int pend_cmp(const void *a, const void *b)
     if (c == 0 && x->ctl_ix == CTL_IX_MAX)
         c = strcmp(x->ev.controller, y->ev.controller);
     if (c == 0)
-        c = memcmp(x->order, y->order, sizeof x->order);
+        c = memcmp(x->prep.order, y->prep.order, sizeof x->prep.order);
     if (c == 0) /* same recipient: keep the file's order */
         c = x->line < y->line ? -1 : x->line > y->line;
     return c;
@@ -73,12 +81,11 @@ static int apply(struct ctl_batcher *b, struct pend *p, size_t n)
     unsigned long added = 0, dups = 0;
     int rc;
 
-    qsort(p, n, sizeof *p, pend_cmp);
     if ((rc = store_batch_begin(b->st, &sb)) != STORE_OK)
         return rc;
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         int dup = 0;
-        rc = store_batch_add(sb, &p[i].ev, &dup);
+        rc = store_batch_add_prepared(sb, &p[i].ev, &p[i].prep, &dup);
         if (rc == STORE_EINVAL) {
             b->reject(b->arg, p[i].line);
             rc = STORE_OK;
@@ -159,6 +166,7 @@ static int handoff(struct ctl_batcher *b)
 {
     int err;
 
+    qsort(b->pend, b->npend, sizeof *b->pend, pend_cmp); /* before waiting */
     pthread_mutex_lock(&b->mu);
     while (b->q != NULL && !b->err)
         pthread_cond_wait(&b->cv, &b->mu);
@@ -217,10 +225,6 @@ static int pend_add(struct ctl_batcher *b, const struct store_event *ev,
         total += strs[i] ? strlen(strs[i]) + 1 : 0;
     if ((p->mem = malloc(total)) == NULL)
         return STORE_ENOMEM;
-    if (store_order_key(b->st, ev->recipient, p->order) != STORE_OK) {
-        free(p->mem);
-        return STORE_EINVAL;
-    }
     char *w = p->mem;
     p->ev = *ev;
     p->ev.controller = dup_into(&w, ev->controller);
@@ -231,6 +235,17 @@ static int pend_add(struct ctl_batcher *b, const struct store_event *ev,
     p->ev.user_agent = dup_into(&w, ev->user_agent);
     p->ev.actor = dup_into(&w, ev->actor);
     p->line = line;
+    if (b->rnd_left < 32) {
+        randombytes_buf(b->rnd, sizeof b->rnd);
+        b->rnd_left = sizeof b->rnd;
+    }
+    b->rnd_left -= 32;
+    int rc = store_event_prepare(b->st, &p->ev, b->rnd + b->rnd_left, &p->prep);
+    sodium_memzero(b->rnd + b->rnd_left, 32);
+    if (rc != STORE_OK) {
+        free(p->mem);
+        return rc;
+    }
     p->ctl_ix = ctl_intern(b, p->ev.controller);
     b->npend++;
     return STORE_OK;

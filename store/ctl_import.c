@@ -229,7 +229,10 @@ static void row_done(struct imp *im)
 
     if (im->fatal || im->row_bad || row_event(im, &ev) != 0)
         return;
-    if ((rc = ctl_batcher_push(im->batcher, &ev, im->row_line)) != STORE_OK)
+    rc = ctl_batcher_push(im->batcher, &ev, im->row_line);
+    if (rc == STORE_EINVAL)
+        on_reject(im, im->row_line);
+    else if (rc != STORE_OK)
         im->fatal = rc;
 }
 
