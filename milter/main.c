@@ -152,14 +152,20 @@ static int drop_privileges(const struct passwd *pw)
     return 0;
 }
 
+/* Held for the whole of a reload, and by main() at shutdown, so that the
+ * last snapshot is not freed under a reload in progress. */
+static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void reload(void)
 {
     char err[512];
+    pthread_mutex_lock(&reload_lock);
     struct mlt_rt *old = mlt_rt_current();
     struct mlt_rt *rt = mlt_rt_load(conf_path, err, sizeof err);
     if (!rt) {
         log_err("reload refused, keeping the running configuration: %s", err);
         mlt_rt_release(old);
+        pthread_mutex_unlock(&reload_lock);
         return;
     }
     if (old && strcmp(old->cfg->database ? old->cfg->database : "",
@@ -171,9 +177,11 @@ static void reload(void)
     log_set_level(rt->cfg->log_level);
     if (rt->warning[0])
         log_warn("reload: %s", rt->warning);
-    mlt_rt_install(rt);
+    /* Log before installing: once installed, rt is no longer ours. */
     log_info("reload ok config=%s rules=%s", conf_path,
              rw_rules_version(rt->rules) ? rw_rules_version(rt->rules) : "-");
+    mlt_rt_install(rt);
+    pthread_mutex_unlock(&reload_lock);
 }
 
 static void *reload_thread(void *arg)
@@ -306,6 +314,7 @@ int main(int argc, char **argv)
     mlt_rt_release(rt);
     int rc = smfi_main();
     log_info("stop");
+    pthread_mutex_lock(&reload_lock); /* no reload from here on */
     struct mlt_rt *last = mlt_rt_current();
     if (last && last->cfg->pid_file)
         unlink(last->cfg->pid_file);
