@@ -517,3 +517,41 @@ Test(store, enumeration_by_controller)
     cr_expect_eq(w.n, 1);
     cr_expect_str_eq(w.seen[0], "y@example.org/100");
 }
+
+Test(store, prepared_events_match_store_batch_add)
+{
+    struct store_event ev = {.action = STORE_A_GRANT,
+                             .controller = "Brand",
+                             .recipient = "<Kai@Example.org>",
+                             .purposes = P_OPENS,
+                             .method = "import",
+                             .time = 900,
+                             .actor = "t"};
+    struct store_prep p;
+    struct store_batch *b;
+    uint8_t rnd[32], order[12];
+    int dup = -1;
+
+    memset(rnd, 7, sizeof rnd);
+    cr_assert_eq(store_event_prepare(tst, &ev, rnd, &p), STORE_OK);
+    cr_assert_eq(store_order_key(tst, "kai@example.org", order), STORE_OK);
+    cr_expect_eq(memcmp(order, p.order, sizeof order), 0, "order key = store_order_key");
+    cr_expect_eq(strlen(ev.id), 36, "id filled by prepare");
+    cr_assert_eq(store_batch_begin(tst, &b), STORE_OK);
+    cr_assert_eq(store_batch_add_prepared(b, &ev, &p, &dup), STORE_OK);
+    cr_expect_eq(dup, 0);
+    cr_assert_eq(store_batch_commit(b), STORE_OK);
+    /* the same content through the plain path is a duplicate */
+    struct store_event again = ev;
+    again.id[0] = '\0';
+    cr_assert_eq(store_batch_begin(tst, &b), STORE_OK);
+    cr_assert_eq(store_batch_add(b, &again, &dup), STORE_OK);
+    cr_expect_eq(dup, 1);
+    store_batch_abort(b);
+    struct store_verify v;
+    cr_assert_eq(store_verify(tst, &v), STORE_OK);
+    cr_expect_eq(v.problem, STORE_V_OK, "%s", store_verify_problem_text(v.problem));
+    ev.method = "fax";
+    cr_expect_eq(store_event_prepare(tst, &ev, rnd, &p), STORE_EINVAL);
+    cr_expect_eq(store_order_key(tst, "nope", order), STORE_EINVAL);
+}
