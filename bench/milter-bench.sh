@@ -11,7 +11,9 @@
 # BENCH_MSGS (1000) copies of bench/newsletter.eml in BENCH_SESSIONS (10)
 # sessions to one consenting recipient; the time runs until every message
 # has reached smtp-sink (queue empty, deliveries counted in the mail log).
-# consent-milter's VmRSS is sampled every 100 ms during its two runs.
+# consent-milter's VmRSS is sampled every 100 ms during its two runs, and
+# the milters' CPU time per message is printed (robust on a busy machine,
+# where wall-clock ratios are noisy).
 # SPEC §7 goal: consent >= 0.9 x noop; RSS flat across the run.
 set -u
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
@@ -81,6 +83,9 @@ sent_count() {
 	grep -c "relay=127.0.0.1\[127.0.0.1\]:$PORT_SINK,.*status=sent" "$P/maillog" 2>/dev/null || true
 }
 
+# cpu_ticks PID - user + system CPU time of a process, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$MILTER_PID/status" 2>/dev/null; }
 
 # sample_rss FILE - VmRSS of consent-milter every 100 ms until killed.
@@ -125,11 +130,14 @@ for p in $PORT_MTA $PORT_NOOP $PORT_CONSENT $PORT_SPLIT; do
 done
 wait_for 60 queue_empty
 rss0=$(rss_kib)
-declare -A T D
+declare -A T D CPU
 for setup in none:$PORT_MTA noop:$PORT_NOOP consent:$PORT_CONSENT:rss split:$PORT_SPLIT:rss; do
 	IFS=: read -r name port rss <<<"$setup"
+	c0=$(($(cpu_ticks "$MILTER_PID") + $(cpu_ticks "$NOOP_PID")))
 	read -r T[$name] D[$name] <<<"$(run "$name" "$port" "$rss")"
+	CPU[$name]=$(($(cpu_ticks "$MILTER_PID") + $(cpu_ticks "$NOOP_PID") - c0))
 done
+hz=$(getconf CLK_TCK)
 printf '%-10s %9s %9s %10s %10s\n' setup seconds msg/s delivered "x no-op"
 for name in none noop consent split; do
 	awk -v n="$name" -v t="${T[$name]}" -v d="${D[$name]}" -v tn="${T[noop]}" 'BEGIN {
@@ -137,6 +145,10 @@ for name in none noop consent split; do
 done
 ratio=$(awk -v a="${T[noop]}" -v b="${T[consent]}" 'BEGIN { printf "%.2f", a / b }')
 echo "consent-milter / no-op milter throughput: $ratio (goal >= 0.90)"
+for name in noop consent split; do
+	awk -v n="$name" -v t="${CPU[$name]}" -v hz="$hz" -v m="$N" 'BEGIN {
+		printf "milter CPU, %s run: %.2f ms per message\n", n, t * 1000 / hz / m }'
+done
 echo "consent-milter RSS before the runs: ${rss0:-?} KiB"
 echo "consent-milter RSS, inline run: $(rss_summary "$P/rss.consent")"
 echo "consent-milter RSS, split run:  $(rss_summary "$P/rss.split")"
