@@ -31,11 +31,10 @@ FUZZ_TIME ?= 60
 FUZZ_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
 fuzz:
 	@$(MAKE) --no-print-directory B=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" \
-	    build-fuzz/librw.a build-fuzz/libcm.a build-fuzz/libstore.a \
-	    build-fuzz/obj/tests/fuzz/fuzz_rewrite.o
+	    build-fuzz/librw.a build-fuzz/libcm.a build-fuzz/obj/tests/fuzz/fuzz_rewrite.o
 	clang -fsanitize=fuzzer,address,undefined -o build-fuzz/fuzz_rewrite \
 	    build-fuzz/obj/tests/fuzz/fuzz_rewrite.o build-fuzz/librw.a build-fuzz/libcm.a \
-	    build-fuzz/libstore.a $(PKG_LIBS)
+	    $(PKG_LIBS)
 	@mkdir -p build-fuzz/corpus build-fuzz/crashes
 	cp tests/fuzz/seeds/* build-fuzz/corpus/
 	CM_RULES=conf/trackers.rules build-fuzz/fuzz_rewrite -max_total_time=$(FUZZ_TIME) \
