@@ -38,6 +38,22 @@ r = t.message(conn, "MT4", "news@brand.example", {"no@example.org"})
 t.check(r == SMFIR_CONTINUE, "after abort: next message accepted")
 t.check(mt.eom_check(conn, MT_BODYCHANGE), "after abort: next message rewritten")
 
+-- Headers only, no body at all.
+t.envelope(conn, "MT4b", "news@brand.example", {"no@example.org"})
+t.headers(conn, {{"From", "news@brand.example"}, {"Subject", "empty"}})
+assert(mt.eom(conn) == nil)
+t.check(mt.getreply(conn) == SMFIR_CONTINUE, "empty body: accepted")
+t.check(mt.eom_check(conn, MT_HDRADD, "X-Consent-Milter"), "empty body: trace header added")
+
+-- Garbage MIME: a clear answer, never a crash.
+t.envelope(conn, "MT4c", "news@brand.example", {"no@example.org"})
+t.headers(conn, {{"From", "news@brand.example"}, {"MIME-Version", "1.0"},
+	{"Content-Type", "multipart/mixed; boundary=\"\""}, {"Content-Transfer-Encoding", "base64"}})
+assert(mt.bodystring(conn, "--\r\n\0\1\2====\r\n--\r\n<img src=x>\r\n") == nil)
+assert(mt.eom(conn) == nil)
+local gr = mt.getreply(conn)
+t.check(gr == SMFIR_CONTINUE or gr == SMFIR_REPLYCODE, "garbage MIME: accepted or a reply code")
+
 -- Size limit: a body over max_message_size is refused during body.
 t.envelope(conn, "MT5", "news@brand.example", {"no@example.org"})
 t.headers(conn, t.newsletter_headers("news@brand.example"))
