@@ -19,7 +19,8 @@
 
 static int consent_based(const struct policy *p)
 {
-    return p->sum.pixels_ok || (p->sum.clicks_ok && p->in.dom->clicks == CFG_CLICKS_CONSENT);
+    return p->sum.pixels_ok ||
+           (p->sum.clicks_ok && p->in.dom->clicks == CFG_CLICKS_CONSENT);
 }
 
 int policy_link(const struct policy_input *in, int kind, struct buf *out)
@@ -40,8 +41,8 @@ int policy_link(const struct policy_input *in, int kind, struct buf *out)
 
 /* Gate URL for a kept tracker: /o (pixel), /c (link), /d (deliverability),
  * /a/<token>.gif (anonymous campaign pixel). */
-static int gate_url(const struct policy *p, const struct rw_finding *f, enum rw_action act,
-                    struct buf *out)
+static int gate_url(const struct policy *p, const struct rw_finding *f,
+                    enum rw_action act, struct buf *out)
 {
     const struct policy_input *in = &p->in;
     struct tok t;
@@ -136,12 +137,24 @@ static int put_value(struct buf *b, const char *s, int html)
         return buf_puts(b, s);
     for (; *s && rc == 0; s++) {
         switch (*s) {
-        case '&': rc = buf_puts(b, "&amp;"); break;
-        case '<': rc = buf_puts(b, "&lt;"); break;
-        case '>': rc = buf_puts(b, "&gt;"); break;
-        case '"': rc = buf_puts(b, "&quot;"); break;
-        case '\'': rc = buf_puts(b, "&#39;"); break;
-        default: rc = buf_putc(b, *s); break;
+        case '&':
+            rc = buf_puts(b, "&amp;");
+            break;
+        case '<':
+            rc = buf_puts(b, "&lt;");
+            break;
+        case '>':
+            rc = buf_puts(b, "&gt;");
+            break;
+        case '"':
+            rc = buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            rc = buf_puts(b, "&#39;");
+            break;
+        default:
+            rc = buf_putc(b, *s);
+            break;
         }
     }
     return rc;
@@ -152,7 +165,8 @@ static char *expand(const char *tpl, const char *wurl, const char *purl, const c
                     int html)
 {
     struct buf b = BUF_INIT(256 * 1024);
-    static const char *const names[] = {"{withdraw_url}", "{preferences_url}", "{controller}"};
+    static const char *const names[] = {"{withdraw_url}", "{preferences_url}",
+                                        "{controller}"};
     const char *vals[] = {wurl, purl, ctl};
     const char *p = tpl;
     int rc = 0;
@@ -189,18 +203,18 @@ static int make_footers(struct policy *p)
     if (policy_link(in, TOK_WITHDRAW, &w) != 0 || policy_link(in, TOK_PREFS, &pr) != 0)
         goto out;
     if (tracked) {
-        p->footer_html = expand(d->footer_html_tpl, buf_cstr(&w), buf_cstr(&pr),
-                                in->controller, 1);
-        p->footer_text = expand(d->footer_text_tpl, buf_cstr(&w), buf_cstr(&pr),
-                                in->controller, 0);
+        p->footer_html =
+            expand(d->footer_html_tpl, buf_cstr(&w), buf_cstr(&pr), in->controller, 1);
+        p->footer_text =
+            expand(d->footer_text_tpl, buf_cstr(&w), buf_cstr(&pr), in->controller, 0);
         if (!p->footer_html || !p->footer_text)
             goto out;
     }
     if (request) {
-        p->footer_html_u = expand(d->request_html_tpl, buf_cstr(&w), buf_cstr(&pr),
-                                  in->controller, 1);
-        p->footer_text_u = expand(d->request_text_tpl, buf_cstr(&w), buf_cstr(&pr),
-                                  in->controller, 0);
+        p->footer_html_u =
+            expand(d->request_html_tpl, buf_cstr(&w), buf_cstr(&pr), in->controller, 1);
+        p->footer_text_u =
+            expand(d->request_text_tpl, buf_cstr(&w), buf_cstr(&pr), in->controller, 0);
         if (!p->footer_html_u || !p->footer_text_u)
             goto out;
     }
@@ -223,11 +237,18 @@ static void summarise(struct policy *p)
     uint32_t cm = 1u << STORE_P_CLICKS;
 
     p->sum.pixels_ok = can_keep && pm && (in->granted & pm) == pm;
-    p->sum.clicks_ok = d->clicks == CFG_CLICKS_FREE || (can_keep && (in->granted & cm) == cm);
+    p->sum.clicks_ok =
+        d->clicks == CFG_CLICKS_FREE || (can_keep && (in->granted & cm) == cm);
     switch (d->mode) {
-    case CFG_MODE_OFF: p->sum.decision = "off"; break;
-    case CFG_MODE_MONITOR: p->sum.decision = "monitor"; break;
-    case CFG_MODE_NEVER_TRACK: p->sum.decision = "never-track"; break;
+    case CFG_MODE_OFF:
+        p->sum.decision = "off";
+        break;
+    case CFG_MODE_MONITOR:
+        p->sum.decision = "monitor";
+        break;
+    case CFG_MODE_NEVER_TRACK:
+        p->sum.decision = "never-track";
+        break;
     default:
         if (in->recipient == NULL)
             p->sum.decision = "strictest";
@@ -236,14 +257,16 @@ static void summarise(struct policy *p)
     }
 }
 
-int policy_prepare(const struct policy_input *in, struct policy *p, struct rw_request *req)
+int policy_prepare(const struct policy_input *in, struct policy *p,
+                   struct rw_request *req)
 {
     memset(p, 0, sizeof *p);
     memset(req, 0, sizeof *req);
     p->in = *in;
     if (p->in.now == 0)
         p->in.now = (int64_t)time(NULL);
-    if (in->cfg == NULL || in->dom == NULL || in->controller == NULL || in->rules == NULL) {
+    if (in->cfg == NULL || in->dom == NULL || in->controller == NULL ||
+        in->rules == NULL) {
         snprintf(p->err, sizeof p->err, "policy: missing configuration");
         return -1;
     }
