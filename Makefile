@@ -83,9 +83,19 @@ bench: $(B)/.deps-ok
 	@$(MAKE) --no-print-directory build-all
 	@$(MAKE) --no-print-directory $(BENCH_TARGETS)
 
-install: build-all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
-	for b in $(BINS); do install -m 0755 $$b $(DESTDIR)$(PREFIX)/bin/; done
+# Daemons to sbin, tools to bin, man pages, and the example configuration
+# (rules, footers, pages) to $(PREFIX)/share/consent-milter: copy them to
+# /etc/consent-milter/ and edit (README, "Install on a mail server").
+SHARE = $(DESTDIR)$(PREFIX)/share/consent-milter
+install: build-all $(if $(wildcard gate/module.mk),install-gate)
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(SHARE)/conf \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(B)/consent-milter $(B)/consent-gate $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(B)/consentctl $(B)/consent-rewrite $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 conf/example.conf conf/trackers.rules conf/footer-* conf/request-* \
+	    $(SHARE)/conf/
+	install -m 0644 doc/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 doc/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
