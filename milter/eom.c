@@ -40,6 +40,7 @@ struct eom {
     struct buf fields;
     double t0;             /* start of end-of-message work */
     int nesp;
+    int ekind;             /* enum mlt_ekind of the failure in err */
     char err[600];
 };
 
@@ -124,7 +125,8 @@ static int rewrite(struct eom *e)
     if (policy_prepare(&in, &e->pol, &e->req) != 0) {
         snprintf(e->err, sizeof e->err, "policy: %s", e->pol.err);
         policy_free(&e->pol);
-        return MLT_E_INTERNAL + 1;
+        e->ekind = MLT_E_INTERNAL;
+        return -1;
     }
     e->pol_ok = 1;
     /* SPEC §7: memory bounded per message, <= 4x its size. */
@@ -135,8 +137,9 @@ static int rewrite(struct eom *e)
         return 0;
     snprintf(e->err, sizeof e->err, "cannot rewrite message: %s%s%s", rw_strerror(rc),
              e->rep.error[0] ? ": " : "", e->rep.error);
-    return (rc == RW_EPARSE || rc == RW_ELIMIT || rc == RW_ECHARSET ? MLT_E_PARSE
-                                                                    : MLT_E_INTERNAL) + 1;
+    e->ekind = rc == RW_EPARSE || rc == RW_ELIMIT || rc == RW_ECHARSET ? MLT_E_PARSE
+                                                                      : MLT_E_INTERNAL;
+    return -1;
 }
 
 /* Sum of a report row over the actions that changed something. */
@@ -275,7 +278,7 @@ static sfsistat run(struct eom *e)
 {
     const char *body;
     size_t blen;
-    int go_on, rc;
+    int go_on;
 
     if (mlt_msg_data(e->m, &e->data, &e->len) != 0)
         return mlt_fail(e->ctx, e->c, MLT_E_INTERNAL, "cannot read spooled message", 0);
@@ -288,8 +291,8 @@ static sfsistat run(struct eom *e)
     sfsistat r = dkim_policy(e, &go_on);
     if (!go_on)
         return r;
-    if ((rc = rewrite(e)) != 0)
-        return mlt_fail(e->ctx, e->c, rc - 1, e->err, 0);
+    if (rewrite(e) != 0)
+        return mlt_fail(e->ctx, e->c, e->ekind, e->err, 0);
     if (describe(e) != 0)
         return mlt_fail(e->ctx, e->c, MLT_E_INTERNAL, "out of memory", 0);
     if (apply_body(e, &body, &blen) != 0 || apply_headers(e) != 0 ||
