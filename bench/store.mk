@@ -4,11 +4,11 @@
 # mdb_get, and store size per recipient. Works in a temporary directory
 # under /tmp (about 6 GB at peak) that is removed at the end.
 # STORE_BENCH_N=1000000 gives a quicker run (1M recipients); STORE_BENCH_BATCH
-# sets consentctl import --batch (500000: fewer, larger commits, ~350 MB of
+# sets consentctl import --batch (1000000: fewer, larger commits, ~700 MB of
 # rows in memory; the consentctl default is 100000).
 STORE_BENCH_N ?= 10000000
 STORE_BENCH_SAMPLES ?= 1000000
-STORE_BENCH_BATCH ?= 500000
+STORE_BENCH_BATCH ?= 1000000
 
 $(B)/store_bench: $(B)/obj/bench/store_bench.o $(LIBS_ALL)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS_ALL) $(PKG_LIBS)
