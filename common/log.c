@@ -7,14 +7,14 @@
 #include <strings.h>
 #include <syslog.h>
 
-static volatile int cur_level = LOG_LVL_INFO;
+static int cur_level = LOG_LVL_INFO; /* read and set atomically: any thread may log */
 static int use_stderr = 1;
 static const char *log_ident = "consent-milter";
 
 void log_open(const char *ident, int level, int to_stderr)
 {
     log_ident = ident;
-    cur_level = level;
+    __atomic_store_n(&cur_level, level, __ATOMIC_RELAXED);
     use_stderr = to_stderr;
     if (!to_stderr)
         openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
@@ -22,7 +22,7 @@ void log_open(const char *ident, int level, int to_stderr)
 
 void log_set_level(int level)
 {
-    cur_level = level;
+    __atomic_store_n(&cur_level, level, __ATOMIC_RELAXED);
 }
 
 int log_level_parse(const char *s)
@@ -39,7 +39,7 @@ int log_level_parse(const char *s)
 
 int log_enabled(int level)
 {
-    return level <= cur_level;
+    return level <= __atomic_load_n(&cur_level, __ATOMIC_RELAXED);
 }
 
 static void log_emit(int level, const char *fmt, va_list ap)

@@ -103,7 +103,7 @@ static int already_processed(const struct eom *e)
 static sfsistat pass(struct eom *e, const char *why)
 {
     log_info("%s: skip reason=%s controller=%s ms=%.2f", e->m->qid, why,
-             e->d.controller[0] ? e->d.controller : "-", (mlt_now() - e->t0) * 1000.0);
+             e->d.info.controller[0] ? e->d.info.controller : "-", (mlt_now() - e->t0) * 1000.0);
     return SMFIS_CONTINUE;
 }
 
@@ -111,15 +111,15 @@ static int rewrite(struct eom *e)
 {
     struct policy_input in = {
         .cfg = e->rt->cfg,
-        .dom = e->d.dom,
-        .controller = e->d.controller,
-        .mail_class = e->d.mail_class,
+        .dom = e->d.info.dom,
+        .controller = e->d.info.controller,
+        .mail_class = e->d.info.mail_class,
         .rules = e->rt->rules,
         .limits = &e->rt->limits,
         .keys = e->rt->keys,
         .recipient = e->m->nrcpts == 1 ? e->m->rcpts[0] : NULL,
         .granted = e->m->nrcpts == 1 ? e->d.granted : 0,
-        .campaign = e->d.campaign,
+        .campaign = e->d.info.campaign,
         .now = 0,
     };
     if (policy_prepare(&in, &e->pol, &e->req) != 0) {
@@ -171,14 +171,14 @@ static int describe(struct eom *e)
 {
     const struct rw_report *r = &e->rep;
     char rule[128];
-    safe_rule(e->d.class_rule, rule, sizeof rule);
+    safe_rule(e->d.info.class_rule, rule, sizeof rule);
     buf_init(&e->fields, 4096);
     return buf_printf(&e->fields,
                       "decision=%s; mode=%s; class=%s; rule=\"%s\"; rcpts=%zu; pixels=%u; "
                       "links=%u; opaque=%u; strip=%u; anon=%u; gate=%u; deliv=%u; "
                       "unwrap=%u; clean=%u; footer=%s",
-                      e->pol.sum.decision, cfg_mode_name(e->d.dom->mode),
-                      cfg_class_name(e->d.mail_class), rule, e->m->nrcpts,
+                      e->pol.sum.decision, cfg_mode_name(e->d.info.dom->mode),
+                      cfg_class_name(e->d.info.mail_class), rule, e->m->nrcpts,
                       r->found[RW_T_PIXEL], r->found[RW_T_LINK], r->found[RW_T_OPAQUE],
                       acted(r, RW_A_STRIP), acted(r, RW_A_ANON), acted(r, RW_A_GATE),
                       acted(r, RW_A_DELIV), acted(r, RW_A_UNWRAP), acted(r, RW_A_CLEAN),
@@ -207,8 +207,8 @@ static int apply_headers(struct eom *e)
         if (smfi_chgheader(e->ctx, e->rep.hdr_changes[i].name, 1,
                            e->rep.hdr_changes[i].value) != MI_SUCCESS)
             return -1;
-    int mode = e->d.dom->mode;
-    if (!e->d.dom->esp_headers || (mode != CFG_MODE_ENFORCE && mode != CFG_MODE_NEVER_TRACK))
+    int mode = e->d.info.dom->mode;
+    if (!e->d.info.dom->esp_headers || (mode != CFG_MODE_ENFORCE && mode != CFG_MODE_NEVER_TRACK))
         return 0;
     struct mlt_hedit *ed;
     int never = mode == CFG_MODE_NEVER_TRACK;
@@ -253,7 +253,7 @@ static void log_result(const struct eom *e)
     for (char *p = kv; p && (p = strstr(p, "; ")) != NULL;)
         memmove(p, p + 1, strlen(p + 1) + 1);
     log_info("%s: %s controller=%s %s esp=%d size=%zu ms=%.2f", e->m->qid, event,
-             e->d.controller, kv ? kv : buf_cstr(&e->fields), e->nesp, e->len,
+             e->d.info.controller, kv ? kv : buf_cstr(&e->fields), e->nesp, e->len,
              (mlt_now() - e->t0) * 1000.0);
     free(kv);
     if (log_enabled(LOG_LVL_DEBUG))
@@ -265,10 +265,10 @@ static void log_result(const struct eom *e)
 static sfsistat dkim_policy(struct eom *e, int *go_on)
 {
     *go_on = 1;
-    if (!mlt_msg_header(e->m, "DKIM-Signature") || e->d.dom->dkim_signed == CFG_DKIM_REWRITE)
+    if (!mlt_msg_header(e->m, "DKIM-Signature") || e->d.info.dom->dkim_signed == CFG_DKIM_REWRITE)
         return SMFIS_CONTINUE;
     *go_on = 0;
-    if (e->d.dom->dkim_signed == CFG_DKIM_SKIP)
+    if (e->d.info.dom->dkim_signed == CFG_DKIM_SKIP)
         return pass(e, "dkim-signed");
     return mlt_fail(e->ctx, e->c, MLT_E_POLICY,
                     "message is already DKIM-signed; sign after consent-milter", 1);
@@ -286,7 +286,7 @@ static sfsistat run(struct eom *e)
         return pass(e, "already-processed");
     if (mlt_decide(e->rt, e->m, &e->d, e->err, sizeof e->err) != 0)
         return mlt_fail(e->ctx, e->c, MLT_E_INTERNAL, e->err, 0);
-    if (e->d.dom->mode == CFG_MODE_OFF)
+    if (e->d.info.dom->mode == CFG_MODE_OFF)
         return pass(e, "mode-off");
     sfsistat r = dkim_policy(e, &go_on);
     if (!go_on)

@@ -195,13 +195,13 @@ int mlt_msg_add_header(struct mlt_msg *m, const char *name, const char *value)
         return E2BIG;
     if (m->nhdrs == m->hcap) {
         size_t cap = m->hcap ? m->hcap * 2 : 32;
-        struct mlt_hdr *h = realloc(m->hdrs, cap * sizeof *h);
+        struct msginfo_hdr *h = realloc(m->hdrs, cap * sizeof *h);
         if (!h)
             return ENOMEM;
         m->hdrs = h;
         m->hcap = cap;
     }
-    struct mlt_hdr *h = &m->hdrs[m->nhdrs];
+    struct msginfo_hdr *h = &m->hdrs[m->nhdrs];
     h->name = strdup(name);
     h->value = strdup(value);
     if (!h->name || !h->value) {

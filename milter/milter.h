@@ -23,6 +23,7 @@
 
 #include "common/buf.h"
 #include "common/cfg.h"
+#include "common/msginfo.h"
 #include "common/tok.h"
 #include "rewriter/rewriter.h"
 
@@ -60,17 +61,14 @@ struct mlt_rt *mlt_rt_current(void);
 extern struct store *mlt_store;
 
 /* ---- message.c: per-message state. */
-struct mlt_hdr {
-    char *name;
-    char *value;    /* as received from the MTA, folding kept */
-};
+/* Header fields as received from the MTA, folding kept (common/msginfo.h). */
 
 struct mlt_msg {
     char qid[64];           /* MTA queue id, "-" until known */
     char *sender;           /* envelope sender without brackets */
     char **rcpts;           /* normalised recipients */
     size_t nrcpts, rcap;
-    struct mlt_hdr *hdrs;
+    struct msginfo_hdr *hdrs;
     size_t nhdrs, hcap;
     /* The message as rw_rewrite wants it: header block, blank line, body. */
     struct buf mem;         /* in memory up to spool_threshold */
@@ -114,14 +112,10 @@ size_t mlt_msg_header_count(const struct mlt_msg *m, const char *name);
 
 /* ---- decide.c: who, what class, which consent. */
 struct mlt_decision {
-    char domain[256];                 /* sending domain used for the section */
-    const struct cfg_domain *dom;     /* borrowed from the snapshot */
-    char controller[256];             /* dom->controller, or the domain for "*" */
-    int mail_class;                   /* enum cfg_class */
-    const char *class_rule;           /* rule text that matched, or "default" */
+    struct msginfo info;              /* sending domain, section, controller, class,
+                                         campaign (common/msginfo.h) */
     uint32_t granted;                 /* purposes granted (strictest for several) */
     int found;                        /* single recipient: a store record existed */
-    char campaign[33];                /* anonymous-pixel campaign id */
 };
 
 /* mlt_decide - fill d for message m under snapshot rt: sending domain from
@@ -129,9 +123,6 @@ struct mlt_decision {
  * with a reason in err (store failure). */
 int mlt_decide(const struct mlt_rt *rt, const struct mlt_msg *m, struct mlt_decision *d,
                char *err, size_t errlen);
-/* mlt_addr_domain - domain of the first address in a From:-style value,
- * lower-cased, into out. 0, or -1 if none. */
-int mlt_addr_domain(const char *value, char *out, size_t outlen);
 
 /* ---- esp.c: ESP no-track headers (§4.7). */
 enum mlt_hop { MLT_HDR_ADD = 0, MLT_HDR_CHANGE };

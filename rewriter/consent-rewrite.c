@@ -15,7 +15,6 @@
  * one line on stderr naming the problem; nothing is written to stdout
  * then. */
 #include <errno.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +27,7 @@
 
 #include "common/buf.h"
 #include "common/cfg.h"
+#include "common/msginfo.h"
 #include "common/policy.h"
 #include "common/tok.h"
 #include "rewriter/rewriter.h"
@@ -53,12 +53,7 @@ struct run {
     struct tok_keys *keys;
     struct buf msg;
     char rcpt[STORE_ADDR_MAX];
-    char domain[256];
-    char controller[256];
-    char campaign[33];
-    const struct cfg_domain *dom;
-    int mail_class;
-    const char *class_rule;
+    struct msginfo info; /* domain, section, controller, class, campaign */
     uint32_t granted;
 };
 
@@ -219,141 +214,26 @@ static int load_config(struct run *r)
     return 0;
 }
 
-/* --- message headers (raw, for the domain, class rules and campaign) ---- */
+/* --- sending domain, class, campaign: exactly as the milter ------------ */
 
-/* Value of the first header field called name in the header block, with
- * the leading blank removed and folding kept (as libmilter passes it);
- * g_free. NULL if absent. */
-static char *header_value(const struct buf *m, const char *name, unsigned nth)
-{
-    size_t nl = strlen(name), i = 0, j, end;
-    unsigned seen = 0;
-
-    while (i < m->len && m->data[i] != '\n' &&
-           !(m->data[i] == '\r' && i + 1 < m->len && m->data[i + 1] == '\n')) {
-        const char *nlp = memchr(m->data + i, '\n', m->len - i);
-        end = nlp ? (size_t)(nlp - m->data) + 1 : m->len;
-        while (end < m->len && (m->data[end] == ' ' || m->data[end] == '\t')) {
-            nlp = memchr(m->data + end, '\n', m->len - end);
-            end = nlp ? (size_t)(nlp - m->data) + 1 : m->len;
-        }
-        if (end - i > nl && g_ascii_strncasecmp(m->data + i, name, nl) == 0 &&
-            m->data[i + nl] == ':' && seen++ == nth) {
-            j = i + nl + 1;
-            if (j < end && (m->data[j] == ' ' || m->data[j] == '\t'))
-                j++;
-            while (end > j && (m->data[end - 1] == '\n' || m->data[end - 1] == '\r'))
-                end--;
-            return g_strndup(m->data + j, end - j);
-        }
-        i = end;
-    }
-    return NULL;
-}
-
-/* Domain of the first address in a From: value. */
-static int addr_domain(const char *v, char *out, size_t outlen)
-{
-    const char *lt = v ? strchr(v, '<') : NULL, *at, *end;
-    size_t n;
-
-    if (v == NULL)
-        return -1;
-    at = strchr(lt ? lt : v, '@');
-    if (at == NULL)
-        return -1;
-    end = at + 1 + strcspn(at + 1, "> \t\r\n,;");
-    n = (size_t)(end - at - 1);
-    if (n == 0 || n >= outlen)
-        return -1;
-    for (size_t k = 0; k < n; k++)
-        out[k] = g_ascii_tolower(at[1 + k]);
-    out[n] = '\0';
-    return 0;
-}
-
-static int rule_matches(const struct run *r, const struct cfg_class_rule *cr)
-{
-    char *v;
-    int ok = 0;
-
-    if (!cr->is_header)
-        return fnmatch(cr->pattern, r->o.from, FNM_CASEFOLD) == 0;
-    for (unsigned i = 0; !ok && (v = header_value(&r->msg, cr->header, i)) != NULL; i++) {
-        for (char *p = v; *p; p++)
-            if (*p == '\r' || *p == '\n' || *p == '\t')
-                *p = ' ';
-        ok = fnmatch(cr->pattern, g_strstrip(v), FNM_CASEFOLD) == 0;
-        g_free(v);
-    }
-    return ok;
-}
-
-static const char *first_match(const struct run *r, const struct cfg_class_rule *v,
-                               size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (rule_matches(r, &v[i]))
-            return v[i].text;
-    return NULL;
-}
-
-static int mail_class(struct run *r)
-{
-    const char *t;
-
-    r->mail_class = CFG_CLASS_MARKETING;
-    r->class_rule = "default";
-    if (r->o.klass) {
-        r->class_rule = "--class";
-        r->mail_class = strcmp(r->o.klass, "transactional") == 0 ? CFG_CLASS_TRANSACTIONAL
-                        : strcmp(r->o.klass, "auth") == 0        ? CFG_CLASS_AUTH
-                                                                 : CFG_CLASS_MARKETING;
-    } else if ((t = first_match(r, r->dom->auth, r->dom->nauth)) != NULL) {
-        r->mail_class = CFG_CLASS_AUTH;
-        r->class_rule = t;
-    } else if ((t = first_match(r, r->dom->transactional, r->dom->ntransactional)) !=
-               NULL) {
-        r->mail_class = CFG_CLASS_TRANSACTIONAL;
-        r->class_rule = t;
-    }
-    return 0;
-}
-
-/* As the milter: sha256(domain + List-Id | Message-ID | Subject), 32 hex. */
-static void campaign_id(struct run *r)
-{
-    static const char *const src[] = {"List-Id", "Message-ID", "Subject"};
-    GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-    char *v = NULL;
-
-    for (size_t i = 0; i < 3 && v == NULL; i++)
-        v = header_value(&r->msg, src[i], 0);
-    g_checksum_update(ck, (const guchar *)r->domain, (gssize)strlen(r->domain));
-    if (v)
-        g_checksum_update(ck, (const guchar *)v, (gssize)strlen(v));
-    snprintf(r->campaign, sizeof r->campaign, "%s", g_checksum_get_string(ck));
-    g_checksum_free(ck);
-    g_free(v);
-}
-
+/* The envelope sender stands in for the From: header only when the message
+ * has none; --class overrides the configured class rules. */
 static int sender_and_class(struct run *r)
 {
-    char *from = header_value(&r->msg, "From", 0);
-    const char *at;
-    int rc = addr_domain(from, r->domain, sizeof r->domain);
+    struct msginfo_hdr *h = NULL;
+    size_t n = 0;
 
-    g_free(from);
-    if (rc != 0 && ((at = strrchr(r->o.from, '@')) == NULL ||
-                    addr_domain(r->o.from, r->domain, sizeof r->domain) != 0))
-        snprintf(r->domain, sizeof r->domain, "*");
-    r->dom = cfg_domain_for(r->cfg, r->domain);
-    snprintf(r->controller, sizeof r->controller, "%s",
-             r->dom->controller && strcmp(r->dom->controller, "*") != 0
-                 ? r->dom->controller
-                 : r->domain);
-    campaign_id(r);
-    return mail_class(r);
+    if (msginfo_parse_headers(r->msg.data, r->msg.len, 10000, &h, &n) != 0)
+        return fail(EX_INPUT, "too many header fields or out of memory");
+    msginfo_derive(r->cfg, h, n, r->o.from, &r->info);
+    msginfo_headers_free(h, n);
+    if (r->o.klass) {
+        r->info.class_rule = "--class";
+        r->info.mail_class = strcmp(r->o.klass, "transactional") == 0 ? CFG_CLASS_TRANSACTIONAL
+                             : strcmp(r->o.klass, "auth") == 0      ? CFG_CLASS_AUTH
+                                                                    : CFG_CLASS_MARKETING;
+    }
+    return 0;
 }
 
 /* --- consent ----------------------------------------------------------- */
@@ -367,7 +247,7 @@ static int consent_from_store(struct run *r)
     if (rc != STORE_OK)
         return fail(EX_STORE, "consent store %s: %s (use --consent to bypass)",
                     r->cfg->database, store_strerror(rc));
-    rc = store_consent_get(st, r->controller, r->rcpt, &c);
+    rc = store_consent_get(st, r->info.controller, r->rcpt, &c);
     store_close(st);
     if (rc == STORE_NOTFOUND || rc == STORE_EINVAL)
         return 0; /* no consent recorded = no consent */
@@ -409,9 +289,9 @@ static int print_report(const struct run *r, const struct policy *p,
         buf_free(&b);
         return fail(EX_REWRITE, "cannot build the JSON report");
     }
-    json_object_set_new(o, "controller", json_string(r->controller));
-    json_object_set_new(o, "class", json_string(cfg_class_name(r->mail_class)));
-    json_object_set_new(o, "class_rule", json_string(r->class_rule));
+    json_object_set_new(o, "controller", json_string(r->info.controller));
+    json_object_set_new(o, "class", json_string(cfg_class_name(r->info.mail_class)));
+    json_object_set_new(o, "class_rule", json_string(r->info.class_rule));
     json_object_set_new(o, "decision",
                         json_string(p->sum.decision ? p->sum.decision : "-"));
     s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -436,15 +316,15 @@ static int rewrite(struct run *r)
 {
     struct policy_input in = {
         .cfg = r->cfg,
-        .dom = r->dom,
-        .controller = r->controller,
-        .mail_class = r->mail_class,
+        .dom = r->info.dom,
+        .controller = r->info.controller,
+        .mail_class = r->info.mail_class,
         .rules = r->rules,
         .limits = NULL,
         .keys = r->keys,
         .recipient = r->rcpt,
         .granted = r->granted,
-        .campaign = r->campaign,
+        .campaign = r->info.campaign,
         .now = r->o.now ? (int64_t)g_ascii_strtoll(r->o.now, NULL, 10) : 0};
     struct policy pol;
     struct rw_request req;
@@ -461,7 +341,7 @@ static int rewrite(struct run *r)
     if (rc != RW_OK)
         ex = fail(EX_REWRITE, "%s: %s%s%s", r->o.file ? r->o.file : "stdin",
                   rw_strerror(rc), rep.error[0] ? ": " : "", rep.error);
-    else if (r->dom->mode == CFG_MODE_OFF)
+    else if (r->info.dom->mode == CFG_MODE_OFF)
         ex = write_all(r->msg.data, r->msg.len); /* mode off: the milter passes it on */
     else
         ex = write_all(out.data, out.len);

@@ -8,7 +8,7 @@
 
 #include "milter/milter.h"
 
-/* ---- mlt_addr_domain */
+/* ---- msginfo_addr_domain */
 
 struct dom_case {
     const char *in;
@@ -35,7 +35,7 @@ Test(decide, from_domain_table)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char out[256] = "";
-        int rc = mlt_addr_domain(cases[i].in, out, sizeof out);
+        int rc = msginfo_addr_domain(cases[i].in, out, sizeof out);
         if (cases[i].want) {
             cr_expect_eq(rc, 0, "%s: rc %d", cases[i].in, rc);
             cr_expect_str_eq(out, cases[i].want, "%s: got '%s' want '%s'", cases[i].in, out,
@@ -53,9 +53,9 @@ Test(decide, from_domain_never_overflows)
     in[0] = 'x';
     in[1] = '@';
     in[sizeof in - 1] = '\0';
-    cr_assert_eq(mlt_addr_domain(in, out, sizeof out), 0);
+    cr_assert_eq(msginfo_addr_domain(in, out, sizeof out), 0);
     cr_assert_eq(strlen(out), sizeof out - 1);
-    cr_assert_eq(mlt_addr_domain(NULL, out, sizeof out), -1);
+    cr_assert_eq(msginfo_addr_domain(NULL, out, sizeof out), -1);
 }
 
 /* ---- message buffering */
