@@ -358,7 +358,9 @@ Test(tok, keys_load_checks_mode_and_generate_appends)
     fclose(f);
     cr_assert_eq(tok_keys_load(path, &k2, err, sizeof err), TOK_OK, "%s", err);
     cr_assert_eq(tok_keys_newest(k2), 2);
+    tok_keys_free(k2);
     cr_assert_eq(tok_keys_load("/nonexistent/keys", &k2, err, sizeof err), TOK_EKEYS);
+    cr_assert_null(k2, "a failed load leaves no keys");
     unlink(path);
     buf_free(&line);
     tok_keys_free(k);
