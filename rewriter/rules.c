@@ -113,6 +113,7 @@ void rw_rules_free(struct rw_rules *r)
     free(r->v);
     for (int k = 0; k < 4; k++)
         free(r->by_kind[k]);
+    rw_rules_index_free(r);
     free(r->version);
     words_free(&r->params);
     words_free(&r->prot_path);
@@ -414,6 +415,9 @@ static void rule_prefilter(struct rw_rule *ru)
     ru->host_star = star != NULL;
     ru->host_tail = star ? star + 1 : ru->host;
     ru->host_tail_len = strlen(ru->host_tail);
+    ru->host_any = strcmp(ru->host, "*") == 0;
+    ru->host_lead = star == ru->host;
+    ru->path_pre_only = ru->path[ru->path_pre] == '*' && ru->path[ru->path_pre + 1] == '\0';
 }
 
 /* After a successful parse: prefilters, per-kind indices, sorted words. */
@@ -428,6 +432,8 @@ static int finalize(struct rw_rules *r)
         rule_prefilter(&r->v[i]);
         r->by_kind[r->v[i].kind][r->nkind[r->v[i].kind]++] = i;
     }
+    if (rc == RW_OK)
+        rc = rw_rules_index(r);
     if (rc == RW_OK)
         rc = words_index(&r->params);
     if (rc == RW_OK)
@@ -509,18 +515,34 @@ static int glob(const char *pat, const char *s, size_t n)
     return *pat == '\0';
 }
 
+/* ASCII case-insensitive equality of n bytes (strncasecmp without the
+ * call and the locale). */
+static int eq_ci(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+
+        if (x != y && ((x | 0x20) != (y | 0x20) || (unsigned char)((x | 0x20) - 'a') > 25))
+            return 0;
+    }
+    return 1;
+}
+
 static int host_match(const struct rw_rule *r, const char *h, size_t n)
 {
     size_t tl = r->host_tail_len;
 
+    if (r->host_any)
+        return 1;
     if (!r->host_star)
-        return tl == n && strncasecmp(r->host, h, n) == 0;
-    /* Cheap reject on the literal tail before the glob proper. */
-    if (n >= tl && strncasecmp(h + n - tl, r->host_tail, tl) == 0 && glob(r->host, h, n))
+        return tl == n && eq_ci(r->host, h, n);
+    /* Cheap reject on the literal tail before the glob proper; a single
+     * leading star needs nothing more. */
+    if (n >= tl && eq_ci(h + n - tl, r->host_tail, tl) && (r->host_lead || glob(r->host, h, n)))
         return 1;
     /* "*.example.com" also covers the bare "example.com". */
     return r->host[0] == '*' && r->host[1] == '.' && r->host_tail == r->host + 1 &&
-           tl - 1 == n && strncasecmp(r->host + 2, h, n) == 0;
+           tl - 1 == n && eq_ci(r->host + 2, h, n);
 }
 
 int rw_rule_matches(const struct rw_rule *r, const struct rw_urlp *u)
@@ -531,26 +553,15 @@ int rw_rule_matches(const struct rw_rule *r, const struct rw_urlp *u)
     if (!u->http || hl == 0)
         return 0;
     /* Most rules fail on the literal start of their path: test it first. */
-    if (r->path_pre > pl || strncasecmp(r->path, path, r->path_pre) != 0)
+    if (r->path_pre > pl || !eq_ci(r->path, path, r->path_pre))
         return 0;
     /* "example.com." is the same host as "example.com". */
     if (hl > 1 && u->s[u->host_off + hl - 1] == '.')
         hl--;
-    if (!host_match(r, u->s + u->host_off, hl) || !glob(r->path, path, pl))
+    if (!host_match(r, u->s + u->host_off, hl) ||
+        (!r->path_pre_only && !glob(r->path, path, pl)))
         return 0;
     return r->key == NULL || rw_query_find(u, r->key, &v, &vlen);
-}
-
-const struct rw_rule *rw_rule_match(const struct rw_rules *r, enum rw_rule_kind kind,
-                                    const struct rw_urlp *u, size_t from)
-{
-    for (size_t i = 0; i < r->nkind[kind]; i++) {
-        const struct rw_rule *ru = &r->v[r->by_kind[kind][i]];
-
-        if (r->by_kind[kind][i] >= from && rw_rule_matches(ru, u))
-            return ru;
-    }
-    return NULL;
 }
 
 /* Any word of wl at any position of the folded text t[0..n). */

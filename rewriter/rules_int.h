@@ -13,6 +13,7 @@
 #define RW_RULES_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/buf.h"
 #include "rewriter/rw_int.h"
@@ -37,6 +38,9 @@ struct rw_rule {
     const char *host_tail; /* host after its last '*' (all of it if none) */
     size_t host_tail_len;
     int host_star; /* host holds a '*' */
+    int host_any;  /* host is "*": every host */
+    int host_lead; /* host is '*' + a literal tail: a suffix test decides */
+    int path_pre_only; /* path is a literal prefix + one final '*' */
 };
 
 /* Words sorted by first byte; words starting with byte c are
@@ -59,6 +63,18 @@ struct rw_rules {
     struct rw_wordlist heur_words; /* case-folded heuristic path words */
     size_t *by_kind[4];            /* rule indices per kind, file order */
     size_t nkind[4];
+    /* Host index per kind (rules_index.c): rules filed under a hash of the
+     * last two labels every host they match ends with, sorted by (hash,
+     * rule index); the others ("generic") in file order. */
+    struct rw_host_ent *hidx[4];
+    size_t nhidx[4];
+    size_t *generic[4];
+    size_t ngeneric[4];
+};
+
+struct rw_host_ent {
+    uint64_t h;
+    size_t rule;
 };
 
 /* A URL split into its parts; offsets into s (borrowed). */
@@ -96,6 +112,22 @@ const struct rw_rule *rw_rule_match(const struct rw_rules *r, enum rw_rule_kind 
                                     const struct rw_urlp *u, size_t from);
 /* rw_rule_matches - 1 if rule r matches u. */
 int rw_rule_matches(const struct rw_rule *r, const struct rw_urlp *u);
+/* rw_rules_index - build the host index of r (after by_kind). RW_OK or
+ * RW_ENOMEM; rw_rules_index_free releases it (also when partial). */
+int rw_rules_index(struct rw_rules *r);
+void rw_rules_index_free(struct rw_rules *r);
+/* Walking the rules of one kind that match a URL, in file order: init, then
+ * rw_rule_iter_next until NULL (rules with an index below from are
+ * skipped). The same sequence as testing every rule of the kind. */
+struct rw_rule_iter {
+    enum rw_rule_kind kind;
+    size_t g, ng; /* position in generic[kind] */
+    size_t b, nb; /* position in hidx[kind]: the URL's bucket */
+};
+void rw_rule_iter_init(const struct rw_rules *r, enum rw_rule_kind kind,
+                       const struct rw_urlp *u, struct rw_rule_iter *it);
+const struct rw_rule *rw_rule_iter_next(const struct rw_rules *r, struct rw_rule_iter *it,
+                                        const struct rw_urlp *u, size_t from);
 /* rw_words_in - 1 if any word of wl occurs in s[0..n) after ASCII case
  * folding (the words are folded at parse time). */
 int rw_words_in(const struct rw_wordlist *wl, const char *s, size_t n);

@@ -310,16 +310,16 @@ static int unwrap_step(const struct rw_rules *r, const char *cur, size_t max,
                        const struct rw_rule **rule, char **next, int *stop)
 {
     struct rw_urlp u;
+    struct rw_rule_iter it;
+    const struct rw_rule *ru;
 
     *next = NULL;
     *stop = 0;
     rw_url_split(cur, strlen(cur), &u);
-    for (size_t i = 0; i < r->nkind[RW_RK_WRAP]; i++) {
-        const struct rw_rule *ru = &r->v[r->by_kind[RW_RK_WRAP][i]];
+    rw_rule_iter_init(r, RW_RK_WRAP, &u, &it);
+    while ((ru = rw_rule_iter_next(r, &it, &u, 0)) != NULL) {
         int rc;
 
-        if (!rw_rule_matches(ru, &u))
-            continue;
         *rule = ru;
         rc = rw_decoder_run(ru, &u, max, next);
         if (rc == RW_OK && rw_is_http_url(*next, strlen(*next)))
