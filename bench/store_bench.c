@@ -63,44 +63,51 @@ struct sample {
     uint8_t key[ST_KEYLEN];
 };
 
-static int lookup(const char *dir, unsigned long nrcpt, size_t n)
+/* n random recipients of user0..user(nrcpt-1) with their consent keys. */
+static struct sample *samples(struct store *st, unsigned long nrcpt, size_t n)
 {
-    struct store *st;
     struct sample *s = calloc(n, sizeof *s);
-    double *t = calloc(n, sizeof *t), med_api, med_bare, med_txn;
-    struct store_consent c;
     MDB_txn *txn;
     uint32_t id;
-    int rc, found = 0;
 
-    if (s == NULL || t == NULL || store_open(dir, STORE_RDONLY, 0, &st) != STORE_OK)
-        return 1;
-    if ((rc = st_rd_begin(st, &txn)) != STORE_OK ||
-        st_ctl_id(st, txn, "brand", 0, &id) != 0)
-        return 1;
+    if (s == NULL || st_rd_begin(st, &txn) != STORE_OK)
+        return free(s), NULL;
+    int rc = st_ctl_id(st, txn, "brand", 0, &id);
     st_rd_end(st, txn);
+    if (rc != STORE_OK)
+        return free(s), NULL;
     for (size_t i = 0; i < n; i++) {
-        unsigned long r = randombytes_uniform((uint32_t)nrcpt);
-        snprintf(s[i].addr, sizeof s[i].addr, "User%lu@Example.org", r);
         char norm[STORE_ADDR_MAX];
+        snprintf(s[i].addr, sizeof s[i].addr, "User%lu@Example.org",
+                 (unsigned long)randombytes_uniform((uint32_t)nrcpt));
         store_addr_normalise(s[i].addr, norm, sizeof norm);
         st_key(st, id, norm, s[i].key);
     }
-    for (int pass = 0; pass < 2; pass++) { /* pass 0 warms the page cache */
+    return s;
+}
+
+/* Time the API, then the two bare baselines, on the same keys. */
+static int lookup_times(struct store *st, const struct sample *s, size_t n, double *t)
+{
+    struct store_consent c;
+    double med_api, med_bare, med_txn;
+    MDB_txn *txn;
+    int found = 0;
+
+    for (int pass = 0; pass < 2; pass++) /* pass 0 warms the page cache */
         for (size_t i = 0; i < n; i++) {
             double t0 = now_ns();
-            rc = store_consent_get(st, "brand", s[i].addr, &c);
+            int rc = store_consent_get(st, "brand", s[i].addr, &c);
             t[i] = now_ns() - t0;
             found += pass && rc == STORE_OK;
         }
-    }
     stats("store_consent_get", t, n, &med_api);
     /* bare: mdb_get of the precomputed key, one read transaction renewed
      * per lookup (what any safe one-shot lookup must do) */
     st_rd_begin(st, &txn);
     mdb_txn_reset(txn);
     for (size_t i = 0; i < n; i++) {
-        MDB_val k = {ST_KEYLEN, s[i].key}, v;
+        MDB_val k = {ST_KEYLEN, (void *)s[i].key}, v;
         double t0 = now_ns();
         mdb_txn_renew(txn);
         mdb_get(txn, st->consent, &k, &v);
@@ -111,7 +118,7 @@ static int lookup(const char *dir, unsigned long nrcpt, size_t n)
     /* bare: mdb_get alone inside one long read transaction */
     mdb_txn_renew(txn);
     for (size_t i = 0; i < n; i++) {
-        MDB_val k = {ST_KEYLEN, s[i].key}, v;
+        MDB_val k = {ST_KEYLEN, (void *)s[i].key}, v;
         double t0 = now_ns();
         mdb_get(txn, st->consent, &k, &v);
         t[i] = now_ns() - t0;
@@ -121,7 +128,23 @@ static int lookup(const char *dir, unsigned long nrcpt, size_t n)
     printf("lookups: %zu found: %d\n", n, found);
     printf("ratio_vs_bare_mdb_get: %.2f\nratio_vs_bare_renew_mdb_get: %.2f\n",
            med_api / med_bare, med_api / med_txn);
+    return found == (int)n ? 0 : 1;
+}
+
+static int lookup(const char *dir, unsigned long nrcpt, size_t n)
+{
+    struct store *st;
     struct store_info in;
+    double *t = calloc(n, sizeof *t);
+    struct sample *s;
+    int rc = 1;
+
+    if (t == NULL || nrcpt == 0 || n == 0 || store_open(dir, STORE_RDONLY, 0, &st) != 0) {
+        free(t);
+        return 1;
+    }
+    if ((s = samples(st, nrcpt, n)) != NULL)
+        rc = lookup_times(st, s, n, t);
     if (store_info_get(st, &in) == STORE_OK && in.consents > 0) {
         printf("recipients: %llu\nconsent_db_bytes_per_recipient: %.1f\n",
                (unsigned long long)in.consents, (double)in.consent_bytes / in.consents);
@@ -132,7 +155,7 @@ static int lookup(const char *dir, unsigned long nrcpt, size_t n)
     store_close(st);
     free(s);
     free(t);
-    return found == (int)n ? 0 : 1;
+    return rc;
 }
 
 int main(int argc, char **argv)

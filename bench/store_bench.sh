@@ -22,10 +22,10 @@ run_timed() {
 echo "== store bench: $N recipients, $S lookups, import batches of $BATCH (in $T)"
 "$B/store_bench" gen 0 "$first" "$T/a.csv"
 t0=$(now)
-run_timed import_1M "$B/consentctl" --db "$T/db" import "$T/a.csv" --batch "$BATCH"
+run_timed "import_first_$first" "$B/consentctl" --db "$T/db" import "$T/a.csv" --batch "$BATCH"
 t1=$(now)
-echo "import_1M_seconds: $(awk "BEGIN{print $t1 - $t0}")"
-echo "import_1M_rows_per_second: $(awk "BEGIN{printf \"%d\", $first / ($t1 - $t0)}")"
+echo "import_first_${first}_seconds: $(awk "BEGIN{print $t1 - $t0}")"
+echo "import_first_${first}_rows_per_second: $(awk "BEGIN{printf \"%d\", $first / ($t1 - $t0)}")"
 rm -f "$T/a.csv"
 if [ "$N" -gt "$first" ]; then
     "$B/store_bench" gen "$first" $((N - first)) "$T/b.csv"
