@@ -490,7 +490,13 @@ int rw_rules_parse(const char *text, size_t len, struct rw_rules **out, char *er
 
 /* glob - '*' matches any run of bytes; other bytes compare after ASCII
  * folding. Iterative, remembering only the last star: O(n*m) at worst,
- * no recursion. */
+ * no recursion. A final star matches the rest at once, and a retry after
+ * a star jumps to the next byte equal to the literal that follows it. */
+static int lc(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
 static int glob(const char *pat, const char *s, size_t n)
 {
     const char *star = NULL;
@@ -500,12 +506,21 @@ static int glob(const char *pat, const char *s, size_t n)
         if (*pat == '*') {
             star = pat++;
             si = i;
-        } else if (*pat && tolower((unsigned char)*pat) == tolower((unsigned char)s[i])) {
+            if (*pat == '\0')
+                return 1;
+        } else if (*pat && lc((unsigned char)*pat) == lc((unsigned char)s[i])) {
             pat++;
             i++;
         } else if (star) {
             pat = star + 1;
-            i = ++si;
+            si++;
+            if (*pat != '*') {
+                int c = lc((unsigned char)*pat);
+
+                while (si < n && lc((unsigned char)s[si]) != c)
+                    si++;
+            }
+            i = si;
         } else {
             return 0;
         }
