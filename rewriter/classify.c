@@ -209,9 +209,9 @@ static int classify_image(const struct rw_rules *r, const struct rw_site *s,
     return set_dest_clean(r, s->url, out);
 }
 
-int rw_classify(const struct rw_rules *r, const struct rw_limits *lim,
-                const struct rw_site *s, const char *recipient, unsigned repeat,
-                struct rw_class *out)
+int rw_classify_recip(const struct rw_rules *r, const struct rw_limits *lim,
+                      const struct rw_site *s, const struct rw_recip *recip,
+                      unsigned repeat, struct rw_class *out)
 {
     struct rw_limits dl;
     struct rw_urlp u;
@@ -231,8 +231,8 @@ int rw_classify(const struct rw_rules *r, const struct rw_limits *lim,
     if ((n = strlen(s->url)) > lim->max_url_len)
         return RW_ELIMIT;
     rw_url_split(s->url, n, &u);
-    if (recipient != NULL && u.http)
-        out->has_recipient = rw_url_has_recipient(s->url, recipient);
+    if (recip != NULL && u.http)
+        out->has_recipient = rw_recip_in_url(recip, s->url);
     if (RW_PLACE_IS_LINK(s->place))
         rc = classify_link(r, lim, s, &u, out);
     else
@@ -240,6 +240,20 @@ int rw_classify(const struct rw_rules *r, const struct rw_limits *lim,
     if (rc != RW_OK)
         rw_class_clear(out);
     return rc;
+}
+
+int rw_classify(const struct rw_rules *r, const struct rw_limits *lim,
+                const struct rw_site *s, const char *recipient, unsigned repeat,
+                struct rw_class *out)
+{
+    struct rw_recip p;
+
+    if (recipient != NULL && rw_recip_prepare(recipient, &p) != RW_OK) {
+        if (out != NULL)
+            memset(out, 0, sizeof(*out));
+        return RW_ENOMEM;
+    }
+    return rw_classify_recip(r, lim, s, recipient ? &p : NULL, repeat, out);
 }
 
 void rw_class_clear(struct rw_class *c)

@@ -20,6 +20,7 @@
 
 #include <glib.h>
 
+#include "rewriter/rules_int.h"
 #include "rewriter/rw_engine.h"
 
 /* One leaf being rewritten. */
@@ -50,6 +51,7 @@ struct eng {
     struct leaf *lv;
     size_t nl;
     GHashTable *repeat; /* url (borrowed) -> count */
+    struct rw_recip recip; /* the recipient, prepared once (decide_all) */
     struct rw_report *rep;
     struct splice *sp;
     size_t nsp;
@@ -253,7 +255,8 @@ static int decide_site(struct eng *e, struct leaf *l, size_t j, struct buf *repl
     int rc;
 
     memset(&c, 0, sizeof c);
-    rc = rw_classify(e->req->rules, &e->lim, s, e->req->recipient, rep, &c);
+    rc = rw_classify_recip(e->req->rules, &e->lim, s,
+                           e->req->recipient ? &e->recip : NULL, rep, &c);
     if (rc != RW_OK) {
         rw_class_clear(&c);
         ERR(e, "classification failed: %s", rw_strerror(rc));
@@ -284,8 +287,10 @@ static int decide_all(struct eng *e)
 {
     struct buf repl = BUF_INIT(e->lim.max_url_len * 4 + 4096);
     size_t i, j;
-    int rc = RW_OK;
+    int rc = rw_recip_prepare(e->req->recipient, &e->recip);
 
+    if (rc != RW_OK)
+        ERR(e, "out of memory");
     for (i = 0; i < e->nl && rc == RW_OK; i++)
         for (j = 0; !e->lv[i].skip && j < e->lv[i].sites.n && rc == RW_OK; j++)
             rc = decide_site(e, &e->lv[i], j, &repl);

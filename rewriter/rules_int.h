@@ -134,6 +134,34 @@ int rw_words_in(const struct rw_wordlist *wl, const char *s, size_t n);
 /* rw_is_personal_key - 1 if key[0..n) is a personal query key. */
 int rw_is_personal_key(const struct rw_rules *r, const char *key, size_t n);
 
+/* The recipient prepared once per message (url_recipient.c): normalised
+ * address, its base64 needles (for alignment k 0..2 and alphabet std/url,
+ * the characters of base64(k zero bytes + addr) that depend on addr only)
+ * and its md5/sha1/sha256 hex digests. */
+#define RW_RECIP_ADDR_MAX 512
+struct rw_recip_needles {
+    char s[6][RW_RECIP_ADDR_MAX * 2];
+    size_t n[6], first[6];
+    unsigned k[6];
+    size_t min; /* shortest non-empty needle */
+};
+struct rw_recip {
+    int ok; /* 0: no usable address, nothing is ever found */
+    char addr[RW_RECIP_ADDR_MAX];
+    size_t an;
+    struct rw_recip_needles nd;
+    char digest[3][65];
+};
+/* rw_recip_prepare - fill p from recipient (NULL or unusable: p->ok = 0).
+ * RW_OK or RW_ENOMEM. rw_recip_in_url - rw_url_has_recipient with p. */
+int rw_recip_prepare(const char *recipient, struct rw_recip *p);
+int rw_recip_in_url(const struct rw_recip *p, const char *url);
+/* rw_classify_recip - rw_classify with the recipient already prepared
+ * (NULL: none). */
+int rw_classify_recip(const struct rw_rules *r, const struct rw_limits *lim,
+                      const struct rw_site *s, const struct rw_recip *recip,
+                      unsigned repeat, struct rw_class *out);
+
 /* Decoders (url_decode.c). rw_decoder_find returns an index >= 0 or -1;
  * rw_decoder_needs tells which option a rule must give: 0 none, 'k' key=,
  * 'f' field=. */

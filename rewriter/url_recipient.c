@@ -24,7 +24,7 @@
 
 #include "rewriter/rules_int.h"
 
-#define ADDR_MAX 512
+#define ADDR_MAX RW_RECIP_ADDR_MAX
 
 static const char b64std[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -111,18 +111,13 @@ static int b64_byte(const char *h, long hn, long g0, long j)
     return ((v0 & (63 >> off)) << (2 + off)) | (v1 >> (4 - off));
 }
 
-/* The 6 needles: for alignment k (0..2) and alphabet (std, url), the
- * chars of base64(k zero bytes + addr) that depend on addr only. */
-struct needles {
-    char s[6][ADDR_MAX * 2];
-    size_t n[6], first[6];
-    unsigned k[6];
-};
 
-static void b64_needles(const char *a, size_t an, struct needles *nd)
+static void b64_needles(const char *a, size_t an, struct rw_recip_needles *nd)
 {
     unsigned char bytes[ADDR_MAX + 4];
     char enc[(ADDR_MAX + 4) / 3 * 4 + 8];
+
+    nd->min = 0;
 
     for (unsigned k = 0; k < 3; k++) {
         size_t tot = k + an, lo = (8 * k + 5) / 6, hi = (8 * tot) / 6, e = 0;
@@ -137,24 +132,34 @@ static void b64_needles(const char *a, size_t an, struct needles *nd)
                 enc[e++] = (char)((v >> (6 * c)) & 63);
         }
         for (int alpha = 0; alpha < 2; alpha++) {
-            struct needles *x = nd;
+            struct rw_recip_needles *x = nd;
             int i = (int)k * 2 + alpha;
 
             for (size_t j = lo; j < hi; j++)
                 x->s[i][j - lo] = (alpha ? b64url : b64std)[(unsigned char)enc[j]];
             x->n[i] = hi > lo ? hi - lo : 0;
+            if (x->n[i] > 0 && (x->min == 0 || x->n[i] < x->min))
+                x->min = x->n[i];
             x->first[i] = lo;
             x->k[i] = k;
         }
     }
 }
 
-static int b64_in(const char *h, size_t hn, size_t an, const struct needles *nd)
+/* Base64 characters of either alphabet (a needle lies inside one run). */
+static inline int b64_char(unsigned char c)
+{
+    return (unsigned char)((c | 0x20) - 'a') < 26 || (unsigned char)(c - '0') < 10 ||
+           c == '+' || c == '/' || c == '-' || c == '_';
+}
+
+static int b64_in_run(const char *h, size_t hn, size_t r0, size_t r1, size_t an,
+                      const struct rw_recip_needles *nd)
 {
     for (int i = 0; i < 6; i++) {
-        const char *p = h, *end = h + hn;
+        const char *p = h + r0, *end = h + r1;
 
-        while (nd->n[i] > 0 &&
+        while (nd->n[i] > 0 && (size_t)(end - p) >= nd->n[i] &&
                (p = memmem(p, (size_t)(end - p), nd->s[i], nd->n[i])) != NULL) {
             long g0 = (long)(p - h) - (long)nd->first[i];
             int before = b64_byte(h, (long)hn, g0, (long)nd->k[i] - 1);
@@ -167,6 +172,24 @@ static int b64_in(const char *h, size_t hn, size_t an, const struct needles *nd)
                 return 1;
             p++;
         }
+    }
+    return 0;
+}
+
+/* Every needle is made of base64 characters, so only runs of them at
+ * least as long as the shortest needle are searched. */
+static int b64_in(const char *h, size_t hn, size_t an, const struct rw_recip_needles *nd)
+{
+    size_t i = 0, r0;
+
+    while (i < hn) {
+        while (i < hn && !b64_char((unsigned char)h[i]))
+            i++;
+        r0 = i;
+        while (i < hn && b64_char((unsigned char)h[i]))
+            i++;
+        if (i - r0 >= nd->min && b64_in_run(h, hn, r0, i, an, nd))
+            return 1;
     }
     return 0;
 }
@@ -184,53 +207,71 @@ static int has_hex_run(const char *s)
     return 0;
 }
 
-static int digest_in(const char *url, const char *a, size_t an)
+static int digest_in(const char *url, const struct rw_recip *p)
+{
+    if (!has_hex_run(url))
+        return 0;
+    for (size_t i = 0; i < 3; i++)
+        if (strcasestr(url, p->digest[i]) != NULL)
+            return 1;
+    return 0;
+}
+
+static int found_in(const char *h, size_t hn, const struct rw_recip *p)
+{
+    return raw_in(h, hn, p->addr, p->an) || b64_in(h, hn, p->an, &p->nd);
+}
+
+int rw_recip_prepare(const char *recipient, struct rw_recip *p)
 {
     static const GChecksumType types[] = {G_CHECKSUM_MD5, G_CHECKSUM_SHA1,
                                           G_CHECKSUM_SHA256};
-    int hit = 0;
+    int n;
 
-    if (!has_hex_run(url))
-        return 0;
-    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]) && !hit; i++) {
+    p->ok = 0;
+    if (recipient == NULL || (n = normalise(recipient, p->addr, sizeof(p->addr))) < 0)
+        return RW_OK;
+    p->an = (size_t)n;
+    b64_needles(p->addr, p->an, &p->nd);
+    for (size_t i = 0; i < 3; i++) {
         GChecksum *c = g_checksum_new(types[i]);
 
         if (c == NULL)
-            return 0;
-        g_checksum_update(c, (const guchar *)a, (gssize)an);
-        hit = strcasestr(url, g_checksum_get_string(c)) != NULL;
+            return RW_ENOMEM;
+        g_checksum_update(c, (const guchar *)p->addr, (gssize)p->an);
+        g_strlcpy(p->digest[i], g_checksum_get_string(c), sizeof(p->digest[i]));
         g_checksum_free(c);
     }
-    return hit;
+    p->ok = 1;
+    return RW_OK;
 }
 
-static int found_in(const char *h, size_t hn, const char *a, size_t an,
-                    const struct needles *nd)
+int rw_recip_in_url(const struct rw_recip *p, const char *url)
 {
-    return raw_in(h, hn, a, an) || b64_in(h, hn, an, nd);
-}
-
-int rw_url_has_recipient(const char *url, const char *recipient)
-{
-    char addr[ADDR_MAX];
     struct buf d1 = BUF_INIT(0), d2 = BUF_INIT(0);
-    struct needles nd;
-    size_t an;
-    int n, hit;
+    size_t len;
+    int hit;
 
-    if (url == NULL || recipient == NULL ||
-        (n = normalise(recipient, addr, sizeof(addr))) < 0)
+    if (url == NULL || p == NULL || !p->ok)
         return 0;
-    an = (size_t)n;
-    b64_needles(addr, an, &nd);
-    hit = found_in(url, strlen(url), addr, an, &nd) || digest_in(url, addr, an);
-    if (!hit && strchr(url, '%') != NULL && rw_pct_decode(url, strlen(url), &d1) == 0) {
-        hit = found_in(d1.data, d1.len, addr, an, &nd);
+    len = strlen(url);
+    hit = found_in(url, len, p) || digest_in(url, p);
+    if (!hit && memchr(url, '%', len) != NULL && rw_pct_decode(url, len, &d1) == 0) {
+        hit = found_in(d1.data, d1.len, p);
         if (!hit && memchr(d1.data, '%', d1.len) != NULL &&
             rw_pct_decode(d1.data, d1.len, &d2) == 0)
-            hit = found_in(d2.data, d2.len, addr, an, &nd);
+            hit = found_in(d2.data, d2.len, p);
     }
     buf_free(&d1);
     buf_free(&d2);
     return hit;
+}
+
+int rw_url_has_recipient(const char *url, const char *recipient)
+{
+    struct rw_recip p;
+
+    if (url == NULL || rw_recip_prepare(recipient, &p) != RW_OK)
+        return 0;
+    return rw_recip_in_url(&p, url);
 }
