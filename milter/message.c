@@ -151,7 +151,7 @@ static int write_all(int fd, const char *p, size_t n)
 }
 
 /* Append bytes to the message store, spooling once past the threshold. */
-static int store_bytes(struct mlt_msg *m, const void *p, size_t n)
+static int keep_bytes(struct mlt_msg *m, const void *p, size_t n)
 {
     if (n > m->max_size || m->size > m->max_size - n)
         return EFBIG;
@@ -170,19 +170,19 @@ static int store_bytes(struct mlt_msg *m, const void *p, size_t n)
 }
 
 /* Append a header value, turning bare LF (Postfix's folding) into CRLF. */
-static int store_value(struct mlt_msg *m, const char *v)
+static int keep_value(struct mlt_msg *m, const char *v)
 {
     while (*v) {
         const char *lf = strchr(v, '\n');
         size_t n = lf ? (size_t)(lf - v) : strlen(v);
         if (n > 0 && v[n - 1] == '\r')
             n--;
-        int rc = store_bytes(m, v, n);
+        int rc = keep_bytes(m, v, n);
         if (rc != 0)
             return rc;
         if (!lf)
             break;
-        if ((rc = store_bytes(m, "\r\n", 2)) != 0)
+        if ((rc = keep_bytes(m, "\r\n", 2)) != 0)
             return rc;
         v = lf + 1;
     }
@@ -210,14 +210,14 @@ int mlt_msg_add_header(struct mlt_msg *m, const char *name, const char *value)
         return ENOMEM;
     }
     m->nhdrs++;
-    int rc = store_bytes(m, name, strlen(name));
+    int rc = keep_bytes(m, name, strlen(name));
     if (rc == 0)
-        rc = store_bytes(m, *value == ' ' || *value == '\t' ? ":" : ": ",
+        rc = keep_bytes(m, *value == ' ' || *value == '\t' ? ":" : ": ",
                          *value == ' ' || *value == '\t' ? 1 : 2);
     if (rc == 0)
-        rc = store_value(m, value);
+        rc = keep_value(m, value);
     if (rc == 0)
-        rc = store_bytes(m, "\r\n", 2);
+        rc = keep_bytes(m, "\r\n", 2);
     return rc;
 }
 
@@ -225,7 +225,7 @@ int mlt_msg_end_headers(struct mlt_msg *m)
 {
     if (m->headers_done)
         return 0;
-    int rc = store_bytes(m, "\r\n", 2);
+    int rc = keep_bytes(m, "\r\n", 2);
     if (rc == 0) {
         m->headers_done = 1;
         m->body_off = m->size;
@@ -236,7 +236,7 @@ int mlt_msg_end_headers(struct mlt_msg *m)
 int mlt_msg_add_body(struct mlt_msg *m, const void *p, size_t n)
 {
     int rc = mlt_msg_end_headers(m);
-    return rc != 0 ? rc : store_bytes(m, p, n);
+    return rc != 0 ? rc : keep_bytes(m, p, n);
 }
 
 int mlt_msg_data(struct mlt_msg *m, const char **data, size_t *len)
