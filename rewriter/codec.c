@@ -19,20 +19,21 @@ static int buf_rc(int e)
     return e == 0 ? RW_OK : e == EFBIG ? RW_ELIMIT : RW_ENOMEM;
 }
 
-static int hexval(int c)
+static const signed char hexv[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,
+    ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14,
+    ['E'] = 15, ['F'] = 16, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+    ['f'] = 16};
+
+/* 0..15, or -1 if c is not a hex digit (the table holds value + 1). */
+static inline int hexval(int c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
+    return hexv[(unsigned char)c] - 1;
 }
 
 /* A '=' followed by optional blanks and a line end is a soft break; its
  * length (up to and including the line end) or 0. */
-static size_t soft_break(const char *p, size_t n)
+static inline size_t soft_break(const char *p, size_t n)
 {
     size_t i = 1;
 
@@ -62,7 +63,8 @@ int rw_qp_decode(const char *in, size_t len, struct buf *out)
     while (i < len) {
         const char *eq = memchr(in + i, '=', len - i);
         size_t run = eq ? (size_t)(eq - (in + i)) : len - i;
-        memmove(w, in + i, run);
+        if (w != in + i)
+            memmove(w, in + i, run);
         w += run;
         i += run;
         if (i >= len)
