@@ -143,8 +143,20 @@ int rw_site_escape(const struct rw_site *s, const char *url, struct buf *out)
     if (s->esc == RW_ESC_NONE)
         return buf_status(buf_puts(out, url));
     if (s->esc == RW_ESC_ATTR) {
-        for (; *u && rc == 0; u++)
-            rc = attr_char(out, *u, (int)s->quote);
+        while (*u && rc == 0) {
+            size_t run = 0;
+
+            /* bytes attr_char copies as they are, in one append */
+            while (u[run] > 0x20 && u[run] != 0x7F && u[run] != '&' && u[run] != '<' &&
+                   u[run] != '>' && u[run] != '"' && u[run] != '\'')
+                run++;
+            if (run > 0) {
+                rc = buf_append(out, u, run);
+                u += run;
+            } else {
+                rc = attr_char(out, *u++, (int)s->quote);
+            }
+        }
         return buf_status(rc);
     }
     if (s->esc == RW_ESC_CSS) {
