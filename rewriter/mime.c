@@ -481,6 +481,7 @@ int rw_mime_parse(const char *msg, size_t len, const struct rw_limits *lim,
     struct walk w = {msg, len, lim, m, err, errlen};
     GMimeStream *st;
     GMimeParser *parser;
+    GByteArray *arr;
     const char *nl;
     int rc;
 
@@ -489,13 +490,23 @@ int rw_mime_parse(const char *msg, size_t len, const struct rw_limits *lim,
     m->crlf = nl && nl > msg && nl[-1] == '\r';
     if ((rc = prescan(msg, len, lim, err, errlen)) != RW_OK)
         return rc;
-    st = g_mime_stream_mem_new_with_buffer(msg, len);
+    /* The stream reads msg in place (gmime never writes to it): a byte
+     * array borrowing msg, not owned by the stream, handed back unfreed. */
+    arr = len <= G_MAXUINT ? g_byte_array_new_take((guint8 *)(uintptr_t)msg, len) : NULL;
+    if (arr != NULL) {
+        st = g_mime_stream_mem_new_with_byte_array(arr);
+        g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(st), FALSE);
+    } else {
+        st = g_mime_stream_mem_new_with_buffer(msg, len);
+    }
     parser = g_mime_parser_new_with_stream(st);
     g_mime_parser_set_persist_stream(parser, TRUE);
     g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
     rc = parse_tree(&w, parser);
     g_object_unref(parser);
     g_object_unref(st);
+    if (arr != NULL)
+        g_byte_array_free(arr, FALSE); /* the bytes are msg's: kept */
     return rc;
 }
 
