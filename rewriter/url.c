@@ -28,11 +28,10 @@ static int scheme_char(int c, int first)
 /* The authority of "//host..." : userinfo@host:port. */
 static void split_authority(struct rw_urlp *u, size_t a, size_t end)
 {
-    size_t h = a, e;
+    const char *at = end > a ? memrchr(u->s + a, '@', end - a) : NULL;
+    size_t h = at ? (size_t)(at - u->s) + 1 : a, e;
+    const char *colon;
 
-    for (size_t i = a; i < end; i++)
-        if (u->s[i] == '@')
-            h = i + 1;
     e = h;
     if (h < end && u->s[h] == '[') {
         while (e < end && u->s[e] != ']')
@@ -40,16 +39,26 @@ static void split_authority(struct rw_urlp *u, size_t a, size_t end)
         if (e < end)
             e++;
     } else {
-        while (e < end && u->s[e] != ':')
-            e++;
+        colon = end > h ? memchr(u->s + h, ':', end - h) : NULL;
+        e = colon ? (size_t)(colon - u->s) : end;
     }
     u->host_off = h;
     u->host_len = e - h;
 }
 
+/* Bytes that end an authority. */
+static const unsigned char auth_end[256] = {['/'] = 1, ['?'] = 1, ['#'] = 1, ['\\'] = 1};
+
+static int is_http_scheme(const char *s, size_t n)
+{
+    return (n == 4 || (n == 5 && (s[4] | 0x20) == 's')) && (s[0] | 0x20) == 'h' &&
+           (s[1] | 0x20) == 't' && (s[2] | 0x20) == 't' && (s[3] | 0x20) == 'p';
+}
+
 void rw_url_split(const char *s, size_t len, struct rw_urlp *u)
 {
     size_t i = 0, p;
+    const char *q, *h;
 
     memset(u, 0, sizeof(*u));
     u->s = s;
@@ -58,8 +67,7 @@ void rw_url_split(const char *s, size_t len, struct rw_urlp *u)
         i++;
     if (i > 0 && i < len && s[i] == ':') {
         u->scheme_len = i;
-        u->http = (i == 4 && strncasecmp(s, "http", 4) == 0) ||
-                  (i == 5 && strncasecmp(s, "https", 5) == 0);
+        u->http = is_http_scheme(s, i);
         i++;
     } else {
         i = 0;
@@ -68,20 +76,20 @@ void rw_url_split(const char *s, size_t len, struct rw_urlp *u)
     if (len - i >= 2 && s[i] == '/' && s[i + 1] == '/') {
         size_t a = i + 2, e = a;
 
-        while (e < len && s[e] != '/' && s[e] != '?' && s[e] != '#' && s[e] != '\\')
+        while (e < len && !auth_end[(unsigned char)s[e]])
             e++;
         split_authority(u, a, e);
         p = e;
     }
     u->path_off = p;
-    while (p < len && s[p] != '?' && s[p] != '#')
-        p++;
+    h = p < len ? memchr(s + p, '#', len - p) : NULL;
+    q = p < len ? memchr(s + p, '?', (size_t)((h ? h : s + len) - (s + p))) : NULL;
+    p = q ? (size_t)(q - s) : h ? (size_t)(h - s) : len;
     u->path_len = p - u->path_off;
-    if (p < len && s[p] == '?') {
+    if (q != NULL) {
         u->has_query = 1;
         u->query_off = ++p;
-        while (p < len && s[p] != '#')
-            p++;
+        p = h ? (size_t)(h - s) : len;
         u->query_len = p - u->query_off;
     }
 }
