@@ -111,8 +111,8 @@ size_t rw_html_find_tag(const struct rw_hscan *h, const char *name, size_t pos)
 
 static int may_be_implied(const char *name)
 {
-    return strcmp(name, "p") == 0 || strcmp(name, "body") == 0 || strcmp(name, "html") == 0
-           || strcmp(name, "head") == 0;
+    return rw_streq(name, "p") || rw_streq(name, "body") || rw_streq(name, "html")
+           || rw_streq(name, "head");
 }
 
 static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
@@ -138,7 +138,7 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
         if (lt == SIZE_MAX)
             return; /* implied: no bytes of its own */
     }
-    if (strcmp((const char *)name, "style") == 0)
+    if (rw_streq((const char *)name, "style"))
         h->style_start = pos < h->len && h->doc[pos] == '>' ? pos + 1 : SIZE_MAX;
     rc = rw_html_tag(h, (const char *)name, (const char **)atts, lt, pos);
     h->mark = pos;
@@ -196,9 +196,9 @@ static void on_end(void *ctx, const xmlChar *name)
         fail(h, RW_ENOMEM, "out of memory");
         return;
     }
-    if (strcmp((const char *)name, "style") == 0)
+    if (rw_streq((const char *)name, "style"))
         end_style(h, pos);
-    else if (strcmp((const char *)name, "body") == 0 && !h->in_mso && pos > h->mark) {
+    else if (rw_streq((const char *)name, "body") && !h->in_mso && pos > h->mark) {
         b = find_ci(h, h->mark, pos, "</body", 1);
         if (b < pos)
             h->body_close = (ssize_t)(h->base + b);

@@ -14,6 +14,17 @@
 #include "common/buf.h"
 #include "rewriter/rw_int.h"
 
+/* rw_streq - strcmp(a, b) == 0, inline: tag and attribute names are short
+ * and compared against many literals per tag. */
+static inline int rw_streq(const char *a, const char *b)
+{
+    while (*a != '\0' && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
 /* libxml2 parses names of at most this many bytes (HTML_PARSER_BUFFER_SIZE). */
 #define RW_HTML_NAME_MAX 100
 

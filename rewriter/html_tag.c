@@ -43,16 +43,16 @@ static int slot_of(const char *n)
 {
     switch (n[0]) {
     case 'h':
-        return strcmp(n, "href") == 0 ? S_HREF : -1;
+        return rw_streq(n, "href") ? S_HREF : -1;
     case 's':
-        return strcmp(n, "src") == 0      ? S_SRC
-               : strcmp(n, "srcset") == 0 ? S_SRCSET
-               : strcmp(n, "style") == 0  ? S_STYLE
+        return rw_streq(n, "src")      ? S_SRC
+               : rw_streq(n, "srcset") ? S_SRCSET
+               : rw_streq(n, "style")  ? S_STYLE
                                           : -1;
     case 'b':
-        return strcmp(n, "background") == 0 ? S_BACKGROUND : -1;
+        return rw_streq(n, "background") ? S_BACKGROUND : -1;
     case 'p':
-        return strcmp(n, "poster") == 0 ? S_POSTER : -1;
+        return rw_streq(n, "poster") ? S_POSTER : -1;
     default:
         return -1;
     }
@@ -68,19 +68,19 @@ static void collect(struct tag *t, const char **atts)
         const char *n = atts[i], *v = atts[i + 1];
         if ((k = slot_of(n)) >= 0)
             t->val[k] = v;
-        else if (n[0] == 'w' && strcmp(n, "width") == 0)
+        else if (n[0] == 'w' && rw_streq(n, "width"))
             t->width = v;
-        else if (n[0] == 'h' && strcmp(n, "height") == 0)
+        else if (n[0] == 'h' && rw_streq(n, "height"))
             t->height = v;
-        else if (n[0] == 'a' && strcmp(n, "alt") == 0)
+        else if (n[0] == 'a' && rw_streq(n, "alt"))
             t->alt = v;
-        else if (n[0] == 't' && strcmp(n, "title") == 0)
+        else if (n[0] == 't' && rw_streq(n, "title"))
             t->title = v;
-        else if (n[0] == 't' && strcmp(n, "type") == 0)
+        else if (n[0] == 't' && rw_streq(n, "type"))
             t->type = v;
-        else if (n[0] == 'r' && strcmp(n, "rel") == 0)
+        else if (n[0] == 'r' && rw_streq(n, "rel"))
             t->rel = v;
-        else if (n[0] == 'h' && strcmp(n, "hidden") == 0)
+        else if (n[0] == 'h' && rw_streq(n, "hidden"))
             t->hidden_attr = 1;
     }
 }
@@ -130,20 +130,20 @@ static int choose(struct tag *t)
     const char *n = t->name;
     int k, any = 0;
 
-    if (strcmp(n, "a") == 0)
+    if (rw_streq(n, "a"))
         want(t, S_HREF, RW_P_A);
-    else if (strcmp(n, "area") == 0)
+    else if (rw_streq(n, "area"))
         want(t, S_HREF, RW_P_AREA);
-    else if (strcmp(n, "img") == 0) {
+    else if (rw_streq(n, "img")) {
         want(t, S_SRC, RW_P_IMG);
         want(t, S_SRCSET, RW_P_SRCSET);
-    } else if (strcmp(n, "source") == 0)
+    } else if (rw_streq(n, "source"))
         want(t, S_SRCSET, RW_P_SRCSET);
-    else if (strcmp(n, "input") == 0 && t->type && g_ascii_strcasecmp(t->type, "image") == 0)
+    else if (rw_streq(n, "input") && t->type && g_ascii_strcasecmp(t->type, "image") == 0)
         want(t, S_SRC, RW_P_INPUT);
-    else if (strcmp(n, "video") == 0)
+    else if (rw_streq(n, "video"))
         want(t, S_POSTER, RW_P_POSTER);
-    else if (strcmp(n, "link") == 0 && t->rel && rel_stylesheet(t->rel))
+    else if (rw_streq(n, "link") && t->rel && rel_stylesheet(t->rel))
         want(t, S_HREF, RW_P_STYLESHEET);
     else if (strncmp(n, "v:", 2) == 0) {
         want(t, S_HREF, RW_P_VML_HREF);
@@ -357,7 +357,7 @@ static void open_link(struct rw_hscan *h, size_t site, const struct tag *t)
     l->depth = h->depth;
     l->n = 0;
     link_words(h, t->title);
-    if (strcmp(t->name, "area") == 0)
+    if (rw_streq(t->name, "area"))
         link_words(h, t->alt);
 }
 
@@ -400,11 +400,11 @@ int rw_html_tag(struct rw_hscan *h, const char *name, const char **atts, size_t 
     memset(&t, 0, sizeof(t));
     t.name = name;
     collect(&t, atts);
-    if (h->nlinks > 0 && strcmp(name, "img") == 0) {
+    if (h->nlinks > 0 && rw_streq(name, "img")) {
         link_words(h, t.alt);
         link_words(h, t.title);
     }
-    if (h->hidden_depth == 0 && strcmp(name, "img") != 0 && element_hidden(&t))
+    if (h->hidden_depth == 0 && !rw_streq(name, "img") && element_hidden(&t))
         h->hidden_depth = h->depth; /* everything inside is hidden too */
     if (!choose(&t))
         return RW_OK;
@@ -419,7 +419,7 @@ int rw_html_tag(struct rw_hscan *h, const char *name, const char **atts, size_t 
     if (rc != RW_OK)
         return rc;
     sort_sites(h->out, first);
-    if (strcmp(name, "img") == 0)
+    if (rw_streq(name, "img"))
         img_box(h, &t, first);
     for (i = first; i < h->out->n; i++)
         if (t.want[S_HREF] && RW_PLACE_IS_LINK(t.place[S_HREF])
