@@ -48,29 +48,43 @@ static inline size_t soft_break(const char *p, size_t n)
     return 0;
 }
 
-int rw_qp_decode(const char *in, size_t len, struct buf *out)
+static int qpt_add(struct rw_qptab *t, size_t raw_off, size_t dec_off)
 {
-    size_t i = 0, start = out->len, sb;
-    char *w;
-    int hi, lo, e;
+    struct rw_qpline *v;
 
-    /* Decoding never grows the text: copy the input once, then decode in
-     * place (the write position never passes the read position). */
-    if ((e = buf_append(out, in, len)) != 0)
-        return buf_rc(e);
-    in = out->data + start;
-    w = out->data + start;
-    while (i < len) {
-        const char *eq = memchr(in + i, '=', len - i);
-        size_t run = eq ? (size_t)(eq - (in + i)) : len - i;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 256;
+
+        if ((v = g_try_renew(struct rw_qpline, t->v, cap)) == NULL)
+            return RW_ENOMEM;
+        t->v = v;
+        t->cap = cap;
+    }
+    t->v[t->n++] = (struct rw_qpline){raw_off, raw_off, dec_off, 0};
+    return RW_OK;
+}
+
+/* Decode in[i..lend) (one physical line, or all of it) into w; soft
+ * breaks and escapes are judged on everything up to len, so cutting at
+ * line ends changes nothing: neither ever spans a line end. */
+static size_t qp_run(const char *in, size_t i, size_t lend, size_t len, char **wp, int *soft)
+{
+    char *w = *wp;
+    size_t sb;
+    int hi, lo;
+
+    while (i < lend) {
+        const char *eq = memchr(in + i, '=', lend - i);
+        size_t run = eq ? (size_t)(eq - (in + i)) : lend - i;
         if (w != in + i)
             memmove(w, in + i, run);
         w += run;
         i += run;
-        if (i >= len)
+        if (i >= lend)
             break;
         if ((sb = soft_break(in + i, len - i)) != 0) {
             i += sb;
+            *soft = 1;
         } else if (i + 2 < len && (hi = hexval(in[i + 1])) >= 0 &&
                    (lo = hexval(in[i + 2])) >= 0) {
             *w++ = (char)(hi * 16 + lo);
@@ -80,9 +94,45 @@ int rw_qp_decode(const char *in, size_t len, struct buf *out)
             i++;
         }
     }
+    *wp = w;
+    return i;
+}
+
+int rw_qp_decode_tab(const char *in, size_t len, struct buf *out, struct rw_qptab *t)
+{
+    size_t i = 0, start = out->len, lend;
+    char *w;
+    const char *nl;
+    int e, soft = 0;
+
+    /* Decoding never grows the text: copy the input once, then decode in
+     * place (the write position never passes the read position). */
+    if ((e = buf_append(out, in, len)) != 0)
+        return buf_rc(e);
+    in = out->data + start;
+    w = out->data + start;
+    if (t == NULL)
+        qp_run(in, 0, len, len, &w, &soft);
+    while (t != NULL && i < len) {
+        nl = memchr(in + i, '\n', len - i);
+        lend = nl ? (size_t)(nl - in) + 1 : len;
+        if ((e = qpt_add(t, i, (size_t)(w - (out->data + start)))) != RW_OK)
+            return e;
+        soft = 0;
+        i = qp_run(in, i, lend, len, &w, &soft);
+        t->v[t->n - 1].raw_end = i;
+        t->v[t->n - 1].soft = soft;
+    }
     out->len = (size_t)(w - out->data);
     out->data[out->len] = '\0';
+    if (t != NULL)
+        t->declen = out->len - start;
     return RW_OK;
+}
+
+int rw_qp_decode(const char *in, size_t len, struct buf *out)
+{
+    return rw_qp_decode_tab(in, len, out, NULL);
 }
 
 /* A small output window flushed into the buffer: QP output is produced a
@@ -291,72 +341,8 @@ int rw_is_ascii(const char *s, size_t len)
 
 /* --- minimal QP re-encoding -------------------------------------------- */
 
-/* One physical line of a QP body. */
-struct qpline {
-    size_t raw_off, raw_end; /* raw bytes, line end included */
-    size_t dec_off;          /* where its decoding starts */
-    int soft;                /* ends with a soft break */
-};
-
-/* Decoded length of one physical line, with the same rules as
- * rw_qp_decode (a soft break only ever ends a line). */
-static size_t qp_declen(const char *s, size_t n, int *soft)
-{
-    size_t i = 0, d = 0, sb;
-    const char *eq;
-
-    *soft = 0;
-    while (i < n) {
-        if ((eq = memchr(s + i, '=', n - i)) == NULL)
-            return d + (n - i);
-        d += (size_t)(eq - s) - i;
-        i = (size_t)(eq - s);
-        if ((sb = soft_break(s + i, n - i)) != 0) {
-            i += sb;
-            *soft = 1;
-        } else if (i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            i += 3;
-            d++;
-        } else {
-            i++;
-            d++;
-        }
-    }
-    return d;
-}
-
-static struct qpline *qp_lines(const char *raw, size_t len, size_t *nlines,
-                               size_t *declen)
-{
-    size_t cap = 64, n = 0, off = 0, d = 0, end;
-    struct qpline *v = g_try_new(struct qpline, cap), *nv;
-    const char *nl;
-
-    while (v != NULL && off < len) {
-        nl = memchr(raw + off, '\n', len - off);
-        end = nl ? (size_t)(nl - raw) + 1 : len;
-        if (n == cap) {
-            if ((nv = g_try_renew(struct qpline, v, cap * 2)) == NULL) {
-                g_free(v);
-                return NULL;
-            }
-            v = nv;
-            cap *= 2;
-        }
-        v[n].raw_off = off;
-        v[n].raw_end = end;
-        v[n].dec_off = d;
-        d += qp_declen(raw + off, end - off, &v[n].soft);
-        n++;
-        off = end;
-    }
-    *nlines = n;
-    *declen = d;
-    return v;
-}
-
 /* Index of the line holding decoded offset off (the last line for the end). */
-static size_t line_of(const struct qpline *v, size_t n, size_t off)
+static size_t line_of(const struct rw_qpline *v, size_t n, size_t off)
 {
     size_t lo = 0, hi = n;
 
@@ -372,7 +358,7 @@ static size_t line_of(const struct qpline *v, size_t n, size_t off)
 
 /* Re-encode lines [a, b] (decoded [start, stop)) with the patches
  * p[0..np) applied; a group ending in a soft break keeps one. */
-static int qp_group(const struct qpline *v, size_t a, size_t b, size_t stop,
+static int qp_group(const struct rw_qpline *v, size_t a, size_t b, size_t stop,
                     const char *dec, const struct rw_patch *p, size_t np, int crlf,
                     struct buf *out)
 {
@@ -395,19 +381,16 @@ static int qp_group(const struct qpline *v, size_t a, size_t b, size_t stop,
     return rc;
 }
 
-int rw_qp_patch(const char *raw, size_t rawlen, const char *dec, size_t declen,
-                const struct rw_patch *p, size_t n, int crlf, struct buf *out)
+int rw_qp_patch_tab(const char *raw, size_t rawlen, const char *dec, size_t declen,
+                    const struct rw_qptab *t, const struct rw_patch *p, size_t n, int crlf,
+                    struct buf *out)
 {
-    size_t nl, dl, i = 0, j, a, b, copied = 0, stop;
-    struct qpline *v = qp_lines(raw, rawlen, &nl, &dl);
+    const struct rw_qpline *v = t->v;
+    size_t nl = t->n, i = 0, j, a, b, copied = 0, stop;
     int rc = RW_OK;
 
-    if (v == NULL)
-        return RW_ENOMEM;
-    if (dl != declen || nl == 0) {
-        g_free(v);
+    if (t->declen != declen || nl == 0 || v[nl - 1].raw_end != rawlen)
         return RW_EINVAL; /* not the decoding of raw: the caller re-encodes all */
-    }
     while (i < n && rc == RW_OK) {
         a = line_of(v, nl, p[i].off);
         b = line_of(v, nl, p[i].len ? p[i].off + p[i].len - 1 : p[i].off);
@@ -424,6 +407,19 @@ int rw_qp_patch(const char *raw, size_t rawlen, const char *dec, size_t declen,
     }
     if (rc == RW_OK)
         rc = buf_rc(buf_append(out, raw + copied, rawlen - copied));
-    g_free(v);
+    return rc;
+}
+
+int rw_qp_patch(const char *raw, size_t rawlen, const char *dec, size_t declen,
+                const struct rw_patch *p, size_t n, int crlf, struct buf *out)
+{
+    struct rw_qptab t = {NULL, 0, 0, 0};
+    struct buf redec = BUF_INIT(0);
+    int rc = rw_qp_decode_tab(raw, rawlen, &redec, &t);
+
+    buf_free(&redec);
+    if (rc == RW_OK)
+        rc = rw_qp_patch_tab(raw, rawlen, dec, declen, &t, p, n, crlf, out);
+    g_free(t.v);
     return rc;
 }

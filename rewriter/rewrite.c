@@ -32,6 +32,7 @@ struct leaf {
     int skip;    /* inline PGP: counted untouchable, left alone */
     int utf8;    /* the output switched to UTF-8 */
     int to_qp;   /* the output switched from 7bit to quoted-printable */
+    struct rw_qptab qpt; /* lines of a QP body whose text is its decoding */
 };
 
 /* One replacement of input bytes. */
@@ -81,7 +82,8 @@ static int decode_leaf(struct eng *e, struct leaf *l, size_t idx)
         return RW_ELIMIT;
     }
     if (p->cte == RW_CTE_QP)
-        rc = rw_qp_decode(raw, n, &dec);
+        rc = rw_qp_decode_tab(raw, n, &dec,
+                              rw_charset_passthrough(p->charset) ? &l->qpt : NULL);
     else if (p->cte == RW_CTE_BASE64)
         rc = rw_b64_decode(raw, n, &dec);
     else
@@ -469,8 +471,12 @@ static int encode_qp_lines(struct eng *e, struct leaf *l, const struct pbuild *p
 
     if (p->cte != RW_CTE_QP || !rw_charset_passthrough(p->charset))
         return RW_EINVAL;
-    rc = rw_qp_patch(e->msg + p->body.off, p->body.end - p->body.off, l->text.data,
-                     l->text.len, pb->pv, pb->n, p->crlf, enc);
+    if (l->qpt.v != NULL)
+        rc = rw_qp_patch_tab(e->msg + p->body.off, p->body.end - p->body.off, l->text.data,
+                             l->text.len, &l->qpt, pb->pv, pb->n, p->crlf, enc);
+    else
+        rc = rw_qp_patch(e->msg + p->body.off, p->body.end - p->body.off, l->text.data,
+                         l->text.len, pb->pv, pb->n, p->crlf, enc);
     if (rc == RW_OK && !pb->ins_ascii &&
         (p->charset == NULL || g_ascii_strncasecmp(p->charset, "utf", 3) != 0))
         l->utf8 = 1;
@@ -667,6 +673,7 @@ static void eng_free(struct eng *e)
             for (j = 0; j < e->lv[i].sites.n; j++)
                 g_free(e->lv[i].repl[j]);
         g_free(e->lv[i].repl);
+        g_free(e->lv[i].qpt.v);
         rw_sites_free(&e->lv[i].sites);
     }
     g_free(e->lv);

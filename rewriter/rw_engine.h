@@ -75,6 +75,25 @@ int rw_qp_encode(const char *in, size_t len, int crlf, struct buf *out);
  * decoding (the caller then re-encodes everything). */
 int rw_qp_patch(const char *raw, size_t rawlen, const char *dec, size_t declen,
                 const struct rw_patch *p, size_t n, int crlf, struct buf *out);
+/* The physical lines of a QP body and where their decodings start, as
+ * rw_qp_decode_tab records them while decoding (g_free(v) after use). */
+struct rw_qpline {
+    size_t raw_off, raw_end; /* raw bytes, line end included */
+    size_t dec_off;          /* where its decoding starts */
+    int soft;                /* ends with a soft break */
+};
+struct rw_qptab {
+    struct rw_qpline *v;
+    size_t n, cap;
+    size_t declen; /* length of the whole decoding */
+};
+/* rw_qp_decode_tab - rw_qp_decode that also fills t (zeroed by the
+ * caller; t may be NULL). rw_qp_patch_tab - rw_qp_patch with the table of
+ * raw already known (from rw_qp_decode_tab of the same raw). */
+int rw_qp_decode_tab(const char *in, size_t len, struct buf *out, struct rw_qptab *t);
+int rw_qp_patch_tab(const char *raw, size_t rawlen, const char *dec, size_t declen,
+                    const struct rw_qptab *t, const struct rw_patch *p, size_t n, int crlf,
+                    struct buf *out);
 int rw_b64_decode(const char *in, size_t len, struct buf *out);
 /* Lines of 76 characters; the last one gets a line end only if final_eol. */
 int rw_b64_encode(const char *in, size_t len, int crlf, int final_eol, struct buf *out);
