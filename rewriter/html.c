@@ -407,6 +407,13 @@ static int sanitize(const char *html, size_t len, char **copy)
     char *c = NULL;
 
     while ((i = ascii_run(html, i, len)) < len) {
+        unsigned char c0 = (unsigned char)html[i];
+
+        /* the common case inline: a valid two-byte sequence (Latin text) */
+        if (c0 >= 0xC2 && c0 <= 0xDF && i + 1 < len && ((unsigned char)html[i + 1] & 0xC0) == 0x80) {
+            i += 2;
+            continue;
+        }
         if (html[i] != '\0' && g_utf8_validate(html + i, (gssize)(len - i < 4 ? len - i : 4), &end)) {
             i = len - i < 4 ? len : i + 4; /* whole window valid: ASCII follows */
             continue;

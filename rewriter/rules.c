@@ -585,9 +585,14 @@ static int words_scan(const struct rw_wordlist *wl, const char *t, size_t n)
     for (size_t i = 0; i < n; i++) {
         unsigned c = (unsigned char)t[i];
 
-        for (unsigned w = wl->lo[c]; w < wl->hi[c]; w++)
-            if (wl->len[w] <= n - i && memcmp(t + i, wl->v[w], wl->len[w]) == 0)
+        /* the first byte matched by the index; test the second inline */
+        for (unsigned w = wl->lo[c]; w < wl->hi[c]; w++) {
+            size_t l = wl->len[w];
+
+            if (l <= n - i &&
+                (l < 2 || (t[i + 1] == wl->v[w][1] && memcmp(t + i + 2, wl->v[w] + 2, l - 2) == 0)))
                 return 1;
+        }
     }
     return 0;
 }
