@@ -113,13 +113,19 @@ static int decode_leaf(struct eng *e, struct leaf *l, size_t idx)
 static int is_inline_pgp(const struct buf *t)
 {
     static const char mark[] = "-----BEGIN PGP ";
-    const char *p = memmem(t->data, t->len, mark, sizeof mark - 1);
+    const char *p = t->data, *end = t->data + t->len;
 
-    /* Only a marker at the start of a line counts. */
-    for (; p != NULL;
-         p = memmem(p + 1, t->len - (size_t)(p + 1 - t->data), mark, sizeof mark - 1)) {
-        size_t rest = t->len - (size_t)(p - t->data);
-        if ((p == t->data || p[-1] == '\n') &&
+    /* Only a marker at the start of a line counts: look at each '-' that
+     * starts a line (memchr is much cheaper than memmem over the part). */
+    for (; p != NULL && p < end; p++) {
+        size_t rest;
+
+        if ((p = memchr(p, '-', (size_t)(end - p))) == NULL)
+            break;
+        if (p != t->data && p[-1] != '\n')
+            continue;
+        rest = (size_t)(end - p);
+        if (rest >= sizeof mark - 1 && memcmp(p, mark, sizeof mark - 1) == 0 &&
             ((rest >= 34 && memcmp(p, "-----BEGIN PGP SIGNED MESSAGE-----", 34) == 0) ||
              (rest >= 27 && memcmp(p, "-----BEGIN PGP MESSAGE-----", 27) == 0)))
             return 1;

@@ -10,6 +10,7 @@
  * wrapper is reported as opaque instead. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,11 +99,13 @@ static int hexv(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
-    c = tolower(c);
+    c |= 0x20;
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-int rw_pct_decode(const char *s, size_t n, struct buf *out)
+/* The decoding appended piece by piece: for a buffer whose ceiling leaves
+ * room for the decoded text but not for s itself. */
+static int pct_decode_append(const char *s, size_t n, struct buf *out)
 {
     size_t i = 0, run;
     int e;
@@ -130,6 +133,45 @@ int rw_pct_decode(const char *s, size_t n, struct buf *out)
     }
     /* An empty result still has a NUL-terminated buffer. */
     return out->data == NULL ? buf_append(out, "", 0) : 0;
+}
+
+int rw_pct_decode(const char *s, size_t n, struct buf *out)
+{
+    size_t i = 0, start = out->len, run, max = out->max ? out->max : SIZE_MAX / 2;
+    char *w;
+    const char *pct;
+    int e, hi, lo;
+
+    if (n > max || out->len > max - n)
+        return pct_decode_append(s, n, out);
+    /* Decoding never grows the text: append s, then decode in place (the
+     * write position never passes the read position). Also gives an empty
+     * result a NUL-terminated buffer. */
+    if ((e = buf_append(out, s, n)) != 0)
+        return e;
+    s = out->data + start;
+    w = out->data + start;
+    while (i < n) {
+        pct = memchr(s + i, '%', n - i);
+        run = pct ? (size_t)(pct - (s + i)) : n - i;
+        if (w != s + i)
+            memmove(w, s + i, run);
+        w += run;
+        i += run;
+        if (i >= n)
+            break;
+        if (i + 2 < n && (hi = hexv((unsigned char)s[i + 1])) >= 0 &&
+            (lo = hexv((unsigned char)s[i + 2])) >= 0) {
+            *w++ = (char)(hi * 16 + lo);
+            i += 3;
+        } else {
+            *w++ = '%';
+            i++;
+        }
+    }
+    out->len = (size_t)(w - out->data);
+    out->data[out->len] = '\0';
+    return 0;
 }
 
 static int b64v(int c)

@@ -138,6 +138,10 @@ static void b64_needles(const char *a, size_t an, struct rw_recip_needles *nd)
             for (size_t j = lo; j < hi; j++)
                 x->s[i][j - lo] = (alpha ? b64url : b64std)[(unsigned char)enc[j]];
             x->n[i] = hi > lo ? hi - lo : 0;
+            /* the url alphabet's needle equal to the std one finds the same */
+            if (alpha == 1 && x->n[i] == x->n[i - 1] &&
+                memcmp(x->s[i], x->s[i - 1], x->n[i]) == 0)
+                x->n[i] = 0;
             if (x->n[i] > 0 && (x->min == 0 || x->n[i] < x->min))
                 x->min = x->n[i];
             x->first[i] = lo;
@@ -147,10 +151,21 @@ static void b64_needles(const char *a, size_t an, struct rw_recip_needles *nd)
 }
 
 /* Base64 characters of either alphabet (a needle lies inside one run). */
+/* Base64 characters of either alphabet. */
+static const unsigned char b64_any[256] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
+    ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
+    ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['/'] = 1,
+    ['-'] = 1, ['_'] = 1};
+
 static inline int b64_char(unsigned char c)
 {
-    return (unsigned char)((c | 0x20) - 'a') < 26 || (unsigned char)(c - '0') < 10 ||
-           c == '+' || c == '/' || c == '-' || c == '_';
+    return b64_any[c];
 }
 
 static int b64_in_run(const char *h, size_t hn, size_t r0, size_t r1, size_t an,
@@ -200,7 +215,9 @@ static int has_hex_run(const char *s)
     size_t run = 0;
 
     for (; *s; s++) {
-        run = isxdigit((unsigned char)*s) ? run + 1 : 0;
+        unsigned char c = (unsigned char)*s;
+
+        run = (unsigned char)(c - '0') < 10 || (unsigned char)((c | 0x20) - 'a') < 6 ? run + 1 : 0;
         if (run >= 32)
             return 1;
     }
