@@ -4,8 +4,8 @@
  * policy_prepare() works out once per message what the recipient's consent
  * allows (pixels_ok, clicks_ok), expands the footer templates, and hands the
  * rewriter a decide callback that maps each finding to an action, sealing a
- * gate token when a tracker is kept. Nothing ungated stays for a consenting
- * recipient when gate_kept = yes: without keys the tracker is treated as if
+ * gate token when a tracker is kept. Without keys no withdrawal link can be
+ * made, so nothing is kept (gated or not): the tracker is treated as if
  * consent were missing. Failure: -1 with p->err; the caller applies
  * on_error. */
 #include "common/policy.h"
@@ -231,8 +231,9 @@ static void summarise(struct policy *p)
 {
     const struct policy_input *in = &p->in;
     const struct cfg_domain *d = in->dom;
-    /* Kept trackers must be gated; without keys they cannot be. */
-    int can_keep = in->recipient != NULL && (!d->gate_kept || in->keys != NULL);
+    /* A kept tracker needs the per-recipient withdrawal link (and, with
+     * gate_kept, the gate): both need the keys, even with gate_kept = no. */
+    int can_keep = in->recipient != NULL && in->keys != NULL;
     uint32_t pm = d->pixel_purposes;
     uint32_t cm = 1u << STORE_P_CLICKS;
 

@@ -268,3 +268,30 @@ Test(policy, footer_values_are_html_escaped)
     policy_free(&pr.p);
     unload();
 }
+
+/* gate_kept = no keeps trackers ungated, but every mail that keeps one must
+ * still carry the withdrawal link (SPEC §1, §4.4), and that link needs the
+ * keys: without keys nothing may be kept, even ungated. */
+Test(policy, without_keys_gate_kept_no_keeps_nothing_footerless)
+{
+    struct prep pr;
+    struct policy_input in = {0};
+    struct buf repl = BUF_INIT(0);
+    load("gate_kept = no");
+    in.cfg = cfg;
+    in.dom = &cfg->domains[0];
+    in.controller = "brand.example";
+    in.rules = fake_rules;
+    in.recipient = "a@example.org";
+    in.granted = ~0u;
+    cr_assert_eq(policy_prepare(&in, &pr.p, &pr.req), 0);
+    cr_assert_null(pr.req.footer_html, "no withdrawal footer can be made without keys");
+    cr_assert_eq(decide(&pr, RW_T_PIXEL, 0, &repl), RW_A_STRIP,
+                 "a pixel kept without a withdrawal link");
+    cr_assert_eq(decide(&pr, RW_T_LINK, 0, &repl), RW_A_UNWRAP,
+                 "a tracked link kept without a withdrawal link");
+    cr_assert_str_eq(pr.p.sum.decision, "no-consent");
+    policy_free(&pr.p);
+    buf_free(&repl);
+    unload();
+}
