@@ -516,9 +516,15 @@ static int glob(const char *pat, const char *s, size_t n)
             si++;
             if (*pat != '*') {
                 int c = lc((unsigned char)*pat);
+                const char *q;
 
-                while (si < n && lc((unsigned char)s[si]) != c)
-                    si++;
+                if (c < 'a' || c > 'z') { /* no case: memchr finds it */
+                    q = si < n ? memchr(s + si, c, n - si) : NULL;
+                    si = q ? (size_t)(q - s) : n;
+                } else {
+                    while (si < n && lc((unsigned char)s[si]) != c)
+                        si++;
+                }
             }
             i = si;
         } else {
