@@ -113,16 +113,15 @@ static const struct cfg_class_rule *first_match(const struct cfg_class_rule *r, 
     return NULL;
 }
 
-/* Campaign id for anonymous pixels: List-Id, else Message-ID, else Subject,
- * hashed with the domain so that nothing personal can leak into the URL. */
+/* Campaign id for anonymous pixels: the domain and its List-Id, hashed so
+ * that nothing readable leaks into the URL. Without a List-Id, the domain
+ * alone: Message-ID is unique per copy and Subject is often personalised,
+ * and either would turn the per-campaign counter into one per recipient. */
 static void campaign_id(const struct msginfo_hdr *h, size_t n, struct msginfo *out)
 {
-    static const char *const names[] = {"List-Id", "Message-ID", "Subject"};
-    const char *src = NULL;
+    const char *src = msginfo_header(h, n, "List-Id");
     GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
 
-    for (size_t i = 0; i < 3 && src == NULL; i++)
-        src = msginfo_header(h, n, names[i]);
     g_checksum_update(ck, (const guchar *)out->domain, (gssize)strlen(out->domain));
     if (src)
         g_checksum_update(ck, (const guchar *)src, (gssize)strlen(src));

@@ -23,8 +23,9 @@ struct msginfo {
     char controller[256];         /* dom->controller, or the domain for [domain *] */
     int mail_class;               /* enum cfg_class */
     const char *class_rule;       /* rule text that matched (borrowed), or "default" */
-    char campaign[33];            /* first 128 bits, hex, of sha256(domain + List-Id, else
-                                     Message-ID, else Subject) */
+    char campaign[33];            /* first 128 bits, hex, of sha256(domain + List-Id);
+                                     sha256(domain) without List-Id (never a
+                                     per-copy header: Message-ID, Subject) */
 };
 
 /* msginfo_addr_domain - lower-cased domain of the first address in a From:-

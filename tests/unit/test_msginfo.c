@@ -103,3 +103,21 @@ Test(msginfo, campaign_same_for_every_recipient_and_not_personal)
     cr_assert_null(strstr(a.campaign, "spring"));
     cfg_release(c);
 }
+
+/* ESPs give every recipient's copy its own Message-ID (and may personalise
+ * the Subject): the anonymous pixel's campaign id must not follow either,
+ * or the "anonymous" per-campaign counter counts one person's opens. */
+Test(msginfo, campaign_not_per_message_without_list_id)
+{
+    struct cfg *c = load();
+    struct msginfo a, b, d;
+    derive(c, "From: n@x.example\nMessage-ID: <1.alice@x.example>\nSubject: Alice, 20% off\n\n",
+           NULL, &a);
+    derive(c, "From: n@x.example\nMessage-ID: <2.bob@x.example>\nSubject: Bob, 20% off\n\n",
+           NULL, &b);
+    derive(c, "From: n@y.example\nMessage-ID: <3.bob@y.example>\n\n", NULL, &d);
+    cr_assert_str_eq(a.campaign, b.campaign,
+                     "Message-ID and Subject must not make the campaign id personal");
+    cr_assert_str_neq(a.campaign, d.campaign, "still one campaign id per sending domain");
+    cfg_release(c);
+}
