@@ -134,6 +134,23 @@ void rw_rule_iter_init(const struct rw_rules *r, enum rw_rule_kind kind,
         ;
 }
 
+/* A cheap reject before rw_rule_matches: the rule's literal path start
+ * must fit and agree on the byte after the leading '/' (ASCII folding). */
+static int path_may_match(const struct rw_rule *ru, const struct rw_urlp *u)
+{
+    const char *path = u->path_len ? u->s + u->path_off : "/";
+    size_t pl = u->path_len ? u->path_len : 1;
+    unsigned char a, b;
+
+    if (ru->path_pre > pl)
+        return 0;
+    if (ru->path_pre < 2)
+        return 1;
+    a = (unsigned char)ru->path[1];
+    b = (unsigned char)path[1];
+    return a == b || ((a | 0x20) == (b | 0x20) && (unsigned char)((a | 0x20) - 'a') < 26);
+}
+
 const struct rw_rule *rw_rule_iter_next(const struct rw_rules *r, struct rw_rule_iter *it,
                                         const struct rw_urlp *u, size_t from)
 {
@@ -147,7 +164,7 @@ const struct rw_rule *rw_rule_iter_next(const struct rw_rules *r, struct rw_rule
             ri = g[it->g++];
         else
             ri = e[it->b++].rule;
-        if (ri >= from && rw_rule_matches(&r->v[ri], u))
+        if (ri >= from && path_may_match(&r->v[ri], u) && rw_rule_matches(&r->v[ri], u))
             return &r->v[ri];
     }
     return NULL;
