@@ -74,14 +74,17 @@ static size_t qp_run(const char *in, size_t i, size_t lend, size_t len, char **w
     int hi, lo;
 
     while (i < lend) {
-        const char *eq = memchr(in + i, '=', lend - i);
-        size_t run = eq ? (size_t)(eq - (in + i)) : lend - i;
-        if (w != in + i)
-            memmove(w, in + i, run);
-        w += run;
-        i += run;
-        if (i >= lend)
-            break;
+        /* escapes often follow each other ("=C3=A9"): no memchr then */
+        if (in[i] != '=') {
+            const char *eq = memchr(in + i, '=', lend - i);
+            size_t run = eq ? (size_t)(eq - (in + i)) : lend - i;
+            if (w != in + i)
+                memmove(w, in + i, run);
+            w += run;
+            i += run;
+            if (i >= lend)
+                break;
+        }
         if ((sb = soft_break(in + i, len - i)) != 0) {
             i += sb;
             *soft = 1;

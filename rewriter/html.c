@@ -387,6 +387,17 @@ static size_t ascii_run(const char *s, size_t i, size_t len)
     const uint64_t hi = 0x8080808080808080ull, lo = 0x0101010101010101ull;
     uint64_t w;
 
+    for (; i + 32 <= len; i += 32) {
+        uint64_t a, b, c, d;
+
+        memcpy(&a, s + i, 8);
+        memcpy(&b, s + i + 8, 8);
+        memcpy(&c, s + i + 16, 8);
+        memcpy(&d, s + i + 24, 8);
+        if (((a | b | c | d) & hi) != 0 ||
+            (((a - lo) & ~a) | ((b - lo) & ~b) | ((c - lo) & ~c) | ((d - lo) & ~d)) & hi)
+            break; /* a high bit or a zero byte in these words */
+    }
     for (; i + 8 <= len; i += 8) {
         memcpy(&w, s + i, 8);
         if ((w & hi) != 0 || ((w - lo) & ~w & hi) != 0)

@@ -21,6 +21,7 @@
 enum slot { S_HREF, S_SRC, S_SRCSET, S_BACKGROUND, S_POSTER, S_STYLE, S_NSLOT };
 static const char *const slot_name[S_NSLOT] = {"href",       "src",    "srcset",
                                                "background", "poster", "style"};
+static const size_t slot_len[S_NSLOT] = {4, 3, 6, 10, 6, 5};
 
 struct tag {
     const char *name;
@@ -163,7 +164,7 @@ static void on_attr(void *ctx, const char *doc, const struct rw_rawattr *a)
     int k;
 
     for (k = 0; k < S_NSLOT; k++)
-        if (a->nlen == strlen(slot_name[k])
+        if (a->nlen == slot_len[k] && (doc[a->noff] | 0x20) == slot_name[k][0]
             && g_ascii_strncasecmp(doc + a->noff, slot_name[k], a->nlen) == 0) {
             if (!t->have[k]) {
                 t->have[k] = 1;
