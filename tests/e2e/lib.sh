@@ -156,6 +156,11 @@ dkim_signed = skip
 controller = brand.example
 dkim_signed = tempfail
 
+[domain monitor-tempfail.example]
+controller = brand.example
+mode = monitor
+dkim_signed = tempfail
+
 [domain esp.example]
 controller = brand.example
 esp_headers = yes

@@ -75,4 +75,16 @@ r = t.message(conn, "MT6", "news@tempfail.example", {"no@example.org"},
 t.check(r == SMFIR_REPLYCODE, "dkim tempfail: SMTP reply")
 t.check(mt.eom_check(conn, MT_SMTPREPLY, "451", "4.7.0", "consent-milter: message is already DKIM-signed; sign after consent-milter"), "dkim tempfail: 4.7.0 and the reason")
 mt.disconnect(conn)
+
+-- monitor rewrites nothing, so it breaks no signature: dkim_signed =
+-- tempfail must not delay signed mail there; the trace header still says
+-- what would have been done.
+conn = t.connect()
+r = t.message(conn, "MT7", "news@monitor-tempfail.example", {"no@example.org"},
+	{{"DKIM-Signature", "v=1; a=rsa-sha256; d=monitor-tempfail.example; s=s; bh=x; b=y"}})
+t.check(r == SMFIR_CONTINUE, "dkim tempfail in monitor mode: accepted, not delayed")
+t.check(not mt.eom_check(conn, MT_BODYCHANGE), "dkim tempfail in monitor mode: body untouched")
+local mv = mt.getheader(conn, "X-Consent-Milter", 0) or ""
+t.check(mv:find("decision=monitor;") ~= nil, "dkim tempfail in monitor mode: trace header (" .. mv .. ")")
+mt.disconnect(conn)
 t.done()
