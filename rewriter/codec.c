@@ -78,8 +78,7 @@ static size_t qp_run(const char *in, size_t i, size_t lend, size_t len, char **w
         if (in[i] != '=') {
             const char *eq = memchr(in + i, '=', lend - i);
             size_t run = eq ? (size_t)(eq - (in + i)) : lend - i;
-            if (w != in + i)
-                memmove(w, in + i, run);
+            memcpy(w, in + i, run);
             w += run;
             i += run;
             if (i >= lend)
@@ -108,11 +107,10 @@ int rw_qp_decode_tab(const char *in, size_t len, struct buf *out, struct rw_qpta
     const char *nl;
     int e, soft = 0;
 
-    /* Decoding never grows the text: copy the input once, then decode in
-     * place (the write position never passes the read position). */
-    if ((e = buf_append(out, in, len)) != 0)
+    /* Decoding never grows the text: room for len bytes is enough (the
+     * same ceiling as appending the input). in must not lie in out. */
+    if ((e = rw_buf_reserve(out, len)) != 0)
         return buf_rc(e);
-    in = out->data + start;
     w = out->data + start;
     if (t == NULL)
         qp_run(in, 0, len, len, &w, &soft);

@@ -618,12 +618,17 @@ static int cmp_splice(const void *a, const void *b)
 
 static int assemble(struct eng *e, struct buf *out)
 {
-    size_t pos = 0, i, body = e->mime.body_offset;
+    size_t pos = 0, i, body = e->mime.body_offset, total;
     long long delta = 0;
     int rc = 0;
 
     if (e->nsp > 1)
         qsort(e->sp, e->nsp, sizeof *e->sp, cmp_splice);
+    /* The final size is known: one allocation instead of doublings (on
+     * failure the appends below fail and report it as before). */
+    for (i = 0, total = e->len; i < e->nsp; i++)
+        total += e->sp[i].dlen - e->sp[i].len;
+    (void)rw_buf_reserve(out, total);
     for (i = 0; i < e->nsp && rc == 0; i++) {
         const struct splice *s = &e->sp[i];
         if (s->off < pos) {

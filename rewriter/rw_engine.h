@@ -65,7 +65,7 @@ int rw_hdr_set_cte_qp(const char *msg, size_t len, const struct rw_part *p,
                       struct rw_range *r, struct buf *field, char **value);
 
 /* codec.c. All append to out and return RW_OK, RW_ENOMEM or RW_ELIMIT
- * (buffer ceiling). */
+ * (buffer ceiling); in never points into out. */
 int rw_qp_decode(const char *in, size_t len, struct buf *out);
 /* crlf: line end written for hard and soft breaks. */
 int rw_qp_encode(const char *in, size_t len, int crlf, struct buf *out);
@@ -106,6 +106,12 @@ int rw_charset_decode(const char *cs, const char *in, size_t len, struct buf *ou
 int rw_charset_encode(const char *cs, const char *in, size_t len, struct buf *out);
 /* rw_is_ascii - 1 if s[0..len) is 7-bit. */
 int rw_is_ascii(const char *s, size_t len);
+
+/* rw_buf_reserve - room for extra more bytes in b (and its NUL) in one
+ * allocation, the way buf_append grows it (realloc, same ceiling): spares
+ * the doubling copies when the final size is known. 0, EFBIG or ENOMEM
+ * (util.c). */
+int rw_buf_reserve(struct buf *b, size_t extra);
 
 /* report.c */
 int rw_report_add_item(struct rw_report *rep, const struct rw_finding *f,

@@ -3,11 +3,15 @@
  *
  * rw_init() runs gmime and libxml2 initialisation exactly once (GOnce), so
  * any number of threads may call it; everything else here is constant. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+
 #include <glib.h>
 #include <gmime/gmime.h>
 #include <libxml/parser.h>
 
-#include "rewriter/rw_int.h"
+#include "rewriter/rw_engine.h"
 
 /* A transparent 1x1 GIF89a (43 bytes), base64. */
 const char RW_BLANK_GIF_DATA_URL[] =
@@ -86,4 +90,22 @@ const char *rw_place_name(enum rw_place p)
         "poster", "vml-img", "a",          "area", "vml-href", "text"};
 
     return (unsigned)p < RW_P_MAX ? names[p] : "?";
+}
+
+int rw_buf_reserve(struct buf *b, size_t extra)
+{
+    size_t max = b->max ? b->max : SIZE_MAX / 2, need;
+    char *p;
+
+    if (b->len > max || extra > max - b->len)
+        return EFBIG;
+    need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    if ((p = realloc(b->data, need)) == NULL)
+        return ENOMEM;
+    p[b->len] = '\0';
+    b->data = p;
+    b->cap = need;
+    return 0;
 }
