@@ -209,6 +209,12 @@ static char *url_dup(const char *u, size_t n)
 
     if (d == NULL)
         return NULL;
+    if (memchr(u, '\t', n) == NULL && memchr(u, '\n', n) == NULL &&
+        memchr(u, '\r', n) == NULL) {
+        memcpy(d, u, n); /* the usual case: nothing to drop */
+        d[n] = '\0';
+        return d;
+    }
     for (i = 0; i < n; i++)
         if (u[i] != '\t' && u[i] != '\n' && u[i] != '\r')
             d[k++] = u[i];
