@@ -220,6 +220,16 @@ static int prescan(const char *msg, size_t len, const struct rw_limits *lim, cha
 
     ps.bounds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     while (i < len && rc == RW_OK) {
+        if (!ps.headers && msg[i] != '-') {
+            /* a body line that cannot be a delimiter does nothing: go to
+             * the next line that starts with '-' */
+            const char *q = msg + i;
+
+            while ((q = memchr(q, '-', len - (size_t)(q - msg))) != NULL && q[-1] != '\n')
+                q++;
+            i = q ? (size_t)(q - msg) : len;
+            continue;
+        }
         nl = memchr(msg + i, '\n', len - i);
         le = nl ? (size_t)(nl - msg) + 1 : len;
         rc = prescan_line(&ps, &i, le, err, errlen);
