@@ -300,6 +300,10 @@ static void box_decl(const char *n, size_t nl, const char *v, size_t vl, struct 
 }
 
 /* Split declarations at ';' outside strings, parentheses and comments. */
+/* The bytes rw_css_box acts on; all others only move it forward. */
+static const unsigned char box_special[256] = {['/'] = 1, ['"'] = 1, ['\''] = 1, ['('] = 1,
+                                               [')'] = 1, [':'] = 1, [';'] = 1};
+
 void rw_css_box(const char *css, size_t len, struct rw_css_box *b)
 {
     size_t i = 0, start = 0, colon = SIZE_MAX, n0, n1, v0;
@@ -308,6 +312,8 @@ void rw_css_box(const char *css, size_t len, struct rw_css_box *b)
     b->width = b->height = b->max_width = b->max_height = -1;
     b->hidden = 0;
     for (i = 0; i <= len; i++) {
+        if (i < len && !box_special[(unsigned char)css[i]])
+            continue;
         if (i < len && css[i] == '/' && i + 1 < len && css[i + 1] == '*') {
             n0 = i;
             i = skip_comment(css, len, i) - 1;
