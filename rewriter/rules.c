@@ -625,7 +625,7 @@ int rw_words_in(const struct rw_wordlist *wl, const char *s, size_t n)
     if (n >= sizeof(stackbuf) && (folded = g_try_malloc(n)) == NULL)
         return 0;
     for (i = 0; i < n; i++)
-        (folded ? folded : stackbuf)[i] = (char)lc((unsigned char)s[i]);
+        (folded ? folded : stackbuf)[i] = (char)tolower((unsigned char)s[i]);
     hit = words_scan(wl, folded ? folded : stackbuf, n);
     g_free(folded);
     return hit;
