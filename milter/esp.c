@@ -5,7 +5,7 @@
  * provider's per-message switches: SendGrid X-SMTPAPI, Mailgun
  * X-Mailgun-Track*, Postmark X-PM-Track*, Mailjet X-MJ-Track*, SparkPost
  * X-MSYS-API. Existing values are merged, not clobbered: JSON headers keep
- * every other key (jansson); a flag header is changed in place only when it
+ * every other key (jansson) and are written back folded; a flag header is changed in place only when it
  * would turn tracking on. An existing JSON header that does not parse is
  * left alone (the ESP rejects it anyway; rewriting it would lose data).
  *
@@ -89,6 +89,46 @@ fail:
     return -1;
 }
 
+/* Fold compact JSON that does not fit one 998-octet header line: a line
+ * break and a blank after a ',' ':' '{' or '[' outside strings once the
+ * line passes 72 columns. JSON allows blanks between tokens, so the
+ * unfolded value is the same JSON; left on one line, a relay would break it
+ * at 998 octets wherever it falls, maybe inside a token. col: where the
+ * value starts ("Name: "). Takes s; returns the result or NULL. */
+static char *fold_json(char *s, size_t col)
+{
+    size_t len = s ? strlen(s) : 0;
+    if (!s || col + len <= 998)
+        return s;
+    char *out = malloc(len + len / 8 + 16);
+    size_t n = 0;
+    int in_str = 0;
+
+    for (size_t i = 0; out && i < len; i++) {
+        char ch = s[i];
+        out[n++] = ch;
+        col++;
+        if (in_str) {
+            if (ch == '\\' && i + 1 < len) {
+                out[n++] = s[++i];
+                col++;
+            } else if (ch == '"') {
+                in_str = 0;
+            }
+        } else if (ch == '"') {
+            in_str = 1;
+        } else if (strchr(",:{[", ch) && col > 72 && i + 1 < len) {
+            out[n++] = '\n';
+            out[n++] = ' ';
+            col = 1;
+        }
+    }
+    if (out)
+        out[n] = '\0';
+    free(s);
+    return out;
+}
+
 /* Merge settings into the JSON header name (created if absent). */
 static void json_header(struct edits *ed, const struct mlt_msg *m, const char *name,
                         const char *const *p1, json_t *v1, const char *const *p2, json_t *v2)
@@ -112,7 +152,7 @@ static void json_header(struct edits *ed, const struct mlt_msg *m, const char *n
         json_decref(v2);
     char *s = rc == 0 ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(root);
-    push(ed, m, name, s);
+    push(ed, m, name, fold_json(s, strlen(name) + 2));
 }
 
 int mlt_esp_edits(const struct mlt_msg *m, int opens_off, int clicks_off,

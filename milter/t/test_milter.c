@@ -2,6 +2,7 @@
  * per-message buffering and spooling, ESP header merging, the trace MAC.
  * Built by milter/module.mk with the milter's objects (not main.o). */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,4 +252,45 @@ Test(trace, rotation_and_garbage)
     tok_keys_free(old);
     tok_keys_free(both);
     tok_keys_free(other);
+}
+
+/* SendGrid's X-SMTPAPI often carries a "to" list and substitutions of many
+ * KB, folded by the sender. The merged value must stay folded (RFC 5322:
+ * lines of at most 998 octets; SendGrid asks for it too): relays break an
+ * over-long line by inserting CRLF SPACE anywhere, which can split a JSON
+ * token and make the ESP drop the whole header - opentrack off included. */
+Test(esp, long_json_header_stays_folded)
+{
+    struct mlt_msg *m = mlt_msg_new(test_cfg(1 << 20, 1 << 20));
+    struct buf in = BUF_INIT(0);
+    buf_puts(&in, "{\"to\": [");
+    for (int i = 0; i < 300; i++)
+        buf_printf(&in, "%s\"recipient-%03d@example.org\"", i ? ",\n " : "", i);
+    buf_puts(&in, "],\n \"category\": \"news\"}");
+    mlt_msg_add_header(m, "X-SMTPAPI", buf_cstr(&in));
+    struct mlt_hedit *e;
+    int op;
+    int n = mlt_esp_edits(m, 1, 1, &e);
+    const char *v = edit_value(e, n, "X-SMTPAPI", &op);
+    cr_assert_not_null(v);
+    size_t line = strlen("X-SMTPAPI: ");
+    for (const char *p = v; *p; p++) {
+        if (*p == '\n') {
+            cr_assert(p[1] == ' ' || p[1] == '\t', "continuation line must start with a blank");
+            line = 0;
+            continue;
+        }
+        cr_assert_lt(++line, 999, "header line longer than 998 octets");
+    }
+    json_error_t jerr;
+    json_t *j = json_loads(v, 0, &jerr);
+    cr_assert_not_null(j, "unfolded value is not JSON: %s", jerr.text);
+    cr_assert_eq(json_array_size(json_object_get(j, "to")), 300);
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(json_object_get(
+                     json_object_get(j, "filters"), "opentrack"), "settings"), "enable")),
+                 0);
+    json_decref(j);
+    mlt_esp_free(e, n);
+    buf_free(&in);
+    mlt_msg_free(m);
 }

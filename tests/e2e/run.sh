@@ -249,6 +249,23 @@ case_esp() {
 	check "esp: Postmark opens off" grep -q '^X-PM-TrackOpens: false' "$o"
 	check "esp: Mailjet clicks off" grep -q '^X-MJ-TrackClick: 0' "$o"
 	check "esp: SparkPost options" grep -q '^X-MSYS-API: {"options": *{"open_tracking": *false' "$o"
+	# A long X-SMTPAPI (a "to" list, folded by the sender) stays folded: a
+	# line over 998 octets would be broken by a relay, maybe inside a token.
+	local to i
+	to='{"to": ["r000@example.org"'
+	for i in $(seq 1 299); do to+=$',\n "r'$(printf %03d "$i")'@example.org"'; done
+	to+=$'],\n "category": "news"}'
+	mkmsg "$P/in.el" esp.example no@example.org e2e-esp-long "X-SMTPAPI: $to"$'\n'
+	deliver el $PORT_MTA news@esp.example no@example.org "$P/in.el" 1 || return
+	awk '/^\r?$/ { exit } /^X-SMTPAPI:/ { h = 1; print; next }
+	    h && /^[ \t]/ { print; next } { h = 0 }' "$P/out.el" >"$P/out.el.hdr"
+	# folded by us between tokens (short lines), not cut at 998 by Postfix
+	check "esp: long X-SMTPAPI folded between JSON tokens" \
+		awk 'length($0) > 120 { bad = 1 } END { exit bad + (NR < 10) }' "$P/out.el.hdr"
+	check "esp: long X-SMTPAPI opentrack off" bash -c \
+		"tr -d ' \t\r\n' <'$P/out.el.hdr' | grep -q '\"opentrack\":{\"settings\":{\"enable\":0}}'"
+	check "esp: long X-SMTPAPI keeps every recipient" \
+		test "$(grep -o 'r[0-9]\{3\}@example.org' "$P/out.el.hdr" | sort -u | wc -l)" -eq 300
 }
 
 # A message of about N KiB: the newsletter with a long text part.
