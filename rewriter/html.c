@@ -399,9 +399,12 @@ static size_t ascii_run(const char *s, size_t i, size_t len)
             break; /* a high bit or a zero byte in these words */
     }
     for (; i + 8 <= len; i += 8) {
+        uint64_t m;
+
         memcpy(&w, s + i, 8);
-        if ((w & hi) != 0 || ((w - lo) & ~w & hi) != 0)
-            break; /* a high bit or a zero byte in this word */
+        /* a high bit or a zero byte: the lowest flagged byte is the first */
+        if ((m = (w & hi) | ((w - lo) & ~w & hi)) != 0)
+            return i + (size_t)__builtin_ctzll(m) / 8;
     }
     while (i < len && (unsigned char)s[i] - 1u < 0x7Fu)
         i++;
