@@ -74,6 +74,8 @@ struct reader {
     struct parse_state *ps;
 };
 
+static void note_section(struct parse_state *ps, const char *line);
+
 /* Hands inih one line at a time so we know the line number, and refuses
  * lines longer than inih's buffer instead of letting it split them. */
 static char *line_reader(char *str, int num, void *stream)
@@ -105,6 +107,7 @@ static char *line_reader(char *str, int num, void *stream)
     memcpy(str, r->p, n);
     str[n] = '\0';
     r->p += n;
+    note_section(r->ps, str);
     return str;
 }
 
@@ -143,6 +146,26 @@ static int valid_domain_name(const char *d)
               (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
             return 0;
     return 1;
+}
+
+/* inih calls the handler only for keys, so a [domain NAME] section with no
+ * key of its own would not exist, and its subdomains would fall to
+ * [domain *] with themselves as controller. Every section header is
+ * therefore registered here, as the line is read. */
+static void note_section(struct parse_state *ps, const char *line)
+{
+    char dom[256];
+    const char *end;
+
+    line += strspn(line, " \t");
+    if (*line != '[' || strncasecmp(line + 1, "domain", 6) != 0 ||
+        (line[7] != ' ' && line[7] != '\t') || (end = strchr(line, ']')) == NULL)
+        return;
+    snprintf(dom, sizeof dom, "%.*s", (int)(end - line - 8), line + 8);
+    if (!valid_domain_name(cfg_trim(dom)))
+        set_err(ps, ps->line, "bad domain name in section [domain %s]", cfg_trim(dom));
+    else if (section_seen(ps, cfg_trim(dom)) != 0)
+        set_err(ps, ps->line, "too many domain sections or out of memory");
 }
 
 static int handle_domain_kv(struct parse_state *ps, const char *dom, const char *name,

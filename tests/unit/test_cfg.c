@@ -90,7 +90,7 @@ Test(cfg, errors_name_the_line)
         {"[domain *]\ntransactional = subject:hello\n", ":2: transactional"},
         {"[domain *]\ntransactional = header:nocolon\n", ":2: transactional"},
         {"[domain b.example]\nfooter_html = /nonexistent/x.html\n", "cannot read template"},
-        {"[domain bad_name!]\nmode = off\n", ":2: bad domain name"},
+        {"[domain bad_name!]\nmode = off\n", ":1: bad domain name"}, /* the header line */
         {"[domain x.example]\nbogus = 1\n", ":2: unknown key 'bogus'"},
         {"garbage line\n", ":1: syntax error"},
         {"[milter\n", ":1: syntax error"},
@@ -183,4 +183,27 @@ Test(cfg, retain_release_and_dump)
     free(d);
     cfg_release(c);
     cfg_release(NULL);
+}
+
+/* A section with no keys of its own still declares the brand: its
+ * subdomains map to it (SPEC §4.2), with the domain as controller, instead
+ * of falling to [domain *] with the subdomain as controller. */
+Test(cfg, empty_domain_section_still_declares_the_domain)
+{
+    char err[256] = "";
+    struct cfg *c = load("[domain *]\nclicks = free\n"
+                         "[domain brand.example]\n"
+                         "# defaults are fine here\n"
+                         "[domain other.example]\n",
+                         err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    const struct cfg_domain *d = cfg_domain_for(c, "news.brand.example");
+    cr_assert_str_eq(d->name, "brand.example", "got [domain %s]", d->name);
+    cr_assert_str_eq(d->controller, "brand.example");
+    cr_assert_eq(d->clicks, CFG_CLICKS_FREE, "still inherits [domain *]");
+    cr_assert_str_eq(cfg_domain_for(c, "other.example")->name, "other.example");
+    cfg_release(c);
+    c = load("[domain bad_name!]\n", err, sizeof err);
+    cr_assert_null(c, "a bad name in an empty section is still refused");
+    cr_assert(strstr(err, ":1:") != NULL, "error names the line: %s", err);
 }
