@@ -274,7 +274,10 @@ static void count(struct rw_report *rep, const struct rw_finding *f, enum rw_act
 static int decide_site(struct eng *e, struct leaf *l, size_t j, struct buf *repl)
 {
     const struct rw_site *s = &l->sites.v[j];
-    unsigned rep = GPOINTER_TO_UINT(g_hash_table_lookup(e->repeat, s->url));
+    /* only the image heuristics read the repeat count */
+    unsigned rep = RW_PLACE_IS_LINK(s->place)
+                       ? 1
+                       : GPOINTER_TO_UINT(g_hash_table_lookup(e->repeat, s->url));
     struct rw_class c;
     struct rw_finding f;
     enum rw_action a = RW_A_KEEP;
@@ -477,6 +480,9 @@ static int encode_qp_lines(struct eng *e, struct leaf *l, const struct pbuild *p
 
     if (p->cte != RW_CTE_QP || !rw_charset_passthrough(p->charset))
         return RW_EINVAL;
+    /* the result is about the body's size: one allocation, no doublings
+     * (a failure here only means the appends will grow it) */
+    (void)rw_buf_reserve(enc, (p->body.end - p->body.off) + (p->body.end - p->body.off) / 8 + 1024);
     if (l->qpt.v != NULL)
         rc = rw_qp_patch_tab(e->msg + p->body.off, p->body.end - p->body.off, l->text.data,
                              l->text.len, &l->qpt, pb->pv, pb->n, p->crlf, enc);

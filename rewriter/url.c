@@ -357,7 +357,8 @@ int rw_url_clean(const struct rw_rules *r, const char *url, char **out, unsigned
  * rule applies; *stop is set when a matching rule could not decode (and
  * its fail= says opaque) or the destination is refused. */
 static int unwrap_step(const struct rw_rules *r, const char *cur, size_t max,
-                       const struct rw_rule **rule, char **next, int *stop)
+                       const struct rw_rule **rule, char **next, int *stop,
+                       struct rw_urlp *up)
 {
     struct rw_urlp u;
     struct rw_rule_iter it;
@@ -366,6 +367,7 @@ static int unwrap_step(const struct rw_rules *r, const char *cur, size_t max,
     *next = NULL;
     *stop = 0;
     rw_url_split(cur, strlen(cur), &u);
+    *up = u; /* the caller's split of cur */
     rw_rule_iter_init(r, RW_RK_WRAP, &u, &it);
     while ((ru = rw_rule_iter_next(r, &it, &u, 0)) != NULL) {
         int rc;
@@ -391,6 +393,7 @@ int rw_unwrap_chain(const struct rw_rules *r, const struct rw_limits *lim,
                     const char *url, struct rw_unwrap *res)
 {
     const struct rw_rule *rule;
+    struct rw_urlp u;
     char *cur, *next;
     int stop, rc = RW_OK;
 
@@ -400,17 +403,14 @@ int rw_unwrap_chain(const struct rw_rules *r, const struct rw_limits *lim,
     if ((cur = strdup(url)) == NULL)
         return RW_ENOMEM;
     for (;;) {
-        if ((rc = unwrap_step(r, cur, lim->max_url_len, &rule, &next, &stop)) != RW_OK)
+        if ((rc = unwrap_step(r, cur, lim->max_url_len, &rule, &next, &stop, &u)) != RW_OK)
             break;
         if (stop) {
             res->opaque = rule;
             break;
         }
         if (next == NULL) {
-            struct rw_urlp u;
-
             /* A decodable wrapper around an opaque one is still opaque. */
-            rw_url_split(cur, strlen(cur), &u);
             if (res->outer != NULL)
                 res->opaque = rw_rule_match(r, RW_RK_OPAQUE, &u, 0);
             break;
