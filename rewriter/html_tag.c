@@ -404,6 +404,8 @@ int rw_html_tag(struct rw_hscan *h, const char *name, const char **atts, size_t 
     size_t first = h->out->n, i;
     int k, rc = RW_OK;
 
+    if (atts == NULL)
+        return RW_OK; /* no attribute: no site, no hiding, no link text */
     memset(&t, 0, sizeof(t));
     t.name = name;
     collect(&t, atts);
