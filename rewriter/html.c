@@ -35,6 +35,9 @@
 
 #include <glib.h>
 #include <libxml/HTMLparser.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <libxml/parserInternals.h>
 
 static int scan_doc(struct rw_hscan *h);
@@ -387,6 +390,16 @@ static size_t ascii_run(const char *s, size_t i, size_t len)
     const uint64_t hi = 0x8080808080808080ull, lo = 0x0101010101010101ull;
     uint64_t w;
 
+#ifdef __SSE2__
+    /* 16 bytes a step: high bits and zero bytes as one mask each */
+    for (; i + 16 <= len; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        int m = _mm_movemask_epi8(v) | _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()));
+
+        if (m != 0)
+            return i + (size_t)__builtin_ctz((unsigned)m);
+    }
+#endif
     for (; i + 32 <= len; i += 32) {
         uint64_t a, b, c, d;
 
