@@ -272,7 +272,8 @@ static int serve(struct gate *g, const struct opts *o)
     signal(SIGPIPE, SIG_IGN);
     if (drop_privileges(g->snap->cfg->user) != 0)
         return 1;
-    rc = store_open(g->snap->cfg->database, STORE_CREATE, 0, &g->store);
+    rc = store_open(g->snap->cfg->database, STORE_CREATE, g->snap->cfg->gate_threads * 2 + 16,
+                    &g->store);
     if (rc != STORE_OK) {
         log_err("cannot open the store %s: %s", g->snap->cfg->database,
                 store_strerror(rc));

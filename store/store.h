@@ -106,7 +106,11 @@ enum store_open_flags {
     STORE_RDONLY = 2,
 };
 /* store_open - open (once per process) the environment in dir. max_readers:
- * 0 for the default (126); a milter passes its worker count plus margin.
+ * the threads that may read at once (0: 126); the milter passes its worker
+ * count plus margin, the gate its threads. The LMDB reader table gets at
+ * least STORE_MIN_READERS slots whatever is asked: LMDB sizes it once, when
+ * the first process creates the lock file, so every process asks for the
+ * same floor and none can starve the others.
  * STORE_CREATE makes the directory (mode 0700) and a new environment with
  * schema STORE_SCHEMA_VERSION. The map may grow to 256 GiB (address space
  * only; the file grows with the data). With STORE_RDONLY every write
@@ -114,6 +118,7 @@ enum store_open_flags {
  * environment in it and no STORE_CREATE), STORE_EVERSION, STORE_ECORRUPT
  * (not an LMDB file, or meta unreadable), STORE_EIO, STORE_ENOMEM. The
  * handle is shared by all threads; close it after every thread is done. */
+#define STORE_MIN_READERS 1024
 int store_open(const char *dir, unsigned flags, unsigned max_readers, struct store **out);
 void store_close(struct store *st); /* accepts NULL */
 

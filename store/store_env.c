@@ -280,6 +280,11 @@ int store_open(const char *dir, unsigned flags, unsigned max_readers, struct sto
     if (max_readers == 0)
         max_readers = 126;
     st->pool_max = max_readers / 4 < ST_POOL_MAX ? max_readers / 4 : ST_POOL_MAX;
+    /* The first process to create the lock file fixes the reader table for
+     * every process (milter, gate, consentctl): all ask for the same floor
+     * so that whoever starts first cannot starve the others. */
+    if (max_readers < STORE_MIN_READERS)
+        max_readers = STORE_MIN_READERS;
     rc = mdb_env_create(&st->env);
     if (rc == MDB_SUCCESS)
         rc = mdb_env_set_maxdbs(st->env, 8);

@@ -136,6 +136,20 @@ Test(store_open, missing_without_create_then_create_and_reopen)
     tdir_remove();
 }
 
+Test(store_open, reader_table_has_the_same_floor_for_every_process)
+{
+    struct store *st = NULL;
+    struct store_info info;
+    tdir_make();
+    /* The first opener creates the lock file and fixes the table for all:
+     * a small request must not shrink it below the floor. */
+    cr_assert_eq(store_open(tdir, STORE_CREATE, 4, &st), STORE_OK);
+    cr_assert_eq(store_info_get(st, &info), STORE_OK);
+    cr_expect_geq(info.readers_max, STORE_MIN_READERS, "got %u", info.readers_max);
+    store_close(st);
+    tdir_remove();
+}
+
 Test(store_open, corrupt_file_is_reported)
 {
     struct store *st = NULL;
