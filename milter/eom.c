@@ -187,10 +187,14 @@ static int describe(struct eom *e)
 
 static int apply_body(struct eom *e, const char **body, size_t *blen)
 {
-    if (!e->rep.changed || e->req.dry_run || e->rep.body_offset > e->out.len) {
+    if (!e->rep.changed || e->req.dry_run) {
         input_body(e, body, blen);
         return 0;
     }
+    /* A rewrite whose body cannot be found must not go out half applied
+     * (header changes without the body): the caller tempfails. */
+    if (e->rep.body_offset > e->out.len)
+        return -1;
     *body = e->out.data + e->rep.body_offset;
     *blen = e->out.len - e->rep.body_offset;
     if (*blen > INT_MAX) /* smfi_replacebody takes an int */
