@@ -64,6 +64,8 @@ static int words_in_url(const struct rw_wordlist *wl, const struct rw_urlp *u)
 
     if (wl->n == 0 || end <= u->path_off)
         return 0;
+    if (memchr(u->s + u->path_off, '%', end - u->path_off) == NULL)
+        return rw_words_in(wl, u->s + u->path_off, end - u->path_off); /* decodes to itself */
     if (rw_pct_decode(u->s + u->path_off, end - u->path_off, &b) != 0) {
         buf_free(&b);
         return rw_words_in(wl, u->s + u->path_off, end - u->path_off);
