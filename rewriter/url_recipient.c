@@ -13,9 +13,12 @@
  *     tokens such as SparkPost's put arbitrary bytes after the address);
  *   - md5, sha1 and sha256 hex of the normalised address, any case.
  * The address is normalised like the store does for ASCII: blanks and
- * angle brackets removed, lower case. Cost: linear in the URL for each of
- * a fixed number of needles; no allocation proportional to anything but
- * the URL. */
+ * angle brackets removed, lower case. All of that about the address
+ * (normal form, needles, digests) is computed once by rw_recip_prepare
+ * (the engine: once per message); rw_url_has_recipient prepares per call.
+ * Cost: linear in the URL for each of a fixed number of needles, searched
+ * only inside runs of base64 characters long enough to hold one; no
+ * allocation proportional to anything but the URL. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
