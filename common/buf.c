@@ -22,7 +22,7 @@ static size_t buf_ceiling(const struct buf *b)
     return b->max ? b->max : SIZE_MAX / 2;
 }
 
-static int buf_reserve(struct buf *b, size_t extra)
+static int buf_grow(struct buf *b, size_t extra)
 {
     size_t need, cap;
     char *p;
@@ -43,9 +43,27 @@ static int buf_reserve(struct buf *b, size_t extra)
     return 0;
 }
 
+int buf_reserve(struct buf *b, size_t extra)
+{
+    size_t need;
+    char *p;
+
+    if (b->len > buf_ceiling(b) || extra > buf_ceiling(b) - b->len)
+        return EFBIG;
+    need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    if ((p = realloc(b->data, need)) == NULL)
+        return ENOMEM;
+    p[b->len] = '\0';
+    b->data = p;
+    b->cap = need;
+    return 0;
+}
+
 int buf_append(struct buf *b, const void *p, size_t n)
 {
-    int rc = buf_reserve(b, n);
+    int rc = buf_grow(b, n);
 
     if (rc != 0)
         return rc;
@@ -78,7 +96,7 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return EINVAL;
-    if ((rc = buf_reserve(b, (size_t)n)) != 0)
+    if ((rc = buf_grow(b, (size_t)n)) != 0)
         return rc;
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
@@ -103,7 +121,7 @@ char *buf_steal(struct buf *b, size_t *len)
 {
     char *p;
 
-    if (b->data == NULL && buf_reserve(b, 0) != 0)
+    if (b->data == NULL && buf_grow(b, 0) != 0)
         return NULL;
     if (b->data == NULL)
         return NULL;

@@ -21,6 +21,11 @@ struct buf {
 /* buf_init - empty buffer with ceiling max (0: no practical ceiling). */
 void buf_init(struct buf *b, size_t max);
 
+/* buf_reserve - make room for extra more bytes (and the NUL) in one
+ * allocation of exactly that size, so a caller that knows the final size
+ * avoids repeated growth. Returns 0, ENOMEM, or EFBIG (ceiling). */
+int buf_reserve(struct buf *b, size_t extra);
+
 /* buf_append - append n bytes. Returns 0, ENOMEM, or EFBIG (ceiling); on
  * failure the buffer is unchanged. */
 int buf_append(struct buf *b, const void *p, size_t n);

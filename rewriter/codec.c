@@ -109,7 +109,7 @@ int rw_qp_decode_tab(const char *in, size_t len, struct buf *out, struct rw_qpta
 
     /* Decoding never grows the text: room for len bytes is enough (the
      * same ceiling as appending the input). in must not lie in out. */
-    if ((e = rw_buf_reserve(out, len)) != 0)
+    if ((e = buf_reserve(out, len)) != 0)
         return buf_rc(e);
     w = out->data + start;
     if (t == NULL)

@@ -482,7 +482,7 @@ static int encode_qp_lines(struct eng *e, struct leaf *l, const struct pbuild *p
         return RW_EINVAL;
     /* the result is about the body's size: one allocation, no doublings
      * (a failure here only means the appends will grow it) */
-    (void)rw_buf_reserve(enc, (p->body.end - p->body.off) + (p->body.end - p->body.off) / 8 + 1024);
+    (void)buf_reserve(enc, (p->body.end - p->body.off) + (p->body.end - p->body.off) / 8 + 1024);
     if (l->qpt.v != NULL)
         rc = rw_qp_patch_tab(e->msg + p->body.off, p->body.end - p->body.off, l->text.data,
                              l->text.len, &l->qpt, pb->pv, pb->n, p->crlf, enc);
@@ -634,7 +634,7 @@ static int assemble(struct eng *e, struct buf *out)
      * failure the appends below fail and report it as before). */
     for (i = 0, total = e->len; i < e->nsp; i++)
         total += e->sp[i].dlen - e->sp[i].len;
-    (void)rw_buf_reserve(out, total);
+    (void)buf_reserve(out, total);
     for (i = 0; i < e->nsp && rc == 0; i++) {
         const struct splice *s = &e->sp[i];
         if (s->off < pos) {

@@ -107,11 +107,6 @@ int rw_charset_encode(const char *cs, const char *in, size_t len, struct buf *ou
 /* rw_is_ascii - 1 if s[0..len) is 7-bit. */
 int rw_is_ascii(const char *s, size_t len);
 
-/* rw_buf_reserve - room for extra more bytes in b (and its NUL) in one
- * allocation, the way buf_append grows it (realloc, same ceiling): spares
- * the doubling copies when the final size is known. 0, EFBIG or ENOMEM
- * (util.c). */
-int rw_buf_reserve(struct buf *b, size_t extra);
 
 /* report.c */
 int rw_report_add_item(struct rw_report *rep, const struct rw_finding *f,

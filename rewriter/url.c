@@ -339,7 +339,7 @@ int rw_url_clean(const struct rw_rules *r, const char *url, char **out, unsigned
         *out = strdup(url);
         return *out ? RW_OK : RW_ENOMEM;
     }
-    (void)rw_buf_reserve(&b, u.len + 1); /* the result is not longer: one allocation */
+    (void)buf_reserve(&b, u.len + 1); /* the result is not longer: one allocation */
     rc = clean_into(r, &u, &b, &n);
     if (rc == RW_OK && n == 0) {
         buf_free(&b);

@@ -92,20 +92,3 @@ const char *rw_place_name(enum rw_place p)
     return (unsigned)p < RW_P_MAX ? names[p] : "?";
 }
 
-int rw_buf_reserve(struct buf *b, size_t extra)
-{
-    size_t max = b->max ? b->max : SIZE_MAX / 2, need;
-    char *p;
-
-    if (b->len > max || extra > max - b->len)
-        return EFBIG;
-    need = b->len + extra + 1;
-    if (need <= b->cap)
-        return 0;
-    if ((p = realloc(b->data, need)) == NULL)
-        return ENOMEM;
-    p[b->len] = '\0';
-    b->data = p;
-    b->cap = need;
-    return 0;
-}

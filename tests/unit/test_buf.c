@@ -40,3 +40,18 @@ Test(buf, steal_hands_over_memory)
     cr_assert_null(b.data);
     free(s);
 }
+
+Test(buf, reserve_allocates_once_and_respects_ceiling)
+{
+    struct buf b = BUF_INIT(100);
+    cr_assert_eq(buf_reserve(&b, 50), 0);
+    cr_assert_eq(b.cap, 51, "exactly the room asked for, plus the NUL");
+    cr_assert_str_eq(buf_cstr(&b), "");
+    char *before = b.data;
+    for (int i = 0; i < 50; i++)
+        cr_assert_eq(buf_putc(&b, 'x'), 0);
+    cr_assert_eq(b.data, before, "no reallocation within the reserved room");
+    cr_assert_eq(buf_reserve(&b, 51), EFBIG);
+    cr_assert_eq(b.len, 50);
+    buf_free(&b);
+}
