@@ -107,6 +107,21 @@ static sfsistat pass(struct eom *e, const char *why)
     return SMFIS_CONTINUE;
 }
 
+/* Processed by us for other recipients (a resent or redirected copy): it
+ * carries someone else's gated links and withdrawal link, which must not
+ * reach these recipients, and cannot be personalised again. A permanent
+ * refusal that says why, whatever on_error says (this is policy, not an
+ * internal error); the sender can send a fresh copy. */
+static sfsistat refuse_foreign(struct eom *e)
+{
+    log_warn("%s: refuse reason=personalised-for-other-recipients controller=%s", e->m->qid,
+             e->d.info.controller[0] ? e->d.info.controller : "-");
+    smfi_setreply(e->ctx, "550", "5.7.0",
+                  "consent-milter: message was already personalised for other recipients;"
+                  " send a fresh copy");
+    return SMFIS_REJECT;
+}
+
 static int rewrite(struct eom *e)
 {
     struct policy_input in = {
@@ -240,8 +255,17 @@ static int apply_trace(struct eom *e, const char *body, size_t blen)
     for (size_t i = mlt_msg_header_count(e->m, MLT_TRACE_HEADER); i > 0; i--)
         if (smfi_chgheader(e->ctx, MLT_TRACE_HEADER, (int)i, NULL) != MI_SUCCESS)
             return -1;
-    struct buf v = BUF_INIT(8192);
-    int rc = mlt_trace_make(e->rt->keys, buf_cstr(&e->fields), body, blen, &v);
+    struct buf v = BUF_INIT(8192), f = BUF_INIT(8192);
+    char rmac[TOK_MAC_HEX];
+    int rc = buf_puts(&f, buf_cstr(&e->fields));
+    /* Bind the personalisation to its recipients (not logged: it is a
+     * keyed digest of addresses). */
+    if (rc == 0 && e->rt->keys &&
+        mlt_trace_rcpts(e->rt->keys, e->m->rcpts, e->m->nrcpts, rmac) == 0)
+        rc = buf_printf(&f, "; for=%s", rmac);
+    if (rc == 0)
+        rc = mlt_trace_make(e->rt->keys, buf_cstr(&f), body, blen, &v);
+    buf_free(&f);
     if (rc == 0)
         rc = smfi_addheader(e->ctx, MLT_TRACE_HEADER, v.data) == MI_SUCCESS ? 0 : -1;
     buf_free(&v);
@@ -289,8 +313,12 @@ static sfsistat run(struct eom *e)
 
     if (mlt_msg_data(e->m, &e->data, &e->len) != 0)
         return mlt_fail(e->ctx, e->c, MLT_E_INTERNAL, "cannot read spooled message", 0);
-    if (already_processed(e))
-        return pass(e, "already-processed");
+    if (already_processed(e)) {
+        if (mlt_trace_for(e->rt->keys, mlt_msg_header(e->m, MLT_TRACE_HEADER), e->m->rcpts,
+                          e->m->nrcpts))
+            return pass(e, "already-processed");
+        return refuse_foreign(e);
+    }
     if (mlt_decide(e->rt, e->m, &e->d, e->err, sizeof e->err) != 0)
         return mlt_fail(e->ctx, e->c, MLT_E_INTERNAL, e->err, 0);
     if (e->d.info.dom->mode == CFG_MODE_OFF)

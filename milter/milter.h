@@ -145,6 +145,13 @@ void mlt_esp_free(struct mlt_hedit *e, int n);
  * output body (the MAC binds the fields to the body). Returns 0 or -1. */
 int mlt_trace_make(const struct tok_keys *k, const char *fields, const char *body,
                    size_t bodylen, struct buf *out);
+/* mlt_trace_rcpts - the "for=" value: MAC (newest key) of the sorted
+ * recipients, hex. 0 or -1 (no keys, out of memory). */
+int mlt_trace_rcpts(const struct tok_keys *k, char *const *rcpts, size_t n,
+                    char out[TOK_MAC_HEX]);
+/* mlt_trace_for - 1 if the trace header value carries a "for=" MAC (any
+ * key) of exactly these recipients, in any order; else 0. */
+int mlt_trace_for(const struct tok_keys *k, const char *value, char *const *rcpts, size_t n);
 /* mlt_trace_verify - 1 if value is a trace header made by us (any key) for
  * this body, else 0. */
 int mlt_trace_verify(const struct tok_keys *k, const char *value, const char *body,

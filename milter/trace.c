@@ -4,8 +4,11 @@
  * libsodium crypto_auth under the newest gate key) covers the fields and
  * the SHA-256 of the body as we sent it (trailing line ends ignored), so
  * a header copied onto another message, or edited, does not verify. A message whose trace header
- * verifies under any key was processed by us already and is passed
- * untouched (no double footer, no double gating).
+ * verifies under any key was processed by us already. Its "for=" field is
+ * a MAC of the sorted recipients it was personalised for: the same
+ * recipients pass untouched (no double footer, no double gating); other
+ * recipients must not receive someone else's gated links and withdrawal
+ * link, so the caller refuses the message (mlt_trace_for).
  *
  * Without keys there is no MAC ("mac=none") and nothing ever verifies. */
 #include "milter/milter.h"
@@ -14,6 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static int mac_input(const char *fields, size_t flen, const char *body, size_t bodylen,
                      struct buf *in)
@@ -85,6 +93,52 @@ int mlt_trace_verify(const struct tok_keys *k, const char *value, const char *bo
     ok = tok_mac_verify(k, in.data, in.len, hex) == TOK_OK;
 out:
     buf_free(&flat);
+    buf_free(&in);
+    return ok;
+}
+
+/* MAC input for a recipient set: "for\n" + sorted addresses, one a line. */
+static int rcpts_input(char *const *rcpts, size_t n, struct buf *in)
+{
+    char **v = n ? malloc(n * sizeof *v) : NULL;
+    int rc = buf_puts(in, "for\n");
+
+    if (n && v == NULL)
+        return -1;
+    if (n)
+        memcpy(v, rcpts, n * sizeof *v);
+    qsort(v, n, sizeof *v, cmp_str);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = buf_printf(in, "%s\n", v[i]);
+    free(v);
+    return rc == 0 ? 0 : -1;
+}
+
+int mlt_trace_rcpts(const struct tok_keys *k, char *const *rcpts, size_t n,
+                    char out[TOK_MAC_HEX])
+{
+    struct buf in = BUF_INIT(1024 * 1024);
+    int rc = -1;
+
+    if (k && rcpts_input(rcpts, n, &in) == 0)
+        rc = tok_mac(k, in.data, in.len, out) == TOK_OK ? 0 : -1;
+    buf_free(&in);
+    return rc;
+}
+
+int mlt_trace_for(const struct tok_keys *k, const char *value, char *const *rcpts, size_t n)
+{
+    struct buf in = BUF_INIT(1024 * 1024);
+    const char *f = value ? strstr(value, "; for=") : NULL;
+    char hex[TOK_MAC_HEX];
+    int ok = 0;
+
+    if (!k || !f || strspn(f + 6, "0123456789abcdef") != TOK_MAC_HEX - 1)
+        return 0;
+    memcpy(hex, f + 6, TOK_MAC_HEX - 1);
+    hex[TOK_MAC_HEX - 1] = '\0';
+    if (rcpts_input(rcpts, n, &in) == 0)
+        ok = tok_mac_verify(k, in.data, in.len, hex) == TOK_OK;
     buf_free(&in);
     return ok;
 }

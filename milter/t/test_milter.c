@@ -211,6 +211,29 @@ static struct tok_keys *keys(const char *text)
 #define KEY1 "1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
 #define KEY2 "2 f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f\n"
 
+Test(trace, bound_to_its_recipients_in_any_order_under_any_key)
+{
+    struct tok_keys *k1 = keys(KEY1), *both = keys(KEY1 KEY2);
+    char *ab[] = {"a@example.org", "b@example.org"}, *ba[] = {"b@example.org", "a@example.org"};
+    char *a[] = {"a@example.org"}, *c[] = {"c@example.org"};
+    char rmac[TOK_MAC_HEX], fields[200];
+    struct buf v = BUF_INIT(0);
+    cr_assert_eq(mlt_trace_rcpts(k1, ab, 2, rmac), 0);
+    snprintf(fields, sizeof fields, "decision=strictest; for=%s", rmac);
+    cr_assert_eq(mlt_trace_make(k1, fields, "b", 1, &v), 0);
+    cr_assert(mlt_trace_verify(k1, v.data, "b", 1));
+    cr_assert(mlt_trace_for(k1, v.data, ab, 2));
+    cr_assert(mlt_trace_for(k1, v.data, ba, 2), "order does not matter");
+    cr_assert(mlt_trace_for(both, v.data, ab, 2), "an older key still verifies");
+    cr_assert(!mlt_trace_for(k1, v.data, a, 1), "a subset is other recipients");
+    cr_assert(!mlt_trace_for(k1, v.data, c, 1), "another recipient");
+    cr_assert(!mlt_trace_for(k1, "1.0; decision=consent; mac=00", a, 1), "no for= field");
+    cr_assert(!mlt_trace_for(NULL, v.data, ab, 2), "no keys: nothing matches");
+    buf_free(&v);
+    tok_keys_free(k1);
+    tok_keys_free(both);
+}
+
 Test(trace, make_and_verify)
 {
     struct tok_keys *k = keys(KEY1);

@@ -229,6 +229,15 @@ case_already_processed() {
 	check "already processed: body passed untouched" cmp -s "$P/in.ag.body" "$P/out.ag.body"
 	check "already processed: one trace header" test "$(count_of "$P/out.ag" 'X-Consent-Milter:')" -eq 1
 	check "already processed: logged as skipped" grep -q 'skip reason=already-processed' "$P/milter.log"
+	# The same processed copy resent to someone else carries yes@'s gated
+	# links and withdrawal link: refused with a reason, nothing delivered.
+	sed '1,/^$/s/e2e-consent1/e2e-resent/' "$P/out.c1" >"$P/in.rs"
+	send $PORT_MTA news@brand.example no@example.org "$P/in.rs"
+	check "resent to another recipient: 550 5.7.0" grep -q '<\*\* *550 5.7.0' "$P/swaks.out"
+	check "resent to another recipient: reply says why" grep -q 'personalised for other recipients' "$P/swaks.out"
+	check "resent to another recipient: nothing delivered" test -z "$(sink_files e2e-resent)"
+	check "resent to another recipient: logged without address" \
+		grep -q 'refuse reason=personalised-for-other-recipients' "$P/milter.log"
 	# A forged trace header does not exempt a message, and is replaced.
 	mkmsg "$P/in.fg" brand.example no@example.org e2e-forged \
 		"X-Consent-Milter: 1.0; decision=consent; mac=$(printf '0%.0s' $(seq 64))"$'\n'
