@@ -2,7 +2,7 @@
  *
  * Value: "1.0; decision=...; class=...; ...; mac=HEX". The MAC (tok_mac,
  * libsodium crypto_auth under the newest gate key) covers the fields and
- * the SHA-256 of the body as we sent it (trailing line ends ignored), so
+ * a BLAKE2b-256 digest of the body as we sent it (trailing line ends ignored), so
  * a header copied onto another message, or edited, does not verify. A message whose trace header
  * verifies under any key was processed by us already. Its "for=" field is
  * a MAC of the sorted recipients it was personalised for: the same
@@ -13,7 +13,7 @@
  * Without keys there is no MAC ("mac=none") and nothing ever verifies. */
 #include "milter/milter.h"
 
-#include <glib.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,19 +26,20 @@ static int cmp_str(const void *a, const void *b)
 static int mac_input(const char *fields, size_t flen, const char *body, size_t bodylen,
                      struct buf *in)
 {
-    GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-    if (!ck)
-        return -1;
+    unsigned char h[32];
+    char hex[65];
+
     /* Trailing empty lines do not count (as in DKIM's simple body
-     * canonicalisation): relays add or drop them. */
+     * canonicalisation): relays add or drop them. BLAKE2b (libsodium) is
+     * about three times cheaper than SHA-256 on a newsletter-sized body,
+     * and this runs for every message. */
     while (bodylen > 0 && (body[bodylen - 1] == '\n' || body[bodylen - 1] == '\r'))
         bodylen--;
-    g_checksum_update(ck, (const guchar *)body, (gssize)bodylen);
-    int rc = buf_append(in, fields, flen);
-    if (rc == 0)
-        rc = buf_printf(in, "\nbody-sha256=%s", g_checksum_get_string(ck));
-    g_checksum_free(ck);
-    return rc == 0 ? 0 : -1;
+    crypto_generichash(h, sizeof h, (const unsigned char *)body, bodylen, NULL, 0);
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    if (buf_append(in, fields, flen) != 0 || buf_printf(in, "\nbody-blake2b=%s", hex) != 0)
+        return -1;
+    return 0;
 }
 
 int mlt_trace_make(const struct tok_keys *k, const char *fields, const char *body,
