@@ -50,18 +50,26 @@ static int export_one(const char *ctl, const char *rcpt, const struct store_cons
     return ferror(stdout) ? STORE_EIO : 0;
 }
 
+/* The optional CONTROLLER argument of export and stats, then the store.
+ * cn receives the normalised controller (unchanged when none is given). */
+static int open_for_controller(struct ctl *c, int argc, char **argv, char *cn, size_t cnlen,
+                               struct store **st)
+{
+    if (argc > 1 ||
+        (argc == 1 && store_controller_normalise(argv[0], cn, cnlen) != 0)) {
+        ctl_err(c, argc > 1 ? "too many arguments" : "bad controller '%s'", argv[0]);
+        return CTL_USAGE;
+    }
+    return ctl_open(c, 0, st);
+}
+
 int ctl_export(struct ctl *c, int argc, char **argv)
 {
     struct store *st;
     char cn[72];
     int rc;
 
-    if (argc > 1 ||
-        (argc == 1 && store_controller_normalise(argv[0], cn, sizeof cn) != 0)) {
-        ctl_err(c, argc > 1 ? "too many arguments" : "bad controller '%s'", argv[0]);
-        return CTL_USAGE;
-    }
-    if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
+    if ((rc = open_for_controller(c, argc, argv, cn, sizeof cn, &st)) != CTL_OK)
         return rc;
     if (!c->json) {
         fputs("controller,recipient", stdout);
@@ -226,12 +234,7 @@ int ctl_stats(struct ctl *c, int argc, char **argv)
     char cn[72];
     int rc;
 
-    if (argc > 1 ||
-        (argc == 1 && store_controller_normalise(argv[0], cn, sizeof cn) != 0)) {
-        ctl_err(c, argc > 1 ? "too many arguments" : "bad controller '%s'", argv[0]);
-        return CTL_USAGE;
-    }
-    if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
+    if ((rc = open_for_controller(c, argc, argv, cn, sizeof cn, &st)) != CTL_OK)
         return rc;
     rc = store_consent_scan(st, argc == 1 ? cn : NULL, STORE_SCAN_NOADDR, stats_one, &a);
     if (rc == STORE_NOTFOUND) { /* controller never seen: zero counts */
