@@ -52,11 +52,10 @@ static int export_one(const char *ctl, const char *rcpt, const struct store_cons
 
 /* The optional CONTROLLER argument of export and stats, then the store.
  * cn receives the normalised controller (unchanged when none is given). */
-static int open_for_controller(struct ctl *c, int argc, char **argv, char *cn, size_t cnlen,
-                               struct store **st)
+static int open_for_controller(struct ctl *c, int argc, char **argv, char *cn,
+                               size_t cnlen, struct store **st)
 {
-    if (argc > 1 ||
-        (argc == 1 && store_controller_normalise(argv[0], cn, cnlen) != 0)) {
+    if (argc > 1 || (argc == 1 && store_controller_normalise(argv[0], cn, cnlen) != 0)) {
         ctl_err(c, argc > 1 ? "too many arguments" : "bad controller '%s'", argv[0]);
         return CTL_USAGE;
     }
