@@ -89,19 +89,15 @@ static char *line_reader(char *str, int num, void *stream)
     nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
     n = nl ? (size_t)(nl - r->p) + 1 : (size_t)(r->end - r->p);
     r->ps->line++;
-    if (n + 1 > (size_t)num) {
-        set_err(r->ps, r->ps->line, "line too long (at most %d characters)", num - 3);
-        n = 0; /* feed an empty line; the error is already recorded */
-        r->p += nl ? (size_t)(nl - r->p) + 1 : (size_t)(r->end - r->p);
-        str[0] = '\n';
-        str[1] = '\0';
-        return str;
-    }
-    if (memchr(r->p, '\0', n)) {
-        set_err(r->ps, r->ps->line, "NUL byte in configuration");
-        str[0] = '\n';
-        str[1] = '\0';
+    if (n + 1 > (size_t)num || memchr(r->p, '\0', n)) {
+        if (n + 1 > (size_t)num)
+            set_err(r->ps, r->ps->line, "line too long (at most %d characters)", num - 3);
+        else
+            set_err(r->ps, r->ps->line, "NUL byte in configuration");
+        /* Feed an empty line instead: the error is already recorded. */
         r->p += n;
+        str[0] = '\n';
+        str[1] = '\0';
         return str;
     }
     memcpy(str, r->p, n);

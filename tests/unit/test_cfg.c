@@ -207,3 +207,15 @@ Test(cfg, empty_domain_section_still_declares_the_domain)
     cr_assert_null(c, "a bad name in an empty section is still refused");
     cr_assert(strstr(err, ":1:") != NULL, "error names the line: %s", err);
 }
+
+Test(cfg, nul_byte_in_file_is_an_error_naming_the_line)
+{
+    char path[] = "/tmp/cfgnulXXXXXX", err[256] = "";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, "[milter]\nlog_level = in\0fo\n", 27), 27);
+    close(fd);
+    cr_assert_null(cfg_load(path, err, sizeof err));
+    cr_assert(strstr(err, ":2: NUL byte") != NULL, "got %s", err);
+    unlink(path);
+}
