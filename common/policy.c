@@ -23,20 +23,32 @@ static int consent_based(const struct policy *p)
            (p->sum.clicks_ok && p->in.dom->clicks == CFG_CLICKS_CONSENT);
 }
 
+/* A token for the message's controller and recipient, issued now. */
+static void tok_for(const struct policy_input *in, int kind, struct tok *t)
+{
+    memset(t, 0, sizeof *t);
+    t->kind = kind;
+    t->issued = in->now;
+    t->controller = (char *)in->controller;
+    t->recipient = (char *)in->recipient;
+}
+
+/* Append "<gate url>/<kind>/<sealed t>" to out. */
+static int seal_link(const struct policy_input *in, const struct tok *t, struct buf *out)
+{
+    if (in->keys == NULL || in->cfg->gate_url == NULL)
+        return -1;
+    if (buf_printf(out, "%s/%c/", in->cfg->gate_url, t->kind) != 0)
+        return -1;
+    return tok_seal(in->keys, t, out) == TOK_OK ? 0 : -1;
+}
+
 int policy_link(const struct policy_input *in, int kind, struct buf *out)
 {
     struct tok t;
 
-    if (in->keys == NULL || in->cfg->gate_url == NULL)
-        return -1;
-    memset(&t, 0, sizeof t);
-    t.kind = kind;
-    t.issued = in->now;
-    t.controller = (char *)in->controller;
-    t.recipient = (char *)in->recipient;
-    if (buf_printf(out, "%s/%c/", in->cfg->gate_url, kind) != 0)
-        return -1;
-    return tok_seal(in->keys, &t, out) == TOK_OK ? 0 : -1;
+    tok_for(in, kind, &t);
+    return seal_link(in, &t, out);
 }
 
 /* Gate URL for a kept tracker: /o (pixel), /c (link), /d (deliverability),
@@ -46,32 +58,24 @@ static int gate_url(const struct policy *p, const struct rw_finding *f,
 {
     const struct policy_input *in = &p->in;
     struct tok t;
-    int kind;
 
-    memset(&t, 0, sizeof t);
-    t.issued = in->now;
-    t.controller = (char *)in->controller;
-    t.recipient = (char *)in->recipient;
     if (act == RW_A_ANON) {
-        kind = TOK_ANON;
+        tok_for(in, TOK_ANON, &t);
         t.recipient = NULL;
         t.url = (char *)(in->campaign ? in->campaign : "unknown");
-    } else if (act == RW_A_DELIV) {
-        kind = TOK_DELIV;
+        return seal_link(in, &t, out) == 0 ? buf_puts(out, ".gif") : -1;
+    }
+    if (act == RW_A_DELIV) {
+        tok_for(in, TOK_DELIV, &t);
     } else if (f->type == RW_T_PIXEL) {
-        kind = TOK_OPEN;
+        tok_for(in, TOK_OPEN, &t);
         t.url = (char *)f->url;
     } else {
-        kind = TOK_CLICK;
+        tok_for(in, TOK_CLICK, &t);
         t.url = (char *)f->url;
         t.dest = f->type == RW_T_LINK ? (char *)f->dest : NULL;
     }
-    t.kind = kind;
-    if (buf_printf(out, "%s/%c/", in->cfg->gate_url, kind) != 0)
-        return -1;
-    if (tok_seal(in->keys, &t, out) != TOK_OK)
-        return -1;
-    return kind == TOK_ANON ? buf_puts(out, ".gif") : 0;
+    return seal_link(in, &t, out);
 }
 
 /* The action for one finding under the summary worked out in prepare. */
