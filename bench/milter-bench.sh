@@ -33,7 +33,9 @@ export PATH=$PATH:/usr/sbin:/sbin
 . "$SRCDIR/tests/e2e/lib.sh"
 PORT_NOOP=$((E2E_PORT_BASE + 4))
 PORT_CONSENT=$((E2E_PORT_BASE + 5))
+PORT_REPLACE=$((E2E_PORT_BASE + 6))
 NOOP_PID=
+REPL_PID=
 
 if ! why=$(e2e_requirements); then
 	echo "bench-milter: skipped: $why"
@@ -43,6 +45,7 @@ command -v smtp-source >/dev/null || { echo "bench-milter: skipped: no smtp-sour
 
 bench_cleanup() {
 	[ -n "$NOOP_PID" ] && kill "$NOOP_PID" 2>/dev/null
+	[ -n "$REPL_PID" ] && kill "$REPL_PID" 2>/dev/null
 	e2e_cleanup
 }
 
@@ -56,6 +59,7 @@ bench_setup() {
 	cat >>"$P/etc/master.cf" <<EOF
 127.0.0.1:$PORT_NOOP inet n - n - - smtpd -o smtpd_milters=unix:$P/noop.sock
 127.0.0.1:$PORT_CONSENT inet n - n - - smtpd -o smtpd_milters=unix:$P/milter.sock
+127.0.0.1:$PORT_REPLACE inet n - n - - smtpd -o smtpd_milters=unix:$P/replace.sock
 EOF
 	write_main_cf
 	postconf -c "$P/etc" -e 'smtpd_milters =' 'default_process_limit = 200'
@@ -74,6 +78,10 @@ EOF
 	NOOP_PID=$!
 	wait_for 10 test -S "$P/noop.sock" || die "no-op milter did not start"
 	chown postfix "$P/noop.sock"
+	setsid "$NOOP" "unix:$P/replace.sock" replace 2>>"$P/noop.log" &
+	REPL_PID=$!
+	wait_for 10 test -S "$P/replace.sock" || die "replace milter did not start"
+	chown postfix "$P/replace.sock"
 	postfix -c "$P/etc" check >/dev/null 2>&1 && postfix -c "$P/etc" start >/dev/null 2>&1 ||
 		die "postfix did not start"
 	wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT_MTA" || die "postfix did not listen"
@@ -121,39 +129,62 @@ rss_summary() {
 	                  v[1], v[int((NR + 1) / 2)], v[NR], p, NR }' "$1"
 }
 
+# sys_ticks - busy and total CPU ticks of the whole machine (/proc/stat).
+sys_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
+
+# median of the arguments
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
 bench_setup
 size=$(wc -c <"$MSG")
-echo "milter bench: $N x $(basename "$MSG") ($((size / 1024)) KiB), $S sessions, Postfix on loopback, unix milter sockets"
+R=${BENCH_ROUNDS:-3}
+echo "milter bench: $N x $(basename "$MSG") ($((size / 1024)) KiB), $S sessions, $R rounds, Postfix on loopback, unix milter sockets"
 # Warm-up: a few messages through each path (page cache, process pools).
-for p in $PORT_MTA $PORT_NOOP $PORT_CONSENT $PORT_SPLIT; do
+for p in $PORT_MTA $PORT_NOOP $PORT_REPLACE $PORT_CONSENT $PORT_SPLIT; do
 	smtp-source -s 2 -m 20 -F "$MSG" -f news@brand.example -t reader@example.org 127.0.0.1:$p >/dev/null 2>&1
 done
 wait_for 60 queue_empty
 rss0=$(rss_kib)
-declare -A T D CPU
-for setup in none:$PORT_MTA noop:$PORT_NOOP consent:$PORT_CONSENT:rss split:$PORT_SPLIT:rss; do
-	IFS=: read -r name port rss <<<"$setup"
-	c0=$(($(cpu_ticks "$MILTER_PID") + $(cpu_ticks "$NOOP_PID")))
-	read -r T[$name] D[$name] <<<"$(run "$name" "$port" "$rss")"
-	CPU[$name]=$(($(cpu_ticks "$MILTER_PID") + $(cpu_ticks "$NOOP_PID") - c0))
+SETUPS="none noop replace consent split"
+declare -A PORT=([none]=$PORT_MTA [noop]=$PORT_NOOP [replace]=$PORT_REPLACE [consent]=$PORT_CONSENT [split]=$PORT_SPLIT)
+declare -A T CPU BUSY
+fail=0
+# Rounds interleave the setups, so that a burst of load from elsewhere on a
+# shared machine hits one round of each rather than one whole setup.
+for r in $(seq 1 "$R"); do
+	for name in $SETUPS; do
+		rss=
+		[ "$r" = 1 ] && { [ "$name" = consent ] || [ "$name" = split ]; } && rss=rss
+		c0=$(($(cpu_ticks "$MILTER_PID") + $(cpu_ticks "$NOOP_PID") + $(cpu_ticks "$REPL_PID")))
+		read -r b0 t0 <<<"$(sys_ticks)"
+		read -r t d <<<"$(run "$name" "${PORT[$name]}" "$rss")"
+		read -r b1 t1 <<<"$(sys_ticks)"
+		c1=$(($(cpu_ticks "$MILTER_PID") + $(cpu_ticks "$NOOP_PID") + $(cpu_ticks "$REPL_PID")))
+		T[$name]="${T[$name]:-} $t"
+		CPU[$name]=$((${CPU[$name]:-0} + c1 - c0))
+		BUSY[$name]="${BUSY[$name]:-} $(awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.0f", t ? 100 * b / t : 0 }')"
+		[ "$d" -eq "$N" ] || { echo "bench-milter: $name round $r delivered $d of $N"; fail=1; }
+	done
 done
 hz=$(getconf CLK_TCK)
-printf '%-10s %9s %9s %10s %10s\n' setup seconds msg/s delivered "x no-op"
-for name in none noop consent split; do
-	awk -v n="$name" -v t="${T[$name]}" -v d="${D[$name]}" -v tn="${T[noop]}" 'BEGIN {
-		printf "%-10s %9.2f %9.1f %10d %10.2f\n", n, t, d / t, d, tn / t }'
+declare -A MED
+for name in $SETUPS; do MED[$name]=$(median ${T[$name]}); done
+echo "median of $R rounds (seconds per round in brackets; machine CPU busy %):"
+printf '%-9s %8s %8s %8s  %-24s %s\n' setup seconds msg/s "x no-op" rounds "busy %"
+for name in $SETUPS; do
+	awk -v n="$name" -v t="${MED[$name]}" -v tn="${MED[noop]}" -v m="$N" -v rs="${T[$name]}" -v bs="${BUSY[$name]}" 'BEGIN {
+		printf "%-9s %8.2f %8.1f %8.2f  [%-22s] %s\n", n, t, m / t, tn / t, substr(rs, 2), substr(bs, 2) }'
 done
-ratio=$(awk -v a="${T[noop]}" -v b="${T[consent]}" 'BEGIN { printf "%.2f", a / b }')
+ratio=$(awk -v a="${MED[noop]}" -v b="${MED[consent]}" 'BEGIN { printf "%.2f", a / b }')
 echo "consent-milter / no-op milter throughput: $ratio (goal >= 0.90)"
-for name in noop consent split; do
-	awk -v n="$name" -v t="${CPU[$name]}" -v hz="$hz" -v m="$N" 'BEGIN {
-		printf "milter CPU, %s run: %.2f ms per message\n", n, t * 1000 / hz / m }'
+awk -v a="${MED[noop]}" -v b="${MED[replace]}" 'BEGIN {
+	printf "replace-body milter (no work, body sent back unchanged) / no-op: %.2f\n", a / b }'
+for name in noop replace consent split; do
+	awk -v n="$name" -v t="${CPU[$name]}" -v hz="$hz" -v m=$((N * R)) 'BEGIN {
+		printf "milter CPU, %s runs: %.2f ms per message\n", n, t * 1000 / hz / m }'
 done
 echo "consent-milter RSS before the runs: ${rss0:-?} KiB"
 echo "consent-milter RSS, inline run: $(rss_summary "$P/rss.consent")"
 echo "consent-milter RSS, split run:  $(rss_summary "$P/rss.split")"
-fail=0
-for name in none noop consent split; do
-	[ "${D[$name]}" -eq "$N" ] || { echo "bench-milter: $name delivered ${D[$name]} of $N"; fail=1; }
-done
+echo "consent-milter RSS after all rounds: $(rss_kib) KiB"
 exit $fail
