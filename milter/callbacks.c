@@ -7,8 +7,15 @@
  * modified before eom.
  *
  * Negotiation: only the actions used (add/change headers, replace body);
- * HELO, DATA and unknown commands are not sent; headers need no reply, so
- * an error while buffering a header is kept and reported at eoh. */
+ * CONNECT (the connection's data is made at negotiation), HELO, DATA and
+ * unknown commands are not sent. MAIL, headers, end of headers and body
+ * chunks need no reply: each is a round trip saved, and a context switch
+ * on both sides, for every message. An error in one of them (out of
+ * memory, size limit) is kept and reported at end of message with the
+ * same reply text, and nothing more is buffered; the MTA sends the rest of
+ * the message either way. RCPT keeps its reply: a recipient over the
+ * limit is refused on its own. With an MTA that offers none of this the
+ * errors are returned at once, as before. */
 #include "milter/milter.h"
 
 #include <errno.h>
@@ -76,8 +83,10 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
         return SMFIS_REJECT;
     }
     *pf0 = MLT_ACTIONS;
-    *pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_HDR);
-    c->hdr_noreply = (*pf1 & SMFIP_NR_HDR) != 0;
+    *pf1 = f1
+           & (SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_MAIL
+              | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
+    c->noreply = *pf1 & (SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
     *pf2 = 0;
     *pf3 = 0;
     return SMFIS_CONTINUE;
@@ -94,6 +103,17 @@ static sfsistat mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
     return SMFIS_CONTINUE;
 }
 
+/* The reply to a callback whose MTA step was negotiated without a reply
+ * (`step`, an SMFIP_NR_* flag): the first error is kept for eom. */
+static sfsistat step_done(SMFICTX *ctx, struct mlt_conn *c, unsigned long step, int rc)
+{
+    if (!(c->noreply & step))
+        return rc ? buffer_error(ctx, c, rc) : SMFIS_CONTINUE;
+    if (rc && !c->err)
+        c->err = rc;
+    return SMFIS_NOREPLY;
+}
+
 static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
     struct mlt_conn *c = conn_of(ctx);
@@ -102,10 +122,12 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
     c->msg = mlt_msg_free(c->msg);
     c->err = 0;
     c->msg = mlt_msg_new(c->rt->cfg);
-    if (!c->msg || mlt_msg_set_sender(c->msg, argv && argv[0] ? argv[0] : "") != 0)
-        return buffer_error(ctx, c, ENOMEM);
+    if (!c->msg || mlt_msg_set_sender(c->msg, argv && argv[0] ? argv[0] : "") != 0) {
+        c->msg = mlt_msg_free(c->msg);
+        return step_done(ctx, c, SMFIP_NR_MAIL, ENOMEM);
+    }
     queue_id(ctx, c->msg);
-    return SMFIS_CONTINUE;
+    return step_done(ctx, c, SMFIP_NR_MAIL, 0);
 }
 
 static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
@@ -127,37 +149,45 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
 static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
     struct mlt_conn *c = conn_of(ctx);
-    if (c && c->msg && !c->err)
+    if (!c)
+        return SMFIS_CONTINUE;
+    if (c->msg && !c->err)
         c->err = mlt_msg_add_header(c->msg, name, value ? value : "");
-    return c && c->hdr_noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+    /* without NR_HDR the error waits for eoh, which has a reply */
+    return c->noreply & SMFIP_NR_HDR ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat mlfi_eoh(SMFICTX *ctx)
 {
     struct mlt_conn *c = conn_of(ctx);
-    if (!c || !c->msg)
+    if (!c)
         return SMFIS_CONTINUE;
+    if (!c->msg || (c->noreply & SMFIP_NR_EOH && c->err))
+        return step_done(ctx, c, SMFIP_NR_EOH, 0);
     queue_id(ctx, c->msg);
     int rc = c->err ? c->err : mlt_msg_end_headers(c->msg);
-    return rc ? buffer_error(ctx, c, rc) : SMFIS_CONTINUE;
+    return step_done(ctx, c, SMFIP_NR_EOH, rc);
 }
 
 static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
     struct mlt_conn *c = conn_of(ctx);
-    if (!c || !c->msg)
+    if (!c)
         return SMFIS_CONTINUE;
-    int rc = mlt_msg_add_body(c->msg, chunk, len);
-    return rc ? buffer_error(ctx, c, rc) : SMFIS_CONTINUE;
+    if (!c->msg || c->err)
+        return step_done(ctx, c, SMFIP_NR_BODY, 0);
+    return step_done(ctx, c, SMFIP_NR_BODY, mlt_msg_add_body(c->msg, chunk, len));
 }
 
 static sfsistat mlfi_eom(SMFICTX *ctx)
 {
     struct mlt_conn *c = conn_of(ctx);
-    if (!c || !c->msg)
+    if (!c)
         return SMFIS_CONTINUE;
     if (c->err)
         return buffer_error(ctx, c, c->err);
+    if (!c->msg)
+        return SMFIS_CONTINUE;
     return mlt_eom(ctx, c);
 }
 

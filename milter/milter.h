@@ -162,7 +162,7 @@ int mlt_trace_verify(const struct tok_keys *k, const char *value, const char *bo
 struct mlt_conn {
     struct mlt_rt *rt;     /* snapshot retained at connect, released at close */
     struct mlt_msg *msg;   /* current transaction, or NULL */
-    int hdr_noreply;       /* SMFIP_NR_HDR negotiated: header returns NOREPLY */
+    unsigned long noreply; /* SMFIP_NR_* steps negotiated: they return NOREPLY */
     int err;               /* deferred error from a no-reply callback (errno) */
     char errwhy[128];
 };

@@ -4,7 +4,7 @@ package.path = os.getenv("MT_SRC") .. "/?.lua;" .. package.path
 local t = require("common")
 
 local conn = t.start()
-assert(mt.conninfo(conn, "localhost", "127.0.0.1") == nil)
+t.conninfo(conn)
 
 -- send one message with the given From: (nil: none) and envelope sender
 local function decision(qid, from_hdr, env_from, extra, rcpt)

@@ -3,8 +3,7 @@ package.path = os.getenv("MT_SRC") .. "/?.lua;" .. package.path
 local t = require("common")
 
 local conn = t.start()
-assert(mt.conninfo(conn, "localhost", "127.0.0.1") == nil, "conninfo failed")
-t.check(mt.getreply(conn) == SMFIR_CONTINUE, "connect: continue")
+t.conninfo(conn)
 t.check(mt.test_action(conn, SMFIF_CHGBODY), "negotiates: replace body")
 t.check(mt.test_action(conn, SMFIF_ADDHDRS), "negotiates: add headers")
 t.check(mt.test_action(conn, SMFIF_CHGHDRS), "negotiates: change headers")
@@ -12,13 +11,18 @@ t.check(not mt.test_action(conn, SMFIF_ADDRCPT), "does not negotiate: add recipi
 t.check(not mt.test_action(conn, SMFIF_DELRCPT), "does not negotiate: delete recipients")
 t.check(not mt.test_action(conn, SMFIF_QUARANTINE), "does not negotiate: quarantine")
 t.check(mt.test_option(conn, SMFIP_NOHELO), "asks the MTA not to send HELO")
+t.check(mt.test_option(conn, SMFIP_NOCONNECT), "asks the MTA not to send CONNECT")
+t.check(mt.test_option(conn, SMFIP_NODATA), "asks the MTA not to send DATA")
+t.check(mt.test_option(conn, SMFIP_NR_MAIL), "MAIL needs no reply")
+t.check(mt.test_option(conn, SMFIP_NR_HDR), "headers need no reply")
+t.check(mt.test_option(conn, SMFIP_NR_EOH), "end of headers needs no reply")
+t.check(mt.test_option(conn, SMFIP_NR_BODY), "body chunks need no reply")
+t.check(not mt.test_option(conn, SMFIP_NR_RCPT), "RCPT keeps its reply (per-recipient refusal)")
 
 t.envelope(conn, "MT1", "news@brand.example", {"no@example.org"})
 t.check(mt.getreply(conn) == SMFIR_CONTINUE, "rcpt: continue")
 t.headers(conn, t.newsletter_headers("news@brand.example"))
-t.check(mt.getreply(conn) == SMFIR_CONTINUE, "eoh: continue")
 assert(mt.bodystring(conn, t.html) == nil)
-t.check(mt.getreply(conn) == SMFIR_CONTINUE, "body: continue")
 assert(mt.eom(conn) == nil)
 t.check(mt.getreply(conn) == SMFIR_CONTINUE, "eom: continue (accept)")
 t.check(mt.eom_check(conn, MT_BODYCHANGE), "eom: body replaced for a non-consenting recipient")
@@ -54,20 +58,43 @@ assert(mt.eom(conn) == nil)
 local gr = mt.getreply(conn)
 t.check(gr == SMFIR_CONTINUE or gr == SMFIR_REPLYCODE, "garbage MIME: accepted or a reply code")
 
--- Size limit: a body over max_message_size is refused during body.
-t.envelope(conn, "MT5", "news@brand.example", {"no@example.org"})
-t.headers(conn, t.newsletter_headers("news@brand.example"))
+-- Size limit: body chunks need no reply, so the error is kept, nothing
+-- more is buffered, and end of message answers with the reason. With an
+-- MTA that does not know the no-reply steps libmilter answers "continue"
+-- for the filter, so the answer comes at the same point there too.
 local chunk = string.rep("x", 1000) .. "\r\n"
 local big = string.rep(chunk, 64)
-local reply = SMFIR_CONTINUE
-for i = 1, 40 do
-	assert(mt.bodystring(conn, big) == nil)
-	reply = mt.getreply(conn)
-	if reply ~= SMFIR_CONTINUE then break end
+local function size_limit(conn, qid, label)
+	t.envelope(conn, qid, "news@brand.example", {"no@example.org"})
+	t.headers(conn, t.newsletter_headers("news@brand.example"))
+	local early = false
+	for i = 1, 40 do
+		assert(mt.bodystring(conn, big) == nil)
+		early = early or mt.getreply(conn) ~= SMFIR_CONTINUE
+	end
+	t.check(not early, label .. ": no refusal before end of message")
+	assert(mt.eom(conn) == nil)
+	t.check(mt.getreply(conn) == SMFIR_REPLYCODE, label .. ": SMTP reply at end of message")
+	t.check(mt.eom_check(conn, MT_SMTPREPLY, "451", "4.3.4", "consent-milter: message exceeds max_message_size"),
+		label .. ": 451 4.3.4 and the reason")
+	-- the same connection takes the next message as usual
+	local r = t.message(conn, qid .. "b", "news@brand.example", {"no@example.org"})
+	t.check(r == SMFIR_CONTINUE, label .. ": next message accepted")
+	t.check(mt.eom_check(conn, MT_BODYCHANGE), label .. ": next message rewritten")
 end
-t.check(reply == SMFIR_REPLYCODE, "size limit: SMTP reply during body")
+size_limit(conn, "MT5", "size limit")
 mt.disconnect(conn)
 
+-- An MTA that offers neither NOCONNECT nor the no-reply steps: CONNECT is
+-- sent and answered, every step is answered.
+conn = mt.connect(t.sock, 50, 0.1)
+assert(conn, "cannot connect")
+assert(mt.negotiate(conn, 6, SMFIP_NOHELO + SMFIP_NOUNKNOWN + SMFIP_NODATA,
+	SMFIF_ADDHDRS + SMFIF_CHGHDRS + SMFIF_CHGBODY) == nil)
+t.check(not mt.test_option(conn, SMFIP_NOCONNECT), "classic MTA: CONNECT is sent")
+assert(mt.conninfo(conn, "localhost", "127.0.0.1") == nil)
+t.check(mt.getreply(conn) == SMFIR_CONTINUE, "classic MTA: connect: continue")
+size_limit(conn, "MT5c", "classic MTA, size limit")
 -- DKIM tempfail policy: reply code and text
 conn = t.connect()
 r = t.message(conn, "MT6", "news@tempfail.example", {"no@example.org"},
