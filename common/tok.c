@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -457,6 +458,39 @@ static void make_ad(unsigned char ad[11], int kind, uint32_t id)
     put_be32(ad + 7, id);
 }
 
+/* Nonces. Every token takes 24 random bytes; they come from a per-thread
+ * pool that randombytes_buf fills 42 nonces at a time, so one getrandom
+ * call serves a whole newsletter instead of one call per link. Nonces are
+ * public (they travel in the token), so a pool holds nothing secret; what
+ * matters is that no two tokens share one: a forked child, which keeps
+ * only the forking thread, drops that thread's pool before its first
+ * token (pthread_atfork). */
+#define NONCE_POOL (NONCE_BYTES * 42)
+static __thread unsigned char nonce_pool[NONCE_POOL];
+static __thread size_t nonce_left;
+static pthread_once_t nonce_once = PTHREAD_ONCE_INIT;
+
+static void nonce_forget(void)
+{
+    nonce_left = 0;
+}
+
+static void nonce_atfork(void)
+{
+    pthread_atfork(NULL, NULL, nonce_forget);
+}
+
+static void nonce_take(unsigned char *out)
+{
+    pthread_once(&nonce_once, nonce_atfork);
+    if (nonce_left < NONCE_BYTES) {
+        randombytes_buf(nonce_pool, sizeof nonce_pool);
+        nonce_left = sizeof nonce_pool;
+    }
+    memcpy(out, nonce_pool + sizeof nonce_pool - nonce_left, NONCE_BYTES);
+    nonce_left -= NONCE_BYTES;
+}
+
 static int seal_bin(const struct tok_key *key, int kind, const struct buf *claims,
                     unsigned char *bin, size_t *binlen)
 {
@@ -464,7 +498,7 @@ static int seal_bin(const struct tok_key *key, int kind, const struct buf *claim
     unsigned long long clen = 0;
 
     put_be32(bin, key->id);
-    randombytes_buf(bin + ID_BYTES, NONCE_BYTES);
+    nonce_take(bin + ID_BYTES);
     make_ad(ad, kind, key->id);
     crypto_aead_xchacha20poly1305_ietf_encrypt(
         bin + ID_BYTES + NONCE_BYTES, &clen, (const unsigned char *)claims->data,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -93,6 +94,60 @@ Test(tok, two_seals_differ_nonce)
     cr_assert_str_neq(a, b, "nonce reused");
     free(a);
     free(b);
+    tok_keys_free(k);
+}
+
+/* Nonces come from a per-thread pool: across several refills of it, no
+ * two tokens (same key, same claims, so only the nonce differs) agree. */
+Test(tok, nonces_unique_across_pool_refills)
+{
+    enum { N = 300 };
+    struct tok_keys *k = keys(K1);
+    char *t[N];
+    for (int i = 0; i < N; i++)
+        t[i] = seal(k, &sample[0]);
+    for (int i = 0; i < N; i++)
+        for (int j = i + 1; j < N; j++)
+            cr_assert_str_neq(t[i], t[j], "tokens %d and %d share a nonce", i, j);
+    for (int i = 0; i < N; i++)
+        free(t[i]);
+    tok_keys_free(k);
+}
+
+/* A forked child must not take the nonces the parent's pool still holds:
+ * with the pool copied into the child, the child's next token would be
+ * the parent's next token, byte for byte. */
+Test(tok, fork_does_not_share_nonces)
+{
+    struct tok_keys *k = keys(K1);
+    char *first = seal(k, &sample[0]), child[4096] = "";
+    int fd[2];
+    cr_assert_eq(pipe(fd), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        struct buf b = BUF_INIT(0);
+        int ok = tok_seal(k, &sample[0], &b) == TOK_OK
+                 && write(fd[1], b.data, b.len) == (ssize_t)b.len;
+        _exit(ok ? 0 : 1);
+    }
+    close(fd[1]);
+    char *parent = seal(k, &sample[0]);
+    size_t got = 0;
+    ssize_t n;
+    while ((n = read(fd[0], child + got, sizeof child - 1 - got)) > 0)
+        got += (size_t)n;
+    close(fd[0]);
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child could not seal");
+    child[got] = '\0';
+    cr_assert_gt(got, 0);
+    cr_assert_str_neq(child, parent, "child and parent sealed with the same nonce");
+    cr_assert_str_neq(child, first);
+    free(first);
+    free(parent);
     tok_keys_free(k);
 }
 
