@@ -154,7 +154,7 @@ fail=0
 for r in $(seq 1 "$R"); do
 	for name in $SETUPS; do
 		rss=
-		[ "$r" = 1 ] && { [ "$name" = consent ] || [ "$name" = split ]; } && rss=rss
+		{ [ "$name" = consent ] || [ "$name" = split ]; } && rss=rss
 		c0=$(($(cpu_ticks "$MILTER_PID") + $(cpu_ticks "$NOOP_PID") + $(cpu_ticks "$REPL_PID")))
 		read -r b0 t0 <<<"$(sys_ticks)"
 		read -r t d <<<"$(run "$name" "${PORT[$name]}" "$rss")"
@@ -184,7 +184,7 @@ for name in noop replace consent split; do
 		printf "milter CPU, %s runs: %.2f ms per message\n", n, t * 1000 / hz / m }'
 done
 echo "consent-milter RSS before the runs: ${rss0:-?} KiB"
-echo "consent-milter RSS, inline run: $(rss_summary "$P/rss.consent")"
-echo "consent-milter RSS, split run:  $(rss_summary "$P/rss.split")"
+echo "consent-milter RSS, inline runs: $(rss_summary "$P/rss.consent")"
+echo "consent-milter RSS, split runs:  $(rss_summary "$P/rss.split")"
 echo "consent-milter RSS after all rounds: $(rss_kib) KiB"
 exit $fail

@@ -302,7 +302,11 @@ int main(int argc, char **argv)
      * same pages in again; blocks over 128 KiB are mmap'd and unmapped
      * each time. Keep up to 8 MiB free per arena and serve blocks up to
      * 2 MiB (above the in-memory spool threshold's usual size) from the
-     * heap. Memory stays bounded by the largest messages held at once. */
+     * heap. At most two arenas per CPU (glibc's default is eight), so
+     * that what is kept stays bounded: a few times the largest messages
+     * held at once. */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    mallopt(M_ARENA_MAX, ncpu > 0 && ncpu < 64 ? (int)(2 * ncpu) : 8);
     mallopt(M_TRIM_THRESHOLD, 8 << 20);
     mallopt(M_MMAP_THRESHOLD, 2 << 20);
     rw_init();
