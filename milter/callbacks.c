@@ -14,8 +14,10 @@
  * memory, size limit) is kept and reported at end of message with the
  * same reply text, and nothing more is buffered; the MTA sends the rest of
  * the message either way. RCPT keeps its reply: a recipient over the
- * limit is refused on its own. With an MTA that offers none of this the
- * errors are returned at once, as before. */
+ * limit is refused on its own. libmilter offers the no-reply steps even
+ * to an MTA that lacks them (it then answers "continue" itself), so in
+ * practice these errors always come at end of message; step_done still
+ * answers at once if a step was not negotiated without reply. */
 #include "milter/milter.h"
 
 #include <errno.h>
@@ -162,11 +164,10 @@ static sfsistat mlfi_eoh(SMFICTX *ctx)
     struct mlt_conn *c = conn_of(ctx);
     if (!c)
         return SMFIS_CONTINUE;
-    if (!c->msg || (c->noreply & SMFIP_NR_EOH && c->err))
-        return step_done(ctx, c, SMFIP_NR_EOH, 0);
+    if (!c->msg || c->err) /* a kept header error: answered now or at eom */
+        return step_done(ctx, c, SMFIP_NR_EOH, c->err);
     queue_id(ctx, c->msg);
-    int rc = c->err ? c->err : mlt_msg_end_headers(c->msg);
-    return step_done(ctx, c, SMFIP_NR_EOH, rc);
+    return step_done(ctx, c, SMFIP_NR_EOH, mlt_msg_end_headers(c->msg));
 }
 
 static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)

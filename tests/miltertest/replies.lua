@@ -95,6 +95,25 @@ t.check(not mt.test_option(conn, SMFIP_NOCONNECT), "classic MTA: CONNECT is sent
 assert(mt.conninfo(conn, "localhost", "127.0.0.1") == nil)
 t.check(mt.getreply(conn) == SMFIR_CONTINUE, "classic MTA: connect: continue")
 size_limit(conn, "MT5c", "classic MTA, size limit")
+-- Too many header fields (the limit is 2000): the error found while the
+-- headers arrive without replies is answered at end of message.
+conn = t.connect()
+t.envelope(conn, "MT5e", "news@brand.example", {"no@example.org"})
+local hdrs = t.newsletter_headers("news@brand.example")
+for i = 1, 2001 do
+	table.insert(hdrs, {"X-Filler-" .. i, "x"})
+end
+t.headers(conn, hdrs)
+assert(mt.bodystring(conn, t.html) == nil)
+assert(mt.eom(conn) == nil)
+t.check(mt.getreply(conn) == SMFIR_REPLYCODE, "too many header fields: SMTP reply at end of message")
+t.check(mt.eom_check(conn, MT_SMTPREPLY, "451", "4.6.0", "consent-milter: too many header fields"),
+	"too many header fields: 451 4.6.0 and the reason")
+t.check(not mt.eom_check(conn, MT_BODYCHANGE), "too many header fields: nothing rewritten")
+r = t.message(conn, "MT5f", "news@brand.example", {"no@example.org"})
+t.check(r == SMFIR_CONTINUE, "after too many header fields: next message accepted")
+mt.disconnect(conn)
+
 -- DKIM tempfail policy: reply code and text
 conn = t.connect()
 r = t.message(conn, "MT6", "news@tempfail.example", {"no@example.org"},
