@@ -74,9 +74,9 @@ static sfsistat noop_eom(SMFICTX *ctx)
     struct body *b = smfi_getpriv(ctx);
     sfsistat rc = SMFIS_ACCEPT;
 
-    if (replace && b != NULL
-        && (smfi_replacebody(ctx, b->data, (int)b->len) != MI_SUCCESS
-            || smfi_addheader(ctx, "X-Bench-Replaced", "1") != MI_SUCCESS))
+    if (replace && b != NULL &&
+        (smfi_replacebody(ctx, b->data, (int)b->len) != MI_SUCCESS ||
+         smfi_addheader(ctx, "X-Bench-Replaced", "1") != MI_SUCCESS))
         rc = SMFIS_TEMPFAIL;
     body_free(ctx);
     return rc;

@@ -85,9 +85,8 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
         return SMFIS_REJECT;
     }
     *pf0 = MLT_ACTIONS;
-    *pf1 = f1
-           & (SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_MAIL
-              | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
+    *pf1 = f1 & (SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA |
+                 SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
     c->noreply = *pf1 & (SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
     *pf2 = 0;
     *pf3 = 0;

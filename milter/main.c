@@ -82,8 +82,8 @@ static int open_socket(const struct cfg *cfg, const struct passwd *pw)
         log_err("cannot create the directory of %s: %s", p, strerror(errno));
         return -1;
     }
-    if (smfi_setconn(cfg->socket) != MI_SUCCESS || smfi_settimeout((int)cfg->timeout) !=
-                                                       MI_SUCCESS ||
+    if (smfi_setconn(cfg->socket) != MI_SUCCESS ||
+        smfi_settimeout((int)cfg->timeout) != MI_SUCCESS ||
         smfi_register(*mlt_filter_desc()) != MI_SUCCESS) {
         log_err("cannot set up libmilter for %s", cfg->socket);
         return -1;
@@ -276,13 +276,27 @@ int main(int argc, char **argv)
 
     while ((opt = getopt(argc, argv, "c:fnvVh")) != -1) {
         switch (opt) {
-        case 'c': conf_path = optarg; break;
-        case 'f': foreground = 1; break;
-        case 'n': check = 1; break;
-        case 'v': verbose = 1; break;
-        case 'V': printf("consent-milter %s\n", MLT_VERSION); return 0;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'c':
+            conf_path = optarg;
+            break;
+        case 'f':
+            foreground = 1;
+            break;
+        case 'n':
+            check = 1;
+            break;
+        case 'v':
+            verbose = 1;
+            break;
+        case 'V':
+            printf("consent-milter %s\n", MLT_VERSION);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind != argc) {
@@ -325,7 +339,8 @@ int main(int argc, char **argv)
     mlt_rt_install(mlt_rt_retain(rt));
     if (start(rt->cfg, foreground) != 0)
         return 1;
-    log_info("start version=%s socket=%s config=%s", MLT_VERSION, rt->cfg->socket, conf_path);
+    log_info("start version=%s socket=%s config=%s", MLT_VERSION, rt->cfg->socket,
+             conf_path);
     mlt_rt_release(rt);
     int rc = smfi_main();
     log_info("stop");

@@ -128,8 +128,8 @@ Test(tok, fork_does_not_share_nonces)
     cr_assert_neq(pid, -1);
     if (pid == 0) {
         struct buf b = BUF_INIT(0);
-        int ok = tok_seal(k, &sample[0], &b) == TOK_OK
-                 && write(fd[1], b.data, b.len) == (ssize_t)b.len;
+        int ok = tok_seal(k, &sample[0], &b) == TOK_OK &&
+                 write(fd[1], b.data, b.len) == (ssize_t)b.len;
         _exit(ok ? 0 : 1);
     }
     close(fd[1]);
