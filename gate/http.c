@@ -60,6 +60,7 @@ struct reqctx { /* MHD's per-request closure */
     size_t arglen;
     struct buf body;
     int too_big;
+    int body_refused; /* a GET or HEAD that came with a body */
     int status, outcome;
     char method[8];
 };
@@ -259,11 +260,15 @@ static enum MHD_Result run(struct gate *g, struct MHD_Connection *conn, struct r
     r.method = c->method;
     r.arg = c->arg ? c->arg : "";
     r.arglen = c->arglen;
-    r.body = c->body.data ? c->body.data : (strcmp(c->method, "POST") == 0 ? "" : NULL);
+    /* only a POST has a body: the handlers tell GET from POST by it */
+    r.body = strcmp(c->method, "POST") != 0 ? NULL : c->body.data ? c->body.data : "";
     r.bodylen = c->body.len;
     r.ep = c->ep;
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
         ret = gate_send(&r, status, "text/plain", "method not allowed\n", 19, OUT_METHOD);
+    } else if (status == MHD_HTTP_BAD_REQUEST) {
+        ret = gate_send(&r, status, "text/plain", "no request body allowed\n", 24,
+                        OUT_BAD_REQUEST);
     } else if (status == MHD_HTTP_CONTENT_TOO_LARGE) {
         ret = c->ep == EP_API
                   ? gate_send_json(&r, status,
@@ -297,13 +302,16 @@ static unsigned begin(struct reqctx *c, const char *url, const char *method,
     c->arg = strdup(arg);
     if (c->arg == NULL)
         return MHD_HTTP_INTERNAL_SERVER_ERROR;
-    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
-        return 0;
+    cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+        /* A body here is never read: refused at once when announced,
+         * discarded unbuffered when chunked (on_request). */
+        return cl && strtoull(cl, NULL, 10) > 0 ? MHD_HTTP_BAD_REQUEST : 0;
+    }
     if (strcmp(method, "POST") != 0 || !accepts_post(c->ep))
         return MHD_HTTP_METHOD_NOT_ALLOWED;
     cap = c->ep == EP_API ? GATE_API_MAX : GATE_FORM_MAX;
     buf_init(&c->body, cap);
-    cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     if (cl && strtoull(cl, NULL, 10) > cap)
         return MHD_HTTP_CONTENT_TOO_LARGE;
     return 0;
@@ -335,12 +343,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (!c->too_big && buf_append(&c->body, upload_data, *upload_data_size) != 0)
+        if (strcmp(c->method, "POST") != 0)
+            c->body_refused = 1;
+        else if (!c->too_big && buf_append(&c->body, upload_data, *upload_data_size) != 0)
             c->too_big = 1;
         *upload_data_size = 0;
         return MHD_YES;
     }
-    return run(g, conn, c, c->too_big ? MHD_HTTP_CONTENT_TOO_LARGE : 0);
+    return run(g, conn, c,
+               c->too_big        ? MHD_HTTP_CONTENT_TOO_LARGE
+               : c->body_refused ? MHD_HTTP_BAD_REQUEST
+                                 : 0);
 }
 
 /* ---- connection tracking (slowloris watchdog) ------------------------ */

@@ -110,6 +110,16 @@ check "POST /w with Sec-Fetch-Site: cross-site -> 403" \
 check "refused POSTs changed nothing" "$(status "$O")" 302
 head -c 9000 /dev/zero | tr '\0' 'x' > "$T/big9k"
 check "POST /w body over 8 KiB -> 413" "$(status "$W" --data-binary @"$T/big9k")" 413
+# A GET or HEAD never has a body: refused (400) before it is read when
+# announced, discarded unbuffered when chunked; never taken for a POST.
+check "GET /w with a body (csrf form) -> 400" "$(status "$W" -X GET -d "csrf=$CSRF")" 400
+check "GET /healthz with a 200 MB chunked body -> 400" \
+    "$(head -c 200000000 /dev/zero | status "$BASE/healthz" -X GET -H 'Transfer-Encoding: chunked' --data-binary @-)" 400
+HWM=$(awk '/^VmHWM:/ { print $2 }' "/proc/$GATE_PID/status")
+check "the 200 MB body was not buffered (peak RSS under 64 MB)" "$([ "${HWM:-999999}" -lt 65536 ] && echo yes || echo "no: ${HWM} KiB")" yes
+check "HEAD /o with a body -> 400" "$(status "$O" -X HEAD -d x)" 400
+check "GET with a body changed nothing" "$(status "$O")" 302
+check "GET /healthz still ok after refused bodies" "$(C "$BASE/healthz")" "ok"
 
 # --- withdrawal -----------------------------------------------------------
 R=$(C -H "Origin: $BASE" -H 'Sec-Fetch-Site: same-origin' -H 'Accept-Language: en' -d "csrf=$CSRF" "$W")
