@@ -3,12 +3,11 @@
  * Value: "1.0; decision=...; class=...; ...; mac=HEX". The MAC (tok_mac,
  * libsodium crypto_auth under the newest gate key) covers the fields and
  * a BLAKE2b-256 digest of the body as we sent it (trailing line ends ignored), so
- * a header copied onto another message, or edited, does not verify. A message whose trace header
- * verifies under any key was processed by us already. Its "for=" field is
- * a MAC of the sorted recipients it was personalised for: the same
- * recipients pass untouched (no double footer, no double gating); other
- * recipients must not receive someone else's gated links and withdrawal
- * link, so the caller refuses the message (mlt_trace_for).
+ * a header copied onto another message, or edited, does not verify. A message whose trace
+ * header verifies under any key was processed by us already. Its "for=" field is a MAC of
+ * the sorted recipients it was personalised for: the same recipients pass untouched (no
+ * double footer, no double gating); other recipients must not receive someone else's
+ * gated links and withdrawal link, so the caller refuses the message (mlt_trace_for).
  *
  * Without keys there is no MAC ("mac=none") and nothing ever verifies. */
 #include "milter/milter.h"
@@ -37,7 +36,8 @@ static int mac_input(const char *fields, size_t flen, const char *body, size_t b
         bodylen--;
     crypto_generichash(h, sizeof h, (const unsigned char *)body, bodylen, NULL, 0);
     sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-    if (buf_append(in, fields, flen) != 0 || buf_printf(in, "\nbody-blake2b=%s", hex) != 0)
+    if (buf_append(in, fields, flen) != 0 ||
+        buf_printf(in, "\nbody-blake2b=%s", hex) != 0)
         return -1;
     return 0;
 }
@@ -65,17 +65,24 @@ out:
     return rc;
 }
 
+/* The value with folding undone: relays fold a long header by putting
+ * CRLF before existing white space, so removing CR and LF restores it. */
+static int unfold(const char *value, struct buf *flat)
+{
+    for (const char *p = value; *p; p++)
+        if (*p != '\r' && *p != '\n' && buf_putc(flat, *p) != 0)
+            return -1;
+    return 0;
+}
+
 int mlt_trace_verify(const struct tok_keys *k, const char *value, const char *body,
                      size_t bodylen)
 {
     struct buf flat = BUF_INIT(8192), in = BUF_INIT(8192);
     int ok = 0;
 
-    if (!k || !value)
-        return 0;
-    for (const char *p = value; *p; p++)
-        if (*p != '\r' && *p != '\n' && buf_putc(&flat, *p) != 0)
-            goto out;
+    if (!k || !value || unfold(value, &flat) != 0)
+        goto out;
     const char *s = buf_cstr(&flat);
     while (*s == ' ' || *s == '\t')
         s++;
@@ -127,19 +134,23 @@ int mlt_trace_rcpts(const struct tok_keys *k, char *const *rcpts, size_t n,
     return rc;
 }
 
-int mlt_trace_for(const struct tok_keys *k, const char *value, char *const *rcpts, size_t n)
+int mlt_trace_for(const struct tok_keys *k, const char *value, char *const *rcpts,
+                  size_t n)
 {
-    struct buf in = BUF_INIT(1024 * 1024);
-    const char *f = value ? strstr(value, "; for=") : NULL;
+    struct buf in = BUF_INIT(1024 * 1024), flat = BUF_INIT(8192);
+    const char *f = NULL;
     char hex[TOK_MAC_HEX];
     int ok = 0;
 
-    if (!k || !f || strspn(f + 6, "0123456789abcdef") != TOK_MAC_HEX - 1)
-        return 0;
-    memcpy(hex, f + 6, TOK_MAC_HEX - 1);
-    hex[TOK_MAC_HEX - 1] = '\0';
-    if (rcpts_input(rcpts, n, &in) == 0)
-        ok = tok_mac_verify(k, in.data, in.len, hex) == TOK_OK;
+    if (k && value && unfold(value, &flat) == 0)
+        f = strstr(buf_cstr(&flat), "; for=");
+    if (f && strspn(f + 6, "0123456789abcdef") == TOK_MAC_HEX - 1) {
+        memcpy(hex, f + 6, TOK_MAC_HEX - 1);
+        hex[TOK_MAC_HEX - 1] = '\0';
+        if (rcpts_input(rcpts, n, &in) == 0)
+            ok = tok_mac_verify(k, in.data, in.len, hex) == TOK_OK;
+    }
+    buf_free(&flat);
     buf_free(&in);
     return ok;
 }

@@ -39,8 +39,8 @@ Test(decide, from_domain_table)
         int rc = msginfo_addr_domain(cases[i].in, out, sizeof out);
         if (cases[i].want) {
             cr_expect_eq(rc, 0, "%s: rc %d", cases[i].in, rc);
-            cr_expect_str_eq(out, cases[i].want, "%s: got '%s' want '%s'", cases[i].in, out,
-                             cases[i].want);
+            cr_expect_str_eq(out, cases[i].want, "%s: got '%s' want '%s'", cases[i].in,
+                             out, cases[i].want);
         } else {
             cr_expect_eq(rc, -1, "%s: got '%s', want no domain", cases[i].in, out);
         }
@@ -169,7 +169,8 @@ Test(esp, merges_json_and_flags)
     cr_assert_not_null(strstr(v, "\"category\":\"news\""), "%s", v);
     cr_assert_not_null(strstr(v, "\"x\":1"), "%s", v);
     cr_assert_not_null(strstr(v, "\"opentrack\":{\"settings\":{\"enable\":0}}"), "%s", v);
-    cr_assert_not_null(strstr(v, "\"clicktrack\":{\"settings\":{\"enable\":0}}"), "%s", v);
+    cr_assert_not_null(strstr(v, "\"clicktrack\":{\"settings\":{\"enable\":0}}"), "%s",
+                       v);
     cr_assert_str_eq(edit_value(e, n, "X-Mailgun-Track", &op), "no");
     cr_assert_eq(op, MLT_HDR_CHANGE);
     cr_assert_null(edit_value(e, n, "X-PM-TrackOpens", &op), "already off: left alone");
@@ -189,9 +190,11 @@ Test(esp, only_what_is_off_and_bad_json_left_alone)
     int op;
     int n = mlt_esp_edits(m, 0, 1, &e);
     cr_assert_gt(n, 0);
-    cr_assert_null(edit_value(e, n, "X-SMTPAPI", &op), "unparseable JSON is not clobbered");
+    cr_assert_null(edit_value(e, n, "X-SMTPAPI", &op),
+                   "unparseable JSON is not clobbered");
     cr_assert_null(edit_value(e, n, "X-MJ-TrackOpen", &op), "opens were not asked off");
-    cr_assert_null(edit_value(e, n, "X-Mailgun-Track", &op), "only both off sets the master switch");
+    cr_assert_null(edit_value(e, n, "X-Mailgun-Track", &op),
+                   "only both off sets the master switch");
     cr_assert_str_eq(edit_value(e, n, "X-MJ-TrackClick", &op), "0");
     mlt_esp_free(e, n);
     cr_assert_eq(mlt_esp_edits(m, 0, 0, &e), 0);
@@ -204,7 +207,8 @@ static struct tok_keys *keys(const char *text)
 {
     struct tok_keys *k = NULL;
     char err[200];
-    cr_assert_eq(tok_keys_parse(text, strlen(text), &k, err, sizeof err), TOK_OK, "%s", err);
+    cr_assert_eq(tok_keys_parse(text, strlen(text), &k, err, sizeof err), TOK_OK, "%s",
+                 err);
     return k;
 }
 
@@ -214,7 +218,8 @@ static struct tok_keys *keys(const char *text)
 Test(trace, bound_to_its_recipients_in_any_order_under_any_key)
 {
     struct tok_keys *k1 = keys(KEY1), *both = keys(KEY1 KEY2);
-    char *ab[] = {"a@example.org", "b@example.org"}, *ba[] = {"b@example.org", "a@example.org"};
+    char *ab[] = {"a@example.org", "b@example.org"},
+         *ba[] = {"b@example.org", "a@example.org"};
     char *a[] = {"a@example.org"}, *c[] = {"c@example.org"};
     char rmac[TOK_MAC_HEX], fields[200];
     struct buf v = BUF_INIT(0);
@@ -229,6 +234,17 @@ Test(trace, bound_to_its_recipients_in_any_order_under_any_key)
     cr_assert(!mlt_trace_for(k1, v.data, c, 1), "another recipient");
     cr_assert(!mlt_trace_for(k1, "1.0; decision=consent; mac=00", a, 1), "no for= field");
     cr_assert(!mlt_trace_for(NULL, v.data, ab, 2), "no keys: nothing matches");
+    /* a relay folds the long header before the white space of "; for=" */
+    char *folded = malloc(v.len + 3), *sp = strstr(v.data, "; for=");
+    cr_assert_not_null(sp);
+    size_t at = (size_t)(sp - v.data) + 1;
+    memcpy(folded, v.data, at);
+    memcpy(folded + at, "\r\n", 2);
+    memcpy(folded + at + 2, v.data + at, v.len - at + 1);
+    cr_assert(mlt_trace_verify(k1, folded, "b", 1), "folded: still ours");
+    cr_assert(mlt_trace_for(k1, folded, ab, 2), "folded: still bound to its recipients");
+    cr_assert(!mlt_trace_for(k1, folded, c, 1), "folded: other recipients still refused");
+    free(folded);
     buf_free(&v);
     tok_keys_free(k1);
     tok_keys_free(both);
@@ -239,8 +255,10 @@ Test(trace, make_and_verify)
     struct tok_keys *k = keys(KEY1);
     struct buf v = BUF_INIT(0);
     const char *body = "hello\r\nworld\r\n";
-    cr_assert_eq(mlt_trace_make(k, "decision=consent; rcpts=1", body, strlen(body), &v), 0);
-    cr_assert(strncmp(v.data, "1.0; decision=consent; rcpts=1; mac=", 36) == 0, "%s", v.data);
+    cr_assert_eq(mlt_trace_make(k, "decision=consent; rcpts=1", body, strlen(body), &v),
+                 0);
+    cr_assert(strncmp(v.data, "1.0; decision=consent; rcpts=1; mac=", 36) == 0, "%s",
+              v.data);
     cr_assert_eq(strlen(v.data), 36 + 64);
     cr_assert(mlt_trace_verify(k, v.data, body, strlen(body)));
     cr_assert(mlt_trace_verify(k, v.data, "hello\r\nworld\r\n\r\n\r\n", 18),
@@ -262,8 +280,13 @@ Test(trace, rotation_and_garbage)
     cr_assert(mlt_trace_verify(both, v.data, "b", 1), "an older key still verifies");
     cr_assert(!mlt_trace_verify(other, v.data, "b", 1), "an unknown key does not");
     static const char *const junk[] = {
-        "", "1.0", "1.0; mac=", "1.0; mac=zz", "2.0; decision=x; mac=00",
-        "1.0; decision=x; mac=0000000000000000000000000000000000000000000000000000000000000000",
+        "",
+        "1.0",
+        "1.0; mac=",
+        "1.0; mac=zz",
+        "2.0; decision=x; mac=00",
+        "1.0; decision=x; "
+        "mac=0000000000000000000000000000000000000000000000000000000000000000",
     };
     for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++)
         cr_expect(!mlt_trace_verify(both, junk[i], "b", 1), "'%s' verified", junk[i]);
@@ -299,7 +322,8 @@ Test(esp, long_json_header_stays_folded)
     size_t line = strlen("X-SMTPAPI: ");
     for (const char *p = v; *p; p++) {
         if (*p == '\n') {
-            cr_assert(p[1] == ' ' || p[1] == '\t', "continuation line must start with a blank");
+            cr_assert(p[1] == ' ' || p[1] == '\t',
+                      "continuation line must start with a blank");
             line = 0;
             continue;
         }
@@ -309,9 +333,12 @@ Test(esp, long_json_header_stays_folded)
     json_t *j = json_loads(v, 0, &jerr);
     cr_assert_not_null(j, "unfolded value is not JSON: %s", jerr.text);
     cr_assert_eq(json_array_size(json_object_get(j, "to")), 300);
-    cr_assert_eq(json_integer_value(json_object_get(json_object_get(json_object_get(
-                     json_object_get(j, "filters"), "opentrack"), "settings"), "enable")),
-                 0);
+    cr_assert_eq(
+        json_integer_value(json_object_get(
+            json_object_get(json_object_get(json_object_get(j, "filters"), "opentrack"),
+                            "settings"),
+            "enable")),
+        0);
     json_decref(j);
     mlt_esp_free(e, n);
     buf_free(&in);
