@@ -28,6 +28,7 @@
 #include "common/log.h"
 
 #define MLT_ACTIONS (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY)
+#define MLT_NR_STEPS (SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
 
 static struct mlt_conn *conn_of(SMFICTX *ctx)
 {
@@ -86,8 +87,8 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     }
     *pf0 = MLT_ACTIONS;
     *pf1 = f1 & (SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA |
-                 SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
-    c->noreply = *pf1 & (SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
+                 MLT_NR_STEPS);
+    c->noreply = *pf1 & MLT_NR_STEPS;
     *pf2 = 0;
     *pf3 = 0;
     return SMFIS_CONTINUE;
@@ -118,6 +119,13 @@ static sfsistat step_done(SMFICTX *ctx, struct mlt_conn *c, unsigned long step, 
 static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
     struct mlt_conn *c = conn_of(ctx);
+    /* After SMFIC_QUIT_NC libmilter has called close (our data is gone)
+     * and goes on with a new SMTP session on the same milter connection,
+     * without negotiating again or, as asked, sending CONNECT: the steps
+     * negotiated at the start still hold (libmilter offers the no-reply
+     * steps to every MTA). Without data, eom refuses the message. */
+    if (!c && (c = conn_make(ctx)) != NULL)
+        c->noreply = MLT_NR_STEPS;
     if (!c)
         return SMFIS_TEMPFAIL;
     c->msg = mlt_msg_free(c->msg);
@@ -137,12 +145,17 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
     if (!c || !c->msg)
         return SMFIS_CONTINUE;
     queue_id(ctx, c->msg);
+    /* A recipient that cannot be kept is refused alone (the client sends
+     * it again later); the message goes on for the others. Accepting it
+     * unrecorded would deliver to it without its decision. */
     int rc = mlt_msg_add_rcpt(c->msg, argv && argv[0] ? argv[0] : "");
-    if (rc == ENOMEM)
-        return buffer_error(ctx, c, rc);
+    if (rc == ENOMEM) {
+        smfi_setreply(ctx, "451", "4.3.0", "consent-milter: out of memory");
+        return SMFIS_TEMPFAIL;
+    }
     if (rc == E2BIG) {
         smfi_setreply(ctx, "452", "4.5.3", "consent-milter: too many recipients");
-        return SMFIS_TEMPFAIL; /* this recipient only; the client sends it later */
+        return SMFIS_TEMPFAIL;
     }
     return SMFIS_CONTINUE;
 }
@@ -182,12 +195,16 @@ static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 static sfsistat mlfi_eom(SMFICTX *ctx)
 {
     struct mlt_conn *c = conn_of(ctx);
-    if (!c)
-        return SMFIS_CONTINUE;
+    /* Fail closed: a message we hold nothing for was never looked at. */
+    if (!c) {
+        log_err("end of message without connection data: temp-failed");
+        smfi_setreply(ctx, "451", "4.3.0", "consent-milter: internal error");
+        return SMFIS_TEMPFAIL;
+    }
     if (c->err)
         return buffer_error(ctx, c, c->err);
     if (!c->msg)
-        return SMFIS_CONTINUE;
+        return mlt_fail(ctx, c, MLT_E_INTERNAL, "no message data", 0);
     return mlt_eom(ctx, c);
 }
 
