@@ -38,19 +38,26 @@ struct eom {
     int rep_ok;
     struct buf out;
     struct buf fields;
-    double t0;             /* start of end-of-message work */
+    double t0; /* start of end-of-message work */
     int nesp;
-    int ekind;             /* enum mlt_ekind of the failure in err */
+    int ekind; /* enum mlt_ekind of the failure in err */
     char err[600];
 };
 
 /* A reply text may carry neither CR/LF nor '%' (libmilter formats it). */
+/* Control bytes, non-ASCII and the characters in `also` become spaces:
+ * a reason can quote the message (a charset name, say). */
+static void scrub(char *s, const char *also)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f || strchr(also, *s))
+            *s = ' ';
+}
+
 static void reply_text(char *dst, size_t n, const char *why)
 {
     snprintf(dst, n, "consent-milter: %s", why);
-    for (char *p = dst; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == '%' || (unsigned char)*p >= 0x7f)
-            *p = ' ';
+    scrub(dst, "%");
 }
 
 sfsistat mlt_fail(SMFICTX *ctx, struct mlt_conn *c, int kind, const char *why,
@@ -64,11 +71,14 @@ sfsistat mlt_fail(SMFICTX *ctx, struct mlt_conn *c, int kind, const char *why,
     };
     int act = force_tempfail ? CFG_ONERR_TEMPFAIL : c->rt->cfg->on_error;
     const char *qid = c->msg ? c->msg->qid : "-";
-    const char *word = act == CFG_ONERR_ACCEPT ? "accept" : act == CFG_ONERR_REJECT ? "reject"
-                                                                                  : "tempfail";
-    char text[300];
+    const char *word = act == CFG_ONERR_ACCEPT   ? "accept"
+                       : act == CFG_ONERR_REJECT ? "reject"
+                                                 : "tempfail";
+    char text[300], logwhy[256];
 
-    log_warn("%s: error reason=\"%s\" action=%s", qid, why, word);
+    snprintf(logwhy, sizeof logwhy, "%s", why);
+    scrub(logwhy, "\"\\"); /* one key=value field, whatever the reason quotes */
+    log_warn("%s: error reason=\"%s\" action=%s", qid, logwhy, word);
     c->msg = mlt_msg_free(c->msg);
     if (act == CFG_ONERR_ACCEPT)
         return SMFIS_ACCEPT;
@@ -103,7 +113,8 @@ static int already_processed(const struct eom *e)
 static sfsistat pass(struct eom *e, const char *why)
 {
     log_info("%s: skip reason=%s controller=%s ms=%.2f", e->m->qid, why,
-             e->d.info.controller[0] ? e->d.info.controller : "-", (mlt_now() - e->t0) * 1000.0);
+             e->d.info.controller[0] ? e->d.info.controller : "-",
+             (mlt_now() - e->t0) * 1000.0);
     return SMFIS_CONTINUE;
 }
 
@@ -114,8 +125,8 @@ static sfsistat pass(struct eom *e, const char *why)
  * internal error); the sender can send a fresh copy. */
 static sfsistat refuse_foreign(struct eom *e)
 {
-    log_warn("%s: refuse reason=personalised-for-other-recipients controller=%s", e->m->qid,
-             e->d.info.controller[0] ? e->d.info.controller : "-");
+    log_warn("%s: refuse reason=personalised-for-other-recipients controller=%s",
+             e->m->qid, e->d.info.controller[0] ? e->d.info.controller : "-");
     smfi_setreply(e->ctx, "550", "5.7.0",
                   "consent-milter: message was already personalised for other recipients;"
                   " send a fresh copy");
@@ -153,7 +164,7 @@ static int rewrite(struct eom *e)
     snprintf(e->err, sizeof e->err, "cannot rewrite message: %s%s%s", rw_strerror(rc),
              e->rep.error[0] ? ": " : "", e->rep.error);
     e->ekind = rc == RW_EPARSE || rc == RW_ELIMIT || rc == RW_ECHARSET ? MLT_E_PARSE
-                                                                      : MLT_E_INTERNAL;
+                                                                       : MLT_E_INTERNAL;
     return -1;
 }
 
@@ -178,7 +189,8 @@ static void safe_rule(const char *in, char *out, size_t n)
 {
     snprintf(out, n, "%s", in ? in : "default");
     for (char *p = out; *p; p++)
-        if (*p == ';' || *p == '"' || (unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+        if (*p == ';' || *p == '"' || (unsigned char)*p < 0x20 ||
+            (unsigned char)*p >= 0x7f)
             *p = '_';
 }
 
@@ -188,16 +200,16 @@ static int describe(struct eom *e)
     char rule[128];
     safe_rule(e->d.info.class_rule, rule, sizeof rule);
     buf_init(&e->fields, 4096);
-    return buf_printf(&e->fields,
-                      "decision=%s; mode=%s; class=%s; rule=\"%s\"; rcpts=%zu; pixels=%u; "
-                      "links=%u; opaque=%u; strip=%u; anon=%u; gate=%u; deliv=%u; "
-                      "unwrap=%u; clean=%u; footer=%s",
-                      e->pol.sum.decision, cfg_mode_name(e->d.info.dom->mode),
-                      cfg_class_name(e->d.info.mail_class), rule, e->m->nrcpts,
-                      r->found[RW_T_PIXEL], r->found[RW_T_LINK], r->found[RW_T_OPAQUE],
-                      acted(r, RW_A_STRIP), acted(r, RW_A_ANON), acted(r, RW_A_GATE),
-                      acted(r, RW_A_DELIV), acted(r, RW_A_UNWRAP), acted(r, RW_A_CLEAN),
-                      footer_word(r));
+    return buf_printf(
+        &e->fields,
+        "decision=%s; mode=%s; class=%s; rule=\"%s\"; rcpts=%zu; pixels=%u; "
+        "links=%u; opaque=%u; strip=%u; anon=%u; gate=%u; deliv=%u; "
+        "unwrap=%u; clean=%u; footer=%s",
+        e->pol.sum.decision, cfg_mode_name(e->d.info.dom->mode),
+        cfg_class_name(e->d.info.mail_class), rule, e->m->nrcpts, r->found[RW_T_PIXEL],
+        r->found[RW_T_LINK], r->found[RW_T_OPAQUE], acted(r, RW_A_STRIP),
+        acted(r, RW_A_ANON), acted(r, RW_A_GATE), acted(r, RW_A_DELIV),
+        acted(r, RW_A_UNWRAP), acted(r, RW_A_CLEAN), footer_word(r));
 }
 
 static int apply_body(struct eom *e, const char **body, size_t *blen)
@@ -214,8 +226,9 @@ static int apply_body(struct eom *e, const char **body, size_t *blen)
     *blen = e->out.len - e->rep.body_offset;
     if (*blen > INT_MAX) /* smfi_replacebody takes an int */
         return -1;
-    return smfi_replacebody(e->ctx, (unsigned char *)*body, (int)*blen) == MI_SUCCESS ? 0
-                                                                                     : -1;
+    return smfi_replacebody(e->ctx, (unsigned char *)*body, (int)*blen) == MI_SUCCESS
+               ? 0
+               : -1;
 }
 
 static int apply_headers(struct eom *e)
@@ -227,12 +240,13 @@ static int apply_headers(struct eom *e)
                            e->rep.hdr_changes[i].value) != MI_SUCCESS)
             return -1;
     int mode = e->d.info.dom->mode;
-    if (!e->d.info.dom->esp_headers || (mode != CFG_MODE_ENFORCE && mode != CFG_MODE_NEVER_TRACK))
+    if (!e->d.info.dom->esp_headers ||
+        (mode != CFG_MODE_ENFORCE && mode != CFG_MODE_NEVER_TRACK))
         return 0;
     struct mlt_hedit *ed;
     int never = mode == CFG_MODE_NEVER_TRACK;
-    int n = mlt_esp_edits(e->m, never || !e->pol.sum.pixels_ok, never || !e->pol.sum.clicks_ok,
-                          &ed);
+    int n = mlt_esp_edits(e->m, never || !e->pol.sum.pixels_ok,
+                          never || !e->pol.sum.clicks_ok, &ed);
     if (n < 0)
         return -1;
     int rc = 0;
@@ -296,7 +310,8 @@ static sfsistat dkim_policy(struct eom *e, int *go_on)
 {
     *go_on = 1;
     if (!mlt_msg_header(e->m, "DKIM-Signature") ||
-        e->d.info.dom->dkim_signed == CFG_DKIM_REWRITE || e->d.info.dom->mode == CFG_MODE_MONITOR)
+        e->d.info.dom->dkim_signed == CFG_DKIM_REWRITE ||
+        e->d.info.dom->mode == CFG_MODE_MONITOR)
         return SMFIS_CONTINUE;
     *go_on = 0;
     if (e->d.info.dom->dkim_signed == CFG_DKIM_SKIP)
@@ -314,8 +329,8 @@ static sfsistat run(struct eom *e)
     if (mlt_msg_data(e->m, &e->data, &e->len) != 0)
         return mlt_fail(e->ctx, e->c, MLT_E_INTERNAL, "cannot read spooled message", 0);
     if (already_processed(e)) {
-        if (mlt_trace_for(e->rt->keys, mlt_msg_header(e->m, MLT_TRACE_HEADER), e->m->rcpts,
-                          e->m->nrcpts))
+        if (mlt_trace_for(e->rt->keys, mlt_msg_header(e->m, MLT_TRACE_HEADER),
+                          e->m->rcpts, e->m->nrcpts))
             return pass(e, "already-processed");
         return refuse_foreign(e);
     }
@@ -332,8 +347,8 @@ static sfsistat run(struct eom *e)
         return mlt_fail(e->ctx, e->c, MLT_E_INTERNAL, "out of memory", 0);
     if (apply_body(e, &body, &blen) != 0 || apply_headers(e) != 0 ||
         apply_trace(e, body, blen) != 0)
-        return mlt_fail(e->ctx, e->c, MLT_E_INTERNAL, "cannot send modifications to the MTA",
-                        1);
+        return mlt_fail(e->ctx, e->c, MLT_E_INTERNAL,
+                        "cannot send modifications to the MTA", 1);
     log_result(e);
     return SMFIS_CONTINUE;
 }

@@ -72,6 +72,24 @@ static int socket_dir(const char *path, const struct passwd *pw)
     return 0;
 }
 
+/* Give the bound unix socket to the milter user, mode 0660, as root.
+ * Its directory may belong to that user, who could put a symlink in the
+ * socket's place: nothing here follows one (a swapped path fails). */
+static int hand_socket(const char *p, const struct passwd *pw)
+{
+    struct stat st;
+    if (lstat(p, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+        log_err("%s is not the socket just bound", p);
+        return -1;
+    }
+    if (fchownat(AT_FDCWD, p, pw->pw_uid, pw->pw_gid, AT_SYMLINK_NOFOLLOW) != 0 ||
+        fchmodat(AT_FDCWD, p, 0660, AT_SYMLINK_NOFOLLOW) != 0) {
+        log_err("cannot hand %s to %s: %s", p, pw->pw_name, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 /* Bind the milter socket now, as the starting user, so that a privileged
  * path works; then give a unix socket to the milter user (mode 0660: the
  * MTA connects as that user or through its group). */
@@ -92,11 +110,7 @@ static int open_socket(const struct cfg *cfg, const struct passwd *pw)
         log_err("cannot open milter socket %s", cfg->socket);
         return -1;
     }
-    if (p && pw && (chown(p, pw->pw_uid, pw->pw_gid) != 0 || chmod(p, 0660) != 0)) {
-        log_err("cannot hand %s to %s: %s", p, pw->pw_name, strerror(errno));
-        return -1;
-    }
-    return 0;
+    return p && pw ? hand_socket(p, pw) : 0;
 }
 
 static int daemonise(void)
@@ -129,11 +143,14 @@ static int write_pid(const char *path)
 {
     if (!path || !*path)
         return 0;
-    FILE *f = fopen(path, "w");
-    if (!f)
+    /* written as root: never through a symlink */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
         return -1;
-    fprintf(f, "%ld\n", (long)getpid());
-    return fclose(f);
+    char line[32];
+    int n = snprintf(line, sizeof line, "%ld\n", (long)getpid());
+    int rc = write(fd, line, (size_t)n) == n ? 0 : -1;
+    return close(fd) == 0 ? rc : -1;
 }
 
 static int drop_privileges(const struct passwd *pw)

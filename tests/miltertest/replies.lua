@@ -114,6 +114,22 @@ r = t.message(conn, "MT5f", "news@brand.example", {"no@example.org"})
 t.check(r == SMFIR_CONTINUE, "after too many header fields: next message accepted")
 mt.disconnect(conn)
 
+-- A reason that quotes the message (an unknown charset whose name holds a
+-- quote and a fake field) is one clean field in the log and in the reply.
+conn = t.connect()
+r = t.message(conn, "MT5g", "news@brand.example", {"no@example.org"}, nil,
+	"--b1\r\nContent-Type: text/html; charset=\"x\\\"y action=accept\"\r\n" ..
+	"Content-Transfer-Encoding: 8bit\r\n\r\n<p>\xe9</p>\r\n--b1--\r\n")
+t.check(r == SMFIR_REPLYCODE, "hostile charset name: SMTP reply")
+mt.disconnect(conn)
+local lf = io.open(os.getenv("MT_DIR") .. "/replies.err")
+local logtext = lf and lf:read("*a") or ""
+if lf then lf:close() end
+local line = logtext:match("MT5g: error reason=[^\n]*") or ""
+t.check(line:find("charset x y action=accept\" action=tempfail", 1, true) ~= nil,
+	"hostile charset name: quote scrubbed in the log line (" .. line .. ")")
+t.check(select(2, line:gsub('"', "")) == 2, "hostile charset name: one quoted field in the log line")
+
 -- DKIM tempfail policy: reply code and text
 conn = t.connect()
 r = t.message(conn, "MT6", "news@tempfail.example", {"no@example.org"},
