@@ -16,9 +16,11 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/policy.h"
@@ -353,7 +355,23 @@ static sfsistat run(struct eom *e)
     return SMFIS_CONTINUE;
 }
 
-sfsistat mlt_eom(SMFICTX *ctx, struct mlt_conn *c)
+/* Shutdown: smfi_main returns on SIGTERM without waiting for the
+ * sessions in progress, and the store is closed after it. Every eom
+ * counts itself in before it looks at `stopping`, and the main thread sets
+ * `stopping` before it waits for the count to reach zero (sequentially
+ * consistent atomics), so an eom either finishes before the store is
+ * closed or sees `stopping` and temp-fails without touching it. */
+static atomic_int in_eom, stopping;
+
+int mlt_eom_drain(unsigned seconds)
+{
+    atomic_store(&stopping, 1);
+    for (unsigned i = 0; atomic_load(&in_eom) > 0 && i < seconds * 20; i++)
+        usleep(50000);
+    return atomic_load(&in_eom) == 0;
+}
+
+static sfsistat eom_work(SMFICTX *ctx, struct mlt_conn *c)
 {
     struct eom e;
     memset(&e, 0, sizeof e);
@@ -373,5 +391,18 @@ sfsistat mlt_eom(SMFICTX *ctx, struct mlt_conn *c)
     buf_free(&e.out);
     buf_free(&e.fields);
     c->msg = mlt_msg_free(c->msg);
+    return r;
+}
+
+sfsistat mlt_eom(SMFICTX *ctx, struct mlt_conn *c)
+{
+    sfsistat r;
+
+    atomic_fetch_add(&in_eom, 1);
+    if (atomic_load(&stopping))
+        r = mlt_fail(ctx, c, MLT_E_INTERNAL, "shutting down", 1);
+    else
+        r = eom_work(ctx, c);
+    atomic_fetch_sub(&in_eom, 1);
     return r;
 }

@@ -366,7 +366,13 @@ int main(int argc, char **argv)
     if (last && last->cfg->pid_file)
         unlink(last->cfg->pid_file);
     mlt_rt_release(last);
-    store_close(mlt_store);
+    /* smfi_main returns on SIGTERM without waiting for sessions still in
+     * progress, and an eom may be reading the store: wait for those, and
+     * close the store only when none is left (exit frees it otherwise). */
+    if (mlt_eom_drain(10))
+        store_close(mlt_store);
+    else
+        log_warn("a message was still being processed at exit; the MTA will retry it");
     mlt_rt_install(NULL);
     return rc == MI_SUCCESS ? 0 : 1;
 }

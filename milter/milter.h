@@ -172,6 +172,10 @@ enum mlt_ekind { MLT_E_INTERNAL = 0, MLT_E_PARSE, MLT_E_SIZE, MLT_E_POLICY };
 
 /* mlt_filter_desc - the filter description for smfi_register. */
 struct smfiDesc *mlt_filter_desc(void);
+/* mlt_eom_drain - at shutdown: from now on eom temp-fails at once; wait up
+ * to `seconds` for those in progress. Returns 1 when none is left, else 0
+ * (the caller must then leave the store open). */
+int mlt_eom_drain(unsigned seconds);
 /* mlt_eom - the end-of-message work: decide, rewrite, apply, log. */
 sfsistat mlt_eom(SMFICTX *ctx, struct mlt_conn *c);
 /* mlt_fail - apply on_error (or force tempfail when force_tempfail) with a
