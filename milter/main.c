@@ -320,6 +320,12 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    /* Reloads run after daemonise's chdir("/"): hold the configuration by
+     * its absolute path, which also anchors the relative paths inside it.
+     * (A missing file keeps its name, for the error message.) */
+    char *abs_conf = realpath(conf_path, NULL);
+    if (abs_conf)
+        conf_path = abs_conf;
     /* Block SIGUSR1 from the start: a reload request that arrives before
      * the reload thread exists must wait for it, not kill the daemon. */
     sigset_t usr1;

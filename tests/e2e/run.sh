@@ -74,6 +74,14 @@ case_config_check() {
 	out=$("$MILTER" -n -c "$P/bad.conf" 2>&1)
 	check "config: -n rejects a bad value with exit 1" test $? -eq 1
 	check "config: the error names line $line" grep -q ":$line:" <<<"$out"
+	# A relative -c is made absolute at start (reloads run after the
+	# daemon's chdir("/")), and anchors the relative paths inside it.
+	mkdir -p "$P/rel"
+	cp "$RULES" "$P/rel/trackers.rules"
+	sed 's#^rules = .*#rules = trackers.rules#' "$P/milter.conf" >"$P/rel/milter.conf"
+	out=$(cd "$P" && "$MILTER" -n -v -c rel/milter.conf 2>&1)
+	check "config: a relative -c is held by its absolute path" grep -qx "$P/rel/milter.conf: configuration ok" <<<"$out"
+	check "config: relative paths inside it anchored there" grep -qx "rules = $P/rel/trackers.rules" <<<"$out"
 	check "daemon: privileges dropped to [milter] user" \
 		test "$(awk '/^Uid:/ { print $2 $3 }' "/proc/$MILTER_PID/status")" = "$(id -u postfix)$(id -u postfix)"
 	check "daemon: socket handed to the user, mode 0660" \
