@@ -108,8 +108,11 @@ async function consentFlow(ctxEn) {
   await page.close();
 }
 
+// A new connection each time: a kept-alive one left idle through a flow
+// can be closed by the gate's (2 s, in tests) idle timeout just as it is
+// reused, and this API, unlike a browser, does not retry.
 async function pixelStatus(ctx) {
-  const r = await ctx.request.get(L.pixel, { maxRedirects: 0 });
+  const r = await ctx.request.get(L.pixel, { maxRedirects: 0, headers: { Connection: 'close' } });
   return { status: r.status(), type: r.headers()['content-type'], loc: r.headers().location };
 }
 
