@@ -46,20 +46,21 @@ struct eom {
     char err[600];
 };
 
-/* A reply text may carry neither CR/LF nor '%' (libmilter formats it). */
-/* Control bytes, non-ASCII and the characters in `also` become spaces:
- * a reason can quote the message (a charset name, say). */
-static void scrub(char *s, const char *also)
+/* Control bytes, non-ASCII and the characters in `also` become `with`:
+ * text that can quote the message (a charset name, a rule name) must stay
+ * one field of a reply, a log line or a header. */
+static void scrub(char *s, const char *also, char with)
 {
     for (; *s; s++)
         if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f || strchr(also, *s))
-            *s = ' ';
+            *s = with;
 }
 
+/* A reply text may carry neither CR/LF nor '%' (libmilter formats it). */
 static void reply_text(char *dst, size_t n, const char *why)
 {
     snprintf(dst, n, "consent-milter: %s", why);
-    scrub(dst, "%");
+    scrub(dst, "%", ' ');
 }
 
 sfsistat mlt_fail(SMFICTX *ctx, struct mlt_conn *c, int kind, const char *why,
@@ -79,7 +80,7 @@ sfsistat mlt_fail(SMFICTX *ctx, struct mlt_conn *c, int kind, const char *why,
     char text[300], logwhy[256];
 
     snprintf(logwhy, sizeof logwhy, "%s", why);
-    scrub(logwhy, "\"\\"); /* one key=value field, whatever the reason quotes */
+    scrub(logwhy, "\"\\", ' '); /* one key=value field, whatever the reason quotes */
     log_warn("%s: error reason=\"%s\" action=%s", qid, logwhy, word);
     c->msg = mlt_msg_free(c->msg);
     if (act == CFG_ONERR_ACCEPT)
@@ -190,10 +191,7 @@ static const char *footer_word(const struct rw_report *r)
 static void safe_rule(const char *in, char *out, size_t n)
 {
     snprintf(out, n, "%s", in ? in : "default");
-    for (char *p = out; *p; p++)
-        if (*p == ';' || *p == '"' || (unsigned char)*p < 0x20 ||
-            (unsigned char)*p >= 0x7f)
-            *p = '_';
+    scrub(out, ";\"", '_');
 }
 
 static int describe(struct eom *e)
