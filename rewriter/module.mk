@@ -20,8 +20,14 @@ $(B)/corpus-check: $(B)/obj/tests/corpus/corpus_check.o $(LIBS_ALL)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS_ALL) $(PKG_LIBS)
 
 check-corpus: $(B)/.deps-ok
-	@$(MAKE) --no-print-directory $(B)/corpus-check
+	@$(MAKE) --no-print-directory $(B)/corpus-check $(B)/tests/test_html
 	@$(B)/corpus-check conf/trackers.rules $(CORPUS)
+	@if [ -d "$(CORPUS)" ]; then \
+	    echo "== HTML scan sanity over $(CORPUS)"; \
+	    CM_SRCDIR=$(CURDIR) CM_CORPUS="$(abspath $(CORPUS))" $(B)/tests/test_html \
+	        --short-filename --verbose --filter '$(UNIT_CORPUS)' >$(B)/corpus-html.log 2>&1; \
+	    rc=$$?; grep -v '^\[SKIP\]\|^\[RUN' $(B)/corpus-html.log; exit $$rc; \
+	else echo "check-corpus: $(CORPUS) not found: HTML scan sanity not run"; fi
 
 # libFuzzer harness on rw_rewrite (clang). "make fuzz" runs it for
 # FUZZ_TIME seconds on a scratch copy of tests/fuzz/seeds; "make
