@@ -201,6 +201,11 @@ static int classify_image(const struct rw_rules *r, const struct rw_site *s,
         out->rule = ru ? ru->name : "recipient";
         return RW_OK;
     }
+    if (s->place == RW_P_FETCH) { /* fetched at each open, whatever the URL says */
+        out->type = RW_T_PIXEL;
+        out->rule = "amp:fetch";
+        return RW_OK;
+    }
     if (!is_css_place(s->place) && (h = heuristic(r, s, u, repeat, &suspect)) != NULL) {
         out->type = RW_T_PIXEL;
         out->rule = h;
@@ -217,6 +222,10 @@ int rw_classify_recip(const struct rw_rules *r, const struct rw_limits *lim,
 {
     struct rw_limits dl;
     struct rw_urlp u;
+    struct rw_site rs;
+    char *resolved = NULL;
+    const char *orig;
+    unsigned removed;
     size_t n;
     int rc;
 
@@ -232,6 +241,16 @@ int rw_classify_recip(const struct rw_rules *r, const struct rw_limits *lim,
     }
     if ((n = strlen(s->url)) > lim->max_url_len)
         return RW_ELIMIT;
+    orig = s->url;
+    /* judge what a browser fetches ("//host", "https:\\host", ...) */
+    if ((rc = rw_url_resolve(s->url, n, NULL, lim->max_url_len, &resolved)) != RW_OK)
+        return rc;
+    if (resolved != NULL) {
+        rs = *s;
+        rs.url = resolved;
+        s = &rs;
+        n = strlen(resolved);
+    }
     rw_url_split(s->url, n, &u);
     if (recip != NULL && u.http)
         out->has_recipient = rw_recip_in_url(recip, s->url);
@@ -239,9 +258,29 @@ int rw_classify_recip(const struct rw_rules *r, const struct rw_limits *lim,
         rc = classify_link(r, lim, s, &u, out);
     else
         rc = classify_image(r, s, &u, repeat, out);
+    /* a plain URL keeps its spelling: only personal parameters go */
+    if (rc == RW_OK && resolved != NULL && out->type == RW_T_PLAIN && out->dest != NULL) {
+        free(out->dest);
+        out->dest = NULL;
+        rc = rw_url_clean(r, orig, &out->dest, &removed);
+    }
     if (rc != RW_OK)
         rw_class_clear(out);
+    free(resolved);
     return rc;
+}
+
+const char *rw_strip_url(enum rw_place p)
+{
+    switch (p) {
+    case RW_P_MEDIA:
+    case RW_P_FRAME:
+    case RW_P_LINK_RES:
+    case RW_P_FETCH:
+        return "about:blank";
+    default:
+        return RW_BLANK_GIF_DATA_URL;
+    }
 }
 
 int rw_classify(const struct rw_rules *r, const struct rw_limits *lim,
