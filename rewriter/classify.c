@@ -243,7 +243,8 @@ int rw_classify_recip(const struct rw_rules *r, const struct rw_limits *lim,
         return RW_ELIMIT;
     orig = s->url;
     /* judge what a browser fetches ("//host", "https:\\host", ...) */
-    if ((rc = rw_url_resolve(s->url, n, NULL, lim->max_url_len, &resolved)) != RW_OK)
+    if (!s->resolved && (rc = rw_url_resolve(s->url, n, NULL, lim->max_url_len, &resolved))
+                            != RW_OK)
         return rc;
     if (resolved != NULL) {
         rs = *s;

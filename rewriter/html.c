@@ -563,6 +563,7 @@ static int resolve_sites(struct rw_sites *out, size_t first, const char *href, s
             free(out->v[i].url);
             out->v[i].url = r;
         }
+        out->v[i].resolved = 1;
     }
     free(b);
     return rc;

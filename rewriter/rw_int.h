@@ -37,6 +37,7 @@ struct rw_site {
     int in_mso;           /* inside an MSO conditional comment */
     char *text;           /* links: visible text + title/alt, whitespace folded, <=256
                              bytes; NULL for images; owned */
+    int resolved;         /* url is already what rw_url_resolve gives (HTML scanner) */
 };
 
 struct rw_sites {

@@ -65,10 +65,8 @@ static int already_resolved(const char *u, size_t n)
             && (c == '.' || (i + 2 < n && u[i + 1] == '2' && (u[i + 2] | 0x20) == 'e')))
             return 0; /* maybe a dot segment */
     }
-    for (; i < n; i++)
-        if (u[i] == '\t' || u[i] == '\n' || u[i] == '\r')
-            return 0;
-    return 1;
+    return i >= n || (memchr(u + i, '\t', n - i) == NULL && memchr(u + i, '\n', n - i) == NULL
+                      && memchr(u + i, '\r', n - i) == NULL);
 }
 
 static int buf_rc(int e)
