@@ -172,7 +172,9 @@ static void want_svg(struct tag *t)
 }
 
 /* The elements whose names start with "amp-" (AMP for Email parts, which
- * are scanned as HTML): images, media, frames and the data fetches. */
+ * are scanned as HTML): images, media, frames; the src of any other one
+ * (amp-list, amp-state, amp-autocomplete, amp-render, amp-pixel, ...) and
+ * amp-analytics config are data the AMP runtime fetches at each open. */
 static void choose_amp(struct tag *t, const char *n)
 {
     if (rw_streq(n, "img") || rw_streq(n, "anim"))
@@ -182,10 +184,10 @@ static void choose_amp(struct tag *t, const char *n)
         want(t, S_POSTER, RW_P_POSTER);
     } else if (rw_streq(n, "iframe"))
         want(t, S_SRC, RW_P_FRAME);
-    else if (rw_streq(n, "list") || rw_streq(n, "state") || rw_streq(n, "pixel"))
+    else {
         want(t, S_SRC, RW_P_FETCH);
-    else if (rw_streq(n, "analytics"))
         want(t, S_CONFIG, RW_P_FETCH);
+    }
 }
 
 /* Media, frames and SVG: every element a mail client may fetch by itself. */

@@ -173,6 +173,15 @@ static const struct tcase cases[] = {
       {RW_P_FETCH, "https://t.example/l", "https://t.example/l", 0},
       {RW_P_FETCH, "https://t.example/c", "https://t.example/c", 0},
       {RW_P_SRCSET, "https://t.example/n", "https://t.example/n", 0}}},
+    {"amp fetches", "<amp-autocomplete src=\"https://t.example/ac\"></amp-autocomplete>"
+                    "<amp-render src=\"//t.example/r\"></amp-render><amp-state id=s src=\"https://t.example/s\"></amp-state>"
+                    "<amp-pixel src=\"https://t.example/p\"></amp-pixel>",
+     {{RW_P_FETCH, "https://t.example/ac", "https://t.example/ac", 0},
+      {RW_P_FETCH, "//t.example/r", "https://t.example/r", 0},
+      {RW_P_FETCH, "https://t.example/s", "https://t.example/s", 0},
+      {RW_P_FETCH, "https://t.example/p", "https://t.example/p", 0}}},
+    {"css entity in style", "<div style=\"background:u&#114;l(//t.example/e)\">",
+     {{RW_P_CSS, "//t.example/e", "https://t.example/e", 0}}},
     {"css escapes and image-set", "<div style=\"background:u\\72l(//t.example/a)\">"
                                   "<style>.x{background-image:image-set(\"https://t.example/b\" 1x,url(https://t.example/c) 2x)}</style>",
      {{RW_P_CSS, "//t.example/a", "https://t.example/a", 0},
