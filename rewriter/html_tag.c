@@ -19,11 +19,11 @@
 #include <glib.h>
 
 enum slot { S_HREF, S_SRC, S_SRCSET, S_BACKGROUND, S_POSTER, S_STYLE, S_DATA, S_XHREF,
-            S_CONFIG, S_NSLOT };
+            S_CONFIG, S_CONTENT, S_NSLOT };
 static const char *const slot_name[S_NSLOT] = {"href",  "src",  "srcset",     "background",
                                                "poster", "style", "data", "xlink:href",
-                                               "config"};
-static const size_t slot_len[S_NSLOT] = {4, 3, 6, 10, 6, 5, 4, 10, 6};
+                                               "config", "content"};
+static const size_t slot_len[S_NSLOT] = {4, 3, 6, 10, 6, 5, 4, 10, 6, 7};
 
 struct tag {
     const char *name;
@@ -32,7 +32,7 @@ struct tag {
     int want[S_NSLOT];
     struct rw_rawattr raw[S_NSLOT];
     int have[S_NSLOT];
-    const char *width, *height, *alt, *title, *type, *rel;
+    const char *width, *height, *alt, *title, *type, *rel, *equiv;
     int hidden_attr;
 };
 
@@ -61,7 +61,9 @@ static int slot_of(const char *n)
     case 'x':
         return rw_streq(n, "xlink:href") ? S_XHREF : -1;
     case 'c':
-        return rw_streq(n, "config") ? S_CONFIG : -1;
+        return rw_streq(n, "config")    ? S_CONFIG
+               : rw_streq(n, "content") ? S_CONTENT
+                                        : -1;
     default:
         return -1;
     }
@@ -89,6 +91,8 @@ static void collect(struct tag *t, const char **atts)
             t->type = v;
         else if (n[0] == 'r' && rw_streq(n, "rel"))
             t->rel = v;
+        else if (n[0] == 'h' && rw_streq(n, "http-equiv"))
+            t->equiv = v;
         else if (n[0] == 'h' && rw_streq(n, "hidden"))
             t->hidden_attr = 1;
     }
@@ -233,7 +237,9 @@ static int choose(struct tag *t)
     else if (strncmp(n, "v:", 2) == 0) {
         want(t, S_HREF, RW_P_VML_HREF);
         want(t, S_SRC, RW_P_VML_IMG);
-    } else if (t->val[S_SRC] || t->val[S_SRCSET] || t->val[S_HREF] || t->val[S_XHREF]
+    } else if (rw_streq(n, "meta") && t->equiv && g_ascii_strcasecmp(t->equiv, "refresh") == 0)
+        want(t, S_CONTENT, RW_P_FRAME); /* a navigation at open, without a click */
+    else if (t->val[S_SRC] || t->val[S_SRCSET] || t->val[S_HREF] || t->val[S_XHREF]
                || t->val[S_POSTER] || t->val[S_DATA] || t->val[S_CONFIG])
         choose_fetched(t, n);
     want(t, S_BACKGROUND, RW_P_BACKGROUND);
@@ -370,6 +376,45 @@ static int add_srcset(struct rw_hscan *h, const struct rw_rawattr *a, enum rw_pl
     return RW_OK;
 }
 
+/* The URL of <meta http-equiv=refresh content="5; url='...'"> (HTML's
+ * shared declarative refresh steps): a delay, ';' or ',', "url=", an
+ * optional quote; none when the content is a delay only. */
+static int add_refresh(struct rw_hscan *h, const struct rw_rawattr *a, enum rw_place place)
+{
+    const char *d = buf_cstr(&h->tmp);
+    size_t n = h->tmp.len, i = 0, e;
+    char q = 0;
+
+    while (i < n && is_ws((unsigned char)d[i]))
+        i++;
+    while (i < n && (g_ascii_isdigit(d[i]) || d[i] == '.'))
+        i++;
+    while (i < n && is_ws((unsigned char)d[i]))
+        i++;
+    if (i < n && (d[i] == ';' || d[i] == ','))
+        i++;
+    while (i < n && is_ws((unsigned char)d[i]))
+        i++;
+    if (i + 3 <= n && g_ascii_strncasecmp(d + i, "url", 3) == 0) {
+        for (e = i + 3; e < n && is_ws((unsigned char)d[e]); e++)
+            ;
+        if (e < n && d[e] == '=')
+            for (i = e + 1; i < n && is_ws((unsigned char)d[i]); i++)
+                ;
+    }
+    if (i < n && (d[i] == '"' || d[i] == '\''))
+        q = d[i++];
+    for (e = i; e < n && d[e] != q; e++)
+        ;
+    while (e > i && is_ws((unsigned char)d[e - 1]))
+        e--;
+    if (e == i)
+        return RW_OK;
+    /* the range is the whole value: any URL written there (about:blank when
+     * stripped) leaves no delay, so no refresh happens at all */
+    return add_url(h, place, a, a->voff, a->vlen, d + i, e - i);
+}
+
 static int add_slot(struct rw_hscan *h, struct tag *t, enum slot k)
 {
     const struct rw_rawattr *a = &t->raw[k];
@@ -391,6 +436,8 @@ static int add_slot(struct rw_hscan *h, struct tag *t, enum slot k)
     }
     if (k == S_SRCSET)
         return add_srcset(h, a, t->place[k]);
+    if (k == S_CONTENT)
+        return add_refresh(h, a, t->place[k]);
     if (k == S_STYLE)
         return rw_css_scan_map(buf_cstr(&h->tmp), h->tmp.len, h->map, h->base + a->voff,
                                RW_ESC_CSS_ATTR, h->in_mso, h->lim, h->out);

@@ -96,7 +96,8 @@ enum rw_place {
     RW_P_TEXT,      /* bare URL in text/plain */
     RW_P_SVG_IMG,   /* svg <image>, <use>, <feImage> href / xlink:href */
     RW_P_MEDIA,     /* <video>, <audio>, <source>, <track>, <bgsound> src; amp-video */
-    RW_P_FRAME,     /* <iframe>, <frame>, <embed> src, <object> data; amp-iframe */
+    RW_P_FRAME,     /* <iframe>, <frame>, <embed> src, <object> data, amp-iframe; <meta
+                       http-equiv=refresh> (its whole content value) */
     RW_P_LINK_RES,  /* <link href> with a fetching rel but stylesheet (icon, prefetch, ...) */
     RW_P_FETCH,     /* AMP data fetch: amp-list/amp-state src, amp-analytics config,
                        amp-pixel src; always a tracker */

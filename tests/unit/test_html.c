@@ -180,6 +180,9 @@ static const struct tcase cases[] = {
       {RW_P_FETCH, "//t.example/r", "https://t.example/r", 0},
       {RW_P_FETCH, "https://t.example/s", "https://t.example/s", 0},
       {RW_P_FETCH, "https://t.example/p", "https://t.example/p", 0}}},
+    {"meta refresh", "<meta http-equiv=\"Refresh\" content=\"0; URL='//t.example/m?a=1&amp;b=2'\">"
+                     "<meta http-equiv=refresh content=\"5\"><meta name=x content=\"https://no.example/\">",
+     {{RW_P_FRAME, "0; URL='//t.example/m?a=1&amp;b=2'", "https://t.example/m?a=1&b=2", 0}}},
     {"css entity in style", "<div style=\"background:u&#114;l(//t.example/e)\">",
      {{RW_P_CSS, "//t.example/e", "https://t.example/e", 0}}},
     {"css escapes and image-set", "<div style=\"background:u\\72l(//t.example/a)\">"

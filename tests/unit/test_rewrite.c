@@ -585,3 +585,22 @@ Test(rewrite, amp_part_and_frames_are_neutralised)
     g_free(c);
     g_free(want);
 }
+
+/* <meta http-equiv=refresh> to a tracker: the whole content value is
+ * replaced, so no refresh (no delay left) and no fetch happen. */
+Test(rewrite, meta_refresh_tracker_is_neutralised)
+{
+    char *msg = replaced(ALT, "<html><body>",
+                         "<html><head><meta http-equiv=\"refresh\" content=\"1;url=" PIXEL
+                         "&amp;r=1\"></head><body>");
+    char *a = replaced(msg, "1;url=" PIXEL "&amp;r=1", "about:blank");
+    char *want = replaced(a, PIXEL, BLANK);
+
+    pol.act[RW_T_PIXEL] = RW_A_STRIP;
+    cr_assert_eq(run(msg), RW_OK, "%s", rep.error);
+    cr_assert_str_eq(buf_cstr(&out), want);
+    cr_assert_eq(rep.acted[RW_T_PIXEL][RW_A_STRIP], 2);
+    g_free(msg);
+    g_free(a);
+    g_free(want);
+}
