@@ -1,6 +1,12 @@
 /* classify - decide what one URL site is (SPEC §3.2), from the rules and
  * the facts the scanner measured (place, size, hidden, link text).
  *
+ * Everything below judges the URL as a browser fetches it: rw_url_resolve
+ * (url_resolve.c) first, unless the HTML scanner already did it against
+ * the document's <base href>; "//host" is https, "https:\\host\x" is
+ * https://host/x. A plain URL's dest keeps the site's own spelling (only
+ * personal parameters go), so nothing is rewritten just to respell it.
+ *
  * Links (a, area, VML href, bare text URLs), in this order:
  *   1. not http(s) (mailto:, tel:, cid:, #anchor, relative, javascript:,
  *      ...)                                        -> PROTECTED "scheme"
@@ -14,11 +20,14 @@
  *   4. an "opaque" rule                            -> OPAQUE
  *   5. anything else                               -> PLAIN, dest = cleaned
  *
- * Images (img, srcset, background, input, poster, VML image) and CSS
+ * Images (img, srcset, background, input, poster, VML image; also SVG
+ * images, media, frames, link resources and AMP fetches) and CSS
  * (url(), @import, stylesheet):
  *   1. not http(s) (cid:, data:, ...)              -> PLAIN, never a pixel
  *   2. a "pixel" rule                              -> PIXEL, rule name
  *   3. the recipient in the URL in any form        -> PIXEL "recipient"
+ *   3b. an AMP data fetch (RW_P_FETCH), which runs at each open
+ *                                                  -> PIXEL "amp:fetch"
  *   4. CSS places stop here                        -> PLAIN
  *   5. heuristics, only for URLs repeated fewer than 5 times in the message
  *      and images with no known dimension above 3px. With

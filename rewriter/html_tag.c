@@ -7,8 +7,12 @@
  * exactly libxml2's value, otherwise the value is skipped and counted:
  * a guessed range is never reported. srcset candidates and url() in
  * style="" are located through the decode map, so entities inside them
- * still give raw ranges. Images get size and visibility from width/height
- * and inline CSS; links collect their visible text until they end. */
+ * still give raw ranges. Images (and frames, media, SVG images) get size
+ * and visibility from width/height and inline CSS; links collect their
+ * visible text until they end. The first <base href> is kept for html.c,
+ * which resolves every site's URL against it once the part is scanned.
+ * Which elements are looked at: every one a mail client fetches without a
+ * click (choose() and its helpers), AMP for Email included. */
 #include "rewriter/html_int.h"
 
 #include <errno.h>
