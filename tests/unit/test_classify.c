@@ -529,3 +529,33 @@ Test(classify, url_resolve_table)
         free(out);
     }
 }
+
+/* Hostile spellings: never a crash, and resolving twice changes nothing
+ * (the classifier may see a URL the scanner already resolved). */
+Test(classify, url_resolve_is_idempotent)
+{
+    static const char alpha[] = "hHtps:/\\.%2eE@[]?#\t x1";
+    static const char *const bases[] = {NULL, "https://b.example/d/e?q#f", "http://b.example"};
+    unsigned seed = 12345;
+
+    for (int i = 0; i < 20000; i++) {
+        char in[24], *r1 = NULL, *r2 = NULL;
+        size_t n = (size_t)(i % 23) + 1;
+        const char *base = bases[i % 3];
+
+        for (size_t k = 0; k < n; k++) {
+            seed = seed * 1103515245u + 12345u;
+            in[k] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
+        }
+        if (i % 4 == 0 && n > 8)
+            memcpy(in, "https://", 8);
+        in[n] = '\0';
+        cr_assert_eq(rw_url_resolve(in, n, base, 0, &r1), RW_OK);
+        if (r1 == NULL)
+            continue;
+        cr_assert_eq(rw_url_resolve(r1, strlen(r1), base, 0, &r2), RW_OK);
+        cr_expect(r2 == NULL, "[%s] -> [%s] -> [%s]", in, r1, r2 ? r2 : "");
+        free(r1);
+        free(r2);
+    }
+}
