@@ -130,6 +130,33 @@ static int put_tail(struct buf *o, const char *r, size_t n)
     return buf_append(o, r + p, n - p);
 }
 
+/* The host as browsers read it: percent-decoded, ASCII lower case. */
+static int put_host(struct buf *o, const char *h, size_t n)
+{
+    size_t h0 = o->len, k;
+    int rc = rw_pct_decode(h, n, o);
+
+    for (k = h0; rc == 0 && k < o->len; k++)
+        o->data[k] = g_ascii_tolower(o->data[k]);
+    return rc;
+}
+
+/* The base's directory (its path up to the last '/') + r, dots removed. */
+static int put_merged(struct buf *o, const struct rw_urlp *b, const char *r, size_t n)
+{
+    struct buf m = BUF_INIT(0);
+    const char *lp = b->path_len ? memrchr(b->s + b->path_off, '/', b->path_len) : NULL;
+    size_t dir = lp ? (size_t)(lp - (b->s + b->path_off)) + 1 : 0;
+    int rc = dir ? buf_append(&m, b->s + b->path_off, dir) : buf_putc(&m, '/');
+
+    if (rc == 0)
+        rc = buf_append(&m, r, n);
+    if (rc == 0)
+        rc = put_tail(o, m.data, m.len);
+    buf_free(&m);
+    return rc;
+}
+
 /* scheme "://" + authority of a[0..n) (host decoded, lower case) + the rest. */
 static int put_absolute(struct buf *o, const char *scheme, const char *a, size_t n)
 {
@@ -153,15 +180,7 @@ static int put_absolute(struct buf *o, const char *scheme, const char *a, size_t
     if ((rc = buf_puts(o, scheme)) != 0 || (rc = buf_puts(o, "://")) != 0
         || (rc = buf_append(o, a, h)) != 0)
         return rc;
-    {
-        size_t h0 = o->len, k;
-
-        if ((rc = rw_pct_decode(a + h, hend - h, o)) != 0)
-            return rc;
-        for (k = h0; k < o->len; k++)
-            o->data[k] = g_ascii_tolower(o->data[k]);
-    }
-    if ((rc = buf_append(o, a + hend, e - hend)) != 0)
+    if ((rc = put_host(o, a + h, hend - h)) != 0 || (rc = buf_append(o, a + hend, e - hend)) != 0)
         return rc;
     return put_tail(o, a + e, n - e);
 }
@@ -169,7 +188,7 @@ static int put_absolute(struct buf *o, const char *scheme, const char *a, size_t
 /* r[0..n) (no scheme, not "//") against the absolute http(s) base b. */
 static int put_relative(struct buf *o, const struct rw_urlp *b, const char *r, size_t n)
 {
-    size_t keep, slash;
+    size_t keep;
     int rc;
 
     if (n > 0 && r[0] == '/')
@@ -184,20 +203,7 @@ static int put_relative(struct buf *o, const struct rw_urlp *b, const char *r, s
     }
     if ((rc = buf_append(o, b->s, b->path_off)) != 0)
         return rc;
-    /* merge: the base path up to its last '/', then r; dots removed on the whole */
-    {
-        struct buf m = BUF_INIT(0);
-        const char *lp = b->path_len ? memrchr(b->s + b->path_off, '/', b->path_len) : NULL;
-
-        slash = lp ? (size_t)(lp - (b->s + b->path_off)) + 1 : 0;
-        rc = slash ? buf_append(&m, b->s + b->path_off, slash) : buf_putc(&m, '/');
-        if (rc == 0)
-            rc = buf_append(&m, r, n);
-        if (rc == 0)
-            rc = put_tail(o, m.data, m.len);
-        buf_free(&m);
-        return rc;
-    }
+    return put_merged(o, b, r, n);
 }
 
 /* Scheme length of s (0: none). */
