@@ -1,6 +1,12 @@
 /* classify - decide what one URL site is (SPEC §3.2), from the rules and
  * the facts the scanner measured (place, size, hidden, link text).
  *
+ * Everything below judges the URL as a browser fetches it: rw_url_resolve
+ * (url_resolve.c) first, unless the HTML scanner already did it against
+ * the document's <base href>; "//host" is https, "https:\\host\x" is
+ * https://host/x. A plain URL's dest keeps the site's own spelling (only
+ * personal parameters go), so nothing is rewritten just to respell it.
+ *
  * Links (a, area, VML href, bare text URLs), in this order:
  *   1. not http(s) (mailto:, tel:, cid:, #anchor, relative, javascript:,
  *      ...)                                        -> PROTECTED "scheme"
@@ -14,11 +20,14 @@
  *   4. an "opaque" rule                            -> OPAQUE
  *   5. anything else                               -> PLAIN, dest = cleaned
  *
- * Images (img, srcset, background, input, poster, VML image) and CSS
+ * Images (img, srcset, background, input, poster, VML image; also SVG
+ * images, media, frames, link resources and AMP fetches) and CSS
  * (url(), @import, stylesheet):
  *   1. not http(s) (cid:, data:, ...)              -> PLAIN, never a pixel
  *   2. a "pixel" rule                              -> PIXEL, rule name
  *   3. the recipient in the URL in any form        -> PIXEL "recipient"
+ *   3b. an AMP data fetch (RW_P_FETCH), which runs at each open
+ *                                                  -> PIXEL "amp:fetch"
  *   4. CSS places stop here                        -> PLAIN
  *   5. heuristics, only for URLs repeated fewer than 5 times in the message
  *      and images with no known dimension above 3px. With
@@ -201,6 +210,11 @@ static int classify_image(const struct rw_rules *r, const struct rw_site *s,
         out->rule = ru ? ru->name : "recipient";
         return RW_OK;
     }
+    if (s->place == RW_P_FETCH) { /* fetched at each open, whatever the URL says */
+        out->type = RW_T_PIXEL;
+        out->rule = "amp:fetch";
+        return RW_OK;
+    }
     if (!is_css_place(s->place) && (h = heuristic(r, s, u, repeat, &suspect)) != NULL) {
         out->type = RW_T_PIXEL;
         out->rule = h;
@@ -217,6 +231,10 @@ int rw_classify_recip(const struct rw_rules *r, const struct rw_limits *lim,
 {
     struct rw_limits dl;
     struct rw_urlp u;
+    struct rw_site rs;
+    char *resolved = NULL;
+    const char *orig;
+    unsigned removed;
     size_t n;
     int rc;
 
@@ -232,6 +250,17 @@ int rw_classify_recip(const struct rw_rules *r, const struct rw_limits *lim,
     }
     if ((n = strlen(s->url)) > lim->max_url_len)
         return RW_ELIMIT;
+    orig = s->url;
+    /* judge what a browser fetches ("//host", "https:\\host", ...) */
+    if (!s->resolved && (rc = rw_url_resolve(s->url, n, NULL, lim->max_url_len, &resolved))
+                            != RW_OK)
+        return rc;
+    if (resolved != NULL) {
+        rs = *s;
+        rs.url = resolved;
+        s = &rs;
+        n = strlen(resolved);
+    }
     rw_url_split(s->url, n, &u);
     if (recip != NULL && u.http)
         out->has_recipient = rw_recip_in_url(recip, s->url);
@@ -239,9 +268,29 @@ int rw_classify_recip(const struct rw_rules *r, const struct rw_limits *lim,
         rc = classify_link(r, lim, s, &u, out);
     else
         rc = classify_image(r, s, &u, repeat, out);
+    /* a plain URL keeps its spelling: only personal parameters go */
+    if (rc == RW_OK && resolved != NULL && out->type == RW_T_PLAIN && out->dest != NULL) {
+        free(out->dest);
+        out->dest = NULL;
+        rc = rw_url_clean(r, orig, &out->dest, &removed);
+    }
     if (rc != RW_OK)
         rw_class_clear(out);
+    free(resolved);
     return rc;
+}
+
+const char *rw_strip_url(enum rw_place p)
+{
+    switch (p) {
+    case RW_P_MEDIA:
+    case RW_P_FRAME:
+    case RW_P_LINK_RES:
+    case RW_P_FETCH:
+        return "about:blank";
+    default:
+        return RW_BLANK_GIF_DATA_URL;
+    }
 }
 
 int rw_classify(const struct rw_rules *r, const struct rw_limits *lim,

@@ -25,6 +25,7 @@ struct cssscan {
     int in_mso;
     const struct rw_limits *lim;
     struct rw_sites *out;
+    unsigned iset; /* parenthesis depth inside image-set(), 0: outside */
 };
 
 static int css_ws(unsigned char c)
@@ -195,11 +196,104 @@ static int scan_import(struct cssscan *c, size_t i, size_t *next)
     return RW_OK;
 }
 
+/* End of the escape at s[i] == '\\' (CSS Syntax 4.3.7: up to six hex
+ * digits and one whitespace, or one character); i if it is not one. */
+static size_t escape_end(const char *s, size_t len, size_t i)
+{
+    size_t k = i + 1;
+
+    if (k >= len || s[k] == '\n' || s[k] == '\r' || s[k] == '\f')
+        return i;
+    if (!g_ascii_isxdigit(s[k]))
+        return k + 1;
+    while (k < len && k < i + 7 && g_ascii_isxdigit(s[k]))
+        k++;
+    return k < len && css_ws((unsigned char)s[k]) ? k + 1 : k;
+}
+
+/* End of the identifier starting at i; *esc set when it holds escapes. */
+static size_t ident_end(const char *s, size_t len, size_t i, int *esc)
+{
+    size_t e;
+
+    while (i < len) {
+        if (s[i] == '\\') {
+            if ((e = escape_end(s, len, i)) == i)
+                break;
+            *esc = 1;
+            i = e;
+        } else if (ident_char((unsigned char)s[i])) {
+            i++;
+        } else {
+            break;
+        }
+    }
+    return i;
+}
+
+/* The name s[0..n) with escapes decoded, ASCII lower case, into name[cap];
+ * 0 when it is longer or not ASCII (no function we look for). */
+static size_t func_name(const char *s, size_t n, char *name, size_t cap)
+{
+    size_t i = 0, k = 0, e;
+    unsigned long cp;
+
+    while (i < n && k < cap) {
+        if (s[i] != '\\') {
+            cp = (unsigned char)s[i++];
+        } else if (!g_ascii_isxdigit(s[i + 1])) {
+            cp = (unsigned char)s[i + 1];
+            i += 2;
+        } else {
+            e = escape_end(s, n, i);
+            for (cp = 0, i++; i < e && g_ascii_isxdigit(s[i]); i++)
+                cp = cp * 16 + (unsigned long)g_ascii_xdigit_value(s[i]);
+            i = e;
+        }
+        if (cp == 0 || cp >= 0x80)
+            return 0;
+        name[k++] = g_ascii_tolower((char)cp);
+    }
+    return i == n ? k : 0;
+}
+
+/* An identifier at i: url( and image-set( in any spelling CSS accepts
+ * (u\72l, URL, \75rl ...); other identifiers are skipped whole. */
+static int scan_ident(struct cssscan *c, size_t i, size_t *next)
+{
+    char name[20];
+    size_t j, n;
+    int esc = 0;
+
+    j = ident_end(c->css, c->len, i, &esc);
+    *next = j > i ? j : i + 1;
+    if (j == i || j >= c->len || c->css[j] != '(')
+        return RW_OK;
+    if (!esc && j - i != 3 && j - i != 9 && j - i != 17)
+        return RW_OK; /* the usual case: no name we look for */
+    n = func_name(c->css + i, j - i, name, sizeof(name));
+    if (n == 3 && memcmp(name, "url", 3) == 0) {
+        c->iset += c->iset > 0; /* its ')' closes it, not image-set */
+        return scan_url(c, j + 1, RW_P_CSS, next);
+    }
+    if ((n == 9 && memcmp(name, "image-set", 9) == 0)
+        || (n == 17 && memcmp(name, "-webkit-image-set", 17) == 0)) {
+        c->iset++; /* its strings are URLs */
+        *next = j + 1;
+    }
+    return RW_OK;
+}
+
+static int ident_start(unsigned char c)
+{
+    return g_ascii_isalpha(c) || c == '-' || c == '_' || c == '\\' || c >= 0x80;
+}
+
 int rw_css_scan_map(const char *css, size_t len, const size_t *map, size_t base,
                     enum rw_esc esc, int in_mso, const struct rw_limits *lim,
                     struct rw_sites *out)
 {
-    struct cssscan c = {css, len, map, base, esc, in_mso, rw_limits_or_default(lim), out};
+    struct cssscan c = {css, len, map, base, esc, in_mso, rw_limits_or_default(lim), out, 0};
     size_t i = 0, next;
     int rc = RW_OK;
 
@@ -208,16 +302,19 @@ int rw_css_scan_map(const char *css, size_t len, const size_t *map, size_t base,
         if (ch == '/' && i + 1 < len && css[i + 1] == '*') {
             i = skip_comment(css, len, i);
         } else if (ch == '"' || ch == '\'') {
-            i = string_end(css, len, i) + 1;
-        } else if (ch == '\\') {
-            i += 2;
+            next = string_end(css, len, i);
+            if (c.iset == 1) /* image-set("a.png" 1x): a URL */
+                rc = add_site(&c, i + 1, next, ch == '"' ? RW_Q_DOUBLE : RW_Q_SINGLE, RW_P_CSS);
+            i = next + 1;
         } else if (ch == '@' && ci_at(css, len, i + 1, "import")
                    && (i + 7 >= len || !ident_char((unsigned char)css[i + 7]))) {
             rc = scan_import(&c, i + 7, &next);
             i = next;
-        } else if ((ch == 'u' || ch == 'U') && ci_at(css, len, i, "url(")
-                   && (i == 0 || !ident_char((unsigned char)css[i - 1]))) {
-            rc = scan_url(&c, i + 4, RW_P_CSS, &next);
+        } else if (c.iset > 0 && (ch == '(' || ch == ')')) {
+            c.iset += ch == '(' ? 1u : -1u;
+            i++;
+        } else if (ident_start(ch) && (i == 0 || !ident_char((unsigned char)css[i - 1]))) {
+            rc = scan_ident(&c, i, &next);
             i = next;
         } else {
             i++;

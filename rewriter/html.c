@@ -26,6 +26,7 @@
  * offsets mapped back (in_mso = 1). Limits: element nesting (RW_ELIMIT,
  * parsing stops at once), attribute and URL length (html_tag.c). */
 #include "rewriter/html_int.h"
+#include "rewriter/rules_int.h"
 
 #include <limits.h>
 #include <stdint.h>
@@ -304,6 +305,10 @@ static int scan_conditional(struct rw_hscan *h, size_t cs, size_t ce)
     sub.errlen = h->errlen;
     rc = scan_doc(&sub);
     h->skipped += sub.skipped;
+    if (h->base_href == NULL)
+        h->base_href = sub.base_href; /* Outlook reads it too */
+    else
+        free(sub.base_href);
     return rc;
 }
 
@@ -535,11 +540,41 @@ static int attr_bomb(const char *doc, size_t len)
     return 0;
 }
 
+/* Every site from first on as the browser fetches it: resolved against
+ * the document's first <base href> (wherever it stands: the mail is
+ * rendered as a whole), "//host" as https, backslashes as slashes. */
+static int resolve_sites(struct rw_sites *out, size_t first, const char *href, size_t max)
+{
+    struct rw_urlp u;
+    char *b = NULL, *r;
+    const char *base = NULL;
+    size_t i;
+    int rc = RW_OK;
+
+    if (href != NULL && (rc = rw_url_resolve(href, strlen(href), NULL, max, &b)) == RW_OK) {
+        base = b ? b : href;
+        rw_url_split(base, strlen(base), &u);
+        if (!u.http || u.host_len == 0)
+            base = NULL; /* a base that is not http(s) fetches nothing over the net */
+    }
+    for (i = first; i < out->n && rc == RW_OK; i++) {
+        rc = rw_url_resolve(out->v[i].url, strlen(out->v[i].url), base, max, &r);
+        if (rc == RW_OK && r != NULL) {
+            free(out->v[i].url);
+            out->v[i].url = r;
+        }
+        out->v[i].resolved = 1;
+    }
+    free(b);
+    return rc;
+}
+
 int rw_html_scan_ex(const char *html, size_t len, const struct rw_limits *lim,
                     struct rw_sites *out, char *err, size_t errlen, size_t *skipped)
 {
     struct rw_hscan h;
     char *copy;
+    size_t first;
     int rc;
 
     if (err != NULL && errlen > 0)
@@ -562,7 +597,12 @@ int rw_html_scan_ex(const char *html, size_t len, const struct rw_limits *lim,
     h.out = out;
     h.err = err;
     h.errlen = errlen;
+    first = out->n;
     rc = scan_doc(&h);
+    if (rc == RW_OK && (rc = resolve_sites(out, first, h.base_href, h.lim->max_url_len)) != RW_OK
+        && err != NULL && errlen > 0)
+        snprintf(err, errlen, rc == RW_ELIMIT ? "URL longer than the limit" : "out of memory");
+    free(h.base_href);
     if (rc == RW_ELIMIT && len > INT_MAX && err != NULL && errlen > 0)
         snprintf(err, errlen, "HTML part too large");
     if (rc == RW_ENOMEM && err != NULL && errlen > 0 && err[0] == '\0')

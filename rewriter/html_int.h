@@ -110,6 +110,7 @@ struct rw_hscan {
     size_t skipped;             /* attribute values whose bytes did not match */
     char *err;
     size_t errlen;
+    char *base_href;            /* first <base href> value, malloc'd; NULL: none */
     struct buf tmp;             /* scratch for decoding */
     size_t *map;
     size_t mapcap;

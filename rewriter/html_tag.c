@@ -7,8 +7,12 @@
  * exactly libxml2's value, otherwise the value is skipped and counted:
  * a guessed range is never reported. srcset candidates and url() in
  * style="" are located through the decode map, so entities inside them
- * still give raw ranges. Images get size and visibility from width/height
- * and inline CSS; links collect their visible text until they end. */
+ * still give raw ranges. Images (and frames, media, SVG images) get size
+ * and visibility from width/height and inline CSS; links collect their
+ * visible text until they end. The first <base href> is kept for html.c,
+ * which resolves every site's URL against it once the part is scanned.
+ * Which elements are looked at: every one a mail client fetches without a
+ * click (choose() and its helpers), AMP for Email included. */
 #include "rewriter/html_int.h"
 
 #include <errno.h>
@@ -18,10 +22,12 @@
 
 #include <glib.h>
 
-enum slot { S_HREF, S_SRC, S_SRCSET, S_BACKGROUND, S_POSTER, S_STYLE, S_NSLOT };
-static const char *const slot_name[S_NSLOT] = {"href",       "src",    "srcset",
-                                               "background", "poster", "style"};
-static const size_t slot_len[S_NSLOT] = {4, 3, 6, 10, 6, 5};
+enum slot { S_HREF, S_SRC, S_SRCSET, S_BACKGROUND, S_POSTER, S_STYLE, S_DATA, S_XHREF,
+            S_CONFIG, S_CONTENT, S_NSLOT };
+static const char *const slot_name[S_NSLOT] = {"href",  "src",  "srcset",     "background",
+                                               "poster", "style", "data", "xlink:href",
+                                               "config", "content"};
+static const size_t slot_len[S_NSLOT] = {4, 3, 6, 10, 6, 5, 4, 10, 6, 7};
 
 struct tag {
     const char *name;
@@ -30,7 +36,7 @@ struct tag {
     int want[S_NSLOT];
     struct rw_rawattr raw[S_NSLOT];
     int have[S_NSLOT];
-    const char *width, *height, *alt, *title, *type, *rel;
+    const char *width, *height, *alt, *title, *type, *rel, *equiv;
     int hidden_attr;
 };
 
@@ -54,6 +60,14 @@ static int slot_of(const char *n)
         return rw_streq(n, "background") ? S_BACKGROUND : -1;
     case 'p':
         return rw_streq(n, "poster") ? S_POSTER : -1;
+    case 'd':
+        return rw_streq(n, "data") ? S_DATA : -1;
+    case 'x':
+        return rw_streq(n, "xlink:href") ? S_XHREF : -1;
+    case 'c':
+        return rw_streq(n, "config")    ? S_CONFIG
+               : rw_streq(n, "content") ? S_CONTENT
+                                        : -1;
     default:
         return -1;
     }
@@ -81,29 +95,52 @@ static void collect(struct tag *t, const char **atts)
             t->type = v;
         else if (n[0] == 'r' && rw_streq(n, "rel"))
             t->rel = v;
+        else if (n[0] == 'h' && rw_streq(n, "http-equiv"))
+            t->equiv = v;
         else if (n[0] == 'h' && rw_streq(n, "hidden"))
             t->hidden_attr = 1;
     }
 }
 
-/* Whether CSS text may hold url(: a '(' preceded by "url" in any case. */
+/* Whether CSS text may hold a URL: a '(' preceded by "url" or "set"
+ * (image-set) in any case, or after an escape (u\72l). */
 static int has_url_paren(const char *css)
 {
     const char *p = css;
 
     while ((p = strchr(p, '(')) != NULL) {
-        if (p - css >= 3 && g_ascii_strncasecmp(p - 3, "url", 3) == 0)
+        if (p - css >= 3 && (g_ascii_strncasecmp(p - 3, "url", 3) == 0
+                             || g_ascii_strncasecmp(p - 3, "set", 3) == 0))
             return 1;
         p++;
     }
+    return strchr(css, '(') != NULL && strchr(css, '\\') != NULL;
+}
+
+/* rel tokens that make a browser fetch href by itself, stylesheet apart
+ * (any "...icon" too: icon, apple-touch-icon, mask-icon, ...). Even a DNS
+ * lookup of a per-recipient host tells the sender the mail was opened. */
+static int rel_fetches(const char *p, size_t n)
+{
+    static const char *const words[] = {"prefetch",   "preload",      "modulepreload",
+                                        "prerender",  "dns-prefetch", "preconnect",
+                                        "manifest",   "import",       "next"};
+    size_t i;
+
+    if (n >= 4 && g_ascii_strncasecmp(p + n - 4, "icon", 4) == 0)
+        return 1;
+    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strlen(words[i]) == n && g_ascii_strncasecmp(p, words[i], n) == 0)
+            return 1;
     return 0;
 }
 
-/* rel="stylesheet" among the space-separated tokens. */
-static int rel_stylesheet(const char *rel)
+/* What <link rel> loads: 2 a stylesheet, 1 another resource, 0 nothing. */
+static int rel_kind(const char *rel)
 {
     const char *p = rel;
     size_t n;
+    int kind = 0;
 
     while (p != NULL && *p) {
         while (is_ws((unsigned char)*p))
@@ -111,10 +148,12 @@ static int rel_stylesheet(const char *rel)
         for (n = 0; p[n] && !is_ws((unsigned char)p[n]); n++)
             ;
         if (n == 10 && g_ascii_strncasecmp(p, "stylesheet", 10) == 0)
-            return 1;
+            return 2;
+        if (n > 0 && rel_fetches(p, n))
+            kind = 1;
         p += n;
     }
-    return 0;
+    return kind;
 }
 
 static void want(struct tag *t, enum slot k, enum rw_place place)
@@ -125,31 +164,88 @@ static void want(struct tag *t, enum slot k, enum rw_place place)
     }
 }
 
+/* An image: src and srcset. */
+static void want_img(struct tag *t)
+{
+    want(t, S_SRC, RW_P_IMG);
+    want(t, S_SRCSET, RW_P_SRCSET);
+}
+
+/* An SVG reference (href wins over xlink:href in browsers; both are
+ * reported, so neither can carry a tracker past the other). */
+static void want_svg(struct tag *t)
+{
+    want(t, S_HREF, RW_P_SVG_IMG);
+    want(t, S_XHREF, RW_P_SVG_IMG);
+}
+
+/* The elements whose names start with "amp-" (AMP for Email parts, which
+ * are scanned as HTML): images, media, frames; the src of any other one
+ * (amp-list, amp-state, amp-autocomplete, amp-render, amp-pixel, ...) and
+ * amp-analytics config are data the AMP runtime fetches at each open. */
+static void choose_amp(struct tag *t, const char *n)
+{
+    if (rw_streq(n, "img") || rw_streq(n, "anim"))
+        want_img(t);
+    else if (rw_streq(n, "video") || rw_streq(n, "audio")) {
+        want(t, S_SRC, RW_P_MEDIA);
+        want(t, S_POSTER, RW_P_POSTER);
+    } else if (rw_streq(n, "iframe"))
+        want(t, S_SRC, RW_P_FRAME);
+    else {
+        want(t, S_SRC, RW_P_FETCH);
+        want(t, S_CONFIG, RW_P_FETCH);
+    }
+}
+
+/* Media, frames and SVG: every element a mail client may fetch by itself. */
+static void choose_fetched(struct tag *t, const char *n)
+{
+    if (rw_streq(n, "video")) {
+        want(t, S_POSTER, RW_P_POSTER);
+        want(t, S_SRC, RW_P_MEDIA);
+    } else if (rw_streq(n, "source")) {
+        want(t, S_SRCSET, RW_P_SRCSET);
+        want(t, S_SRC, RW_P_MEDIA);
+    } else if (rw_streq(n, "audio") || rw_streq(n, "track") || rw_streq(n, "bgsound"))
+        want(t, S_SRC, RW_P_MEDIA);
+    else if (rw_streq(n, "iframe") || rw_streq(n, "frame") || rw_streq(n, "embed"))
+        want(t, S_SRC, RW_P_FRAME);
+    else if (rw_streq(n, "object"))
+        want(t, S_DATA, RW_P_FRAME);
+    else if (rw_streq(n, "image")) { /* HTML reads <image> as <img>; SVG has its own */
+        want(t, S_SRC, RW_P_IMG);
+        want_svg(t);
+    } else if (rw_streq(n, "use") || rw_streq(n, "feimage"))
+        want_svg(t);
+    else if (strncmp(n, "amp-", 4) == 0)
+        choose_amp(t, n + 4);
+}
+
 /* Which attributes of this element carry URLs (SPEC §3.1). */
 static int choose(struct tag *t)
 {
     const char *n = t->name;
-    int k, any = 0;
+    int k, any = 0, rk;
 
     if (rw_streq(n, "a"))
         want(t, S_HREF, RW_P_A);
     else if (rw_streq(n, "area"))
         want(t, S_HREF, RW_P_AREA);
-    else if (rw_streq(n, "img")) {
-        want(t, S_SRC, RW_P_IMG);
-        want(t, S_SRCSET, RW_P_SRCSET);
-    } else if (rw_streq(n, "source"))
-        want(t, S_SRCSET, RW_P_SRCSET);
+    else if (rw_streq(n, "img"))
+        want_img(t);
     else if (rw_streq(n, "input") && t->type && g_ascii_strcasecmp(t->type, "image") == 0)
         want(t, S_SRC, RW_P_INPUT);
-    else if (rw_streq(n, "video"))
-        want(t, S_POSTER, RW_P_POSTER);
-    else if (rw_streq(n, "link") && t->rel && rel_stylesheet(t->rel))
-        want(t, S_HREF, RW_P_STYLESHEET);
+    else if (rw_streq(n, "link") && t->rel && (rk = rel_kind(t->rel)) != 0)
+        want(t, S_HREF, rk == 2 ? RW_P_STYLESHEET : RW_P_LINK_RES);
     else if (strncmp(n, "v:", 2) == 0) {
         want(t, S_HREF, RW_P_VML_HREF);
         want(t, S_SRC, RW_P_VML_IMG);
-    }
+    } else if (rw_streq(n, "meta") && t->equiv && g_ascii_strcasecmp(t->equiv, "refresh") == 0)
+        want(t, S_CONTENT, RW_P_FRAME); /* a navigation at open, without a click */
+    else if (t->val[S_SRC] || t->val[S_SRCSET] || t->val[S_HREF] || t->val[S_XHREF]
+               || t->val[S_POSTER] || t->val[S_DATA] || t->val[S_CONFIG])
+        choose_fetched(t, n);
     want(t, S_BACKGROUND, RW_P_BACKGROUND);
     if (t->val[S_STYLE] != NULL && has_url_paren(t->val[S_STYLE]))
         want(t, S_STYLE, RW_P_CSS);
@@ -284,6 +380,45 @@ static int add_srcset(struct rw_hscan *h, const struct rw_rawattr *a, enum rw_pl
     return RW_OK;
 }
 
+/* The URL of <meta http-equiv=refresh content="5; url='...'"> (HTML's
+ * shared declarative refresh steps): a delay, ';' or ',', "url=", an
+ * optional quote; none when the content is a delay only. */
+static int add_refresh(struct rw_hscan *h, const struct rw_rawattr *a, enum rw_place place)
+{
+    const char *d = buf_cstr(&h->tmp);
+    size_t n = h->tmp.len, i = 0, e;
+    char q = 0;
+
+    while (i < n && is_ws((unsigned char)d[i]))
+        i++;
+    while (i < n && (g_ascii_isdigit(d[i]) || d[i] == '.'))
+        i++;
+    while (i < n && is_ws((unsigned char)d[i]))
+        i++;
+    if (i < n && (d[i] == ';' || d[i] == ','))
+        i++;
+    while (i < n && is_ws((unsigned char)d[i]))
+        i++;
+    if (i + 3 <= n && g_ascii_strncasecmp(d + i, "url", 3) == 0) {
+        for (e = i + 3; e < n && is_ws((unsigned char)d[e]); e++)
+            ;
+        if (e < n && d[e] == '=')
+            for (i = e + 1; i < n && is_ws((unsigned char)d[i]); i++)
+                ;
+    }
+    if (i < n && (d[i] == '"' || d[i] == '\''))
+        q = d[i++];
+    for (e = i; e < n && d[e] != q; e++)
+        ;
+    while (e > i && is_ws((unsigned char)d[e - 1]))
+        e--;
+    if (e == i)
+        return RW_OK;
+    /* the range is the whole value: any URL written there (about:blank when
+     * stripped) leaves no delay, so no refresh happens at all */
+    return add_url(h, place, a, a->voff, a->vlen, d + i, e - i);
+}
+
 static int add_slot(struct rw_hscan *h, struct tag *t, enum slot k)
 {
     const struct rw_rawattr *a = &t->raw[k];
@@ -305,6 +440,8 @@ static int add_slot(struct rw_hscan *h, struct tag *t, enum slot k)
     }
     if (k == S_SRCSET)
         return add_srcset(h, a, t->place[k]);
+    if (k == S_CONTENT)
+        return add_refresh(h, a, t->place[k]);
     if (k == S_STYLE)
         return rw_css_scan_map(buf_cstr(&h->tmp), h->tmp.len, h->map, h->base + a->voff,
                                RW_ESC_CSS_ATTR, h->in_mso, h->lim, h->out);
@@ -314,7 +451,15 @@ static int add_slot(struct rw_hscan *h, struct tag *t, enum slot k)
     return add_url(h, t->place[k], a, a->voff, a->vlen, u, n);
 }
 
-/* Rendered size and visibility of an <img>, onto sites [from, n). */
+/* Sites whose rendered box the heuristics read. */
+static int boxed_place(enum rw_place p)
+{
+    return p == RW_P_IMG || p == RW_P_SRCSET || p == RW_P_SVG_IMG || p == RW_P_FRAME
+           || p == RW_P_MEDIA;
+}
+
+/* Rendered size and visibility of an <img> (or a frame, media, SVG or AMP
+ * image), onto sites [from, n). */
 static void img_box(struct rw_hscan *h, const struct tag *t, size_t from)
 {
     struct rw_css_box b = {-1, -1, -1, -1, 0};
@@ -335,7 +480,7 @@ static void img_box(struct rw_hscan *h, const struct tag *t, size_t from)
         ht = b.max_height;
     for (i = from; i < h->out->n; i++) {
         struct rw_site *s = &h->out->v[i];
-        if (s->place != RW_P_IMG && s->place != RW_P_SRCSET)
+        if (!boxed_place(s->place))
             continue;
         s->width = w;
         s->height = ht;
@@ -415,6 +560,9 @@ int rw_html_tag(struct rw_hscan *h, const char *name, const char **atts, size_t 
     }
     if (h->hidden_depth == 0 && !rw_streq(name, "img") && element_hidden(&t))
         h->hidden_depth = h->depth; /* everything inside is hidden too */
+    /* the first <base href> is the document's base, wherever it is */
+    if (rw_streq(name, "base") && h->base_href == NULL && t.val[S_HREF] != NULL)
+        return (h->base_href = strdup(t.val[S_HREF])) ? RW_OK : RW_ENOMEM;
     if (!choose(&t))
         return RW_OK;
     if (lt == SIZE_MAX && (lt = rw_html_find_tag(h, name, gt)) == SIZE_MAX) {
@@ -428,8 +576,12 @@ int rw_html_tag(struct rw_hscan *h, const char *name, const char **atts, size_t 
     if (rc != RW_OK)
         return rc;
     sort_sites(h->out, first);
-    if (rw_streq(name, "img"))
-        img_box(h, &t, first);
+    for (i = first; i < h->out->n; i++)
+        if (rw_streq(name, "img") || (h->out->v[i].place != RW_P_SRCSET
+                                       && boxed_place(h->out->v[i].place))) {
+            img_box(h, &t, first);
+            break;
+        }
     for (i = first; i < h->out->n; i++)
         if (t.want[S_HREF] && RW_PLACE_IS_LINK(t.place[S_HREF])
             && h->out->v[i].place == t.place[S_HREF]) {

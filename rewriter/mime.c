@@ -366,7 +366,7 @@ static int add_part(struct walk *w, GMimeObject *o, int top)
     }
     m->nparts++;
     p->top = top;
-    p->is_html = is_type(o, "text", "html");
+    p->is_html = !is_type(o, "text", "plain"); /* text/html or AMP (walk_obj) */
     p->body.off = (size_t)s->bound_start;
     p->body.end = s->bound_end < 0 ? w->len : (size_t)s->bound_end;
     p->crlf = p->body.off >= 2 && w->msg[p->body.off - 2] == '\r';
@@ -412,7 +412,10 @@ static int walk_obj(struct walk *w, GMimeObject *o, unsigned depth, int top)
         w->m->untouchable++;
         return RW_OK;
     }
-    if (is_type(o, "text", "html") || is_type(o, "text", "plain"))
+    /* text/x-amp-html (AMP for Email, rendered by Gmail and others) is
+     * HTML with amp-* elements: scanned and rewritten the same way */
+    if (is_type(o, "text", "html") || is_type(o, "text", "plain")
+        || is_type(o, "text", "x-amp-html"))
         return add_part(w, o, top);
     return RW_OK;
 }

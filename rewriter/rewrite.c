@@ -224,7 +224,7 @@ static const char *replacement(const struct rw_finding *f, enum rw_action *a,
     switch (*a) {
     case RW_A_STRIP:
         if (f->type == RW_T_PIXEL && !link)
-            return RW_BLANK_GIF_DATA_URL;
+            return rw_strip_url(f->place);
         break;
     case RW_A_ANON:
     case RW_A_DELIV:

@@ -94,6 +94,13 @@ enum rw_place {
     RW_P_AREA,      /* <area href> */
     RW_P_VML_HREF,  /* v:roundrect href and other VML hrefs */
     RW_P_TEXT,      /* bare URL in text/plain */
+    RW_P_SVG_IMG,   /* svg <image>, <use>, <feImage> href / xlink:href */
+    RW_P_MEDIA,     /* <video>, <audio>, <source>, <track>, <bgsound> src; amp-video */
+    RW_P_FRAME,     /* <iframe>, <frame>, <embed> src, <object> data, amp-iframe; <meta
+                       http-equiv=refresh> (its whole content value) */
+    RW_P_LINK_RES,  /* <link href> with a fetching rel but stylesheet (icon, prefetch, ...) */
+    RW_P_FETCH,     /* AMP data fetch: amp-list/amp-state src, amp-analytics config,
+                       amp-pixel src; always a tracker */
     RW_P_MAX
 };
 #define RW_PLACE_IS_LINK(p)                                                              \

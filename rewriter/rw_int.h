@@ -37,6 +37,7 @@ struct rw_site {
     int in_mso;           /* inside an MSO conditional comment */
     char *text;           /* links: visible text + title/alt, whitespace folded, <=256
                              bytes; NULL for images; owned */
+    int resolved;         /* url is already what rw_url_resolve gives (HTML scanner) */
 };
 
 struct rw_sites {
@@ -59,6 +60,19 @@ int rw_css_scan(const char *css, size_t len, size_t base, enum rw_esc esc,
 int rw_text_scan(const char *text, size_t len, const struct rw_limits *lim,
                  struct rw_sites *out);
 void rw_sites_free(struct rw_sites *s);
+
+/* rw_url_resolve - the URL a browser fetches for u[0..n) (url_resolve.c:
+ * WHATWG parsing of scheme, slashes, backslashes, host and dot segments;
+ * "//host" is https). base: the document's <base href>, already resolved
+ * and absolute http(s), or NULL. *out is NULL when u is already in that
+ * form (nothing allocated: the common case), else a malloc'd string of at
+ * most max bytes (0: no ceiling). Returns RW_OK, RW_ENOMEM, RW_ELIMIT. */
+int rw_url_resolve(const char *u, size_t n, const char *base, size_t max, char **out);
+
+/* rw_strip_url - what RW_A_STRIP writes at a site of place p: the blank
+ * GIF where an image is expected, "about:blank" where a document, media
+ * or data is fetched (frames, objects, video/audio, link, AMP fetches). */
+const char *rw_strip_url(enum rw_place p);
 
 /* One replacement. repl is written as is (already escaped). */
 struct rw_patch {

@@ -87,7 +87,8 @@ const char *rw_place_name(enum rw_place p)
 {
     static const char *const names[RW_P_MAX] = {
         "img",    "srcset",  "background", "css",  "import",   "stylesheet", "input",
-        "poster", "vml-img", "a",          "area", "vml-href", "text"};
+        "poster", "vml-img", "a",          "area", "vml-href", "text",      "svg-img",
+        "media",  "frame",   "link-res",   "amp-fetch"};
 
     return (unsigned)p < RW_P_MAX ? names[p] : "?";
 }

@@ -412,3 +412,150 @@ Test(classify, limits_and_bad_arguments)
     cr_expect_eq(rw_classify(rules, &lim, &s, NULL, 1, NULL), RW_EINVAL);
     rw_class_clear(NULL);
 }
+
+/* Issue 14 item 1, issue 9 item 5: what the browser fetches is judged,
+ * however it is spelled ("//host" is https; backslashes, scheme case,
+ * missing slashes, escaped hosts and dot segments are normalised), in
+ * images, links, CSS and background attributes alike. A plain URL keeps
+ * its own spelling in dest. */
+Test(classify, resolved_spellings)
+{
+    static const struct ccase t[] = {
+        {RW_P_IMG, "//us14.list-manage.com/track/open.php?u=1", 1, 1, 0, 1, NULL,
+         RW_T_PIXEL, "mailchimp", NULL},
+        {RW_P_IMG, "//t.shop.example/track/ID", 1, 1, 0, 1, NULL, RW_T_PIXEL,
+         "heuristic:size+path", NULL},
+        {RW_P_BACKGROUND, "//t.shop.example/b.gif?u=bob%40example.com", -1, -1, 0, 1, NULL,
+         RW_T_PIXEL, "recipient", NULL},
+        {RW_P_CSS, "//dqmaer86.emltrk.com/v2/dqmaer86?p&d=Vyau4ZI", -1, -1, 0, 1, NULL,
+         RW_T_PIXEL, "litmus", NULL},
+        {RW_P_IMG, "https:\\\\us14.list-manage.com\\track/open.php?u=1", 600, 300, 0, 1,
+         NULL, RW_T_PIXEL, "mailchimp", NULL},
+        {RW_P_IMG, "HTTPS:us14.LIST-MANAGE.com/track/open.php?u=1", 600, 300, 0, 1, NULL,
+         RW_T_PIXEL, "mailchimp", NULL},
+        {RW_P_IMG, "https://us14.list%2Dmanage.com/x/../track/open.php?u=1", 600, 300, 0, 1,
+         NULL, RW_T_PIXEL, "mailchimp", NULL},
+        {RW_P_IMG, " \x01https://us14.list-manage.com/track/open.php?u=1", 600, 300, 0, 1,
+         NULL, RW_T_PIXEL, "mailchimp", NULL},
+        /* links: no longer "not http(s)" */
+        A("//shop.example/p?mc_eid=042e&x=1", "Shop", RW_T_PLAIN, "", "//shop.example/p?x=1"),
+        A("//us14.list-manage.com/track/click?u=1&id=2", "x", RW_T_OPAQUE, NULL, NULL),
+        A("//us14.list-manage.com/unsubscribe?u=3f21&id=9bc9", "x", RW_T_PROTECTED,
+          "mailchimp-unsub", NULL),
+        /* still not fetched over the net */
+        {RW_P_IMG, "cid:part1@x", 1, 1, 0, 1, NULL, RW_T_PLAIN, "", "cid:part1@x"},
+        A("/relative/page", "x", RW_T_PROTECTED, "scheme", NULL),
+    };
+    RUN("resolved", t);
+}
+
+/* AMP data fetches happen at every open: trackers whatever the URL. */
+Test(classify, amp_fetch_is_a_tracker)
+{
+    static const struct ccase t[] = {
+        {RW_P_FETCH, "https://api.shop.example/products.json", -1, -1, 0, 1, NULL,
+         RW_T_PIXEL, "amp:fetch", NULL},
+        {RW_P_FETCH, "//api.shop.example/state.json", -1, -1, 0, 1, NULL, RW_T_PIXEL,
+         "amp:fetch", NULL},
+        /* frames and media go through the same rules and heuristics as images */
+        {RW_P_FRAME, "https://t.shop.example/open/f", 1, 1, 0, 1, NULL, RW_T_PIXEL,
+         "heuristic:size+path", NULL},
+        {RW_P_MEDIA, "https://us14.list-manage.com/track/open.php?u=1", -1, -1, 0, 1, NULL,
+         RW_T_PIXEL, "mailchimp", NULL},
+        {RW_P_SVG_IMG, "https://t.shop.example/open/p", -1, -1, 1, 1, NULL, RW_T_PIXEL,
+         "heuristic:hidden+path", NULL},
+        {RW_P_LINK_RES, "https://us14.list-manage.com/track/open.php?u=1", -1, -1, 0, 1,
+         NULL, RW_T_PIXEL, "mailchimp", NULL},
+    };
+    RUN("amp", t);
+}
+
+Test(classify, strip_replacement_fits_the_element)
+{
+    cr_expect_eq(rw_strip_url(RW_P_IMG), RW_BLANK_GIF_DATA_URL);
+    cr_expect_eq(rw_strip_url(RW_P_SVG_IMG), RW_BLANK_GIF_DATA_URL);
+    cr_expect_eq(rw_strip_url(RW_P_CSS), RW_BLANK_GIF_DATA_URL);
+    cr_expect_str_eq(rw_strip_url(RW_P_FRAME), "about:blank");
+    cr_expect_str_eq(rw_strip_url(RW_P_MEDIA), "about:blank");
+    cr_expect_str_eq(rw_strip_url(RW_P_LINK_RES), "about:blank");
+    cr_expect_str_eq(rw_strip_url(RW_P_FETCH), "about:blank");
+}
+
+/* rw_url_resolve against the WHATWG URL parser (results as browsers give
+ * them); NULL want: returned as written (nothing allocated). */
+Test(classify, url_resolve_table)
+{
+    static const struct {
+        const char *in, *base, *want;
+    } t[] = {
+        {"https://t.example/a?b#c", NULL, NULL},
+        {"http://t.example/a/./b/../c", NULL, "http://t.example/a/c"},
+        {"//t.example/x", NULL, "https://t.example/x"},
+        {"//t.example/x", "http://b.example/", "http://t.example/x"},
+        {"\\\\t.example\\x?q=\\y", NULL, "https://t.example/x?q=\\y"},
+        {"https:\\\\t.example\\x", NULL, "https://t.example/x"},
+        {"HtTpS:t.example", NULL, "https://t.example/"},
+        {"https:////t.example/x", NULL, "https://t.example/x"},
+        {"  https://t.ex\tample/x\n ", NULL, "https://t.example/x"},
+        {"https://u:p@T%2EExample:8443/x", NULL, "https://u:p@t.example:8443/x"},
+        {"https://[::1]:80/x", NULL, NULL},
+        {"https://t.example/%2e%2E/a/%2e/b", NULL, "https://t.example/a/b"},
+        {"https://t.example/a/..", NULL, "https://t.example/"},
+        {"https://t.example", NULL, NULL}, /* rules read an empty path as "/" */
+        {"p.gif", NULL, NULL},
+        {"/p.gif", NULL, NULL},
+        {"mailto:bob@example.com", NULL, NULL},
+        {"cid:a\\b", NULL, NULL},
+        {"p.gif?x", "https://b.example/d/e", "https://b.example/d/p.gif?x"},
+        {"../../../p", "https://b.example/d/e/f", "https://b.example/p"},
+        {"/p", "https://b.example/d/e?q#f", "https://b.example/p"},
+        {"?z", "https://b.example/d/e?q#f", "https://b.example/d/e?z"},
+        {"#g", "https://b.example/d/e?q#f", "https://b.example/d/e?q#g"},
+        {"https:p", "https://b.example/d/e", "https://b.example/d/p"},
+        {"http:p", "https://b.example/d/e", "http://p/"},
+        {"\\p", "https://b.example/d/e", "https://b.example/p"},
+    };
+
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        char *out = (char *)"unset";
+        int rc = rw_url_resolve(t[i].in, strlen(t[i].in), t[i].base, 0, &out);
+
+        cr_expect_eq(rc, RW_OK, "%s", t[i].in);
+        if (t[i].want == NULL)
+            cr_expect_null(out, "%s: got %s", t[i].in, out);
+        else
+            cr_expect(out && strcmp(out, t[i].want) == 0, "%s (base %s): got %s want %s",
+                      t[i].in, t[i].base ? t[i].base : "-", out ? out : "(null)", t[i].want);
+        free(out);
+    }
+}
+
+/* Hostile spellings: never a crash, and resolving twice changes nothing
+ * (the classifier may see a URL the scanner already resolved). */
+Test(classify, url_resolve_is_idempotent)
+{
+    static const char alpha[] = "hHtps:/\\.%2eE@[]?#\t x1";
+    static const char *const bases[] = {NULL, "https://b.example/d/e?q#f", "http://b.example"};
+    unsigned seed = 12345;
+
+    for (int i = 0; i < 20000; i++) {
+        char in[24], *r1 = NULL, *r2 = NULL;
+        size_t n = (size_t)(i % 23) + 1;
+        const char *base = bases[i % 3];
+
+        for (size_t k = 0; k < n; k++) {
+            seed = seed * 1103515245u + 12345u;
+            in[k] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
+        }
+        if (i % 4 == 0 && n > 8)
+            memcpy(in, "https://", 8);
+        in[n] = '\0';
+        cr_assert_eq(rw_url_resolve(in, n, base, 0, &r1), RW_OK);
+        if (r1 == NULL)
+            continue;
+        cr_assert_eq(rw_url_resolve(r1, strlen(r1), base, 0, &r2), RW_OK);
+        cr_expect(r2 == NULL, "[%s] -> [%s] -> [%s]", in, r1, r2 ? r2 : "");
+        free(r1);
+        free(r2);
+    }
+}

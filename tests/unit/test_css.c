@@ -35,6 +35,19 @@ static const struct ccase cases[] = {
      {{RW_P_CSS, "http://x/f.woff", "http://x/f.woff", RW_Q_NONE},
       {RW_P_CSS, "http://x/g.ttf", "http://x/g.ttf", RW_Q_NONE}}},
     {"a{b:url(\"http://x/unterminated", {{RW_P_CSS, "http://x/unterminated", "http://x/unterminated", RW_Q_DOUBLE}}},
+    /* issue 9 item 5: escaped function names and image-set() */
+    {"a{b:u\\72l(http://x/e1)} c{d:\\75 RL(http://x/e2)} e{f:\\55\\52\\4c('http://x/e3')}",
+     {{RW_P_CSS, "http://x/e1", "http://x/e1", RW_Q_NONE},
+      {RW_P_CSS, "http://x/e2", "http://x/e2", RW_Q_NONE},
+      {RW_P_CSS, "http://x/e3", "http://x/e3", RW_Q_SINGLE}}},
+    {"a{b:image-set(\"http://x/i1\" 1x, 'http://x/i2' type(\"image/webp\") 2x, url(http://x/i3) 3x)}",
+     {{RW_P_CSS, "http://x/i1", "http://x/i1", RW_Q_DOUBLE},
+      {RW_P_CSS, "http://x/i2", "http://x/i2", RW_Q_SINGLE},
+      {RW_P_CSS, "http://x/i3", "http://x/i3", RW_Q_NONE}}},
+    {"a{b:-webkit-image-set(url('http://x/w1') 1x, \"http://x/w2\" 2x)} c{content:\"http://no/\"}",
+     {{RW_P_CSS, "http://x/w1", "http://x/w1", RW_Q_SINGLE},
+      {RW_P_CSS, "http://x/w2", "http://x/w2", RW_Q_DOUBLE}}},
+    {"a{b:xurl(http://no/1); c:url\\(http://no/2); d:image-setx(\"http://no/3\")}", {{0, NULL, NULL, 0}}},
 };
 
 Test(css, sites_and_ranges)

@@ -37,7 +37,7 @@ struct want {
 struct tcase {
     const char *name;
     const char *html;
-    struct want w[4];
+    struct want w[5];
 };
 
 static const struct tcase cases[] = {
@@ -81,11 +81,13 @@ static const struct tcase cases[] = {
       {RW_P_IMPORT, "http://x.example/t.css", "http://x.example/t.css", 0},
       {RW_P_CSS, "http://x.example/u.png", "http://x.example/u.png", 0}}},
     {"link stylesheet", "<link rel=\"StyleSheet\" href=\"http://x.example/s.css\"><link rel=icon href=\"http://x.example/i.ico\">",
-     {{RW_P_STYLESHEET, "http://x.example/s.css", "http://x.example/s.css", 0}}},
+     {{RW_P_STYLESHEET, "http://x.example/s.css", "http://x.example/s.css", 0},
+      {RW_P_LINK_RES, "http://x.example/i.ico", "http://x.example/i.ico", 0}}},
     {"input image", "<input type=\"image\" src=\"http://x.example/btn.png\"><input type=text src=\"http://no.example/\">",
      {{RW_P_INPUT, "http://x.example/btn.png", "http://x.example/btn.png", 0}}},
     {"video poster", "<video poster=\"http://x.example/p.jpg\" src=\"v.mp4\"></video>",
-     {{RW_P_POSTER, "http://x.example/p.jpg", "http://x.example/p.jpg", 0}}},
+     {{RW_P_POSTER, "http://x.example/p.jpg", "http://x.example/p.jpg", 0},
+      {RW_P_MEDIA, "v.mp4", "v.mp4", 0}}},
     {"area", "<map name=m><area shape=rect coords=\"0,0,1,1\" href=\"http://x.example/ar\" alt=\"Area\"></map>",
      {{RW_P_AREA, "http://x.example/ar", "http://x.example/ar", 0}}},
     {"mso vml button",
@@ -120,13 +122,82 @@ static const struct tcase cases[] = {
      {{RW_P_INPUT, "http://x.example/i", "http://x.example/i", 0}}},
     {"alternate stylesheet", "<link href='http://x.example/a.css' rel=\"alternate stylesheet\">",
      {{RW_P_STYLESHEET, "http://x.example/a.css", "http://x.example/a.css", 0}}},
+    /* issue 9 item 5 / issue 14 item 1: every form a mail client fetches,
+     * with the URL as the browser resolves it */
+    {"scheme-relative", "<img src=\"//t.example/track/ID\" width=\"1\" height=\"1\">"
+                        "<a href=\"//t.example/c\">c</a><td background=\"//t.example/b\">",
+     {{RW_P_IMG, "//t.example/track/ID", "https://t.example/track/ID", 0},
+      {RW_P_A, "//t.example/c", "https://t.example/c", 0},
+      {RW_P_BACKGROUND, "//t.example/b", "https://t.example/b", 0}}},
+    {"base href", "<head><base href=\"https://tracker.example/open/\"></head>"
+                  "<img src=\"p.gif?u=1\"><a href=\"/c/2\">x</a><img src=\"../o/3\">",
+     {{RW_P_IMG, "p.gif?u=1", "https://tracker.example/open/p.gif?u=1", 0},
+      {RW_P_A, "/c/2", "https://tracker.example/c/2", 0},
+      {RW_P_IMG, "../o/3", "https://tracker.example/o/3", 0}}},
+    {"base href after", "<img src=\"p.gif\"><base href=\"//tracker.example/x/y\"><base href=\"http://no.example/\">",
+     {{RW_P_IMG, "p.gif", "https://tracker.example/x/p.gif", 0}}},
+    {"backslashes", "<img src=\"https:\\\\t.example\\track/o?a=\\b\"><img src=\"\\\\t.example\\o\">",
+     {{RW_P_IMG, "https:\\\\t.example\\track/o?a=\\b", "https://t.example/track/o?a=\\b", 0},
+      {RW_P_IMG, "\\\\t.example\\o", "https://t.example/o", 0}}},
+    {"scheme case, slashes, host escapes, dots",
+     "<img src=\"HTTPS:t.example/a\"><img src=\"https:///T%2Eexample/x/../open/./p\">"
+     "<img src=\"\x0bhttps://t.example/%2e%2E/open \">",
+     {{RW_P_IMG, "HTTPS:t.example/a", "https://t.example/a", 0},
+      {RW_P_IMG, "https:///T%2Eexample/x/../open/./p", "https://t.example/open/p", 0},
+      {RW_P_IMG, "\x0bhttps://t.example/%2e%2E/open ", "https://t.example/open", 0}}},
+    {"svg image", "<svg><image href=\"https://t.example/a\" width=1 height=1/>"
+                  "<image xlink:href=\"https://t.example/b\"/><use href=\"//t.example/c#i\"/></svg>",
+     {{RW_P_SVG_IMG, "https://t.example/a", "https://t.example/a", 0},
+      {RW_P_SVG_IMG, "https://t.example/b", "https://t.example/b", 0},
+      {RW_P_SVG_IMG, "//t.example/c#i", "https://t.example/c#i", 0}}},
+    {"media", "<video src=\"https://t.example/v\"><source src=\"https://t.example/s\">"
+              "<track src=\"https://t.example/t\"></video><audio src=\"//t.example/a\"></audio>",
+     {{RW_P_MEDIA, "https://t.example/v", "https://t.example/v", 0},
+      {RW_P_MEDIA, "https://t.example/s", "https://t.example/s", 0},
+      {RW_P_MEDIA, "https://t.example/t", "https://t.example/t", 0},
+      {RW_P_MEDIA, "//t.example/a", "https://t.example/a", 0}}},
+    {"frames and objects", "<iframe src=\"https://t.example/f\"></iframe><object data=\"https://t.example/o\"></object>"
+                           "<embed src=\"https://t.example/e\"><image src=\"https://t.example/i\">",
+     {{RW_P_FRAME, "https://t.example/f", "https://t.example/f", 0},
+      {RW_P_FRAME, "https://t.example/o", "https://t.example/o", 0},
+      {RW_P_FRAME, "https://t.example/e", "https://t.example/e", 0},
+      {RW_P_IMG, "https://t.example/i", "https://t.example/i", 0}}},
+    {"link resources", "<link rel=\"shortcut icon\" href=\"https://t.example/i\"><link rel=prefetch href=\"https://t.example/p\">"
+                       "<link rel=preload as=image href=\"//t.example/l\"><link rel=canonical href=\"https://no.example/\">",
+     {{RW_P_LINK_RES, "https://t.example/i", "https://t.example/i", 0},
+      {RW_P_LINK_RES, "https://t.example/p", "https://t.example/p", 0},
+      {RW_P_LINK_RES, "//t.example/l", "https://t.example/l", 0}}},
+    {"amp", "<amp-img src=\"https://t.example/a\" width=1 height=1 layout=fixed></amp-img>"
+            "<amp-list src=\"https://t.example/l\"></amp-list><amp-analytics config=\"https://t.example/c\"></amp-analytics>"
+            "<amp-anim srcset=\"https://t.example/n 1x\"></amp-anim>",
+     {{RW_P_IMG, "https://t.example/a", "https://t.example/a", 0},
+      {RW_P_FETCH, "https://t.example/l", "https://t.example/l", 0},
+      {RW_P_FETCH, "https://t.example/c", "https://t.example/c", 0},
+      {RW_P_SRCSET, "https://t.example/n", "https://t.example/n", 0}}},
+    {"amp fetches", "<amp-autocomplete src=\"https://t.example/ac\"></amp-autocomplete>"
+                    "<amp-render src=\"//t.example/r\"></amp-render><amp-state id=s src=\"https://t.example/s\"></amp-state>"
+                    "<amp-pixel src=\"https://t.example/p\"></amp-pixel>",
+     {{RW_P_FETCH, "https://t.example/ac", "https://t.example/ac", 0},
+      {RW_P_FETCH, "//t.example/r", "https://t.example/r", 0},
+      {RW_P_FETCH, "https://t.example/s", "https://t.example/s", 0},
+      {RW_P_FETCH, "https://t.example/p", "https://t.example/p", 0}}},
+    {"meta refresh", "<meta http-equiv=\"Refresh\" content=\"0; URL='//t.example/m?a=1&amp;b=2'\">"
+                     "<meta http-equiv=refresh content=\"5\"><meta name=x content=\"https://no.example/\">",
+     {{RW_P_FRAME, "0; URL='//t.example/m?a=1&amp;b=2'", "https://t.example/m?a=1&b=2", 0}}},
+    {"css entity in style", "<div style=\"background:u&#114;l(//t.example/e)\">",
+     {{RW_P_CSS, "//t.example/e", "https://t.example/e", 0}}},
+    {"css escapes and image-set", "<div style=\"background:u\\72l(//t.example/a)\">"
+                                  "<style>.x{background-image:image-set(\"https://t.example/b\" 1x,url(https://t.example/c) 2x)}</style>",
+     {{RW_P_CSS, "//t.example/a", "https://t.example/a", 0},
+      {RW_P_CSS, "https://t.example/b", "https://t.example/b", 0},
+      {RW_P_CSS, "https://t.example/c", "https://t.example/c", 0}}},
     {"no sites", "<html><body><p>hello <b>world</b></p><img alt=x></body></html>", {{0, NULL, NULL, 0}}},
 };
 
 static size_t nwant(const struct tcase *c)
 {
     size_t n = 0;
-    while (n < 4 && c->w[n].raw != NULL)
+    while (n < 5 && c->w[n].raw != NULL)
         n++;
     return n;
 }
@@ -200,6 +271,10 @@ Test(html, image_size_and_visibility)
         {"<div style=\"display:none\"></div><img src=\"http://x/p\">", -1, -1, 0},
         {"<table hidden><tr><td><img src=\"http://x/p\"></table>", -1, -1, 1},
         {"<div style=\"overflow:hidden\"><img src=\"http://x/p\"></div>", -1, -1, 0},
+        {"<iframe src=\"http://x/p\" width=1 height=1></iframe>", 1, 1, 0},
+        {"<iframe src=\"http://x/p\" style=\"display:none\"></iframe>", -1, -1, 1},
+        {"<svg><image href=\"http://x/p\" width=\"0\" height=\"0\"/></svg>", 0, 0, 1},
+        {"<amp-img src=\"http://x/p\" width=\"1\" height=\"1\"></amp-img>", 1, 1, 0},
     };
     for (size_t i = 0; i < sizeof(bc) / sizeof(bc[0]); i++) {
         struct rw_sites s;

@@ -537,3 +537,70 @@ Test(rewrite, report_json_repairs_invalid_utf8)
     cr_assert(strstr(j.data, "\"url\": \"https://shop.example/") != NULL, "%s", j.data);
     buf_free(&j);
 }
+
+/* Issue 9 item 5: a text/x-amp-html alternative is scanned like HTML
+ * (Gmail renders it): its amp-img pixel is stripped, its amp-list data
+ * fetch (a tracker by nature) and an iframe get about:blank; the
+ * scheme-relative pixel in the HTML part is stripped too. */
+static const char AMP[] =
+    "From: News <news@brand.example>\n"
+    "To: r@example.org\n"
+    "Subject: hello\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/alternative; boundary=\"BB\"\n"
+    "\n"
+    "--BB\n"
+    "Content-Type: text/x-amp-html; charset=utf-8\n"
+    "Content-Transfer-Encoding: 8bit\n"
+    "\n"
+    "<!doctype html><html \xe2\x9a\xa1\x34\x65mail><head><meta charset=\"utf-8\"></head><body>\n"
+    "<amp-img src=\"" PIXEL "\" width=\"1\" height=\"1\"></amp-img>\n"
+    "<amp-list src=\"https://api.brand.example/deals.json\" layout=\"fixed-height\" height=\"90\">"
+    "</amp-list>\n"
+    "</body></html>\n"
+    "--BB\n"
+    "Content-Type: text/html; charset=utf-8\n"
+    "Content-Transfer-Encoding: 8bit\n"
+    "\n"
+    "<html><body><img src=\"//brand.us1.list-manage.com/track/open.php?u=abc\">\n"
+    "<iframe src=\"https://brand.us1.list-manage.com/track/open.php?u=f\"></iframe>\n"
+    "</body></html>\n"
+    "--BB--\n";
+
+Test(rewrite, amp_part_and_frames_are_neutralised)
+{
+    char *a = replaced(AMP, PIXEL, BLANK);
+    char *b = replaced(a, "https://api.brand.example/deals.json", "about:blank");
+    char *c = replaced(b, "//brand.us1.list-manage.com/track/open.php?u=abc", BLANK);
+    char *want = replaced(c, "https://brand.us1.list-manage.com/track/open.php?u=f",
+                          "about:blank");
+
+    pol.act[RW_T_PIXEL] = RW_A_STRIP;
+    cr_assert_eq(run(AMP), RW_OK, "%s", rep.error);
+    cr_assert_str_eq(buf_cstr(&out), want);
+    cr_assert_eq(rep.acted[RW_T_PIXEL][RW_A_STRIP], 4);
+    cr_assert_eq(rep.kept_trackers, 0);
+    g_free(a);
+    g_free(b);
+    g_free(c);
+    g_free(want);
+}
+
+/* <meta http-equiv=refresh> to a tracker: the whole content value is
+ * replaced, so no refresh (no delay left) and no fetch happen. */
+Test(rewrite, meta_refresh_tracker_is_neutralised)
+{
+    char *msg = replaced(ALT, "<html><body>",
+                         "<html><head><meta http-equiv=\"refresh\" content=\"1;url=" PIXEL
+                         "&amp;r=1\"></head><body>");
+    char *a = replaced(msg, "1;url=" PIXEL "&amp;r=1", "about:blank");
+    char *want = replaced(a, PIXEL, BLANK);
+
+    pol.act[RW_T_PIXEL] = RW_A_STRIP;
+    cr_assert_eq(run(msg), RW_OK, "%s", rep.error);
+    cr_assert_str_eq(buf_cstr(&out), want);
+    cr_assert_eq(rep.acted[RW_T_PIXEL][RW_A_STRIP], 2);
+    g_free(msg);
+    g_free(a);
+    g_free(want);
+}
