@@ -1,10 +1,17 @@
 /* trace - the X-Consent-Milter trace header (SPEC §4.8).
  *
- * Value: "1.0; decision=...; class=...; ...; mac=HEX". The MAC (tok_mac,
- * libsodium crypto_auth under the newest gate key) covers the fields and
- * a BLAKE2b-256 digest of the body as we sent it (trailing line ends ignored), so
- * a header copied onto another message, or edited, does not verify. A message whose trace
- * header verifies under any key was processed by us already. Its "for=" field is a MAC of
+ * Value: "2; decision=...; class=...; ...; mac=HEX". The MAC (tok_mac,
+ * libsodium crypto_auth under the newest gate key) covers the fields, a
+ * BLAKE2b-256 digest of the decision inputs as we sent them (the headers
+ * that choose the section, class, campaign, MIME structure and ESP
+ * switches, and the envelope sender where it counts: mlt_trace_inputs) and
+ * one of the body as we sent it (trailing line ends ignored; the part
+ * headers inside it are covered there). So a header copied onto another
+ * message, or a processed copy relabelled (another From:, text/plain made
+ * text/html, an ESP switch turned back on) does not verify. Version 1.0
+ * headers bound only fields and body: they are not ours any more. A
+ * message whose trace header verifies under any key, with an enforcing
+ * decision (not monitor), was processed by us already. Its "for=" field is a MAC of
  * the sorted recipients it was personalised for: the same recipients pass untouched (no
  * double footer, no double gating); other recipients must not receive someone else's
  * gated links and withdrawal link, so the caller refuses the message (mlt_trace_for).
@@ -12,21 +19,29 @@
  * Without keys there is no MAC ("mac=none") and nothing ever verifies. */
 #include "milter/milter.h"
 
+#include <ctype.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int mac_input(const char *fields, size_t flen, const char *body, size_t bodylen,
-                     struct buf *in)
+static void digest_hex(const char *p, size_t n, char hex[65])
 {
     unsigned char h[32];
-    char hex[65];
+    crypto_generichash(h, sizeof h, (const unsigned char *)p, n, NULL, 0);
+    sodium_bin2hex(hex, 65, h, sizeof h);
+}
+
+static int mac_input(const char *fields, size_t flen, const char *inputs, const char *body,
+                     size_t bodylen, struct buf *in)
+{
+    char hex[65], ihex[65];
 
     /* Trailing empty lines do not count (as in DKIM's simple body
      * canonicalisation): relays add or drop them. BLAKE2b (libsodium) is
@@ -34,28 +49,28 @@ static int mac_input(const char *fields, size_t flen, const char *body, size_t b
      * and this runs for every message. */
     while (bodylen > 0 && (body[bodylen - 1] == '\n' || body[bodylen - 1] == '\r'))
         bodylen--;
-    crypto_generichash(h, sizeof h, (const unsigned char *)body, bodylen, NULL, 0);
-    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    digest_hex(body, bodylen, hex);
+    digest_hex(inputs ? inputs : "", inputs ? strlen(inputs) : 0, ihex);
     if (buf_append(in, fields, flen) != 0 ||
-        buf_printf(in, "\nbody-blake2b=%s", hex) != 0)
+        buf_printf(in, "\ninputs-blake2b=%s\nbody-blake2b=%s", ihex, hex) != 0)
         return -1;
     return 0;
 }
 
-int mlt_trace_make(const struct tok_keys *k, const char *fields, const char *body,
-                   size_t bodylen, struct buf *out)
+int mlt_trace_make(const struct tok_keys *k, const char *fields, const char *inputs,
+                   const char *body, size_t bodylen, struct buf *out)
 {
     struct buf pre = BUF_INIT(8192), in = BUF_INIT(8192);
     char mac[TOK_MAC_HEX];
     int rc = -1;
 
-    if (buf_printf(&pre, "%s; %s", MLT_VERSION, fields) != 0)
+    if (buf_printf(&pre, "%s; %s", MLT_TRACE_VERSION, fields) != 0)
         goto out;
     if (!k) {
         rc = buf_printf(out, "%s; mac=none", buf_cstr(&pre)) == 0 ? 0 : -1;
         goto out;
     }
-    if (mac_input(pre.data, pre.len, body, bodylen, &in) != 0 ||
+    if (mac_input(pre.data, pre.len, inputs, body, bodylen, &in) != 0 ||
         tok_mac(k, in.data, in.len, mac) != TOK_OK)
         goto out;
     rc = buf_printf(out, "%s; mac=%s", buf_cstr(&pre), mac) == 0 ? 0 : -1;
@@ -75,8 +90,8 @@ static int unfold(const char *value, struct buf *flat)
     return 0;
 }
 
-int mlt_trace_verify(const struct tok_keys *k, const char *value, const char *body,
-                     size_t bodylen)
+int mlt_trace_verify(const struct tok_keys *k, const char *value, const char *inputs,
+                     const char *body, size_t bodylen)
 {
     struct buf flat = BUF_INIT(8192), in = BUF_INIT(8192);
     int ok = 0;
@@ -88,7 +103,7 @@ int mlt_trace_verify(const struct tok_keys *k, const char *value, const char *bo
         s++;
     /* Folding may have turned "; " into ";\t": accept only our own shape. */
     const char *m = strstr(s, "; mac=");
-    if (!m || strncmp(s, MLT_VERSION ";", strlen(MLT_VERSION) + 1) != 0)
+    if (!m || strncmp(s, MLT_TRACE_VERSION ";", strlen(MLT_TRACE_VERSION) + 1) != 0)
         goto out;
     char hex[TOK_MAC_HEX];
     size_t hl = strspn(m + 6, "0123456789abcdef");
@@ -96,7 +111,7 @@ int mlt_trace_verify(const struct tok_keys *k, const char *value, const char *bo
         goto out;
     memcpy(hex, m + 6, hl);
     hex[hl] = '\0';
-    if (mac_input(s, (size_t)(m - s), body, bodylen, &in) != 0)
+    if (mac_input(s, (size_t)(m - s), inputs, body, bodylen, &in) != 0)
         goto out;
     ok = tok_mac_verify(k, in.data, in.len, hex) == TOK_OK;
 out:
@@ -153,4 +168,165 @@ int mlt_trace_for(const struct tok_keys *k, const char *value, char *const *rcpt
     buf_free(&flat);
     buf_free(&in);
     return ok;
+}
+
+int mlt_trace_enforced(const char *value)
+{
+    static const char *const enforcing[] = {"consent", "no-consent", "never-track",
+                                            "strictest", NULL};
+    struct buf flat = BUF_INIT(8192);
+    int ok = 0;
+
+    /* decision is the first field, and no field before it can hold "; " */
+    const char *d = value && unfold(value, &flat) == 0
+                        ? strstr(buf_cstr(&flat), "; decision=")
+                        : NULL;
+    if (d) {
+        d += strlen("; decision=");
+        size_t n = strcspn(d, "; \t");
+        for (int i = 0; enforcing[i] && !ok; i++)
+            ok = strlen(enforcing[i]) == n && strncmp(d, enforcing[i], n) == 0;
+    }
+    buf_free(&flat);
+    return ok;
+}
+
+int mlt_trace_hdrs_edit(struct msginfo_hdr **v, size_t *n, const char *name, int index,
+                        const char *value)
+{
+    size_t i, k = 0;
+
+    for (i = 0; index > 0 && i < *n; i++)
+        if (strcasecmp((*v)[i].name, name) == 0 && ++k == (size_t)index)
+            break;
+    if (index > 0 && i < *n) {
+        if (value) {
+            (*v)[i].value = (char *)value;
+        } else {
+            memmove(&(*v)[i], &(*v)[i + 1], (*n - i - 1) * sizeof **v);
+            (*n)--;
+        }
+        return 0;
+    }
+    if (!value)
+        return 0;
+    struct msginfo_hdr *nv = realloc(*v, (*n + 1) * sizeof **v);
+    if (!nv)
+        return -1;
+    nv[*n].name = (char *)name;
+    nv[*n].value = (char *)value;
+    *v = nv;
+    (*n)++;
+    return 0;
+}
+
+/* The headers the decision and the rewrite read (msginfo.c: From, List-Id;
+ * rewriter/mime.c: the top-level MIME labels and List-Unsubscribe; esp.c:
+ * every ESP switch). DKIM-Signature is left out on purpose: the signer
+ * after us adds it, and it never loosens enforcement of processed mail. */
+static const char *const fixed_names[] = {
+    "From",         "List-Id",
+    "List-Unsubscribe", "MIME-Version",
+    "Content-Type", "Content-Transfer-Encoding",
+    "Content-Disposition", NULL,
+};
+
+static int add_name(const char ***names, size_t *n, const char *name)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcasecmp((*names)[i], name) == 0)
+            return 0;
+    const char **nv = realloc(*names, (*n + 1) * sizeof *nv);
+    if (!nv)
+        return -1;
+    nv[(*n)++] = name;
+    *names = nv;
+    return 0;
+}
+
+/* Header names covered, and whether a class rule matches senders. */
+static int covered_names(const struct cfg *cfg, const char ***names, size_t *n,
+                         int *sender_rules)
+{
+    int rc = 0;
+    *names = NULL;
+    *n = 0;
+    *sender_rules = 0;
+    for (int i = 0; fixed_names[i] && rc == 0; i++)
+        rc = add_name(names, n, fixed_names[i]);
+    for (int i = 0; mlt_esp_headers[i] && rc == 0; i++)
+        rc = add_name(names, n, mlt_esp_headers[i]);
+    for (size_t d = 0; cfg && d < cfg->ndomains && rc == 0; d++) {
+        const struct cfg_domain *dom = &cfg->domains[d];
+        const struct cfg_class_rule *sets[] = {dom->transactional, dom->auth};
+        size_t counts[] = {dom->ntransactional, dom->nauth};
+        for (int s = 0; s < 2; s++)
+            for (size_t r = 0; r < counts[s] && rc == 0; r++) {
+                if (!sets[s][r].is_header)
+                    *sender_rules = 1;
+                else
+                    rc = add_name(names, n, sets[s][r].header);
+            }
+    }
+    return rc;
+}
+
+/* A value unfolded, runs of blanks made one space, trimmed: relays refold. */
+static int put_canon(struct buf *out, const char *v)
+{
+    int blank = 0, any = 0, rc = 0;
+    for (const char *p = v; *p && rc == 0; p++) {
+        if (*p == '\r' || *p == '\n')
+            continue;
+        if (*p == ' ' || *p == '\t') {
+            blank = 1;
+            continue;
+        }
+        if (blank && any)
+            rc = buf_putc(out, ' ');
+        if (rc == 0)
+            rc = buf_putc(out, *p);
+        blank = 0;
+        any = 1;
+    }
+    return rc;
+}
+
+/* tag, then s lower-cased (names and addresses compare without case). */
+static int put_tagged(struct buf *out, const char *tag, const char *s)
+{
+    int rc = buf_puts(out, tag);
+    for (; *s && rc == 0; s++)
+        rc = buf_putc(out, (char)tolower((unsigned char)*s));
+    return rc;
+}
+
+int mlt_trace_inputs(const struct cfg *cfg, const struct msginfo_hdr *h, size_t n,
+                     const char *sender, struct buf *out)
+{
+    const char **names;
+    size_t nn;
+    int sender_rules, rc = covered_names(cfg, &names, &nn, &sender_rules);
+    char dom[256];
+
+    for (size_t i = 0; i < nn && rc == 0; i++)
+        for (size_t j = 0; j < n && rc == 0; j++) {
+            if (strcasecmp(h[j].name, names[i]) != 0)
+                continue;
+            rc = put_tagged(out, "h:", names[i]);
+            if (rc == 0)
+                rc = buf_putc(out, ':');
+            if (rc == 0)
+                rc = put_canon(out, h[j].value);
+            if (rc == 0)
+                rc = buf_putc(out, '\n');
+        }
+    int from_ok = msginfo_addr_domain(msginfo_header(h, n, "From"), dom, sizeof dom) == 0;
+    if (rc == 0 && (sender_rules || !from_ok)) {
+        rc = put_tagged(out, "s:", sender ? sender : "");
+        if (rc == 0)
+            rc = buf_putc(out, '\n');
+    }
+    free(names);
+    return rc == 0 ? 0 : -1;
 }
