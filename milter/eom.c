@@ -147,6 +147,20 @@ static int already_processed(const struct eom *e)
     return ok;
 }
 
+/* Made by us for other recipients, then relabelled (or a 1.0 copy): not
+ * exempt, but still carrying someone else's links. */
+static int personalised_for_others(const struct eom *e)
+{
+    const char *b;
+    size_t n;
+    const char *v = mlt_msg_header(e->m, MLT_TRACE_HEADER);
+    if (!v || !e->rt->keys)
+        return 0;
+    input_body(e, &b, &n);
+    return mlt_trace_enforced(v) && mlt_trace_personalised(e->rt->keys, v, b, n) &&
+           !mlt_trace_for(e->rt->keys, v, e->m->rcpts, e->m->nrcpts);
+}
+
 /* The message passes untouched; one log line says why. */
 static sfsistat pass(struct eom *e, const char *why)
 {
@@ -406,6 +420,8 @@ static sfsistat run(struct eom *e)
             return pass(e, "already-processed");
         return refuse_foreign(e);
     }
+    if (personalised_for_others(e))
+        return refuse_foreign(e);
     if (mlt_decide(e->rt, e->m, &e->d, e->err, sizeof e->err) != 0)
         return mlt_fail(e->ctx, e->c, MLT_E_INTERNAL, e->err, 0);
     if (e->d.info.dom->mode == CFG_MODE_OFF)

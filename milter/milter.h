@@ -168,9 +168,9 @@ int mlt_trace_inputs(const struct cfg *cfg, const struct msginfo_hdr *h, size_t 
  * is none), value NULL deletes. 0 or -1 (ENOMEM). */
 int mlt_trace_hdrs_edit(struct msginfo_hdr **v, size_t *n, const char *name, int index,
                         const char *value);
-/* mlt_trace_make - "2; k=v; ...; mac=HEX" for the given fields, decision
- * inputs (mlt_trace_inputs) and output body: the MAC binds all three.
- * Returns 0 or -1. */
+/* mlt_trace_make - "2; k=v; ...; bmac=HEX; mac=HEX" for the given fields,
+ * decision inputs (mlt_trace_inputs) and output body: mac binds all three,
+ * bmac the fields and the body only. Returns 0 or -1. */
 int mlt_trace_make(const struct tok_keys *k, const char *fields, const char *inputs,
                    const char *body, size_t bodylen, struct buf *out);
 /* mlt_trace_rcpts - the "for=" value: MAC (newest key) of the sorted
@@ -184,6 +184,12 @@ int mlt_trace_for(const struct tok_keys *k, const char *value, char *const *rcpt
  * these decision inputs and this body, else 0. */
 int mlt_trace_verify(const struct tok_keys *k, const char *value, const char *inputs,
                      const char *body, size_t bodylen);
+/* mlt_trace_personalised - 1 if value's fields (for= among them) were made
+ * by us (any key) for this body, whatever the inputs: the bmac of format 2,
+ * or the MAC of format 1.0 (fields and body). Used only to refuse a copy
+ * for other recipients, never to exempt one. */
+int mlt_trace_personalised(const struct tok_keys *k, const char *value, const char *body,
+                           size_t bodylen);
 /* mlt_trace_enforced - 1 if the (verified) value records an enforcing
  * decision (consent, no-consent, never-track, strictest); 0 for monitor,
  * off or anything else: such a message was not enforced and must not be

@@ -9,12 +9,15 @@
  * headers inside it are covered there). So a header copied onto another
  * message, or a processed copy relabelled (another From:, text/plain made
  * text/html, an ESP switch turned back on) does not verify. Version 1.0
- * headers bound only fields and body: they are not ours any more. A
+ * headers bound only fields and body: they exempt nothing any more. A
  * message whose trace header verifies under any key, with an enforcing
  * decision (not monitor), was processed by us already. Its "for=" field is a MAC of
  * the sorted recipients it was personalised for: the same recipients pass untouched (no
  * double footer, no double gating); other recipients must not receive someone else's
  * gated links and withdrawal link, so the caller refuses the message (mlt_trace_for).
+ * That refusal must hold for a relabelled copy too, whose "mac" no longer
+ * verifies: "bmac" covers the fields (for= among them) and the body only
+ * (mlt_trace_personalised; a 1.0 header's MAC is of that shape).
  *
  * Without keys there is no MAC ("mac=none") and nothing ever verifies. */
 #include "milter/milter.h"
@@ -50,18 +53,33 @@ static int mac_input(const char *fields, size_t flen, const char *inputs, const 
     while (bodylen > 0 && (body[bodylen - 1] == '\n' || body[bodylen - 1] == '\r'))
         bodylen--;
     digest_hex(body, bodylen, hex);
-    digest_hex(inputs ? inputs : "", inputs ? strlen(inputs) : 0, ihex);
-    if (buf_append(in, fields, flen) != 0 ||
-        buf_printf(in, "\ninputs-blake2b=%s\nbody-blake2b=%s", ihex, hex) != 0)
+    if (buf_append(in, fields, flen) != 0)
         return -1;
-    return 0;
+    if (!inputs) /* the body MAC (and format 1.0's only MAC) */
+        return buf_printf(in, "\nbody-blake2b=%s", hex) == 0 ? 0 : -1;
+    digest_hex(inputs, strlen(inputs), ihex);
+    return buf_printf(in, "\ninputs-blake2b=%s\nbody-blake2b=%s", ihex, hex) == 0 ? 0 : -1;
+}
+
+/* Append "; NAME=" and the MAC of what out holds so far (with inputs, or
+ * the body alone when inputs is NULL). */
+static int append_mac(const struct tok_keys *k, struct buf *out, const char *name,
+                      const char *inputs, const char *body, size_t bodylen)
+{
+    struct buf in = BUF_INIT(8192);
+    char mac[TOK_MAC_HEX];
+    int rc = mac_input(out->data, out->len, inputs, body, bodylen, &in) == 0 &&
+                     tok_mac(k, in.data, in.len, mac) == TOK_OK
+                 ? buf_printf(out, "; %s=%s", name, mac)
+                 : -1;
+    buf_free(&in);
+    return rc == 0 ? 0 : -1;
 }
 
 int mlt_trace_make(const struct tok_keys *k, const char *fields, const char *inputs,
                    const char *body, size_t bodylen, struct buf *out)
 {
-    struct buf pre = BUF_INIT(8192), in = BUF_INIT(8192);
-    char mac[TOK_MAC_HEX];
+    struct buf pre = BUF_INIT(8192);
     int rc = -1;
 
     if (buf_printf(&pre, "%s; %s", MLT_TRACE_VERSION, fields) != 0)
@@ -70,13 +88,15 @@ int mlt_trace_make(const struct tok_keys *k, const char *fields, const char *inp
         rc = buf_printf(out, "%s; mac=none", buf_cstr(&pre)) == 0 ? 0 : -1;
         goto out;
     }
-    if (mac_input(pre.data, pre.len, inputs, body, bodylen, &in) != 0 ||
-        tok_mac(k, in.data, in.len, mac) != TOK_OK)
+    /* bmac: fields and body only, for the refusal of copies made for
+     * other recipients, which must hold even when the copy was relabelled;
+     * mac: everything, for the exemption. */
+    if (append_mac(k, &pre, "bmac", NULL, body, bodylen) != 0 ||
+        append_mac(k, &pre, "mac", inputs ? inputs : "", body, bodylen) != 0)
         goto out;
-    rc = buf_printf(out, "%s; mac=%s", buf_cstr(&pre), mac) == 0 ? 0 : -1;
+    rc = buf_puts(out, buf_cstr(&pre)) == 0 ? 0 : -1;
 out:
     buf_free(&pre);
-    buf_free(&in);
     return rc;
 }
 
@@ -90,33 +110,65 @@ static int unfold(const char *value, struct buf *flat)
     return 0;
 }
 
+/* 1 if the MAC after "; name=" in s verifies over s up to there (and the
+ * inputs, unless NULL, and the body). */
+static int check_mac(const struct tok_keys *k, const char *s, const char *name,
+                     const char *inputs, const char *body, size_t bodylen)
+{
+    char tag[16], hex[TOK_MAC_HEX];
+    snprintf(tag, sizeof tag, "; %s=", name);
+    const char *m = strstr(s, tag);
+    if (!m)
+        return 0;
+    size_t hl = strspn(m + strlen(tag), "0123456789abcdef");
+    if (hl != TOK_MAC_HEX - 1)
+        return 0;
+    memcpy(hex, m + strlen(tag), hl);
+    hex[hl] = '\0';
+    struct buf in = BUF_INIT(8192);
+    int ok = mac_input(s, (size_t)(m - s), inputs, body, bodylen, &in) == 0 &&
+             tok_mac_verify(k, in.data, in.len, hex) == TOK_OK;
+    buf_free(&in);
+    return ok;
+}
+
+/* The value unfolded and without leading blanks, in flat; NULL if none. */
+static const char *flat_value(const char *value, struct buf *flat)
+{
+    if (!value || unfold(value, flat) != 0)
+        return NULL;
+    const char *s = buf_cstr(flat);
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return s;
+}
+
+static int has_version(const char *s, const char *v)
+{
+    return strncmp(s, v, strlen(v)) == 0 && s[strlen(v)] == ';';
+}
+
 int mlt_trace_verify(const struct tok_keys *k, const char *value, const char *inputs,
                      const char *body, size_t bodylen)
 {
-    struct buf flat = BUF_INIT(8192), in = BUF_INIT(8192);
-    int ok = 0;
-
-    if (!k || !value || unfold(value, &flat) != 0)
-        goto out;
-    const char *s = buf_cstr(&flat);
-    while (*s == ' ' || *s == '\t')
-        s++;
+    struct buf flat = BUF_INIT(8192);
+    const char *s = k ? flat_value(value, &flat) : NULL;
     /* Folding may have turned "; " into ";\t": accept only our own shape. */
-    const char *m = strstr(s, "; mac=");
-    if (!m || strncmp(s, MLT_TRACE_VERSION ";", strlen(MLT_TRACE_VERSION) + 1) != 0)
-        goto out;
-    char hex[TOK_MAC_HEX];
-    size_t hl = strspn(m + 6, "0123456789abcdef");
-    if (hl != TOK_MAC_HEX - 1)
-        goto out;
-    memcpy(hex, m + 6, hl);
-    hex[hl] = '\0';
-    if (mac_input(s, (size_t)(m - s), inputs, body, bodylen, &in) != 0)
-        goto out;
-    ok = tok_mac_verify(k, in.data, in.len, hex) == TOK_OK;
-out:
+    int ok = s && has_version(s, MLT_TRACE_VERSION) &&
+             check_mac(k, s, "mac", inputs ? inputs : "", body, bodylen);
     buf_free(&flat);
-    buf_free(&in);
+    return ok;
+}
+
+int mlt_trace_personalised(const struct tok_keys *k, const char *value, const char *body,
+                           size_t bodylen)
+{
+    struct buf flat = BUF_INIT(8192);
+    const char *s = k ? flat_value(value, &flat) : NULL;
+    int ok = s && ((has_version(s, MLT_TRACE_VERSION) &&
+                    check_mac(k, s, "bmac", NULL, body, bodylen)) ||
+                   (has_version(s, "1.0") && check_mac(k, s, "mac", NULL, body, bodylen)));
+    buf_free(&flat);
     return ok;
 }
 

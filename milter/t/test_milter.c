@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "milter/milter.h"
@@ -345,9 +346,10 @@ Test(trace, make_and_verify)
     const char *in = "h:from:a@brand.example\n";
     cr_assert_eq(
         mlt_trace_make(k, "decision=consent; rcpts=1", in, body, strlen(body), &v), 0);
-    cr_assert(strncmp(v.data, "2; decision=consent; rcpts=1; mac=", 34) == 0, "%s",
+    cr_assert(strncmp(v.data, "2; decision=consent; rcpts=1; bmac=", 35) == 0, "%s",
               v.data);
-    cr_assert_eq(strlen(v.data), 34 + 64);
+    cr_assert(strncmp(v.data + 35 + 64, "; mac=", 6) == 0, "%s", v.data);
+    cr_assert_eq(strlen(v.data), 35 + 64 + 6 + 64);
     cr_assert(mlt_trace_verify(k, v.data, in, body, strlen(body)));
     cr_assert(mlt_trace_verify(k, v.data, in, "hello\r\nworld\r\n\r\n\r\n", 18),
               "trailing empty lines do not count");
@@ -439,6 +441,42 @@ Test(esp, long_json_header_stays_folded)
     mlt_esp_free(e, n);
     buf_free(&in);
     mlt_msg_free(m);
+}
+
+/* A copy relabelled after processing is not exempt (mac fails), but its
+ * fields and body are still ours (bmac): for= can still refuse it for
+ * other recipients. Format 1.0 headers count there too, never as exempt. */
+Test(trace, personalised_survives_relabelling_exemption_does_not)
+{
+    struct tok_keys *k = keys(KEY1);
+    struct buf v = BUF_INIT(0);
+    const char *body = "<a href=x>\r\n";
+    cr_assert_eq(mlt_trace_make(k, "decision=consent; for=ab", "h:from:a@b\n", body,
+                                strlen(body), &v), 0);
+    cr_assert(mlt_trace_verify(k, v.data, "h:from:a@b\n", body, strlen(body)));
+    cr_assert(!mlt_trace_verify(k, v.data, "h:from:a@c\n", body, strlen(body)));
+    cr_assert(mlt_trace_personalised(k, v.data, body, strlen(body)), "relabelled: still ours");
+    cr_assert(!mlt_trace_personalised(k, v.data, "other", 5), "another body");
+    char *forged = strdup(v.data);
+    forged[3] = 'X';
+    cr_assert(!mlt_trace_personalised(k, forged, body, strlen(body)), "fields changed");
+    free(forged);
+    cr_assert(!mlt_trace_personalised(NULL, v.data, body, strlen(body)));
+    /* a 1.0 header: MAC over "1.0; fields" and the body digest */
+    struct buf in = BUF_INIT(0);
+    unsigned char h[32];
+    char hex[65], mac[TOK_MAC_HEX];
+    crypto_generichash(h, sizeof h, (const unsigned char *)body, strlen(body) - 2, NULL, 0);
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    buf_printf(&in, "1.0; decision=consent; for=ab\nbody-blake2b=%s", hex);
+    cr_assert_eq(tok_mac(k, in.data, in.len, mac), TOK_OK);
+    buf_reset(&v);
+    buf_printf(&v, "1.0; decision=consent; for=ab; mac=%s", mac);
+    cr_assert(mlt_trace_personalised(k, v.data, body, strlen(body)), "1.0: ours, for refusal");
+    cr_assert(!mlt_trace_verify(k, v.data, "", body, strlen(body)), "1.0: never exempt");
+    buf_free(&in);
+    buf_free(&v);
+    tok_keys_free(k);
 }
 
 /* Only an enforcing decision exempts a later pass: monitor changed nothing. */

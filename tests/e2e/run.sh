@@ -292,6 +292,18 @@ case_trace_replay() {
 	check "monitor copy resent: not skipped as already processed" test "$n0" -eq "$n1"
 	check "monitor copy resent: one trace header, monitor again" \
 		grep -q '^X-Consent-Milter: 2; decision=monitor' "$P/out.rm3"
+	# a personalised copy relabelled and sent to someone else: no longer
+	# exempt, but still carrying yes@'s gated links: refused as before
+	if [ -f "$P/out.c1" ]; then
+		sed '1,/^$/{s/e2e-consent1/e2e-relabel-other/;s#^Content-Type: multipart/alternative#Content-Type: multipart/mixed#}' \
+			"$P/out.c1" >"$P/in.ro"
+		send $PORT_MTA news@brand.example no@example.org "$P/in.ro"
+		check "relabelled copy for another recipient: 550 5.7.0" grep -q '<\*\* *550 5.7.0' "$P/swaks.out"
+		check "relabelled copy for another recipient: nothing delivered" \
+			test -z "$(sink_files e2e-relabel-other)"
+	else
+		nok "relabelled copy for another recipient: needs the consent case output"
+	fi
 	# ESP switches turned back on after processing: processed again
 	[ -f "$P/out.es" ] || { nok "esp replay: needs the esp case output"; return; }
 	sed '1,/^$/{s/e2e-esp$/e2e-esp-again/;s/^X-Mailgun-Track: no/X-Mailgun-Track: yes/}' \
