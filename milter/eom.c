@@ -126,6 +126,14 @@ static void input_body(const struct eom *e, const char **b, size_t *n)
     *n = e->len - e->m->body_off;
 }
 
+/* Ceiling for the canonical decision inputs: never longer than the header
+ * block plus a few bytes of tags per field (and our own ESP values), so a
+ * huge X-SMTPAPI is not an "out of memory" retried for ever. */
+static size_t inputs_max(const struct eom *e)
+{
+    return e->len + 16 * MLT_MAX_HEADERS + (1u << 20);
+}
+
 /* Ours, for these decision inputs and this body, and enforced: a monitor
  * pass changed nothing, so it exempts nothing. -1 on ENOMEM. */
 static int already_processed(const struct eom *e)
@@ -135,7 +143,7 @@ static int already_processed(const struct eom *e)
     const char *v = mlt_msg_header(e->m, MLT_TRACE_HEADER);
     if (!v || !e->rt->keys)
         return 0;
-    struct buf in = BUF_INIT(1 << 20);
+    struct buf in = BUF_INIT(inputs_max(e));
     if (mlt_trace_inputs(e->rt->cfg, e->m->hdrs, e->m->nhdrs, e->m->sender, &in) != 0) {
         buf_free(&in);
         return -1;
@@ -349,7 +357,7 @@ static int apply_trace(struct eom *e, const char *body, size_t blen)
     for (size_t i = mlt_msg_header_count(e->m, MLT_TRACE_HEADER); i > 0; i--)
         if (smfi_chgheader(e->ctx, MLT_TRACE_HEADER, (int)i, NULL) != MI_SUCCESS)
             return -1;
-    struct buf v = BUF_INIT(8192), f = BUF_INIT(8192), in = BUF_INIT(1 << 20);
+    struct buf v = BUF_INIT(8192), f = BUF_INIT(8192), in = BUF_INIT(inputs_max(e));
     char rmac[TOK_MAC_HEX];
     int rc = buf_puts(&f, buf_cstr(&e->fields));
     if (rc == 0)

@@ -96,6 +96,9 @@ Test(message, header_block_then_body)
     cr_assert_str_eq(mlt_msg_header(m, "subject"), "folded\n\tsecond line");
     cr_assert_eq(mlt_msg_header_count(m, "FROM"), 1);
     cr_assert_null(mlt_msg_header(m, "X-None"));
+    cr_assert_eq(mlt_msg_add_header(m, "X-Mailgun-Track \t", "yes"), 0);
+    cr_assert_str_eq(mlt_msg_header(m, "x-mailgun-track"), "yes",
+                     "\"Name :\" is the field Name");
     m = mlt_msg_free(m);
     cr_assert_null(mlt_msg_free(m));
 }
