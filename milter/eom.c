@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -156,17 +157,23 @@ static int already_processed(const struct eom *e)
 }
 
 /* Made by us for other recipients, then relabelled (or a 1.0 copy): not
- * exempt, but still carrying someone else's links. */
+ * exempt, but still carrying someone else's links. Every trace header
+ * counts: a junk one put before ours must not hide it. */
 static int personalised_for_others(const struct eom *e)
 {
     const char *b;
     size_t n;
-    const char *v = mlt_msg_header(e->m, MLT_TRACE_HEADER);
-    if (!v || !e->rt->keys)
+    if (!e->rt->keys)
         return 0;
     input_body(e, &b, &n);
-    return mlt_trace_enforced(v) && mlt_trace_personalised(e->rt->keys, v, b, n) &&
-           !mlt_trace_for(e->rt->keys, v, e->m->rcpts, e->m->nrcpts);
+    for (size_t i = 0; i < e->m->nhdrs; i++) {
+        const char *v = e->m->hdrs[i].value;
+        if (strcasecmp(e->m->hdrs[i].name, MLT_TRACE_HEADER) == 0 && mlt_trace_enforced(v) &&
+            mlt_trace_personalised(e->rt->keys, v, b, n) &&
+            !mlt_trace_for(e->rt->keys, v, e->m->rcpts, e->m->nrcpts))
+            return 1;
+    }
+    return 0;
 }
 
 /* The message passes untouched; one log line says why. */

@@ -301,6 +301,11 @@ case_trace_replay() {
 		check "relabelled copy for another recipient: 550 5.7.0" grep -q '<\*\* *550 5.7.0' "$P/swaks.out"
 		check "relabelled copy for another recipient: nothing delivered" \
 			test -z "$(sink_files e2e-relabel-other)"
+		# a junk trace header put before ours does not hide it
+		{ echo "X-Consent-Milter: 2; decision=monitor; mac=none"; sed '1,/^$/s/e2e-consent1/e2e-junk-first/' "$P/out.c1"; } >"$P/in.jf"
+		send $PORT_MTA news@brand.example no@example.org "$P/in.jf"
+		check "copy with a junk trace header first, for another recipient: 550 5.7.0" \
+			grep -q '<\*\* *550 5.7.0' "$P/swaks.out"
 	else
 		nok "relabelled copy for another recipient: needs the consent case output"
 	fi
