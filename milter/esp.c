@@ -33,7 +33,7 @@ struct edits {
 };
 
 const char *const mlt_esp_headers[] = {
-    "X-SMTPAPI",       "X-MSYS-API",      "X-Mailgun-Track", "X-Mailgun-Track-Opens",
+    "X-SMTPAPI",       "X-MSYS-API",     "X-Mailgun-Track", "X-Mailgun-Track-Opens",
     "X-Mailgun-Track-Clicks", "X-PM-TrackOpens", "X-PM-TrackLinks", "X-MJ-TrackOpen",
     "X-MJ-TrackClick", NULL,
 };

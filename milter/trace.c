@@ -277,10 +277,8 @@ int mlt_trace_hdrs_edit(struct msginfo_hdr **v, size_t *n, const char *name, int
  * every ESP switch). DKIM-Signature is left out on purpose: the signer
  * after us adds it, and it never loosens enforcement of processed mail. */
 static const char *const fixed_names[] = {
-    "From",         "List-Id",
-    "List-Unsubscribe", "MIME-Version",
-    "Content-Type", "Content-Transfer-Encoding",
-    "Content-Disposition", NULL,
+    "From",         "List-Id",      "List-Unsubscribe",          "MIME-Version",
+    "Content-Type", "Content-Transfer-Encoding", "Content-Disposition", NULL,
 };
 
 static int add_name(const char ***names, size_t *n, const char *name)
