@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -41,6 +42,7 @@ struct eom {
     struct buf out;
     struct buf fields;
     double t0; /* start of end-of-message work */
+    struct mlt_hedit *esp; /* ESP edits, worked out before any modification */
     int nesp;
     int ekind; /* enum mlt_ekind of the failure in err */
     char err[600];
@@ -63,6 +65,26 @@ static void reply_text(char *dst, size_t n, const char *why)
     scrub(dst, "%", ' ');
 }
 
+int mlt_ekind_permanent(int kind)
+{
+    return kind == MLT_E_PARSE || kind == MLT_E_SIZE || kind == MLT_E_POLICY;
+}
+
+int mlt_rw_ekind(int rw_status)
+{
+    switch (rw_status) {
+    case RW_EPARSE:   /* the same bytes never parse */
+    case RW_ELIMIT:   /* depth, parts, sizes: fixed limits */
+    case RW_ECHARSET: /* the charset stays unknown */
+        return MLT_E_PARSE;
+    case RW_ENOMEM:
+    case RW_EINVAL:    /* bad rules text: fixed by the administrator */
+    case RW_ECALLBACK: /* a gate token not sealed */
+    default:           /* a status added later: retrying is the safe guess */
+        return MLT_E_INTERNAL;
+    }
+}
+
 sfsistat mlt_fail(SMFICTX *ctx, struct mlt_conn *c, int kind, const char *why,
                   int force_tempfail)
 {
@@ -73,6 +95,10 @@ sfsistat mlt_fail(SMFICTX *ctx, struct mlt_conn *c, int kind, const char *why,
         [MLT_E_POLICY] = {"4.7.0", "5.7.0"},
     };
     int act = force_tempfail ? CFG_ONERR_TEMPFAIL : c->rt->cfg->on_error;
+    /* What can never succeed is not deferred: the sender would retry for
+     * days, then bounce anyway, and the reason would reach nobody. */
+    if (act == CFG_ONERR_TEMPFAIL && !force_tempfail && mlt_ekind_permanent(kind))
+        act = CFG_ONERR_REJECT;
     const char *qid = c->msg ? c->msg->qid : "-";
     const char *word = act == CFG_ONERR_ACCEPT   ? "accept"
                        : act == CFG_ONERR_REJECT ? "reject"
@@ -87,7 +113,7 @@ sfsistat mlt_fail(SMFICTX *ctx, struct mlt_conn *c, int kind, const char *why,
         return SMFIS_ACCEPT;
     reply_text(text, sizeof text, why);
     if (act == CFG_ONERR_REJECT) {
-        smfi_setreply(ctx, "554", (char *)xcode[kind][1], text);
+        smfi_setreply(ctx, kind == MLT_E_SIZE ? "552" : "554", (char *)xcode[kind][1], text);
         return SMFIS_REJECT;
     }
     smfi_setreply(ctx, "451", (char *)xcode[kind][0], text);
@@ -101,6 +127,16 @@ static void input_body(const struct eom *e, const char **b, size_t *n)
     *n = e->len - e->m->body_off;
 }
 
+/* Ceiling for the canonical decision inputs: never longer than the header
+ * block plus a few bytes of tags per field (and our own ESP values), so a
+ * huge X-SMTPAPI is not an "out of memory" retried for ever. */
+static size_t inputs_max(const struct eom *e)
+{
+    return e->len + 16 * MLT_MAX_HEADERS + (1u << 20);
+}
+
+/* Ours, for these decision inputs and this body, and enforced: a monitor
+ * pass changed nothing, so it exempts nothing. -1 on ENOMEM. */
 static int already_processed(const struct eom *e)
 {
     const char *b;
@@ -108,8 +144,36 @@ static int already_processed(const struct eom *e)
     const char *v = mlt_msg_header(e->m, MLT_TRACE_HEADER);
     if (!v || !e->rt->keys)
         return 0;
+    struct buf in = BUF_INIT(inputs_max(e));
+    if (mlt_trace_inputs(e->rt->cfg, e->m->hdrs, e->m->nhdrs, e->m->sender, &in) != 0) {
+        buf_free(&in);
+        return -1;
+    }
     input_body(e, &b, &n);
-    return mlt_trace_verify(e->rt->keys, v, b, n);
+    int ok = mlt_trace_verify(e->rt->keys, v, buf_cstr(&in), b, n) &&
+             mlt_trace_enforced(v);
+    buf_free(&in);
+    return ok;
+}
+
+/* Made by us for other recipients, then relabelled (or a 1.0 copy): not
+ * exempt, but still carrying someone else's links. Every trace header
+ * counts: a junk one put before ours must not hide it. */
+static int personalised_for_others(const struct eom *e)
+{
+    const char *b;
+    size_t n;
+    if (!e->rt->keys)
+        return 0;
+    input_body(e, &b, &n);
+    for (size_t i = 0; i < e->m->nhdrs; i++) {
+        const char *v = e->m->hdrs[i].value;
+        if (strcasecmp(e->m->hdrs[i].name, MLT_TRACE_HEADER) == 0 && mlt_trace_enforced(v) &&
+            mlt_trace_personalised(e->rt->keys, v, b, n) &&
+            !mlt_trace_for(e->rt->keys, v, e->m->rcpts, e->m->nrcpts))
+            return 1;
+    }
+    return 0;
 }
 
 /* The message passes untouched; one log line says why. */
@@ -166,8 +230,7 @@ static int rewrite(struct eom *e)
         return 0;
     snprintf(e->err, sizeof e->err, "cannot rewrite message: %s%s%s", rw_strerror(rc),
              e->rep.error[0] ? ": " : "", e->rep.error);
-    e->ekind = rc == RW_EPARSE || rc == RW_ELIMIT || rc == RW_ECHARSET ? MLT_E_PARSE
-                                                                       : MLT_E_INTERNAL;
+    e->ekind = mlt_rw_ekind(rc);
     return -1;
 }
 
@@ -231,6 +294,27 @@ static int apply_body(struct eom *e, const char **body, size_t *blen)
                : -1;
 }
 
+/* The ESP no-track edits, worked out before anything is modified: a
+ * header that cannot be switched off fails the message cleanly. */
+static int esp_prepare(struct eom *e)
+{
+    int mode = e->d.info.dom->mode;
+    if (!e->d.info.dom->esp_headers ||
+        (mode != CFG_MODE_ENFORCE && mode != CFG_MODE_NEVER_TRACK))
+        return 0;
+    int never = mode == CFG_MODE_NEVER_TRACK;
+    int n = mlt_esp_edits(e->m, never || !e->pol.sum.pixels_ok,
+                          never || !e->pol.sum.clicks_ok, &e->esp, e->err, sizeof e->err);
+    if (n == -1) {
+        snprintf(e->err, sizeof e->err, "out of memory");
+        e->ekind = MLT_E_INTERNAL;
+    } else if (n < 0) {
+        e->ekind = MLT_E_PARSE;
+    }
+    e->nesp = n < 0 ? 0 : n;
+    return n < 0 ? -1 : 0;
+}
+
 static int apply_headers(struct eom *e)
 {
     if (e->req.dry_run)
@@ -239,25 +323,36 @@ static int apply_headers(struct eom *e)
         if (smfi_chgheader(e->ctx, e->rep.hdr_changes[i].name, 1,
                            e->rep.hdr_changes[i].value) != MI_SUCCESS)
             return -1;
-    int mode = e->d.info.dom->mode;
-    if (!e->d.info.dom->esp_headers ||
-        (mode != CFG_MODE_ENFORCE && mode != CFG_MODE_NEVER_TRACK))
-        return 0;
-    struct mlt_hedit *ed;
-    int never = mode == CFG_MODE_NEVER_TRACK;
-    int n = mlt_esp_edits(e->m, never || !e->pol.sum.pixels_ok,
-                          never || !e->pol.sum.clicks_ok, &ed);
-    if (n < 0)
-        return -1;
-    int rc = 0;
-    for (int i = 0; i < n && rc == 0; i++)
-        rc = (ed[i].op == MLT_HDR_CHANGE
-                  ? smfi_chgheader(e->ctx, ed[i].name, ed[i].index, ed[i].value)
-                  : smfi_addheader(e->ctx, ed[i].name, ed[i].value)) == MI_SUCCESS
-                 ? 0
-                 : -1;
-    e->nesp = n;
-    mlt_esp_free(ed, n);
+    for (int i = 0; i < e->nesp; i++) {
+        const struct mlt_hedit *ed = &e->esp[i];
+        if ((ed->op == MLT_HDR_CHANGE
+                 ? smfi_chgheader(e->ctx, (char *)ed->name, ed->index, ed->value)
+                 : smfi_addheader(e->ctx, (char *)ed->name, ed->value)) != MI_SUCCESS)
+            return -1;
+    }
+    return 0;
+}
+
+/* The decision inputs of the message as it leaves: the headers received,
+ * with the changes apply_headers made. */
+static int sent_inputs(const struct eom *e, struct buf *in)
+{
+    size_t n = e->m->nhdrs;
+    struct msginfo_hdr *v = malloc((n + 1) * sizeof *v);
+    int rc = v ? 0 : -1;
+
+    if (v)
+        memcpy(v, e->m->hdrs, n * sizeof *v);
+    for (size_t i = 0; rc == 0 && !e->req.dry_run && i < e->rep.nhdr_changes; i++)
+        rc = mlt_trace_hdrs_edit(&v, &n, e->rep.hdr_changes[i].name, 1,
+                                 e->rep.hdr_changes[i].value);
+    for (int i = 0; rc == 0 && !e->req.dry_run && i < e->nesp; i++)
+        rc = mlt_trace_hdrs_edit(&v, &n, e->esp[i].name,
+                                 e->esp[i].op == MLT_HDR_CHANGE ? e->esp[i].index : 0,
+                                 e->esp[i].value);
+    if (rc == 0)
+        rc = mlt_trace_inputs(e->rt->cfg, v, n, e->m->sender, in);
+    free(v);
     return rc;
 }
 
@@ -269,17 +364,20 @@ static int apply_trace(struct eom *e, const char *body, size_t blen)
     for (size_t i = mlt_msg_header_count(e->m, MLT_TRACE_HEADER); i > 0; i--)
         if (smfi_chgheader(e->ctx, MLT_TRACE_HEADER, (int)i, NULL) != MI_SUCCESS)
             return -1;
-    struct buf v = BUF_INIT(8192), f = BUF_INIT(8192);
+    struct buf v = BUF_INIT(8192), f = BUF_INIT(8192), in = BUF_INIT(inputs_max(e));
     char rmac[TOK_MAC_HEX];
     int rc = buf_puts(&f, buf_cstr(&e->fields));
+    if (rc == 0)
+        rc = sent_inputs(e, &in);
     /* Bind the personalisation to its recipients (not logged: it is a
      * keyed digest of addresses). */
     if (rc == 0 && e->rt->keys &&
         mlt_trace_rcpts(e->rt->keys, e->m->rcpts, e->m->nrcpts, rmac) == 0)
         rc = buf_printf(&f, "; for=%s", rmac);
     if (rc == 0)
-        rc = mlt_trace_make(e->rt->keys, buf_cstr(&f), body, blen, &v);
+        rc = mlt_trace_make(e->rt->keys, buf_cstr(&f), buf_cstr(&in), body, blen, &v);
     buf_free(&f);
+    buf_free(&in);
     if (rc == 0)
         rc = smfi_addheader(e->ctx, MLT_TRACE_HEADER, v.data) == MI_SUCCESS ? 0 : -1;
     buf_free(&v);
@@ -328,12 +426,17 @@ static sfsistat run(struct eom *e)
 
     if (mlt_msg_data(e->m, &e->data, &e->len) != 0)
         return mlt_fail(e->ctx, e->c, MLT_E_INTERNAL, "cannot read spooled message", 0);
-    if (already_processed(e)) {
+    int done = already_processed(e);
+    if (done < 0)
+        return mlt_fail(e->ctx, e->c, MLT_E_INTERNAL, "out of memory", 0);
+    if (done) {
         if (mlt_trace_for(e->rt->keys, mlt_msg_header(e->m, MLT_TRACE_HEADER),
                           e->m->rcpts, e->m->nrcpts))
             return pass(e, "already-processed");
         return refuse_foreign(e);
     }
+    if (personalised_for_others(e))
+        return refuse_foreign(e);
     if (mlt_decide(e->rt, e->m, &e->d, e->err, sizeof e->err) != 0)
         return mlt_fail(e->ctx, e->c, MLT_E_INTERNAL, e->err, 0);
     if (e->d.info.dom->mode == CFG_MODE_OFF)
@@ -341,7 +444,7 @@ static sfsistat run(struct eom *e)
     sfsistat r = dkim_policy(e, &go_on);
     if (!go_on)
         return r;
-    if (rewrite(e) != 0)
+    if (rewrite(e) != 0 || esp_prepare(e) != 0)
         return mlt_fail(e->ctx, e->c, e->ekind, e->err, 0);
     if (describe(e) != 0)
         return mlt_fail(e->ctx, e->c, MLT_E_INTERNAL, "out of memory", 0);
@@ -388,6 +491,7 @@ static sfsistat eom_work(SMFICTX *ctx, struct mlt_conn *c)
         policy_free(&e.pol);
     buf_free(&e.out);
     buf_free(&e.fields);
+    mlt_esp_free(e.esp, e.nesp);
     c->msg = mlt_msg_free(c->msg);
     return r;
 }

@@ -5,9 +5,14 @@
  * provider's per-message switches: SendGrid X-SMTPAPI, Mailgun
  * X-Mailgun-Track*, Postmark X-PM-Track*, Mailjet X-MJ-Track*, SparkPost
  * X-MSYS-API. Existing values are merged, not clobbered: JSON headers keep
- * every other key (jansson) and are written back folded; a flag header is changed in place only when it
- * would turn tracking on. An existing JSON header that does not parse is
- * left alone (the ESP rejects it anyway; rewriting it would lose data).
+ * every other key (jansson) and are written back folded; a flag header is
+ * changed in place only when it would turn tracking on. Every occurrence
+ * counts, whatever the case of its name: a second header beside the one we
+ * switched off, or a duplicate JSON key, is what the ESP may read. An
+ * existing JSON header that does not parse cannot be switched off without
+ * losing what it says (a "to" list, substitutions): the message fails
+ * (a permanent error: the same header fails for ever), it never goes out
+ * with tracking left on.
  *
  * Output: a list of add/change edits applied by the caller in eom. */
 #include "milter/milter.h"
@@ -21,10 +26,20 @@
 struct edits {
     struct mlt_hedit *e;
     int n;
-    int failed;
+    int failed; /* out of memory */
+    int bad;    /* a JSON header that does not parse: err says which */
+    char *err;
+    size_t errlen;
 };
 
-static void push(struct edits *ed, const struct mlt_msg *m, const char *name, char *value)
+const char *const mlt_esp_headers[] = {
+    "X-SMTPAPI",       "X-MSYS-API",     "X-Mailgun-Track", "X-Mailgun-Track-Opens",
+    "X-Mailgun-Track-Clicks", "X-PM-TrackOpens", "X-PM-TrackLinks", "X-MJ-TrackOpen",
+    "X-MJ-TrackClick", NULL,
+};
+
+/* One edit: index 0 adds the field, k > 0 changes its k-th occurrence. */
+static void push(struct edits *ed, const char *name, int index, char *value)
 {
     if (!value) {
         ed->failed = 1;
@@ -38,8 +53,8 @@ static void push(struct edits *ed, const struct mlt_msg *m, const char *name, ch
     }
     ed->e = e;
     e = &ed->e[ed->n++];
-    e->op = mlt_msg_header(m, name) ? MLT_HDR_CHANGE : MLT_HDR_ADD;
-    e->index = 1;
+    e->op = index > 0 ? MLT_HDR_CHANGE : MLT_HDR_ADD;
+    e->index = index > 0 ? index : 1;
     snprintf(e->name, sizeof e->name, "%s", name);
     e->value = value;
 }
@@ -54,18 +69,24 @@ static char *trim_dup(const char *v)
     return strndup(v, n);
 }
 
-/* A flag header: set it to off unless it already says off. */
+/* A flag header: every occurrence that does not already say off is set to
+ * off (a second "yes" beside our "no" would switch tracking back on);
+ * added when there is none. */
 static void flag(struct edits *ed, const struct mlt_msg *m, const char *name, const char *off)
 {
-    const char *cur = mlt_msg_header(m, name);
-    if (cur) {
-        char *t = trim_dup(cur);
+    int k = 0;
+    for (size_t i = 0; i < m->nhdrs; i++) {
+        if (strcasecmp(m->hdrs[i].name, name) != 0)
+            continue;
+        k++;
+        char *t = trim_dup(m->hdrs[i].value);
         int same = t && strcasecmp(t, off) == 0;
         free(t);
-        if (same)
-            return;
+        if (!same)
+            push(ed, name, k, strdup(off));
     }
-    push(ed, m, name, strdup(off));
+    if (k == 0)
+        push(ed, name, 0, strdup(off));
 }
 
 /* Set obj.path[0].path[1]... = val, creating objects on the way. */
@@ -129,48 +150,84 @@ static char *fold_json(char *s, size_t col)
     return out;
 }
 
-/* Merge settings into the JSON header name (created if absent). */
-static void json_header(struct edits *ed, const struct mlt_msg *m, const char *name,
-                        const char *const *p1, json_t *v1, const char *const *p2, json_t *v2)
+struct jset {
+    const char *const *p1, *const *p2; /* paths to set, or NULL */
+    json_t *(*val)(void);              /* the "off" value at each */
+};
+
+/* Merge the settings of js into one JSON header value (an empty object
+ * when cur is NULL). Duplicate keys are accepted, the last one winning as
+ * in SendGrid's parser; our merged value has each key once, so it reads
+ * the same under first-wins parsers too. */
+static char *json_merge(struct edits *ed, const char *name, const char *cur,
+                        const struct jset *js)
 {
-    const char *cur = mlt_msg_header(m, name);
-    json_t *root = cur ? json_loads(cur, JSON_REJECT_DUPLICATES, NULL) : json_object();
+    json_t *root = cur ? json_loads(cur, 0, NULL) : json_object();
     if (!json_is_object(root)) {
         json_decref(root);
-        json_decref(v1);
-        json_decref(v2);
-        return;
+        ed->bad = 1;
+        snprintf(ed->err, ed->errlen, "%s header is not a JSON object", name);
+        return NULL;
     }
     int rc = 0;
-    if (p1)
-        rc |= json_set_path(root, p1, v1);
-    else
-        json_decref(v1);
-    if (p2)
-        rc |= json_set_path(root, p2, v2);
-    else
-        json_decref(v2);
+    if (js->p1)
+        rc |= json_set_path(root, js->p1, js->val());
+    if (js->p2)
+        rc |= json_set_path(root, js->p2, js->val());
     char *s = rc == 0 ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(root);
-    push(ed, m, name, fold_json(s, strlen(name) + 2));
+    if (!s)
+        ed->failed = 1;
+    return fold_json(s, strlen(name) + 2);
+}
+
+/* Every occurrence of the JSON header name merged; one added if none. */
+static void json_header(struct edits *ed, const struct mlt_msg *m, const char *name,
+                        const struct jset *js)
+{
+    int k = 0;
+    for (size_t i = 0; i < m->nhdrs && !ed->bad && !ed->failed; i++) {
+        if (strcasecmp(m->hdrs[i].name, name) != 0)
+            continue;
+        char *v = json_merge(ed, name, m->hdrs[i].value, js);
+        if (v)
+            push(ed, name, ++k, v);
+        else
+            k++;
+    }
+    if (k == 0 && !ed->bad && !ed->failed) {
+        char *v = json_merge(ed, name, NULL, js);
+        if (v)
+            push(ed, name, 0, v);
+    }
+}
+
+static json_t *zero(void)
+{
+    return json_integer(0);
+}
+
+static json_t *no(void)
+{
+    return json_false();
 }
 
 int mlt_esp_edits(const struct mlt_msg *m, int opens_off, int clicks_off,
-                  struct mlt_hedit **out)
+                  struct mlt_hedit **out, char *err, size_t errlen)
 {
     static const char *const sg_open[] = {"filters", "opentrack", "settings", "enable", NULL};
     static const char *const sg_click[] = {"filters", "clicktrack", "settings", "enable", NULL};
     static const char *const sp_open[] = {"options", "open_tracking", NULL};
     static const char *const sp_click[] = {"options", "click_tracking", NULL};
-    struct edits ed = {NULL, 0, 0};
+    struct edits ed = {NULL, 0, 0, 0, err, errlen};
 
     *out = NULL;
     if (!opens_off && !clicks_off)
         return 0;
-    json_header(&ed, m, "X-SMTPAPI", opens_off ? sg_open : NULL, json_integer(0),
-                clicks_off ? sg_click : NULL, json_integer(0));
-    json_header(&ed, m, "X-MSYS-API", opens_off ? sp_open : NULL, json_false(),
-                clicks_off ? sp_click : NULL, json_false());
+    const struct jset sg = {opens_off ? sg_open : NULL, clicks_off ? sg_click : NULL, zero};
+    const struct jset sp = {opens_off ? sp_open : NULL, clicks_off ? sp_click : NULL, no};
+    json_header(&ed, m, "X-SMTPAPI", &sg);
+    json_header(&ed, m, "X-MSYS-API", &sp);
     if (opens_off && clicks_off)
         flag(&ed, m, "X-Mailgun-Track", "no");
     if (opens_off) {
@@ -183,9 +240,9 @@ int mlt_esp_edits(const struct mlt_msg *m, int opens_off, int clicks_off,
         flag(&ed, m, "X-PM-TrackLinks", "None");
         flag(&ed, m, "X-MJ-TrackClick", "0");
     }
-    if (ed.failed) {
+    if (ed.failed || ed.bad) {
         mlt_esp_free(ed.e, ed.n);
-        return -1;
+        return ed.failed ? -1 : -2;
     }
     *out = ed.e;
     return ed.n;

@@ -202,7 +202,12 @@ int mlt_msg_add_header(struct mlt_msg *m, const char *name, const char *value)
         m->hcap = cap;
     }
     struct msginfo_hdr *h = &m->hdrs[m->nhdrs];
-    h->name = strdup(name);
+    /* "Name :" (obsolete syntax, accepted by MTAs and gmime) is the field
+     * Name for every lookup: decision, ESP switches, trace inputs. */
+    size_t nl = strlen(name);
+    while (nl > 0 && (name[nl - 1] == ' ' || name[nl - 1] == '\t'))
+        nl--;
+    h->name = strndup(name, nl);
     h->value = strdup(value);
     if (!h->name || !h->value) {
         free(h->name);

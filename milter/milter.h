@@ -29,6 +29,9 @@
 
 #define MLT_VERSION "1.0"
 #define MLT_TRACE_HEADER "X-Consent-Milter"
+/* Trace format version: 2 binds the decision inputs (headers, sender) to
+ * the MAC. A trace header of another version is not ours: unprocessed. */
+#define MLT_TRACE_VERSION "2"
 #define MLT_MAX_RCPTS 10000   /* recipients kept per transaction */
 #define MLT_MAX_HEADERS 2000  /* header fields kept per message */
 
@@ -132,19 +135,44 @@ struct mlt_hedit {
     int index;     /* MLT_HDR_CHANGE: 1-based occurrence */
     char *value;   /* owned */
 };
+/* Every ESP header esp.c handles, NULL-terminated (the trace MAC covers
+ * them all). */
+extern const char *const mlt_esp_headers[];
 /* mlt_esp_edits - header edits that switch off open tracking (opens_off)
  * and/or click tracking (clicks_off) at every known ESP, merged with the
- * existing values of m. Returns the number of edits in *out (free with
- * mlt_esp_free), or -1 on ENOMEM. */
+ * existing values of m. Every occurrence of a header (names compared
+ * without case) is normalised: a flag that does not say off is changed, a
+ * JSON header is merged (a duplicate key counts once, the last, as
+ * SendGrid reads it); a header is added only when none is there. Returns
+ * the number of edits in *out (free with mlt_esp_free); -1 on ENOMEM; -2
+ * when an existing JSON header is not a JSON object (err names it: it
+ * cannot be switched off without losing what it says). */
 int mlt_esp_edits(const struct mlt_msg *m, int opens_off, int clicks_off,
-                  struct mlt_hedit **out);
+                  struct mlt_hedit **out, char *err, size_t errlen);
 void mlt_esp_free(struct mlt_hedit *e, int n);
 
 /* ---- trace.c: X-Consent-Milter. */
-/* mlt_trace_make - "1.0; k=v; ...; mac=HEX" for the given fields and
- * output body (the MAC binds the fields to the body). Returns 0 or -1. */
-int mlt_trace_make(const struct tok_keys *k, const char *fields, const char *body,
-                   size_t bodylen, struct buf *out);
+/* mlt_trace_inputs - the decision inputs of a message, canonical, into
+ * out: every occurrence of each header the decision or the rewrite reads
+ * (From, List-Id, List-Unsubscribe, MIME-Version, Content-Type,
+ * Content-Transfer-Encoding, Content-Disposition, every ESP header, every
+ * header a class rule of any section names), unfolded with blanks
+ * collapsed; and the envelope sender when it can matter (From: has no
+ * domain, or a class rule matches senders). h is the header list as sent
+ * (mlt_trace_hdrs_edit) or as received. 0 or -1 (ENOMEM). */
+int mlt_trace_inputs(const struct cfg *cfg, const struct msginfo_hdr *h, size_t n,
+                     const char *sender, struct buf *out);
+/* mlt_trace_hdrs_edit - apply one smfi_chgheader/addheader to a shallow
+ * header list *v (pointers borrowed, the array owned by the caller):
+ * index 0 adds, index k changes the k-th field named name (adds when there
+ * is none), value NULL deletes. 0 or -1 (ENOMEM). */
+int mlt_trace_hdrs_edit(struct msginfo_hdr **v, size_t *n, const char *name, int index,
+                        const char *value);
+/* mlt_trace_make - "2; k=v; ...; bmac=HEX; mac=HEX" for the given fields,
+ * decision inputs (mlt_trace_inputs) and output body: mac binds all three,
+ * bmac the fields and the body only. Returns 0 or -1. */
+int mlt_trace_make(const struct tok_keys *k, const char *fields, const char *inputs,
+                   const char *body, size_t bodylen, struct buf *out);
 /* mlt_trace_rcpts - the "for=" value: MAC (newest key) of the sorted
  * recipients, hex. 0 or -1 (no keys, out of memory). */
 int mlt_trace_rcpts(const struct tok_keys *k, char *const *rcpts, size_t n,
@@ -153,9 +181,20 @@ int mlt_trace_rcpts(const struct tok_keys *k, char *const *rcpts, size_t n,
  * key) of exactly these recipients, in any order; else 0. */
 int mlt_trace_for(const struct tok_keys *k, const char *value, char *const *rcpts, size_t n);
 /* mlt_trace_verify - 1 if value is a trace header made by us (any key) for
- * this body, else 0. */
-int mlt_trace_verify(const struct tok_keys *k, const char *value, const char *body,
-                     size_t bodylen);
+ * these decision inputs and this body, else 0. */
+int mlt_trace_verify(const struct tok_keys *k, const char *value, const char *inputs,
+                     const char *body, size_t bodylen);
+/* mlt_trace_personalised - 1 if value's fields (for= among them) were made
+ * by us (any key) for this body, whatever the inputs: the bmac of format 2,
+ * or the MAC of format 1.0 (fields and body). Used only to refuse a copy
+ * for other recipients, never to exempt one. */
+int mlt_trace_personalised(const struct tok_keys *k, const char *value, const char *body,
+                           size_t bodylen);
+/* mlt_trace_enforced - 1 if the (verified) value records an enforcing
+ * decision (consent, no-consent, never-track, strictest); 0 for monitor,
+ * off or anything else: such a message was not enforced and must not be
+ * exempted from enforcement later. */
+int mlt_trace_enforced(const char *value);
 
 /* ---- callbacks.c / eom.c */
 /* Per-connection private data (smfi_setpriv). */
@@ -167,8 +206,19 @@ struct mlt_conn {
     char errwhy[128];
 };
 
-/* Error kinds, mapped to SMTP reply codes under on_error. */
+/* Error kinds, mapped to SMTP reply codes under on_error. INTERNAL is
+ * transient (out of memory, I/O, store busy, a token not sealed: a retry
+ * can succeed); PARSE, SIZE and POLICY are deterministic (the same message
+ * fails the same way for ever), so on_error = tempfail answers them with a
+ * permanent 5.x.x instead of making the sender retry for days. */
 enum mlt_ekind { MLT_E_INTERNAL = 0, MLT_E_PARSE, MLT_E_SIZE, MLT_E_POLICY };
+/* mlt_ekind_permanent - 1 if errors of kind can never succeed on retry. */
+int mlt_ekind_permanent(int kind);
+/* mlt_rw_ekind - the kind of a rewriter status: RW_EPARSE, RW_ELIMIT,
+ * RW_ECHARSET are deterministic (MLT_E_PARSE); RW_ENOMEM, RW_EINVAL (bad
+ * rules: a configuration fix makes it pass), RW_ECALLBACK (token sealing)
+ * and any status not known here are transient (MLT_E_INTERNAL). */
+int mlt_rw_ekind(int rw_status);
 
 /* mlt_filter_desc - the filter description for smfi_register. */
 struct smfiDesc *mlt_filter_desc(void);
@@ -179,7 +229,9 @@ int mlt_eom_drain(unsigned seconds);
 /* mlt_eom - the end-of-message work: decide, rewrite, apply, log. */
 sfsistat mlt_eom(SMFICTX *ctx, struct mlt_conn *c);
 /* mlt_fail - apply on_error (or force tempfail when force_tempfail) with a
- * reply text naming why; logs one line and frees the message. */
+ * reply text naming why; logs one line and frees the message. Under
+ * on_error = tempfail a permanent kind is rejected (552 for SIZE, else 554)
+ * unless force_tempfail. */
 sfsistat mlt_fail(SMFICTX *ctx, struct mlt_conn *c, int kind, const char *why,
                   int force_tempfail);
 

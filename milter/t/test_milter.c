@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "milter/milter.h"
@@ -95,6 +96,9 @@ Test(message, header_block_then_body)
     cr_assert_str_eq(mlt_msg_header(m, "subject"), "folded\n\tsecond line");
     cr_assert_eq(mlt_msg_header_count(m, "FROM"), 1);
     cr_assert_null(mlt_msg_header(m, "X-None"));
+    cr_assert_eq(mlt_msg_add_header(m, "X-Mailgun-Track \t", "yes"), 0);
+    cr_assert_str_eq(mlt_msg_header(m, "x-mailgun-track"), "yes",
+                     "\"Name :\" is the field Name");
     m = mlt_msg_free(m);
     cr_assert_null(mlt_msg_free(m));
 }
@@ -160,8 +164,9 @@ Test(esp, merges_json_and_flags)
     mlt_msg_add_header(m, "X-Mailgun-Track", "yes");
     mlt_msg_add_header(m, "X-PM-TrackOpens", " false ");
     struct mlt_hedit *e;
+    char err[200];
     int op = -1;
-    int n = mlt_esp_edits(m, 1, 1, &e);
+    int n = mlt_esp_edits(m, 1, 1, &e, err, sizeof err);
     cr_assert_gt(n, 0);
     const char *v = edit_value(e, n, "X-SMTPAPI", &op);
     cr_assert_not_null(v);
@@ -182,23 +187,109 @@ Test(esp, merges_json_and_flags)
     mlt_msg_free(m);
 }
 
-Test(esp, only_what_is_off_and_bad_json_left_alone)
+Test(esp, only_what_is_off)
 {
     struct mlt_msg *m = mlt_msg_new(test_cfg(1 << 20, 1 << 20));
-    mlt_msg_add_header(m, "X-SMTPAPI", "{not json");
     struct mlt_hedit *e;
+    char err[200];
     int op;
-    int n = mlt_esp_edits(m, 0, 1, &e);
+    int n = mlt_esp_edits(m, 0, 1, &e, err, sizeof err);
     cr_assert_gt(n, 0);
-    cr_assert_null(edit_value(e, n, "X-SMTPAPI", &op),
-                   "unparseable JSON is not clobbered");
     cr_assert_null(edit_value(e, n, "X-MJ-TrackOpen", &op), "opens were not asked off");
     cr_assert_null(edit_value(e, n, "X-Mailgun-Track", &op),
                    "only both off sets the master switch");
     cr_assert_str_eq(edit_value(e, n, "X-MJ-TrackClick", &op), "0");
     mlt_esp_free(e, n);
-    cr_assert_eq(mlt_esp_edits(m, 0, 0, &e), 0);
+    cr_assert_eq(mlt_esp_edits(m, 0, 0, &e, err, sizeof err), 0);
     mlt_msg_free(m);
+}
+
+/* A JSON header that cannot be parsed cannot be switched off without
+ * losing what it says: the message fails with a reason naming it, rather
+ * than going out with the ESP's tracking on. */
+Test(esp, unparseable_json_is_an_error_naming_the_header)
+{
+    static const char *const bad[] = {"{not json", "", "[1,2]", "\"filters\""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct mlt_msg *m = mlt_msg_new(test_cfg(1 << 20, 1 << 20));
+        struct mlt_hedit *e = NULL;
+        char err[200] = "";
+        mlt_msg_add_header(m, i % 2 ? "x-msys-api" : "X-SMTPAPI", bad[i]);
+        cr_expect_eq(mlt_esp_edits(m, 1, 1, &e, err, sizeof err), -2, "'%s' accepted", bad[i]);
+        cr_expect_null(e);
+        cr_expect_not_null(strstr(err, i % 2 ? "X-MSYS-API" : "X-SMTPAPI"), "%s", err);
+        mlt_msg_free(m);
+    }
+}
+
+/* Every occurrence counts: a second flag header saying yes, a second JSON
+ * header, a duplicate "filters" key (SendGrid reads the last), a name in
+ * lower case. */
+Test(esp, every_occurrence_normalised)
+{
+    struct mlt_msg *m = mlt_msg_new(test_cfg(1 << 20, 1 << 20));
+    mlt_msg_add_header(m, "X-Mailgun-Track", "no");
+    mlt_msg_add_header(m, "X-SMTPAPI", "{\"category\":\"a\"}");
+    mlt_msg_add_header(m, "X-Mailgun-Track", "yes");
+    mlt_msg_add_header(m, "x-smtpapi",
+                       "{\"filters\":{\"opentrack\":{\"settings\":{\"enable\":0}}},"
+                       "\"filters\":{\"opentrack\":{\"settings\":{\"enable\":1}},"
+                       "\"x\":{\"settings\":{\"y\":2}}}}");
+    mlt_msg_add_header(m, "x-pm-trackopens", "true");
+    struct mlt_hedit *e;
+    char err[200];
+    int n = mlt_esp_edits(m, 1, 1, &e, err, sizeof err);
+    cr_assert_gt(n, 0);
+    int mg = 0, sg = 0, pm = 0;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(e[i].name, "X-Mailgun-Track") == 0) {
+            mg++;
+            cr_expect_eq(e[i].op, MLT_HDR_CHANGE);
+            cr_expect_eq(e[i].index, 2, "the second one (yes) is changed");
+            cr_expect_str_eq(e[i].value, "no");
+        } else if (strcmp(e[i].name, "X-SMTPAPI") == 0) {
+            sg++;
+            cr_expect_eq(e[i].op, MLT_HDR_CHANGE);
+            cr_expect_eq(e[i].index, sg, "each occurrence changed in place");
+            json_t *j = json_loads(e[i].value, JSON_REJECT_DUPLICATES, NULL);
+            cr_expect_not_null(j, "merged value has each key once: %s", e[i].value);
+            json_t *en = json_object_get(
+                json_object_get(
+                    json_object_get(json_object_get(j, "filters"), "opentrack"), "settings"),
+                "enable");
+            cr_expect(json_is_integer(en) && json_integer_value(en) == 0, "%s", e[i].value);
+            if (sg == 2)
+                cr_expect_not_null(strstr(e[i].value, "\"y\":2"), "last key's data kept");
+            json_decref(j);
+        } else if (strcmp(e[i].name, "X-PM-TrackOpens") == 0) {
+            pm++;
+            cr_expect_eq(e[i].op, MLT_HDR_CHANGE, "the lower-case name is found");
+        }
+    }
+    cr_expect_eq(mg, 1);
+    cr_expect_eq(sg, 2, "both X-SMTPAPI headers normalised");
+    cr_expect_eq(pm, 1);
+    mlt_esp_free(e, n);
+    mlt_msg_free(m);
+}
+
+/* ---- error classes */
+
+Test(errors, rewriter_statuses_classified)
+{
+    struct {
+        int rw;
+        int permanent;
+    } cases[] = {
+        {RW_ENOMEM, 0}, {RW_EPARSE, 1},    {RW_ELIMIT, 1}, {RW_EINVAL, 0},
+        {RW_ECHARSET, 1}, {RW_ECALLBACK, 0}, {99, 0}, /* unknown: transient */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_expect_eq(mlt_ekind_permanent(mlt_rw_ekind(cases[i].rw)), cases[i].permanent,
+                     "status %d", cases[i].rw);
+    cr_expect(!mlt_ekind_permanent(MLT_E_INTERNAL));
+    cr_expect(mlt_ekind_permanent(MLT_E_SIZE));
+    cr_expect(mlt_ekind_permanent(MLT_E_PARSE));
 }
 
 /* ---- trace header */
@@ -225,14 +316,14 @@ Test(trace, bound_to_its_recipients_in_any_order_under_any_key)
     struct buf v = BUF_INIT(0);
     cr_assert_eq(mlt_trace_rcpts(k1, ab, 2, rmac), 0);
     snprintf(fields, sizeof fields, "decision=strictest; for=%s", rmac);
-    cr_assert_eq(mlt_trace_make(k1, fields, "b", 1, &v), 0);
-    cr_assert(mlt_trace_verify(k1, v.data, "b", 1));
+    cr_assert_eq(mlt_trace_make(k1, fields, "", "b", 1, &v), 0);
+    cr_assert(mlt_trace_verify(k1, v.data, "", "b", 1));
     cr_assert(mlt_trace_for(k1, v.data, ab, 2));
     cr_assert(mlt_trace_for(k1, v.data, ba, 2), "order does not matter");
     cr_assert(mlt_trace_for(both, v.data, ab, 2), "an older key still verifies");
     cr_assert(!mlt_trace_for(k1, v.data, a, 1), "a subset is other recipients");
     cr_assert(!mlt_trace_for(k1, v.data, c, 1), "another recipient");
-    cr_assert(!mlt_trace_for(k1, "1.0; decision=consent; mac=00", a, 1), "no for= field");
+    cr_assert(!mlt_trace_for(k1, "2; decision=consent; mac=00", a, 1), "no for= field");
     cr_assert(!mlt_trace_for(NULL, v.data, ab, 2), "no keys: nothing matches");
     /* a relay folds the long header before the white space of "; for=" */
     char *folded = malloc(v.len + 3), *sp = strstr(v.data, "; for=");
@@ -241,7 +332,7 @@ Test(trace, bound_to_its_recipients_in_any_order_under_any_key)
     memcpy(folded, v.data, at);
     memcpy(folded + at, "\r\n", 2);
     memcpy(folded + at + 2, v.data + at, v.len - at + 1);
-    cr_assert(mlt_trace_verify(k1, folded, "b", 1), "folded: still ours");
+    cr_assert(mlt_trace_verify(k1, folded, "", "b", 1), "folded: still ours");
     cr_assert(mlt_trace_for(k1, folded, ab, 2), "folded: still bound to its recipients");
     cr_assert(!mlt_trace_for(k1, folded, c, 1), "folded: other recipients still refused");
     free(folded);
@@ -255,18 +346,22 @@ Test(trace, make_and_verify)
     struct tok_keys *k = keys(KEY1);
     struct buf v = BUF_INIT(0);
     const char *body = "hello\r\nworld\r\n";
-    cr_assert_eq(mlt_trace_make(k, "decision=consent; rcpts=1", body, strlen(body), &v),
-                 0);
-    cr_assert(strncmp(v.data, "1.0; decision=consent; rcpts=1; mac=", 36) == 0, "%s",
+    const char *in = "h:from:a@brand.example\n";
+    cr_assert_eq(
+        mlt_trace_make(k, "decision=consent; rcpts=1", in, body, strlen(body), &v), 0);
+    cr_assert(strncmp(v.data, "2; decision=consent; rcpts=1; bmac=", 35) == 0, "%s",
               v.data);
-    cr_assert_eq(strlen(v.data), 36 + 64);
-    cr_assert(mlt_trace_verify(k, v.data, body, strlen(body)));
-    cr_assert(mlt_trace_verify(k, v.data, "hello\r\nworld\r\n\r\n\r\n", 18),
+    cr_assert(strncmp(v.data + 35 + 64, "; mac=", 6) == 0, "%s", v.data);
+    cr_assert_eq(strlen(v.data), 35 + 64 + 6 + 64);
+    cr_assert(mlt_trace_verify(k, v.data, in, body, strlen(body)));
+    cr_assert(mlt_trace_verify(k, v.data, in, "hello\r\nworld\r\n\r\n\r\n", 18),
               "trailing empty lines do not count");
-    cr_assert(!mlt_trace_verify(k, v.data, "hello\r\nWorld\r\n", 14), "body changed");
+    cr_assert(!mlt_trace_verify(k, v.data, in, "hello\r\nWorld\r\n", 14), "body changed");
+    cr_assert(!mlt_trace_verify(k, v.data, "h:from:a@evil.example\n", body, strlen(body)),
+              "decision inputs changed");
     char *forged = strdup(v.data);
-    forged[10] = 'X'; /* inside "decision=" */
-    cr_assert(!mlt_trace_verify(k, forged, body, strlen(body)), "field changed");
+    forged[8] = 'X'; /* inside "decision=" */
+    cr_assert(!mlt_trace_verify(k, forged, in, body, strlen(body)), "field changed");
     free(forged);
     buf_free(&v);
     tok_keys_free(k);
@@ -276,24 +371,29 @@ Test(trace, rotation_and_garbage)
 {
     struct tok_keys *old = keys(KEY1), *both = keys(KEY1 KEY2), *other = keys(KEY2);
     struct buf v = BUF_INIT(0);
-    cr_assert_eq(mlt_trace_make(old, "decision=monitor", "b", 1, &v), 0);
-    cr_assert(mlt_trace_verify(both, v.data, "b", 1), "an older key still verifies");
-    cr_assert(!mlt_trace_verify(other, v.data, "b", 1), "an unknown key does not");
+    cr_assert_eq(mlt_trace_make(old, "decision=monitor", "", "b", 1, &v), 0);
+    cr_assert(mlt_trace_verify(both, v.data, "", "b", 1), "an older key still verifies");
+    cr_assert(!mlt_trace_verify(other, v.data, "", "b", 1), "an unknown key does not");
     static const char *const junk[] = {
         "",
-        "1.0",
-        "1.0; mac=",
-        "1.0; mac=zz",
+        "2",
+        "2; mac=",
+        "2; mac=zz",
         "2.0; decision=x; mac=00",
-        "1.0; decision=x; "
+        "2; decision=x; "
         "mac=0000000000000000000000000000000000000000000000000000000000000000",
     };
     for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++)
-        cr_expect(!mlt_trace_verify(both, junk[i], "b", 1), "'%s' verified", junk[i]);
-    cr_assert(!mlt_trace_verify(NULL, v.data, "b", 1), "no keys: nothing verifies");
+        cr_expect(!mlt_trace_verify(both, junk[i], "", "b", 1), "'%s' verified", junk[i]);
+    cr_assert(!mlt_trace_verify(NULL, v.data, "", "b", 1), "no keys: nothing verifies");
+    /* a version 1.0 header (fields and body only) is not ours any more */
+    char *v1 = malloc(v.len + 4);
+    snprintf(v1, v.len + 4, "1.0%s", v.data + 1);
+    cr_assert(!mlt_trace_verify(both, v1, "", "b", 1), "version 1.0: unprocessed");
+    free(v1);
     buf_reset(&v);
-    cr_assert_eq(mlt_trace_make(NULL, "decision=off", "b", 1, &v), 0);
-    cr_assert_str_eq(v.data, "1.0; decision=off; mac=none");
+    cr_assert_eq(mlt_trace_make(NULL, "decision=off", "", "b", 1, &v), 0);
+    cr_assert_str_eq(v.data, "2; decision=off; mac=none");
     buf_free(&v);
     tok_keys_free(old);
     tok_keys_free(both);
@@ -315,8 +415,9 @@ Test(esp, long_json_header_stays_folded)
     buf_puts(&in, "],\n \"category\": \"news\"}");
     mlt_msg_add_header(m, "X-SMTPAPI", buf_cstr(&in));
     struct mlt_hedit *e;
+    char err[200];
     int op;
-    int n = mlt_esp_edits(m, 1, 1, &e);
+    int n = mlt_esp_edits(m, 1, 1, &e, err, sizeof err);
     const char *v = edit_value(e, n, "X-SMTPAPI", &op);
     cr_assert_not_null(v);
     size_t line = strlen("X-SMTPAPI: ");
@@ -343,4 +444,157 @@ Test(esp, long_json_header_stays_folded)
     mlt_esp_free(e, n);
     buf_free(&in);
     mlt_msg_free(m);
+}
+
+/* A copy relabelled after processing is not exempt (mac fails), but its
+ * fields and body are still ours (bmac): for= can still refuse it for
+ * other recipients. Format 1.0 headers count there too, never as exempt. */
+Test(trace, personalised_survives_relabelling_exemption_does_not)
+{
+    struct tok_keys *k = keys(KEY1);
+    struct buf v = BUF_INIT(0);
+    const char *body = "<a href=x>\r\n";
+    cr_assert_eq(mlt_trace_make(k, "decision=consent; for=ab", "h:from:a@b\n", body,
+                                strlen(body), &v), 0);
+    cr_assert(mlt_trace_verify(k, v.data, "h:from:a@b\n", body, strlen(body)));
+    cr_assert(!mlt_trace_verify(k, v.data, "h:from:a@c\n", body, strlen(body)));
+    cr_assert(mlt_trace_personalised(k, v.data, body, strlen(body)), "relabelled: still ours");
+    cr_assert(!mlt_trace_personalised(k, v.data, "other", 5), "another body");
+    char *forged = strdup(v.data);
+    forged[3] = 'X';
+    cr_assert(!mlt_trace_personalised(k, forged, body, strlen(body)), "fields changed");
+    free(forged);
+    cr_assert(!mlt_trace_personalised(NULL, v.data, body, strlen(body)));
+    /* a 1.0 header: MAC over "1.0; fields" and the body digest */
+    struct buf in = BUF_INIT(0);
+    unsigned char h[32];
+    char hex[65], mac[TOK_MAC_HEX];
+    crypto_generichash(h, sizeof h, (const unsigned char *)body, strlen(body) - 2, NULL, 0);
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    buf_printf(&in, "1.0; decision=consent; for=ab\nbody-blake2b=%s", hex);
+    cr_assert_eq(tok_mac(k, in.data, in.len, mac), TOK_OK);
+    buf_reset(&v);
+    buf_printf(&v, "1.0; decision=consent; for=ab; mac=%s", mac);
+    cr_assert(mlt_trace_personalised(k, v.data, body, strlen(body)), "1.0: ours, for refusal");
+    cr_assert(!mlt_trace_verify(k, v.data, "", body, strlen(body)), "1.0: never exempt");
+    buf_free(&in);
+    buf_free(&v);
+    tok_keys_free(k);
+}
+
+/* Only an enforcing decision exempts a later pass: monitor changed nothing. */
+Test(trace, only_enforcing_decisions_count)
+{
+    static const struct {
+        const char *v;
+        int want;
+    } cases[] = {
+        {"2; decision=consent; mode=enforce; mac=00", 1},
+        {"2; decision=no-consent; mac=00", 1},
+        {"2; decision=never-track; mac=00", 1},
+        {"2; decision=strictest; mac=00", 1},
+        {"2; decision=monitor; mode=monitor; mac=00", 0},
+        {"2; decision=off; mac=00", 0},
+        {"2; decision=consentx; mac=00", 0},
+        {"2; decision=; mac=00", 0},
+        {"2; rule=\"x\"; mac=00", 0},
+        {"2;\r\n decision=monitor;\r\n mac=00", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_expect_eq(mlt_trace_enforced(cases[i].v), cases[i].want, "%s", cases[i].v);
+}
+
+static struct cfg *rules_cfg(void)
+{
+    char err[300], dir[512];
+    const char *src = getenv("CM_SRCDIR");
+    snprintf(dir, sizeof dir, "%s/conf", src ? src : ".");
+    struct cfg *c = cfg_load_string("[domain *]\nmode = enforce\n"
+                                    "transactional = header:X-Mail-Class: transactional\n"
+                                    "[domain b.example]\nauth = header:X-Auth-Kind: otp\n",
+                                    dir, err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    return c;
+}
+
+static char *inputs_of(const struct cfg *c, struct msginfo_hdr *h, size_t n, const char *snd)
+{
+    struct buf b = BUF_INIT(0);
+    cr_assert_eq(mlt_trace_inputs(c, h, n, snd, &b), 0);
+    return buf_steal(&b, NULL);
+}
+
+/* Every header the decision reads changes the inputs; others, folding and
+ * the envelope sender (when From: decides) do not. */
+Test(trace, inputs_cover_every_decision_header)
+{
+    struct cfg *c = rules_cfg();
+    struct msginfo_hdr base[] = {
+        {"From", "a@b.example"},           {"Content-Type", "text/plain"},
+        {"Subject", "s"},                  {"Received", "from x"},
+    };
+    char *ref = inputs_of(c, base, 4, "bounce@b.example");
+    char *same = inputs_of(c, base, 4, "other@c.example");
+    cr_expect_str_eq(ref, same, "sender does not count when From: decides");
+    free(same);
+    struct msginfo_hdr folded[] = {
+        {"from", "a@b.example"}, {"Content-Type", "text/plain"}, {"Subject", "other"}};
+    same = inputs_of(c, folded, 3, NULL);
+    cr_expect_str_eq(ref, same, "Subject, Received, name case do not count");
+    free(same);
+    static const char *const names[] = {
+        "From",         "Content-Type",     "Content-Transfer-Encoding", "MIME-Version",
+        "List-Id",      "List-Unsubscribe", "Content-Disposition",       "X-Mail-Class",
+        "X-Auth-Kind",  "X-SMTPAPI",        "X-MSYS-API",                "X-Mailgun-Track",
+        "x-mailgun-track-opens", "X-Mailgun-Track-Clicks", "X-PM-TrackOpens",
+        "X-PM-TrackLinks", "X-MJ-TrackOpen", "X-MJ-TrackClick",
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        struct msginfo_hdr h[5];
+        memcpy(h, base, sizeof base);
+        h[4].name = (char *)names[i];
+        h[4].value = "text/html";
+        char *got = inputs_of(c, h, 5, NULL);
+        cr_expect_str_neq(got, ref, "%s not covered", names[i]);
+        free(got);
+    }
+    /* relabelled in place, and folded differently */
+    struct msginfo_hdr relab[] = {{"From", "a@b.example"}, {"Content-Type", "text/html"}};
+    struct msginfo_hdr refold[] = {{"From", "a@b.example"}, {"Content-Type", "text/plain"}};
+    char *a = inputs_of(c, relab, 2, NULL), *b = inputs_of(c, refold, 2, NULL);
+    cr_expect_str_neq(a, b);
+    free(a);
+    free(b);
+    struct msginfo_hdr f1[] = {{"Content-Type", "text/plain;\n\tcharset=utf-8"}};
+    struct msginfo_hdr f2[] = {{"Content-Type", "text/plain; charset=utf-8"}};
+    a = inputs_of(c, f1, 1, "s@b.example");
+    b = inputs_of(c, f2, 1, "s@b.example");
+    cr_expect_str_eq(a, b, "refolding does not count");
+    free(b);
+    b = inputs_of(c, f2, 1, "s@c.example");
+    cr_expect_str_neq(a, b, "without From: the envelope sender decides");
+    free(a);
+    free(b);
+    free(ref);
+    cfg_release(c);
+}
+
+Test(trace, header_edits_applied_like_the_mta)
+{
+    struct msginfo_hdr *v = malloc(3 * sizeof *v);
+    size_t n = 3;
+    v[0] = (struct msginfo_hdr){"X-A", "1"};
+    v[1] = (struct msginfo_hdr){"Subject", "s"};
+    v[2] = (struct msginfo_hdr){"x-a", "2"};
+    cr_assert_eq(mlt_trace_hdrs_edit(&v, &n, "X-A", 2, "two"), 0);
+    cr_expect_str_eq(v[2].value, "two");
+    cr_assert_eq(mlt_trace_hdrs_edit(&v, &n, "X-A", 1, NULL), 0);
+    cr_expect_eq(n, 2);
+    cr_expect_str_eq(v[0].name, "Subject");
+    cr_assert_eq(mlt_trace_hdrs_edit(&v, &n, "X-B", 1, "b"), 0); /* none: added */
+    cr_assert_eq(mlt_trace_hdrs_edit(&v, &n, "X-C", 0, "c"), 0);
+    cr_expect_eq(n, 4);
+    cr_expect_str_eq(v[2].value, "b");
+    cr_expect_str_eq(v[3].value, "c");
+    free(v);
 }

@@ -102,7 +102,7 @@ case_no_consent() {
 	check "no-consent: unsubscribe link untouched" has "$o" "list-manage.com/unsubscribe?u=abc"
 	check "no-consent: no gate URL" hasnt "$o" "$GATE_URL/"
 	check "no-consent: no footer" hasnt "$o" "$GATE_URL/w/"
-	check "no-consent: trace header says no-consent" grep -q '^X-Consent-Milter: 1.0; decision=no-consent' "$o"
+	check "no-consent: trace header says no-consent" grep -q '^X-Consent-Milter: 2; decision=no-consent' "$o"
 	check "no-consent: trace header carries a MAC" grep -Eq '^X-Consent-Milter: .*mac=[0-9a-f]{64}$' "$o"
 	check "no-consent: other headers kept" has "$o" "List-Id: Brand news <news.brand.example>"
 }
@@ -117,7 +117,7 @@ case_consent() {
 	check "consent: click wrapper gated" has "$o" "$GATE_URL/c/"
 	check "consent: no raw tracker left" hasnt "$o" "track/open.php"
 	check "consent: footer with a withdrawal link" has "$o" "$GATE_URL/w/"
-	check "consent: trace header says consent" grep -q '^X-Consent-Milter: 1.0; decision=consent' "$o"
+	check "consent: trace header says consent" grep -q '^X-Consent-Milter: 2; decision=consent' "$o"
 	local w1 w2
 	w1=$(grep -o "$GATE_URL/w/[A-Za-z0-9_-]*" "$P/out.c1" | sort -u)
 	w2=$(grep -o "$GATE_URL/w/[A-Za-z0-9_-]*" "$P/out.c2" | sort -u)
@@ -148,7 +148,7 @@ case_never_track() {
 	check "never-track: pixel stripped despite consent" hasnt "$P/out.nt" "track/open.php"
 	check "never-track: links unwrapped" hasnt "$P/out.nt" "awstrack.me"
 	check "never-track: nothing gated" hasnt "$P/out.nt" "$GATE_URL/"
-	check "never-track: decision in trace header" grep -q '^X-Consent-Milter: 1.0; decision=never-track' "$P/out.nt"
+	check "never-track: decision in trace header" grep -q '^X-Consent-Milter: 2; decision=never-track' "$P/out.nt"
 }
 
 case_monitor() {
@@ -157,7 +157,7 @@ case_monitor() {
 	body_file "$P/in.mo" "$P/in.mo.body"
 	body_of "$P/out.mo" >"$P/out.mo.body"
 	check "monitor: body delivered unchanged" cmp -s "$P/in.mo.body" "$P/out.mo.body"
-	check "monitor: trace header says monitor" grep -q '^X-Consent-Milter: 1.0; decision=monitor' "$P/out.mo"
+	check "monitor: trace header says monitor" grep -q '^X-Consent-Milter: 2; decision=monitor' "$P/out.mo"
 	check "monitor: the would-be actions are counted" grep -Eq '^X-Consent-Milter: .*strip=1' "$P/out.mo"
 	check "monitor: logged" grep -q ' monitor controller=brand.example' "$P/milter.log"
 }
@@ -180,7 +180,7 @@ case_two_recipients() {
 	check "two recipients: strictest, pixel stripped" hasnt "$P/out.tr" "track/open.php"
 	check "two recipients: strictest, nothing gated" hasnt "$P/out.tr" "$GATE_URL/"
 	check "two recipients: strictest, no footer" hasnt "$P/out.tr" "/w/"
-	check "two recipients: trace header says strictest" grep -q '^X-Consent-Milter: 1.0; decision=strictest.*rcpts=2' "$P/out.tr"
+	check "two recipients: trace header says strictest" grep -q '^X-Consent-Milter: 2; decision=strictest.*rcpts=2' "$P/out.tr"
 }
 
 case_split() {
@@ -248,10 +248,74 @@ case_already_processed() {
 		grep -q 'refuse reason=personalised-for-other-recipients' "$P/milter.log"
 	# A forged trace header does not exempt a message, and is replaced.
 	mkmsg "$P/in.fg" brand.example no@example.org e2e-forged \
-		"X-Consent-Milter: 1.0; decision=consent; mac=$(printf '0%.0s' $(seq 64))"$'\n'
+		"X-Consent-Milter: 2; decision=consent; mac=$(printf '0%.0s' $(seq 64))"$'\n'
 	deliver fg $PORT_MTA news@brand.example no@example.org "$P/in.fg" 1 || return
 	check "forged trace header: message still rewritten" hasnt "$P/out.fg" "track/open.php"
 	check "forged trace header: replaced by ours" test "$(count_of "$P/out.fg" 'X-Consent-Milter:')" -eq 1
+}
+
+# A processed copy relabelled and sent again is not "already processed":
+# the trace MAC covers every input of the decision (From:, the MIME
+# labels, the class and ESP headers), and only an enforcing decision
+# exempts a later pass (monitor rewrote nothing).
+case_trace_replay() {
+	local f=$P/in.rp1 n0 n1
+	{
+		printf 'From: news@brand.example\nTo: no@example.org\nSubject: relabel e2e-relabel1\n'
+		printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n'
+		printf '<html><body><p>hi</p><img src="https://brand.us1.list-manage.com/track/open.php?u=abc&amp;id=def&amp;e=123abc" width="1" height="1"></body></html>\n'
+	} >"$f"
+	deliver rp1 $PORT_MTA news@brand.example no@example.org "$f" 1 || return
+	check "relabel: the text/plain copy still holds the pixel URL (precondition)" has "$P/out.rp1" "track/open.php"
+	sed '1,/^$/{s/e2e-relabel1/e2e-relabel2/;s#^Content-Type: text/plain#Content-Type: text/html#}' \
+		"$P/out.rp1" >"$P/in.rp2"
+	deliver rp2 $PORT_MTA news@brand.example no@example.org "$P/in.rp2" 1 || return
+	check "relabel: text/plain relabelled text/html is processed again, pixel stripped" \
+		hasnt "$P/out.rp2" "track/open.php"
+	check "relabel: one fresh trace header" test "$(count_of "$P/out.rp2" 'X-Consent-Milter:')" -eq 1
+	# monitor, then From: changed to an enforcing domain
+	mkmsg "$P/in.rm1" monitor.example no@example.org e2e-refrom1
+	deliver rm1 $PORT_MTA news@monitor.example no@example.org "$P/in.rm1" 1 || return
+	check "refrom: the monitor copy keeps its pixel (precondition)" has "$P/out.rm1" "track/open.php"
+	sed '1,/^$/{s/e2e-refrom1/e2e-refrom2/;s/^From: \(.*\)@monitor.example>/From: \1@brand.example>/}' \
+		"$P/out.rm1" >"$P/in.rm2"
+	check "refrom: From: changed (precondition)" grep -q '^From: .*@brand.example>' "$P/in.rm2"
+	deliver rm2 $PORT_MTA news@brand.example no@example.org "$P/in.rm2" 1 || return
+	check "refrom: monitor copy with another From: is enforced, pixel stripped" \
+		hasnt "$P/out.rm2" "track/open.php"
+	check "refrom: trace header says no-consent" grep -q '^X-Consent-Milter: 2; decision=no-consent' "$P/out.rm2"
+	# a monitor copy, unchanged, is looked at again (never "already processed")
+	n0=$(grep -c 'skip reason=already-processed' "$P/milter.log")
+	sed '1,/^$/s/e2e-refrom1/e2e-remon/' "$P/out.rm1" >"$P/in.rm3"
+	deliver rm3 $PORT_MTA news@monitor.example no@example.org "$P/in.rm3" 1 || return
+	n1=$(grep -c 'skip reason=already-processed' "$P/milter.log")
+	check "monitor copy resent: not skipped as already processed" test "$n0" -eq "$n1"
+	check "monitor copy resent: one trace header, monitor again" \
+		grep -q '^X-Consent-Milter: 2; decision=monitor' "$P/out.rm3"
+	# a personalised copy relabelled and sent to someone else: no longer
+	# exempt, but still carrying yes@'s gated links: refused as before
+	if [ -f "$P/out.c1" ]; then
+		sed '1,/^$/{s/e2e-consent1/e2e-relabel-other/;s#^Content-Type: multipart/alternative#Content-Type: multipart/mixed#}' \
+			"$P/out.c1" >"$P/in.ro"
+		send $PORT_MTA news@brand.example no@example.org "$P/in.ro"
+		check "relabelled copy for another recipient: 550 5.7.0" grep -q '<\*\* *550 5.7.0' "$P/swaks.out"
+		check "relabelled copy for another recipient: nothing delivered" \
+			test -z "$(sink_files e2e-relabel-other)"
+		# a junk trace header put before ours does not hide it
+		{ echo "X-Consent-Milter: 2; decision=monitor; mac=none"; sed '1,/^$/s/e2e-consent1/e2e-junk-first/' "$P/out.c1"; } >"$P/in.jf"
+		send $PORT_MTA news@brand.example no@example.org "$P/in.jf"
+		check "copy with a junk trace header first, for another recipient: 550 5.7.0" \
+			grep -q '<\*\* *550 5.7.0' "$P/swaks.out"
+	else
+		nok "relabelled copy for another recipient: needs the consent case output"
+	fi
+	# ESP switches turned back on after processing: processed again
+	[ -f "$P/out.es" ] || { nok "esp replay: needs the esp case output"; return; }
+	sed '1,/^$/{s/e2e-esp$/e2e-esp-again/;s/^X-Mailgun-Track: no/X-Mailgun-Track: yes/}' \
+		"$P/out.es" >"$P/in.er"
+	deliver er $PORT_MTA news@esp.example no@example.org "$P/in.er" 1 || return
+	check "esp replay: X-Mailgun-Track switched off again" grep -q '^X-Mailgun-Track: no' "$P/out.er"
+	check "esp replay: no X-Mailgun-Track: yes left" hasnt "$P/out.er" "X-Mailgun-Track: yes"
 }
 
 case_esp() {
@@ -285,6 +349,29 @@ case_esp() {
 		test "$(grep -o 'r[0-9]\{3\}@example.org' "$P/out.el.hdr" | sort -u | wc -l)" -eq 300
 }
 
+# Every occurrence of an ESP switch is normalised (a second header, a
+# duplicate JSON key that SendGrid reads last, a lower-case name), and a
+# JSON value that cannot be parsed is refused for good, never passed on.
+case_esp_duplicates() {
+	local dup='{"filters":{"opentrack":{"settings":{"enable":0}}},"filters":{"opentrack":{"settings":{"enable":1}}}}'
+	mkmsg "$P/in.ed" esp.example no@example.org e2e-esp-dup \
+		"X-SMTPAPI: {\"category\":\"news\"}"$'\n'"X-SMTPAPI: $dup"$'\n'$'X-Mailgun-Track: no\nX-Mailgun-Track: yes\nx-mj-trackopen: 1\n'
+	deliver ed $PORT_MTA news@esp.example no@example.org "$P/in.ed" 1 || return
+	local o=$P/out.ed
+	check "esp duplicates: no X-Mailgun-Track: yes left" hasnt "$o" "X-Mailgun-Track: yes"
+	check "esp duplicates: both X-SMTPAPI kept, merged" test "$(grep -c '^X-SMTPAPI: ' "$o")" -eq 2
+	check "esp duplicates: the duplicate key is gone (one filters each)" \
+		test "$(grep -c '^X-SMTPAPI: .*"filters".*"filters"' "$o")" -eq 0
+	check "esp duplicates: no X-SMTPAPI turns opentrack on" hasnt "$o" '"enable":1'
+	check "esp duplicates: lower-case x-mj-trackopen switched off" grep -iq '^x-mj-trackopen: 0' "$o"
+	check "esp duplicates: no Mailjet opens on left" bash -c "! grep -iq '^x-mj-trackopen: 1' '$o'"
+	mkmsg "$P/in.eb" esp.example no@example.org e2e-esp-badjson $'X-SMTPAPI: {"filters": {oops\n'
+	send $PORT_MTA news@esp.example no@example.org "$P/in.eb"
+	check "esp bad JSON: permanent refusal 554 5.6.0" grep -q '<\*\* *554 5.6.0' "$P/swaks.out"
+	check "esp bad JSON: reply names the header" grep -q '<\*\*.*consent-milter: .*X-SMTPAPI' "$P/swaks.out"
+	check "esp bad JSON: nothing delivered" test -z "$(sink_files e2e-esp-badjson)"
+}
+
 # A message of about N KiB: the newsletter with a long text part.
 bigmsg() {
 	local out=$1 kib=$2 marker=$3
@@ -306,7 +393,7 @@ case_spool() {
 case_size_limit() {
 	bigmsg "$P/in.big" 1600 e2e-toobig
 	send $PORT_MTA news@brand.example no@example.org "$P/in.big"
-	check "size limit: 451 4.3.4 reply" grep -q '<\*\* *451 4.3.4' "$P/swaks.out"
+	check "size limit: permanent 552 5.3.4 reply (retrying cannot help)" grep -q '<\*\* *552 5.3.4' "$P/swaks.out"
 	check "size limit: reply names max_message_size" grep -q 'max_message_size' "$P/swaks.out"
 	check "size limit: nothing delivered" test -z "$(sink_files e2e-toobig)"
 }
@@ -322,7 +409,7 @@ case_malformed() {
 		printf -- '--d41\nContent-Type: text/html\n\n<img src="https://x.list-manage.com/track/open.php?u=1&e=2" width=1 height=1>\n'
 	} >"$f"
 	send $PORT_MTA news@brand.example no@example.org "$f"
-	check "malformed: 451 4.6.0 reply" grep -q '<\*\* *451 4.6.0' "$P/swaks.out"
+	check "malformed: permanent 554 5.6.0 reply (too deep for ever)" grep -q '<\*\* *554 5.6.0' "$P/swaks.out"
 	check "malformed: reply says why" grep -q 'consent-milter: cannot rewrite message' "$P/swaks.out"
 	check "malformed: nothing delivered" test -z "$(sink_files e2e-malformed)"
 }
@@ -346,8 +433,8 @@ case_concurrent() {
 	check "concurrent: 20 messages delivered" wait_delivered e2e-cc- 20
 	for f in $(sink_files e2e-cc-); do
 		case "$(grep -m1 '^Subject:' "$f")" in
-		*-yes2) grep -q "$GATE_URL/w/" "$f" && grep -q '^X-Consent-Milter: 1.0; decision=consent' "$f" || ok_all=0 ;;
-		*-no) ! grep -q "$GATE_URL/" "$f" && grep -q '^X-Consent-Milter: 1.0; decision=no-consent' "$f" || ok_all=0 ;;
+		*-yes2) grep -q "$GATE_URL/w/" "$f" && grep -q '^X-Consent-Milter: 2; decision=consent' "$f" || ok_all=0 ;;
+		*-no) ! grep -q "$GATE_URL/" "$f" && grep -q '^X-Consent-Milter: 2; decision=no-consent' "$f" || ok_all=0 ;;
 		*) ok_all=0 ;;
 		esac
 	done
@@ -364,7 +451,7 @@ case_corpus() {
 		n=$((n + 1))
 		send $PORT_MTA news@brand.example no@example.org "$f"
 		check "corpus $(basename "$f"): accepted, or refused with a reason" \
-			grep -Eq '<- +250 2.0.0 Ok: queued|<\*\* +4[0-9][0-9] 4\.[0-9]\.[0-9] consent-milter: ' "$P/swaks.out"
+			grep -Eq '<- +250 2.0.0 Ok: queued|<\*\* +([45])[0-9][0-9] \1\.[0-9]\.[0-9] consent-milter: ' "$P/swaks.out"
 	done
 	check "corpus: the milter survived $n messages" kill -0 "$MILTER_PID"
 }
@@ -450,7 +537,7 @@ case_gate() {
 	mkmsg "$P/in.wd" brand.example yes@example.org e2e-after-withdrawal
 	deliver wd $PORT_MTA news@brand.example yes@example.org "$P/in.wd" 1 || return
 	check "gate: the milter sees the withdrawal (no-consent)" \
-		grep -q '^X-Consent-Milter: 1.0; decision=no-consent' "$P/out.wd"
+		grep -q '^X-Consent-Milter: 2; decision=no-consent' "$P/out.wd"
 	check "gate: no footer after withdrawal" hasnt "$P/out.wd" "$GATE_URL/w/"
 	kill "$GATE_PID" 2>/dev/null
 	wait "$GATE_PID" 2>/dev/null
@@ -483,7 +570,7 @@ main() {
 	[ -f "$RULES" ] || die "no rules file $RULES"
 	e2e_setup
 	trap '[ -n "$GATE_PID" ] && kill "$GATE_PID" 2>/dev/null; e2e_cleanup' EXIT
-	local cases=${E2E_CASES:-"config_check no_consent consent prefs transactional never_track monitor off two_recipients split dkim already_processed gate esp spool size_limit malformed corpus concurrent log_line milter_killed reload sanitizer"}
+	local cases=${E2E_CASES:-"config_check no_consent consent prefs transactional never_track monitor off two_recipients split dkim already_processed gate esp esp_duplicates trace_replay spool size_limit malformed corpus concurrent log_line milter_killed reload sanitizer"}
 	for c in $cases; do
 		"case_$c"
 	done

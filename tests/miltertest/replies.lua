@@ -75,8 +75,8 @@ local function size_limit(conn, qid, label)
 	t.check(not early, label .. ": no refusal before end of message")
 	assert(mt.eom(conn) == nil)
 	t.check(mt.getreply(conn) == SMFIR_REPLYCODE, label .. ": SMTP reply at end of message")
-	t.check(mt.eom_check(conn, MT_SMTPREPLY, "451", "4.3.4", "consent-milter: message exceeds max_message_size"),
-		label .. ": 451 4.3.4 and the reason")
+	t.check(mt.eom_check(conn, MT_SMTPREPLY, "552", "5.3.4", "consent-milter: message exceeds max_message_size"),
+		label .. ": permanent 552 5.3.4 and the reason (on_error = tempfail: a retry cannot help)")
 	-- the same connection takes the next message as usual
 	local r = t.message(conn, qid .. "b", "news@brand.example", {"no@example.org"})
 	t.check(r == SMFIR_CONTINUE, label .. ": next message accepted")
@@ -107,8 +107,8 @@ t.headers(conn, hdrs)
 assert(mt.bodystring(conn, t.html) == nil)
 assert(mt.eom(conn) == nil)
 t.check(mt.getreply(conn) == SMFIR_REPLYCODE, "too many header fields: SMTP reply at end of message")
-t.check(mt.eom_check(conn, MT_SMTPREPLY, "451", "4.6.0", "consent-milter: too many header fields"),
-	"too many header fields: 451 4.6.0 and the reason")
+t.check(mt.eom_check(conn, MT_SMTPREPLY, "554", "5.6.0", "consent-milter: too many header fields"),
+	"too many header fields: permanent 554 5.6.0 and the reason")
 t.check(not mt.eom_check(conn, MT_BODYCHANGE), "too many header fields: nothing rewritten")
 r = t.message(conn, "MT5f", "news@brand.example", {"no@example.org"})
 t.check(r == SMFIR_CONTINUE, "after too many header fields: next message accepted")
@@ -126,7 +126,7 @@ local lf = io.open(os.getenv("MT_DIR") .. "/replies.err")
 local logtext = lf and lf:read("*a") or ""
 if lf then lf:close() end
 local line = logtext:match("MT5g: error reason=[^\n]*") or ""
-t.check(line:find("charset x y action=accept\" action=tempfail", 1, true) ~= nil,
+t.check(line:find("charset x y action=accept\" action=reject", 1, true) ~= nil,
 	"hostile charset name: quote scrubbed in the log line (" .. line .. ")")
 t.check(select(2, line:gsub('"', "")) == 2, "hostile charset name: one quoted field in the log line")
 
