@@ -360,6 +360,11 @@ set_gate trusted_proxies "192.0.2.0/24, 127.0.0.1/32, ::1"
 hold 8
 check "trusted proxy past per_ip_limit: still served" "$(status "$BASE/healthz" -m 2)" 200
 release 8
+unset_gate per_ip_limit    # the default, 128: the review's 130 slow connections
+hold 130
+check "130 slow connections through a trusted proxy: others still served" \
+    "$(status "$BASE/healthz" -m 2)" 200
+release 130
 PXE=(-H 'X-Forwarded-For: 6.6.6.6, 203.0.113.9')
 wd() {  # wd RECIPIENT [curl args]: withdraw through the page, store_source domain
     local w c; w=$(link w other.example "$1"); shift
@@ -378,7 +383,6 @@ check "withdrawal with X-Forwarded-For from an untrusted peer" "$(wd erin@exampl
 PROOF=$("$CTL" --db "$T/db" --json proof other.example erin@example.org 2>/dev/null)
 check_has "untrusted peer: X-Forwarded-For ignored, ledger keeps the peer" "$PROOF" '"source_ip": "127.0.0.1"'
 check_lacks "untrusted peer: forwarded address not recorded" "$PROOF" "203.0.113.9"
-unset_gate per_ip_limit
 
 # --- command line -------------------------------------------------------------
 OUT=$("$GATE" -n -c "$T/gate.conf" -P "$ROOT/conf/pages" 2>&1); RC=$?
