@@ -132,17 +132,22 @@ static enum MHD_Result queue(struct gate_req *r, unsigned status,
     return ret;
 }
 
-enum MHD_Result gate_send(struct gate_req *r, unsigned status, const char *ctype,
-                          const void *body, size_t len, int outcome)
+static struct MHD_Response *text_response(const char *ctype, const void *body, size_t len)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 
     if (resp == NULL)
-        return MHD_NO;
+        return NULL;
     MHD_add_response_header(resp, "Content-Type", ctype);
     sec_headers(resp, strncmp(ctype, "text/css", 8) == 0);
-    return queue(r, status, resp, outcome);
+    return resp;
+}
+
+enum MHD_Result gate_send(struct gate_req *r, unsigned status, const char *ctype,
+                          const void *body, size_t len, int outcome)
+{
+    return queue(r, status, text_response(ctype, body, len), outcome);
 }
 
 /* An answer given before the body is read; close: the framing is unclear,
@@ -150,14 +155,9 @@ enum MHD_Result gate_send(struct gate_req *r, unsigned status, const char *ctype
 static enum MHD_Result send_refusal(struct gate_req *r, unsigned status, const char *msg,
                                     int close)
 {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        strlen(msg), (void *)msg, MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp = text_response("text/plain", msg, strlen(msg));
 
-    if (resp == NULL)
-        return MHD_NO;
-    MHD_add_response_header(resp, "Content-Type", "text/plain");
-    sec_headers(resp, 0);
-    if (close)
+    if (resp && close)
         MHD_add_response_header(resp, "Connection", "close");
     return queue(r, status, resp, OUT_BAD_REQUEST);
 }

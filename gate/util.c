@@ -140,15 +140,14 @@ int gate_forwarded_client(const char *xff, const struct cidr *trusted, size_t nt
     int found = 0;
 
     while (end && end > xff) {
-        const char *start = end;
+        const char *start = end, *s, *e;
         uint8_t a[CIDR_ADDR_LEN];
         while (start > xff && start[-1] != ',')
             start--;
-        const char *s = start, *e = end;
-        while (s < e && (*s == ' ' || *s == '\t'))
-            s++;
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-            e--;
+        for (s = start; s < end && (*s == ' ' || *s == '\t'); s++)
+            ;
+        for (e = end; e > s && (e[-1] == ' ' || e[-1] == '\t'); e--)
+            ;
         /* A hop we trust wrote garbage: stop at the last address it gave. */
         if (cidr_addr_parse(s, (size_t)(e - s), a) != 0)
             break;
