@@ -16,6 +16,11 @@ static int is_v4mapped(const uint8_t a[CIDR_ADDR_LEN])
     return memcmp(a, V4MAPPED, sizeof V4MAPPED) == 0;
 }
 
+int cidr_addr_is_v4(const uint8_t a[CIDR_ADDR_LEN])
+{
+    return is_v4mapped(a);
+}
+
 int cidr_addr_parse(const char *s, size_t len, uint8_t out[CIDR_ADDR_LEN])
 {
     char tmp[CIDR_TEXT_MAX + 1];

@@ -30,6 +30,8 @@ int cidr_addr_from_sockaddr(const struct sockaddr *sa, uint8_t out[CIDR_ADDR_LEN
 /* cidr_addr_format - text form into out (IPv4-mapped addresses as dotted
  * IPv4); "unknown" if outlen is too small. */
 void cidr_addr_format(const uint8_t a[CIDR_ADDR_LEN], char *out, size_t outlen);
+/* cidr_addr_is_v4 - 1 if a is an IPv4 address (IPv4-mapped form). */
+int cidr_addr_is_v4(const uint8_t a[CIDR_ADDR_LEN]);
 /* cidr_list_parse - "10.0.0.0/8, 2001:db8::/32 192.0.2.7" (commas and/or
  * blanks; a bare address is a single host) into a new vector *v of *n
  * entries, owned by the caller (free()). An empty text gives NULL, 0.

@@ -546,8 +546,12 @@ static void conn_started(struct gate_http *h, struct MHD_Connection *conn,
     w->fd = ci ? ci->connect_fd : MHD_INVALID_SOCKET;
     w->start_ms = now;
     ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (cidr_addr_from_sockaddr(ci ? ci->client_addr : NULL, w->addr) == 0)
+    if (cidr_addr_from_sockaddr(ci ? ci->client_addr : NULL, w->addr) == 0) {
         lim = peer_limit(h->g, w->addr);
+        /* one IPv6 host usually holds a whole /64: count it as one */
+        if (!cidr_addr_is_v4(w->addr))
+            memset(w->addr + 8, 0, CIDR_ADDR_LEN - 8);
+    }
     pthread_mutex_lock(&h->lock);
     w->next = h->conns;
     if (h->conns)

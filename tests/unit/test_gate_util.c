@@ -311,6 +311,8 @@ Test(gate_util, cidr_lists_parse_and_match_both_families)
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
         cr_assert_eq(cidr_addr_parse(tab[i].addr, strlen(tab[i].addr), a), 0);
         cr_assert_eq(cidr_match(v, n, a), tab[i].in, "%s", tab[i].addr);
+        cr_assert_eq(cidr_addr_is_v4(a), strchr(tab[i].addr, '.') != NULL, "%s",
+                     tab[i].addr);
     }
     free(v);
     static const char *bad[] = {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0/8",
