@@ -513,6 +513,7 @@ static void cfg_free(struct cfg *c)
     for (size_t i = 0; i < c->ndomains; i++)
         domain_clear(&c->domains[i]);
     free(c->domains);
+    free(c->gate_trusted);
     free(c);
 }
 

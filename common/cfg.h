@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/cidr.h"
+
 enum cfg_on_error { CFG_ONERR_TEMPFAIL = 0, CFG_ONERR_ACCEPT, CFG_ONERR_REJECT };
 enum cfg_mode { CFG_MODE_ENFORCE = 0, CFG_MODE_MONITOR, CFG_MODE_NEVER_TRACK, CFG_MODE_OFF };
 enum cfg_clicks { CFG_CLICKS_CONSENT = 0, CFG_CLICKS_FREE };
@@ -84,6 +86,9 @@ struct cfg {
     unsigned gate_threads;      /* 4 */
     unsigned gate_timeout;      /* seconds per connection, 10 */
     char *gate_language;        /* default page language: en */
+    struct cidr *gate_trusted;  /* trusted_proxies: peers whose X-Forwarded-For */
+    size_t ngate_trusted;       /*   is believed; none by default */
+    unsigned gate_per_ip_limit; /* connections per untrusted address; 128, 0: off */
     /* [domain ...] */
     struct cfg_domain *domains; /* the "*" domain is always present */
     size_t ndomains;

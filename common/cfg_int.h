@@ -18,7 +18,8 @@ enum ktype {
     K_RULES,
     K_URL,
     K_SOCKET,
-    K_LANG
+    K_LANG,
+    K_CIDRS /* struct cidr * followed by its size_t count */
 };
 
 struct keydef {

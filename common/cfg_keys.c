@@ -156,6 +156,10 @@ const struct keydef cfg_keys[] = {
     {"gate", "threads", K_UINT, CO(gate_threads), "4", NULL, 1, 256, "worker threads"},
     {"gate", "timeout", K_UINT, CO(gate_timeout), "10", NULL, 1, 300,
      "seconds a connection may stay idle"},
+    {"gate", "trusted_proxies", K_CIDRS, CO(gate_trusted), NULL, NULL, 0, 0,
+     "addresses/ranges whose X-Forwarded-For names the client"},
+    {"gate", "per_ip_limit", K_UINT, CO(gate_per_ip_limit), "128", NULL, 0, 100000,
+     "connections per client address (0: no limit; trusted proxies exempt)"},
     {"gate", "language", K_LANG, CO(gate_language), "en", lang_names, 0, 0,
      "page language when none fits"},
     {"domain", "controller", K_STR, DO(controller), NULL, NULL, 0, 0,
@@ -413,6 +417,16 @@ int cfg_key_apply(const struct keydef *k, void *base, const char *v, const char 
         size_t *rn = (size_t *)(field + sizeof(struct cfg_class_rule *));
         return rules_add(v, rv, rn, why);
     }
+    case K_CIDRS: { /* the key's value is the whole list: a repeat replaces it */
+        struct cidr **cv = (struct cidr **)field, *nv;
+        size_t nn;
+        if (cidr_list_parse(v, &nv, &nn, why) != 0)
+            return -1;
+        free(*cv);
+        *cv = nv;
+        *(size_t *)(field + sizeof(struct cidr *)) = nn;
+        return 0;
+    }
     }
     return *why = "internal: bad key type", -1;
 }
@@ -420,6 +434,9 @@ int cfg_key_apply(const struct keydef *k, void *base, const char *v, const char 
 _Static_assert(offsetof(struct cfg_domain, ntransactional) ==
                    offsetof(struct cfg_domain, transactional) + sizeof(void *),
                "K_RULES expects the count right after the vector");
+_Static_assert(offsetof(struct cfg, ngate_trusted) ==
+                   offsetof(struct cfg, gate_trusted) + sizeof(void *),
+               "K_CIDRS expects the count right after the vector");
 _Static_assert(offsetof(struct cfg_domain, nauth) ==
                    offsetof(struct cfg_domain, auth) + sizeof(void *),
                "K_RULES expects the count right after the vector");
@@ -490,6 +507,18 @@ static void dump_value(struct buf *b, const struct keydef *k, const void *base)
         buf_printf(b, "%s = ", k->name);
         for (size_t i = 0; i < n; i++)
             buf_printf(b, "%s%s", i ? ";" : "", r[i].text);
+        buf_putc(b, '\n');
+        break;
+    }
+    case K_CIDRS: {
+        const struct cidr *v = *(struct cidr *const *)field;
+        size_t n = *(const size_t *)(field + sizeof(void *));
+        char one[CIDR_TEXT_MAX + 8];
+        buf_printf(b, "%s = ", k->name);
+        for (size_t i = 0; i < n; i++) {
+            cidr_format(&v[i], one, sizeof one);
+            buf_printf(b, "%s%s", i ? ", " : "", one);
+        }
         buf_putc(b, '\n');
         break;
     }

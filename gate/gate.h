@@ -30,7 +30,6 @@
 #define GATE_API_MAX 65536           /* POST body of the JSON API */
 #define GATE_CONN_MEMORY (64 * 1024) /* per connection: request line + headers */
 #define GATE_CONN_LIMIT 1000
-#define GATE_PER_IP_LIMIT 128
 
 enum gate_ep {
     EP_OPEN = 0,
@@ -63,6 +62,7 @@ enum gate_outcome {
     OUT_NOT_FOUND,
     OUT_METHOD,
     OUT_ERROR,
+    OUT_ABORTED, /* the request ended before any response was queued */
     OUT__N
 };
 enum gate_consent_ctr { CTR_GRANTED = 0, CTR_REFUSED, CTR_WITHDRAWN, CTR__N };
@@ -99,6 +99,7 @@ struct gate_req {
     size_t arglen;
     const char *body; /* POST body (NUL-terminated), NULL for GET */
     size_t bodylen;
+    const char *client_ip; /* peer, or the client a trusted proxy names */
     int ep;      /* enum gate_ep */
     int outcome; /* enum gate_outcome, set by the handler */
     int status;  /* HTTP status sent */
@@ -132,7 +133,9 @@ enum MHD_Result gate_send_404(struct gate_req *r, int outcome);
 enum MHD_Result gate_send_json(struct gate_req *r, unsigned status, const char *json,
                                int outcome);
 const char *gate_header(const struct gate_req *r, const char *name);
-/* gate_client_ip - textual client address into out (for store_source). */
+/* gate_client_ip - textual client address into out (for store_source):
+ * the TCP peer, or the client named by X-Forwarded-For when the peer is in
+ * [gate] trusted_proxies. */
 void gate_client_ip(const struct gate_req *r, char *out, size_t outlen);
 
 /* Metrics (metrics.c). */
@@ -163,6 +166,14 @@ void gate_mask_address(const char *addr, char *out, size_t outlen);
 /* gate_pick_lang - "fr" or "en" from Accept-Language, else the domain's
  * language, else the [gate] language. */
 const char *gate_pick_lang(const struct gate_req *r, const struct cfg_domain *dom);
+/* gate_forwarded_client - the client named by an X-Forwarded-For value
+ * received from a trusted peer: the right-most entry that is not in the
+ * trusted ranges (or the left-most if all are trusted). An entry that is
+ * not an IP literal ends the walk. Returns 1 with *client set (to the last
+ * good entry read), or 0 if xff is NULL or has no usable right-most entry:
+ * the caller keeps the peer's address. */
+int gate_forwarded_client(const char *xff, const struct cidr *trusted, size_t ntrusted,
+                          uint8_t client[CIDR_ADDR_LEN]);
 /* Forms and CSRF (form.c). The scheme: every page form carries a hidden
  * field csrf = MAC(newest key, "csrf" | kind | token); a POST is accepted
  * only if that field verifies (any current key) AND, when the browser sends

@@ -4,11 +4,22 @@
  *
  * Limits: connection memory GATE_CONN_MEMORY (request line + headers: MHD
  * answers 431 past it, which also caps the header count), idle timeout
- * [gate] timeout, GATE_CONN_LIMIT connections, GATE_PER_IP_LIMIT per
- * address, POST bodies GATE_FORM_MAX / GATE_API_MAX (413). MHD's timeout
- * is an idle timeout, so a client dripping one byte at a time would keep a
- * connection for ever (slowloris): the watchdog thread shuts down any
- * connection whose current request has been open longer than the timeout.
+ * [gate] timeout, GATE_CONN_LIMIT connections, [gate] per_ip_limit per TCP
+ * peer (counted here, not by MHD, so that [gate] trusted_proxies are
+ * exempt: behind a proxy every visitor shares its address), POST bodies
+ * GATE_FORM_MAX / GATE_API_MAX (413). MHD's timeout is an idle timeout, so
+ * a client dripping one byte at a time would keep a connection for ever
+ * (slowloris): the watchdog thread shuts down any connection whose current
+ * request has been open longer than the timeout.
+ *
+ * Framing: a request with two Content-Length headers, with both
+ * Content-Length and Transfer-Encoding, or with a transfer coding other
+ * than "chunked" is answered (400 or 501) before its body is read, and the
+ * connection is closed: MHD would otherwise pick one reading, and a proxy
+ * in front may have picked the other (request smuggling).
+ *
+ * Client address: the TCP peer, or, when the peer is a trusted proxy, the
+ * client its X-Forwarded-For names (gate_forwarded_client).
  *
  * Access log (info): endpoint, method, status, outcome, microseconds.
  * Never the path (it holds the token), the query, nor the client address. */
@@ -18,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,7 +52,16 @@ struct wconn { /* one TCP connection, for the watchdog */
     MHD_socket fd;
     int64_t start_ms; /* start of the current request */
     int cut;
+    int counted; /* holds one count in the per-address table */
+    uint8_t addr[CIDR_ADDR_LEN];
     struct wconn *prev, *next;
+};
+
+#define IP_BUCKETS 1024
+struct ipslot { /* connections open from one TCP peer address */
+    uint8_t addr[CIDR_ADDR_LEN];
+    unsigned n;
+    struct ipslot *next;
 };
 
 struct gate_http {
@@ -49,6 +70,8 @@ struct gate_http {
     unsigned timeout_ms;
     pthread_mutex_t lock;
     struct wconn *conns;
+    struct ipslot *ips[IP_BUCKETS];
+    int64_t limit_logged_ms;
     pthread_t watchdog;
     int stop, watchdog_started;
 };
@@ -61,8 +84,18 @@ struct reqctx { /* MHD's per-request closure */
     struct buf body;
     int too_big;
     int body_refused; /* a GET or HEAD that came with a body */
-    int status, outcome;
+    const char *refusal; /* text of an answer decided in begin() */
+    int close;           /* framing unclear: close after answering */
+    int status, outcome; /* 0, OUT_ABORTED until a response is queued */
     char method[8];
+    char client[CIDR_TEXT_MAX];
+};
+
+struct hscan { /* what begin() needs from the request headers */
+    int ncl, nte;
+    const char *te;
+    struct buf xff; /* every X-Forwarded-For value, in order, joined by ',' */
+    int xff_lost;   /* they did not fit: none is used */
 };
 
 static int64_t now_us(void)
@@ -99,17 +132,34 @@ static enum MHD_Result queue(struct gate_req *r, unsigned status,
     return ret;
 }
 
-enum MHD_Result gate_send(struct gate_req *r, unsigned status, const char *ctype,
-                          const void *body, size_t len, int outcome)
+static struct MHD_Response *text_response(const char *ctype, const void *body, size_t len)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 
     if (resp == NULL)
-        return MHD_NO;
+        return NULL;
     MHD_add_response_header(resp, "Content-Type", ctype);
     sec_headers(resp, strncmp(ctype, "text/css", 8) == 0);
-    return queue(r, status, resp, outcome);
+    return resp;
+}
+
+enum MHD_Result gate_send(struct gate_req *r, unsigned status, const char *ctype,
+                          const void *body, size_t len, int outcome)
+{
+    return queue(r, status, text_response(ctype, body, len), outcome);
+}
+
+/* An answer given before the body is read; close: the framing is unclear,
+ * so nothing after this on the connection can be trusted to be a request. */
+static enum MHD_Result send_refusal(struct gate_req *r, unsigned status, const char *msg,
+                                    int close)
+{
+    struct MHD_Response *resp = text_response("text/plain", msg, strlen(msg));
+
+    if (resp && close)
+        MHD_add_response_header(resp, "Connection", "close");
+    return queue(r, status, resp, OUT_BAD_REQUEST);
 }
 
 enum MHD_Result gate_send_html(struct gate_req *r, unsigned status, struct buf *html,
@@ -172,17 +222,25 @@ const char *gate_header(const struct gate_req *r, const char *name)
 
 void gate_client_ip(const struct gate_req *r, char *out, size_t outlen)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    snprintf(out, outlen, "%s", r->client_ip ? r->client_ip : "unknown");
+}
 
-    snprintf(out, outlen, "unknown");
-    if (sa && sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-                  (socklen_t)outlen);
-    else if (sa && sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-                  out, (socklen_t)outlen);
+/* The peer, or the client a trusted proxy names; "unknown" if neither. */
+static void resolve_client(struct reqctx *c, struct MHD_Connection *conn,
+                           const struct cfg *cfg, const struct hscan *h)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    uint8_t a[CIDR_ADDR_LEN];
+
+    if (cidr_addr_from_sockaddr(ci ? ci->client_addr : NULL, a) != 0) {
+        snprintf(c->client, sizeof c->client, "unknown");
+        return;
+    }
+    if (h->xff.len && !h->xff_lost && cidr_match(cfg->gate_trusted, cfg->ngate_trusted, a))
+        gate_forwarded_client(buf_cstr(&h->xff), cfg->gate_trusted, cfg->ngate_trusted,
+                              a);
+    cidr_addr_format(a, c->client, sizeof c->client);
 }
 
 /* ---- routing -------------------------------------------------------- */
@@ -264,11 +322,13 @@ static enum MHD_Result run(struct gate *g, struct MHD_Connection *conn, struct r
     r.body = strcmp(c->method, "POST") != 0 ? NULL : c->body.data ? c->body.data : "";
     r.bodylen = c->body.len;
     r.ep = c->ep;
+    r.client_ip = c->client;
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
         ret = gate_send(&r, status, "text/plain", "method not allowed\n", 19, OUT_METHOD);
-    } else if (status == MHD_HTTP_BAD_REQUEST) {
-        ret = gate_send(&r, status, "text/plain", "no request body allowed\n", 24,
-                        OUT_BAD_REQUEST);
+    } else if (status == MHD_HTTP_BAD_REQUEST || status == MHD_HTTP_NOT_IMPLEMENTED) {
+        ret = send_refusal(&r, status,
+                           c->refusal ? c->refusal : "no request body allowed\n",
+                           c->close);
     } else if (status == MHD_HTTP_CONTENT_TOO_LARGE) {
         ret = c->ep == EP_API
                   ? gate_send_json(&r, status,
@@ -287,13 +347,70 @@ static enum MHD_Result run(struct gate *g, struct MHD_Connection *conn, struct r
     return ret;
 }
 
-/* First call for a request: route it, check the method and announced
- * size. Returns 0 to go on, or the HTTP status to answer with at once. */
-static unsigned begin(struct reqctx *c, const char *url, const char *method,
-                      struct MHD_Connection *conn)
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct hscan *h = cls;
+
+    (void)kind;
+    if (strcasecmp(key, "Content-Length") == 0) {
+        h->ncl++;
+    } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        h->nte++;
+        h->te = value;
+    } else if (strcasecmp(key, "X-Forwarded-For") == 0) {
+        /* the right end matters: a value that does not fit drops them all */
+        if (!h->xff_lost && ((h->xff.len && buf_putc(&h->xff, ',') != 0) ||
+                             buf_puts(&h->xff, value) != 0))
+            h->xff_lost = 1;
+    }
+    return MHD_YES;
+}
+
+/* RFC 9112 §6: a body is framed by exactly one Content-Length or by a
+ * final "chunked" coding, never both; MHD implements no other coding and
+ * would wait for the end of a body it cannot delimit. Returns 0, or the
+ * status to answer with before reading the body (then closing). */
+static unsigned check_framing(struct reqctx *c, const struct hscan *h)
+{
+    if (h->ncl > 1)
+        c->refusal = "more than one Content-Length\n";
+    else if (h->ncl && h->nte)
+        c->refusal = "both Content-Length and Transfer-Encoding\n";
+    else if (h->nte && (h->nte > 1 || h->te == NULL || strcasecmp(h->te, "chunked") != 0))
+        c->refusal = "transfer coding not implemented (only chunked)\n";
+    else
+        return 0;
+    c->close = 1;
+    return h->ncl ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_NOT_IMPLEMENTED;
+}
+
+/* Headers: framing, then the client address (needs the snapshot's
+ * trusted proxies). Returns as check_framing. */
+static unsigned read_headers(struct gate *g, struct reqctx *c, struct MHD_Connection *conn)
+{
+    struct hscan h = {0, 0, NULL, BUF_INIT(GATE_CONN_MEMORY), 0};
+    struct gate_snap *snap;
+    unsigned st;
+
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_header, &h);
+    st = check_framing(c, &h);
+    snap = gate_snap_get(g);
+    resolve_client(c, conn, snap->cfg, &h);
+    gate_snap_put(g, snap);
+    buf_free(&h.xff);
+    return st;
+}
+
+/* First call for a request: route it, check the framing, method and
+ * announced size. Returns 0 to go on, or the HTTP status to answer with at
+ * once. */
+static unsigned begin(struct gate *g, struct reqctx *c, const char *url,
+                      const char *method, struct MHD_Connection *conn)
 {
     const char *arg, *cl;
     size_t cap;
+    unsigned st;
 
     c->t0_us = now_us();
     snprintf(c->method, sizeof c->method, "%s", method);
@@ -302,6 +419,8 @@ static unsigned begin(struct reqctx *c, const char *url, const char *method,
     c->arg = strdup(arg);
     if (c->arg == NULL)
         return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    if ((st = read_headers(g, c, conn)) != 0)
+        return st;
     cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
         /* A body here is never read: refused at once when announced,
@@ -331,8 +450,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         c = calloc(1, sizeof *c);
         if (c == NULL)
             return MHD_NO;
+        c->outcome = OUT_ABORTED; /* until a response is queued */
         *con_cls = c;
-        st = begin(c, url, method, conn);
+        st = begin(g, c, url, method, conn);
         if (st == MHD_HTTP_INTERNAL_SERVER_ERROR)
             return MHD_NO;
         /* Answering now would make MHD close the connection (the request
@@ -356,31 +476,117 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                  : 0);
 }
 
-/* ---- connection tracking (slowloris watchdog) ------------------------ */
+/* ---- connection tracking (per-address limit, slowloris watchdog) ----- */
+
+static struct ipslot **ip_bucket(struct gate_http *h, const uint8_t a[CIDR_ADDR_LEN])
+{
+    uint32_t x = 2166136261u; /* FNV-1a: spread, not secrecy; chains are short */
+
+    for (int i = 0; i < CIDR_ADDR_LEN; i++)
+        x = (x ^ a[i]) * 16777619u;
+    return &h->ips[x % IP_BUCKETS];
+}
+
+/* Count one more connection from a; the new count, or 0 out of memory.
+ * Caller holds h->lock. */
+static unsigned ip_add(struct gate_http *h, const uint8_t a[CIDR_ADDR_LEN])
+{
+    struct ipslot **b = ip_bucket(h, a), *p;
+
+    for (p = *b; p; p = p->next)
+        if (memcmp(p->addr, a, CIDR_ADDR_LEN) == 0)
+            return ++p->n;
+    if ((p = calloc(1, sizeof *p)) == NULL)
+        return 0;
+    memcpy(p->addr, a, CIDR_ADDR_LEN);
+    p->n = 1;
+    p->next = *b;
+    *b = p;
+    return 1;
+}
+
+static void ip_del(struct gate_http *h, const uint8_t a[CIDR_ADDR_LEN])
+{
+    for (struct ipslot **pp = ip_bucket(h, a), *p; (p = *pp) != NULL; pp = &p->next)
+        if (memcmp(p->addr, a, CIDR_ADDR_LEN) == 0) {
+            if (--p->n == 0) {
+                *pp = p->next;
+                free(p);
+            }
+            return;
+        }
+}
+
+/* The limit for a new peer: none for a trusted proxy (it carries every
+ * visitor; it is the proxy's job to limit them), else per_ip_limit (0:
+ * none). Read per connection so a reload applies at once. */
+static unsigned peer_limit(struct gate *g, const uint8_t a[CIDR_ADDR_LEN])
+{
+    struct gate_snap *s = gate_snap_get(g);
+    unsigned lim = cidr_match(s->cfg->gate_trusted, s->cfg->ngate_trusted, a)
+                       ? 0
+                       : s->cfg->gate_per_ip_limit;
+
+    gate_snap_put(g, s);
+    return lim;
+}
+
+/* Track a new connection; past its address's limit it is shut down at
+ * once (MHD reads EOF and closes it before reading a request). Counted
+ * here rather than in an accept policy callback so the check and the count
+ * are one step under the lock, whatever thread accepted. */
+static void conn_started(struct gate_http *h, struct MHD_Connection *conn,
+                         struct wconn *w)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    unsigned lim = 0, n;
+    int64_t now = now_us() / 1000;
+
+    w->fd = ci ? ci->connect_fd : MHD_INVALID_SOCKET;
+    w->start_ms = now;
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (cidr_addr_from_sockaddr(ci ? ci->client_addr : NULL, w->addr) == 0) {
+        lim = peer_limit(h->g, w->addr);
+        /* one IPv6 host usually holds a whole /64: count it as one */
+        if (!cidr_addr_is_v4(w->addr))
+            memset(w->addr + 8, 0, CIDR_ADDR_LEN - 8);
+    }
+    pthread_mutex_lock(&h->lock);
+    w->next = h->conns;
+    if (h->conns)
+        h->conns->prev = w;
+    h->conns = w;
+    n = lim ? ip_add(h, w->addr) : 0;
+    w->counted = n != 0;
+    if (n > lim) {
+        if (w->fd != MHD_INVALID_SOCKET)
+            shutdown(w->fd, SHUT_RDWR);
+        w->cut = 1;
+        if (now - h->limit_logged_ms >= 1000) { /* at most once a second */
+            h->limit_logged_ms = now;
+            log_warn("connection refused: per-address limit reached limit=%u", lim);
+        }
+    }
+    pthread_mutex_unlock(&h->lock);
+}
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
     struct gate_http *h = cls;
     struct wconn *w = *socket_context;
-    const union MHD_ConnectionInfo *ci;
 
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         w = calloc(1, sizeof *w);
         if (w == NULL)
             return;
-        ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        w->fd = ci ? ci->connect_fd : MHD_INVALID_SOCKET;
-        w->start_ms = now_us() / 1000;
-        pthread_mutex_lock(&h->lock);
-        w->next = h->conns;
-        if (h->conns)
-            h->conns->prev = w;
-        h->conns = w;
-        pthread_mutex_unlock(&h->lock);
+        conn_started(h, conn, w);
         *socket_context = w;
     } else if (w) {
         pthread_mutex_lock(&h->lock);
+        if (w->counted)
+            ip_del(h, w->addr);
         if (w->prev)
             w->prev->next = w->next;
         else
@@ -409,6 +615,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     if (c == NULL)
         return;
+    if (c->status == 0) /* no response queued: never reached run() */
+        gate_count(h->g, c->ep, OUT_ABORTED);
     if (h->g->access_log)
         log_info("access ep=%s method=%s status=%d outcome=%s us=%lld%s",
                  gate_ep_name(c->ep), c->method, c->status, gate_outcome_name(c->outcome),
@@ -515,7 +723,6 @@ struct gate_http *gate_http_start(struct gate *g, const struct cfg *cfg, char *e
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->gate_timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)GATE_CONN_MEMORY,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)GATE_CONN_LIMIT,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)GATE_PER_IP_LIMIT,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
         MHD_OPTION_END);
@@ -543,6 +750,11 @@ void gate_http_stop(struct gate_http *h)
     }
     if (h->d)
         MHD_stop_daemon(h->d);
+    for (size_t i = 0; i < IP_BUCKETS; i++) /* empty after MHD_stop_daemon */
+        for (struct ipslot *p = h->ips[i], *n; p; p = n) {
+            n = p->next;
+            free(p);
+        }
     pthread_mutex_destroy(&h->lock);
     free(h);
 }

@@ -15,7 +15,7 @@ static const char *const ep_names[EP__N] = {
 static const char *const outcome_names[OUT__N] = {
     "forwarded", "blank",     "unwrapped", "interstitial", "counted",   "page",
     "recorded",  "ok",        "bad_token", "bad_request",  "forbidden", "unauthorized",
-    "too_large", "not_found", "method",    "error",
+    "too_large", "not_found", "method",    "error",     "aborted",
 };
 static const char *const token_reasons[8] = {
     "ok",          "malformed", "forged", "wrong_endpoint",

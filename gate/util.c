@@ -1,6 +1,7 @@
 /* util - small helpers shared by the gate's endpoints: domain lookup by
  * controller, token opening with rejection counting, redirect URL checks,
- * address masking, page language choice. No I/O. */
+ * address masking, page language choice, the client address behind
+ * trusted proxies. No I/O. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,4 +127,35 @@ const char *gate_pick_lang(const struct gate_req *r, const struct cfg_domain *do
 int64_t gate_today(void)
 {
     return (int64_t)time(NULL) / 86400;
+}
+
+/* Right to left: each hop appends the address it received the request
+ * from, so entries are believable only as long as they were written by a
+ * trusted hop; the first untrusted one is the client. Anything left of it
+ * may have been written by the client and is never read. */
+int gate_forwarded_client(const char *xff, const struct cidr *trusted, size_t ntrusted,
+                          uint8_t client[CIDR_ADDR_LEN])
+{
+    const char *end = xff ? xff + strlen(xff) : NULL;
+    int found = 0;
+
+    while (end && end > xff) {
+        const char *start = end, *s, *e;
+        uint8_t a[CIDR_ADDR_LEN];
+        while (start > xff && start[-1] != ',')
+            start--;
+        for (s = start; s < end && (*s == ' ' || *s == '\t'); s++)
+            ;
+        for (e = end; e > s && (e[-1] == ' ' || e[-1] == '\t'); e--)
+            ;
+        /* A hop we trust wrote garbage: stop at the last address it gave. */
+        if (cidr_addr_parse(s, (size_t)(e - s), a) != 0)
+            break;
+        memcpy(client, a, CIDR_ADDR_LEN);
+        found = 1;
+        if (!cidr_match(trusted, ntrusted, a))
+            break;
+        end = start > xff ? start - 1 : xff;
+    }
+    return found;
 }

@@ -236,3 +236,116 @@ Test(gate_form, csrf_browser_headers)
     }
     fixture_free(&f);
 }
+
+/* ---- client address behind trusted proxies ------------------------------ */
+
+static const char *xff_pick(const char *xff, const char *trusted)
+{
+    static char out[CIDR_TEXT_MAX];
+    struct cidr *v = NULL;
+    size_t n = 0;
+    const char *why = NULL;
+    uint8_t a[CIDR_ADDR_LEN];
+
+    cr_assert_eq(cidr_list_parse(trusted, &v, &n, &why), 0, "%s: %s", trusted, why);
+    if (gate_forwarded_client(xff, v, n, a))
+        cidr_addr_format(a, out, sizeof out);
+    else
+        snprintf(out, sizeof out, "peer");
+    free(v);
+    return out;
+}
+
+Test(gate_util, forwarded_for_takes_the_rightmost_untrusted_address)
+{
+    static const char *tab[][3] = {
+        /* XFF, trusted ranges, client ("peer": keep the TCP peer) */
+        {"198.51.100.7", "127.0.0.1", "198.51.100.7"},
+        {"  198.51.100.7  ", "127.0.0.1", "198.51.100.7"},
+        /* the client wrote the left part: never believed */
+        {"6.6.6.6, 198.51.100.7", "127.0.0.1", "198.51.100.7"},
+        {"6.6.6.6,198.51.100.7,10.0.0.2", "10.0.0.0/8", "198.51.100.7"},
+        {"2001:db8::7, 10.1.2.3", "10.0.0.0/8 ::1", "2001:db8::7"},
+        {"2001:db8::7, 2001:db8:ff::1", "2001:db8:ff::/48", "2001:db8::7"},
+        {"::ffff:198.51.100.7", "127.0.0.1", "198.51.100.7"},
+        /* every hop trusted: the left-most is as close as we get */
+        {"10.0.0.9, 10.0.0.2", "10.0.0.0/8", "10.0.0.9"},
+        /* garbage from a trusted hop ends the walk at the last good entry */
+        {"198.51.100.7, bogus, 10.0.0.2", "10.0.0.0/8", "10.0.0.2"},
+        {"6.6.6.6, <script>", "127.0.0.1", "peer"},
+        {"198.51.100.7:443", "127.0.0.1", "peer"},
+        {"[2001:db8::7]", "127.0.0.1", "peer"},
+        {"unknown", "127.0.0.1", "peer"},
+        {"", "127.0.0.1", "peer"},
+        {",", "127.0.0.1", "peer"},
+        {"198.51.100.7,", "127.0.0.1", "peer"},
+    };
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        cr_assert_str_eq(xff_pick(tab[i][0], tab[i][1]), tab[i][2], "XFF '%s' trusted '%s'",
+                         tab[i][0], tab[i][1]);
+    cr_assert_str_eq(xff_pick(NULL, "127.0.0.1"), "peer");
+}
+
+Test(gate_util, cidr_lists_parse_and_match_both_families)
+{
+    static const struct {
+        const char *addr;
+        int in;
+    } tab[] = {
+        {"10.0.0.1", 1},      {"10.255.255.255", 1}, {"11.0.0.1", 0},
+        {"192.0.2.7", 1},     {"192.0.2.8", 0},      {"::ffff:10.9.9.9", 1},
+        {"2001:db8:1::5", 1}, {"2001:db9::1", 0},    {"::1", 1},
+        {"::2", 0},
+    };
+    struct cidr *v = NULL;
+    size_t n = 0;
+    const char *why = NULL;
+    char text[64];
+    uint8_t a[CIDR_ADDR_LEN];
+
+    cr_assert_eq(cidr_list_parse("10.1.2.3/8, 192.0.2.7 2001:db8::/32,::1/128", &v, &n, &why),
+                 0, "%s", why);
+    cr_assert_eq(n, 4);
+    cidr_format(&v[0], text, sizeof text);
+    cr_assert_str_eq(text, "10.0.0.0/8", "host bits cleared, IPv4 bits shown");
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+        cr_assert_eq(cidr_addr_parse(tab[i].addr, strlen(tab[i].addr), a), 0);
+        cr_assert_eq(cidr_match(v, n, a), tab[i].in, "%s", tab[i].addr);
+        cr_assert_eq(cidr_addr_is_v4(a), strchr(tab[i].addr, '.') != NULL, "%s",
+                     tab[i].addr);
+    }
+    free(v);
+    static const char *bad[] = {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0/8",
+                                "host.example", "10.0.0.0/8x", "1.2.3.4/-1", "fe80::1%eth0"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        v = NULL;
+        cr_assert_eq(cidr_list_parse(bad[i], &v, &n, &why), -1, "%s accepted", bad[i]);
+        cr_assert_null(v);
+    }
+    cr_assert_eq(cidr_list_parse(" ", &v, &n, &why), 0);
+    cr_assert_eq(n, 0);
+}
+
+Test(gate_util, trusted_proxies_and_per_ip_limit_from_config)
+{
+    char err[512] = "", dir[4096];
+    const char *src = getenv("CM_SRCDIR");
+    struct cfg *c;
+
+    snprintf(dir, sizeof dir, "%s/conf", src ? src : ".");
+    c = cfg_load_string("[gate]\ntrusted_proxies = 127.0.0.1, ::1\nper_ip_limit = 0\n",
+                        dir, err, sizeof err);
+
+    cr_assert_not_null(c, "%s", err);
+    cr_assert_eq(c->ngate_trusted, 2);
+    cr_assert_eq(c->gate_per_ip_limit, 0);
+    cfg_release(c);
+    c = cfg_load_string("[gate]\n", dir, err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    cr_assert_eq(c->ngate_trusted, 0, "no proxy trusted by default");
+    cr_assert_eq(c->gate_per_ip_limit, 128);
+    cfg_release(c);
+    c = cfg_load_string("[gate]\ntrusted_proxies = 10.0.0.0/40\n", dir, err, sizeof err);
+    cr_assert_null(c, "a bad range is refused");
+    cr_assert(strstr(err, "trusted_proxies") != NULL, "%s", err);
+}
