@@ -317,4 +317,21 @@ check_has "bind error is explained" "$OUT" "cannot listen on 127.0.0.1:$PORT"
 "$GATE" -c "$T/gate.conf" --make-link zz brand.example $A >/dev/null 2>&1
 check "--make-link with a bad kind exits 2" "$?" 2
 
+# --- an api_key in [domain *] (as example.conf suggests) -----------------------
+# It holds for every domain that does not set its own, as any [domain *] key
+# does, and for sending domains with no section; not for a domain with its own.
+sed -i 's/^\[domain \*\]$/&\napi_key = test-key-star-0123456789/' "$T/gate.conf"
+printf '[domain shop.example]\nlanguage = en\n' >> "$T/gate.conf"
+gate_reload
+STAR="Authorization: Bearer test-key-star-0123456789"
+SG='{"recipient":"s@example.org","action":"grant","purposes":["opens"],"notice_id":"n1","notice_sha256":"'$NH'","controller":'
+check "[domain *] key, domain inheriting it -> 201" \
+    "$(api -H "$STAR" -d "$SG\"shop.example\"}")" 201
+check "[domain *] key, sending domain with no section -> 201" \
+    "$(api -H "$STAR" -d "$SG\"unlisted.example\"}")" 201
+check "[domain *] key, domain with its own key -> 403" \
+    "$(api -H "$STAR" -d "$SG\"brand.example\"}")" 403
+check "own key still works beside a [domain *] key" \
+    "$(api -H "$AUTH" -d "$SG\"brand.example\"}")" 201
+
 gate_summary
