@@ -135,7 +135,8 @@ expect_grep "long.jsonl:2: NUL byte" "$T/err" "NUL byte reported"
 printf 'controller,recipient,colour\nbrand,a@b.org,red\n' >"$T/badcol.csv"
 expect_err 2 "unknown column 'colour'" "import unknown column" "$C" import "$T/badcol.csv"
 printf 'controller,recipient,time,action,purposes\nbrand,"a@b.org,2026-07-01,grant,opens\n' >"$T/badq.csv"
-expect_rc 2 "import broken CSV quoting" "$C" import "$T/badq.csv"
+expect_rc 3 "import broken CSV quoting: a bad row, not a dead file" "$C" import "$T/badq.csv"
+expect_grep "badq.csv:2: unterminated quote" "$T/err" "broken quoting names its line"
 
 # --- export, stats, inactive
 expect_rc 0 "export" "$C" export
