@@ -28,6 +28,7 @@ struct ctl {
     const char *at;     /* event time */
     const char *before; /* inactive */
     const char *info;   /* proof: controller information JSON file */
+    const char *expect; /* verify: recorded head SEQ:HASH */
     int dry_run;
     long batch;
 };
