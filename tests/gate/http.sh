@@ -8,7 +8,8 @@ UA="UA-MARKER-7f3a9c"
 C() { curl -s -A "$UA" "$@"; }
 hdrs() { curl -s -A "$UA" -o /dev/null -D - "$@" | tr -d '\r'; }
 
-gate_start
+# the ledger head line every second instead of every hour (test hook)
+CM_LEDGER_HEAD_INTERVAL=1 gate_start
 echo "# gate on $BASE (tmp $T)"
 
 A=alice@example.org
@@ -333,5 +334,14 @@ check "[domain *] key, domain with its own key -> 403" \
     "$(api -H "$STAR" -d "$SG\"brand.example\"}")" 403
 check "own key still works beside a [domain *] key" \
     "$(api -H "$AUTH" -d "$SG\"brand.example\"}")" 201
+
+# --- the ledger head is logged, so a record exists outside the store -------------
+check_has "ledger head logged at start" "$(head -5 "$T/gate.log")" "info: ledger head seq=0 hash="
+sleep 1.5
+VH=$("$CTL" --db "$T/db" verify | sed -n 's/^ok: .*, head //p')
+LH=$(sed -n 's/.*info: ledger head seq=\([0-9]*\) hash=\([0-9a-f]\{64\}\)$/\1:\2/p' "$T/gate.log" | tail -1)
+check "ledger head logged again, equal to the head verify prints" "$LH" "$VH"
+check "consentctl verify --expect the logged head" \
+    "$("$CTL" --db "$T/db" verify --expect "$LH" >/dev/null 2>&1; echo $?)" 0
 
 gate_summary
