@@ -9,7 +9,7 @@
  *   user_agent, actor, id (UUID). The columns of `export` are understood
  *   too, so an export imports back: one column per purpose holding its
  *   state (an IMPORT event), updated (= time), legacy_informed (an INFORM
- *   event at that time).
+ *   event at that time); in JSON lines, those of `export --json`.
  * A bad row is reported with its line number and skipped: bad values,
  * broken quoting, a line over 1 MiB. An unknown or repeated column is an
  * error for the whole file (a typo would silently drop proof, a repeat
@@ -530,8 +530,12 @@ static char *json_text(json_t *v)
     } else if (json_is_object(v)) {
         i = 0;
         json_object_foreach(v, k, x)
+        {
+            if (json_is_string(x) && strcmp(json_string_value(x), "unknown") == 0)
+                continue; /* export's "not set" */
             fprintf(m, "%s%s=%s", i++ ? ";" : "", k,
                     json_is_string(x) ? json_string_value(x) : "?");
+        }
     } else {
         fputs("?", m);
     }
@@ -554,6 +558,14 @@ static void jsonl_row(struct imp *im, const char *line)
     json_object_foreach(o, k, v)
     {
         int col = col_lookup(k);
+        /* export --json: "updated_utc" repeats "updated"; "purposes" holds
+         * states in an object */
+        if (strcmp(k, "updated_utc") == 0 && json_object_get(o, "updated") != NULL)
+            continue;
+        if (strcmp(k, "updated_utc") == 0)
+            col = C_TIME;
+        if (col == C_PURPOSES && json_is_object(v))
+            col = C_STATES;
         if (col < 0) {
             row_bad(im, "unknown key '%s'", k);
             im->row_bad = 1;

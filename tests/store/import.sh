@@ -82,6 +82,12 @@ if cmp -s "$T/s1" "$T/s2"; then ok "export -> import -> export is the same"; els
     bad "export -> import -> export is the same" "$(diff "$T/s1" "$T/s2")"; fi
 expect_rc 0 "import of the export again" "$C" --db "$D2" import "$T/exp1.csv"
 expect_grep "0 event(s) added" "$T/out" "a second import of the export adds nothing"
+expect_rc 0 "export --json" "$C" --db "$D1" --json export
+cp "$T/out" "$T/exp1.jsonl"
+expect_rc 0 "import of the JSON export" "$C" --db "$T/db3" import "$T/exp1.jsonl"
+"$C" --db "$T/db3" export | sort >"$T/s3"
+if cmp -s "$T/s1" "$T/s3"; then ok "export --json -> import -> export is the same"; else
+    bad "export --json -> import -> export is the same" "$(diff "$T/s1" "$T/s3")"; fi
 "$C" --db "$D2" show brand '=1+2@example.org' >"$T/s" 2>&1
 expect_grep "opens: granted" "$T/s" "escaped cell imported as the original value"
 "$C" --db "$D2" show brand "'=q@example.org" >"$T/s" 2>&1
