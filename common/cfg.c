@@ -54,7 +54,7 @@ struct parse_state {
     size_t nsections;
     int milter_line, gate_line; /* header lines of [milter] and [gate], 0: none */
     int *key_lines;             /* per cfg_keys[] entry: line it was set, 0: not */
-    int line; /* current line, from our reader */
+    int line;                   /* current line, from our reader */
     int err_line;
     char err[256];
 };

@@ -3,8 +3,9 @@
  *
  * Authentication: "Authorization: Bearer KEY", KEY being the api_key of a
  * [domain] section (its own or inherited from [domain *]); the body's
- * controller must be one a section holding the key serves (key_covers). Keys are compared as SHA-256 digests with
- * sodium_memcmp, so neither content nor length leaks through timing.
+ * controller must be one a section holding the key serves (key_covers). Keys are compared
+ * as SHA-256 digests with sodium_memcmp, so neither content nor length leaks through
+ * timing.
  *
  * Body (JSON object, at most GATE_API_MAX bytes, unknown fields refused):
  *   controller     string, required
@@ -77,8 +78,8 @@ static int key_covers(const struct cfg *c, const struct cfg_domain *d, const cha
 }
 
 /* The section whose api_key is the bearer key and which covers controller
- * (any holder of the key when controller is NULL), or NULL. A key set in [domain *] is inherited
- * by every section that does not set its own, and one key may be given to
+ * (any holder of the key when controller is NULL), or NULL. A key set in [domain *] is
+ * inherited by every section that does not set its own, and one key may be given to
  * several sections: each holder is tried, not only the first. Every key is
  * compared, whatever the outcome. */
 static const struct cfg_domain *key_domain(const struct gate_req *r, const char *ctl)

@@ -249,8 +249,7 @@ static int parse_expect(const struct ctl *c, uint64_t *seq, uint8_t hash[32])
             return 0;
         }
     }
-    ctl_err(c, "bad --expect '%s' (want SEQ:HASH, as verify prints the head)",
-            c->expect);
+    ctl_err(c, "bad --expect '%s' (want SEQ:HASH, as verify prints the head)", c->expect);
     return -1;
 }
 

@@ -50,12 +50,12 @@ enum col {
     C_ACTOR,
     C_ID,
     C_INFORMED,
-    C_PSTATE,                     /* export: first of one column per purpose */
+    C_PSTATE, /* export: first of one column per purpose */
     NCOLS = C_PSTATE + STORE_P_MAX
 };
 static const char *const col_names[C_PSTATE] = {
-    "controller", "recipient", "time",      "action",        "purposes",
-    "states",     "method",    "notice_id", "notice_sha256", "source_ip",
+    "controller", "recipient", "time",      "action",          "purposes",
+    "states",     "method",    "notice_id", "notice_sha256",   "source_ip",
     "user_agent", "actor",     "id",        "legacy_informed",
 };
 
@@ -220,7 +220,8 @@ static int row_action(struct imp *im, struct store_event *ev, int64_t *informed)
     const char *s, *bad = NULL;
 
     if (pstate_cols(im, &pmask, &pstates, &bad) != 0)
-        return row_bad(im, "bad state '%s' (want granted refused withdrawn unknown)", bad),
+        return row_bad(im, "bad state '%s' (want granted refused withdrawn unknown)",
+                       bad),
                -1;
     if ((s = fld(im, C_STATES)) != NULL || pmask != 0) {
         if (fld(im, C_ACTION) != NULL || fld(im, C_PURPOSES) != NULL ||

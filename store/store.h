@@ -287,16 +287,16 @@ int store_ledger_walk(struct store *st, uint64_t from, store_event_cb cb, void *
 /* Result of store_verify. */
 enum store_verify_problem {
     STORE_V_OK = 0,
-    STORE_V_MODIFIED,   /* an event's content no longer matches its hash */
-    STORE_V_PERSONAL,   /* personal fields do not match their digest */
-    STORE_V_CHAIN,      /* prev hash != hash of the event before: deleted/reordered */
-    STORE_V_MISSING,    /* a sequence number is missing: event deleted */
-    STORE_V_MOVED,      /* event stored under another sequence: reordered */
-    STORE_V_TRUNCATED,  /* the head in meta names an event that is gone */
-    STORE_V_UNREADABLE, /* an event cannot be decoded */
-    STORE_V_STATE,      /* a current consent differs from the replay of its
-                           recipient's events (consent database modified);
-                           bad_seq/bad_id name that recipient's latest event */
+    STORE_V_MODIFIED,       /* an event's content no longer matches its hash */
+    STORE_V_PERSONAL,       /* personal fields do not match their digest */
+    STORE_V_CHAIN,          /* prev hash != hash of the event before: deleted/reordered */
+    STORE_V_MISSING,        /* a sequence number is missing: event deleted */
+    STORE_V_MOVED,          /* event stored under another sequence: reordered */
+    STORE_V_TRUNCATED,      /* the head in meta names an event that is gone */
+    STORE_V_UNREADABLE,     /* an event cannot be decoded */
+    STORE_V_STATE,          /* a current consent differs from the replay of its
+                               recipient's events (consent database modified);
+                               bad_seq/bad_id name that recipient's latest event */
     STORE_V_ANCHOR_MISSING, /* the chain ends before a recorded head's seq:
                                events at the end deleted, with the head */
     STORE_V_ANCHOR_DIFFERS, /* the event at a recorded head's seq has
