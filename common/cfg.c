@@ -6,16 +6,21 @@
  * raw per-domain key list. Domain sections are resolved after the whole file
  * is read: every [domain NAME] starts as a copy of [domain *] (which starts
  * from the table defaults) and applies its own keys, so a key set once in
- * [domain *] holds everywhere unless overridden.
+ * [domain *] holds everywhere unless overridden. A key may appear once per
+ * section and a section once per file (a repeat would silently override);
+ * [milter] user must name an existing user.
  *
  * Failure: the first error wins and is reported as "PATH:LINE: reason"; the
  * partial snapshot is freed. Nothing here exits or logs. */
 #include "common/cfg.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <ini.h>
 #include <limits.h>
 #include <pthread.h>
+#include <pwd.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +52,9 @@ struct parse_state {
     char **sections; /* domain names in order of appearance */
     int *section_lines;
     size_t nsections;
-    int line; /* current line, from our reader */
+    int milter_line, gate_line; /* header lines of [milter] and [gate], 0: none */
+    int *key_lines;             /* per cfg_keys[] entry: line it was set, 0: not */
+    int line;                   /* current line, from our reader */
     int err_line;
     char err[256];
 };
@@ -107,14 +114,16 @@ static char *line_reader(char *str, int num, void *stream)
     return str;
 }
 
-static int section_seen(struct parse_state *ps, const char *name)
+/* Registers a domain section; 0 when new, 1 when already registered (its
+ * header line in *first), -1 on error. */
+static int section_seen(struct parse_state *ps, const char *name, int *first)
 {
     char **nv;
     int *nl;
 
     for (size_t i = 0; i < ps->nsections; i++)
         if (strcasecmp(ps->sections[i], name) == 0)
-            return 0;
+            return *first = ps->section_lines[i], 1;
     if (ps->nsections >= CFG_MAX_DOMAINS)
         return -1;
     nv = realloc(ps->sections, (ps->nsections + 1) * sizeof *nv);
@@ -144,30 +153,63 @@ static int valid_domain_name(const char *d)
     return 1;
 }
 
+/* A second [milter] or [gate] header: the keys of both would merge. */
+static void note_fixed_section(struct parse_state *ps, const char *name, int *slot)
+{
+    if (*slot)
+        set_err(ps, ps->line, "section [%s] repeated (first at line %d)", name, *slot);
+    else
+        *slot = ps->line;
+}
+
 /* inih calls the handler only for keys, so a [domain NAME] section with no
  * key of its own would not exist, and its subdomains would fall to
  * [domain *] with themselves as controller. Every section header is
- * therefore registered here, as the line is read. */
+ * therefore registered here, as the line is read; a repeated one is an
+ * error (its keys would silently override the first one's). */
 static void note_section(struct parse_state *ps, const char *line)
 {
     char dom[256];
     const char *end;
+    int first = 0, rc;
 
     line += strspn(line, " \t");
-    if (*line != '[' || strncasecmp(line + 1, "domain", 6) != 0 ||
-        (line[7] != ' ' && line[7] != '\t') || (end = strchr(line, ']')) == NULL)
+    if (*line != '[' || (end = strchr(line, ']')) == NULL)
+        return;
+    snprintf(dom, sizeof dom, "%.*s", (int)(end - line - 1), line + 1);
+    if (strcasecmp(cfg_trim(dom), "milter") == 0)
+        return note_fixed_section(ps, "milter", &ps->milter_line);
+    if (strcasecmp(cfg_trim(dom), "gate") == 0)
+        return note_fixed_section(ps, "gate", &ps->gate_line);
+    if (strncasecmp(line + 1, "domain", 6) != 0 || (line[7] != ' ' && line[7] != '\t'))
         return;
     snprintf(dom, sizeof dom, "%.*s", (int)(end - line - 8), line + 8);
     if (!valid_domain_name(cfg_trim(dom)))
         set_err(ps, ps->line, "bad domain name in section [domain %s]", cfg_trim(dom));
-    else if (section_seen(ps, cfg_trim(dom)) != 0)
+    else if ((rc = section_seen(ps, cfg_trim(dom), &first)) < 0)
         set_err(ps, ps->line, "too many domain sections or out of memory");
+    else if (rc == 1)
+        set_err(ps, ps->line, "section [domain %s] repeated (first at line %d)",
+                cfg_trim(dom), first);
+}
+
+/* The line of an earlier name in this section, or 0. A section's keys are
+ * contiguous in ps->kv (a section cannot repeat), so the walk back stops at
+ * the first key of another section. */
+static int domain_key_line(const struct parse_state *ps, const char *dom,
+                           const char *name)
+{
+    for (size_t i = ps->nkv; i-- > 0 && strcasecmp(ps->kv[i].section, dom) == 0;)
+        if (strcasecmp(ps->kv[i].key, name) == 0)
+            return ps->kv[i].line;
+    return 0;
 }
 
 static int handle_domain_kv(struct parse_state *ps, const char *dom, const char *name,
                             const char *value)
 {
     struct raw_kv *nv;
+    int first = 0;
 
     if (!valid_domain_name(dom)) {
         set_err(ps, ps->line, "bad domain name in section [domain %s]", dom);
@@ -177,8 +219,13 @@ static int handle_domain_kv(struct parse_state *ps, const char *dom, const char 
         set_err(ps, ps->line, "unknown key '%s' in [domain %s]", name, dom);
         return 0;
     }
-    if (section_seen(ps, dom) != 0) {
+    if (section_seen(ps, dom, &first) < 0) {
         set_err(ps, ps->line, "too many domain sections or out of memory");
+        return 0;
+    }
+    if ((first = domain_key_line(ps, dom, name)) != 0) {
+        set_err(ps, ps->line, "key '%s' repeated in [domain %s] (first at line %d)", name,
+                dom, first);
         return 0;
     }
     if (ps->nkv == ps->capkv) {
@@ -198,6 +245,30 @@ static int handle_domain_kv(struct parse_state *ps, const char *dom, const char 
     if (!nv->section || !nv->key || !nv->value)
         return set_err(ps, ps->line, "out of memory"), 0;
     return 1;
+}
+
+/* [milter] user must exist now, not only when a daemon starts, so that -n
+ * catches a typo; its primary group too (the store files are shared
+ * through it). "" means stay as started. */
+static int user_check(const char *user, const char **why)
+{
+    static __thread char msg[160];
+    struct passwd pw, *pwp = NULL;
+    struct group gr, *grp = NULL;
+    char buf[4096];
+
+    if (user == NULL || *user == '\0')
+        return 0;
+    if (getpwnam_r(user, &pw, buf, sizeof buf, &pwp) != 0 || pwp == NULL) {
+        snprintf(msg, sizeof msg, "no such user '%.64s'", user);
+        return *why = msg, -1;
+    }
+    if (getgrgid_r(pw.pw_gid, &gr, buf, sizeof buf, &grp) != 0 || grp == NULL) {
+        snprintf(msg, sizeof msg, "the group %u of user '%.64s' does not exist",
+                 (unsigned)pw.pw_gid, user);
+        return *why = msg, -1;
+    }
+    return 0;
 }
 
 static int cfg_ini_handler(void *user, const char *section, const char *name,
@@ -226,7 +297,14 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
         set_err(ps, ps->line, "unknown key '%s' in [%s]", name, section);
         return 0;
     }
-    if (cfg_key_apply(k, ps->c, value, &why) != 0) {
+    if (ps->key_lines[k - cfg_keys]) {
+        set_err(ps, ps->line, "key '%s' repeated in [%s] (first at line %d)", name,
+                section, ps->key_lines[k - cfg_keys]);
+        return 0;
+    }
+    ps->key_lines[k - cfg_keys] = ps->line;
+    if (cfg_key_apply(k, ps->c, value, &why) != 0 ||
+        (k->off == offsetof(struct cfg, user) && user_check(ps->c->user, &why) != 0)) {
         set_err(ps, ps->line, "%s: %s", name, why);
         return 0;
     }
@@ -290,26 +368,20 @@ static int domain_copy(struct cfg_domain *dst, const struct cfg_domain *src)
 static int domain_apply_kvs(struct parse_state *ps, struct cfg_domain *d,
                             const char *name)
 {
-    const struct keydef *cleared[4] = {NULL};
-    size_t ncleared = 0;
-
     for (size_t i = 0; i < ps->nkv; i++) {
         const struct keydef *k;
         const char *why = NULL;
-        int seen = 0;
         if (strcasecmp(ps->kv[i].section, name) != 0)
             continue;
         k = cfg_key_find("domain", ps->kv[i].key);
-        for (size_t j = 0; j < ncleared; j++)
-            seen |= cleared[j] == k;
-        if (k->type == K_RULES && !seen && ncleared < 4) {
-            /* a section's own rules replace the inherited ones; repeats add */
+        if (k->type == K_RULES) {
+            /* a section's own rules replace the inherited ones (a key
+             * appears at most once per section) */
             struct cfg_class_rule **rv = (struct cfg_class_rule **)((char *)d + k->off);
             size_t *rn = (size_t *)((char *)d + k->off + sizeof(void *));
             cfg_rules_free(*rv, *rn);
             *rv = NULL;
             *rn = 0;
-            cleared[ncleared++] = k;
         }
         if (cfg_key_apply(k, d, ps->kv[i].value, &why) != 0) {
             set_err(ps, ps->kv[i].line, "%s: %s", ps->kv[i].key, why);
@@ -500,6 +572,7 @@ static void state_free(struct parse_state *ps)
         free(ps->sections[i]);
     free(ps->sections);
     free(ps->section_lines);
+    free(ps->key_lines);
 }
 
 static void cfg_free(struct cfg *c)
@@ -548,6 +621,10 @@ static struct cfg *parse_text(const char *text, size_t len, const char *path,
     }
     ps.c->refs = 1;
     ps.c->path = strdup(path);
+    if ((ps.key_lines = calloc(cfg_nkeys, sizeof *ps.key_lines)) == NULL) {
+        set_err(&ps, 0, "out of memory");
+        goto fail;
+    }
     if (apply_defaults("milter", ps.c, &ps) || apply_defaults("gate", ps.c, &ps))
         goto fail;
     rd.p = text;

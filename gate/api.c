@@ -2,9 +2,10 @@
  * consent event with its proof.
  *
  * Authentication: "Authorization: Bearer KEY", KEY being the api_key of a
- * [domain] section; the key names the controller and the body's controller
- * must be that one. Keys are compared as SHA-256 digests with
- * sodium_memcmp, so neither content nor length leaks through timing.
+ * [domain] section (its own or inherited from [domain *]); the body's
+ * controller must be one a section holding the key serves (key_covers). Keys are compared
+ * as SHA-256 digests with sodium_memcmp, so neither content nor length leaks through
+ * timing.
  *
  * Body (JSON object, at most GATE_API_MAX bytes, unknown fields refused):
  *   controller     string, required
@@ -61,9 +62,27 @@ static enum MHD_Result err(struct gate_req *r, unsigned status, int outcome,
     return ret;
 }
 
-/* The domain whose api_key is the bearer key, or NULL. Every key is
+/* Whether a section holding the key may write for controller. A named
+ * section: its controller. [domain *] without a controller stands for every
+ * sending domain that has no section, each its own controller, so its key
+ * holds for a controller no named section claims; the sections that
+ * inherit the key match through their own entry. */
+static int key_covers(const struct cfg *c, const struct cfg_domain *d, const char *ctl)
+{
+    if (d->controller != NULL)
+        return strcasecmp(d->controller, ctl) == 0;
+    for (size_t i = 1; i < c->ndomains; i++)
+        if (c->domains[i].controller && strcasecmp(c->domains[i].controller, ctl) == 0)
+            return 0;
+    return 1;
+}
+
+/* The section whose api_key is the bearer key and which covers controller
+ * (any holder of the key when controller is NULL), or NULL. A key set in [domain *] is
+ * inherited by every section that does not set its own, and one key may be given to
+ * several sections: each holder is tried, not only the first. Every key is
  * compared, whatever the outcome. */
-static const struct cfg_domain *auth_domain(const struct gate_req *r)
+static const struct cfg_domain *key_domain(const struct gate_req *r, const char *ctl)
 {
     const char *h = gate_header(r, "Authorization");
     unsigned char got[crypto_hash_sha256_BYTES], want[crypto_hash_sha256_BYTES];
@@ -78,7 +97,9 @@ static const struct cfg_domain *auth_domain(const struct gate_req *r)
         if (k == NULL || *k == '\0')
             continue;
         crypto_hash_sha256(want, (const unsigned char *)k, strlen(k));
-        if (sodium_memcmp(got, want, sizeof got) == 0 && found == NULL)
+        if (sodium_memcmp(got, want, sizeof got) != 0)
+            continue;
+        if (found == NULL && (ctl == NULL || key_covers(c, &c->domains[i], ctl)))
             found = &c->domains[i];
     }
     return found;
@@ -219,9 +240,9 @@ static enum MHD_Result created(struct gate_req *r, const struct store_event *ev)
     return ret;
 }
 
-static enum MHD_Result record(struct gate_req *r, const struct cfg_domain *dom,
-                              const struct api_in *in)
+static enum MHD_Result record(struct gate_req *r, const struct api_in *in)
 {
+    const struct cfg_domain *dom;
     struct store_event ev;
     char msg[300], actor[300], norm[STORE_ADDR_MAX];
     int rc;
@@ -229,7 +250,7 @@ static enum MHD_Result record(struct gate_req *r, const struct cfg_domain *dom,
     memset(&ev, 0, sizeof ev);
     if (to_event(in, &ev, msg, sizeof msg) != 0)
         return err(r, 422, OUT_BAD_REQUEST, "invalid", "%s", msg);
-    if (dom->controller == NULL || strcasecmp(dom->controller, in->controller) != 0)
+    if ((dom = key_domain(r, in->controller)) == NULL)
         return err(r, MHD_HTTP_FORBIDDEN, OUT_FORBIDDEN, "forbidden",
                    "this key is not valid for controller '%.64s'", in->controller);
     if (store_addr_normalise(in->recipient, norm, sizeof norm) != STORE_OK)
@@ -263,7 +284,6 @@ static enum MHD_Result record(struct gate_req *r, const struct cfg_domain *dom,
 enum MHD_Result gate_api(struct gate_req *r)
 {
     const char *ct = gate_header(r, "Content-Type");
-    const struct cfg_domain *dom;
     json_error_t jerr;
     json_t *o;
     struct api_in in;
@@ -273,7 +293,7 @@ enum MHD_Result gate_api(struct gate_req *r)
     if (r->body == NULL)
         return err(r, MHD_HTTP_METHOD_NOT_ALLOWED, OUT_METHOD, "method",
                    "use POST with a JSON body");
-    if ((dom = auth_domain(r)) == NULL)
+    if (key_domain(r, NULL) == NULL)
         return err(r, MHD_HTTP_UNAUTHORIZED, OUT_UNAUTHORIZED, "unauthorized",
                    "missing or unknown bearer key (Authorization: Bearer KEY)");
     if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
@@ -289,7 +309,7 @@ enum MHD_Result gate_api(struct gate_req *r)
     else if (read_fields(o, &in, msg, sizeof msg) != 0)
         ret = err(r, 422, OUT_BAD_REQUEST, "invalid", "%s", msg);
     else
-        ret = record(r, dom, &in);
+        ret = record(r, &in);
     json_decref(o);
     return ret;
 }

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/ledger_head.h"
 #include "common/log.h"
 #include "gate/gate.h"
 
@@ -261,7 +262,8 @@ static int serve(struct gate *g, const struct opts *o)
     struct gate_http *h;
     sigset_t set;
     char err[1024];
-    int sig, rc = STORE_OK;
+    int sig = 0, due, rc = STORE_OK;
+    time_t next = 0;
 
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -289,7 +291,12 @@ static int serve(struct gate *g, const struct opts *o)
              tok_keys_count(g->snap->keys));
     if (o->ready_file && write_ready(o->ready_file, gate_http_port(h)) != 0)
         log_warn("cannot write %s: %s", o->ready_file, strerror(errno));
-    while (sigwait(&set, &sig) == 0) {
+    /* the signal wait also logs the ledger head once an hour */
+    while ((due = ledger_head_wait(&set, &next, &sig)) >= 0) {
+        if (due == 1) {
+            ledger_head_log(g->store);
+            continue;
+        }
         if (sig == SIGUSR1 || sig == SIGHUP) {
             reload(g);
             continue;

@@ -4,7 +4,8 @@ GATE_PAGES_DIR ?= $(PREFIX)/share/consent-milter/pages
 $(B)/obj/gate/main.o: EXTRA_CFLAGS += -DGATE_PAGES_DIR='"$(GATE_PAGES_DIR)"'
 
 # The gate needs only the store and common code, not the rewriter.
-GATE_LIBS = $(B)/libstore.a $(B)/libcm.a
+# libcm (cfg, ledger_head) calls into libstore too
+GATE_LIBS = $(B)/libstore.a $(B)/libcm.a $(B)/libstore.a
 $(B)/consent-gate: $(patsubst %.c,$(B)/obj/%.o,$(GATE_SRC)) $(GATE_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(GATE_LIBS) $(PKG_LIBS)
 

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/ledger_head.h"
 #include "common/log.h"
 #include "store/store.h"
 
@@ -202,13 +203,21 @@ static void reload(void)
     pthread_mutex_unlock(&reload_lock);
 }
 
+/* Also logs the ledger head once an hour (ledger_head.h), under
+ * reload_lock: shutdown takes that lock before it closes the store. */
 static void *reload_thread(void *arg)
 {
     sigset_t *set = arg;
+    time_t next = 0;
     for (;;) {
-        int sig;
-        if (sigwait(set, &sig) == 0 && sig == SIGUSR1)
+        int sig = 0, due = ledger_head_wait(set, &next, &sig);
+        if (due == 1) {
+            pthread_mutex_lock(&reload_lock);
+            ledger_head_log(mlt_store);
+            pthread_mutex_unlock(&reload_lock);
+        } else if (due == 0 && sig == SIGUSR1) {
             reload();
+        }
     }
     return NULL;
 }

@@ -6,12 +6,15 @@
  * (one document; export and inactive print one JSON object per line).
  * Errors: one line on stderr, exit codes as in store/ctl.h. See
  * doc/consentctl.8. */
+#include <errno.h>
 #include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sodium.h>
 
 #include "store/ctl.h"
 
@@ -29,7 +32,7 @@ static const char usage[] =
     "  export [CONTROLLER]\n"
     "  inactive CONTROLLER --before DATE\n"
     "  stats [CONTROLLER]\n"
-    "  verify\n"
+    "  verify [--expect SEQ:HASH]   (a head printed or logged before)\n"
     "  erase CONTROLLER RECIPIENT\n"
     "options: --db DIR (default $CONSENT_DB or " DEFAULT_DB "), --json,\n"
     "  --method signup-form|consent-page|withdraw-link|api|import|admin (default "
@@ -227,19 +230,44 @@ static int cmd_erase(struct ctl *c, int argc, char **argv)
     return CTL_OK;
 }
 
+/* --expect SEQ:HASH, as verify prints the head and the daemons log it. */
+static int parse_expect(const struct ctl *c, uint64_t *seq, uint8_t hash[32])
+{
+    const char *colon = c->expect ? strchr(c->expect, ':') : NULL;
+    char *end;
+
+    *seq = 0;
+    if (c->expect == NULL)
+        return 0;
+    errno = 0;
+    if (colon && c->expect[0] >= '1' && c->expect[0] <= '9') {
+        unsigned long long n = strtoull(c->expect, &end, 10);
+        if (errno == 0 && end == colon && strlen(colon + 1) == 64 &&
+            strspn(colon + 1, "0123456789abcdef") == 64 &&
+            sodium_hex2bin(hash, 32, colon + 1, 64, NULL, NULL, NULL) == 0) {
+            *seq = n;
+            return 0;
+        }
+    }
+    ctl_err(c, "bad --expect '%s' (want SEQ:HASH, as verify prints the head)", c->expect);
+    return -1;
+}
+
 static int cmd_verify(struct ctl *c, int argc, char **argv)
 {
     struct store_verify r;
     struct store *st;
+    uint64_t aseq;
+    uint8_t ahash[32];
     char hex[65];
     int rc;
 
     (void)argv;
-    if (!need_args(c, argc, 0, 0))
+    if (!need_args(c, argc, 0, 0) || parse_expect(c, &aseq, ahash) != 0)
         return CTL_USAGE;
     if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
         return rc;
-    rc = store_verify(st, &r);
+    rc = store_verify_anchor(st, aseq, ahash, &r);
     store_close(st);
     if (rc != STORE_OK)
         return ctl_store_err(c, rc, c->db);
@@ -249,6 +277,8 @@ static int cmd_verify(struct ctl *c, int argc, char **argv)
             json_pack("{s:b,s:I,s:I,s:I,s:s}", "ok", r.problem == STORE_V_OK, "events",
                       (json_int_t)r.events, "tombstones", (json_int_t)r.tombstones,
                       "head_seq", (json_int_t)r.head_seq, "head_hash", hex);
+        if (aseq != 0)
+            json_object_set_new(j, "expect", json_string(c->expect));
         if (r.problem != STORE_V_OK) {
             json_object_set_new(j, "bad_seq", json_integer((json_int_t)r.bad_seq));
             json_object_set_new(j, "bad_id",
@@ -258,9 +288,11 @@ static int cmd_verify(struct ctl *c, int argc, char **argv)
         }
         ctl_print_json(j, 0);
     } else if (r.problem == STORE_V_OK) {
-        printf("ok: %llu events (%llu erased), head %llu %s\n",
+        printf("ok: %llu events (%llu erased), head %llu:%s\n",
                (unsigned long long)r.events, (unsigned long long)r.tombstones,
                (unsigned long long)r.head_seq, hex);
+        if (aseq != 0)
+            printf("ok: the chain contains the recorded head %s\n", c->expect);
     }
     if (r.problem != STORE_V_OK) {
         ctl_err(c, "ledger FAILED at event %llu%s%s: %s", (unsigned long long)r.bad_seq,
@@ -316,6 +348,7 @@ static const struct option opts[] = {
     {"dry-run", no_argument, NULL, 'r'},
     {"batch", required_argument, NULL, 'B'},
     {"controller-info", required_argument, NULL, 'c'},
+    {"expect", required_argument, NULL, 'e'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -329,7 +362,7 @@ static const struct {
     {'n', offsetof(struct ctl, notice)},    {'a', offsetof(struct ctl, actor)},
     {'i', offsetof(struct ctl, source_ip)}, {'u', offsetof(struct ctl, user_agent)},
     {'t', offsetof(struct ctl, at)},        {'b', offsetof(struct ctl, before)},
-    {'c', offsetof(struct ctl, info)},
+    {'c', offsetof(struct ctl, info)},      {'e', offsetof(struct ctl, expect)},
 };
 
 /* One option; returns -1 to go on, else the exit code. */

@@ -28,6 +28,7 @@ struct ctl {
     const char *at;     /* event time */
     const char *before; /* inactive */
     const char *info;   /* proof: controller information JSON file */
+    const char *expect; /* verify: recorded head SEQ:HASH */
     int dry_run;
     long batch;
 };
@@ -48,6 +49,13 @@ json_t *ctl_consent_json(const char *controller, const char *rcpt,
                          const struct store_consent *s);
 /* ctl_hex - lower-case hex of n bytes into out (2n+1). */
 void ctl_hex(const uint8_t *p, size_t n, char *out);
+/* ctl_csv_escaped - whether a CSV cell needs (export) or carries (import)
+ * the leading ' that keeps spreadsheets from running it as a formula:
+ * after its leading quotes, s starts with = + - @ tab or CR, and it has at
+ * least `quotes` leading quotes. Export adds one ' to such a cell (quotes 0),
+ * import takes one off (quotes 1), so every value goes out and back
+ * unchanged, even one that starts with '=. */
+int ctl_csv_escaped(const char *s, size_t quotes);
 /* ctl_notice - parse "ID[:FILE]": id into idbuf, SHA-256 of FILE into sha. */
 int ctl_notice(const struct ctl *c, const char *arg, char *idbuf, size_t idlen,
                uint8_t sha[32]);

@@ -6,9 +6,17 @@
  *   proof), action (grant refuse withdraw inform) with purposes, or
  *   states ("opens=granted;clicks=refused", an IMPORT event), method
  *   (default import), notice_id, notice_sha256 (64 hex), source_ip,
- *   user_agent, actor, id (UUID).
- * A bad row is reported with its line number and skipped; an unknown
- * column is an error for the whole file (a typo would silently drop proof).
+ *   user_agent, actor, id (UUID). The columns of `export` are understood
+ *   too, so an export imports back: one column per purpose holding its
+ *   state (an IMPORT event), updated (= time), legacy_informed (an INFORM
+ *   event at that time); in JSON lines, those of `export --json`.
+ * A bad row is reported with its line number and skipped: bad values,
+ * broken quoting, a line over 1 MiB. An unknown or repeated column is an
+ * error for the whole file (a typo would silently drop proof, a repeat
+ * would let the last one win). A CSV record is one line: no field may
+ * hold a control character, so a quote left open ends with its line
+ * instead of swallowing the rest of the file. A cell that export escaped
+ * against spreadsheet formulas ('=...) loses that one quote again.
  * Good rows are collected into batches of --batch rows, sorted by
  * controller and store_order_key (so each batch walks the consent database
  * in key order: a page is written once per batch, not once per row; events
@@ -41,12 +49,14 @@ enum col {
     C_USER_AGENT,
     C_ACTOR,
     C_ID,
-    NCOLS
+    C_INFORMED,
+    C_PSTATE, /* export: first of one column per purpose */
+    NCOLS = C_PSTATE + STORE_P_MAX
 };
-static const char *const col_names[NCOLS] = {
-    "controller", "recipient", "time",      "action",        "purposes",
-    "states",     "method",    "notice_id", "notice_sha256", "source_ip",
-    "user_agent", "actor",     "id",
+static const char *const col_names[C_PSTATE] = {
+    "controller", "recipient", "time",      "action",          "purposes",
+    "states",     "method",    "notice_id", "notice_sha256",   "source_ip",
+    "user_agent", "actor",     "id",        "legacy_informed",
 };
 
 #define FIELD_MAX 2048
@@ -70,14 +80,23 @@ static int col_lookup(const char *name)
 {
     if (strcasecmp(name, "email") == 0)
         return C_RECIPIENT;
-    if (strcasecmp(name, "date") == 0 || strcasecmp(name, "timestamp") == 0)
+    if (strcasecmp(name, "date") == 0 || strcasecmp(name, "timestamp") == 0 ||
+        strcasecmp(name, "updated") == 0)
         return C_TIME;
     if (strcasecmp(name, "notice") == 0)
         return C_NOTICE_ID;
-    for (int i = 0; i < NCOLS; i++)
+    for (int i = 0; i < C_PSTATE; i++)
         if (strcasecmp(name, col_names[i]) == 0)
             return i;
+    for (int i = 0; i < STORE_P_MAX; i++)
+        if (store_purpose_name(i) && strcasecmp(name, store_purpose_name(i)) == 0)
+            return C_PSTATE + i;
     return -1;
+}
+
+static const char *col_name(int col)
+{
+    return col >= C_PSTATE ? store_purpose_name(col - C_PSTATE) : col_names[col];
 }
 
 static void row_bad(struct imp *im, const char *fmt, ...)
@@ -168,13 +187,81 @@ static const char *fld(const struct imp *im, int col)
     return s != NULL && *s != '\0' ? s : NULL;
 }
 
-/* Check one row and turn it into ev; 0, or -1 after reporting it. */
-static int row_event(struct imp *im, struct store_event *ev)
+/* Export's per-purpose columns -> mask + packed states ("unknown" and
+ * empty cells leave the purpose out). 0, or -1 naming the bad cell. */
+static int pstate_cols(const struct imp *im, uint32_t *mask, uint32_t *states,
+                       const char **bad)
 {
-    char buf[STORE_ADDR_MAX];
+    *mask = *states = 0;
+    for (int p = 0; p < STORE_P_MAX; p++) {
+        const char *s = fld(im, C_PSTATE + p);
+        int v = -1;
+        if (s == NULL)
+            continue;
+        for (int i = 0; i <= 3; i++)
+            if (strcasecmp(s, store_state_name(i)) == 0)
+                v = i;
+        if (v < 0)
+            return *bad = s, -1;
+        if (v == 0)
+            continue;
+        *mask |= 1u << p;
+        STORE_STATES_SET(*states, p, v);
+    }
+    return 0;
+}
+
+/* What the row does: states, export's purpose columns, action+purposes,
+ * or (export of an inform-only recipient) legacy_informed alone, which
+ * then becomes the event. 0, or -1 after reporting it. */
+static int row_action(struct imp *im, struct store_event *ev, int64_t *informed)
+{
+    uint32_t pmask, pstates;
     const char *s, *bad = NULL;
 
+    if (pstate_cols(im, &pmask, &pstates, &bad) != 0)
+        return row_bad(im, "bad state '%s' (want granted refused withdrawn unknown)",
+                       bad),
+               -1;
+    if ((s = fld(im, C_STATES)) != NULL || pmask != 0) {
+        if (fld(im, C_ACTION) != NULL || fld(im, C_PURPOSES) != NULL ||
+            (s != NULL && pmask != 0))
+            return row_bad(im, "give either states, purpose columns or action+purposes"),
+                   -1;
+        if (s != NULL && parse_states(s, &ev->purposes, &ev->states) != 0)
+            return row_bad(im, "bad states '%s' (want opens=granted;clicks=refused)", s),
+                   -1;
+        if (s == NULL)
+            ev->purposes = pmask, ev->states = pstates;
+        ev->action = STORE_A_IMPORT;
+        return 0;
+    }
+    if (fld(im, C_ACTION) == NULL && *informed != 0) {
+        ev->action = STORE_A_INFORM;
+        ev->time = *informed;
+        *informed = 0;
+        return 0;
+    }
+    if ((ev->action = parse_action(fld(im, C_ACTION))) < 0)
+        return row_bad(im, "bad or missing action '%s'",
+                       fld(im, C_ACTION) ? fld(im, C_ACTION) : ""),
+               -1;
+    if ((s = fld(im, C_PURPOSES)) != NULL && store_purposes_parse(s, &ev->purposes, &bad))
+        return row_bad(im, "unknown purpose in '%s'", s), -1;
+    if (s == NULL && (ev->action == STORE_A_GRANT || ev->action == STORE_A_REFUSE))
+        return row_bad(im, "missing purposes"), -1;
+    return 0;
+}
+
+/* Check one row and turn it into ev, and *informed into the time of an
+ * INFORM event to add (0: none); 0, or -1 after reporting it. */
+static int row_event(struct imp *im, struct store_event *ev, int64_t *informed)
+{
+    char buf[STORE_ADDR_MAX];
+    const char *s;
+
     memset(ev, 0, sizeof *ev);
+    *informed = 0;
     if ((s = fld(im, C_CONTROLLER)) == NULL ||
         store_controller_normalise(s, buf, 72) != 0)
         return row_bad(im, "bad or missing controller '%s'", s ? s : ""), -1;
@@ -185,35 +272,20 @@ static int row_event(struct imp *im, struct store_event *ev)
     ev->recipient = s;
     if ((s = fld(im, C_TIME)) == NULL || store_time_parse(s, &ev->time) != 0)
         return row_bad(im, "bad or missing date '%s'", s ? s : ""), -1;
-    if ((s = fld(im, C_STATES)) != NULL) {
-        if (fld(im, C_ACTION) != NULL || fld(im, C_PURPOSES) != NULL)
-            return row_bad(im, "give either states or action+purposes"), -1;
-        if (parse_states(s, &ev->purposes, &ev->states) != 0)
-            return row_bad(im, "bad states '%s' (want opens=granted;clicks=refused)",
-                           s ? s : ""),
-                   -1;
-        ev->action = STORE_A_IMPORT;
-    } else {
-        if ((ev->action = parse_action(fld(im, C_ACTION))) < 0)
-            return row_bad(im, "bad or missing action '%s'",
-                           fld(im, C_ACTION) ? fld(im, C_ACTION) : ""),
-                   -1;
-        if ((s = fld(im, C_PURPOSES)) != NULL &&
-            store_purposes_parse(s, &ev->purposes, &bad))
-            return row_bad(im, "unknown purpose in '%s'", s ? s : ""), -1;
-        if (s == NULL && (ev->action == STORE_A_GRANT || ev->action == STORE_A_REFUSE))
-            return row_bad(im, "missing purposes"), -1;
-    }
+    if ((s = fld(im, C_INFORMED)) != NULL && store_time_parse(s, informed) != 0)
+        return row_bad(im, "bad legacy_informed date '%s'", s), -1;
+    if (row_action(im, ev, informed) != 0)
+        return -1;
     ev->method = fld(im, C_METHOD) ? fld(im, C_METHOD) : "import";
     ev->notice_id = fld(im, C_NOTICE_ID);
     if ((s = fld(im, C_NOTICE_SHA)) != NULL &&
         (strlen(s) != 64 ||
          sodium_hex2bin(ev->notice_sha256, 32, s, 64, NULL, NULL, NULL) != 0))
-        return row_bad(im, "bad notice_sha256 '%s' (want 64 hex digits)", s ? s : ""), -1;
+        return row_bad(im, "bad notice_sha256 '%s' (want 64 hex digits)", s), -1;
     if ((s = fld(im, C_ID)) != NULL) {
         uint8_t u[16];
         if (strlen(s) != 36 || store_uuid_parse(s, u) != 0)
-            return row_bad(im, "bad id '%s' (want a UUID)", s ? s : ""), -1;
+            return row_bad(im, "bad id '%s' (want a UUID)", s), -1;
         memcpy(ev->id, s, 37);
     }
     ev->source_ip = fld(im, C_SOURCE_IP);
@@ -222,18 +294,37 @@ static int row_event(struct imp *im, struct store_event *ev)
     return 0;
 }
 
-static void row_done(struct imp *im)
+static int push(struct imp *im, const struct store_event *ev)
 {
-    struct store_event ev;
-    int rc;
+    int rc = ctl_batcher_push(im->batcher, ev, im->row_line);
 
-    if (im->fatal || im->row_bad || row_event(im, &ev) != 0)
-        return;
-    rc = ctl_batcher_push(im->batcher, &ev, im->row_line);
     if (rc == STORE_EINVAL)
         on_reject(im, im->row_line);
     else if (rc != STORE_OK)
         im->fatal = rc;
+    return rc;
+}
+
+/* An export row of an informed recipient with states is two events, pushed
+ * in time order (the batcher keeps a recipient's order). */
+static void row_done(struct imp *im)
+{
+    struct store_event ev, inf;
+    int64_t informed;
+
+    if (im->fatal || im->row_bad || row_event(im, &ev, &informed) != 0)
+        return;
+    if (informed != 0) {
+        inf = ev;
+        inf.action = STORE_A_INFORM;
+        inf.purposes = inf.states = 0;
+        inf.time = informed;
+        inf.id[0] = '\0';
+    }
+    if (informed != 0 && informed <= ev.time && push(im, &inf) != STORE_OK)
+        return;
+    if (push(im, &ev) == STORE_OK && informed > ev.time)
+        push(im, &inf);
 }
 
 static void row_reset(struct imp *im)
@@ -244,6 +335,31 @@ static void row_reset(struct imp *im)
     }
     im->field = 0;
     im->row_bad = 0;
+}
+
+/* One column name of the header: unknown or repeated (also through an
+ * alias: email and recipient) is an error for the whole file. */
+static void header_field(struct imp *im, int idx, const char *name)
+{
+    im->ncsv = idx + 1;
+    if (im->fatal)
+        return;
+    if (idx >= 64 || (im->map[idx] = col_lookup(name)) < 0) {
+        ctl_err(im->c,
+                "%s:%lu: unknown column '%s' (known: controller recipient time "
+                "action purposes states method notice_id notice_sha256 source_ip "
+                "user_agent actor id, and export's columns)",
+                im->file, im->line, name);
+        im->fatal = -1;
+        return;
+    }
+    for (int j = 0; j < idx; j++)
+        if (im->map[j] == im->map[idx]) {
+            ctl_err(im->c, "%s:%lu: column %d '%s' repeats column %d (%s)", im->file,
+                    im->line, idx + 1, name, j + 1, col_name(im->map[idx]));
+            im->fatal = -1;
+            return;
+        }
 }
 
 /* libcsv: one field. */
@@ -261,15 +377,7 @@ static void csv_cb_field(void *s, size_t n, void *data)
             n -= 3;
         }
         snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), (const char *)s);
-        if (idx >= 64 || (im->map[idx] = col_lookup(name)) < 0) {
-            ctl_err(im->c,
-                    "%s:%lu: unknown column '%s' (known: controller recipient time "
-                    "action purposes states method notice_id notice_sha256 source_ip "
-                    "user_agent actor id)",
-                    im->file, im->line, name);
-            im->fatal = -1;
-        }
-        im->ncsv = idx + 1;
+        header_field(im, idx, name);
         return;
     }
     if (idx >= im->ncsv) {
@@ -288,6 +396,8 @@ static void csv_cb_field(void *s, size_t n, void *data)
     }
     memcpy(im->f[col], s, n);
     im->f[col][n] = '\0';
+    if (ctl_csv_escaped(im->f[col], 1))
+        memmove(im->f[col], im->f[col] + 1, n); /* export's formula guard */
 }
 
 /* libcsv: end of a record. */
@@ -336,6 +446,45 @@ static ssize_t line_read(FILE *f, char *buf, size_t cap, int *nul)
     return (ssize_t)n;
 }
 
+/* A parser for the next record, after an error left it mid-record. */
+static int parser_restart(struct imp *im, struct csv_parser *p)
+{
+    csv_free(p);
+    row_reset(im);
+    if (csv_init(p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+        return im->fatal = STORE_ENOMEM;
+    csv_set_blk_size(p, 4096);
+    return 0;
+}
+
+/* A line that is not a record: skipped and reported, or, for the header,
+ * the end of the file (nothing after it can be read). */
+static void csv_line_bad(struct imp *im, struct csv_parser *p, const char *what,
+                         const char *detail)
+{
+    if (!im->header_done) {
+        ctl_err(im->c, "%s:%lu: %s%s (in the header line)", im->file, im->line, what,
+                detail);
+        im->fatal = -1;
+        return;
+    }
+    row_bad(im, "%s%s; row skipped", what, detail);
+    parser_restart(im, p);
+}
+
+/* One line is one record (no field may hold a line break): the parser is
+ * finished at each line's end, so an open quote is that line's error. */
+static void csv_line(struct imp *im, struct csv_parser *p, const char *line, ssize_t n)
+{
+    im->row_line = im->line;
+    if (n == -2)
+        return csv_line_bad(im, p, "line longer than 1 MiB", "");
+    if (csv_parse(p, line, (size_t)n, csv_cb_field, csv_cb_row, im) != (size_t)n)
+        return csv_line_bad(im, p, "CSV syntax error: ", csv_strerror(csv_error(p)));
+    if (csv_fini(p, csv_cb_field, csv_cb_row, im) != 0)
+        return csv_line_bad(im, p, "unterminated quote", "");
+}
+
 static int read_csv(struct imp *im, FILE *f)
 {
     struct csv_parser p;
@@ -350,20 +499,7 @@ static int read_csv(struct imp *im, FILE *f)
     csv_set_blk_size(&p, 4096);
     while (!im->fatal && (n = line_read(f, line, LINE_MAX_BYTES + 2, &nul)) != -1) {
         im->line++;
-        if (n == -2) {
-            ctl_err(im->c, "%s:%lu: line longer than 1 MiB", im->file, im->line);
-            im->fatal = -1;
-        } else if (csv_parse(&p, line, (size_t)n, csv_cb_field, csv_cb_row, im) !=
-                   (size_t)n) {
-            ctl_err(im->c, "%s:%lu: CSV syntax error: %s", im->file, im->line,
-                    csv_strerror(csv_error(&p)));
-            im->fatal = -1;
-        }
-    }
-    if (!im->fatal && csv_fini(&p, csv_cb_field, csv_cb_row, im) != 0) {
-        ctl_err(im->c, "%s: CSV syntax error at end: %s", im->file,
-                csv_strerror(csv_error(&p)));
-        im->fatal = -1;
+        csv_line(im, &p, line, n);
     }
     csv_free(&p);
     free(line);
@@ -395,8 +531,12 @@ static char *json_text(json_t *v)
     } else if (json_is_object(v)) {
         i = 0;
         json_object_foreach(v, k, x)
+        {
+            if (json_is_string(x) && strcmp(json_string_value(x), "unknown") == 0)
+                continue; /* export's "not set" */
             fprintf(m, "%s%s=%s", i++ ? ";" : "", k,
                     json_is_string(x) ? json_string_value(x) : "?");
+        }
     } else {
         fputs("?", m);
     }
@@ -419,6 +559,14 @@ static void jsonl_row(struct imp *im, const char *line)
     json_object_foreach(o, k, v)
     {
         int col = col_lookup(k);
+        /* export --json: "updated_utc" repeats "updated"; "purposes" holds
+         * states in an object */
+        if (strcmp(k, "updated_utc") == 0 && json_object_get(o, "updated") != NULL)
+            continue;
+        if (strcmp(k, "updated_utc") == 0)
+            col = C_TIME;
+        if (col == C_PURPOSES && json_is_object(v))
+            col = C_STATES;
         if (col < 0) {
             row_bad(im, "unknown key '%s'", k);
             im->row_bad = 1;
@@ -426,7 +574,11 @@ static void jsonl_row(struct imp *im, const char *line)
         }
         if (json_is_null(v))
             continue;
-        free(im->f[col]);
+        if (im->f[col] != NULL) { /* an alias of a key already given */
+            row_bad(im, "key '%s' repeats another key for '%s'", k, col_name(col));
+            im->row_bad = 1;
+            break;
+        }
         if ((im->f[col] = json_text(v)) == NULL || strlen(im->f[col]) > FIELD_MAX) {
             row_bad(im, "bad value for '%s'", k);
             im->row_bad = 1;

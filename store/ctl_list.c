@@ -8,14 +8,22 @@
 
 #include "store/ctl.h"
 
-/* CSV field, quoted when needed (RFC 4180). */
+/* CSV field, quoted when needed (RFC 4180); a cell a spreadsheet would
+ * run as a formula (=cmd|...) gets a leading ', which import takes off
+ * again (ctl_csv_escaped). */
 static void csv_field(const char *s)
 {
+    int esc = ctl_csv_escaped(s, 0);
+
     if (strpbrk(s, ",\"\r\n") == NULL) {
+        if (esc)
+            putchar('\'');
         fputs(s, stdout);
         return;
     }
     putchar('"');
+    if (esc)
+        putchar('\'');
     for (; *s; s++) {
         if (*s == '"')
             putchar('"');

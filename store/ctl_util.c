@@ -202,3 +202,10 @@ int ctl_notice(const struct ctl *c, const char *arg, char *idbuf, size_t idlen,
     }
     return CTL_OK;
 }
+
+int ctl_csv_escaped(const char *s, size_t quotes)
+{
+    size_t q = strspn(s, "'");
+
+    return q >= quotes && s[q] != '\0' && strchr("=+-@\t\r", s[q]) != NULL;
+}

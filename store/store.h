@@ -287,16 +287,20 @@ int store_ledger_walk(struct store *st, uint64_t from, store_event_cb cb, void *
 /* Result of store_verify. */
 enum store_verify_problem {
     STORE_V_OK = 0,
-    STORE_V_MODIFIED,   /* an event's content no longer matches its hash */
-    STORE_V_PERSONAL,   /* personal fields do not match their digest */
-    STORE_V_CHAIN,      /* prev hash != hash of the event before: deleted/reordered */
-    STORE_V_MISSING,    /* a sequence number is missing: event deleted */
-    STORE_V_MOVED,      /* event stored under another sequence: reordered */
-    STORE_V_TRUNCATED,  /* the head in meta names an event that is gone */
-    STORE_V_UNREADABLE, /* an event cannot be decoded */
-    STORE_V_STATE,      /* a current consent differs from the replay of its
-                           recipient's events (consent database modified);
-                           bad_seq/bad_id name that recipient's latest event */
+    STORE_V_MODIFIED,       /* an event's content no longer matches its hash */
+    STORE_V_PERSONAL,       /* personal fields do not match their digest */
+    STORE_V_CHAIN,          /* prev hash != hash of the event before: deleted/reordered */
+    STORE_V_MISSING,        /* a sequence number is missing: event deleted */
+    STORE_V_MOVED,          /* event stored under another sequence: reordered */
+    STORE_V_TRUNCATED,      /* the head in meta names an event that is gone */
+    STORE_V_UNREADABLE,     /* an event cannot be decoded */
+    STORE_V_STATE,          /* a current consent differs from the replay of its
+                               recipient's events (consent database modified);
+                               bad_seq/bad_id name that recipient's latest event */
+    STORE_V_ANCHOR_MISSING, /* the chain ends before a recorded head's seq:
+                               events at the end deleted, with the head */
+    STORE_V_ANCHOR_DIFFERS, /* the event at a recorded head's seq has
+                               another hash: the chain was rewritten */
 };
 struct store_verify {
     uint64_t events; /* events checked */
@@ -313,6 +317,21 @@ const char *store_verify_problem_text(int problem);
  * each recipient's events and compare with its current consent. Returns 0
  * with res->problem set (STORE_V_OK when intact), or STORE_EIO etc. */
 int store_verify(struct store *st, struct store_verify *res);
+/* store_verify_anchor - store_verify, and the chain must contain a head
+ * recorded earlier: event seq with hash (from verify's output or the
+ * daemons' "ledger head" log line). Deleting the last events together with
+ * their consent rows and the head leaves a chain that is intact on its
+ * own; only such a record shows it. A chain shorter than seq is
+ * STORE_V_ANCHOR_MISSING (bad_seq = seq), another hash at seq
+ * STORE_V_ANCHOR_DIFFERS (bad_seq, bad_id: that event). Other problems
+ * come first. Returns as store_verify. */
+int store_verify_anchor(struct store *st, uint64_t seq, const uint8_t hash[32],
+                        struct store_verify *res);
+/* store_ledger_head - the head as recorded with the last event (seq 0 and
+ * a zero hash for an empty ledger), in its own read transaction; for the
+ * daemons' hourly log line. Returns 0, STORE_EINVAL, STORE_EIO,
+ * STORE_ECORRUPT. Thread-safe. */
+int store_ledger_head(struct store *st, uint64_t *seq, uint8_t hash[32]);
 
 /* store_erase - GDPR erasure of (controller, rcpt): every ledger event of
  * that recipient becomes a tombstone (personal fields dropped, hash and

@@ -31,8 +31,12 @@ const char *store_verify_problem_text(int problem)
         [STORE_V_STATE] =
             "current consent does not match the recipient's events (consent "
             "database modified)",
+        [STORE_V_ANCHOR_MISSING] = "the recorded head is not in the ledger (events at "
+                                   "the end deleted, with the head)",
+        [STORE_V_ANCHOR_DIFFERS] = "the event at the recorded head has another hash "
+                                   "(ledger rewritten)",
     };
-    if (problem < 0 || problem > STORE_V_STATE)
+    if (problem < 0 || problem > STORE_V_ANCHOR_DIFFERS)
         return "unknown problem";
     return t[problem];
 }
@@ -171,9 +175,18 @@ int store_ledger_walk(struct store *st, uint64_t from, store_event_cb cb, void *
     return rc;
 }
 
+/* The walk's state: the result, and the recorded head to meet (seq 0:
+ * none). */
+struct verify_arg {
+    struct store_verify *r;
+    uint64_t anchor_seq;
+    const uint8_t *anchor;
+};
+
 static int verify_one(uint64_t key, const MDB_val *v, struct st_event *e, void *arg)
 {
-    struct store_verify *r = arg;
+    struct verify_arg *va = arg;
+    struct store_verify *r = va->r;
     uint64_t want = r->head_seq + 1;
     int p = STORE_V_OK;
 
@@ -190,6 +203,8 @@ static int verify_one(uint64_t key, const MDB_val *v, struct st_event *e, void *
         ;
     else if (sodium_memcmp(e->le.prev, r->head, 32) != 0)
         p = STORE_V_CHAIN;
+    else if (key == va->anchor_seq && sodium_memcmp(e->le.hash, va->anchor, 32) != 0)
+        p = STORE_V_ANCHOR_DIFFERS;
     if (p != STORE_V_OK) {
         r->problem = p;
         r->bad_seq = key;
@@ -204,19 +219,21 @@ static int verify_one(uint64_t key, const MDB_val *v, struct st_event *e, void *
     return 0;
 }
 
-int store_verify(struct store *st, struct store_verify *res)
+int store_verify_anchor(struct store *st, uint64_t seq, const uint8_t hash[32],
+                        struct store_verify *res)
 {
+    struct verify_arg va = {res, seq, hash};
     MDB_txn *txn;
     uint64_t hseq;
     uint8_t hhash[32];
     int rc;
 
-    if (st == NULL || res == NULL)
+    if (st == NULL || res == NULL || (seq != 0 && hash == NULL))
         return STORE_EINVAL;
     memset(res, 0, sizeof *res);
     if ((rc = st_rd_begin(st, &txn)) != STORE_OK)
         return rc;
-    rc = ledger_iter(st, txn, 1, verify_one, res);
+    rc = ledger_iter(st, txn, 1, verify_one, &va);
     if (rc == -1) /* stopped at the first problem */
         rc = STORE_OK;
     else if (rc == STORE_OK && (rc = st_head_get(st, txn, &hseq, hhash)) == STORE_OK &&
@@ -224,8 +241,31 @@ int store_verify(struct store *st, struct store_verify *res)
         res->problem = STORE_V_TRUNCATED;
         res->bad_seq = hseq;
     }
+    if (rc == STORE_OK && res->problem == STORE_V_OK && res->head_seq < seq) {
+        res->problem = STORE_V_ANCHOR_MISSING;
+        res->bad_seq = seq;
+    }
     if (rc == STORE_OK && res->problem == STORE_V_OK)
         rc = st_verify_state(st, txn, res);
+    st_rd_end(st, txn);
+    return rc;
+}
+
+int store_verify(struct store *st, struct store_verify *res)
+{
+    return store_verify_anchor(st, 0, NULL, res);
+}
+
+int store_ledger_head(struct store *st, uint64_t *seq, uint8_t hash[32])
+{
+    MDB_txn *txn;
+    int rc;
+
+    if (st == NULL || seq == NULL || hash == NULL)
+        return STORE_EINVAL;
+    if ((rc = st_rd_begin(st, &txn)) != STORE_OK)
+        return rc;
+    rc = st_head_get(st, txn, seq, hash);
     st_rd_end(st, txn);
     return rc;
 }

@@ -8,7 +8,8 @@ UA="UA-MARKER-7f3a9c"
 C() { curl -s -A "$UA" "$@"; }
 hdrs() { curl -s -A "$UA" -o /dev/null -D - "$@" | tr -d '\r'; }
 
-gate_start
+# the ledger head line every second instead of every hour (test hook)
+CM_LEDGER_HEAD_INTERVAL=1 gate_start
 echo "# gate on $BASE (tmp $T)"
 
 A=alice@example.org
@@ -97,7 +98,9 @@ check "withdraw page carries a csrf field" "${#CSRF}" 64
 check_has "withdraw page masks the address" "$PAGE" "a***@example.org"
 check_lacks "withdraw page never shows the address" "$PAGE" "alice@"
 check "POST /w without csrf -> 403" "$(status "$W" -d x=1)" 403
-check "POST /w with a wrong csrf -> 403" "$(status "$W" -d "csrf=${CSRF/a/b}")" 403
+# (change the first digit: ${CSRF/a/b} changed nothing when the token had no 'a')
+BADCSRF=$([ "${CSRF:0:1}" = 0 ] && echo 1 || echo 0)${CSRF:1}
+check "POST /w with a wrong csrf -> 403" "$(status "$W" -d "csrf=$BADCSRF")" 403
 PCSRF=$(C "$P" | grep -o 'name="csrf" value="[0-9a-f]*"' | cut -d'"' -f4)
 check "POST /w with the /p page's csrf -> 403" "$(status "$W" -d "csrf=$PCSRF")" 403
 check "POST /w from a foreign Origin -> 403" \
@@ -402,5 +405,31 @@ check "a second gate on a busy port exits 1" "$RC" 1
 check_has "bind error is explained" "$OUT" "cannot listen on 127.0.0.1:$PORT"
 "$GATE" -c "$T/gate.conf" --make-link zz brand.example $A >/dev/null 2>&1
 check "--make-link with a bad kind exits 2" "$?" 2
+
+# --- an api_key in [domain *] (as example.conf suggests) -----------------------
+# It holds for every domain that does not set its own, as any [domain *] key
+# does, and for sending domains with no section; not for a domain with its own.
+sed -i 's/^\[domain \*\]$/&\napi_key = test-key-star-0123456789/' "$T/gate.conf"
+printf '[domain shop.example]\nlanguage = en\n' >> "$T/gate.conf"
+gate_reload
+STAR="Authorization: Bearer test-key-star-0123456789"
+SG='{"recipient":"s@example.org","action":"grant","purposes":["opens"],"notice_id":"n1","notice_sha256":"'$NH'","controller":'
+check "[domain *] key, domain inheriting it -> 201" \
+    "$(api -H "$STAR" -d "$SG\"shop.example\"}")" 201
+check "[domain *] key, sending domain with no section -> 201" \
+    "$(api -H "$STAR" -d "$SG\"unlisted.example\"}")" 201
+check "[domain *] key, domain with its own key -> 403" \
+    "$(api -H "$STAR" -d "$SG\"brand.example\"}")" 403
+check "own key still works beside a [domain *] key" \
+    "$(api -H "$AUTH" -d "$SG\"brand.example\"}")" 201
+
+# --- the ledger head is logged, so a record exists outside the store -------------
+check_has "ledger head logged at start" "$(head -5 "$T/gate.log")" "info: ledger head seq=0 hash="
+sleep 1.5
+VH=$("$CTL" --db "$T/db" verify | sed -n 's/^ok: .*, head //p')
+LH=$(sed -n 's/.*info: ledger head seq=\([0-9]*\) hash=\([0-9a-f]\{64\}\)$/\1:\2/p' "$T/gate.log" | tail -1)
+check "ledger head logged again, equal to the head verify prints" "$LH" "$VH"
+check "consentctl verify --expect the logged head" \
+    "$("$CTL" --db "$T/db" verify --expect "$LH" >/dev/null 2>&1; echo $?)" 0
 
 gate_summary

@@ -44,6 +44,10 @@ for s in "$SRCDIR"/tests/miltertest/*.lua; do
 		sock=inet:${MT_INET_PORT:-2699}@127.0.0.1
 		sed -i "s#^socket = .*#socket = $sock#" "$P/milter.conf"
 	fi
+	# headlog.lua: the hourly ledger head line every second (test hook)
+	interval=
+	[ "$name" = headlog ] && interval=1
+	CM_LEDGER_HEAD_INTERVAL=$interval \
 	MT_MILTER=$MILTER MT_CONF=$P/milter.conf MT_SOCK=$sock MT_DIR=$P \
 		MT_SRC=$SRCDIR/tests/miltertest \
 		timeout 120 miltertest -s "$s" >"$P/$name.out" 2>"$P/$name.err"

@@ -135,7 +135,8 @@ expect_grep "long.jsonl:2: NUL byte" "$T/err" "NUL byte reported"
 printf 'controller,recipient,colour\nbrand,a@b.org,red\n' >"$T/badcol.csv"
 expect_err 2 "unknown column 'colour'" "import unknown column" "$C" import "$T/badcol.csv"
 printf 'controller,recipient,time,action,purposes\nbrand,"a@b.org,2026-07-01,grant,opens\n' >"$T/badq.csv"
-expect_rc 2 "import broken CSV quoting" "$C" import "$T/badq.csv"
+expect_rc 3 "import broken CSV quoting: a bad row, not a dead file" "$C" import "$T/badq.csv"
+expect_grep "badq.csv:2: unterminated quote" "$T/err" "broken quoting names its line"
 
 # --- export, stats, inactive
 expect_rc 0 "export" "$C" export
@@ -152,6 +153,18 @@ expect_rc 0 "inactive (none)" "$C" inactive brand --before 2026-07-01
 # --- verify, erase
 expect_rc 0 "verify" "$C" verify
 expect_grep "^ok: " "$T/out" "verify ok"
+HEAD=$(sed -n 's/^ok: .*, head \([0-9]*:[0-9a-f]\{64\}\)$/\1/p' "$T/out")
+expect_grep "head [0-9]*:[0-9a-f]\{64\}$" "$T/out" "verify prints the head as SEQ:HASH"
+expect_rc 0 "verify --expect the head just printed" "$C" verify --expect "$HEAD"
+expect_rc 0 "verify --expect an earlier event of the chain" "$C" verify --expect \
+    "1:$("$C" --json proof brand alice@example.org 2>/dev/null | sed -n '0,/"hash"/s/.*"hash": "\([0-9a-f]*\)".*/\1/p')"
+expect_err 1 "recorded head is not in the ledger" "verify --expect a seq past the end (tail deleted)" \
+    "$C" verify --expect "$((${HEAD%%:*} + 3)):${HEAD#*:}"
+expect_err 1 "FAILED at event 1 .*another hash" "verify --expect a wrong hash" \
+    "$C" verify --expect "1:${HEAD#*:}"
+expect_rc 1 "verify --json --expect failing" "$C" --json verify --expect "$((${HEAD%%:*} + 3)):${HEAD#*:}"
+expect_grep '"ok": false' "$T/out" "json: not ok"
+expect_err 2 "bad --expect 'x:y'" "verify --expect malformed" "$C" verify --expect x:y
 expect_rc 0 "erase" "$C" erase brand alice@example.org
 expect_grep "4 ledger event" "$T/out" "erase tombstones 4 events"
 expect_rc 0 "verify after erase" "$C" --json verify

@@ -219,3 +219,43 @@ Test(cfg, nul_byte_in_file_is_an_error_naming_the_line)
     cr_assert(strstr(err, ":2: NUL byte") != NULL, "got %s", err);
     unlink(path);
 }
+
+/* A repeated key or section used to pass, the last one silently winning:
+ * each is refused, naming its line and the earlier one. */
+Test(cfg, repeated_key_or_section_is_refused_naming_both_lines)
+{
+    static const struct bad_case cases[] = {
+        {"[milter]\ntimeout = 5\n\ntimeout = 9\n",
+         "<string>:4: key 'timeout' repeated in [milter] (first at line 2)"},
+        {"[gate]\nthreads = 2\n[milter]\n[gate]\n",
+         "<string>:4: section [gate] repeated (first at line 1)"},
+        {"[domain a.example]\nmode = off\nMode = monitor\n",
+         "<string>:3: key 'Mode' repeated in [domain a.example] (first at line 2)"},
+        {"[domain *]\ntransactional = sender:a@*\ntransactional = sender:b@*\n",
+         ":3: key 'transactional' repeated in [domain *] (first at line 2)"},
+        {"[domain a.example]\nmode = off\n[domain b.example]\n[domain A.example]\n"
+         "mode = enforce\n",
+         "<string>:4: section [domain A.example] repeated (first at line 1)"},
+        {"[domain a.example]\n[domain a.example]\n",
+         "<string>:2: section [domain a.example] repeated (first at line 1)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[256] = "";
+        struct cfg *c = load(cases[i].text, err, sizeof err);
+        cr_assert_null(c, "case %zu must fail: %s", i, cases[i].text);
+        cr_assert(strstr(err, cases[i].want) != NULL, "case %zu: got \"%s\", want \"%s\"", i,
+                  err, cases[i].want);
+    }
+}
+
+Test(cfg, unknown_user_is_refused)
+{
+    char err[256] = "";
+    struct cfg *c = load("[milter]\n\nuser = no-such-user-cm\n", err, sizeof err);
+    cr_assert_null(c, "an unknown user must not pass -n");
+    cr_assert(strstr(err, "<string>:3: user: no such user 'no-such-user-cm'") != NULL,
+              "got %s", err);
+    c = load("[milter]\nuser = root\n", err, sizeof err);
+    cr_assert_not_null(c, "root exists: %s", err);
+    cfg_release(c);
+}

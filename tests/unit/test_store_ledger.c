@@ -253,6 +253,73 @@ Test(ledger, consent_database_edit_is_named)
     cr_expect_str_eq(res.bad_id, ids[last]);
 }
 
+/* Deleting the last events with their consent rows and moving the head
+ * back leaves a chain that is intact on its own: only a head recorded
+ * earlier (verify's output, the daemons' hourly log line) reveals it. */
+static void cut_tail_after(uint64_t keep)
+{
+    struct raw r;
+    MDB_dbi cdb, mdb;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    uint8_t buf[4096], head[40];
+    static struct st_event e;
+    raw_open(&r);
+    size_t n = raw_get(&r, keep, buf, sizeof buf);
+    cr_assert_eq(st_event_decode(buf, n, &e), STORE_OK);
+    for (uint64_t s = keep + 1; s <= 5; s++)
+        raw_del(&r, s);
+    cr_assert_eq(mdb_dbi_open(r.txn, "consent", 0, &cdb), 0);
+    cr_assert_eq(mdb_cursor_open(r.txn, cdb, &cur), 0);
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        if (st_get_be64((const uint8_t *)v.mv_data + 12) > keep)
+            cr_assert_eq(mdb_cursor_del(cur, 0), 0);
+    mdb_cursor_close(cur);
+    cr_assert_eq(mdb_dbi_open(r.txn, "meta", 0, &mdb), 0);
+    st_put_be64(head, keep);
+    memcpy(head + 8, e.le.hash, 32);
+    k.mv_size = 4;
+    k.mv_data = "head";
+    v.mv_size = sizeof head;
+    v.mv_data = head;
+    cr_assert_eq(mdb_put(r.txn, mdb, &k, &v, 0), 0);
+    raw_close(&r);
+}
+
+Test(ledger, deleted_tail_with_head_needs_a_recorded_head)
+{
+    struct store_verify v = verify_now(), got;
+    uint8_t recorded[32], other[32];
+    uint64_t hseq;
+    cr_assert_eq(v.head_seq, 5);
+    memcpy(recorded, v.head, 32);
+    cr_assert_eq(store_ledger_head(tst, &hseq, other), STORE_OK);
+    cr_expect_eq(hseq, 5, "store_ledger_head: seq");
+    cr_expect(memcmp(other, recorded, 32) == 0, "store_ledger_head: hash");
+    store_close(tst);
+    tst = NULL;
+    cut_tail_after(3);
+    v = verify_now();
+    cr_expect_eq(v.problem, STORE_V_OK, "the cut chain alone still verifies (got %s)",
+                 store_verify_problem_text(v.problem));
+    cr_expect_eq(v.head_seq, 3);
+    cr_assert_eq(store_verify_anchor(tst, 5, recorded, &got), STORE_OK);
+    cr_expect_eq(got.problem, STORE_V_ANCHOR_MISSING, "got %s",
+                 store_verify_problem_text(got.problem));
+    cr_expect_eq(got.bad_seq, 5);
+    memcpy(other, recorded, 32);
+    other[0] ^= 1;
+    cr_assert_eq(store_verify_anchor(tst, 3, other, &got), STORE_OK);
+    cr_expect_eq(got.problem, STORE_V_ANCHOR_DIFFERS, "got %s",
+                 store_verify_problem_text(got.problem));
+    cr_expect_eq(got.bad_seq, 3);
+    cr_expect_str_eq(got.bad_id, ids[3]);
+    cr_assert_eq(store_verify_anchor(tst, 3, v.head, &got), STORE_OK);
+    cr_expect_eq(got.problem, STORE_V_OK, "the head that is there: %s",
+                 store_verify_problem_text(got.problem));
+}
+
 Test(ledger, garbage_event_is_unreadable)
 {
     struct raw r;
