@@ -31,8 +31,8 @@ ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 BINS :=
 CHECK_TARGETS :=
 BENCH_TARGETS :=
-# libcm twice: policy/cfg (libcm) use librw and libstore, which use buf/tok (libcm).
-LIBS_ALL = $(B)/libcm.a $(B)/librw.a $(B)/libstore.a $(B)/libcm.a
+# Each library once, highest layer first (README, "Layers").
+LIBS_ALL = $(B)/libpolicy.a $(B)/librw.a $(B)/libstore.a $(B)/libcm.a
 
 .SECONDARY:
 .PHONY: all deps check check-unit check-asan check-corpus bench fuzz demo install clean format
@@ -56,8 +56,9 @@ $(B)/$(1): $(patsubst %.c,$(B)/obj/%.o,$(2))
 	rm -f $$@ && $$(AR) rcs $$@ $$^
 endef
 
-include common/module.mk
-include $(wildcard rewriter/module.mk store/module.mk gate/module.mk milter/module.mk tests/module.mk bench/module.mk)
+include common/module.mk rewriter/module.mk store/module.mk policy/module.mk \
+    gate/module.mk milter/module.mk ctl/module.mk tools/module.mk tests/module.mk \
+    bench/module.mk
 
 deps-ok-then-build: $(B)/.deps-ok
 	@$(MAKE) --no-print-directory build-all

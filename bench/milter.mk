@@ -8,5 +8,5 @@ $(B)/bench-noop-milter: $(B)/obj/bench/noop_milter.o
 
 .PHONY: bench-milter
 BENCH_TARGETS += bench-milter
-bench-milter: $(B)/consent-milter $(B)/bench-noop-milter $(if $(wildcard store/consentctl.c),$(B)/consentctl)
+bench-milter: $(B)/consent-milter $(B)/bench-noop-milter $(if $(wildcard ctl/consentctl.c),$(B)/consentctl)
 	@B=$(B) bash bench/milter-bench.sh

@@ -1,3 +1,4 @@
-# common/: the one small internal library (buffers, logging, config, tokens).
+# common/: the ground floor, knowing nothing of mail or consent (buffers,
+# logging, tokens, address ranges).
 CM_SRC := $(wildcard common/*.c)
 $(eval $(call make_lib,libcm.a,$(CM_SRC)))

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
-#include "common/cfg.h"
+#include "policy/cfg.h"
 #include "common/tok.h"
 #include "gate/tpl.h"
 #include "store/store.h"

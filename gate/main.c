@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/ledger_head.h"
+#include "policy/ledger_head.h"
 #include "common/log.h"
 #include "gate/gate.h"
 

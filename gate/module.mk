@@ -1,15 +1,15 @@
-# gate/: consent-gate, the HTTP service (libmicrohttpd).
-GATE_SRC := $(wildcard gate/*.c)
+# gate/: consent-gate, the HTTP service (libmicrohttpd): the library
+# libgate.a (handlers, replies, templates) and main.c, which the unit tests
+# do without.
+GATE_LIB_SRC := $(filter-out gate/main.c,$(wildcard gate/*.c))
+$(eval $(call make_lib,libgate.a,$(GATE_LIB_SRC)))
 GATE_PAGES_DIR ?= $(PREFIX)/share/consent-milter/pages
 $(B)/obj/gate/main.o: EXTRA_CFLAGS += -DGATE_PAGES_DIR='"$(GATE_PAGES_DIR)"'
 
-# The gate needs only the store and common code, not the rewriter.
-# libcm (cfg, ledger_head) calls into libstore too
-GATE_LIBS = $(B)/libstore.a $(B)/libcm.a $(B)/libstore.a
-$(B)/consent-gate: $(patsubst %.c,$(B)/obj/%.o,$(GATE_SRC)) $(GATE_LIBS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(GATE_LIBS) $(PKG_LIBS)
+$(B)/consent-gate: $(B)/obj/gate/main.o $(B)/libgate.a $(LIBS_ALL)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libgate.a $(LIBS_ALL) $(PKG_LIBS)
 
-BINS += $(if $(GATE_SRC),$(B)/consent-gate)
+BINS += $(B)/consent-gate
 
 # HTTP tests (curl) and browser tests (playwright-core + Debian chromium)
 # against a real gate on loopback with a temporary store and keys.

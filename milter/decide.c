@@ -1,6 +1,6 @@
 /* decide - who sends, what class, which consent (SPEC §4.2-§4.5).
  *
- * Sending domain and class come from common/msginfo (shared with
+ * Sending domain and class come from policy/msginfo (shared with
  * consent-rewrite). Sending domain: the domain of the From: header (the brand the recipient
  * sees), else the envelope sender's; cfg_domain_for maps it (and its
  * parents) to a [domain] section. Class: the section's auth rules, then its

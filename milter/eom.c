@@ -3,7 +3,7 @@
  * mlt_eom reads like a table of contents: load the buffered message, pass
  * already-processed mail untouched, decide (controller, class, consent),
  * apply the mode and DKIM policy, rewrite through the shared policy
- * (common/policy.c, the same decisions as consent-rewrite), then apply
+ * (policy/policy.c, the same decisions as consent-rewrite), then apply
  * the result in one go: the new body in one smfi_replacebody run, header
  * changes from the rewriter, ESP no-track headers, the trace header. Then
  * one log line.
@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "common/policy.h"
+#include "policy/policy.h"
 
 struct eom {
     SMFICTX *ctx;

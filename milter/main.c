@@ -30,7 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/ledger_head.h"
+#include "policy/ledger_head.h"
 #include "common/log.h"
 #include "store/store.h"
 

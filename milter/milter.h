@@ -22,8 +22,8 @@
 #include <libmilter/mfapi.h>
 
 #include "common/buf.h"
-#include "common/cfg.h"
-#include "common/msginfo.h"
+#include "policy/cfg.h"
+#include "policy/msginfo.h"
 #include "common/tok.h"
 #include "rewriter/rewriter.h"
 
@@ -64,7 +64,7 @@ struct mlt_rt *mlt_rt_current(void);
 extern struct store *mlt_store;
 
 /* ---- message.c: per-message state. */
-/* Header fields as received from the MTA, folding kept (common/msginfo.h). */
+/* Header fields as received from the MTA, folding kept (policy/msginfo.h). */
 
 struct mlt_msg {
     char qid[64];           /* MTA queue id, "-" until known */
@@ -116,7 +116,7 @@ size_t mlt_msg_header_count(const struct mlt_msg *m, const char *name);
 /* ---- decide.c: who, what class, which consent. */
 struct mlt_decision {
     struct msginfo info;              /* sending domain, section, controller, class,
-                                         campaign (common/msginfo.h) */
+                                         campaign (policy/msginfo.h) */
     uint32_t granted;                 /* purposes granted (strictest for several) */
     int found;                        /* single recipient: a store record existed */
 };

@@ -1,11 +1,6 @@
-# rewriter/: the pure rewriting library and the consent-rewrite CLI.
-RW_LIB_SRC := $(filter-out rewriter/consent-rewrite.c,$(wildcard rewriter/*.c))
+# rewriter/: the pure rewriting library (its CLI, consent-rewrite, is in tools/).
+RW_LIB_SRC := $(wildcard rewriter/*.c)
 $(eval $(call make_lib,librw.a,$(RW_LIB_SRC)))
-
-$(B)/consent-rewrite: $(B)/obj/rewriter/consent-rewrite.o $(LIBS_ALL)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS_ALL) $(PKG_LIBS)
-
-BINS += $(if $(wildcard rewriter/consent-rewrite.c),$(B)/consent-rewrite)
 
 # Golden fixtures: tests/fixtures/NAME.eml -> NAME.expected.eml through
 # consent-rewrite (tests/fixtures/run.sh; "run.sh BIN --update" regenerates).

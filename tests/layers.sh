@@ -47,6 +47,9 @@ for d in $DIRS; do
     [ -d "$B/obj/$d" ] || continue
     for o in "$B/obj/$d"/*.o; do
         [ -e "$o" ] || continue
+        # an object left over from a moved or deleted source is no part of the tree
+        src=${o#"$B"/obj/}
+        [ -e "${src%.o}.c" ] || continue
         n=${o#"$B"/obj/}
         nm "$o" | awk -v n="${n%.o}" '$1 == "U" { print "U", n, $2 }
             NF == 3 && $2 ~ /^[TDBRC]$/ { print "D", n, $3 }'

@@ -12,10 +12,10 @@ cd "$(dirname "$0")/.."
 # (store/store_int.h), shared between its files.
 prefixes() {
     case $1 in
-    common) echo "buf_ log_ tok_ cm_" ;;
+    common) echo "buf_ log_ tok_ cidr_ cm_" ;;
     rewriter) echo "rw_ RW_" ;;
     store) echo "store_ st_" ;;
-    policy) echo "cfg_ msginfo_ policy_ snap_" ;;
+    policy) echo "cfg_ msginfo_ policy_ ledger_ snap_" ;;
     gate) echo "gate_" ;;
     milter) echo "mlt_" ;;
     ctl) echo "ctl_" ;;
@@ -30,6 +30,9 @@ for d in common rewriter store policy gate milter ctl tools; do
     p=$(prefixes "$d")
     for o in "$B/obj/$d"/*.o; do
         [ -e "$o" ] || continue
+        # an object left over from a moved or deleted source is no part of the tree
+        src=${o#"$B"/obj/}
+        [ -e "${src%.o}.c" ] || continue
         for s in $(nm -g --defined-only "$o" | awk 'NF == 3 { print $3 }'); do
             n=$((n + 1))
             ok=0

@@ -1,4 +1,4 @@
-/* Unit tests for common/cfg: defaults, every key type, errors with line
+/* Unit tests for policy/cfg: defaults, every key type, errors with line
  * numbers, domain inheritance and lookup, templates, refcounting. */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/cfg.h"
+#include "policy/cfg.h"
 #include "common/log.h"
 #include "store/store.h"
 

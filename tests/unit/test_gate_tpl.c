@@ -3,10 +3,12 @@
  * and rendering in both languages. The module is compiled into this test. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gate/tpl.c"
+#include "gate/tpl.h"
+#include "common/buf.h"
 
 static const char *srcdir(void)
 {

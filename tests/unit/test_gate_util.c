@@ -4,13 +4,12 @@
  * functions they borrow from http.c/metrics.c (request headers, counters)
  * are replaced by stubs reading a header table. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "gate/form.c"
-#include "gate/tpl.c"
-#include "gate/util.c"
+#include "gate/gate.h"
 
 static const char *hdr_names[8], *hdr_values[8];
 

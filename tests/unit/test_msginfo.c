@@ -1,4 +1,4 @@
-/* Unit tests for common/msginfo: header splitting, sending domain and
+/* Unit tests for policy/msginfo: header splitting, sending domain and
  * section, class rules (auth before transactional, header and sender
  * globs), campaign ids. */
 #include <criterion/criterion.h>
@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cfg.h"
-#include "common/msginfo.h"
+#include "policy/cfg.h"
+#include "policy/msginfo.h"
 
 static struct cfg *load(void)
 {

@@ -1,12 +1,12 @@
-/* Unit tests for common/policy: the SPEC §4.4 decision table, gate URLs
+/* Unit tests for policy/policy: the SPEC §4.4 decision table, gate URLs
  * carrying the right sealed claims, footers per consent state. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cfg.h"
-#include "common/policy.h"
+#include "policy/cfg.h"
+#include "policy/policy.h"
 #include "common/tok.h"
 #include "store/store.h"
 

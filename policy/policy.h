@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
-#include "common/cfg.h"
+#include "policy/cfg.h"
 #include "common/tok.h"
 #include "rewriter/rewriter.h"
 

@@ -1,7 +1,7 @@
 /* ledger_head - the periodic "ledger head" log line of both daemons; see
  * ledger_head.h. The deadline runs on CLOCK_MONOTONIC, so a clock step
  * neither floods the log nor silences it. */
-#include "common/ledger_head.h"
+#include "policy/ledger_head.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -10,7 +10,7 @@
 
 #include <sodium.h>
 
-#include "store/ctl.h"
+#include "ctl/ctl.h"
 
 void ctl_err(const struct ctl *c, const char *fmt, ...)
 {

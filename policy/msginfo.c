@@ -1,7 +1,7 @@
 /* msginfo - sending domain, controller, mail class and campaign id from a
  * message's headers (see msginfo.h). Matching is fnmatch(3) with
  * FNM_CASEFOLD on the unfolded, trimmed header value or envelope sender. */
-#include "common/msginfo.h"
+#include "policy/msginfo.h"
 
 #include <ctype.h>
 #include <fnmatch.h>

@@ -3,7 +3,7 @@
  * dump. Used by cfg.c's parser (see cfg.h for the contract). Every setter
  * validates fully and reports a short reason; nothing here allocates beyond
  * the field it sets. */
-#include "common/cfg_int.h"
+#include "policy/cfg_int.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -33,7 +33,7 @@
 #include <csv.h>
 #include <sodium.h>
 
-#include "store/ctl.h"
+#include "ctl/ctl.h"
 
 enum col {
     C_CONTROLLER,

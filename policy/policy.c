@@ -8,7 +8,7 @@
  * made, so nothing is kept (gated or not): the tracker is treated as if
  * consent were missing. Failure: -1 with p->err; the caller applies
  * on_error. */
-#include "common/policy.h"
+#include "policy/policy.h"
 
 #include <stdio.h>
 #include <stdlib.h>

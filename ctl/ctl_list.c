@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store/ctl.h"
+#include "ctl/ctl.h"
 
 /* CSV field, quoted when needed (RFC 4180); a cell a spreadsheet would
  * run as a formula (=cmd|...) gets a leading ', which import takes off

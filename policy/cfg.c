@@ -12,7 +12,7 @@
  *
  * Failure: the first error wins and is reported as "PATH:LINE: reason"; the
  * partial snapshot is freed. Nothing here exits or logs. */
-#include "common/cfg.h"
+#include "policy/cfg.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -28,7 +28,7 @@
 #include <strings.h>
 
 #include "common/buf.h"
-#include "common/cfg_int.h"
+#include "policy/cfg_int.h"
 #include "common/log.h"
 #include "store/store.h"
 

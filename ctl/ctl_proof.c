@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store/ctl.h"
+#include "ctl/ctl.h"
 
 struct proof {
     json_t *events;

@@ -26,9 +26,9 @@
 #include <jansson.h>
 
 #include "common/buf.h"
-#include "common/cfg.h"
-#include "common/msginfo.h"
-#include "common/policy.h"
+#include "policy/cfg.h"
+#include "policy/msginfo.h"
+#include "policy/policy.h"
 #include "common/tok.h"
 #include "rewriter/rewriter.h"
 #include "store/store.h"

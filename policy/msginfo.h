@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "common/cfg.h"
+#include "policy/cfg.h"
 
 struct msginfo_hdr {
     char *name;

@@ -1,5 +1,5 @@
-/* ctl - shared pieces of the consentctl admin CLI (store/consentctl.c,
- * store/ctl_*.c). Not a library: these print and exit codes matter.
+/* ctl - shared pieces of the consentctl admin CLI (ctl/consentctl.c,
+ * ctl/ctl_*.c). Not a library: these print and exit codes matter.
  *
  * Exit codes: 0 success; 1 failure (missing or corrupt database, I/O,
  * verify found tampering, nothing known about a recipient); 2 bad usage or

@@ -4,7 +4,7 @@
  * anywhere. Every command goes through the store API (store/store.h);
  * writes return after the commit. Output is text, or JSON with --json
  * (one document; export and inactive print one JSON object per line).
- * Errors: one line on stderr, exit codes as in store/ctl.h. See
+ * Errors: one line on stderr, exit codes as in ctl/ctl.h. See
  * doc/consentctl.8. */
 #include <errno.h>
 #include <getopt.h>
@@ -16,7 +16,7 @@
 
 #include <sodium.h>
 
-#include "store/ctl.h"
+#include "ctl/ctl.h"
 
 #define DEFAULT_DB "/var/lib/consent-milter"
 

@@ -18,7 +18,7 @@
 
 #include <sodium.h>
 
-#include "store/ctl.h"
+#include "ctl/ctl.h"
 
 #define CTL_IX_MAX 64 /* controllers interned for sorting; others compare by name */
 

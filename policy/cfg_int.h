@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "common/cfg.h"
+#include "policy/cfg.h"
 
 enum ktype {
     K_STR,
