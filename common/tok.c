@@ -6,10 +6,16 @@
  *     XChaCha20-Poly1305-IETF ciphertext of the claims + 16-byte tag
  * Associated data: "cmtok1" | kind byte | key id, so a token opens only for
  * the endpoint (kind) and the key it was made for.
- * Claims: version byte (1), issue time (8 bytes, big endian, signed), then
- * controller, recipient, url, dest, each a 2-byte big-endian length followed
- * by the bytes; length 0xFFFF means absent (NULL). Decoding is strict: every
- * byte must be consumed, no field may contain NUL or pass TOK_FIELD_MAX.
+ * Claims, format 2 (made since tokens name their domain):
+ *     version byte 2, issue time (8 bytes, big endian, signed),
+ *     domain id (TOK_DOMAIN_ID = 8 bytes, tok_domain_id of the section name),
+ *     controller, recipient, url, dest, each a 2-byte big-endian length
+ *     followed by the bytes; length 0xFFFF means absent (NULL).
+ * Format 1 (tokens in mail sent before): version byte 1, issue time, the
+ * four fields; no domain id. Still opened (has_domain = 0), never made.
+ * The version is inside the authenticated plaintext, so a format-2 token
+ * cannot be passed off as format 1. Decoding is strict: every byte must be
+ * consumed, no field may contain NUL or pass TOK_FIELD_MAX.
  *
  * Each keys-file key is a master key; the AEAD key and the MAC key are
  * derived from it with crypto_kdf so one secret never serves two algorithms.
@@ -34,7 +40,9 @@
 #define ID_BYTES 4
 #define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
-#define CLAIMS_FIXED (1 + 8)
+#define CLAIMS_FIXED (1 + 8) /* format 1; format 2 adds the domain id */
+#define FORMAT_LEGACY 1
+#define FORMAT_DOMAIN 2
 #define NFIELDS 4
 #define ABSENT 0xFFFFu
 #define BIN_MAX (TOK_TEXT_MAX / 4 * 3 + 3)
@@ -365,6 +373,25 @@ static unsigned kind_needs(int kind)
     }
 }
 
+void tok_domain_id(const char *name, unsigned char out[TOK_DOMAIN_ID])
+{
+    unsigned char full[crypto_generichash_BYTES_MIN];
+    crypto_generichash_state st;
+    char low[64];
+    size_t n = 0;
+
+    crypto_generichash_init(&st, NULL, 0, sizeof full);
+    for (const char *p = name ? name : ""; *p; p++) {
+        low[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+        if (n == sizeof low || p[1] == '\0') {
+            crypto_generichash_update(&st, (const unsigned char *)low, n);
+            n = 0;
+        }
+    }
+    crypto_generichash_final(&st, full, sizeof full);
+    memcpy(out, full, TOK_DOMAIN_ID);
+}
+
 static int put_field(struct buf *b, const char *s)
 {
     unsigned char len[2];
@@ -390,13 +417,16 @@ static int claims_encode(const struct tok *t, struct buf *b)
     const char *f[NFIELDS] = {t->controller, t->recipient, t->url, t->dest};
     unsigned need = kind_needs(t->kind);
 
+    if (!t->has_domain) /* the gate could not tell whose policy applies */
+        return TOK_EINVAL;
     for (int i = 0; i < 3; i++)
         if ((need >> i & 1) && (f[i] == NULL || f[i][0] == '\0'))
             return TOK_EINVAL;
-    fixed[0] = 1;
+    fixed[0] = FORMAT_DOMAIN;
     for (int i = 0; i < 8; i++)
         fixed[1 + i] = (unsigned char)(u >> (56 - 8 * i));
-    if (buf_append(b, fixed, sizeof fixed) != 0)
+    if (buf_append(b, fixed, sizeof fixed) != 0 ||
+        buf_append(b, t->domain, TOK_DOMAIN_ID) != 0)
         return TOK_EINVAL;
     for (int i = 0; i < NFIELDS; i++)
         if (put_field(b, f[i]) != 0)
@@ -433,12 +463,19 @@ static int claims_decode(const unsigned char *p, size_t len, int kind, struct to
     uint64_t u = 0;
     int rc;
 
-    if (len < CLAIMS_FIXED || p[0] != 1)
+    if (len < CLAIMS_FIXED || (p[0] != FORMAT_LEGACY && p[0] != FORMAT_DOMAIN))
         return TOK_EINVAL;
     for (int i = 0; i < 8; i++)
         u = u << 8 | p[1 + i];
     t->issued = (int64_t)u;
+    t->has_domain = p[0] == FORMAT_DOMAIN;
     p += CLAIMS_FIXED;
+    if (t->has_domain) {
+        if ((size_t)(end - p) < TOK_DOMAIN_ID)
+            return TOK_EINVAL;
+        memcpy(t->domain, p, TOK_DOMAIN_ID);
+        p += TOK_DOMAIN_ID;
+    }
     for (int i = 0; i < NFIELDS; i++)
         if ((rc = get_field(&p, end, f[i])) != TOK_OK)
             return rc;

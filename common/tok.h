@@ -10,6 +10,12 @@
  * = 32 bytes); '#' comments; the highest id seals. Mode must not be group/
  * world readable.
  *
+ * Every token names the [domain] section of the mail's sending domain (a
+ * short id, see tok_domain_id), so the gate applies that section's policy
+ * and not that of another domain of the same controller. Tokens made before
+ * (claims format 1, no domain) still open, with has_domain = 0; the gate
+ * gives them the strictest policy of the controller's domains.
+ *
  * Thread-safe once loaded (keys are immutable).
  *
  * NOTE TO IMPLEMENTERS: contract used by the milter and the gate. Add
@@ -69,6 +75,10 @@ uint32_t tok_keys_newest(const struct tok_keys *k);
 /* tok_keys_count - number of keys loaded. */
 size_t tok_keys_count(const struct tok_keys *k);
 
+/* Bytes of a domain id: 64 bits, so two sections of one configuration
+ * never share one in practice, yet a link grows by only 11 characters. */
+#define TOK_DOMAIN_ID 8
+
 struct tok {
     int kind;        /* enum tok_kind */
     uint32_t key_id; /* filled by tok_open */
@@ -77,10 +87,23 @@ struct tok {
     char *recipient; /* normalised address; NULL for TOK_ANON */
     char *url;       /* see enum tok_kind */
     char *dest;      /* see enum tok_kind */
+    /* The sending domain's [domain] section: domain = tok_domain_id(its
+     * name). Required by tok_seal (has_domain = 1); after tok_open,
+     * has_domain = 0 means a format-1 token, made before tokens carried
+     * it (domain is then all zero). */
+    int has_domain;
+    unsigned char domain[TOK_DOMAIN_ID];
 };
 
+/* tok_domain_id - the id of the [domain] section named name ("*" for the
+ * default): the first TOK_DOMAIN_ID bytes of BLAKE2b (libsodium
+ * crypto_generichash) of the name in ASCII lower case, so the milter and
+ * the gate agree whatever the case in the file. Stable across releases:
+ * it is in every link ever sent. */
+void tok_domain_id(const char *name, unsigned char out[TOK_DOMAIN_ID]);
+
 /* tok_seal - append the base64url token for t to out (t->issued 0 = now).
- * Returns TOK_OK, TOK_EINVAL, TOK_ENOMEM. */
+ * Returns TOK_OK, TOK_EINVAL (also: t->has_domain is 0), TOK_ENOMEM. */
 int tok_seal(const struct tok_keys *k, const struct tok *t, struct buf *out);
 /* tok_open - verify and decrypt text (len bytes) expecting kind. Constant-
  * time authentication. On success fills out (free with tok_clear). */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # demo-gate.sh - start consent-gate for "make demo" and print links to try.
 #
-#   gate/demo-gate.sh CONF RECIPIENT [CONTROLLER]
+#   gate/demo-gate.sh CONF RECIPIENT [DOMAIN]
 #
 # Starts $B/consent-gate in the background with CONF (its [gate] listen,
 # keys and [milter] database) and the page templates of this checkout,
@@ -15,9 +15,9 @@ set -u
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-build}
 GATE=${GATE:-$SRCDIR/$B/consent-gate}
-CONF=${1:?usage: demo-gate.sh CONF RECIPIENT [CONTROLLER]}
-RCPT=${2:?usage: demo-gate.sh CONF RECIPIENT [CONTROLLER]}
-CTL=${3:-brand.example}
+CONF=${1:?usage: demo-gate.sh CONF RECIPIENT [DOMAIN]}
+RCPT=${2:?usage: demo-gate.sh CONF RECIPIENT [DOMAIN]}
+DOM=${3:-brand.example}
 DIR=$(cd "$(dirname "$CONF")" && pwd)
 
 keys=$(sed -n 's/^keys *= *//p' "$CONF" | tail -1)
@@ -40,8 +40,8 @@ port=$(cat "$DIR/gate.port")
 host=$(sed -n 's/^listen *= *//p' "$CONF" | tail -1)
 host=${host%:*}
 [ -n "$host" ] && [ "$host" != 0.0.0.0 ] || host=127.0.0.1
-w=$("$GATE" -c "$CONF" --make-link w "$CTL" "$RCPT") || exit 1
-p=$("$GATE" -c "$CONF" --make-link p "$CTL" "$RCPT") || exit 1
+w=$("$GATE" -c "$CONF" --make-link w "$DOM" "$RCPT") || exit 1
+p=$("$GATE" -c "$CONF" --make-link p "$DOM" "$RCPT") || exit 1
 echo "consent-gate listening on $host:$port (pid $(cat "$DIR/gate.pid"), log $DIR/gate.log)"
 echo "withdrawal link for $RCPT (as in mail): $w"
 echo "  try it now:   http://$host:$port/w/${w##*/w/}"

@@ -153,9 +153,33 @@ enum MHD_Result gate_prefs(struct gate_req *r);    /* /p (pages.c) */
 enum MHD_Result gate_api(struct gate_req *r);      /* /api/v1/consent (api.c) */
 
 /* Shared helpers (util.c). */
-/* gate_domain_of - the [domain] section whose controller is controller
- * (first match), else "*". Never NULL. */
-const struct cfg_domain *gate_domain_of(const struct cfg *c, const char *controller);
+/* gate_policy - what the gate does for one token under the current
+ * configuration: the policy of the [domain] section the token names (the
+ * mail's sending domain), never that of another domain of the same
+ * controller. */
+struct gate_policy {
+    const struct cfg_domain *dom; /* page language: the section that decides, or the
+                                     first of several; else "*". Never NULL */
+    int tracking;            /* 0: forward, count and store nothing (never-track,
+                                off, section removed or now another controller's) */
+    uint32_t pixel_purposes; /* /o forwards only if consent covers all; never 0 */
+    int clicks_free;         /* /c forwards without consent to clicks */
+    uint32_t offered;        /* purposes the consent page offers; never 0 */
+    int store_source;        /* pages store the client IP and user agent */
+    int exact;               /* 1: the token's own section decides */
+    unsigned n;              /* sections merged (0: none) */
+};
+/* gate_policy_of - the policy for t (borrowed; out borrows from c).
+ * A token names its section (tok has_domain): that section decides; one
+ * without controller ([domain *]) yields to the sending domain's own section
+ * if it has one now. A section that is gone, or now names another
+ * controller, tracks nothing; its pages take the controller's sections as
+ * below. A format-1 token (no domain, mail sent before) gets the strictest
+ * of every section its controller could have come from: tracking only if
+ * none is never-track or off, every section's pixel purposes, clicks free
+ * only if free in all, source stored only if all say so, the union of what
+ * they offer. No section at all: "*" for the pages, no tracking. */
+void gate_policy_of(const struct cfg *c, const struct tok *t, struct gate_policy *out);
 /* gate_open_token - tok_open for r->arg with kind; counts rejections. */
 int gate_open_token(struct gate_req *r, int kind, struct tok *t);
 /* gate_safe_url - 1 if url is absolute http(s) with no control bytes or

@@ -3,7 +3,7 @@
  *   consent-gate [-c CONF] [-f] [-P PAGES] [--ready-file FILE] [--no-access-log]
  *   consent-gate -n [-c CONF] [-P PAGES]       check config, keys, pages
  *   consent-gate --new-key FILE                 create/append a token key
- *   consent-gate [-c CONF] --make-link KIND CONTROLLER RECIPIENT [URL [DEST]]
+ *   consent-gate [-c CONF] --make-link KIND DOMAIN RECIPIENT [URL [DEST]]
  *
  * Start-up reads the [gate] section of the INI file, the keys file and the
  * page templates, opens the store, binds, then waits for signals: SIGTERM
@@ -169,8 +169,10 @@ static int kind_from_name(const char *s)
     return -1;
 }
 
-/* --make-link KIND CONTROLLER RECIPIENT [URL [DEST]]; for TOK_ANON the
- * third argument is the campaign id. */
+/* --make-link KIND DOMAIN RECIPIENT [URL [DEST]]; for TOK_ANON the third
+ * argument is the campaign id. DOMAIN is the sending domain: its section
+ * and controller are found as the milter finds them (cfg_domain_for; a
+ * section without controller = the domain itself). */
 static int make_link(const struct opts *o, int argc, char **argv)
 {
     struct tok t = {0};
@@ -182,7 +184,7 @@ static int make_link(const struct opts *o, int argc, char **argv)
 
     if (argc < 3 || argc > 5 || (t.kind = kind_from_name(argv[0])) < 0) {
         fprintf(stderr,
-                "usage: consent-gate --make-link o|c|d|w|p|a CONTROLLER RECIPIENT "
+                "usage: consent-gate --make-link o|c|d|w|p|a DOMAIN RECIPIENT "
                 "[URL [DEST]]\n");
         return 2;
     }
@@ -192,7 +194,9 @@ static int make_link(const struct opts *o, int argc, char **argv)
         cfg_release(c);
         return 1;
     }
-    if (store_controller_normalise(argv[1], ctl, sizeof ctl) != STORE_OK ||
+    const struct cfg_domain *dom = cfg_domain_for(c, argv[1]);
+    if (store_controller_normalise(dom->controller ? dom->controller : argv[1], ctl,
+                                   sizeof ctl) != STORE_OK ||
         (t.kind != TOK_ANON &&
          store_addr_normalise(argv[2], norm, sizeof norm) != STORE_OK)) {
         fprintf(stderr, "consent-gate: bad controller or recipient\n");
@@ -200,6 +204,8 @@ static int make_link(const struct opts *o, int argc, char **argv)
         goto out;
     }
     t.controller = ctl;
+    t.has_domain = 1;
+    tok_domain_id(dom->name, t.domain);
     t.recipient = t.kind == TOK_ANON ? NULL : norm;
     t.url = t.kind == TOK_ANON ? argv[2] : argc > 3 ? argv[3] : NULL;
     t.dest = argc > 4 ? argv[4] : NULL;
@@ -315,7 +321,7 @@ static void usage(void)
             "[--no-access-log]\n"
             "       consent-gate -n [-c CONF] [-P PAGES_DIR]\n"
             "       consent-gate --new-key KEYS_FILE\n"
-            "       consent-gate [-c CONF] --make-link KIND CONTROLLER RECIPIENT [URL "
+            "       consent-gate [-c CONF] --make-link KIND DOMAIN RECIPIENT [URL "
             "[DEST]]\n");
 }
 

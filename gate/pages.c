@@ -26,6 +26,7 @@ struct page_ctx {
     struct gate_req *r;
     struct tok t;
     const struct cfg_domain *dom;
+    struct gate_policy pol; /* the token's own domain section's */
     int lang;
     char masked[STORE_ADDR_MAX + 8];
     char csrf[TOK_MAC_HEX];
@@ -64,7 +65,8 @@ static int page_begin(struct page_ctx *pc, struct gate_req *r, int kind,
         *ret = gate_send_404(r, OUT_BAD_TOKEN);
         return -1;
     }
-    pc->dom = gate_domain_of(r->snap->cfg, pc->t.controller);
+    gate_policy_of(r->snap->cfg, &pc->t, &pc->pol);
+    pc->dom = pc->pol.dom;
     pc->lang = tpl_lang_index(gate_pick_lang(r, pc->dom));
     gate_mask_address(pc->t.recipient, pc->masked, sizeof pc->masked);
     if (gate_csrf_make(r, kind, pc->csrf) != TOK_OK) {
@@ -92,7 +94,7 @@ static void fill_event(struct page_ctx *pc, struct store_event *ev, int action,
     ev->purposes = mask;
     ev->method = action == STORE_A_WITHDRAW ? "withdraw-link" : "consent-page";
     ev->actor = "gate";
-    if (pc->dom->store_source) {
+    if (pc->pol.store_source) {
         gate_client_ip(pc->r, ip, iplen);
         ev->source_ip = ip;
         ev->user_agent = gate_header(pc->r, "User-Agent");
@@ -187,19 +189,10 @@ static int purpose_text(const struct page_ctx *pc, int idx, struct buf *label,
            (bar + 2 <= v + n && buf_append(desc, bar + 2, (size_t)(v + n - bar - 2)));
 }
 
-static uint32_t offered(const struct cfg_domain *dom)
-{
-    uint32_t m = dom->pixel_purposes & 0xF;
-
-    if (dom->clicks == CFG_CLICKS_CONSENT)
-        m |= 1u << STORE_P_CLICKS;
-    return m ? m : 1u << STORE_P_OPENS;
-}
-
 /* One fragment per offered purpose: notice list items or checkboxes. */
 static int render_purposes(const struct page_ctx *pc, int boxes, struct buf *out)
 {
-    uint32_t m = offered(pc->dom);
+    uint32_t m = pc->pol.offered;
     int rc = 0;
 
     for (int i = 0; i < NPURPOSES && rc == 0; i++) {
@@ -378,7 +371,7 @@ static enum MHD_Result receipt(struct page_ctx *pc, uint32_t granted, uint32_t r
 /* The purposes ticked in the form; -1 if one is unknown or not offered. */
 static int64_t ticked(const struct page_ctx *pc)
 {
-    uint32_t m = 0, off = offered(pc->dom);
+    uint32_t m = 0, off = pc->pol.offered;
     char p[32];
 
     for (int i = 0; i < 2 * STORE_P_MAX; i++) {
@@ -420,9 +413,9 @@ static enum MHD_Result prefs_post(struct page_ctx *pc)
     else if (accept && tick == 0)
         ret = consent_page(pc, "error.none", MHD_HTTP_BAD_REQUEST, OUT_BAD_REQUEST);
     else if (accept)
-        ret = receipt(pc, (uint32_t)tick, offered(pc->dom) & ~(uint32_t)tick, &n);
+        ret = receipt(pc, (uint32_t)tick, pc->pol.offered & ~(uint32_t)tick, &n);
     else
-        ret = receipt(pc, 0, offered(pc->dom), &n);
+        ret = receipt(pc, 0, pc->pol.offered, &n);
     buf_free(&n.html);
     return ret;
 }

@@ -12,7 +12,10 @@
  *   /d/<token>      deliverability pixel: the day of the last open, only.
  *
  * Every redirect target comes from inside a valid token (no open redirect).
- * A store error on /o or /c fails closed: no tracking. */
+ * A store error on /o or /c fails closed: no tracking. The rules are those
+ * of the section the token names (gate_policy_of): a domain switched to
+ * never-track or off, or removed, stops its old mail on every endpoint
+ * (/a and /d then count nothing). */
 #include <stdio.h>
 #include <string.h>
 
@@ -31,20 +34,17 @@ static int consent_covers(struct gate_req *r, const struct tok *t, uint32_t mask
     return rc == STORE_OK && store_covers(&c, mask);
 }
 
-static enum MHD_Result open_pixel(struct gate_req *r, const struct tok *t)
+static enum MHD_Result open_pixel(struct gate_req *r, const struct tok *t,
+                                  const struct gate_policy *pol)
 {
-    const struct cfg_domain *dom = gate_domain_of(r->snap->cfg, t->controller);
-    uint32_t mask = dom->pixel_purposes ? dom->pixel_purposes : 1u << STORE_P_OPENS;
-
-    /* A domain switched to never-track stops old mail too. */
-    if (dom->mode != CFG_MODE_NEVER_TRACK && consent_covers(r, t, mask))
+    if (pol->tracking && consent_covers(r, t, pol->pixel_purposes))
         return gate_send_redirect(r, t->url, OUT_FORWARDED);
     return gate_send_gif(r, OUT_BLANK);
 }
 
-static enum MHD_Result interstitial(struct gate_req *r, const struct tok *t)
+static enum MHD_Result interstitial(struct gate_req *r, const struct tok *t,
+                                    const struct cfg_domain *dom)
 {
-    const struct cfg_domain *dom = gate_domain_of(r->snap->cfg, t->controller);
     int lang = tpl_lang_index(gate_pick_lang(r, dom));
     char host[256];
     const char *h = strstr(t->url, "://") + 3;
@@ -67,18 +67,17 @@ static enum MHD_Result interstitial(struct gate_req *r, const struct tok *t)
     return ret;
 }
 
-static enum MHD_Result click(struct gate_req *r, const struct tok *t)
+static enum MHD_Result click(struct gate_req *r, const struct tok *t,
+                             const struct gate_policy *pol)
 {
-    const struct cfg_domain *dom = gate_domain_of(r->snap->cfg, t->controller);
-
-    if (dom->mode != CFG_MODE_NEVER_TRACK &&
-        (dom->clicks == CFG_CLICKS_FREE || consent_covers(r, t, 1u << STORE_P_CLICKS)))
+    if (pol->tracking &&
+        (pol->clicks_free || consent_covers(r, t, 1u << STORE_P_CLICKS)))
         return gate_send_redirect(r, t->url, OUT_FORWARDED);
     if (t->dest)
         return gate_send_redirect(r, t->dest, OUT_UNWRAPPED);
     if (!gate_safe_url(t->url))
         return gate_send_404(r, OUT_BAD_TOKEN);
-    return interstitial(r, t);
+    return interstitial(r, t, pol->dom);
 }
 
 static int is_get(const struct gate_req *r)
@@ -86,24 +85,30 @@ static int is_get(const struct gate_req *r)
     return strcmp(r->method, "GET") == 0;
 }
 
-static enum MHD_Result anon_pixel(struct gate_req *r, const struct tok *t)
+static enum MHD_Result anon_pixel(struct gate_req *r, const struct tok *t,
+                                  const struct gate_policy *pol)
 {
     int rc;
 
     if (!is_get(r)) /* HEAD probes count nothing */
         return gate_send_gif(r, OUT_OK);
+    if (!pol->tracking)
+        return gate_send_gif(r, OUT_BLANK);
     rc = store_anon_incr(r->g->store, t->controller, t->url, gate_today());
     if (rc != STORE_OK)
         log_warn("anonymous counter not stored: %s", store_strerror(rc));
     return gate_send_gif(r, rc == STORE_OK ? OUT_COUNTED : OUT_ERROR);
 }
 
-static enum MHD_Result deliv_pixel(struct gate_req *r, const struct tok *t)
+static enum MHD_Result deliv_pixel(struct gate_req *r, const struct tok *t,
+                                   const struct gate_policy *pol)
 {
     int rc;
 
     if (!is_get(r))
         return gate_send_gif(r, OUT_OK);
+    if (!pol->tracking)
+        return gate_send_gif(r, OUT_BLANK);
     rc = store_lastopen_set(r->g->store, t->controller, t->recipient, gate_today());
     if (rc != STORE_OK)
         log_warn("last-open day not stored: %s", store_strerror(rc));
@@ -117,6 +122,7 @@ enum MHD_Result gate_track(struct gate_req *r)
                                        [EP_ANON] = TOK_ANON,
                                        [EP_DELIV] = TOK_DELIV};
     struct tok t;
+    struct gate_policy pol;
     enum MHD_Result ret;
 
     /* The anonymous pixel is "<token>.gif"; the suffix is required. */
@@ -127,18 +133,19 @@ enum MHD_Result gate_track(struct gate_req *r)
     }
     if (gate_open_token(r, kind_of[r->ep], &t) != TOK_OK)
         return gate_send_404(r, OUT_BAD_TOKEN);
+    gate_policy_of(r->snap->cfg, &t, &pol);
     switch (r->ep) {
     case EP_OPEN:
-        ret = open_pixel(r, &t);
+        ret = open_pixel(r, &t, &pol);
         break;
     case EP_CLICK:
-        ret = click(r, &t);
+        ret = click(r, &t, &pol);
         break;
     case EP_ANON:
-        ret = anon_pixel(r, &t);
+        ret = anon_pixel(r, &t, &pol);
         break;
     default:
-        ret = deliv_pixel(r, &t);
+        ret = deliv_pixel(r, &t, &pol);
         break;
     }
     tok_clear(&t);

@@ -1,7 +1,7 @@
-/* util - small helpers shared by the gate's endpoints: domain lookup by
- * controller, token opening with rejection counting, redirect URL checks,
- * address masking, page language choice, the client address behind
- * trusted proxies. No I/O. */
+/* util - small helpers shared by the gate's endpoints: the policy a token
+ * gets (its own domain section's), token opening with rejection counting,
+ * redirect URL checks, address masking, page language choice, the client
+ * address behind trusted proxies. No I/O. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,20 +11,102 @@
 
 #include "gate/gate.h"
 
-const struct cfg_domain *gate_domain_of(const struct cfg *c, const char *controller)
+/* The purposes a section's consent page offers: its pixel purposes (the
+ * page can offer opens clicks profiling fraud), plus clicks when links need
+ * consent. */
+static uint32_t offered(const struct cfg_domain *d)
 {
-    const struct cfg_domain *star = NULL;
+    uint32_t m = d->pixel_purposes & 0xF;
+
+    if (d->clicks == CFG_CLICKS_CONSENT)
+        m |= 1u << STORE_P_CLICKS;
+    return m ? m : 1u << STORE_P_OPENS;
+}
+
+/* Fold section d into p, keeping the stricter of each rule. */
+static void merge(struct gate_policy *p, const struct cfg_domain *d)
+{
+    if (p->n++ == 0) {
+        p->dom = d;
+        p->tracking = p->clicks_free = p->store_source = 1;
+    }
+    p->tracking &= d->mode == CFG_MODE_ENFORCE || d->mode == CFG_MODE_MONITOR;
+    p->pixel_purposes |= d->pixel_purposes ? d->pixel_purposes : 1u << STORE_P_OPENS;
+    p->clicks_free &= d->clicks == CFG_CLICKS_FREE;
+    p->offered |= offered(d);
+    p->store_source &= d->store_source != 0;
+}
+
+/* Could mail sent under d carry controller ctl? A section without a
+ * controller gives mail the sending domain's own name, a domain that then
+ * resolves to d. */
+static int may_carry(const struct cfg *c, const struct cfg_domain *d, const char *ctl)
+{
+    if (ctl == NULL)
+        return 0;
+    if (d->controller)
+        return strcasecmp(d->controller, ctl) == 0;
+    return cfg_domain_for(c, ctl) == d;
+}
+
+/* The section a format-2 token names, if it still exists for that
+ * controller. */
+static void own_section(const struct cfg *c, const struct tok *t, struct gate_policy *p)
+{
+    unsigned char id[TOK_DOMAIN_ID];
 
     for (size_t i = 0; i < c->ndomains; i++) {
         const struct cfg_domain *d = &c->domains[i];
-        if (strcmp(d->name, "*") == 0) {
-            star = d;
+        tok_domain_id(d->name, id);
+        if (memcmp(id, t->domain, sizeof id) != 0)
             continue;
-        }
-        if (controller && d->controller && strcasecmp(d->controller, controller) == 0)
-            return d;
+        /* Mail under a section without controller carries the sending
+         * domain as controller: a section of its own since then decides. */
+        if (d->controller == NULL && t->controller)
+            d = cfg_domain_for(c, t->controller);
+        if (may_carry(c, d, t->controller))
+            merge(p, d);
     }
-    return star ? star : cfg_domain_for(c, "*");
+    p->exact = p->n > 0;
+}
+
+/* Every section mail with controller ctl may have been sent from. The
+ * default section without controller only when no section names ctl:
+ * otherwise every old link of a controller whose name is no domain
+ * ("brand") would take the default's rules too. */
+static void controller_sections(const struct cfg *c, const char *ctl,
+                                struct gate_policy *p)
+{
+    const struct cfg_domain *own_name = NULL;
+
+    for (size_t i = 0; i < c->ndomains; i++) {
+        const struct cfg_domain *d = &c->domains[i];
+        if (!may_carry(c, d, ctl))
+            continue;
+        if (d->controller == NULL)
+            own_name = d;
+        else
+            merge(p, d);
+    }
+    if (p->n == 0 && own_name)
+        merge(p, own_name);
+}
+
+void gate_policy_of(const struct cfg *c, const struct tok *t, struct gate_policy *out)
+{
+    memset(out, 0, sizeof *out);
+    if (t->has_domain)
+        own_section(c, t, out);
+    /* Format 1, or the section is gone: the controller's sections. The
+     * pages need one; tracking only for format 1. */
+    if (!out->exact)
+        controller_sections(c, t->controller, out);
+    if (t->has_domain && !out->exact)
+        out->tracking = 0;
+    if (out->n == 0) {
+        out->dom = cfg_domain_for(c, "*");
+        out->pixel_purposes = out->offered = 1u << STORE_P_OPENS;
+    }
 }
 
 int gate_open_token(struct gate_req *r, int kind, struct tok *t)

@@ -23,7 +23,9 @@ static int consent_based(const struct policy *p)
            (p->sum.clicks_ok && p->in.dom->clicks == CFG_CLICKS_CONSENT);
 }
 
-/* A token for the message's controller and recipient, issued now. */
+/* A token for the message's controller and recipient, issued now. It names
+ * the sending domain's section, whose policy the gate then applies (several
+ * domains may share one controller, each with its own policy). */
 static void tok_for(const struct policy_input *in, int kind, struct tok *t)
 {
     memset(t, 0, sizeof *t);
@@ -31,6 +33,8 @@ static void tok_for(const struct policy_input *in, int kind, struct tok *t)
     t->issued = in->now;
     t->controller = (char *)in->controller;
     t->recipient = (char *)in->recipient;
+    t->has_domain = 1;
+    tok_domain_id(in->dom->name, t->domain);
 }
 
 /* Append "<gate url>/<kind>/<sealed t>" to out. */

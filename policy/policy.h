@@ -59,7 +59,8 @@ int policy_prepare(const struct policy_input *in, struct policy *p, struct rw_re
 void policy_free(struct policy *p);
 
 /* policy_link - build "<gate url>/<kind>/<token>" for a recipient (withdraw,
- * prefs) into out. Returns 0 or -1. */
+ * prefs) into out; the token names in->dom (required), whose rules the
+ * gate applies. Returns 0 or -1. */
 int policy_link(const struct policy_input *in, int kind, struct buf *out);
 
 #endif

@@ -1,6 +1,6 @@
 /* Unit tests for gate/util.c and gate/form.c: address masking, redirect URL
- * checks, language choice, form decoding, the CSRF scheme, domain lookup
- * by controller. Both modules are compiled into this test; the two
+ * checks, language choice, form decoding, the CSRF scheme, the policy a
+ * token gets (its own domain section's; old tokens the strictest). Both modules are compiled into this test; the two
  * functions they borrow from http.c/metrics.c (request headers, counters)
  * are replaced by stubs reading a header table. */
 #include <criterion/criterion.h>
@@ -122,8 +122,8 @@ Test(gate_util, language_from_accept_language_then_domain)
 {
     struct fixture f;
     fixture(&f, "x", NULL);
-    const struct cfg_domain *brand = gate_domain_of(f.snap.cfg, "brand");
-    const struct cfg_domain *other = gate_domain_of(f.snap.cfg, "other");
+    const struct cfg_domain *brand = cfg_domain_for(f.snap.cfg, "brand.example");
+    const struct cfg_domain *other = cfg_domain_for(f.snap.cfg, "other.example");
     static const struct {
         const char *al;
         const char *want_brand, *want_other;
@@ -147,15 +147,157 @@ Test(gate_util, language_from_accept_language_then_domain)
     fixture_free(&f);
 }
 
-Test(gate_util, domain_by_controller_falls_back_to_star)
+/* ---- gate_policy_of ---------------------------------------------------- */
+
+#define P(x) (1u << STORE_P_##x)
+#define TWO_DOMAINS                                                                  \
+    "[milter]\ndatabase = /tmp/x\n[gate]\nurl = https://g.example\n"                \
+    "[domain brand.example]\ncontroller = brand\nlanguage = fr\n"                    \
+    "[domain news.example]\ncontroller = brand\npixel_purposes = opens,profiling\n"   \
+    "clicks = free\nstore_source = yes\nlanguage = en\n"
+
+static struct cfg *conf(const char *text)
 {
-    struct fixture f;
-    fixture(&f, "x", NULL);
-    cr_assert_str_eq(gate_domain_of(f.snap.cfg, "brand")->name, "brand.example");
-    cr_assert_str_eq(gate_domain_of(f.snap.cfg, "BRAND")->name, "brand.example");
-    cr_assert_str_eq(gate_domain_of(f.snap.cfg, "unknown")->name, "*");
-    cr_assert_str_eq(gate_domain_of(f.snap.cfg, NULL)->name, "*");
-    fixture_free(&f);
+    char err[512] = "", dir[4096];
+    const char *src = getenv("CM_SRCDIR");
+    snprintf(dir, sizeof dir, "%s/conf", src ? src : ".");
+    struct cfg *c = cfg_load_string(text, dir, err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    return c;
+}
+
+/* A token of mail sent under section name (NULL: format 1, no domain). */
+static struct tok tk(const char *name, const char *ctl)
+{
+    struct tok t = {.kind = TOK_OPEN, .controller = (char *)ctl};
+    if (name) {
+        t.has_domain = 1;
+        tok_domain_id(name, t.domain);
+    }
+    return t;
+}
+
+static struct gate_policy pol_of(const struct cfg *c, const char *name, const char *ctl)
+{
+    struct gate_policy p;
+    struct tok t = tk(name, ctl);
+    gate_policy_of(c, &t, &p);
+    cr_assert_not_null(p.dom);
+    return p;
+}
+
+Test(gate_policy, each_domain_of_a_controller_has_its_own_policy)
+{
+    struct cfg *c = conf(TWO_DOMAINS);
+    struct gate_policy a = pol_of(c, "brand.example", "brand");
+    struct gate_policy b = pol_of(c, "NEWS.example", "brand");
+
+    cr_assert(a.exact && a.tracking);
+    cr_assert_str_eq(a.dom->name, "brand.example");
+    cr_assert_eq(a.pixel_purposes, P(OPENS));
+    cr_assert_eq(a.clicks_free, 0);
+    cr_assert_eq(a.offered, P(OPENS) | P(CLICKS));
+    cr_assert_eq(a.store_source, 0);
+    /* the second domain of the same controller: its own rules, not the first's */
+    cr_assert(b.exact && b.tracking);
+    cr_assert_str_eq(b.dom->name, "news.example");
+    cr_assert_eq(b.pixel_purposes, P(OPENS) | P(PROFILING));
+    cr_assert_eq(b.clicks_free, 1);
+    cr_assert_eq(b.offered, P(OPENS) | P(PROFILING));
+    cr_assert_eq(b.store_source, 1);
+    cfg_release(c);
+}
+
+/* Old mail (format 1) cannot say which domain sent it: the strictest of
+ * the controller's domains, never the laxest. */
+Test(gate_policy, format1_token_gets_the_strictest_of_the_controller)
+{
+    struct cfg *c = conf(TWO_DOMAINS "[domain other.example]\ncontroller = other\n"
+                                     "clicks = free\n");
+    struct gate_policy l = pol_of(c, NULL, "BRAND");
+
+    cr_assert_eq(l.exact, 0);
+    cr_assert_eq(l.n, 2, "other.example is not brand's");
+    cr_assert_eq(l.tracking, 1);
+    cr_assert_eq(l.pixel_purposes, P(OPENS) | P(PROFILING));
+    cr_assert_eq(l.clicks_free, 0);
+    cr_assert_eq(l.store_source, 0);
+    cr_assert_eq(l.offered, P(OPENS) | P(CLICKS) | P(PROFILING));
+    cfg_release(c);
+}
+
+Test(gate_policy, never_track_or_off_stops_old_mail_of_that_domain_only)
+{
+    static const char *modes[] = {"never-track", "off"};
+    for (size_t i = 0; i < 2; i++) {
+        char text[1024];
+        snprintf(text, sizeof text, "%smode = %s\n", TWO_DOMAINS, modes[i]);
+        struct cfg *c = conf(text);
+        cr_assert_eq(pol_of(c, "news.example", "brand").tracking, 0, "%s", modes[i]);
+        cr_assert_eq(pol_of(c, "brand.example", "brand").tracking, 1, "%s", modes[i]);
+        cr_assert_eq(pol_of(c, NULL, "brand").tracking, 0, "format 1, %s", modes[i]);
+        cfg_release(c);
+    }
+    struct cfg *c = conf(TWO_DOMAINS "mode = monitor\n");
+    cr_assert_eq(pol_of(c, "news.example", "brand").tracking, 1);
+    cfg_release(c);
+}
+
+Test(gate_policy, removed_or_reassigned_domain_stops_tracking)
+{
+    struct cfg *c = conf("[milter]\ndatabase = /tmp/x\n[gate]\nurl = https://g.example\n"
+                         "[domain brand.example]\ncontroller = brand\n");
+    struct gate_policy b = pol_of(c, "news.example", "brand");
+    cr_assert_eq(b.tracking, 0);
+    cr_assert_eq(b.exact, 0);
+    cr_assert_str_eq(b.dom->name, "brand.example", "pages: the controller's domain");
+    cr_assert_eq(pol_of(c, NULL, "brand").tracking, 1, "format 1: the domain left");
+    cfg_release(c);
+    c = conf("[milter]\ndatabase = /tmp/x\n[gate]\nurl = https://g.example\n"
+             "[domain brand.example]\ncontroller = brand\n"
+             "[domain news.example]\ncontroller = news\n");
+    cr_assert_eq(pol_of(c, "news.example", "brand").tracking, 0, "now news's domain");
+    cr_assert_eq(pol_of(c, "news.example", "news").tracking, 1);
+    cfg_release(c);
+}
+
+/* [domain *] without controller: the sending domain is the controller; a
+ * section of its own added later decides for its old mail. */
+Test(gate_policy, default_section_yields_to_a_new_own_section)
+{
+    struct cfg *c = conf("[milter]\ndatabase = /tmp/x\n[gate]\nurl = https://g.example\n"
+                         "[domain *]\npixel_purposes = opens\n");
+    struct gate_policy s = pol_of(c, "*", "misc.example");
+    cr_assert(s.exact && s.tracking);
+    cr_assert_str_eq(s.dom->name, "*");
+    cr_assert(pol_of(c, NULL, "misc.example").tracking, "format 1 under *");
+    cfg_release(c);
+    c = conf("[milter]\ndatabase = /tmp/x\n[gate]\nurl = https://g.example\n"
+             "[domain misc.example]\nmode = never-track\n");
+    s = pol_of(c, "*", "misc.example");
+    cr_assert_str_eq(s.dom->name, "misc.example");
+    cr_assert_eq(s.tracking, 0);
+    cr_assert_eq(pol_of(c, NULL, "misc.example").tracking, 0);
+    cr_assert_eq(pol_of(c, "*", "else.example").tracking, 1, "others stay under *");
+    cfg_release(c);
+    c = conf("[milter]\ndatabase = /tmp/x\n[gate]\nurl = https://g.example\n"
+             "[domain misc.example]\ncontroller = corp\n");
+    cr_assert_eq(pol_of(c, "*", "misc.example").tracking, 0, "now corp's domain");
+    cfg_release(c);
+}
+
+Test(gate_policy, no_section_for_the_controller_tracks_nothing)
+{
+    struct cfg *c = conf("[milter]\ndatabase = /tmp/x\n[gate]\nurl = https://g.example\n"
+                         "[domain *]\ncontroller = corp\n");
+    struct gate_policy p = pol_of(c, NULL, "brand");
+    cr_assert_eq(p.n, 0);
+    cr_assert_eq(p.tracking, 0);
+    cr_assert_str_eq(p.dom->name, "*");
+    cr_assert_eq(p.offered, P(OPENS));
+    cr_assert_eq(pol_of(c, "brand.example", "brand").tracking, 0);
+    cr_assert_eq(pol_of(c, "*", "corp").tracking, 1);
+    cfg_release(c);
 }
 
 Test(gate_form, fields_are_decoded)

@@ -84,6 +84,11 @@ static void check_token(const char *url, int kind, const char *want_url, const c
     size_t n = strcspn(tk, ".");
     cr_assert_eq(tok_open(keys, kind, tk, n, &t), TOK_OK, "token of %s", url);
     cr_assert_str_eq(t.controller, "brand.example");
+    /* the sending domain's section, whose rules the gate applies */
+    unsigned char dom[TOK_DOMAIN_ID];
+    tok_domain_id(cfg_domain_for(cfg, "brand.example")->name, dom);
+    cr_assert(t.has_domain, "token of %s names no domain", url);
+    cr_assert_arr_eq(t.domain, dom, sizeof dom);
     if (kind != TOK_ANON)
         cr_assert_str_eq(t.recipient, "a@example.org");
     if (want_url)

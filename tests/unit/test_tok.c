@@ -1,4 +1,5 @@
-/* Unit tests for common/tok: round trip per kind, wrong kind, tampering,
+/* Unit tests for common/tok: round trip per kind (with the domain id),
+ * format-1 tokens from mail sent before, domain ids, wrong kind, tampering,
  * truncation, unknown and retired key ids, rotation, keys file parsing,
  * MAC. */
 #include <criterion/criterion.h>
@@ -33,17 +34,19 @@ static char *seal(const struct tok_keys *k, const struct tok *t)
     return buf_steal(&b, NULL);
 }
 
+#define DOM_A {1, 2, 3, 4, 5, 6, 7, 8}
+#define DOM_B {0xff, 0, 0xfe, 1, 0x80, 0x7f, 0, 0}
 static const struct tok sample[] = {
     {TOK_OPEN, 0, 1700000000, "brand", "alice@example.org", "https://t.example/o.gif?u=1",
-     NULL},
+     NULL, 1, DOM_A},
     {TOK_CLICK, 0, 1700000001, "brand", "bob@example.org", "https://t.example/c?x=1",
-     "https://shop.example/p"},
+     "https://shop.example/p", 1, DOM_B},
     {TOK_CLICK, 0, 1700000002, "brand", "bob@example.org",
-     "https://opaque.example/ls/click", NULL},
-    {TOK_DELIV, 0, 1700000003, "bank", "carol@example.net", NULL, NULL},
-    {TOK_WITHDRAW, 0, 1700000004, "brand", "dave@example.org", NULL, NULL},
-    {TOK_PREFS, 0, 1700000005, "brand", "eve@\xc3\xa9xample.org", NULL, NULL},
-    {TOK_ANON, 0, 1700000006, "brand", NULL, "spring-2026", NULL},
+     "https://opaque.example/ls/click", NULL, 1, DOM_A},
+    {TOK_DELIV, 0, 1700000003, "bank", "carol@example.net", NULL, NULL, 1, DOM_B},
+    {TOK_WITHDRAW, 0, 1700000004, "brand", "dave@example.org", NULL, NULL, 1, DOM_A},
+    {TOK_PREFS, 0, 1700000005, "brand", "eve@\xc3\xa9xample.org", NULL, NULL, 1, DOM_B},
+    {TOK_ANON, 0, 1700000006, "brand", NULL, "spring-2026", NULL, 1, DOM_A},
 };
 #define NSAMPLE (sizeof sample / sizeof sample[0])
 
@@ -65,6 +68,8 @@ static void assert_same(const struct tok *got, const struct tok *want)
         cr_assert_str_eq(got->dest, want->dest);
     else
         cr_assert_null(got->dest);
+    cr_assert_eq(got->has_domain, want->has_domain);
+    cr_assert_arr_eq(got->domain, want->domain, TOK_DOMAIN_ID, "domain id differs");
 }
 
 Test(tok, round_trip_every_kind)
@@ -84,6 +89,94 @@ Test(tok, round_trip_every_kind)
         tok_clear(&got);
         free(text);
     }
+    tok_keys_free(k);
+}
+
+/* The domain costs 8 bytes of claims, 11 characters of link at most:
+ * base64url of key id, nonce, tag, version, time, domain id and the four
+ * length-prefixed fields, nothing more. */
+Test(tok, domain_adds_only_its_eight_bytes)
+{
+    struct tok_keys *k = keys(K1);
+    const struct tok *t = &sample[0];
+    size_t bin = 4 + 24 + 16 + 1 + 8 + TOK_DOMAIN_ID + 2 + strlen(t->controller) + 2 +
+                 strlen(t->recipient) + 2 + strlen(t->url) + 2;
+    char *text = seal(k, t);
+    cr_assert_eq(strlen(text), (bin * 8 + 5) / 6, "token of %zu chars", strlen(text));
+    free(text);
+    tok_keys_free(k);
+}
+
+Test(tok, seal_refuses_a_token_without_domain)
+{
+    struct tok_keys *k = keys(K1);
+    struct buf b = BUF_INIT(0);
+    for (size_t i = 0; i < NSAMPLE; i++) {
+        struct tok t = sample[i];
+        t.has_domain = 0;
+        cr_assert_eq(tok_seal(k, &t, &b), TOK_EINVAL, "kind %c sealed without domain",
+                     t.kind);
+    }
+    cr_assert_eq(b.len, 0);
+    buf_free(&b);
+    tok_keys_free(k);
+}
+
+/* Pinned: the milter and the gate of any release must agree on the id of
+ * a section, since it travels in every link sent. */
+Test(tok, domain_id_is_stable_and_case_blind)
+{
+    /* BLAKE2b with a 16-byte output, first 8 bytes (Python:
+     * hashlib.blake2b(b"brand.example", digest_size=16).digest()[:8]) */
+    static const unsigned char brand[TOK_DOMAIN_ID] = {0xeb, 0x4b, 0x3b, 0x28,
+                                                       0xdf, 0x0b, 0xdf, 0x32};
+    unsigned char a[TOK_DOMAIN_ID], b[TOK_DOMAIN_ID], c[TOK_DOMAIN_ID], star[TOK_DOMAIN_ID];
+    char longname[300];
+    tok_domain_id("brand.example", a);
+    cr_assert_arr_eq(a, brand, sizeof a, "the id of a section changed");
+    tok_domain_id("Brand.EXAMPLE", b);
+    tok_domain_id("news.example", c);
+    tok_domain_id("*", star);
+    cr_assert_arr_eq(a, b, sizeof a, "case changes the id");
+    cr_assert_arr_neq(a, c, sizeof a);
+    cr_assert_arr_neq(a, star, sizeof a);
+    memset(longname, 'x', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    tok_domain_id(longname, b); /* longer than the lower-casing chunk */
+    longname[0] = 'X';
+    tok_domain_id(longname, c);
+    cr_assert_arr_eq(b, c, sizeof b);
+    longname[200] = 'y';
+    tok_domain_id(longname, c);
+    cr_assert_arr_neq(b, c, sizeof b);
+}
+
+/* Tokens in mail sent before tokens named their domain (claims format 1):
+ * made by the previous release with K1 ("--make-link o brand
+ * alice@example.org https://t.example/o.gif?u=1"). They still open, say
+ * they name no domain, and keep their claims. */
+#define LEGACY_O                                                                     \
+    "AAAAAeFoyhzhltjkOrSYSM5W_EtnH7c_QVLkfLtYKVV41WAeC-no7-mpxqd-Mty-S34dHX3xbQTH-"   \
+    "VqxzQH62cjEPAqZnt8kKVsbC-E3A7f6j1fVKpUYlqzU2EIjw43AhacCZovQvTjHEzhNj1I"
+Test(tok, format1_token_from_old_mail_still_opens)
+{
+    static const unsigned char zero[TOK_DOMAIN_ID] = {0};
+    struct tok_keys *k = keys(K1);
+    struct tok got;
+    cr_assert_eq(tok_open(k, TOK_OPEN, LEGACY_O, strlen(LEGACY_O), &got), TOK_OK);
+    cr_assert_eq(got.has_domain, 0);
+    cr_assert_arr_eq(got.domain, zero, sizeof zero);
+    cr_assert_str_eq(got.controller, "brand");
+    cr_assert_str_eq(got.recipient, "alice@example.org");
+    cr_assert_str_eq(got.url, "https://t.example/o.gif?u=1");
+    cr_assert_null(got.dest);
+    cr_assert_gt(got.issued, 1700000000);
+    tok_clear(&got);
+    /* still bound to its endpoint and its key */
+    cr_assert_eq(tok_open(k, TOK_CLICK, LEGACY_O, strlen(LEGACY_O), &got), TOK_EKIND);
+    struct tok_keys *k2 = keys(K2);
+    cr_assert_eq(tok_open(k2, TOK_OPEN, LEGACY_O, strlen(LEGACY_O), &got), TOK_EKEY);
+    tok_keys_free(k2);
     tok_keys_free(k);
 }
 
