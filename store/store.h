@@ -160,7 +160,18 @@ struct store_event {
     uint32_t states; /* IMPORT only: 2 bits per purpose (enum store_state)
                         for the purposes in mask; see STORE_STATES_SET */
     uint64_t seq;    /* out: ledger sequence given by the store */
+    int applied;     /* out: 1 if the current consent now says what the event
+                        asked for (0: kept in the ledger as history only) */
+    int changed;     /* out: 1 if the current consent changed */
 };
+
+/* STORE_CLOCK_SKEW - how far ahead of the store's clock an event may be
+ * dated (seconds): a sign-up back end whose clock runs a little fast. The
+ * one allowance for the API, import and consentctl; an event dated later
+ * is refused (STORE_EINVAL), one inside it is recorded at the store's
+ * current time (it cannot have happened later than its recording), so no
+ * stored date is ever in the future. */
+#define STORE_CLOCK_SKEW 300
 
 /* 2-bit state of purpose p in a packed states word. */
 #define STORE_STATES_GET(w, p) (((w) >> (2 * (p))) & 3u)
@@ -174,8 +185,18 @@ struct store_event {
  *   WITHDRAW sets them to withdrawn (mask 0: every granted purpose);
  *   INFORM sets legacy_informed to the event time; IMPORT sets each purpose
  *   of mask to its state in ev->states.
- * An event older than the stored "updated" time (an import of history)
- * only fills purposes still unknown; it is always appended to the ledger.
+ * Events apply in ledger (recording) order. An event dated before the
+ * stored "updated" time (history, e.g. an import) is always appended to
+ * the ledger but only: sets a granted purpose to refused/withdrawn (a
+ * withdrawal or refusal wins over every grant recorded before it, whatever
+ * the dates), and fills purposes still unknown, except that it never
+ * grants one once any purpose is withdrawn (the withdrawal may have been
+ * "stop everything"). So no event, back-dated or not, undoes a withdrawal
+ * recorded before it; only a new grant dated at or after the current
+ * state does. ev->time more than STORE_CLOCK_SKEW ahead of the store's
+ * clock: STORE_EINVAL; inside the skew: recorded as now. On success
+ * ev->applied and ev->changed tell whether the event took effect (a
+ * caller must not report "done" when applied is 0).
  * controller, recipient, method are required (recipient is normalised);
  * strings are borrowed and copied. Returns 0, STORE_EINVAL, STORE_EIO,
  * STORE_EFULL, STORE_ECORRUPT. Thread-safe (LMDB serialises writers). */
