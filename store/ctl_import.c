@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <csv.h>
 #include <sodium.h>
@@ -185,6 +186,8 @@ static int row_event(struct imp *im, struct store_event *ev)
     ev->recipient = s;
     if ((s = fld(im, C_TIME)) == NULL || store_time_parse(s, &ev->time) != 0)
         return row_bad(im, "bad or missing date '%s'", s ? s : ""), -1;
+    if (ev->time > (int64_t)time(NULL) + STORE_CLOCK_SKEW)
+        return row_bad(im, "date '%s' is in the future", s), -1;
     if ((s = fld(im, C_STATES)) != NULL) {
         if (fld(im, C_ACTION) != NULL || fld(im, C_PURPOSES) != NULL)
             return row_bad(im, "give either states or action+purposes"), -1;
