@@ -58,6 +58,7 @@ enum store_status {
     STORE_EVERSION, /* schema version newer than this program */
     STORE_EFULL,    /* map full */
     STORE_ENODB,    /* database directory missing (and not asked to create) */
+    STORE_EBUSY,    /* store_erase: committed, but a long reader blocks the scrub */
 };
 const char *store_strerror(int rc);
 
@@ -339,11 +340,28 @@ int store_verify(struct store *st, struct store_verify *res);
  * that recipient becomes a tombstone (personal fields dropped, hash and
  * digests kept), the current consent and last-open day are deleted, and
  * one ERASE event (no recipient) is appended; all in one transaction.
- * *nevents (may be NULL) gets the number of events erased. Returns 0,
- * STORE_NOTFOUND (nothing known about that recipient), STORE_EINVAL,
- * STORE_EIO, STORE_EFULL. */
+ * *nevents (may be NULL) gets the number of events erased. Then the
+ * freed pages are scrubbed (store_scrub) so that no byte of the erased
+ * data is left in data.mdb (or a backup of it) when the call returns.
+ * Returns 0, STORE_NOTFOUND (nothing known about that recipient),
+ * STORE_EINVAL, STORE_EIO, STORE_EFULL, or STORE_EBUSY: erased and
+ * committed, but a read transaction older than the erase (another
+ * process) outlived STORE_SCRUB_WAIT_MS, so old copies may remain until
+ * store_scrub succeeds. */
 int store_erase(struct store *st, const char *controller, const char *rcpt,
                 const char *actor, unsigned *nevents);
+
+/* store_scrub - overwrite with zeros every free page of data.mdb that no
+ * snapshot can reach (LMDB's own rule for reusing a page: freed by a
+ * transaction older than every live reader and than the last commit), so
+ * that copy-on-write leaves no old copies behind; fsynced on return.
+ * First commits one small write so that the pages freed by the last
+ * commit become unreachable too. Dead readers are cleared
+ * (mdb_reader_check); live ones holding a snapshot from before the call
+ * are waited for up to wait_ms. Returns 0, STORE_EBUSY (some pages still
+ * reachable by such a reader; nothing else is wrong), STORE_EIO. */
+#define STORE_SCRUB_WAIT_MS 5000
+int store_scrub(struct store *st, unsigned wait_ms);
 
 /* Enumeration (read transaction; do not write from the callbacks).
  * store_consent_walk - every current record of controller (NULL: all),

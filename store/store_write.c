@@ -432,7 +432,11 @@ int store_erase(struct store *st, const char *controller, const char *rcpt,
         store_batch_abort(b);
         return rc;
     }
-    if ((rc = store_batch_commit(b)) == STORE_OK && nevents != NULL)
+    if ((rc = store_batch_commit(b)) != STORE_OK)
+        return rc;
+    if (nevents != NULL)
         *nevents = n;
-    return rc;
+    /* The old copies of the erased events are in freed pages: zero them
+     * before saying it is done (store_scrub.c). */
+    return store_scrub(st, STORE_SCRUB_WAIT_MS);
 }
