@@ -93,6 +93,11 @@ static int event_time(const struct ctl *c, int64_t *t)
         ctl_err(c, "bad date '%s' (want YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)", c->at);
         return 0;
     }
+    if (*t > (int64_t)time(NULL) + STORE_CLOCK_SKEW) {
+        ctl_err(c, "date '%s' is in the future (more than %d s ahead)", c->at,
+                STORE_CLOCK_SKEW);
+        return 0;
+    }
     return 1;
 }
 
@@ -164,6 +169,12 @@ static int cmd_event(struct ctl *c, int action, int argc, char **argv)
     }
     rc = store_consent_get(st, cn, rn, &s);
     store_close(st);
+    if (!ev.applied) {
+        ctl_err(c, "%s event %llu recorded as history only: the current consent is more "
+                   "recent and was not changed",
+                store_action_name(action), (unsigned long long)ev.seq);
+        return CTL_FAIL;
+    }
     if (c->json) {
         json_t *j = ctl_consent_json(cn, rn, &s);
         json_object_set_new(j, "event",

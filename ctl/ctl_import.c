@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <csv.h>
 #include <sodium.h>
@@ -272,6 +273,8 @@ static int row_event(struct imp *im, struct store_event *ev, int64_t *informed)
     ev->recipient = s;
     if ((s = fld(im, C_TIME)) == NULL || store_time_parse(s, &ev->time) != 0)
         return row_bad(im, "bad or missing date '%s'", s ? s : ""), -1;
+    if (ev->time > (int64_t)time(NULL) + STORE_CLOCK_SKEW)
+        return row_bad(im, "date '%s' is in the future", s), -1;
     if ((s = fld(im, C_INFORMED)) != NULL && store_time_parse(s, informed) != 0)
         return row_bad(im, "bad legacy_informed date '%s'", s), -1;
     if (row_action(im, ev, informed) != 0)

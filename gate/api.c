@@ -16,11 +16,15 @@
  *   notice_id      string, required for grant/refuse
  *   notice_sha256  64 hex digits, required for grant/refuse
  *   method         "signup-form" (default) | "api" | "consent-page"
- *   time           UTC seconds of the consent, optional (not in the future)
+ *   time           UTC seconds of the consent, optional; at most
+ *                  STORE_CLOCK_SKEW (300 s) ahead, and then recorded as now
  *   source_ip, user_agent  strings, stored only if the domain's
  *                  store_source = yes
  * Answers: 201 with the event; errors {"error": CODE, "message": TEXT}
- * with 400 401 403 405 413 415 422 503. */
+ * with 400 401 403 405 413 415 422 503, and 409 "superseded" when the
+ * event went into the ledger but changed nothing because the current
+ * consent is more recent (a back-dated grant after a withdrawal): the
+ * caller must not take it for a success. */
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -210,8 +214,12 @@ static int to_event(const struct api_in *in, struct store_event *ev, char *msg,
     if (in->method && m == sizeof methods / sizeof methods[0])
         return snprintf(msg, msglen, "'method' must be signup-form, api or consent-page"),
                -1;
-    if (in->time < 0 || in->time > (json_int_t)time(NULL) + 300)
-        return snprintf(msg, msglen, "'time' must be UTC seconds, not in the future"), -1;
+    if (in->time < 0 || in->time > (json_int_t)time(NULL) + STORE_CLOCK_SKEW)
+        return snprintf(msg, msglen,
+                        "'time' must be UTC seconds, not in the future (clock skew "
+                        "allowed: %d s)",
+                        STORE_CLOCK_SKEW),
+               -1;
     ev->controller = in->controller;
     ev->recipient = in->recipient;
     ev->method = in->method ? in->method : "signup-form";
@@ -272,6 +280,11 @@ static enum MHD_Result record(struct gate_req *r, const struct api_in *in)
         return err(r, MHD_HTTP_SERVICE_UNAVAILABLE, OUT_ERROR, "unavailable",
                    "the event could not be recorded, retry later");
     }
+    if (!ev.applied)
+        return err(r, MHD_HTTP_CONFLICT, OUT_RECORDED, "superseded",
+                   "event %s recorded as history only: the current consent is more "
+                   "recent and was not changed",
+                   ev.id);
     gate_count_consent(
         r->g,
         ev.action == STORE_A_GRANT    ? CTR_GRANTED

@@ -125,6 +125,14 @@ static enum MHD_Result withdraw_post(struct page_ctx *pc)
         return fail(pc->r, MHD_HTTP_SERVICE_UNAVAILABLE, OUT_ERROR,
                     "The withdrawal could not be recorded; please try again later.\n");
     }
+    /* "Done" only if nothing is granted any more: the receipt is a promise
+     * that /o and /c stop tracking. */
+    if (!ev.applied) {
+        log_err("withdrawal %s recorded but some purpose is still granted", ev.id);
+        return fail(pc->r, MHD_HTTP_INTERNAL_SERVER_ERROR, OUT_ERROR,
+                    "The withdrawal was recorded but tracking is not stopped yet; "
+                    "please contact the sender.\n");
+    }
     gate_count_consent(pc->r->g, CTR_WITHDRAWN, 1);
     fmt_time(ev.time, date, sizeof date);
     struct tpl_var v[] = {{"controller", pc->t.controller},
@@ -320,8 +328,9 @@ static int record(struct page_ctx *pc, int action, uint32_t mask, const struct n
     ev.notice_id = n->id;
     memcpy(ev.notice_sha256, n->sha, sizeof ev.notice_sha256);
     rc = store_record(pc->r->g->store, &ev);
-    if (rc != STORE_OK) {
-        log_err("consent not recorded: %s", store_strerror(rc));
+    if (rc != STORE_OK || !ev.applied) {
+        log_err("consent %s: %s", rc != STORE_OK ? "not recorded" : "not applied",
+                rc != STORE_OK ? store_strerror(rc) : ev.id);
         return -1;
     }
     gate_count_consent(pc->r->g, action == STORE_A_GRANT ? CTR_GRANTED : CTR_REFUSED,

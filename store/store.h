@@ -58,6 +58,7 @@ enum store_status {
     STORE_EVERSION, /* schema version newer than this program */
     STORE_EFULL,    /* map full */
     STORE_ENODB,    /* database directory missing (and not asked to create) */
+    STORE_EBUSY,    /* store_erase: committed, but a long reader blocks the scrub */
 };
 const char *store_strerror(int rc);
 
@@ -160,7 +161,18 @@ struct store_event {
     uint32_t states; /* IMPORT only: 2 bits per purpose (enum store_state)
                         for the purposes in mask; see STORE_STATES_SET */
     uint64_t seq;    /* out: ledger sequence given by the store */
+    int applied;     /* out: 1 if the current consent now says what the event
+                        asked for (0: kept in the ledger as history only) */
+    int changed;     /* out: 1 if the current consent changed */
 };
+
+/* STORE_CLOCK_SKEW - how far ahead of the store's clock an event may be
+ * dated (seconds): a sign-up back end whose clock runs a little fast. The
+ * one allowance for the API, import and consentctl; an event dated later
+ * is refused (STORE_EINVAL), one inside it is recorded at the store's
+ * current time (it cannot have happened later than its recording), so no
+ * stored date is ever in the future. */
+#define STORE_CLOCK_SKEW 300
 
 /* 2-bit state of purpose p in a packed states word. */
 #define STORE_STATES_GET(w, p) (((w) >> (2 * (p))) & 3u)
@@ -174,8 +186,18 @@ struct store_event {
  *   WITHDRAW sets them to withdrawn (mask 0: every granted purpose);
  *   INFORM sets legacy_informed to the event time; IMPORT sets each purpose
  *   of mask to its state in ev->states.
- * An event older than the stored "updated" time (an import of history)
- * only fills purposes still unknown; it is always appended to the ledger.
+ * Events apply in ledger (recording) order. An event dated before the
+ * stored "updated" time (history, e.g. an import) is always appended to
+ * the ledger but only: sets a granted purpose to refused/withdrawn (a
+ * withdrawal or refusal wins over every grant recorded before it, whatever
+ * the dates), and fills purposes still unknown, except that it never
+ * grants one once any purpose is withdrawn (the withdrawal may have been
+ * "stop everything"). So no event, back-dated or not, undoes a withdrawal
+ * recorded before it; only a new grant dated at or after the current
+ * state does. ev->time more than STORE_CLOCK_SKEW ahead of the store's
+ * clock: STORE_EINVAL; inside the skew: recorded as now. On success
+ * ev->applied and ev->changed tell whether the event took effect (a
+ * caller must not report "done" when applied is 0).
  * controller, recipient, method are required (recipient is normalised);
  * strings are borrowed and copied. Returns 0, STORE_EINVAL, STORE_EIO,
  * STORE_EFULL, STORE_ECORRUPT. Thread-safe (LMDB serialises writers). */
@@ -337,11 +359,28 @@ int store_ledger_head(struct store *st, uint64_t *seq, uint8_t hash[32]);
  * that recipient becomes a tombstone (personal fields dropped, hash and
  * digests kept), the current consent and last-open day are deleted, and
  * one ERASE event (no recipient) is appended; all in one transaction.
- * *nevents (may be NULL) gets the number of events erased. Returns 0,
- * STORE_NOTFOUND (nothing known about that recipient), STORE_EINVAL,
- * STORE_EIO, STORE_EFULL. */
+ * *nevents (may be NULL) gets the number of events erased. Then the
+ * freed pages are scrubbed (store_scrub) so that no byte of the erased
+ * data is left in data.mdb (or a backup of it) when the call returns.
+ * Returns 0, STORE_NOTFOUND (nothing known about that recipient),
+ * STORE_EINVAL, STORE_EIO, STORE_EFULL, or STORE_EBUSY: erased and
+ * committed, but a read transaction older than the erase (another
+ * process) outlived STORE_SCRUB_WAIT_MS, so old copies may remain until
+ * store_scrub succeeds. */
 int store_erase(struct store *st, const char *controller, const char *rcpt,
                 const char *actor, unsigned *nevents);
+
+/* store_scrub - overwrite with zeros every free page of data.mdb that no
+ * snapshot can reach (LMDB's own rule for reusing a page: freed by a
+ * transaction older than every live reader and than the last commit), so
+ * that copy-on-write leaves no old copies behind; fsynced on return.
+ * First commits one small write so that the pages freed by the last
+ * commit become unreachable too. Dead readers are cleared
+ * (mdb_reader_check); live ones holding a snapshot from before the call
+ * are waited for up to wait_ms. Returns 0, STORE_EBUSY (some pages still
+ * reachable by such a reader; nothing else is wrong), STORE_EIO. */
+#define STORE_SCRUB_WAIT_MS 5000
+int store_scrub(struct store *st, unsigned wait_ms);
 
 /* Enumeration (read transaction; do not write from the callbacks).
  * store_consent_walk - every current record of controller (NULL: all),

@@ -79,7 +79,7 @@ int st_head_get(struct store *st, MDB_txn *txn, uint64_t *seq, uint8_t hash[32])
 int st_head_put(struct store *st, MDB_txn *txn, uint64_t seq, const uint8_t hash[32]);
 
 /* store_write.c: the state rules of store_record (also replayed by verify). */
-void st_apply(struct st_cval *v, const struct store_event *ev, int found);
+int st_apply(struct st_cval *v, const struct store_event *ev, int found);
 /* store_check.c: replay every recipient's events against its consent. */
 int st_verify_state(struct store *st, MDB_txn *txn, struct store_verify *r);
 

@@ -25,6 +25,8 @@ static const char *const status_names[] = {
     [STORE_EVERSION] = "database schema is newer than this program",
     [STORE_EFULL] = "database map is full",
     [STORE_ENODB] = "no database in that directory",
+    [STORE_EBUSY] = "erased, but a reader holds an older snapshot: the freed pages are "
+                    "not scrubbed yet",
 };
 
 const char *store_strerror(int rc)

@@ -75,10 +75,16 @@ static int ev_validate(struct store_event *ev, const uint8_t rnd[16], char *cn, 
         return STORE_EINVAL;
     if (ev->action != STORE_A_IMPORT)
         ev->states = 0;
+    int64_t now = (int64_t)time(NULL);
     if (ev->time == 0)
-        ev->time = (int64_t)time(NULL);
-    if (ev->time < 0 || ev->time > 0xffffffffLL)
+        ev->time = now;
+    if (ev->time < 0 || ev->time > 0xffffffffLL || ev->time > now + STORE_CLOCK_SKEW)
         return STORE_EINVAL;
+    /* A date ahead of us inside the skew is our clock's fault or theirs;
+     * the event cannot have happened after we record it, and a stored
+     * "updated" in the future would make later live events look old. */
+    if (ev->time > now)
+        ev->time = now;
     if (ev->id[0] == '\0') {
         memcpy(u, rnd, 16);
         u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
@@ -111,21 +117,63 @@ static unsigned new_state(const struct store_event *ev, int i, unsigned cur)
     }
 }
 
-/* An event older than the last change only fills unknown purposes. */
-void st_apply(struct st_cval *v, const struct store_event *ev, int found)
+static int is_negative(unsigned s)
 {
-    int late = found && ev->time < (int64_t)v->updated;
+    return s == STORE_REFUSED || s == STORE_WITHDRAWN;
+}
 
+/* Does a late (back-dated) event move purpose from cur to next? Events
+ * apply in ledger order; the claimed date only tells history apart. */
+static int late_takes(unsigned cur, unsigned next, int revoked)
+{
+    /* A withdrawal or refusal wins over every grant recorded before it,
+     * whatever either claims as its date: a grant dated ahead (a fast
+     * clock, an import) must not make a later withdrawal a no-op. */
+    if (cur == STORE_GRANTED)
+        return is_negative(next);
+    /* History fills purposes still unknown, but never grants one after a
+     * withdrawal: "stop tracking" withdraws only what was granted then,
+     * and an older grant cannot outlive it. */
+    if (cur == STORE_UNKNOWN)
+        return next != STORE_GRANTED || !revoked;
+    return 0;
+}
+
+/* Did the event get what it asked for? (For a withdrawal: nothing of it
+ * still granted.) */
+static int got_asked(const struct store_event *ev, uint32_t states)
+{
     for (int i = 0; i < STORE_P_MAX; i++) {
-        unsigned cur = STORE_STATES_GET(v->states, i);
-        if (late && cur != STORE_UNKNOWN)
-            continue;
-        STORE_STATES_SET(v->states, i, new_state(ev, i, cur));
+        unsigned s = STORE_STATES_GET(states, i), want = new_state(ev, i, s);
+        int in = ev->purposes >> i & 1;
+        if (ev->action == STORE_A_WITHDRAW && (in || ev->purposes == 0)) {
+            if (s == STORE_GRANTED)
+                return 0;
+        } else if (in && ev->action != STORE_A_INFORM && s != want) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The state rules of store_record (store.h). Returns 1 if the event got
+ * what it asked for (see got_asked), 0 if it only went into the ledger. */
+int st_apply(struct st_cval *v, const struct store_event *ev, int found)
+{
+    int late = found && ev->time < (int64_t)v->updated, revoked = 0;
+
+    for (int i = 0; i < STORE_P_MAX; i++)
+        revoked |= STORE_STATES_GET(v->states, i) == STORE_WITHDRAWN;
+    for (int i = 0; i < STORE_P_MAX; i++) {
+        unsigned cur = STORE_STATES_GET(v->states, i), next = new_state(ev, i, cur);
+        if (next != cur && (!late || late_takes(cur, next, revoked)))
+            STORE_STATES_SET(v->states, i, next);
     }
     if (ev->action == STORE_A_INFORM && (!late || v->informed == 0))
         v->informed = (uint32_t)ev->time;
     if (!late)
         v->updated = (uint32_t)ev->time;
+    return got_asked(ev, v->states);
 }
 
 /* Does the recipient already have an event with this content? */
@@ -178,6 +226,8 @@ static int add_prepared(struct store_batch *b, struct store_event *ev,
     uint32_t id;
     int rc, found, d = 0;
 
+    if (ev != NULL)
+        ev->applied = ev->changed = 0;
     if (b == NULL || ev == NULL || p == NULL ||
         store_controller_normalise(ev->controller, cn, sizeof cn) != STORE_OK ||
         store_addr_normalise(ev->recipient, rn, sizeof rn) != STORE_OK)
@@ -197,7 +247,9 @@ static int add_prepared(struct store_batch *b, struct store_event *ev,
             *dup = 1;
         return STORE_OK;
     }
-    st_apply(&v, ev, found);
+    uint32_t states0 = v.states, informed0 = v.informed;
+    ev->applied = st_apply(&v, ev, found);
+    ev->changed = v.states != states0 || v.informed != informed0;
     if ((rc = st_append(b, ev, p->id, cn, rn, v.last, p)) != STORE_OK)
         return rc;
     v.last = ev->seq;
@@ -380,7 +432,11 @@ int store_erase(struct store *st, const char *controller, const char *rcpt,
         store_batch_abort(b);
         return rc;
     }
-    if ((rc = store_batch_commit(b)) == STORE_OK && nevents != NULL)
+    if ((rc = store_batch_commit(b)) != STORE_OK)
+        return rc;
+    if (nevents != NULL)
         *nevents = n;
-    return rc;
+    /* The old copies of the erased events are in freed pages: zero them
+     * before saying it is done (store_scrub.c). */
+    return store_scrub(st, STORE_SCRUB_WAIT_MS);
 }

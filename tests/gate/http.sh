@@ -138,6 +138,28 @@ check_lacks "old /o after withdrawal: no redirect" "$H" "Location:"
 check "old /c after withdrawal: clean destination" \
     "$(C -o /dev/null -w '%{http_code} %{redirect_url}' "$Cd")" "302 https://shop.example/p?a=1"
 
+# --- ordering: a skewed grant cannot cancel a later withdrawal (issue 9.1) --
+B2=bea@example.org
+O2=$(link o brand.example $B2 https://t.example/open.gif?u=2)
+W2=$(link w brand.example $B2)
+SOON=$(( $(date +%s) + 250 ))
+G2='{"controller":"brand.example","recipient":"'$B2'","action":"grant","purposes":["opens"],"notice_id":"signup-v3","notice_sha256":"'$NH'","time":'$SOON'}'
+check "API grant dated 250 s ahead (inside the skew): 201" "$(api -H "$AUTH" -d "$G2")" 201
+check "... recorded at the gate's clock, not in the future" \
+    "$(sed 's/.*"time":\([0-9]*\).*/\1/' "$T/api.out" | awk -v s="$SOON" '{ print ($1 < s) ? "yes" : "no: " $1 }')" yes
+check "/o after the skewed grant: 302" "$(status "$O2")" 302
+CSRF2=$(C "$W2" | grep -o 'name="csrf" value="[0-9a-f]*"' | cut -d'"' -f4)
+R=$(C -H "Origin: $BASE" -H 'Sec-Fetch-Site: same-origin' -H 'Accept-Language: en' -d "csrf=$CSRF2" "$W2")
+check_has "withdrawal after a skewed grant: receipt" "$R" "Tracking stopped"
+check_lacks "... and /o really stops: no redirect" "$(hdrs "$O2")" "Location:"
+FAR='{"controller":"brand.example","recipient":"'$B2'","action":"grant","purposes":["opens"],"notice_id":"signup-v3","notice_sha256":"'$NH'","time":'$(( $(date +%s) + 3600 ))'}'
+check "API grant dated an hour ahead: 422" "$(api -H "$AUTH" -d "$FAR")" 422
+check_has "... names the allowed skew" "$(cat "$T/api.out")" "clock skew allowed: 300 s"
+OLD='{"controller":"brand.example","recipient":"'$B2'","action":"grant","purposes":["opens"],"notice_id":"signup-v3","notice_sha256":"'$NH'","time":'$(( $(date +%s) - 86400 ))'}'
+check "API back-dated grant after a withdrawal: 409, not a success" "$(api -H "$AUTH" -d "$OLD")" 409
+check_has "... says it changed nothing" "$(cat "$T/api.out")" '"error":"superseded"'
+check_lacks "... and /o still does not track" "$(hdrs "$O2")" "Location:"
+
 # --- tokens: forged, truncated, other endpoint, no open redirect ------------
 TOK=${O##*/o/}
 MID=$(( ${#TOK} / 2 ))
@@ -281,8 +303,8 @@ check "token of the current key still works" "$(status "$NEW")" 200
 M=$(C "$BASE/metrics")
 check_has "metrics: blank pixels counted" "$M" 'consent_gate_requests_total{endpoint="open",outcome="blank"}'
 check_has "metrics: forwarded pixels counted" "$M" 'consent_gate_requests_total{endpoint="open",outcome="forwarded"}'
-check_has "metrics: withdrawals counted" "$M" "consent_gate_consents_withdrawn_total 1"
-check_has "metrics: grants counted (2 API + 1 page)" "$M" "consent_gate_consents_granted_total 3"
+check_has "metrics: withdrawals counted" "$M" "consent_gate_consents_withdrawn_total 2"
+check_has "metrics: grants counted (3 API + 1 page; a 409 is not counted)" "$M" "consent_gate_consents_granted_total 4"
 check_has "metrics: forged tokens counted" "$M" 'consent_gate_tokens_rejected_total{reason="forged"}'
 check_has "metrics: retired keys counted" "$M" 'consent_gate_tokens_rejected_total{reason="unknown_key"} 1'
 LOG=$(cat "$T/gate.log")

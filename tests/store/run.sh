@@ -5,7 +5,7 @@
 set -u
 dir=$(dirname "$0")
 rc=0
-for t in cli import durability concurrency; do
+for t in cli import order durability concurrency; do
     echo "== tests/store/$t.sh"
     sh "$dir/$t.sh" "$1" || rc=1
 done
