@@ -7,7 +7,7 @@
  * before which no real start tag can begin. At a start tag the parser
  * stands on its '>' (or "/>", or the end); the tag's '<' is the first
  * "<name" at or after the mark whose attributes, re-read with libxml2's
- * rules (html_attr.c), end exactly there. Implied elements (html, head,
+ * rules (html_attr.c), end exactly there (html_find.c). Implied elements (html, head,
  * body, p) have no such bytes and are skipped. html_tag.c then matches
  * libxml2's values to the raw value ranges and reports them; a value
  * whose bytes do not decode to libxml2's value is skipped, never guessed.
@@ -60,57 +60,6 @@ static void fail(struct rw_hscan *h, int status, const char *why)
     }
     h->stopped = 1;
     xmlStopParser(h->ctxt);
-}
-
-static int html_name_char(unsigned char c)
-{
-    return g_ascii_isalnum(c) || c == ':' || c == '-' || c == '_' || c == '.';
-}
-
-/* Whether a start tag `name` at doc[i] ends exactly at pos. */
-static int tag_at(const struct rw_hscan *h, size_t i, const char *name, size_t nlen, size_t pos)
-{
-    const char *q = h->doc + i;
-
-    if (i + 1 + nlen > pos || g_ascii_strncasecmp(q + 1, name, nlen) != 0)
-        return 0;
-    if (nlen < RW_HTML_NAME_MAX && i + 1 + nlen < h->len && html_name_char((unsigned char)q[1 + nlen]))
-        return 0;
-    return rw_tag_lex(h->doc, h->len, i + 1 + nlen, pos, NULL, NULL) == pos;
-}
-
-/* The earliest candidate wins (a later one may sit inside one of the
- * tag's own quoted values); only a few are tried from each side so that
- * a hostile gap full of "<a" without parser events cannot make this
- * quadratic, the last ones from the end for the same reason. */
-size_t rw_html_find_tag(const struct rw_hscan *h, const char *name, size_t pos)
-{
-    size_t nlen = strlen(name), i = h->mark, tries = 0;
-    const char *q;
-
-    while (i < pos && tries < 16 && (q = memchr(h->doc + i, '<', pos - i)) != NULL) {
-        i = (size_t)(q - h->doc);
-        if (i + 1 + nlen > pos)
-            return SIZE_MAX;
-        if (g_ascii_strncasecmp(q + 1, name, nlen) == 0) {
-            tries++;
-            if (tag_at(h, i, name, nlen, pos))
-                return i;
-        }
-        i++;
-    }
-    if (tries < 16)
-        return SIZE_MAX; /* every candidate was tried */
-    for (i = pos, tries = 0; i > h->mark && tries < 16
-                             && (q = memrchr(h->doc + h->mark, '<', i - h->mark)) != NULL;) {
-        i = (size_t)(q - h->doc);
-        if (g_ascii_strncasecmp(q + 1, name, nlen) == 0) {
-            tries++;
-            if (tag_at(h, i, name, nlen, pos))
-                return i;
-        }
-    }
-    return SIZE_MAX;
 }
 
 static int may_be_implied(const char *name)
@@ -529,7 +478,7 @@ static int attr_bomb(const char *doc, size_t len)
         i = (size_t)(q - doc) + 1;
         if (i >= len || !g_ascii_isalpha(doc[i]))
             continue;
-        while (i < len && html_name_char((unsigned char)doc[i]))
+        while (i < len && rw_html_name_char((unsigned char)doc[i]))
             i++;
         work += tag_work(doc, len, i, &e);
         if (work > RW_ATTR_WORK_MAX)

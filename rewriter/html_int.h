@@ -1,5 +1,6 @@
 /* html_int - private helpers shared by the HTML, CSS and text scanners
- * (html.c html_attr.c html_tag.c css.c text.c patch.c). Not installed.
+ * (html.c html_find.c html_attr.c html_tag.c css.c text.c patch.c). Not
+ * installed.
  *
  * Offsets are byte offsets into the scanned UTF-8 part. A "map" is an
  * array of decoded_len + 1 offsets: map[i] is the raw offset of decoded
@@ -27,6 +28,17 @@ static inline int rw_streq(const char *a, const char *b)
 
 /* libxml2 parses names of at most this many bytes (HTML_PARSER_BUFFER_SIZE). */
 #define RW_HTML_NAME_MAX 100
+
+/* rw_html_name_char - a byte that continues a tag name for libxml2's
+ * htmlParseHTMLName: ASCII letter or digit, ':', '-', '_', '.'. Inline:
+ * html.c runs it over every tag name of the part. */
+static inline int rw_html_name_char(unsigned char c)
+{
+    unsigned char l = (unsigned char)(c | 0x20);
+
+    return (c >= '0' && c <= '9') || (l >= 'a' && l <= 'z') || c == ':' || c == '-' ||
+           c == '_' || c == '.';
+}
 
 /* One attribute as written in the source of a start tag. */
 struct rw_rawattr {
@@ -116,9 +128,9 @@ struct rw_hscan {
     size_t mapcap;
 };
 
-/* rw_html_find_tag - the '<' of the real start tag `name` whose attributes
- * end at pos (where libxml2 stands at its start event), searched from
- * h->mark; SIZE_MAX when there is none (an implied element). */
+/* rw_html_find_tag (html_find.c) - the '<' of the real start tag `name`
+ * whose attributes end at pos (where libxml2 stands at its start event),
+ * searched from h->mark; SIZE_MAX when there is none (an implied element). */
 size_t rw_html_find_tag(const struct rw_hscan *h, const char *name, size_t pos);
 /* rw_html_tag - report the sites of one real start tag doc[lt..gt) whose
  * libxml2 name and attributes are name/atts; lt may be SIZE_MAX (not yet

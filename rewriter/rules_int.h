@@ -1,10 +1,13 @@
-/* rules_int - private interfaces between rules.c, url*.c and classify.c.
+/* rules_int - private interfaces between rules*.c, url*.c and classify.c.
+ * Listed bottom up: each file uses only those above it.
  *
- *   rules.c          parse conf/trackers.rules into struct rw_rules, match
- *                    one URL against the rule lists
- *   url.c            split URLs, percent-decoding, rw_url_clean, the unwrap
- *                    chain and rw_url_unwrap
+ *   url_prim.c       split URLs, query parameters, percent and base64
+ *                    decoding, rw_is_http_url
+ *   rules_match.c    match one URL against one rule; word lists
+ *   rules_index.c    the host index: which rules can match a URL
  *   url_decode.c     the click-wrapper decoder algorithms, selected by name
+ *   rules.c          parse conf/trackers.rules into struct rw_rules
+ *   url.c            rw_url_clean, the unwrap chain and rw_url_unwrap
  *   url_recipient.c  rw_url_has_recipient
  *   classify.c       rw_classify: what one site is
  *
@@ -96,6 +99,30 @@ void rw_url_split(const char *s, size_t len, struct rw_urlp *u);
  * still percent-encoded), or 0. */
 int rw_query_find(const struct rw_urlp *u, const char *key, const char **val,
                   size_t *vlen);
+/* rw_query_next - walk the query parameters of u: start with *pos =
+ * u->query_off; each call gives one parameter as [*b, *e) of u->s with
+ * its key length *klen (up to the first '=') and returns 1, then 0 after
+ * the last. Inline: rw_url_clean and rw_query_find run it per parameter. */
+static inline int rw_query_next(const struct rw_urlp *u, size_t *pos, size_t *b,
+                                size_t *e, size_t *klen)
+{
+    size_t end = u->query_off + u->query_len, i = *pos;
+
+    if (!u->has_query || i > end)
+        return 0;
+    *b = i;
+    while (i < end && u->s[i] != '&')
+        i++;
+    *e = i;
+    *pos = i + 1;
+    *klen = *e - *b;
+    for (size_t k = *b; k < *e; k++)
+        if (u->s[k] == '=') {
+            *klen = k - *b;
+            break;
+        }
+    return 1;
+}
 /* rw_pct_decode - append s[0..n) percent-decoded (any hex case; malformed
  * escapes copied as is). Returns 0 or the buf_append error. */
 int rw_pct_decode(const char *s, size_t n, struct buf *out);

@@ -4,7 +4,7 @@
  *                               asks the caller, patches, re-encodes
  *   html.c css.c text.c         find URL sites in a decoded UTF-8 part
  *   patch.c                     apply replacements to the original bytes
- *   rules.c url.c classify.c    decide what a URL is
+ *   rules*.c url*.c classify.c  decide what a URL is
  *
  * Not installed; tests include it. */
 #ifndef RW_INT_H
