@@ -4,11 +4,13 @@
 #include "common/buf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void buf_init(struct buf *b, size_t max)
 {
@@ -140,4 +142,33 @@ void buf_free(struct buf *b)
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+}
+
+int buf_read_fd(struct buf *b, int fd)
+{
+    char chunk[65536];
+    int rc = buf_reserve(b, 0);
+
+    while (rc == 0) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n == 0)
+            break;
+        if (n < 0)
+            rc = errno == EINTR ? 0 : errno;
+        else
+            rc = buf_append(b, chunk, (size_t)n);
+    }
+    explicit_bzero(chunk, sizeof chunk); /* key files pass through it */
+    return rc;
+}
+
+int buf_read_file(struct buf *b, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), rc;
+
+    if (fd < 0)
+        return errno;
+    rc = buf_read_fd(b, fd);
+    close(fd);
+    return rc;
 }

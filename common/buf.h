@@ -45,6 +45,18 @@ void buf_reset(struct buf *b);
  * NULL on ENOMEM. *len (if non-NULL) receives the length. */
 char *buf_steal(struct buf *b, size_t *len);
 
+/* buf_read_fd - append everything readable from fd until end of file (the
+ * one bounded file reader: configuration, templates, rules, keys, input
+ * messages). The buffer's ceiling bounds it; data stays NUL-terminated and
+ * non-NULL, also for an empty file. fd stays open (the caller's).
+ * Returns 0, EFBIG (past the ceiling), ENOMEM, or the read(2) errno; on
+ * failure the bytes read so far stay in b. Retries EINTR. */
+int buf_read_fd(struct buf *b, int fd);
+
+/* buf_read_file - buf_read_fd on path, opened read-only and close-on-exec.
+ * Returns as buf_read_fd, or the open(2) errno. */
+int buf_read_file(struct buf *b, const char *path);
+
 /* buf_free - release memory; accepts NULL and an already-freed buffer. */
 void buf_free(struct buf *b);
 

@@ -247,9 +247,7 @@ int tok_keys_parse(const char *text, size_t len, struct tok_keys **out, char *er
 static int read_keys_file(const char *path, struct buf *text, char *err, size_t errlen)
 {
     struct stat sb;
-    char chunk[4096];
-    ssize_t r;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), rc = TOK_OK;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), rc = TOK_OK, e;
 
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -261,16 +259,10 @@ static int read_keys_file(const char *path, struct buf *text, char *err, size_t 
     } else if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
         snprintf(err, errlen, "%s: group or world can access it (chmod 600)", path);
         rc = TOK_EKEYS;
+    } else if ((e = buf_read_fd(text, fd)) != 0) {
+        snprintf(err, errlen, "%s: %s", path, e == EFBIG ? "too large" : strerror(e));
+        rc = TOK_EKEYS;
     }
-    while (rc == TOK_OK && (r = read(fd, chunk, sizeof chunk)) != 0) {
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0 || buf_append(text, chunk, (size_t)r) != 0) {
-            snprintf(err, errlen, "%s: %s", path, r < 0 ? strerror(errno) : "too large");
-            rc = TOK_EKEYS;
-        }
-    }
-    sodium_memzero(chunk, sizeof chunk);
     close(fd);
     return rc;
 }

@@ -415,23 +415,13 @@ fail:
 
 static char *read_small_file(const char *path, const char **why)
 {
-    FILE *f = fopen(path, "rb");
     struct buf b = BUF_INIT(CFG_MAX_TEMPLATE);
-    char chunk[4096];
-    size_t n;
+    int e = buf_read_file(&b, path);
 
-    if (f == NULL)
-        return *why = strerror(errno), NULL;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (buf_append(&b, chunk, n) != 0) {
-            fclose(f);
-            buf_free(&b);
-            return *why = "file too large (64 KiB max)", NULL;
-        }
+    if (e != 0) {
+        buf_free(&b);
+        return *why = e == EFBIG ? "file too large (64 KiB max)" : strerror(e), NULL;
     }
-    fclose(f);
-    if (b.data == NULL && buf_append(&b, "", 0) != 0)
-        return *why = "out of memory", NULL;
     return buf_steal(&b, NULL);
 }
 
@@ -662,32 +652,19 @@ struct cfg *cfg_load_string(const char *text, const char *base_dir, char *err,
 
 struct cfg *cfg_load(const char *path, char *err, size_t errlen)
 {
-    const char *why = NULL;
     char *text, *dir, *slash;
     struct cfg *c;
-    FILE *f = fopen(path, "rb");
     struct buf b = BUF_INIT(4 * 1024 * 1024);
-    char chunk[8192];
-    size_t n;
+    int e = buf_read_file(&b, path);
 
-    if (f == NULL) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (buf_append(&b, chunk, n) != 0) {
-            why = "file too large (4 MiB max)";
-            break;
-        }
-    if (ferror(f))
-        why = "read error";
-    fclose(f);
-    if (why) {
-        snprintf(err, errlen, "%s: %s", path, why);
+    if (e != 0) {
+        if (e == EFBIG)
+            snprintf(err, errlen, "%s: file too large (4 MiB max)", path);
+        else
+            snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
         buf_free(&b);
         return NULL;
     }
-    buf_append(&b, "", 0);
     dir = strdup(path);
     if (dir == NULL || b.data == NULL) {
         snprintf(err, errlen, "%s: out of memory", path);

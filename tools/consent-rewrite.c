@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include <glib.h>
@@ -163,21 +164,11 @@ static int check_args(const struct opts *o)
 
 static int read_input(struct run *r)
 {
-    FILE *f = r->o.file ? fopen(r->o.file, "rb") : stdin;
     const char *name = r->o.file ? r->o.file : "stdin";
-    char chunk[65536];
-    size_t n;
-    int e = 0;
+    int e;
 
-    if (f == NULL)
-        return fail(EX_INPUT, "%s: %s", name, strerror(errno));
     buf_init(&r->msg, r->cfg->max_message_size ? r->cfg->max_message_size : 0);
-    while (e == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        e = buf_append(&r->msg, chunk, n);
-    if (e == 0 && ferror(f))
-        e = errno ? errno : EIO;
-    if (f != stdin)
-        fclose(f);
+    e = r->o.file ? buf_read_file(&r->msg, r->o.file) : buf_read_fd(&r->msg, STDIN_FILENO);
     if (e == EFBIG)
         return fail(EX_INPUT, "%s: larger than max_message_size (%zu bytes)", name,
                     r->cfg->max_message_size);
