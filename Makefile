@@ -42,7 +42,7 @@ LIBS_ALL = $(B)/libcm.a $(B)/librw.a $(B)/libstore.a $(B)/libcm.a
 
 .SECONDARY:
 .PHONY: all deps programs check check-unit check-asan check-corpus bench fuzz demo install \
-    deb check-deb clean format
+    check-install deb check-deb clean format
 all: deps-ok-then-build
 
 # Install (as root) or name (otherwise) the Debian packages we need. Runs once
@@ -115,6 +115,11 @@ install: programs $(if $(wildcard gate/module.mk),install-gate)
 	for u in $(UNITS); do \
 	    sed 's,/usr/local/sbin/,$(SBINDIR)/,g' $$u >$(DESTDIR)$(UNITDIR)/$${u##*/} && \
 	    chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; done
+
+# make install's units name the programs it installs (systemd-analyze verify).
+CHECK_TARGETS += check-install
+check-install: programs
+	@B=$(B) sh tests/deb/install.sh
 
 # Debian packages (debian/) into $(B)/deb/, built from a copy of the tree
 # under /tmp (dpkg-buildpackage writes next to the source directory).
