@@ -123,7 +123,7 @@ check-install: programs
 
 # Debian packages (debian/) into $(B)/deb/, built from a copy of the tree
 # under /tmp (dpkg-buildpackage writes next to the source directory).
-deb:
+deb: $(B)/.deps-ok
 	@B=$(B) sh contrib/make-deb.sh
 
 # Build, lint, install, run, send mail through, purge (root; installs

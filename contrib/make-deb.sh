@@ -21,6 +21,9 @@ mkdir "$tmp/consent-milter"
 	dpkg-buildpackage -b -us -uc -j"${DEB_JOBS:-2}") >"$tmp/build.log" 2>&1 ||
 	{ tail -40 "$tmp/build.log" >&2; echo "make-deb: dpkg-buildpackage failed" >&2; exit 1; }
 rm -rf "$out" && mkdir -p "$out"
+# debug symbols aside, so that apt-get install ./$B/deb/*.deb takes the three
+mkdir "$out/dbgsym"
+mv "$tmp"/*-dbgsym_*.deb "$out/dbgsym/" 2>/dev/null || true
 cp "$tmp"/*.deb "$tmp"/*.buildinfo "$tmp"/*.changes "$out"/
 cp "$tmp/build.log" "$out"/
 ls "$out"/*.deb

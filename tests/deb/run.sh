@@ -89,8 +89,10 @@ trap cleanup EXIT
 
 # ---- build products
 
-debs=$(ls "$DEBDIR"/consent-milter_*.deb "$DEBDIR"/consent-milter-common_*.deb \
-	"$DEBDIR"/consent-gate_*.deb)
+# as the README installs them: every .deb in build/deb (debug symbols are
+# in build/deb/dbgsym)
+debs=$(ls "$DEBDIR"/*.deb)
+[ "$(echo $debs | wc -w)" = 3 ] || { echo "deb: expected 3 packages in $DEBDIR: $debs"; exit 1; }
 check "lintian: no error or warning (overrides in debian/*.lintian-overrides)" \
 	lintian --fail-on error,warning $debs
 
