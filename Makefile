@@ -3,14 +3,20 @@
 # Each component adds its own rules in DIR/module.mk (rewriter, store, gate,
 # milter, tests). This file holds the toolchain, the dependency check, the
 # generic compile rule and the umbrella targets. Overridable: CC CFLAGS
-# LDFLAGS PREFIX DESTDIR B (build directory) WERROR=1 (CI).
+# CPPFLAGS LDFLAGS PREFIX SBINDIR UNITDIR DESTDIR B (build directory)
+# WERROR=1 (CI) NO_DEPS=1 (skip the dependency installer: package builds,
+# where debian/control's Build-Depends say what is needed).
 
 PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+# systemd also reads /usr/local/lib/systemd/system (systemd.unit(5)).
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR ?=
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 B       ?= build
 CFLAGS  ?= -O2 -g
+CPPFLAGS ?=
 LDFLAGS ?=
 
 PKGS = gmime-3.0 libxml-2.0 lmdb libmicrohttpd libsodium inih jansson glib-2.0 zlib
@@ -24,7 +30,7 @@ endif
 
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lmilter -lcsv -lpthread
-ALL_CFLAGS = $(WARN) $(HARDEN) -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+ALL_CFLAGS = $(WARN) $(HARDEN) -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 
 # Filled in by the module.mk files.
@@ -35,7 +41,8 @@ BENCH_TARGETS :=
 LIBS_ALL = $(B)/libpolicy.a $(B)/librw.a $(B)/libstore.a $(B)/libcm.a
 
 .SECONDARY:
-.PHONY: all deps check check-unit check-asan check-corpus bench fuzz demo install clean format
+.PHONY: all deps programs check check-unit check-asan check-corpus bench fuzz demo install \
+    check-install deb check-deb clean format
 all: deps-ok-then-build
 
 # Install (as root) or name (otherwise) the Debian packages we need. Runs once
@@ -44,9 +51,10 @@ $(B)/.deps-ok: contrib/debian-packages.txt contrib/install-deps.sh
 	@sh contrib/install-deps.sh
 	@mkdir -p $(B) && touch $@
 deps: $(B)/.deps-ok
+DEPS_OK = $(if $(filter 1,$(NO_DEPS)),,$(B)/.deps-ok)
 
 # Generic compile rule; -MMD keeps header dependencies exact.
-$(B)/obj/%.o: %.c | $(B)/.deps-ok
+$(B)/obj/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -64,6 +72,10 @@ deps-ok-then-build: $(B)/.deps-ok
 	@$(MAKE) --no-print-directory build-all
 
 build-all: $(BINS)
+
+# The installed programs only (no test binaries: no Criterion needed).
+PROGRAMS = $(filter $(addprefix $(B)/,consent-milter consent-gate consentctl consent-rewrite),$(BINS))
+programs: $(PROGRAMS)
 
 check: $(B)/.deps-ok
 	@$(MAKE) --no-print-directory build-all
@@ -84,19 +96,41 @@ bench: $(B)/.deps-ok
 	@$(MAKE) --no-print-directory build-all
 	@$(MAKE) --no-print-directory $(BENCH_TARGETS)
 
-# Daemons to sbin, tools to bin, man pages, and the example configuration
-# (rules, footers, pages) to $(PREFIX)/share/consent-milter: copy them to
+# Daemons to sbin, tools to bin, man pages, the systemd units (their paths
+# made to match SBINDIR) and the example configuration (rules, footers,
+# pages) to $(PREFIX)/share/consent-milter: copy them to
 # /etc/consent-milter/ and edit (README, "Install on a mail server").
 SHARE = $(DESTDIR)$(PREFIX)/share/consent-milter
-install: build-all $(if $(wildcard gate/module.mk),install-gate)
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(SHARE)/conf \
-	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0755 $(B)/consent-milter $(B)/consent-gate $(DESTDIR)$(PREFIX)/sbin/
+UNITS = $(wildcard contrib/systemd/*.service)
+install: programs $(if $(wildcard gate/module.mk),install-gate)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PREFIX)/bin $(SHARE)/conf \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(B)/consent-milter $(B)/consent-gate $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(B)/consentctl $(B)/consent-rewrite $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 conf/example.conf conf/trackers.rules conf/footer-* conf/request-* \
 	    $(SHARE)/conf/
+	install -m 0644 doc/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 doc/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 doc/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	for u in $(UNITS); do \
+	    sed 's,/usr/local/sbin/,$(SBINDIR)/,g' $$u >$(DESTDIR)$(UNITDIR)/$${u##*/} && \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; done
+
+# make install's units name the programs it installs (systemd-analyze verify).
+CHECK_TARGETS += check-install
+check-install: programs
+	@B=$(B) sh tests/deb/install.sh
+
+# Debian packages (debian/) into $(B)/deb/, built from a copy of the tree
+# under /tmp (dpkg-buildpackage writes next to the source directory).
+deb: $(B)/.deps-ok
+	@B=$(B) sh contrib/make-deb.sh
+
+# Build, lint, install, run, send mail through, purge (root; installs
+# system packages, so not part of make check: .ci/run runs it).
+check-deb: deb
+	@B=$(B) bash tests/deb/run.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,6 +1,7 @@
 /* main - consent-milter: options, start-up, privileges, reload.
  *
- * consent-milter [-f] [-c FILE]       run (-f: foreground, log to stderr)
+ * consent-milter [-f [-s]] [-c FILE]  run (-f: foreground, log to stderr;
+ *                                     -s: to syslog, facility mail, anyway)
  * consent-milter -n [-v] [-c FILE]    check the configuration and exit 0/1
  *
  * Start-up order: load and validate the whole snapshot (config, rules,
@@ -40,10 +41,11 @@ static const char *conf_path = DEFAULT_CONF;
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: consent-milter [-f] [-c FILE]\n"
+    fprintf(f, "usage: consent-milter [-f [-s]] [-c FILE]\n"
                "       consent-milter -n [-v] [-c FILE]\n"
                "  -c FILE  configuration (default " DEFAULT_CONF ")\n"
                "  -f       stay in the foreground, log to stderr\n"
+               "  -s       with -f: log to syslog (facility mail) all the same\n"
                "  -n       check the configuration and exit (0 valid, 1 invalid)\n"
                "  -v       with -n: print the effective configuration\n"
                "  -V       print the version\n");
@@ -73,7 +75,23 @@ static int socket_dir(const char *path, const struct passwd *pw)
     return 0;
 }
 
-/* Give the bound unix socket to the milter user, mode 0660, as root.
+/* Whether the directory of socket path p is set-group-id: its group is
+ * the MTA's (Debian's package: /var/spool/postfix/consent-milter, group
+ * postfix), which the socket inherits and must keep. */
+static int dir_setgid(const char *p)
+{
+    char dir[4096];
+    struct stat st;
+    snprintf(dir, sizeof dir, "%s", p);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return 0;
+    slash[slash == dir] = '\0';
+    return stat(dir, &st) == 0 && (st.st_mode & S_ISGID);
+}
+
+/* Give the bound unix socket to the milter user, mode 0660, as root; the
+ * group is the milter user's, or the one a set-group-id directory gave it.
  * Its directory may belong to that user, who could put a symlink in the
  * socket's place: nothing here follows one (a swapped path fails). */
 static int hand_socket(const char *p, const struct passwd *pw)
@@ -83,7 +101,8 @@ static int hand_socket(const char *p, const struct passwd *pw)
         log_err("%s is not the socket just bound", p);
         return -1;
     }
-    if (fchownat(AT_FDCWD, p, pw->pw_uid, pw->pw_gid, AT_SYMLINK_NOFOLLOW) != 0 ||
+    gid_t gid = dir_setgid(p) ? st.st_gid : pw->pw_gid;
+    if (fchownat(AT_FDCWD, p, pw->pw_uid, gid, AT_SYMLINK_NOFOLLOW) != 0 ||
         fchmodat(AT_FDCWD, p, 0660, AT_SYMLINK_NOFOLLOW) != 0) {
         log_err("cannot hand %s to %s: %s", p, pw->pw_name, strerror(errno));
         return -1;
@@ -297,10 +316,10 @@ static int check_only(struct mlt_rt *rt, int verbose)
 
 int main(int argc, char **argv)
 {
-    int check = 0, verbose = 0, foreground = 0, opt;
+    int check = 0, verbose = 0, foreground = 0, to_syslog = 0, opt;
     char err[512];
 
-    while ((opt = getopt(argc, argv, "c:fnvVh")) != -1) {
+    while ((opt = getopt(argc, argv, "c:fnsvVh")) != -1) {
         switch (opt) {
         case 'c':
             conf_path = optarg;
@@ -310,6 +329,9 @@ int main(int argc, char **argv)
             break;
         case 'n':
             check = 1;
+            break;
+        case 's':
+            to_syslog = 1;
             break;
         case 'v':
             verbose = 1;
@@ -365,8 +387,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "consent-milter: warning: %s\n", rt->warning);
     if (check)
         return check_only(rt, verbose);
-    log_open("consent-milter", rt->cfg->log_level, foreground);
-    if (rt->warning[0] && !foreground)
+    /* -s: under systemd, syslog(3) lands in the journal and, through it,
+     * in mail.log with Postfix's own lines (stderr would be journal only). */
+    int to_stderr = foreground && !to_syslog;
+    log_open("consent-milter", rt->cfg->log_level, to_stderr);
+    if (rt->warning[0] && !to_stderr)
         log_warn("%s", rt->warning);
     mlt_rt_install(mlt_rt_retain(rt));
     if (start(rt->cfg, foreground) != 0)
