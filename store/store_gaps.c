@@ -177,7 +177,8 @@ static int scrub_tails(struct walk *w)
 {
     size_t r = 0;
 
-    qsort(w->refs, w->nrefs, sizeof *w->refs, ov_cmp);
+    if (w->nrefs > 0) /* qsort wants a non-null base even for 0 */
+        qsort(w->refs, w->nrefs, sizeof *w->refs, ov_cmp);
     for (size_t i = 0; i < w->nruns; i++) {
         while (r < w->nrefs && w->refs[r].pgno < w->runs[i].pgno)
             r++;
