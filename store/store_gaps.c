@@ -126,7 +126,8 @@ static int scrub_node_page(struct walk *w, uint64_t pg, int leaf, int live)
                 return STORE_ECORRUPT;
             memcpy(&ovpg, nd + size, sizeof ovpg);
             size += sizeof ovpg;
-            if (live && ov_push(&w->refs, &w->nrefs, &w->cap_refs, ovpg, dsize) != STORE_OK)
+            if (live &&
+                ov_push(&w->refs, &w->nrefs, &w->cap_refs, ovpg, dsize) != STORE_OK)
                 return STORE_ENOMEM;
         } else if (leaf) {
             size += dsize;
@@ -210,7 +211,8 @@ static int scrub_beyond(struct walk *w)
     if (fstat(w->fd, &sb) != 0)
         return STORE_EIO;
     memset(w->used, 0, w->psize);
-    for (off_t off = (off_t)(w->npages * w->psize); off < sb.st_size; off += (off_t)w->psize) {
+    for (off_t off = (off_t)(w->npages * w->psize); off < sb.st_size;
+         off += (off_t)w->psize) {
         ssize_t n = pread(w->fd, w->page, w->psize, off);
         if (n < 0)
             return STORE_EIO;

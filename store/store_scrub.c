@@ -153,7 +153,8 @@ static int scrub_pass(struct store *st, uint64_t *mine, int *state)
         rc = STORE_ENOMEM;
         goto out;
     }
-    rc = zero_free(st, fd, ms.ms_psize, oldest, info.me_last_txnid, cls, npages, &blocked);
+    rc =
+        zero_free(st, fd, ms.ms_psize, oldest, info.me_last_txnid, cls, npages, &blocked);
     if (rc != STORE_OK || blocked)
         goto out;
     if (info.me_last_txnid == *mine) { /* pass 2 */

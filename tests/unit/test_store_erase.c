@@ -98,8 +98,8 @@ static int free_pages_hold_markers(const char *buf, size_t n)
         for (size_t i = 1; i <= cnt; i++) {
             memcpy(&pg, (char *)v.mv_data + i * sizeof pg, sizeof pg);
             if ((pg + 1) * 4096 <= n)
-                found |= has(buf + pg * 4096, 4096, ADDR) || has(buf + pg * 4096, 4096, IP) ||
-                         has(buf + pg * 4096, 4096, UA);
+                found |= has(buf + pg * 4096, 4096, ADDR) ||
+                         has(buf + pg * 4096, 4096, IP) || has(buf + pg * 4096, 4096, UA);
         }
     }
     mdb_cursor_close(cur);
@@ -196,7 +196,8 @@ Test(store_erase, big_value_tails_scrubbed)
     expect_file_clean("after store_scrub");
     cr_assert_eq(mdb_txn_begin(tst->env, NULL, MDB_RDONLY, &t), 0);
     cr_assert_eq(mdb_get(t, tst->meta, &kb, &got), 0);
-    cr_expect(got.mv_size == sizeof small && memcmp(got.mv_data, small, sizeof small) == 0,
+    cr_expect(got.mv_size == sizeof small &&
+                  memcmp(got.mv_data, small, sizeof small) == 0,
               "the live big value is intact");
     mdb_txn_abort(t);
 }
