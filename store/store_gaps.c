@@ -147,8 +147,12 @@ static int scrub_page(struct walk *w, uint64_t pg, uint64_t *next)
     uint16_t flags;
 
     *next = pg + 1;
-    if (pread(w->fd, w->page, w->psize, (off_t)(pg * w->psize)) != (ssize_t)w->psize)
+    ssize_t n = pread(w->fd, w->page, w->psize, (off_t)(pg * w->psize));
+    if (n < 0 || (live && (size_t)n != w->psize))
         return STORE_EIO;
+    /* a free page our commit took from the end of the file and freed
+     * again was never written: the file may end before it */
+    memset(w->page + n, 0, w->psize - (size_t)n);
     memcpy(&hpg, w->page, sizeof hpg);
     flags = get16(w->page + 10) & (uint16_t)~PG_DIRTY;
     if (hpg != pg) /* held: a loose page of our own commit, never written */
