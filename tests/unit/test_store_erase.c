@@ -237,3 +237,35 @@ Test(store_erase, concurrent_readers_see_intact_data, .timeout = 120)
     cr_expect_eq(reader_bad, 0, "%d lookups failed or read a wrong state", reader_bad);
     expect_file_clean("after an erase under read load");
 }
+
+/* KNOWN GAP (disabled: fails about 1 run in 3): a process that handled the
+ * erased data before the erase keeps stale copies in liblmdb's cache of
+ * page buffers (me_dpages, reused uncleared); a large write it makes
+ * after the erase can put some of them back into the unused space of new
+ * pages. consentctl erases from a fresh process, but consent-gate and
+ * consent-milter are long-running writers: consentctl(8) LIMITATIONS says
+ * to restart them and run consentctl scrub. */
+Test(store_erase, later_big_batch_by_same_process_brings_nothing_back, .disabled = true)
+{
+    unsigned ne;
+    char other[64];
+    struct store_batch *b;
+    fill();
+    cr_assert_eq(store_erase(tst, "brand", ADDR, "admin:test", &ne), STORE_OK);
+    expect_file_clean("right after erase");
+    cr_assert_eq(store_batch_begin(tst, &b), STORE_OK);
+    for (int i = 0; i < 3000; i++) {
+        struct store_event ev = {0};
+        int dup;
+        snprintf(other, sizeof other, "later%d@example.org", i);
+        ev.action = STORE_A_GRANT;
+        ev.controller = "brand";
+        ev.recipient = other;
+        ev.purposes = P_OPENS;
+        ev.method = "admin";
+        ev.time = 5000 + i;
+        cr_assert_eq(store_batch_add(b, &ev, &dup), STORE_OK);
+    }
+    cr_assert_eq(store_batch_commit(b), STORE_OK);
+    expect_file_clean("after a big batch by the same process");
+}
