@@ -345,9 +345,10 @@ int store_verify(struct store *st, struct store_verify *res);
  * data is left in data.mdb (or a backup of it) when the call returns.
  * Returns 0, STORE_NOTFOUND (nothing known about that recipient),
  * STORE_EINVAL, STORE_EIO, STORE_EFULL, or STORE_EBUSY: erased and
- * committed, but a read transaction older than the erase (another
- * process) outlived STORE_SCRUB_WAIT_MS, so old copies may remain until
- * store_scrub succeeds. */
+ * committed, but a read transaction begun before the scrub's own commit
+ * (so before or during the erase; any thread or process) outlived
+ * STORE_SCRUB_WAIT_MS, so old copies may remain until store_scrub
+ * succeeds. */
 int store_erase(struct store *st, const char *controller, const char *rcpt,
                 const char *actor, unsigned *nevents);
 
