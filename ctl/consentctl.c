@@ -34,6 +34,7 @@ static const char usage[] =
     "  stats [CONTROLLER]\n"
     "  verify [--expect SEQ:HASH]   (a head printed or logged before)\n"
     "  erase CONTROLLER RECIPIENT\n"
+    "  scrub   (zero old page copies; after an erase that exited 'older snapshot')\n"
     "options: --db DIR (default $CONSENT_DB or " DEFAULT_DB "), --json,\n"
     "  --method signup-form|consent-page|withdraw-link|api|import|admin (default "
     "admin),\n"
@@ -230,6 +231,11 @@ static int cmd_erase(struct ctl *c, int argc, char **argv)
         ctl_err(c, "nothing stored for that recipient of controller '%s'", argv[0]);
         return CTL_FAIL;
     }
+    if (rc == STORE_EBUSY) {
+        ctl_err(c, "erased, but a reader holds an older snapshot: old copies remain "
+                   "until 'consentctl scrub' succeeds");
+        return CTL_FAIL;
+    }
     if (rc != STORE_OK)
         return ctl_store_err(c, rc, c->db);
     if (c->json)
@@ -262,6 +268,33 @@ static int parse_expect(const struct ctl *c, uint64_t *seq, uint8_t hash[32])
     }
     ctl_err(c, "bad --expect '%s' (want SEQ:HASH, as verify prints the head)", c->expect);
     return -1;
+}
+
+/* scrub: what erase does after its commit (store_scrub), on demand. */
+static int cmd_scrub(struct ctl *c, int argc, char **argv)
+{
+    struct store *st;
+    int rc;
+
+    (void)argv;
+    if (!need_args(c, argc, 0, 0))
+        return CTL_USAGE;
+    if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
+        return rc;
+    rc = store_scrub(st, STORE_SCRUB_WAIT_MS);
+    store_close(st);
+    if (rc == STORE_EBUSY) {
+        ctl_err(c, "a reader holds an older snapshot: some old copies remain; run it "
+                   "again once that reader has ended");
+        return CTL_FAIL;
+    }
+    if (rc != STORE_OK)
+        return ctl_store_err(c, rc, c->db);
+    if (c->json)
+        ctl_print_json(json_pack("{s:b}", "scrubbed", 1), 0);
+    else
+        printf("scrubbed: free pages and unused page space zeroed\n");
+    return CTL_OK;
 }
 
 static int cmd_verify(struct ctl *c, int argc, char **argv)
@@ -333,6 +366,7 @@ static int dispatch(struct ctl *c, int argc, char **argv)
         {"stats", -1, ctl_stats},
         {"verify", -1, cmd_verify},
         {"erase", -1, cmd_erase},
+        {"scrub", -1, cmd_scrub},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (strcmp(argv[0], cmds[i].name) != 0)

@@ -364,21 +364,26 @@ int store_ledger_head(struct store *st, uint64_t *seq, uint8_t hash[32]);
  * data is left in data.mdb (or a backup of it) when the call returns.
  * Returns 0, STORE_NOTFOUND (nothing known about that recipient),
  * STORE_EINVAL, STORE_EIO, STORE_EFULL, or STORE_EBUSY: erased and
- * committed, but a read transaction older than the erase (another
- * process) outlived STORE_SCRUB_WAIT_MS, so old copies may remain until
- * store_scrub succeeds. */
+ * committed, but a read transaction begun before the scrub's own commit
+ * (so before or during the erase; any thread or process) outlived
+ * STORE_SCRUB_WAIT_MS, so old copies may remain until store_scrub
+ * succeeds. */
 int store_erase(struct store *st, const char *controller, const char *rcpt,
                 const char *actor, unsigned *nevents);
 
-/* store_scrub - overwrite with zeros every free page of data.mdb that no
- * snapshot can reach (LMDB's own rule for reusing a page: freed by a
- * transaction older than every live reader and than the last commit), so
- * that copy-on-write leaves no old copies behind; fsynced on return.
- * First commits one small write so that the pages freed by the last
- * commit become unreachable too. Dead readers are cleared
- * (mdb_reader_check); live ones holding a snapshot from before the call
- * are waited for up to wait_ms. Returns 0, STORE_EBUSY (some pages still
- * reachable by such a reader; nothing else is wrong), STORE_EIO. */
+/* store_scrub - overwrite with zeros every byte of data.mdb that holds no
+ * data of the newest snapshot and that no reader can read: the free pages
+ * no snapshot reaches (LMDB's own rule for reusing a page: freed by a
+ * transaction older than every live reader and than the last commit) and,
+ * in every other page, the space no header, node or value uses (liblmdb
+ * reuses page buffers uncleared, so that space can hold stale bytes).
+ * Commits one small write to the meta database first, so that the pages
+ * freed by the last commit become unreachable too; fsynced on return.
+ * Dead readers are cleared (mdb_reader_check); live ones holding an older
+ * snapshot are waited for up to wait_ms. Returns 0, STORE_EBUSY (some
+ * pages still reachable by such a reader; nothing else is wrong; call
+ * again later), STORE_EIO, STORE_ENOMEM, STORE_ECORRUPT. Reads and may
+ * write every page of the file (store_scrub.c, store_gaps.c). */
 #define STORE_SCRUB_WAIT_MS 5000
 int store_scrub(struct store *st, unsigned wait_ms);
 

@@ -108,4 +108,12 @@ int st_pii(const uint8_t salt[16], const uint8_t dedup[16], const char *rcpt,
 void st_dedup(const struct store *st, const struct store_event *ev, const char *ctl,
               const char *rcpt, uint8_t out[16]);
 
+/* store_gaps.c: zero the never-read bytes of every page of data.mdb that
+ * is in use (ST_PG_LIVE) or free but still reachable by an older snapshot
+ * (ST_PG_HELD); cls has one class per page [0, npages). Call holding the
+ * writer lock after zeroing the ST_PG_ZEROED pages. 0, STORE_EIO,
+ * STORE_ENOMEM or STORE_ECORRUPT (a page not laid out as expected). */
+enum { ST_PG_LIVE, ST_PG_ZEROED, ST_PG_HELD };
+int st_gaps_zero(int fd, size_t psize, size_t npages, const uint8_t *cls);
+
 #endif

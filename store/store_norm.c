@@ -25,7 +25,7 @@ static const char *const status_names[] = {
     [STORE_EVERSION] = "database schema is newer than this program",
     [STORE_EFULL] = "database map is full",
     [STORE_ENODB] = "no database in that directory",
-    [STORE_EBUSY] = "erased, but a reader holds an older snapshot: the freed pages are "
+    [STORE_EBUSY] = "a reader holds an older snapshot: old page copies are "
                     "not scrubbed yet",
 };
 

@@ -1,5 +1,5 @@
-/* store_scrub - overwrite the free pages of data.mdb with zeros, so that a
- * GDPR erasure leaves no copy of the erased data in the file.
+/* store_scrub - leave no byte of erased data in data.mdb: zero the free
+ * pages no snapshot can reach, and the never-read bytes of the others.
  *
  * LMDB is copy-on-write: a write transaction copies every page it changes
  * and frees the old one, which keeps its bytes (addresses, IPs, user
@@ -8,21 +8,27 @@
  * = an IDL: count, then page numbers). LMDB reuses the pages of record t
  * only when t is older than every live reader's snapshot and than the
  * last commit (mdb_find_oldest / mdb_page_alloc): such pages belong to no
- * snapshot either meta page or any reader can reach. We zero exactly
- * those pages, and nothing else, while holding the writer lock (a write
- * transaction we then abort), so no writer can hand them out meanwhile;
- * readers never read a free page. A commit first makes the pages freed by
- * the last commit (the erase) fall under the rule. Bytes are written with
- * pwrite on LMDB's own descriptor and fdatasync'ed before returning.
+ * snapshot either meta page or any reader can reach; we zero them whole.
+ * Pages in use, and the free pages of the last commit (kept intact for
+ * the other meta page), can hold stale bytes where nothing is read: that
+ * is store_gaps.c. All pwrites are made holding the writer lock (inside a
+ * write transaction that dirties nothing), on LMDB's own descriptor, and
+ * fdatasync'ed before returning.
  *
- * Limits: a reader that keeps a snapshot from before the erase blocks the
- * scrub of the pages it may still read; we clear dead readers
- * (mdb_reader_check) and wait a bounded time for live ones, then report
- * STORE_EBUSY. KNOWN GAP: pages still in use are not touched; liblmdb
- * 0.9.24 reuses dirty-page buffers without zeroing them, so the unused
- * gap between a live page's pointers and its nodes can still hold stale
- * bytes of erased events (tests/unit/test_store_erase.c, the disabled
- * test); closing it needs a walk of every tree to zero those gaps. */
+ * Two passes, because the last commit's free pages cannot be zeroed whole:
+ *   1. zero the reusable free pages, then commit one small write (W):
+ *      every page W allocates was just zeroed, so the pages W frees
+ *      without writing them (LMDB's "loose" pages) hold only zeros;
+ *   2. if W is still the last commit: zero the reusable free pages again
+ *      (now including those the erase freed and those W freed, whose
+ *      snapshot no meta page names any more), then the never-read bytes
+ *      of every other page. Another writer having committed since W
+ *      means pass 1 again.
+ * A pass is blocked while some free record newer than the oldest live
+ * reader (and older than the last commit) exists: its pages may still be
+ * read, and may hold stale bytes that only a whole-page zeroing removes.
+ * We clear dead readers (mdb_reader_check) and wait a bounded time for
+ * live ones, then report STORE_EBUSY. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,27 +52,22 @@ static int reader_line(const char *msg, void *ctx)
     return 0;
 }
 
-/* One small commit: the pages freed by the previous commit become
- * unreachable from both meta pages. */
-static int bump(struct store *st)
-{
-    MDB_txn *t;
-    uint8_t b[8];
-    int rc = st_wr_begin(st, &t);
+enum { SCRUB_DONE, SCRUB_AGAIN, SCRUB_BLOCKED };
 
-    if (rc != STORE_OK)
-        return rc;
-    st_put_be64(b, (uint64_t)time(NULL));
+/* The small write of pass 1. */
+static int mark(struct store *st, MDB_txn *t)
+{
+    uint8_t b[8];
     MDB_val k = {5, "scrub"}, v = {sizeof b, b};
-    if ((rc = st_mdb_rc(mdb_put(t, st->meta, &k, &v, 0))) != STORE_OK) {
-        mdb_txn_abort(t);
-        return rc;
-    }
-    return st_mdb_rc(mdb_txn_commit(t));
+
+    st_put_be64(b, (uint64_t)time(NULL));
+    return st_mdb_rc(mdb_put(t, st->meta, &k, &v, 0));
 }
 
-/* Zero the pages of one free record (IDL: count, then page numbers). */
-static int zero_record(int fd, const MDB_val *v, const uint8_t *zero, size_t psize)
+/* The pages of one free record (IDL: count, then page numbers): zeroed
+ * whole when reusable, else only classed as held. */
+static int do_record(int fd, const MDB_val *v, const uint8_t *zero, size_t psize,
+                     uint8_t *cls, size_t npages, int reusable)
 {
     size_t cnt, pg;
 
@@ -77,28 +78,27 @@ static int zero_record(int fd, const MDB_val *v, const uint8_t *zero, size_t psi
         return STORE_ECORRUPT;
     for (size_t i = 1; i <= cnt; i++) {
         memcpy(&pg, (const uint8_t *)v->mv_data + i * sizeof pg, sizeof pg);
-        if (pwrite(fd, zero, psize, (off_t)(pg * psize)) != (ssize_t)psize)
+        if (pg < 2 || pg >= npages)
+            return STORE_ECORRUPT;
+        cls[pg] = reusable ? ST_PG_ZEROED : ST_PG_HELD;
+        if (reusable && pwrite(fd, zero, psize, (off_t)(pg * psize)) != (ssize_t)psize)
             return STORE_EIO;
     }
     return STORE_OK;
 }
 
 /* Walk the free database in a read transaction (LMDB allows no cursor on
- * it in a write one) while wtxn holds the writer lock. *blocked: a record
- * freed at or before upto is still reachable by some reader. */
-static int zero_free(struct store *st, uint64_t oldest, uint64_t upto, int *blocked)
+ * it in a write one) while the caller holds the writer lock. */
+static int zero_free(struct store *st, int fd, size_t psize, uint64_t oldest,
+                     uint64_t last, uint8_t *cls, size_t npages, int *blocked)
 {
     MDB_txn *rtxn = NULL;
     MDB_cursor *cur = NULL;
-    MDB_stat ms;
     MDB_val k, v;
-    mdb_filehandle_t fd;
     uint8_t *zero = NULL;
     int rc;
 
-    if (mdb_env_stat(st->env, &ms) != 0 || mdb_env_get_fd(st->env, &fd) != 0)
-        return STORE_EIO;
-    if ((zero = calloc(1, ms.ms_psize)) == NULL)
+    if ((zero = calloc(1, psize)) == NULL)
         return STORE_ENOMEM;
     rc = st_mdb_rc(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rtxn));
     if (rc == STORE_OK)
@@ -110,10 +110,9 @@ static int zero_free(struct store *st, uint64_t oldest, uint64_t upto, int *bloc
             memcpy(&t, k.mv_data, sizeof t);
         if (k.mv_size != sizeof t)
             rc = STORE_ECORRUPT;
-        else if (t >= oldest)
-            *blocked |= t <= upto;
         else
-            rc = zero_record(fd, &v, zero, ms.ms_psize);
+            rc = do_record(fd, &v, zero, psize, cls, npages, t < oldest);
+        *blocked |= t >= oldest && t < last;
     }
     if (rc == STORE_OK && fdatasync(fd) != 0)
         rc = STORE_EIO;
@@ -125,46 +124,78 @@ static int zero_free(struct store *st, uint64_t oldest, uint64_t upto, int *bloc
     return rc;
 }
 
-static int scrub_once(struct store *st, uint64_t upto, int *blocked)
+/* One pass (see the top of the file); *mine: id of our commit W. */
+static int scrub_pass(struct store *st, uint64_t *mine, int *state)
 {
-    MDB_txn *wtxn;
+    MDB_txn *w;
     MDB_envinfo info;
+    MDB_stat ms;
+    mdb_filehandle_t fd;
     uint64_t oldest;
-    int rc, dead;
+    uint8_t *cls = NULL;
+    int rc, dead, blocked = 0;
 
-    *blocked = 0;
+    *state = SCRUB_BLOCKED;
     mdb_reader_check(st->env, &dead); /* slots of processes that died */
-    if ((rc = st_wr_begin(st, &wtxn)) != STORE_OK)
+    if ((rc = st_wr_begin(st, &w)) != STORE_OK)
         return rc;
     /* Readers starting from now on see the last commit, which is at least
      * oldest: computing it once under the lock is conservative. */
-    mdb_env_info(st->env, &info);
+    if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &ms) != 0 ||
+        mdb_env_get_fd(st->env, &fd) != 0) {
+        rc = STORE_EIO;
+        goto out;
+    }
     oldest = info.me_last_txnid;
     mdb_reader_list(st->env, reader_line, &oldest);
-    rc = zero_free(st, oldest, upto, blocked);
-    mdb_txn_abort(wtxn); /* nothing to commit: the free list is unchanged */
+    size_t npages = info.me_last_pgno + 1;
+    if ((cls = calloc(npages, 1)) == NULL) {
+        rc = STORE_ENOMEM;
+        goto out;
+    }
+    rc =
+        zero_free(st, fd, ms.ms_psize, oldest, info.me_last_txnid, cls, npages, &blocked);
+    if (rc != STORE_OK || blocked)
+        goto out;
+    if (info.me_last_txnid == *mine) { /* pass 2 */
+        rc = st_gaps_zero(fd, ms.ms_psize, npages, cls);
+        if (rc == STORE_OK && fdatasync(fd) != 0)
+            rc = STORE_EIO;
+        *state = SCRUB_DONE;
+        goto out; /* nothing to commit: no page was dirtied */
+    }
+    if ((rc = mark(st, w)) != STORE_OK)
+        goto out;
+    *mine = mdb_txn_id(w);
+    rc = st_mdb_rc(mdb_txn_commit(w)); /* ends w, even when it fails */
+    w = NULL;
+    *state = SCRUB_AGAIN;
+out:
+    if (w != NULL)
+        mdb_txn_abort(w);
+    free(cls);
     return rc;
 }
 
 int store_scrub(struct store *st, unsigned wait_ms)
 {
-    MDB_envinfo info;
     struct timespec pause = {0, 20 * 1000 * 1000};
-    uint64_t upto;
-    int rc, blocked = 0;
+    uint64_t mine = UINT64_MAX;
+    unsigned waited = 0, passes = 0;
+    int rc, state;
 
     if (st == NULL || st->rdonly)
         return STORE_EINVAL;
-    if (mdb_env_info(st->env, &info) != 0)
-        return STORE_EIO;
-    upto = info.me_last_txnid;
-    if ((rc = bump(st)) != STORE_OK)
-        return rc;
-    for (unsigned waited = 0;; waited += 20) {
-        if ((rc = scrub_once(st, upto, &blocked)) != STORE_OK || !blocked)
+    for (;;) {
+        if ((rc = scrub_pass(st, &mine, &state)) != STORE_OK || state == SCRUB_DONE)
             return rc;
+        /* another writer may commit between our passes: retry at once a
+         * few times, then count it like a blocking reader */
+        if (state == SCRUB_AGAIN && ++passes < 50)
+            continue;
         if (waited >= wait_ms)
             return STORE_EBUSY;
         nanosleep(&pause, NULL);
+        waited += 20;
     }
 }

@@ -15,7 +15,7 @@ echo "notice v1 text" >"$T/notice.txt"
 
 # --- missing database: every reading command says so
 for cmd in "show brand a@b.org" "proof brand a@b.org" "export" "inactive brand --before 2026-01-01" \
-           "stats" "verify" "erase brand a@b.org"; do
+           "stats" "verify" "erase brand a@b.org" "scrub"; do
     # shellcheck disable=SC2086
     expect_err 1 "no database in" "missing db: $cmd" "$C" $cmd
 done
@@ -172,6 +172,17 @@ expect_grep '"ok": true' "$T/out" "chain still verifies after erase"
 "$C" show brand alice@example.org >"$T/s"
 expect_grep "opens: unknown" "$T/s" "erased recipient is unknown"
 if "$C" --json export | grep -q alice; then bad "export still lists erased"; else ok "export no longer lists erased"; fi
+# the raw file, free pages and unused space of pages in use included
+if grep -aqi 'alice@example' "$D/data.mdb"; then bad "erased address still in data.mdb"; else ok "erased address gone from data.mdb"; fi
+
+# --- scrub: the erase's page scrub on demand; changes no data
+expect_rc 0 "scrub" "$C" scrub
+expect_grep "^scrubbed: " "$T/out" "scrub says what it did"
+expect_rc 0 "scrub --json" "$C" --json scrub
+expect_grep '"scrubbed": true' "$T/out" "json scrub"
+expect_rc 0 "verify after scrub" "$C" verify
+"$C" show brand bob@example.org >"$T/s"
+expect_grep "legacy_informed: 2026-07-01" "$T/s" "scrub keeps the other recipients"
 
 # --- bad input for every command: one line naming the problem
 expect_err 2 "bad address 'nope'" "grant bad address" "$C" grant brand nope opens --notice n1
@@ -197,6 +208,7 @@ expect_err 2 "bad date '2026-02-30'" "inactive bad date" "$C" inactive brand --b
 expect_err 2 "needs --before" "inactive no date" "$C" inactive brand
 expect_err 2 "bad controller" "stats bad controller" "$C" stats '!'
 expect_err 2 "wrong number" "verify extra args" "$C" verify extra
+expect_err 2 "wrong number" "scrub extra args" "$C" scrub now
 expect_err 2 "bad address" "erase bad address" "$C" erase brand nope
 expect_err 1 "nothing stored" "erase unknown" "$C" erase brand zed@example.org
 expect_err 2 "unknown command 'frobnicate'" "unknown command" "$C" frobnicate

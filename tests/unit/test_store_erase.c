@@ -3,8 +3,10 @@
  * copies of the pages sit in free pages until reused; the store must
  * scrub them. A large history makes many freed pages. */
 #include <lmdb.h>
+#include <pthread.h>
 
 #include "test_store_util.h"
+#include "store/store_int.h" /* white-box: raw LMDB values, a held reader */
 
 #define ADDR "zed.marker@example.org"
 #define IP "203.0.113.219"
@@ -49,14 +51,30 @@ static void rec_pii(const char *rcpt, int action, int64_t t)
 
 TestSuite(store_erase, .init = setup_store, .fini = teardown_store);
 
-static void fill(void)
+static void fill_n(int n)
 {
     char other[64];
-    for (int i = 0; i < 1500; i++) {
+    for (int i = 0; i < n; i++) {
         rec_pii(ADDR, i % 2 ? STORE_A_WITHDRAW : STORE_A_GRANT, 1000 + i);
         snprintf(other, sizeof other, "other%d@example.org", i);
         cr_assert_eq(rec(STORE_A_GRANT, other, P_OPENS, 1000 + i), STORE_OK);
     }
+}
+
+static void fill(void)
+{
+    fill_n(1500);
+}
+
+/* No marker anywhere in the raw file. */
+static void expect_file_clean(const char *when)
+{
+    size_t n;
+    char *buf = slurp(tdir, &n);
+    cr_expect_not(has(buf, n, ADDR), "address left in data.mdb %s", when);
+    cr_expect_not(has(buf, n, IP), "IP left in data.mdb %s", when);
+    cr_expect_not(has(buf, n, UA), "user agent left in data.mdb %s", when);
+    free(buf);
 }
 
 /* Does any page of the free list (read with a second environment handle
@@ -73,22 +91,15 @@ static int free_pages_hold_markers(const char *buf, size_t n)
     cr_assert_eq(mdb_env_open(env, tdir, MDB_RDONLY, 0600), 0);
     cr_assert_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
     cr_assert_eq(mdb_cursor_open(txn, 0, &cur), 0);
-    MDB_envinfo info;
-    cr_assert_eq(mdb_env_info(env, &info), 0);
     for (int r = mdb_cursor_get(cur, &k, &v, MDB_FIRST); r == 0;
          r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        size_t cnt, pg, t;
-        memcpy(&t, k.mv_data, sizeof t);
-        /* the scrub's own commit frees post-erase pages, which may carry
-         * the live-page gap residue of the known gap below: skip it */
-        if (t >= info.me_last_txnid)
-            continue;
+        size_t cnt, pg;
         memcpy(&cnt, v.mv_data, sizeof cnt);
         for (size_t i = 1; i <= cnt; i++) {
             memcpy(&pg, (char *)v.mv_data + i * sizeof pg, sizeof pg);
             if ((pg + 1) * 4096 <= n)
-                found |= has(buf + pg * 4096, 4096, ADDR) || has(buf + pg * 4096, 4096, IP) ||
-                         has(buf + pg * 4096, 4096, UA);
+                found |= has(buf + pg * 4096, 4096, ADDR) ||
+                         has(buf + pg * 4096, 4096, IP) || has(buf + pg * 4096, 4096, UA);
         }
     }
     mdb_cursor_close(cur);
@@ -114,11 +125,10 @@ Test(store_erase, free_pages_scrubbed_and_ledger_verifies)
     free(buf);
 }
 
-/* KNOWN GAP (disabled so that make check stays green): liblmdb 0.9.24
- * reuses dirty-page buffers without zeroing them, so the unused gap of a
- * live page can carry stale copies of erased events. store_scrub zeroes
- * free pages only; zeroing live-page gaps needs a walk of every tree. */
-Test(store_erase, no_personal_bytes_left_in_the_file, .disabled = true)
+/* The whole raw file, pages in use included: liblmdb 0.9.24 reuses
+ * dirty-page buffers without zeroing them, so the unused gap of a live
+ * page can carry stale copies of erased events (store_gaps.c). */
+Test(store_erase, no_personal_bytes_left_in_the_file)
 {
     size_t n;
     unsigned ne;
@@ -129,15 +139,133 @@ Test(store_erase, no_personal_bytes_left_in_the_file, .disabled = true)
     free(buf);
     cr_assert_eq(store_erase(tst, "brand", ADDR, "admin:test", &ne), STORE_OK);
     cr_expect_eq(ne, 1500);
-    buf = slurp(tdir, &n);
-    cr_expect_not(has(buf, n, ADDR), "address left in data.mdb after erase");
-    cr_expect_not(has(buf, n, IP), "IP left in data.mdb after erase");
-    cr_expect_not(has(buf, n, UA), "user agent left in data.mdb after erase");
-    free(buf);
+    expect_file_clean("after erase");
     struct store_verify v;
     cr_assert_eq(store_verify(tst, &v), STORE_OK);
     cr_expect_eq(v.problem, STORE_V_OK, "%s", store_verify_problem_text(v.problem));
     struct store_consent c;
     cr_expect_eq(store_consent_get(tst, "brand", "other7@example.org", &c), STORE_OK);
     cr_expect_eq(c.state[STORE_P_OPENS], STORE_GRANTED, "other data intact");
+}
+
+/* A reader holding a snapshot from before the erase can still read the
+ * old pages: erase says STORE_EBUSY; once the reader is gone, store_scrub
+ * (consentctl scrub) finishes the job. */
+Test(store_erase, old_reader_blocks_then_scrub_completes, .timeout = 60)
+{
+    MDB_txn *r;
+    unsigned ne;
+    fill_n(200);
+    cr_assert_eq(st_rd_begin(tst, &r), STORE_OK);
+    cr_expect_eq(store_erase(tst, "brand", ADDR, "admin:test", &ne), STORE_EBUSY);
+    cr_expect_eq(ne, 200, "the erase itself committed");
+    cr_expect_eq(store_scrub(tst, 0), STORE_EBUSY, "still held");
+    st_rd_end(tst, r);
+    cr_expect_eq(store_scrub(tst, 0), STORE_OK);
+    expect_file_clean("after the reader ended and store_scrub");
+    struct store_verify v;
+    cr_assert_eq(store_verify(tst, &v), STORE_OK);
+    cr_expect_eq(v.problem, STORE_V_OK, "%s", store_verify_problem_text(v.problem));
+}
+
+/* Big values live in overflow pages; one rewritten shorter in the same
+ * transaction keeps the old bytes past its end in its last pages, and a
+ * deleted one leaves whole free pages: both must go. */
+Test(store_erase, big_value_tails_scrubbed)
+{
+    static char big[12000], small[6000];
+    MDB_txn *t;
+    for (size_t i = 0; i + sizeof UA <= sizeof big; i += sizeof UA)
+        memcpy(big + i, UA, sizeof UA);
+    memset(small, 'x', sizeof small);
+    MDB_val kb = {7, "big-one"}, kg = {7, "big-two"}, vb = {sizeof big, big},
+            vs = {sizeof small, small}, got;
+    cr_assert_eq(mdb_txn_begin(tst->env, NULL, 0, &t), 0);
+    cr_assert_eq(mdb_put(t, tst->meta, &kb, &vb, 0), 0);
+    cr_assert_eq(mdb_put(t, tst->meta, &kb, &vs, 0), 0); /* in place: page dirty */
+    cr_assert_eq(mdb_put(t, tst->meta, &kg, &vb, 0), 0);
+    cr_assert_eq(mdb_txn_commit(t), 0);
+    cr_assert_eq(mdb_txn_begin(tst->env, NULL, 0, &t), 0);
+    cr_assert_eq(mdb_del(t, tst->meta, &kg, NULL), 0);
+    cr_assert_eq(mdb_txn_commit(t), 0);
+    size_t n;
+    char *buf = slurp(tdir, &n);
+    cr_assert(has(buf, n, UA), "the test leaves stale bytes to scrub");
+    free(buf);
+    cr_assert_eq(store_scrub(tst, 0), STORE_OK);
+    expect_file_clean("after store_scrub");
+    cr_assert_eq(mdb_txn_begin(tst->env, NULL, MDB_RDONLY, &t), 0);
+    cr_assert_eq(mdb_get(t, tst->meta, &kb, &got), 0);
+    cr_expect(got.mv_size == sizeof small &&
+                  memcmp(got.mv_data, small, sizeof small) == 0,
+              "the live big value is intact");
+    mdb_txn_abort(t);
+}
+
+/* Readers run while erase zeroes bytes in pages they are reading: every
+ * lookup still succeeds with the right state, and the scrub still ends
+ * (short read transactions only delay it). */
+static volatile int readers_stop;
+static int reader_bad;
+
+static void *reader_loop(void *arg)
+{
+    char other[64];
+    (void)arg;
+    for (unsigned i = 0; !readers_stop; i++) {
+        struct store_consent c;
+        snprintf(other, sizeof other, "other%u@example.org", i % 1500);
+        if (store_consent_get(tst, "brand", other, &c) != STORE_OK ||
+            c.state[STORE_P_OPENS] != STORE_GRANTED)
+            reader_bad++;
+    }
+    return NULL;
+}
+
+Test(store_erase, concurrent_readers_see_intact_data, .timeout = 120)
+{
+    pthread_t th[2];
+    unsigned ne;
+    fill();
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(pthread_create(&th[i], NULL, reader_loop, NULL), 0);
+    int rc = store_erase(tst, "brand", ADDR, "admin:test", &ne);
+    readers_stop = 1;
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    cr_expect_eq(rc, STORE_OK, "%s", store_strerror(rc));
+    cr_expect_eq(reader_bad, 0, "%d lookups failed or read a wrong state", reader_bad);
+    expect_file_clean("after an erase under read load");
+}
+
+/* KNOWN GAP (disabled: fails about 1 run in 3): a process that handled the
+ * erased data before the erase keeps stale copies in liblmdb's cache of
+ * page buffers (me_dpages, reused uncleared); a large write it makes
+ * after the erase can put some of them back into the unused space of new
+ * pages. consentctl erases from a fresh process, but consent-gate and
+ * consent-milter are long-running writers: consentctl(8) LIMITATIONS says
+ * to restart them and run consentctl scrub. */
+Test(store_erase, later_big_batch_by_same_process_brings_nothing_back, .disabled = true)
+{
+    unsigned ne;
+    char other[64];
+    struct store_batch *b;
+    fill();
+    cr_assert_eq(store_erase(tst, "brand", ADDR, "admin:test", &ne), STORE_OK);
+    expect_file_clean("right after erase");
+    cr_assert_eq(store_batch_begin(tst, &b), STORE_OK);
+    for (int i = 0; i < 3000; i++) {
+        struct store_event ev = {0};
+        int dup;
+        snprintf(other, sizeof other, "later%d@example.org", i);
+        ev.action = STORE_A_GRANT;
+        ev.controller = "brand";
+        ev.recipient = other;
+        ev.purposes = P_OPENS;
+        ev.method = "admin";
+        ev.time = 5000 + i;
+        cr_assert_eq(store_batch_add(b, &ev, &dup), STORE_OK);
+    }
+    cr_assert_eq(store_batch_commit(b), STORE_OK);
+    expect_file_clean("after a big batch by the same process");
 }
