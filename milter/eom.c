@@ -166,7 +166,8 @@ static int rewrite(struct eom *e)
         return 0;
     snprintf(e->err, sizeof e->err, "cannot rewrite message: %s%s%s", rw_strerror(rc),
              e->rep.error[0] ? ": " : "", e->rep.error);
-    e->ekind = rc == RW_EPARSE || rc == RW_ELIMIT || rc == RW_ECHARSET ? MLT_E_PARSE
+    e->ekind = rc == RW_EPARSE || rc == RW_ELIMIT || rc == RW_ECHARSET || rc == RW_EAMBIG
+                   ? MLT_E_PARSE
                                                                        : MLT_E_INTERNAL;
     return -1;
 }

@@ -24,6 +24,9 @@ enum rw_status {
     RW_EINVAL,    /* bad argument or bad rules text */
     RW_ECHARSET,  /* charset conversion failed */
     RW_ECALLBACK, /* the caller's decide callback failed */
+    RW_EAMBIG,    /* MIME that readers disagree on (duplicate Content-* fields,
+                     unterminated quotes, boundary lines only some take as
+                     delimiters): no rewrite is right under every reading */
 };
 
 /* rw_strerror - short constant text for a status. */
