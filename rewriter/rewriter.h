@@ -124,6 +124,18 @@ struct rw_finding {
 typedef int (*rw_decide_fn)(void *ctx, const struct rw_finding *f, enum rw_action *act,
                             struct buf *repl);
 
+/* What happens to report items (struct rw_item, below). Keeping them costs
+ * about 200 bytes per finding, which a hostile message multiplies. */
+enum rw_items {
+    RW_ITEMS_KEEP = 0, /* in rep->items (charged to max_memory) */
+    RW_ITEMS_STREAM,   /* handed to item() one by one, then forgotten */
+    RW_ITEMS_NONE,     /* only the counts */
+};
+struct rw_item;
+/* rw_item_fn - one item; its strings are borrowed for the call only.
+ * Return 0, or non-zero to abort the rewrite with RW_ECALLBACK. */
+typedef int (*rw_item_fn)(void *ctx, const struct rw_item *it);
+
 struct rw_request {
     const struct rw_rules *rules;   /* required */
     const struct rw_limits *limits; /* NULL: defaults */
@@ -140,6 +152,12 @@ struct rw_request {
     const char *footer_html_untracked;
     const char *footer_text_untracked;
     int dry_run;                    /* decide and report, but output = input (monitor) */
+    size_t max_memory;              /* working memory of this rewrite, output included
+                                       (SPEC §7); past it RW_ELIMIT. 0: 3x the
+                                       message + 32 MiB */
+    enum rw_items items;            /* default RW_ITEMS_KEEP */
+    rw_item_fn item;                /* RW_ITEMS_STREAM: required */
+    void *item_ctx;
 };
 
 /* A top-level header the rewrite had to change (e.g. charset switched to
@@ -190,8 +208,10 @@ int rw_rewrite(const struct rw_request *req, const char *msg, size_t len, struct
 
 void rw_report_free(struct rw_report *rep);
 
-/* rw_report_json - append the report as one JSON object to out. */
+/* rw_report_json - append the report as one JSON object to out (indent
+ * 2). rw_item_json - the same for one item, as it appears in "items". */
 int rw_report_json(const struct rw_report *rep, struct buf *out);
+int rw_item_json(const struct rw_item *it, struct buf *out);
 
 const char *rw_ttype_name(enum rw_ttype t);
 const char *rw_action_name(enum rw_action a);
