@@ -17,7 +17,7 @@
  * HTML leaf are counted), and then keeps only the sites it changes; report
  * items are kept, streamed or dropped as the caller asks. What remains is
  * charged to a working-memory ceiling (req->max_memory, default 3x the
- * message + 32 MiB, the output included): past it RW_ELIMIT, never an
+ * message + 8 MiB, the output included): past it RW_ELIMIT, never an
  * unbounded peak.
  * Failures return a status and a reason in rep->error; nothing partial is
  * ever handed back as a result. */
@@ -33,7 +33,7 @@ int rw_eng_charge(struct eng *e, size_t n)
     if (e->mem <= e->mem_max)
         return RW_OK;
     ERR(e, "message needs more than %zu bytes of working memory (at most 3x its size + "
-           "32 MiB)",
+           "8 MiB)",
         e->mem_max);
     return RW_ELIMIT;
 }
@@ -494,13 +494,14 @@ static void eng_free(struct eng *e)
     rw_mime_free(&e->mime);
 }
 
-/* The working-memory ceiling: the caller's, or 3x the message + 32 MiB
- * (with the input that makes SPEC §7's 4x, plus a fixed base). */
+/* The working-memory ceiling: the caller's, or 3x the message + 8 MiB
+ * (with the input that makes SPEC §7's 4x, plus a fixed base; the milter's
+ * shared budget, milter/budget.c, takes the same share). */
 static size_t mem_ceiling(const struct rw_request *req, size_t len)
 {
     if (req->max_memory)
         return req->max_memory;
-    return len > (SIZE_MAX - (32u << 20)) / 3 ? SIZE_MAX : 3 * len + (32u << 20);
+    return len > (SIZE_MAX - (8u << 20)) / 3 ? SIZE_MAX : 3 * len + (8u << 20);
 }
 
 int rw_rewrite(const struct rw_request *req, const char *msg, size_t len, struct buf *out,

@@ -154,7 +154,7 @@ struct rw_request {
     int dry_run;                    /* decide and report, but output = input (monitor) */
     size_t max_memory;              /* working memory of this rewrite, output included
                                        (SPEC §7); past it RW_ELIMIT. 0: 3x the
-                                       message + 32 MiB */
+                                       message + 8 MiB */
     enum rw_items items;            /* default RW_ITEMS_KEEP */
     rw_item_fn item;                /* RW_ITEMS_STREAM: required */
     void *item_ctx;
