@@ -186,8 +186,8 @@ static size_t sites_cost(const struct leaf *l)
         c += s->text ? alloc_cost(strlen(s->text) + 1) : 0;
         if (l->repl[j] && l->repl[j] != RW_BLANK_GIF_DATA_URL)
             c += alloc_cost(strlen(l->repl[j]) + 1);
-        if (l->cnt || !RW_PLACE_IS_LINK(s->place))
-            c += sizeof *l->cnt + 32; /* count, and its repeat table entry */
+        if (l->repl[j] == NULL && !RW_PLACE_IS_LINK(s->place))
+            c += sizeof *l->cnt + 32; /* an undecided image: its count and table entry */
     }
     return c;
 }
