@@ -140,8 +140,13 @@ static int prescan_ct(struct prescan *ps, const char *f, size_t n, char *err,
     }
     char *b = g_strndup(f + vs, ve - vs);
 
-    if (g_hash_table_add(ps->bounds, b))
-        g_ptr_array_add(ps->blist, b);
+    /* g_hash_table_add would free the key already in, which blist holds */
+    if (g_hash_table_contains(ps->bounds, b)) {
+        g_free(b);
+        return RW_OK;
+    }
+    g_hash_table_add(ps->bounds, b);
+    g_ptr_array_add(ps->blist, b);
     return RW_OK;
 }
 

@@ -132,6 +132,9 @@ static const char *const good[] = {
     /* a quote inside a quoted string, escaped */
     TOP "Content-Type: multipart/mixed; boundary=\"a\\\"b\"\n\n--a\"b\nContent-Type: text/html\n\n"
         PIX "--a\"b--\n",
+    /* the same boundary declared twice (nested, or a forwarded copy) */
+    TOP "Content-Type: multipart/mixed; boundary=X\n\n--X\nContent-Type: multipart/alternative;"
+        " boundary=X\n\n--X\nContent-Type: text/html\n\n" PIX "--X--\n--X--\n",
     /* signature separator and rules in a body are not delimiters */
     TOP "Content-Type: multipart/mixed; boundary=X\n\n--X\nContent-Type: text/plain\n\n"
         "hi\n-- \nme\n------\n--X--\n",
