@@ -131,6 +131,13 @@ static int patch_leaf(struct eng *e, struct leaf *l, struct pbuild *pb)
     return RW_OK;
 }
 
+/* A passthrough charset (ASCII, UTF-8) must be declared UTF-8 once the
+ * inserted text is not ASCII. */
+static int passthrough_to_utf8(const char *cs, const struct pbuild *pb)
+{
+    return !pb->ins_ascii && (cs == NULL || g_ascii_strncasecmp(cs, "utf", 3) != 0);
+}
+
 /* The output bytes in the part's charset (or UTF-8 if it must switch). */
 static int charset_out(struct leaf *l, const struct pbuild *pb, const struct buf *t,
                        struct buf *cs_out, const struct buf **bytes)
@@ -140,8 +147,7 @@ static int charset_out(struct leaf *l, const struct pbuild *pb, const struct buf
 
     *bytes = t;
     if (rw_charset_passthrough(cs)) {
-        if (!pb->ins_ascii && (cs == NULL || g_ascii_strncasecmp(cs, "utf", 3) != 0))
-            l->utf8 = 1;
+        l->utf8 = passthrough_to_utf8(cs, pb);
         return RW_OK;
     }
     rc = rw_charset_encode(cs, t->data, t->len, cs_out);
@@ -173,8 +179,7 @@ static int encode_qp_lines(struct eng *e, struct leaf *l, const struct pbuild *p
     else
         rc = rw_qp_patch(e->msg + p->body.off, p->body.end - p->body.off, l->text.data,
                          l->text.len, pb->pv, pb->n, p->crlf, enc);
-    if (rc == RW_OK && !pb->ins_ascii &&
-        (p->charset == NULL || g_ascii_strncasecmp(p->charset, "utf", 3) != 0))
+    if (rc == RW_OK && passthrough_to_utf8(p->charset, pb))
         l->utf8 = 1;
     if (rc == RW_EINVAL)
         buf_reset(enc);
@@ -276,8 +281,10 @@ static int field_change(struct eng *e, struct leaf *l, int cte, struct fchange *
 }
 
 /* The changed header fields (in input order; two insertions at the same
- * place keep charset before encoding), then the new body. */
-static int emit_leaf(struct eng *e, struct leaf *l, const struct buf *enc, struct buf *out)
+ * place keep charset before encoding), then the new body: enc, or (enc
+ * NULL) the text with pb's patches, written straight into out. */
+static int emit_leaf(struct eng *e, struct leaf *l, const struct buf *enc,
+                     const struct pbuild *pb, struct buf *out)
 {
     struct fchange fc[2];
     size_t n = 0, i;
@@ -297,10 +304,22 @@ static int emit_leaf(struct eng *e, struct leaf *l, const struct buf *enc, struc
                   fc[i].field.len);
     for (i = 0; i < n; i++)
         buf_free(&fc[i].field);
-    if (rc == RW_OK)
-        rc = emit(e, out, l->mp->body.off, l->mp->body.end - l->mp->body.off, enc->data,
-                  enc->len);
+    if (rc == RW_OK && enc != NULL)
+        return emit(e, out, l->mp->body.off, l->mp->body.end - l->mp->body.off, enc->data,
+                    enc->len);
+    if (rc == RW_OK && (rc = emit(e, out, l->mp->body.off, 0, "", 0)) == RW_OK &&
+        (rc = rw_patch_apply(l->text.data, l->text.len, pb->pv, pb->n, out)) == RW_OK)
+        e->opos = l->mp->body.end;
+    if (rc == RW_ELIMIT)
+        ERR(e, "output too large");
     return rc;
+}
+
+/* The text is the body (7bit/8bit/binary ASCII or UTF-8) and stays in that
+ * encoding (not 7bit receiving 8-bit text): no re-encoding, no copy. */
+static int direct(const struct leaf *l, const struct pbuild *pb)
+{
+    return l->borrowed && !(l->mp->cte == RW_CTE_7BIT && !pb->ins_ascii);
 }
 
 static int rewrite_leaf(struct eng *e, struct leaf *l, struct buf *out)
@@ -312,12 +331,16 @@ static int rewrite_leaf(struct eng *e, struct leaf *l, struct buf *out)
     memset(&pb, 0, sizeof pb);
     buf_init(&pb.arena, 0);
     rc = patch_leaf(e, l, &pb);
-    if (rc == RW_OK && pb.n > 0)
+    if (rc == RW_OK && pb.n > 0 && direct(l, &pb)) {
+        l->utf8 = passthrough_to_utf8(l->mp->charset, &pb);
+        rc = emit_leaf(e, l, NULL, &pb, out);
+    } else if (rc == RW_OK && pb.n > 0) {
         rc = encode_leaf(e, l, &pb, &enc);
-    /* the re-encoding exists beside the output for a moment */
-    if (rc == RW_OK && pb.n > 0 && (rc = rw_eng_charge(e, enc.len)) == RW_OK) {
-        rc = emit_leaf(e, l, &enc, out);
-        rw_eng_refund(e, enc.len);
+        /* the re-encoding exists beside the output for a moment */
+        if (rc == RW_OK && (rc = rw_eng_charge(e, enc.len)) == RW_OK) {
+            rc = emit_leaf(e, l, &enc, &pb, out);
+            rw_eng_refund(e, enc.len);
+        }
     }
     if (rc == RW_OK && pb.n > 0) {
         e->rep->parts_rewritten++;
