@@ -192,6 +192,28 @@ static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
     return step_done(ctx, c, SMFIP_NR_BODY, mlt_msg_add_body(c->msg, chunk, len));
 }
 
+/* The end of message work within the workers' shared memory budget: a
+ * share that cannot be had in time temp-fails (whatever on_error says: it
+ * is load, not the message); one larger than the budget gets on_error. */
+static sfsistat eom_in_budget(SMFICTX *ctx, struct mlt_conn *c)
+{
+    size_t held;
+    sfsistat r;
+
+    switch (mlt_budget_take(c->rt->cfg->max_memory, mlt_budget_need(c->msg->size),
+                            MLT_BUDGET_WAIT_MS, &held)) {
+    case 0:
+        break;
+    case EFBIG:
+        return mlt_fail(ctx, c, MLT_E_SIZE, "message needs more memory than max_memory", 0);
+    default:
+        return mlt_fail(ctx, c, MLT_E_SIZE, "memory budget max_memory in use, try later", 1);
+    }
+    r = mlt_eom(ctx, c);
+    mlt_budget_give(held);
+    return r;
+}
+
 static sfsistat mlfi_eom(SMFICTX *ctx)
 {
     struct mlt_conn *c = conn_of(ctx);
@@ -205,7 +227,7 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
         return buffer_error(ctx, c, c->err);
     if (!c->msg)
         return mlt_fail(ctx, c, MLT_E_INTERNAL, "no message data", 0);
-    return mlt_eom(ctx, c);
+    return eom_in_budget(ctx, c);
 }
 
 static sfsistat mlfi_abort(SMFICTX *ctx)

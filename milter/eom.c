@@ -76,6 +76,7 @@ int mlt_rw_ekind(int rw_status)
     case RW_EPARSE:   /* the same bytes never parse */
     case RW_ELIMIT:   /* depth, parts, sizes: fixed limits */
     case RW_ECHARSET: /* the charset stays unknown */
+    case RW_EAMBIG:   /* MIME that readers split differently stays so */
         return MLT_E_PARSE;
     case RW_ENOMEM:
     case RW_EINVAL:    /* bad rules text: fixed by the administrator */

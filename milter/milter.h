@@ -222,6 +222,20 @@ int mlt_rw_ekind(int rw_status);
 
 /* mlt_filter_desc - the filter description for smfi_register. */
 struct smfiDesc *mlt_filter_desc(void);
+/* budget.c - the memory budget shared by every worker ([milter]
+ * max_memory). mlt_budget_need: the share of a message of len bytes (the
+ * message and the rewriter's ceiling, 4x + MLT_BUDGET_BASE).
+ * mlt_budget_take: take n of total (0: no budget, nothing taken), waiting
+ * up to wait_ms for others to give theirs back; *held receives what was
+ * taken (give it back with mlt_budget_give, which accepts 0). Returns 0,
+ * EFBIG (n > total: can never fit) or ETIMEDOUT. Thread-safe. */
+#define MLT_BUDGET_BASE ((size_t)8 << 20)
+#define MLT_BUDGET_WAIT_MS 20000u
+size_t mlt_budget_need(size_t len);
+int mlt_budget_take(size_t total, size_t n, unsigned wait_ms, size_t *held);
+void mlt_budget_give(size_t held);
+size_t mlt_budget_used(void);
+
 /* mlt_eom_drain - at shutdown: from now on eom temp-fails at once; wait up
  * to `seconds` for those in progress. Returns 1 when none is left, else 0
  * (the caller must then leave the store open). */

@@ -71,6 +71,7 @@ struct cfg {
     int on_error;               /* tempfail */
     size_t max_message_size;    /* 50 MiB */
     size_t spool_threshold;     /* 1 MiB: body buffered in memory up to this */
+    size_t max_memory;          /* 1 GiB: shared by the messages being rewritten; 0: none */
     char *spool_dir;            /* /var/spool/consent-milter or TMPDIR */
     int multi_recipient;        /* only "strictest" */
     int trace_header;           /* yes */

@@ -133,6 +133,8 @@ const struct keydef cfg_keys[] = {
      "larger messages get on_error"},
     {"milter", "spool_threshold", K_SIZE, CO(spool_threshold), "1M", NULL, 0, 0,
      "bodies above this are spooled to a private temp file"},
+    {"milter", "max_memory", K_SIZE, CO(max_memory), "1G", NULL, 0, 0,
+     "memory the messages being rewritten share; 0: no limit"},
     {"milter", "spool_dir", K_PATH, CO(spool_dir), "/tmp", NULL, 0, 0, "spool directory"},
     {"milter", "multi_recipient", K_ENUM, CO(multi_recipient), "strictest", multi_names,
      0, 0, "several recipients in one transaction"},

@@ -290,6 +290,9 @@ int policy_prepare(const struct policy_input *in, struct policy *p,
     req->decide = policy_decide;
     req->decide_ctx = p;
     req->dry_run = in->dom->mode == CFG_MODE_MONITOR;
+    /* per-finding items cost memory per finding (SPEC §7): the milter
+     * logs counts only; consent-rewrite --report streams them */
+    req->items = RW_ITEMS_NONE;
     req->footer_html = p->footer_html;
     req->footer_text = p->footer_text;
     req->footer_html_untracked = p->footer_html_u;

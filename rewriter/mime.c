@@ -20,7 +20,7 @@
 
 #include <gmime/gmime.h>
 
-#include "rewriter/rw_engine.h"
+#include "rewriter/mime_int.h"
 
 struct walk {
     const char *msg;
@@ -105,6 +105,7 @@ struct prescan {
     size_t len;
     const struct rw_limits *lim;
     GHashTable *bounds; /* declared boundaries (owned strings) */
+    GPtrArray *blist;   /* the same strings, for prefix matches */
     unsigned containers, delims, fields, total;
     int headers; /* in a header block */
     int nested;  /* the block declared message/...: headers follow */
@@ -115,8 +116,11 @@ static int blank_line(const char *p, size_t n)
     return (n == 1 && p[0] == '\n') || (n == 2 && p[0] == '\r' && p[1] == '\n');
 }
 
-/* A Content-Type field of the pre-scan: containers and boundaries. */
-static void prescan_ct(struct prescan *ps, const char *f, size_t n)
+/* A Content-Type field of the pre-scan: containers and boundaries. A
+ * multipart without one is RW_EAMBIG: gmime files it all as a preface,
+ * other readers show it as text or guess. */
+static int prescan_ct(struct prescan *ps, const char *f, size_t n, char *err,
+                      size_t errlen)
 {
     size_t j = 13, vs, ve; /* strlen("content-type:") */
 
@@ -127,10 +131,23 @@ static void prescan_ct(struct prescan *ps, const char *f, size_t n)
         ps->nested = 1;
     }
     if (n - j < 10 || g_ascii_strncasecmp(f + j, "multipart/", 10) != 0)
-        return;
+        return RW_OK;
     ps->containers++;
-    if (find_param(f, n, "boundary", 8, &vs, &ve) && ve > vs)
-        g_hash_table_add(ps->bounds, g_strndup(f + vs, ve - vs));
+    if (!find_param(f, n, "boundary", 8, &vs, &ve) || ve == vs) {
+        g_snprintf(err, errlen, "multipart without a boundary at offset %zu",
+                   (size_t)(f - ps->msg));
+        return RW_EAMBIG;
+    }
+    char *b = g_strndup(f + vs, ve - vs);
+
+    /* g_hash_table_add would free the key already in, which blist holds */
+    if (g_hash_table_contains(ps->bounds, b)) {
+        g_free(b);
+        return RW_OK;
+    }
+    g_hash_table_add(ps->bounds, b);
+    g_ptr_array_add(ps->blist, b);
+    return RW_OK;
 }
 
 /* Is the line (after its "--") a delimiter of a declared boundary? */
@@ -187,8 +204,9 @@ static int prescan_line(struct prescan *ps, size_t *i, size_t le, char *err,
                                                         : RW_MAX_FIELDS_TOTAL);
             return RW_ELIMIT;
         }
-        if (end - *i > 13 && g_ascii_strncasecmp(p, "content-type:", 13) == 0)
-            prescan_ct(ps, p, end - *i);
+        if (end - *i > 13 && g_ascii_strncasecmp(p, "content-type:", 13) == 0 &&
+            prescan_ct(ps, p, end - *i, err, errlen) != RW_OK)
+            return RW_EAMBIG;
         if (ps->containers > ps->lim->max_parts) {
             g_snprintf(err, errlen, "more than %u multipart or message entities",
                        ps->lim->max_parts);
@@ -196,6 +214,13 @@ static int prescan_line(struct prescan *ps, size_t *i, size_t le, char *err,
         }
         *i = end;
         return RW_OK;
+    } else if (le - *i > 2 && p[0] == '-' && p[1] == '-' &&
+               rw_ambig_delimiter(p + 2, le - *i - 2, ps->blist)) {
+        g_snprintf(err, errlen,
+                   "a line at offset %zu starts with a boundary but is not exactly its "
+                   "delimiter (RFC 2046 readers split there, gmime does not)",
+                   *i);
+        return RW_EAMBIG;
     } else if (le - *i > 2 && p[0] == '-' && p[1] == '-' &&
                g_hash_table_size(ps->bounds) > 0 &&
                delimiter(ps, p + 2, le - *i - 2, &closing)) {
@@ -213,12 +238,13 @@ static int prescan_line(struct prescan *ps, size_t *i, size_t le, char *err,
 static int prescan(const char *msg, size_t len, const struct rw_limits *lim, char *err,
                    size_t errlen)
 {
-    struct prescan ps = {msg, len, lim, NULL, 0, 0, 0, 0, 1, 0};
+    struct prescan ps = {msg, len, lim, NULL, NULL, 0, 0, 0, 0, 1, 0};
     size_t i = 0, le;
     const char *nl;
     int rc = RW_OK;
 
     ps.bounds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    ps.blist = g_ptr_array_new();
     while (i < len && rc == RW_OK) {
         if (!ps.headers && msg[i] != '-') {
             /* a body line that cannot be a delimiter does nothing: go to
@@ -234,6 +260,7 @@ static int prescan(const char *msg, size_t len, const struct rw_limits *lim, cha
         le = nl ? (size_t)(nl - msg) + 1 : len;
         rc = prescan_line(&ps, &i, le, err, errlen);
     }
+    g_ptr_array_free(ps.blist, TRUE);
     g_hash_table_destroy(ps.bounds);
     return rc;
 }
@@ -381,6 +408,7 @@ static int add_part(struct walk *w, GMimeObject *o, int top)
 static int walk_obj(struct walk *w, GMimeObject *o, unsigned depth, int top)
 {
     GMimeMultipart *mp;
+    char where[40];
     int i, n, rc;
 
     if (++w->m->total > w->lim->max_parts) {
@@ -391,6 +419,11 @@ static int walk_obj(struct walk *w, GMimeObject *o, unsigned depth, int top)
         g_snprintf(w->err, w->errlen, "MIME nesting deeper than %u", w->lim->mime_depth);
         return RW_ELIMIT;
     }
+    /* before anything is decided from these headers */
+    g_snprintf(where, sizeof where, top ? "in the message header" : "in part %u",
+               w->m->total);
+    if ((rc = rw_ambig_headers(o, where, w->err, w->errlen)) != RW_OK)
+        return rc;
     if (GMIME_IS_MULTIPART_SIGNED(o) || GMIME_IS_MULTIPART_ENCRYPTED(o) ||
         GMIME_IS_MESSAGE_PART(o) || is_type(o, "multipart", "signed") ||
         is_type(o, "multipart", "encrypted")) {
@@ -479,6 +512,11 @@ static int parse_tree(struct walk *w, GMimeParser *parser)
         return RW_EPARSE;
     }
     w->m->body_offset = top_body(msg, w);
+    if ((rc = rw_ambig_headers((GMimeObject *)msg, "in the message header", w->err,
+                               w->errlen)) != RW_OK) {
+        g_object_unref(msg);
+        return rc;
+    }
     body = g_mime_message_get_mime_part(msg);
     rc = collect_unsub(w->m,
                        g_mime_object_get_header((GMimeObject *)msg, "List-Unsubscribe"));

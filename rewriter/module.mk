@@ -48,3 +48,14 @@ $(B)/fuzz-replay: $(B)/obj/tests/fuzz/fuzz_rewrite.o $(B)/obj/tests/fuzz/replay_
 CHECK_TARGETS += fuzz-replay
 fuzz-replay: $(B)/fuzz-replay
 	@CM_RULES=conf/trackers.rules $(B)/fuzz-replay tests/fuzz/seeds/*
+
+# Peak RSS of consent-rewrite on hostile inputs against SPEC §7 (<= 4x the
+# message + a fixed base; tests/memory/rss_check.c). Skipped under the
+# sanitizers, whose shadow memory and quarantine inflate RSS by design.
+$(B)/rss-check: $(B)/obj/tests/memory/rss_check.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $<
+
+CHECK_TARGETS += check-memory
+check-memory: $(B)/rss-check $(B)/consent-rewrite
+	@if [ -n "$(ASAN)" ]; then echo "check-memory: skipped under sanitizers"; \
+	else $(B)/rss-check $(B)/consent-rewrite $(CURDIR); fi

@@ -12,21 +12,36 @@
 
 #include "rewriter/rw_engine.h"
 
-int rw_report_add_item(struct rw_report *rep, const struct rw_finding *f,
-                       enum rw_action act, const char *result)
+static size_t str_cost(const char *s)
 {
-    struct rw_item *v = g_try_renew(struct rw_item, rep->items, rep->nitems + 1);
+    return s ? (strlen(s) + 1 + 8 + 15) & ~(size_t)15 : 0;
+}
 
-    if (v == NULL)
+int rw_report_add_item(struct rw_report *rep, const struct rw_request *req,
+                       const struct rw_finding *f, enum rw_action act, const char *result,
+                       size_t *mem)
+{
+    struct rw_item it = {f->type, f->place, act, (char *)f->rule, (char *)f->url,
+                         (char *)result};
+    struct rw_item *v;
+
+    if (req->items == RW_ITEMS_NONE)
+        return RW_OK;
+    if (req->items == RW_ITEMS_STREAM) {
+        if (req->item == NULL || req->item(req->item_ctx, &it) == 0)
+            return RW_OK;
+        g_strlcpy(rep->error, "report item callback failed", sizeof rep->error);
+        return RW_ECALLBACK;
+    }
+    if ((v = g_try_renew(struct rw_item, rep->items, rep->nitems + 1)) == NULL)
         return RW_ENOMEM;
     rep->items = v;
     v += rep->nitems++;
-    v->type = f->type;
-    v->place = f->place;
-    v->action = act;
+    *v = it;
     v->rule = g_strdup(f->rule);
     v->url = g_strdup(f->url);
     v->result = g_strdup(result);
+    *mem += sizeof *v + str_cost(v->rule) + str_cost(v->url) + str_cost(v->result);
     return RW_OK;
 }
 
@@ -86,23 +101,45 @@ static json_t *counts_json(const struct rw_report *rep)
     return o;
 }
 
+static json_t *item_obj(const struct rw_item *it)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "type", json_string(rw_ttype_name(it->type)));
+    json_object_set_new(o, "place", json_string(rw_place_name(it->place)));
+    json_object_set_new(o, "action", json_string(rw_action_name(it->action)));
+    json_object_set_new(o, "rule", jstr(it->rule));
+    json_object_set_new(o, "url", jstr(it->url));
+    json_object_set_new(o, "result", jstr(it->result));
+    return o;
+}
+
 static json_t *items_json(const struct rw_report *rep)
 {
-    json_t *arr = json_array(), *o;
-    size_t i;
+    json_t *arr = json_array();
 
-    for (i = 0; i < rep->nitems; i++) {
-        const struct rw_item *it = &rep->items[i];
-        o = json_object();
-        json_object_set_new(o, "type", json_string(rw_ttype_name(it->type)));
-        json_object_set_new(o, "place", json_string(rw_place_name(it->place)));
-        json_object_set_new(o, "action", json_string(rw_action_name(it->action)));
-        json_object_set_new(o, "rule", jstr(it->rule));
-        json_object_set_new(o, "url", jstr(it->url));
-        json_object_set_new(o, "result", jstr(it->result));
-        json_array_append_new(arr, o);
-    }
+    for (size_t i = 0; i < rep->nitems; i++)
+        json_array_append_new(arr, item_obj(&rep->items[i]));
     return arr;
+}
+
+static int dump_to(json_t *o, struct buf *out)
+{
+    char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    int rc = RW_ENOMEM;
+
+    if (s != NULL) {
+        int e = buf_puts(out, s);
+        rc = e == 0 ? RW_OK : e == ENOMEM ? RW_ENOMEM : RW_ELIMIT;
+    }
+    free(s);
+    json_decref(o);
+    return rc;
+}
+
+int rw_item_json(const struct rw_item *it, struct buf *out)
+{
+    return dump_to(item_obj(it), out);
 }
 
 static json_t *report_obj(const struct rw_report *rep)
@@ -137,15 +174,5 @@ static json_t *report_obj(const struct rw_report *rep)
 
 int rw_report_json(const struct rw_report *rep, struct buf *out)
 {
-    json_t *o = report_obj(rep);
-    char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-    int rc = RW_ENOMEM;
-
-    if (s != NULL) {
-        int e = buf_puts(out, s);
-        rc = e == 0 ? RW_OK : e == ENOMEM ? RW_ENOMEM : RW_ELIMIT;
-    }
-    free(s);
-    json_decref(o);
-    return rc;
+    return dump_to(report_obj(rep), out);
 }

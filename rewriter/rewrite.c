@@ -7,67 +7,51 @@
  *   3. every site of the whole message is classified (the repeat count of
  *      a URL is message-wide), List-Unsubscribe URLs are protected, and the
  *      caller decides an action per finding;
- *   4. with every decision known, the footer pair is chosen (tracked if a
- *      tracker remains), each changed leaf is patched, re-encoded with its
- *      own transfer encoding and charset (UTF-8 only if the inserted text
- *      needs it), and spliced into the original bytes. Everything else is
- *      copied untouched, so an unchanged message comes out byte-identical.
+ *   4. rewrite_out.c: with every decision known, each changed leaf is
+ *      patched, re-encoded and written in place of its body. Everything
+ *      else is copied untouched, so an unchanged message comes out
+ *      byte-identical.
+ * Memory (SPEC §7: at most 4x the message): a 7bit/8bit UTF-8 or ASCII leaf
+ * is scanned in place, not copied; a leaf is decided as soon as it can be
+ * (a text/plain leaf at once, an HTML one when the image URLs of every
+ * HTML leaf are counted), and then keeps only the sites it changes; report
+ * items are kept, streamed or dropped as the caller asks. What remains is
+ * charged to a working-memory ceiling (req->max_memory, default 3x the
+ * message + 8 MiB, the output included): past it RW_ELIMIT, never an
+ * unbounded peak.
  * Failures return a status and a reason in rep->error; nothing partial is
  * ever handed back as a result. */
-#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <glib.h>
+#include "rewriter/rewrite_int.h"
 
-#include "rewriter/rules_int.h"
-#include "rewriter/rw_engine.h"
-
-/* One leaf being rewritten. */
-struct leaf {
-    struct rw_part *mp;
-    struct buf text; /* decoded UTF-8 (or passthrough bytes) */
-    struct rw_sites sites;
-    char **repl; /* per site: replacement URL (UTF-8), NULL: keep */
-    int skip;    /* inline PGP: counted untouchable, left alone */
-    int utf8;    /* the output switched to UTF-8 */
-    int to_qp;   /* the output switched from 7bit to quoted-printable */
-    struct rw_qptab qpt; /* lines of a QP body whose text is its decoding */
-};
-
-/* One replacement of input bytes. */
-struct splice {
-    size_t off, len;
-    char *data;
-    size_t dlen;
-    unsigned seq;
-};
-
-struct eng {
-    const struct rw_request *req;
-    struct rw_limits lim;
-    const char *msg;
-    size_t len;
-    struct rw_mime mime;
-    struct leaf *lv;
-    size_t nl;
-    GHashTable *repeat; /* url (borrowed) -> count */
-    struct rw_recip recip; /* the recipient, prepared once (decide_all) */
-    struct rw_report *rep;
-    struct splice *sp;
-    size_t nsp;
-};
-
-#define ERR(e, ...) g_snprintf((e)->rep->error, sizeof(e)->rep->error, __VA_ARGS__)
-
-static int buf_rc(int e)
+int rw_eng_charge(struct eng *e, size_t n)
 {
-    return e == 0 ? RW_OK : e == ENOMEM ? RW_ENOMEM : RW_ELIMIT;
+    e->mem += n;
+    if (e->mem <= e->mem_max)
+        return RW_OK;
+    ERR(e, "message needs more than %zu bytes of working memory (at most 3x its size + "
+           "8 MiB)",
+        e->mem_max);
+    return RW_ELIMIT;
+}
+
+void rw_eng_refund(struct eng *e, size_t n)
+{
+    e->mem -= n < e->mem ? n : e->mem;
+}
+
+/* What malloc really takes for n bytes (header, 16-byte granules). */
+static size_t alloc_cost(size_t n)
+{
+    return (n + 8 + 15) & ~(size_t)15;
 }
 
 /* --- step 2: decode and scan ------------------------------------------- */
 
-static int decode_leaf(struct eng *e, struct leaf *l, size_t idx)
+static int decode_copy(struct eng *e, struct leaf *l, size_t idx)
 {
     const struct rw_part *p = l->mp;
     const char *raw = e->msg + p->body.off;
@@ -108,6 +92,29 @@ static int decode_leaf(struct eng *e, struct leaf *l, size_t idx)
         ERR(e, "part %zu larger than %zu bytes", idx + 1, e->lim.max_part_size);
     buf_free(&dec);
     return rc;
+}
+
+static int decode_leaf(struct eng *e, struct leaf *l, size_t idx)
+{
+    const struct rw_part *p = l->mp;
+    size_t n = p->body.end - p->body.off;
+    int rc;
+
+    if ((p->cte == RW_CTE_7BIT || p->cte == RW_CTE_8BIT || p->cte == RW_CTE_BINARY) &&
+        rw_charset_passthrough(p->charset)) {
+        if (n > e->lim.max_part_size) {
+            ERR(e, "part %zu larger than %zu bytes", idx + 1, e->lim.max_part_size);
+            return RW_ELIMIT;
+        }
+        /* the text is the body: the scanners read (data, len) and never
+         * write, so the input is used in place */
+        l->text = (struct buf){(char *)(uintptr_t)(e->msg + p->body.off), n, 0, 0};
+        l->borrowed = 1;
+        return RW_OK;
+    }
+    if ((rc = decode_copy(e, l, idx)) != RW_OK)
+        return rc;
+    return rw_eng_charge(e, l->text.cap + l->qpt.cap * sizeof *l->qpt.v);
 }
 
 static int is_inline_pgp(const struct buf *t)
@@ -167,35 +174,127 @@ static int scan_leaf(struct eng *e, struct leaf *l, size_t idx)
     return rc;
 }
 
+/* What the sites of a leaf (with their replacement slots) cost. */
+static size_t sites_cost(const struct leaf *l)
+{
+    size_t c = l->sites.n * (sizeof *l->sites.v + sizeof *l->repl), j;
+
+    for (j = 0; j < l->sites.n; j++) {
+        const struct rw_site *s = &l->sites.v[j];
+
+        c += s->url ? alloc_cost(strlen(s->url) + 1) : 0;
+        c += s->text ? alloc_cost(strlen(s->text) + 1) : 0;
+        if (l->repl[j] && l->repl[j] != RW_BLANK_GIF_DATA_URL)
+            c += alloc_cost(strlen(l->repl[j]) + 1);
+        if (l->repl[j] == NULL && !RW_PLACE_IS_LINK(s->place))
+            c += sizeof *l->cnt + 32; /* an undecided image: its count and table entry */
+    }
+    return c;
+}
+
+static int recharge(struct eng *e, struct leaf *l)
+{
+    size_t c = sites_cost(l);
+
+    rw_eng_refund(e, l->cost);
+    l->cost = c;
+    return rw_eng_charge(e, c);
+}
+
+/* Image URLs go to the message-wide repeat table (the heuristics ignore
+ * an image repeated 5 times); links never read it. */
+static void count_images(struct eng *e, const struct leaf *l)
+{
+    for (size_t j = 0; j < l->sites.n; j++) {
+        const char *u = l->sites.v[j].url;
+        guint c;
+
+        if (RW_PLACE_IS_LINK(l->sites.v[j].place))
+            continue;
+        c = GPOINTER_TO_UINT(g_hash_table_lookup(e->repeat, u));
+        g_hash_table_insert(e->repeat, (gpointer)u, GUINT_TO_POINTER(c + 1));
+    }
+}
+
+/* Every HTML leaf is scanned: each image site gets its final count, and
+ * the table (which borrows site URLs) goes before any site is freed. */
+static int settle_counts(struct eng *e)
+{
+    for (size_t i = 0; i < e->nl; i++) {
+        struct leaf *l = &e->lv[i];
+
+        if (!l->mp->is_html || l->skip)
+            continue;
+        if ((l->cnt = g_try_new0(unsigned, l->sites.n ? l->sites.n : 1)) == NULL)
+            return RW_ENOMEM;
+        for (size_t j = 0; j < l->sites.n; j++)
+            if (!RW_PLACE_IS_LINK(l->sites.v[j].place))
+                l->cnt[j] =
+                    GPOINTER_TO_UINT(g_hash_table_lookup(e->repeat, l->sites.v[j].url));
+    }
+    g_hash_table_destroy(e->repeat);
+    e->repeat = NULL;
+    return RW_OK;
+}
+
+static int decide_leaf(struct eng *e, struct leaf *l);
+
+/* Decide, in message order, every leaf whose image counts are final. */
+static int decide_ready(struct eng *e)
+{
+    int rc = RW_OK;
+
+    while (rc == RW_OK && e->ndecided < e->nl &&
+           (!e->lv[e->ndecided].mp->is_html || e->repeat == NULL))
+        rc = decide_leaf(e, &e->lv[e->ndecided++]);
+    return rc;
+}
+
+static int prepare_leaf(struct eng *e, struct leaf *l, size_t i)
+{
+    int rc;
+
+    if ((rc = decode_leaf(e, l, i)) != RW_OK)
+        return rc;
+    if (is_inline_pgp(&l->text)) {
+        l->skip = 1;
+        e->mime.untouchable++;
+        rw_eng_leaf_release(e, l); /* never read again */
+        return RW_OK;
+    }
+    if ((rc = scan_leaf(e, l, i)) != RW_OK)
+        return rc;
+    if ((l->repl = g_try_new0(char *, l->sites.n ? l->sites.n : 1)) == NULL)
+        return RW_ENOMEM;
+    if (l->mp->is_html)
+        count_images(e, l);
+    return recharge(e, l);
+}
+
+/* Steps 2 and 3, leaf by leaf: what waits is only what must. */
 static int prepare_leaves(struct eng *e)
 {
-    size_t i, j;
-    struct leaf *l;
-    int rc;
+    size_t i, last_html = 0;
+    int rc, any_html = 0;
 
     e->lv = g_try_new0(struct leaf, e->mime.nparts ? e->mime.nparts : 1);
     if (e->lv == NULL)
         return RW_ENOMEM;
+    for (i = 0; i < e->mime.nparts; i++)
+        if (e->mime.parts[i].is_html) {
+            last_html = i;
+            any_html = 1;
+        }
+    if (!any_html && (rc = settle_counts(e)) != RW_OK)
+        return rc;
     for (i = 0; i < e->mime.nparts; i++) {
-        l = &e->lv[e->nl++];
-        l->mp = &e->mime.parts[i];
-        if ((rc = decode_leaf(e, l, i)) != RW_OK)
+        e->lv[e->nl].mp = &e->mime.parts[i];
+        if ((rc = prepare_leaf(e, &e->lv[e->nl++], i)) != RW_OK)
             return rc;
-        if (is_inline_pgp(&l->text)) {
-            l->skip = 1;
-            e->mime.untouchable++;
-            continue;
-        }
-        if ((rc = scan_leaf(e, l, i)) != RW_OK)
+        if (any_html && i == last_html && (rc = settle_counts(e)) != RW_OK)
             return rc;
-        l->repl = g_try_new0(char *, l->sites.n ? l->sites.n : 1);
-        if (l->repl == NULL)
-            return RW_ENOMEM;
-        for (j = 0; j < l->sites.n; j++) {
-            const char *u = l->sites.v[j].url;
-            guint c = GPOINTER_TO_UINT(g_hash_table_lookup(e->repeat, u));
-            g_hash_table_insert(e->repeat, (gpointer)u, GUINT_TO_POINTER(c + 1));
-        }
+        if ((rc = decide_ready(e)) != RW_OK)
+            return rc;
     }
     return RW_OK;
 }
@@ -275,9 +374,7 @@ static int decide_site(struct eng *e, struct leaf *l, size_t j, struct buf *repl
 {
     const struct rw_site *s = &l->sites.v[j];
     /* only the image heuristics read the repeat count */
-    unsigned rep = RW_PLACE_IS_LINK(s->place)
-                       ? 1
-                       : GPOINTER_TO_UINT(g_hash_table_lookup(e->repeat, s->url));
+    unsigned rep = RW_PLACE_IS_LINK(s->place) || l->cnt == NULL ? 1 : l->cnt[j];
     struct rw_class c;
     struct rw_finding f;
     enum rw_action a = RW_A_KEEP;
@@ -306,400 +403,105 @@ static int decide_site(struct eng *e, struct leaf *l, size_t j, struct buf *repl
         a = RW_A_KEEP;
     r = replacement(&f, &a, repl);
     count(e->rep, &f, a);
-    rc = rw_report_add_item(e->rep, &f, a, r);
-    if (rc == RW_OK && r && (l->repl[j] = g_strdup(r)) == NULL)
+    rc = rw_report_add_item(e->rep, e->req, &f, a, r, &e->mem);
+    if (rc == RW_OK && e->mem > e->mem_max)
+        rc = rw_eng_charge(e, 0);
+    if (rc == RW_OK && r == RW_BLANK_GIF_DATA_URL)
+        l->repl[j] = (char *)RW_BLANK_GIF_DATA_URL; /* constant: not copied per site */
+    else if (rc == RW_OK && r && (l->repl[j] = g_strdup(r)) == NULL)
         rc = RW_ENOMEM;
     rw_class_clear(&c);
     return rc;
 }
 
-static int decide_all(struct eng *e)
+/* Decide every site of l, then keep only those that change: their url
+ * and text are not needed to patch. */
+static int decide_leaf(struct eng *e, struct leaf *l)
 {
-    struct buf repl = BUF_INIT(e->lim.max_url_len * 4 + 4096);
-    size_t i, j;
-    int rc = rw_recip_prepare(e->req->recipient, &e->recip);
-
-    if (rc != RW_OK)
-        ERR(e, "out of memory");
-    for (i = 0; i < e->nl && rc == RW_OK; i++)
-        for (j = 0; !e->lv[i].skip && j < e->lv[i].sites.n && rc == RW_OK; j++)
-            rc = decide_site(e, &e->lv[i], j, &repl);
-    buf_free(&repl);
-    return rc;
-}
-
-/* --- step 4: patch, re-encode, splice ---------------------------------- */
-
-static int text_crlf(const struct leaf *l)
-{
-    const char *nl = memchr(l->text.data, '\n', l->text.len);
-
-    if (nl != NULL)
-        return nl > l->text.data && nl[-1] == '\r';
-    return l->mp->crlf;
-}
-
-static const char *footer_for(const struct eng *e, const struct leaf *l)
-{
-    const struct rw_request *r = e->req;
-
-    if (e->rep->kept_trackers > 0)
-        return l->mp->is_html ? r->footer_html : r->footer_text;
-    return l->mp->is_html ? r->footer_html_untracked : r->footer_text_untracked;
-}
-
-/* Append the footer to b with its line ends turned into the text's. At the
- * end of a text that does not end on a line end (the line end before a
- * boundary belongs to the boundary), start a new line and leave the last
- * one open, so the part keeps its shape. */
-static int put_footer(struct buf *b, const char *f, int crlf, int at_end, int open_end)
-{
-    const char *eol = crlf ? "\r\n" : "\n";
-    size_t n = strlen(f);
-    int rc = 0;
-
-    if (at_end && open_end) {
-        rc = buf_puts(b, eol);
-        if (n > 0 && f[n - 1] == '\n')
-            n--;
-    }
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        if (f[i] == '\r')
-            continue;
-        rc = f[i] == '\n' ? buf_puts(b, eol) : buf_putc(b, f[i]);
-    }
-    if (rc == 0 && at_end && !open_end && n > 0 && f[n - 1] != '\n')
-        rc = buf_puts(b, eol);
-    return buf_rc(rc);
-}
-
-struct pbuild {
-    struct rw_patch *pv;
-    size_t *aoff; /* offset of each patch's bytes in arena */
-    size_t n;
-    struct buf arena;
-    int ins_ascii; /* every inserted byte is 7-bit */
-    int footer;    /* a footer was inserted */
-};
-
-static int add_footer(struct eng *e, struct leaf *l, struct pbuild *pb)
-{
-    const char *f = footer_for(e, l);
-    size_t at = l->text.len, start = pb->arena.len;
-    int at_end, open_end, rc;
-
-    if (f == NULL || *f == '\0')
-        return RW_OK;
-    if (l->mp->is_html && l->sites.body_close >= 0 && (size_t)l->sites.body_close <= at)
-        at = (size_t)l->sites.body_close;
-    at_end = at == l->text.len;
-    open_end = l->text.len > 0 && l->text.data[l->text.len - 1] != '\n';
-    if ((rc = put_footer(&pb->arena, f, text_crlf(l), at_end, open_end)) != RW_OK)
-        return rc;
-    pb->pv[pb->n] = (struct rw_patch){at, 0, NULL, pb->arena.len - start};
-    pb->aoff[pb->n++] = start;
-    pb->footer = 1;
-    return RW_OK;
-}
-
-static int cmp_patch(const void *a, const void *b)
-{
-    const struct rw_patch *x = a, *y = b;
-
-    if (x->off != y->off)
-        return x->off < y->off ? -1 : 1;
-    return x->len < y->len ? -1 : x->len > y->len;
-}
-
-/* The patches for l: site replacements and the footer, sorted. */
-static int patch_leaf(struct eng *e, struct leaf *l, struct pbuild *pb)
-{
-    size_t j, start;
+    size_t j, k = 0;
     int rc = RW_OK;
 
-    pb->pv = g_try_new0(struct rw_patch, l->sites.n + 1);
-    pb->aoff = g_try_new0(size_t, l->sites.n + 1);
-    if (pb->pv == NULL || pb->aoff == NULL)
-        return RW_ENOMEM;
-    for (j = 0; j < l->sites.n && rc == RW_OK; j++) {
+    for (j = 0; !l->skip && j < l->sites.n && rc == RW_OK; j++)
+        rc = decide_site(e, l, j, &e->replbuf);
+    if (rc != RW_OK)
+        return rc;
+    for (j = 0; j < l->sites.n; j++) {
+        free(l->sites.v[j].url);
+        free(l->sites.v[j].text);
+        l->sites.v[j].url = l->sites.v[j].text = NULL;
         if (l->repl[j] == NULL)
             continue;
-        start = pb->arena.len;
-        if ((rc = rw_site_escape(&l->sites.v[j], l->repl[j], &pb->arena)) != RW_OK)
-            break;
-        pb->pv[pb->n] = (struct rw_patch){l->sites.v[j].off, l->sites.v[j].len, NULL,
-                                          pb->arena.len - start};
-        pb->aoff[pb->n++] = start;
+        l->sites.v[k] = l->sites.v[j];
+        l->repl[k++] = l->repl[j];
     }
-    if (rc == RW_OK)
-        rc = add_footer(e, l, pb);
-    if (rc != RW_OK || pb->n == 0)
-        return rc;
-    pb->ins_ascii = rw_is_ascii(pb->arena.data, pb->arena.len);
-    for (j = 0; j < pb->n; j++)
-        pb->pv[j].repl = pb->arena.data + pb->aoff[j];
-    qsort(pb->pv, pb->n, sizeof *pb->pv, cmp_patch);
-    for (j = 1; j < pb->n; j++)
-        if (pb->pv[j].off < pb->pv[j - 1].off + pb->pv[j - 1].len) {
-            ERR(e, "overlapping URL sites in one part");
-            return RW_EINVAL;
+    l->sites.n = k;
+    if (k == 0) {
+        free(l->sites.v);
+        g_free(l->repl);
+        l->sites.v = NULL;
+        l->repl = NULL;
+        l->sites.cap = 0;
+    } else if (k < l->sites.cap) { /* give the rest back (a failure keeps it) */
+        struct rw_site *v = realloc(l->sites.v, k * sizeof *v);
+        char **r = g_try_renew(char *, l->repl, k);
+
+        if (v != NULL) {
+            l->sites.v = v;
+            l->sites.cap = k;
         }
-    return RW_OK;
-}
-
-/* The output bytes in the part's charset (or UTF-8 if it must switch). */
-static int charset_out(struct leaf *l, const struct pbuild *pb, const struct buf *t,
-                       struct buf *cs_out, const struct buf **bytes)
-{
-    const char *cs = l->mp->charset;
-    int rc;
-
-    *bytes = t;
-    if (rw_charset_passthrough(cs)) {
-        if (!pb->ins_ascii && (cs == NULL || g_ascii_strncasecmp(cs, "utf", 3) != 0))
-            l->utf8 = 1;
-        return RW_OK;
+        if (r != NULL)
+            l->repl = r;
     }
-    rc = rw_charset_encode(cs, t->data, t->len, cs_out);
-    if (rc == RW_ECHARSET) {
-        l->utf8 = 1; /* the inserted text needs characters the charset lacks */
-        return RW_OK;
-    }
-    *bytes = cs_out;
-    return rc;
+    g_free(l->cnt);
+    l->cnt = NULL;
+    return recharge(e, l);
 }
 
-/* A quoted-printable part whose bytes are its decoding (UTF-8, ASCII):
- * re-encode only the lines the patches touch. RW_EINVAL: not possible,
- * re-encode all. */
-static int encode_qp_lines(struct eng *e, struct leaf *l, const struct pbuild *pb,
-                           struct buf *enc)
+void rw_eng_leaf_release(struct eng *e, struct leaf *l)
 {
-    const struct rw_part *p = l->mp;
-    int rc;
+    size_t j;
 
-    if (p->cte != RW_CTE_QP || !rw_charset_passthrough(p->charset))
-        return RW_EINVAL;
-    /* the result is about the body's size: one allocation, no doublings
-     * (a failure here only means the appends will grow it) */
-    (void)buf_reserve(enc, (p->body.end - p->body.off) + (p->body.end - p->body.off) / 8 + 1024);
-    if (l->qpt.v != NULL)
-        rc = rw_qp_patch_tab(e->msg + p->body.off, p->body.end - p->body.off, l->text.data,
-                             l->text.len, &l->qpt, pb->pv, pb->n, p->crlf, enc);
-    else
-        rc = rw_qp_patch(e->msg + p->body.off, p->body.end - p->body.off, l->text.data,
-                         l->text.len, pb->pv, pb->n, p->crlf, enc);
-    if (rc == RW_OK && !pb->ins_ascii &&
-        (p->charset == NULL || g_ascii_strncasecmp(p->charset, "utf", 3) != 0))
-        l->utf8 = 1;
-    if (rc == RW_EINVAL)
-        buf_reset(enc);
-    return rc;
-}
-
-static int encode_leaf(struct eng *e, struct leaf *l, const struct pbuild *pb,
-                       struct buf *enc)
-{
-    const struct rw_part *p = l->mp;
-    struct buf t = BUF_INIT(0), cs_out = BUF_INIT(0);
-    const struct buf *bytes;
-    int rc, final_eol = p->body.end > p->body.off && e->msg[p->body.end - 1] == '\n';
-
-    if ((rc = encode_qp_lines(e, l, pb, enc)) != RW_EINVAL)
-        return rc;
-    rc = rw_patch_apply(l->text.data, l->text.len, pb->pv, pb->n, &t);
-    if (rc == RW_OK)
-        rc = charset_out(l, pb, &t, &cs_out, &bytes);
-    if (rc == RW_OK && p->cte == RW_CTE_7BIT && !pb->ins_ascii &&
-        !rw_is_ascii(bytes->data, bytes->len))
-        l->to_qp = 1;
-    if (rc != RW_OK)
-        ;
-    else if (p->cte == RW_CTE_QP || l->to_qp)
-        rc = rw_qp_encode(bytes->data, bytes->len, p->crlf, enc);
-    else if (p->cte == RW_CTE_BASE64)
-        rc = rw_b64_encode(bytes->data, bytes->len, p->crlf, final_eol, enc);
-    else
-        rc = buf_rc(buf_append(enc, bytes->data, bytes->len));
-    buf_free(&t);
-    buf_free(&cs_out);
-    return rc;
-}
-
-static int add_splice(struct eng *e, size_t off, size_t len, struct buf *data)
-{
-    struct splice *v = g_try_renew(struct splice, e->sp, e->nsp + 1);
-
-    if (v == NULL)
-        return RW_ENOMEM;
-    e->sp = v;
-    if (buf_append(data, "", 0) != 0)
-        return RW_ENOMEM;
-    v[e->nsp] = (struct splice){off, len, NULL, data->len, (unsigned)e->nsp};
-    v[e->nsp].data = buf_steal(data, NULL);
-    if (v[e->nsp].data == NULL)
-        return RW_ENOMEM;
-    e->nsp++;
-    return RW_OK;
-}
-
-static int hdr_change(struct eng *e, const char *name, char *value)
-{
-    struct rw_report *rep = e->rep;
-    struct rw_hdr_change *v =
-        g_try_renew(struct rw_hdr_change, rep->hdr_changes, rep->nhdr_changes + 1);
-
-    if (v == NULL) {
-        g_free(value);
-        return RW_ENOMEM;
-    }
-    rep->hdr_changes = v;
-    v[rep->nhdr_changes].name = g_strdup(name);
-    v[rep->nhdr_changes++].value = value;
-    return RW_OK;
-}
-
-/* Header fields of the part: charset=utf-8, or quoted-printable. */
-static int field_splice(struct eng *e, struct leaf *l, int cte)
-{
-    struct buf field = BUF_INIT(0);
-    struct rw_range r;
-    char *value = NULL;
-    int rc;
-
-    if (cte)
-        rc = rw_hdr_set_cte_qp(e->msg, e->len, l->mp, &r, &field, &value);
-    else
-        rc = rw_hdr_set_charset(e->msg, e->len, l->mp, &r, &field, &value);
-    if (rc == RW_OK)
-        rc = add_splice(e, r.off, r.end - r.off, &field);
-    if (rc == RW_OK && l->mp->top) {
-        rc = hdr_change(e, cte ? "Content-Transfer-Encoding" : "Content-Type", value);
-        value = NULL;
-    }
-    g_free(value);
-    buf_free(&field);
-    return rc;
-}
-
-static int rewrite_leaf(struct eng *e, struct leaf *l)
-{
-    struct pbuild pb;
-    struct buf enc = BUF_INIT(0);
-    int rc;
-
-    memset(&pb, 0, sizeof pb);
-    buf_init(&pb.arena, 0);
-    rc = patch_leaf(e, l, &pb);
-    if (rc == RW_OK && pb.n > 0)
-        rc = encode_leaf(e, l, &pb, &enc);
-    if (rc == RW_OK && pb.n > 0)
-        rc = add_splice(e, l->mp->body.off, l->mp->body.end - l->mp->body.off, &enc);
-    if (rc == RW_OK && pb.n > 0) {
-        e->rep->parts_rewritten++;
-        if (pb.footer && l->mp->is_html)
-            e->rep->footer_html_added++;
-        else if (pb.footer)
-            e->rep->footer_text_added++;
-        if (l->utf8)
-            rc = field_splice(e, l, 0);
-        if (rc == RW_OK && l->to_qp)
-            rc = field_splice(e, l, 1);
-    }
-    g_free(pb.pv);
-    g_free(pb.aoff);
-    buf_free(&pb.arena);
-    buf_free(&enc);
-    return rc;
-}
-
-static int cmp_splice(const void *a, const void *b)
-{
-    const struct splice *x = a, *y = b;
-
-    if (x->off != y->off)
-        return x->off < y->off ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-static int assemble(struct eng *e, struct buf *out)
-{
-    size_t pos = 0, i, body = e->mime.body_offset, total;
-    long long delta = 0;
-    int rc = 0;
-
-    if (e->nsp > 1)
-        qsort(e->sp, e->nsp, sizeof *e->sp, cmp_splice);
-    /* The final size is known: one allocation instead of doublings (on
-     * failure the appends below fail and report it as before). */
-    for (i = 0, total = e->len; i < e->nsp; i++)
-        total += e->sp[i].dlen - e->sp[i].len;
-    (void)buf_reserve(out, total);
-    for (i = 0; i < e->nsp && rc == 0; i++) {
-        const struct splice *s = &e->sp[i];
-        if (s->off < pos) {
-            ERR(e, "overlapping changes");
-            return RW_EINVAL;
-        }
-        rc = buf_append(out, e->msg + pos, s->off - pos);
-        if (rc == 0)
-            rc = buf_append(out, s->data, s->dlen);
-        pos = s->off + s->len;
-        if (s->off + s->len <= body)
-            delta += (long long)s->dlen - (long long)s->len;
-    }
-    if (rc == 0)
-        rc = buf_append(out, e->msg + pos, e->len - pos);
-    e->rep->body_offset = (size_t)((long long)body + delta);
-    e->rep->changed =
-        out->len != e->len || (e->len > 0 && memcmp(out->data, e->msg, e->len) != 0);
-    if (rc != 0)
-        ERR(e, "output too large");
-    return buf_rc(rc);
-}
-
-static int produce(struct eng *e, struct buf *out)
-{
-    size_t i;
-    int rc = RW_OK;
-
-    buf_reset(out);
-    for (i = 0; i < e->nl && rc == RW_OK; i++) {
-        if (!e->req->dry_run && !e->lv[i].skip)
-            rc = rewrite_leaf(e, &e->lv[i]);
-        /* Done with this text: the peak holds one decoded part, not all. */
-        buf_free(&e->lv[i].text);
-    }
-    if (rc != RW_OK)
-        return rc;
-    e->rep->footer_tracked = e->rep->kept_trackers > 0 &&
-                             (e->rep->footer_html_added || e->rep->footer_text_added);
-    rc = assemble(e, out);
-    if (rc == RW_OK && out->data == NULL)
-        rc = buf_rc(buf_append(out, "", 0));
-    return rc;
+    if (l->borrowed)
+        memset(&l->text, 0, sizeof l->text);
+    else if (l->text.cap > 0)
+        rw_eng_refund(e, l->text.cap + l->qpt.cap * sizeof *l->qpt.v);
+    buf_free(&l->text);
+    l->borrowed = 0;
+    if (l->repl)
+        for (j = 0; j < l->sites.n; j++)
+            rw_repl_free(l->repl[j]);
+    g_free(l->repl);
+    l->repl = NULL;
+    g_free(l->cnt);
+    l->cnt = NULL;
+    g_free(l->qpt.v);
+    memset(&l->qpt, 0, sizeof l->qpt);
+    rw_sites_free(&l->sites);
+    rw_eng_refund(e, l->cost);
+    l->cost = 0;
 }
 
 static void eng_free(struct eng *e)
 {
-    size_t i, j;
+    size_t i;
 
-    for (i = 0; i < e->nl; i++) {
-        buf_free(&e->lv[i].text);
-        if (e->lv[i].repl)
-            for (j = 0; j < e->lv[i].sites.n; j++)
-                g_free(e->lv[i].repl[j]);
-        g_free(e->lv[i].repl);
-        g_free(e->lv[i].qpt.v);
-        rw_sites_free(&e->lv[i].sites);
-    }
+    for (i = 0; i < e->nl; i++)
+        rw_eng_leaf_release(e, &e->lv[i]);
     g_free(e->lv);
-    for (i = 0; i < e->nsp; i++)
-        free(e->sp[i].data);
-    g_free(e->sp);
     if (e->repeat)
         g_hash_table_destroy(e->repeat);
+    buf_free(&e->replbuf);
     rw_mime_free(&e->mime);
+}
+
+/* The working-memory ceiling: the caller's, or 3x the message + 8 MiB
+ * (with the input that makes SPEC §7's 4x, plus a fixed base; the milter's
+ * shared budget, milter/budget.c, takes the same share). */
+static size_t mem_ceiling(const struct rw_request *req, size_t len)
+{
+    if (req->max_memory)
+        return req->max_memory;
+    return len > (SIZE_MAX - (8u << 20)) / 3 ? SIZE_MAX : 3 * len + (8u << 20);
 }
 
 int rw_rewrite(const struct rw_request *req, const char *msg, size_t len, struct buf *out,
@@ -725,18 +527,21 @@ int rw_rewrite(const struct rw_request *req, const char *msg, size_t len, struct
         e.lim = *req->limits;
     else
         rw_limits_default(&e.lim);
+    e.mem_max = mem_ceiling(req, len);
+    buf_init(&e.replbuf, e.lim.max_url_len * 4 + 4096);
     e.repeat = g_hash_table_new(url_hash, g_str_equal);
-    rc = rw_mime_parse(msg, len, &e.lim, &e.mime, err, sizeof err);
+    rc = rw_recip_prepare(req->recipient, &e.recip);
     if (rc != RW_OK)
+        ERR(&e, "out of memory");
+    if (rc == RW_OK && (rc = rw_mime_parse(msg, len, &e.lim, &e.mime, err, sizeof err)) !=
+                           RW_OK)
         g_strlcpy(rep->error, err, sizeof rep->error);
     if (rc == RW_OK)
         rc = prepare_leaves(&e);
     rep->parts_total = e.mime.total;
     rep->parts_untouchable = e.mime.untouchable;
     if (rc == RW_OK)
-        rc = decide_all(&e);
-    if (rc == RW_OK)
-        rc = produce(&e, out);
+        rc = rw_eng_produce(&e, out);
     eng_free(&e);
     return rc;
 }

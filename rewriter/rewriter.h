@@ -24,6 +24,9 @@ enum rw_status {
     RW_EINVAL,    /* bad argument or bad rules text */
     RW_ECHARSET,  /* charset conversion failed */
     RW_ECALLBACK, /* the caller's decide callback failed */
+    RW_EAMBIG,    /* MIME that readers disagree on (duplicate Content-* fields,
+                     unterminated quotes, boundary lines only some take as
+                     delimiters): no rewrite is right under every reading */
 };
 
 /* rw_strerror - short constant text for a status. */
@@ -128,6 +131,18 @@ struct rw_finding {
 typedef int (*rw_decide_fn)(void *ctx, const struct rw_finding *f, enum rw_action *act,
                             struct buf *repl);
 
+/* What happens to report items (struct rw_item, below). Keeping them costs
+ * about 200 bytes per finding, which a hostile message multiplies. */
+enum rw_items {
+    RW_ITEMS_KEEP = 0, /* in rep->items (charged to max_memory) */
+    RW_ITEMS_STREAM,   /* handed to item() one by one, then forgotten */
+    RW_ITEMS_NONE,     /* only the counts */
+};
+struct rw_item;
+/* rw_item_fn - one item; its strings are borrowed for the call only.
+ * Return 0, or non-zero to abort the rewrite with RW_ECALLBACK. */
+typedef int (*rw_item_fn)(void *ctx, const struct rw_item *it);
+
 struct rw_request {
     const struct rw_rules *rules;   /* required */
     const struct rw_limits *limits; /* NULL: defaults */
@@ -144,6 +159,12 @@ struct rw_request {
     const char *footer_html_untracked;
     const char *footer_text_untracked;
     int dry_run;                    /* decide and report, but output = input (monitor) */
+    size_t max_memory;              /* working memory of this rewrite, output included
+                                       (SPEC §7); past it RW_ELIMIT. 0: 3x the
+                                       message + 8 MiB */
+    enum rw_items items;            /* default RW_ITEMS_KEEP */
+    rw_item_fn item;                /* RW_ITEMS_STREAM: required */
+    void *item_ctx;
 };
 
 /* A top-level header the rewrite had to change (e.g. charset switched to
@@ -194,8 +215,10 @@ int rw_rewrite(const struct rw_request *req, const char *msg, size_t len, struct
 
 void rw_report_free(struct rw_report *rep);
 
-/* rw_report_json - append the report as one JSON object to out. */
+/* rw_report_json - append the report as one JSON object to out (indent
+ * 2). rw_item_json - the same for one item, as it appears in "items". */
 int rw_report_json(const struct rw_report *rep, struct buf *out);
+int rw_item_json(const struct rw_item *it, struct buf *out);
 
 const char *rw_ttype_name(enum rw_ttype t);
 const char *rw_action_name(enum rw_action a);

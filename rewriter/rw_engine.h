@@ -109,7 +109,11 @@ int rw_is_ascii(const char *s, size_t len);
 
 
 /* report.c */
-int rw_report_add_item(struct rw_report *rep, const struct rw_finding *f,
-                       enum rw_action act, const char *result);
+/* rw_report_add_item - the item of one decided finding, as req->items
+ * says: kept in rep (its bytes added to *mem), streamed, or dropped.
+ * RW_OK, RW_ENOMEM, RW_ECALLBACK (reason set) if req->item failed. */
+int rw_report_add_item(struct rw_report *rep, const struct rw_request *req,
+                       const struct rw_finding *f, enum rw_action act, const char *result,
+                       size_t *mem);
 
 #endif

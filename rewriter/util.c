@@ -34,6 +34,8 @@ const char *rw_strerror(int status)
         return "charset conversion failed";
     case RW_ECALLBACK:
         return "decide callback failed";
+    case RW_EAMBIG:
+        return "ambiguous MIME structure";
     default:
         return "unknown error";
     }

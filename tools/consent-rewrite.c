@@ -269,12 +269,48 @@ static int consent(struct run *r)
 
 /* --- rewrite and output ------------------------------------------------ */
 
-static int print_report(const struct run *r, const struct policy *p,
-                        const struct rw_report *rep)
+/* --report json: the items are streamed to a temporary file while the
+ * message is rewritten (kept in memory they cost ~200 bytes per finding,
+ * and a JSON tree of them ten times that: SPEC §7), then copied into the
+ * report where the "items" array goes, formatted as jansson would. */
+struct items_out {
+    FILE *f;
+    struct buf b; /* one item's JSON */
+    unsigned long n;
+    int err;
+};
+
+/* One line of s at a time, indented by four more spaces (array depth). */
+static int put_indented(FILE *f, const char *s)
 {
+    for (; *s; s++)
+        if (fputc(*s, f) == EOF || (*s == '\n' && fputs("    ", f) == EOF))
+            return -1;
+    return 0;
+}
+
+static int item_json(void *ctx, const struct rw_item *it)
+{
+    struct items_out *io = ctx;
+
+    buf_reset(&io->b);
+    if (rw_item_json(it, &io->b) != RW_OK ||
+        fputs(io->n++ ? ",\n    " : "\n    ", io->f) == EOF ||
+        put_indented(io->f, io->b.data) != 0)
+        io->err = 1;
+    return io->err ? -1 : 0;
+}
+
+/* The report with an empty "items", then the streamed ones put in. */
+static int print_report(const struct run *r, const struct policy *p,
+                        const struct rw_report *rep, struct items_out *io)
+{
+    static const char mark[] = "\n  \"items\": []";
     struct buf b = BUF_INIT(0);
     json_t *o;
-    char *s;
+    char *s, *at, chunk[65536];
+    size_t n;
+    int ex = 0;
 
     if (rw_report_json(rep, &b) != RW_OK || (o = json_loads(b.data, 0, NULL)) == NULL) {
         buf_free(&b);
@@ -286,12 +322,22 @@ static int print_report(const struct run *r, const struct policy *p,
     json_object_set_new(o, "decision",
                         json_string(p->sum.decision ? p->sum.decision : "-"));
     s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    if (s)
-        fprintf(stderr, "%s\n", s);
+    at = s ? strstr(s, mark) : NULL;
+    if (at == NULL || io->err || fflush(io->f) != 0 || fseek(io->f, 0, SEEK_SET) != 0) {
+        ex = fail(EX_REWRITE, "cannot build the JSON report");
+    } else {
+        at += sizeof mark - 2; /* just after the '[' */
+        fwrite(s, 1, (size_t)(at - s), stderr);
+        while ((n = fread(chunk, 1, sizeof chunk, io->f)) > 0)
+            fwrite(chunk, 1, n, stderr);
+        if (io->n)
+            fputs("\n  ", stderr);
+        fprintf(stderr, "%s\n", at);
+    }
     free(s);
     json_decref(o);
     buf_free(&b);
-    return 0;
+    return ex;
 }
 
 static int write_all(const char *p, size_t n)
@@ -321,12 +367,22 @@ static int rewrite(struct run *r)
     struct rw_request req;
     struct rw_report rep;
     struct buf out = BUF_INIT(0);
+    struct items_out io = {NULL, BUF_INIT(0), 0, 0};
     int rc, ex = 0;
 
     if (policy_prepare(&in, &pol, &req) != 0) {
         ex = fail(EX_CONF, "policy: %s", pol.err);
         policy_free(&pol);
         return ex;
+    }
+    if (r->o.report && (io.f = tmpfile()) == NULL) {
+        policy_free(&pol);
+        return fail(EX_INPUT, "temporary file for the report: %s", strerror(errno));
+    }
+    if (io.f) {
+        req.items = RW_ITEMS_STREAM;
+        req.item = item_json;
+        req.item_ctx = &io;
     }
     rc = rw_rewrite(&req, r->msg.data, r->msg.len, &out, &rep);
     if (rc != RW_OK)
@@ -337,7 +393,10 @@ static int rewrite(struct run *r)
     else
         ex = write_all(out.data, out.len);
     if (rc == RW_OK && ex == 0 && r->o.report)
-        ex = print_report(r, &pol, &rep);
+        ex = print_report(r, &pol, &rep, &io);
+    if (io.f)
+        fclose(io.f);
+    buf_free(&io.b);
     rw_report_free(&rep);
     buf_free(&out);
     policy_free(&pol);

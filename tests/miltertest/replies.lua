@@ -130,6 +130,23 @@ t.check(line:find("charset x y action=accept\" action=reject", 1, true) ~= nil,
 	"hostile charset name: quote scrubbed in the log line (" .. line .. ")")
 t.check(select(2, line:gsub('"', "")) == 2, "hostile charset name: one quoted field in the log line")
 
+-- MIME read one way by gmime and another by mail clients (a second
+-- Content-Type): on_error with a reason naming the ambiguity, and a log line.
+conn = t.connect()
+r = t.message(conn, "MT5h", "news@brand.example", {"no@example.org"},
+	{{"Content-Type", "text/plain"}})
+t.check(r == SMFIR_REPLYCODE, "duplicate Content-Type: SMTP reply")
+t.check(mt.eom_check(conn, MT_SMTPREPLY, "554", "5.6.0",
+	"consent-milter: cannot rewrite message: ambiguous MIME structure: duplicate Content-Type fields with different values in the message header"),
+	"duplicate Content-Type: permanent 554 5.6.0 and the reason (the same bytes stay ambiguous)")
+t.check(not mt.eom_check(conn, MT_BODYCHANGE), "duplicate Content-Type: nothing rewritten")
+mt.disconnect(conn)
+lf = io.open(os.getenv("MT_DIR") .. "/replies.err")
+logtext = lf and lf:read("*a") or ""
+if lf then lf:close() end
+t.check(logtext:find("MT5h: error reason=\"cannot rewrite message: ambiguous MIME structure: duplicate Content%-Type") ~= nil,
+	"duplicate Content-Type: logged with its reason")
+
 -- DKIM tempfail policy: reply code and text
 conn = t.connect()
 r = t.message(conn, "MT6", "news@tempfail.example", {"no@example.org"},

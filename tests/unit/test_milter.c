@@ -4,9 +4,12 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sodium.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "milter/milter.h"
 
@@ -597,4 +600,47 @@ Test(trace, header_edits_applied_like_the_mta)
     cr_expect_str_eq(v[2].value, "b");
     cr_expect_str_eq(v[3].value, "c");
     free(v);
+}
+
+/* ---- the workers' shared memory budget (milter/budget.c) */
+
+struct giver {
+    size_t held;
+};
+
+static void *give_later(void *arg)
+{
+    struct giver *g = arg;
+
+    usleep(100000);
+    mlt_budget_give(g->held);
+    return NULL;
+}
+
+Test(budget, shares_wait_time_out_and_never_fit)
+{
+    size_t a, b, c;
+    struct giver g;
+    pthread_t th;
+
+    cr_assert_eq(mlt_budget_need(10 << 20), (size_t)(40 << 20) + MLT_BUDGET_BASE);
+    cr_assert_eq(mlt_budget_need(SIZE_MAX / 2), SIZE_MAX, "overflow saturates");
+    cr_assert_eq(mlt_budget_take(0, 1000, 0, &a), 0, "no budget: always fits");
+    cr_assert_eq(a, 0, "no budget: nothing held");
+    cr_assert_eq(mlt_budget_take(100, 101, 0, &a), EFBIG, "larger than the budget");
+    cr_assert_eq(mlt_budget_take(100, 60, 0, &a), 0);
+    cr_assert_eq(mlt_budget_used(), 60);
+    cr_assert_eq(mlt_budget_take(100, 50, 50, &b), ETIMEDOUT, "over the budget: waits, then times out");
+    cr_assert_eq(b, 0);
+    cr_assert_eq(mlt_budget_take(100, 40, 0, &b), 0, "what is left still fits");
+    /* a waiter gets its share as soon as another gives one back */
+    g.held = a;
+    cr_assert_eq(pthread_create(&th, NULL, give_later, &g), 0);
+    cr_assert_eq(mlt_budget_take(100, 55, 5000, &c), 0, "share given back: the waiter goes on");
+    pthread_join(th, NULL);
+    cr_assert_eq(mlt_budget_used(), 95);
+    mlt_budget_give(b);
+    mlt_budget_give(c);
+    mlt_budget_give(0);
+    cr_assert_eq(mlt_budget_used(), 0);
 }
