@@ -32,46 +32,51 @@
 #define GATE_CONN_LIMIT 1000
 
 enum gate_ep {
-    EP_OPEN = 0,
-    EP_CLICK,
-    EP_ANON,
-    EP_DELIV,
-    EP_WITHDRAW,
-    EP_PREFS,
-    EP_API,
-    EP_HEALTH,
-    EP_METRICS,
-    EP_STATIC,
-    EP_OTHER,
-    EP__N
+    GATE_EP_OPEN = 0,
+    GATE_EP_CLICK,
+    GATE_EP_ANON,
+    GATE_EP_DELIV,
+    GATE_EP_WITHDRAW,
+    GATE_EP_PREFS,
+    GATE_EP_API,
+    GATE_EP_HEALTH,
+    GATE_EP_METRICS,
+    GATE_EP_STATIC,
+    GATE_EP_OTHER,
+    GATE_EP__N
 };
 enum gate_outcome {
-    OUT_FORWARDED = 0, /* consent: 302 to the original tracker */
-    OUT_BLANK,         /* no consent: transparent GIF */
-    OUT_UNWRAPPED,     /* no consent: 302 to the clean destination */
-    OUT_INTERSTITIAL,  /* no consent, opaque wrapper: interstitial page */
-    OUT_COUNTED,       /* anonymous / deliverability pixel stored */
-    OUT_PAGE,          /* a page shown */
-    OUT_RECORDED,      /* a consent event recorded */
-    OUT_OK,
-    OUT_BAD_TOKEN,
-    OUT_BAD_REQUEST,
-    OUT_FORBIDDEN, /* CSRF check failed */
-    OUT_UNAUTHORIZED,
-    OUT_TOO_LARGE,
-    OUT_NOT_FOUND,
-    OUT_METHOD,
-    OUT_ERROR,
-    OUT_ABORTED, /* the request ended before any response was queued */
-    OUT__N
+    GATE_OUT_FORWARDED = 0, /* consent: 302 to the original tracker */
+    GATE_OUT_BLANK,         /* no consent: transparent GIF */
+    GATE_OUT_UNWRAPPED,     /* no consent: 302 to the clean destination */
+    GATE_OUT_INTERSTITIAL,  /* no consent, opaque wrapper: interstitial page */
+    GATE_OUT_COUNTED,       /* anonymous / deliverability pixel stored */
+    GATE_OUT_PAGE,          /* a page shown */
+    GATE_OUT_RECORDED,      /* a consent event recorded */
+    GATE_OUT_OK,
+    GATE_OUT_BAD_TOKEN,
+    GATE_OUT_BAD_REQUEST,
+    GATE_OUT_FORBIDDEN, /* CSRF check failed */
+    GATE_OUT_UNAUTHORIZED,
+    GATE_OUT_TOO_LARGE,
+    GATE_OUT_NOT_FOUND,
+    GATE_OUT_METHOD,
+    GATE_OUT_ERROR,
+    GATE_OUT_ABORTED, /* the request ended before any response was queued */
+    GATE_OUT__N
 };
-enum gate_consent_ctr { CTR_GRANTED = 0, CTR_REFUSED, CTR_WITHDRAWN, CTR__N };
+enum gate_consent_ctr {
+    GATE_CTR_GRANTED = 0,
+    GATE_CTR_REFUSED,
+    GATE_CTR_WITHDRAWN,
+    GATE_CTR__N
+};
 
 /* Immutable configuration snapshot: config, keys, page templates. */
 struct gate_snap {
     struct cfg *cfg;
     struct tok_keys *keys;
-    struct tpl_set *pages;
+    struct gate_tpl_set *pages;
     int refs;
 };
 
@@ -83,8 +88,8 @@ struct gate {
     const char *config_path;
     int access_log;
     /* metrics, updated with __atomic builtins */
-    unsigned long long req[EP__N][OUT__N];
-    unsigned long long consents[CTR__N];
+    unsigned long long req[GATE_EP__N][GATE_OUT__N];
+    unsigned long long consents[GATE_CTR__N];
     unsigned long long tok_rejected[8]; /* by enum tok_status */
     int64_t started;
 };
@@ -100,9 +105,9 @@ struct gate_req {
     const char *body; /* POST body (NUL-terminated), NULL for GET */
     size_t bodylen;
     const char *client_ip; /* peer, or the client a trusted proxy names */
-    int ep;      /* enum gate_ep */
-    int outcome; /* enum gate_outcome, set by the handler */
-    int status;  /* HTTP status sent */
+    int ep;                /* enum gate_ep */
+    int outcome;           /* enum gate_outcome, set by the handler */
+    int status;            /* HTTP status sent */
 };
 
 /* Snapshot handling (main.c). */
@@ -160,14 +165,14 @@ enum MHD_Result gate_api(struct gate_req *r);      /* /api/v1/consent (api.c) */
 struct gate_policy {
     const struct cfg_domain *dom; /* page language: the section that decides, or the
                                      first of several; else "*". Never NULL */
-    int tracking;            /* 0: forward, count and store nothing (never-track,
-                                off, section removed or now another controller's) */
-    uint32_t pixel_purposes; /* /o forwards only if consent covers all; never 0 */
-    int clicks_free;         /* /c forwards without consent to clicks */
-    uint32_t offered;        /* purposes the consent page offers; never 0 */
-    int store_source;        /* pages store the client IP and user agent */
-    int exact;               /* 1: the token's own section decides */
-    unsigned n;              /* sections merged (0: none) */
+    int tracking;                 /* 0: forward, count and store nothing (never-track,
+                                     off, section removed or now another controller's) */
+    uint32_t pixel_purposes;      /* /o forwards only if consent covers all; never 0 */
+    int clicks_free;              /* /c forwards without consent to clicks */
+    uint32_t offered;             /* purposes the consent page offers; never 0 */
+    int store_source;             /* pages store the client IP and user agent */
+    int exact;                    /* 1: the token's own section decides */
+    unsigned n;                   /* sections merged (0: none) */
 };
 /* gate_policy_of - the policy for t (borrowed; out borrows from c).
  * A token names its section (tok has_domain): that section decides; one

@@ -83,10 +83,10 @@ struct reqctx { /* MHD's per-request closure */
     size_t arglen;
     struct buf body;
     int too_big;
-    int body_refused; /* a GET or HEAD that came with a body */
+    int body_refused;    /* a GET or HEAD that came with a body */
     const char *refusal; /* text of an answer decided in begin() */
     int close;           /* framing unclear: close after answering */
-    int status, outcome; /* 0, OUT_ABORTED until a response is queued */
+    int status, outcome; /* 0, GATE_OUT_ABORTED until a response is queued */
     char method[8];
     char client[CIDR_TEXT_MAX];
 };
@@ -159,7 +159,7 @@ static enum MHD_Result send_refusal(struct gate_req *r, unsigned status, const c
 
     if (resp && close)
         MHD_add_response_header(resp, "Connection", "close");
-    return queue(r, status, resp, OUT_BAD_REQUEST);
+    return queue(r, status, resp, GATE_OUT_BAD_REQUEST);
 }
 
 enum MHD_Result gate_send_html(struct gate_req *r, unsigned status, struct buf *html,
@@ -186,13 +186,13 @@ enum MHD_Result gate_send_redirect(struct gate_req *r, const char *url, int outc
     struct MHD_Response *resp;
 
     if (!gate_safe_url(url))
-        return gate_send_404(r, OUT_BAD_TOKEN);
+        return gate_send_404(r, GATE_OUT_BAD_TOKEN);
     resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (resp == NULL)
         return MHD_NO;
     if (MHD_add_response_header(resp, "Location", url) != MHD_YES) {
         MHD_destroy_response(resp);
-        return gate_send_404(r, OUT_BAD_TOKEN);
+        return gate_send_404(r, GATE_OUT_BAD_TOKEN);
     }
     sec_headers(resp, 0);
     return queue(r, MHD_HTTP_FOUND, resp, outcome);
@@ -203,7 +203,7 @@ enum MHD_Result gate_send_redirect(struct gate_req *r, const char *url, int outc
 enum MHD_Result gate_send_404(struct gate_req *r, int outcome)
 {
     size_t len;
-    const char *page = tpl_notfound(r->snap->pages, &len);
+    const char *page = gate_tpl_notfound(r->snap->pages, &len);
 
     return gate_send(r, MHD_HTTP_NOT_FOUND, "text/html; charset=utf-8", page, len,
                      outcome);
@@ -237,7 +237,8 @@ static void resolve_client(struct reqctx *c, struct MHD_Connection *conn,
         snprintf(c->client, sizeof c->client, "unknown");
         return;
     }
-    if (h->xff.len && !h->xff_lost && cidr_match(cfg->gate_trusted, cfg->ngate_trusted, a))
+    if (h->xff.len && !h->xff_lost &&
+        cidr_match(cfg->gate_trusted, cfg->ngate_trusted, a))
         gate_forwarded_client(buf_cstr(&h->xff), cfg->gate_trusted, cfg->ngate_trusted,
                               a);
     cidr_addr_format(a, c->client, sizeof c->client);
@@ -251,8 +252,8 @@ static int route(const char *url, const char **arg)
         const char *prefix;
         int ep;
     } tab[] = {
-        {"/o/", EP_OPEN},  {"/c/", EP_CLICK},    {"/a/", EP_ANON},
-        {"/d/", EP_DELIV}, {"/w/", EP_WITHDRAW}, {"/p/", EP_PREFS},
+        {"/o/", GATE_EP_OPEN},  {"/c/", GATE_EP_CLICK},    {"/a/", GATE_EP_ANON},
+        {"/d/", GATE_EP_DELIV}, {"/w/", GATE_EP_WITHDRAW}, {"/p/", GATE_EP_PREFS},
     };
 
     *arg = "";
@@ -262,19 +263,19 @@ static int route(const char *url, const char **arg)
             return tab[i].ep;
         }
     if (strcmp(url, "/api/v1/consent") == 0)
-        return EP_API;
+        return GATE_EP_API;
     if (strcmp(url, "/healthz") == 0)
-        return EP_HEALTH;
+        return GATE_EP_HEALTH;
     if (strcmp(url, "/metrics") == 0)
-        return EP_METRICS;
+        return GATE_EP_METRICS;
     if (strcmp(url, "/static/gate.css") == 0)
-        return EP_STATIC;
-    return EP_OTHER;
+        return GATE_EP_STATIC;
+    return GATE_EP_OTHER;
 }
 
 static int accepts_post(int ep)
 {
-    return ep == EP_WITHDRAW || ep == EP_PREFS || ep == EP_API;
+    return ep == GATE_EP_WITHDRAW || ep == GATE_EP_PREFS || ep == GATE_EP_API;
 }
 
 static enum MHD_Result dispatch(struct gate_req *r)
@@ -283,26 +284,27 @@ static enum MHD_Result dispatch(struct gate_req *r)
     const char *css;
 
     switch (r->ep) {
-    case EP_OPEN:
-    case EP_CLICK:
-    case EP_ANON:
-    case EP_DELIV:
+    case GATE_EP_OPEN:
+    case GATE_EP_CLICK:
+    case GATE_EP_ANON:
+    case GATE_EP_DELIV:
         return gate_track(r);
-    case EP_WITHDRAW:
+    case GATE_EP_WITHDRAW:
         return gate_withdraw(r);
-    case EP_PREFS:
+    case GATE_EP_PREFS:
         return gate_prefs(r);
-    case EP_API:
+    case GATE_EP_API:
         return gate_api(r);
-    case EP_HEALTH:
-        return gate_send(r, MHD_HTTP_OK, "text/plain", "ok\n", 3, OUT_OK);
-    case EP_METRICS:
+    case GATE_EP_HEALTH:
+        return gate_send(r, MHD_HTTP_OK, "text/plain", "ok\n", 3, GATE_OUT_OK);
+    case GATE_EP_METRICS:
         return gate_metrics(r);
-    case EP_STATIC:
-        css = tpl_css(r->snap->pages, &len);
-        return gate_send(r, MHD_HTTP_OK, "text/css; charset=utf-8", css, len, OUT_OK);
+    case GATE_EP_STATIC:
+        css = gate_tpl_css(r->snap->pages, &len);
+        return gate_send(r, MHD_HTTP_OK, "text/css; charset=utf-8", css, len,
+                         GATE_OUT_OK);
     default:
-        return gate_send_404(r, OUT_NOT_FOUND);
+        return gate_send_404(r, GATE_OUT_NOT_FOUND);
     }
 }
 
@@ -324,19 +326,19 @@ static enum MHD_Result run(struct gate *g, struct MHD_Connection *conn, struct r
     r.ep = c->ep;
     r.client_ip = c->client;
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
-        ret = gate_send(&r, status, "text/plain", "method not allowed\n", 19, OUT_METHOD);
+        ret = gate_send(&r, status, "text/plain", "method not allowed\n", 19,
+                        GATE_OUT_METHOD);
     } else if (status == MHD_HTTP_BAD_REQUEST || status == MHD_HTTP_NOT_IMPLEMENTED) {
-        ret = send_refusal(&r, status,
-                           c->refusal ? c->refusal : "no request body allowed\n",
-                           c->close);
+        ret = send_refusal(
+            &r, status, c->refusal ? c->refusal : "no request body allowed\n", c->close);
     } else if (status == MHD_HTTP_CONTENT_TOO_LARGE) {
-        ret = c->ep == EP_API
+        ret = c->ep == GATE_EP_API
                   ? gate_send_json(&r, status,
                                    "{\"error\":\"too_large\",\"message\":\"request body "
                                    "larger than 65536 bytes\"}\n",
-                                   OUT_TOO_LARGE)
+                                   GATE_OUT_TOO_LARGE)
                   : gate_send(&r, status, "text/plain", "request too large\n", 18,
-                              OUT_TOO_LARGE);
+                              GATE_OUT_TOO_LARGE);
     } else {
         ret = dispatch(&r);
     }
@@ -387,7 +389,8 @@ static unsigned check_framing(struct reqctx *c, const struct hscan *h)
 
 /* Headers: framing, then the client address (needs the snapshot's
  * trusted proxies). Returns as check_framing. */
-static unsigned read_headers(struct gate *g, struct reqctx *c, struct MHD_Connection *conn)
+static unsigned read_headers(struct gate *g, struct reqctx *c,
+                             struct MHD_Connection *conn)
 {
     struct hscan h = {0, 0, NULL, BUF_INIT(GATE_CONN_MEMORY), 0};
     struct gate_snap *snap;
@@ -429,7 +432,7 @@ static unsigned begin(struct gate *g, struct reqctx *c, const char *url,
     }
     if (strcmp(method, "POST") != 0 || !accepts_post(c->ep))
         return MHD_HTTP_METHOD_NOT_ALLOWED;
-    cap = c->ep == EP_API ? GATE_API_MAX : GATE_FORM_MAX;
+    cap = c->ep == GATE_EP_API ? GATE_API_MAX : GATE_FORM_MAX;
     buf_init(&c->body, cap);
     if (cl && strtoull(cl, NULL, 10) > cap)
         return MHD_HTTP_CONTENT_TOO_LARGE;
@@ -450,7 +453,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         c = calloc(1, sizeof *c);
         if (c == NULL)
             return MHD_NO;
-        c->outcome = OUT_ABORTED; /* until a response is queued */
+        c->outcome = GATE_OUT_ABORTED; /* until a response is queued */
         *con_cls = c;
         st = begin(g, c, url, method, conn);
         if (st == MHD_HTTP_INTERNAL_SERVER_ERROR)
@@ -616,7 +619,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (c == NULL)
         return;
     if (c->status == 0) /* no response queued: never reached run() */
-        gate_count(h->g, c->ep, OUT_ABORTED);
+        gate_count(h->g, c->ep, GATE_OUT_ABORTED);
     if (h->g->access_log)
         log_info("access ep=%s method=%s status=%d outcome=%s us=%lld%s",
                  gate_ep_name(c->ep), c->method, c->status, gate_outcome_name(c->outcome),

@@ -57,7 +57,7 @@ struct gate_snap *gate_snap_load(const char *config_path, const char *pages_dir,
         snprintf(err, errlen, "keys: %s", why);
         goto fail;
     }
-    if (tpl_set_load(pages_dir, &s->pages, why, sizeof why) != 0) {
+    if (gate_tpl_set_load(pages_dir, &s->pages, why, sizeof why) != 0) {
         snprintf(err, errlen, "pages: %s", why);
         goto fail;
     }
@@ -73,7 +73,7 @@ void gate_snap_free(struct gate_snap *s)
         return;
     cfg_release(s->cfg);
     tok_keys_free(s->keys);
-    tpl_set_free(s->pages);
+    gate_tpl_set_free(s->pages);
     free(s);
 }
 
@@ -183,9 +183,8 @@ static int make_link(const struct opts *o, int argc, char **argv)
     int rc;
 
     if (argc < 3 || argc > 5 || (t.kind = kind_from_name(argv[0])) < 0) {
-        fprintf(stderr,
-                "usage: consent-gate --make-link o|c|d|w|p|a DOMAIN RECIPIENT "
-                "[URL [DEST]]\n");
+        fprintf(stderr, "usage: consent-gate --make-link o|c|d|w|p|a DOMAIN RECIPIENT "
+                        "[URL [DEST]]\n");
         return 2;
     }
     if ((c = cfg_load(o->conf, err, sizeof err)) == NULL ||
@@ -280,8 +279,8 @@ static int serve(struct gate *g, const struct opts *o)
     signal(SIGPIPE, SIG_IGN);
     if (drop_privileges(g->snap->cfg->user) != 0)
         return 1;
-    rc = store_open(g->snap->cfg->database, STORE_CREATE, g->snap->cfg->gate_threads * 2 + 16,
-                    &g->store);
+    rc = store_open(g->snap->cfg->database, STORE_CREATE,
+                    g->snap->cfg->gate_threads * 2 + 16, &g->store);
     if (rc != STORE_OK) {
         log_err("cannot open the store %s: %s", g->snap->cfg->database,
                 store_strerror(rc));

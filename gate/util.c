@@ -171,7 +171,7 @@ static int lang_item(const char *s, size_t n, int *q)
         double v = strtod(qp + 2, NULL);
         *q = v <= 0 ? 0 : v >= 1 ? 1000 : (int)(v * 1000);
     }
-    return tpl_lang_index(tag);
+    return gate_tpl_lang_index(tag);
 }
 
 static int accept_language(const char *h)
@@ -198,10 +198,10 @@ const char *gate_pick_lang(const struct gate_req *r, const struct cfg_domain *do
     int l = accept_language(gate_header(r, "Accept-Language"));
 
     if (l >= 0)
-        return l == TPL_FR ? "fr" : "en";
-    if (dom && tpl_lang_index(dom->language) >= 0)
+        return l == GATE_TPL_FR ? "fr" : "en";
+    if (dom && gate_tpl_lang_index(dom->language) >= 0)
         return dom->language;
-    if (tpl_lang_index(r->snap->cfg->gate_language) >= 0)
+    if (gate_tpl_lang_index(r->snap->cfg->gate_language) >= 0)
         return r->snap->cfg->gate_language;
     return "en";
 }
