@@ -1,6 +1,7 @@
 /* http - consent-gate's libmicrohttpd front: daemon set-up with limits,
  * request accumulation, routing, response helpers with security headers,
- * access log, and the slow-request watchdog.
+ * access log, and the slow-request watchdog. The answers themselves are
+ * built in reply.c, the counters bumped in counters.c.
  *
  * Limits: connection memory GATE_CONN_MEMORY (request line + headers: MHD
  * answers 431 past it, which also caps the header count), idle timeout
@@ -36,17 +37,6 @@
 
 #include "common/log.h"
 #include "gate/gate.h"
-
-static const char SEC_CSP[] =
-    "default-src 'none'; style-src 'self'; img-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-/* 1x1 transparent GIF. */
-static const unsigned char GIF[] = {0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01,
-                                    0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff,
-                                    0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00,
-                                    0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00,
-                                    0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
 
 struct wconn { /* one TCP connection, for the watchdog */
     MHD_socket fd;
@@ -103,126 +93,6 @@ static int64_t now_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* ---- responses ------------------------------------------------------ */
-
-static void sec_headers(struct MHD_Response *resp, int cacheable)
-{
-    MHD_add_response_header(resp, "Content-Security-Policy", SEC_CSP);
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-    MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "cross-origin");
-    MHD_add_response_header(resp, "Cache-Control",
-                            cacheable ? "public, max-age=3600" : "no-store, max-age=0");
-}
-
-static enum MHD_Result queue(struct gate_req *r, unsigned status,
-                             struct MHD_Response *resp, int outcome)
-{
-    enum MHD_Result ret;
-
-    if (resp == NULL)
-        return MHD_NO;
-    ret = MHD_queue_response(r->conn, status, resp);
-    MHD_destroy_response(resp);
-    r->status = (int)status;
-    r->outcome = outcome;
-    return ret;
-}
-
-static struct MHD_Response *text_response(const char *ctype, const void *body, size_t len)
-{
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-
-    if (resp == NULL)
-        return NULL;
-    MHD_add_response_header(resp, "Content-Type", ctype);
-    sec_headers(resp, strncmp(ctype, "text/css", 8) == 0);
-    return resp;
-}
-
-enum MHD_Result gate_send(struct gate_req *r, unsigned status, const char *ctype,
-                          const void *body, size_t len, int outcome)
-{
-    return queue(r, status, text_response(ctype, body, len), outcome);
-}
-
-/* An answer given before the body is read; close: the framing is unclear,
- * so nothing after this on the connection can be trusted to be a request. */
-static enum MHD_Result send_refusal(struct gate_req *r, unsigned status, const char *msg,
-                                    int close)
-{
-    struct MHD_Response *resp = text_response("text/plain", msg, strlen(msg));
-
-    if (resp && close)
-        MHD_add_response_header(resp, "Connection", "close");
-    return queue(r, status, resp, GATE_OUT_BAD_REQUEST);
-}
-
-enum MHD_Result gate_send_html(struct gate_req *r, unsigned status, struct buf *html,
-                               int outcome)
-{
-    return gate_send(r, status, "text/html; charset=utf-8", buf_cstr(html), html->len,
-                     outcome);
-}
-
-enum MHD_Result gate_send_gif(struct gate_req *r, int outcome)
-{
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(sizeof GIF, (void *)GIF, MHD_RESPMEM_PERSISTENT);
-
-    if (resp == NULL)
-        return MHD_NO;
-    MHD_add_response_header(resp, "Content-Type", "image/gif");
-    sec_headers(resp, 0);
-    return queue(r, MHD_HTTP_OK, resp, outcome);
-}
-
-enum MHD_Result gate_send_redirect(struct gate_req *r, const char *url, int outcome)
-{
-    struct MHD_Response *resp;
-
-    if (!gate_safe_url(url))
-        return gate_send_404(r, GATE_OUT_BAD_TOKEN);
-    resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    if (resp == NULL)
-        return MHD_NO;
-    if (MHD_add_response_header(resp, "Location", url) != MHD_YES) {
-        MHD_destroy_response(resp);
-        return gate_send_404(r, GATE_OUT_BAD_TOKEN);
-    }
-    sec_headers(resp, 0);
-    return queue(r, MHD_HTTP_FOUND, resp, outcome);
-}
-
-/* Every rejection gets the same bytes: nothing tells a forged token from a
- * retired key, a wrong endpoint or a path that does not exist. */
-enum MHD_Result gate_send_404(struct gate_req *r, int outcome)
-{
-    size_t len;
-    const char *page = gate_tpl_notfound(r->snap->pages, &len);
-
-    return gate_send(r, MHD_HTTP_NOT_FOUND, "text/html; charset=utf-8", page, len,
-                     outcome);
-}
-
-enum MHD_Result gate_send_json(struct gate_req *r, unsigned status, const char *json,
-                               int outcome)
-{
-    return gate_send(r, status, "application/json", json, strlen(json), outcome);
-}
-
-const char *gate_header(const struct gate_req *r, const char *name)
-{
-    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-}
-
-void gate_client_ip(const struct gate_req *r, char *out, size_t outlen)
-{
-    snprintf(out, outlen, "%s", r->client_ip ? r->client_ip : "unknown");
 }
 
 /* The peer, or the client a trusted proxy names; "unknown" if neither. */
@@ -300,7 +170,7 @@ static enum MHD_Result dispatch(struct gate_req *r)
     case GATE_EP_METRICS:
         return gate_metrics(r);
     case GATE_EP_STATIC:
-        css = gate_tpl_css(r->snap->pages, &len);
+        css = gate_tpl_css(gate_pages(r), &len);
         return gate_send(r, MHD_HTTP_OK, "text/css; charset=utf-8", css, len,
                          GATE_OUT_OK);
     default:
@@ -315,7 +185,7 @@ static enum MHD_Result run(struct gate *g, struct MHD_Connection *conn, struct r
     enum MHD_Result ret;
 
     r.g = g;
-    r.snap = gate_snap_get(g);
+    r.snap = snap_current(&g->live);
     r.conn = conn;
     r.method = c->method;
     r.arg = c->arg ? c->arg : "";
@@ -329,7 +199,7 @@ static enum MHD_Result run(struct gate *g, struct MHD_Connection *conn, struct r
         ret = gate_send(&r, status, "text/plain", "method not allowed\n", 19,
                         GATE_OUT_METHOD);
     } else if (status == MHD_HTTP_BAD_REQUEST || status == MHD_HTTP_NOT_IMPLEMENTED) {
-        ret = send_refusal(
+        ret = gate_send_refusal(
             &r, status, c->refusal ? c->refusal : "no request body allowed\n", c->close);
     } else if (status == MHD_HTTP_CONTENT_TOO_LARGE) {
         ret = c->ep == GATE_EP_API
@@ -342,7 +212,7 @@ static enum MHD_Result run(struct gate *g, struct MHD_Connection *conn, struct r
     } else {
         ret = dispatch(&r);
     }
-    gate_snap_put(g, r.snap);
+    snap_release(r.snap);
     c->status = r.status;
     c->outcome = r.outcome;
     gate_count(g, c->ep, r.outcome);
@@ -393,14 +263,14 @@ static unsigned read_headers(struct gate *g, struct reqctx *c,
                              struct MHD_Connection *conn)
 {
     struct hscan h = {0, 0, NULL, BUF_INIT(GATE_CONN_MEMORY), 0};
-    struct gate_snap *snap;
+    struct snap *snap;
     unsigned st;
 
     MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_header, &h);
     st = check_framing(c, &h);
-    snap = gate_snap_get(g);
+    snap = snap_current(&g->live);
     resolve_client(c, conn, snap->cfg, &h);
-    gate_snap_put(g, snap);
+    snap_release(snap);
     buf_free(&h.xff);
     return st;
 }
@@ -525,12 +395,12 @@ static void ip_del(struct gate_http *h, const uint8_t a[CIDR_ADDR_LEN])
  * none). Read per connection so a reload applies at once. */
 static unsigned peer_limit(struct gate *g, const uint8_t a[CIDR_ADDR_LEN])
 {
-    struct gate_snap *s = gate_snap_get(g);
+    struct snap *s = snap_current(&g->live);
     unsigned lim = cidr_match(s->cfg->gate_trusted, s->cfg->ngate_trusted, a)
                        ? 0
                        : s->cfg->gate_per_ip_limit;
 
-    gate_snap_put(g, s);
+    snap_release(s);
     return lim;
 }
 

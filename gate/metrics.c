@@ -1,58 +1,17 @@
-/* metrics - consent-gate counters and their Prometheus text exposition
- * (GET /metrics, format version 0.0.4).
+/* metrics - the GET /metrics handler: consent-gate's counters
+ * (counters.c) in the Prometheus text exposition, format version 0.0.4.
  *
- * Counters are plain integers in struct gate updated with relaxed atomic
- * adds: a scrape may see one counter a request ahead of another, never a
- * torn value. No label ever carries a token, address or controller. */
+ * Reads the counters with relaxed atomic loads: a scrape may see one
+ * counter a request ahead of another, never a torn value. No label ever
+ * carries a token, address or controller. */
 #include <stdio.h>
 
 #include "gate/gate.h"
 
-static const char *const ep_names[GATE_EP__N] = {
-    "open", "click",   "anon",    "deliverability", "withdraw", "prefs",
-    "api",  "healthz", "metrics", "static",         "other",
-};
-static const char *const outcome_names[GATE_OUT__N] = {
-    "forwarded", "blank",     "unwrapped", "interstitial", "counted",   "page",
-    "recorded",  "ok",        "bad_token", "bad_request",  "forbidden", "unauthorized",
-    "too_large", "not_found", "method",    "error",        "aborted",
-};
 static const char *const token_reasons[8] = {
     "ok",          "malformed", "forged", "wrong_endpoint",
     "unknown_key", "nomem",     "keys",   "other",
 };
-
-const char *gate_ep_name(int ep)
-{
-    return ep >= 0 && ep < GATE_EP__N ? ep_names[ep] : "other";
-}
-
-const char *gate_outcome_name(int outcome)
-{
-    return outcome >= 0 && outcome < GATE_OUT__N ? outcome_names[outcome] : "error";
-}
-
-void gate_count(struct gate *g, int ep, int outcome)
-{
-    if (ep < 0 || ep >= GATE_EP__N)
-        ep = GATE_EP_OTHER;
-    if (outcome < 0 || outcome >= GATE_OUT__N)
-        outcome = GATE_OUT_ERROR;
-    __atomic_fetch_add(&g->req[ep][outcome], 1, __ATOMIC_RELAXED);
-}
-
-void gate_count_consent(struct gate *g, int which, unsigned n)
-{
-    if (which >= 0 && which < GATE_CTR__N)
-        __atomic_fetch_add(&g->consents[which], n, __ATOMIC_RELAXED);
-}
-
-void gate_count_token(struct gate *g, int tok_status)
-{
-    if (tok_status <= 0 || tok_status > 6)
-        tok_status = 7;
-    __atomic_fetch_add(&g->tok_rejected[tok_status], 1, __ATOMIC_RELAXED);
-}
 
 static unsigned long long get(const unsigned long long *p)
 {
@@ -72,7 +31,7 @@ static int emit_requests(struct gate *g, struct buf *b)
                     b,
                     "consent_gate_requests_total{endpoint=\"%s\",outcome=\"%s\"} "
                     "%llu\n",
-                    ep_names[e], outcome_names[o], v);
+                    gate_ep_name(e), gate_outcome_name(o), v);
         }
     return rc;
 }

@@ -45,7 +45,7 @@ static enum MHD_Result send_page(struct page_ctx *pc, int id,
     struct buf page = BUF_INIT(PAGE_MAX);
     enum MHD_Result ret;
 
-    if (gate_tpl_page(pc->r->snap->pages, pc->lang, id, v, n, &page) != 0)
+    if (gate_tpl_page(gate_pages(pc->r), pc->lang, id, v, n, &page) != 0)
         ret = fail(pc->r, MHD_HTTP_INTERNAL_SERVER_ERROR, GATE_OUT_ERROR, "page error\n");
     else
         ret = gate_send_html(pc->r, status, &page, outcome);
@@ -167,7 +167,7 @@ out:
 /* The text of key in purposes.txt ("key = value"), or NULL. */
 static const char *text_get(const struct page_ctx *pc, const char *key, size_t *len)
 {
-    const char *p = gate_tpl_body(pc->r->snap->pages, pc->lang, GATE_TPL_PURPOSES);
+    const char *p = gate_tpl_body(gate_pages(pc->r), pc->lang, GATE_TPL_PURPOSES);
     size_t klen = strlen(key);
 
     while (p && *p) {
@@ -249,7 +249,7 @@ static int render_notice(const struct page_ctx *pc, struct notice *n)
         struct gate_tpl_var v[] = {{"controller", pc->t.controller},
                                    {"address", pc->masked},
                                    {"purposes", buf_cstr(&items)}};
-        rc = gate_tpl_render(gate_tpl_body(pc->r->snap->pages, pc->lang, GATE_TPL_NOTICE),
+        rc = gate_tpl_render(gate_tpl_body(gate_pages(pc->r), pc->lang, GATE_TPL_NOTICE),
                              v, 3, &n->html);
     }
     if (rc == 0) {

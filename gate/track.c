@@ -58,7 +58,7 @@ static enum MHD_Result interstitial(struct gate_req *r, const struct tok *t,
     if (strchr(host, '@'))
         memmove(host, strrchr(host, '@') + 1, strlen(strrchr(host, '@') + 1) + 1);
     struct gate_tpl_var v[] = {{"url", t->url}, {"host", host}};
-    if (gate_tpl_page(r->snap->pages, lang, GATE_TPL_INTERSTITIAL, v, 2, &page) != 0)
+    if (gate_tpl_page(gate_pages(r), lang, GATE_TPL_INTERSTITIAL, v, 2, &page) != 0)
         ret = gate_send(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", "error\n", 6,
                         GATE_OUT_ERROR);
     else

@@ -1,6 +1,6 @@
 /* util - small helpers shared by the gate's endpoints: the policy a token
  * gets (its own domain section's), token opening with rejection counting,
- * redirect URL checks, address masking, page language choice, the client
+ * address masking, page language choice, the client
  * address behind trusted proxies. No I/O. */
 #include <ctype.h>
 #include <stdio.h>
@@ -116,27 +116,6 @@ int gate_open_token(struct gate_req *r, int kind, struct tok *t)
     if (rc != TOK_OK)
         gate_count_token(r->g, rc);
     return rc;
-}
-
-int gate_safe_url(const char *url)
-{
-    const char *p;
-
-    if (url == NULL)
-        return 0;
-    if (strncasecmp(url, "https://", 8) == 0)
-        p = url + 8;
-    else if (strncasecmp(url, "http://", 7) == 0)
-        p = url + 7;
-    else
-        return 0;
-    /* A host must follow; "http:///x" or "http://\evil" are refused. */
-    if (*p == '\0' || *p == '/' || *p == '\\' || *p == '?' || *p == '#')
-        return 0;
-    for (p = url; *p; p++)
-        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
-            return 0;
-    return strlen(url) <= TOK_FIELD_MAX;
 }
 
 void gate_mask_address(const char *addr, char *out, size_t outlen)

@@ -1,7 +1,7 @@
 /* Unit tests for gate/util.c and gate/form.c: address masking, redirect URL
  * checks, language choice, form decoding, the CSRF scheme, the policy a
- * token gets (its own domain section's; old tokens the strictest). Both modules are
- * compiled into this test; the two functions they borrow from http.c/metrics.c (request
+ * token gets (its own domain section's; old tokens the strictest). Both modules come
+ * from libgate.a; the two functions they borrow from req.c/counters.c (request
  * headers, counters) are replaced by stubs reading a header table. */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -44,7 +44,7 @@ static const char CONF[] = "[milter]\ndatabase = /tmp/x\n[gate]\nurl = "
 #define KEY "1 0001020304050607080910111213141516171819202122232425262728293031\n"
 
 struct fixture {
-    struct gate_snap snap;
+    struct snap snap;
     struct gate_req r;
 };
 
