@@ -32,9 +32,9 @@ static void put(const char *name, const char *text)
 static void setup(void)
 {
     static const char *const files[] = {
-        "footer-en.html",  "footer-en.txt",  "footer-fr.html",  "footer-fr.txt",
-        "request-en.html", "request-en.txt", "request-fr.html", "request-fr.txt",
-        "trackers.rules"};
+        "footer-en.html",  "footer-en.txt",   "footer-fr.html",
+        "footer-fr.txt",   "request-en.html", "request-en.txt",
+        "request-fr.html", "request-fr.txt",  "trackers.rules"};
     const char *src = getenv("CM_SRCDIR");
     char from[512], to[512];
 
@@ -82,7 +82,8 @@ TestSuite(snap, .init = setup, .fini = teardown);
 Test(snap, milter_gets_config_rules_and_keys)
 {
     char err[512] = "";
-    struct snap *s = load("good.conf", SNAP_RULES | SNAP_KEYS_OPTIONAL, NULL, err, sizeof err);
+    struct snap *s =
+        load("good.conf", SNAP_RULES | SNAP_KEYS_OPTIONAL, NULL, err, sizeof err);
 
     cr_assert_not_null(s, "%s", err);
     cr_assert_not_null(s->cfg);
