@@ -242,7 +242,7 @@ static enum MHD_Result created(struct gate_req *r, const struct store_event *ev)
             json_array_append_new(p, json_string(store_purpose_name(i)));
     json_object_set_new(o, "purposes", p);
     text = json_dumps(o, JSON_COMPACT);
-    ret = gate_send_json(r, MHD_HTTP_CREATED, text ? text : "{}", OUT_RECORDED);
+    ret = gate_send_json(r, MHD_HTTP_CREATED, text ? text : "{}", GATE_OUT_RECORDED);
     free(text);
     json_decref(o);
     return ret;
@@ -257,12 +257,12 @@ static enum MHD_Result record(struct gate_req *r, const struct api_in *in)
 
     memset(&ev, 0, sizeof ev);
     if (to_event(in, &ev, msg, sizeof msg) != 0)
-        return err(r, 422, OUT_BAD_REQUEST, "invalid", "%s", msg);
+        return err(r, 422, GATE_OUT_BAD_REQUEST, "invalid", "%s", msg);
     if ((dom = key_domain(r, in->controller)) == NULL)
-        return err(r, MHD_HTTP_FORBIDDEN, OUT_FORBIDDEN, "forbidden",
+        return err(r, MHD_HTTP_FORBIDDEN, GATE_OUT_FORBIDDEN, "forbidden",
                    "this key is not valid for controller '%.64s'", in->controller);
     if (store_addr_normalise(in->recipient, norm, sizeof norm) != STORE_OK)
-        return err(r, 422, OUT_BAD_REQUEST, "invalid",
+        return err(r, 422, GATE_OUT_BAD_REQUEST, "invalid",
                    "'recipient' is not an email address");
     if (dom->store_source) {
         ev.source_ip = in->source_ip;
@@ -273,23 +273,23 @@ static enum MHD_Result record(struct gate_req *r, const struct api_in *in)
     ev.recipient = norm;
     rc = store_record(r->g->store, &ev);
     if (rc == STORE_EINVAL)
-        return err(r, 422, OUT_BAD_REQUEST, "invalid", "the store refused the event: %s",
-                   store_strerror(rc));
+        return err(r, 422, GATE_OUT_BAD_REQUEST, "invalid",
+                   "the store refused the event: %s", store_strerror(rc));
     if (rc != STORE_OK) {
         log_err("api: event not recorded: %s", store_strerror(rc));
-        return err(r, MHD_HTTP_SERVICE_UNAVAILABLE, OUT_ERROR, "unavailable",
+        return err(r, MHD_HTTP_SERVICE_UNAVAILABLE, GATE_OUT_ERROR, "unavailable",
                    "the event could not be recorded, retry later");
     }
     if (!ev.applied)
-        return err(r, MHD_HTTP_CONFLICT, OUT_RECORDED, "superseded",
+        return err(r, MHD_HTTP_CONFLICT, GATE_OUT_RECORDED, "superseded",
                    "event %s recorded as history only: the current consent is more "
                    "recent and was not changed",
                    ev.id);
     gate_count_consent(
         r->g,
-        ev.action == STORE_A_GRANT    ? CTR_GRANTED
-        : ev.action == STORE_A_REFUSE ? CTR_REFUSED
-                                      : CTR_WITHDRAWN,
+        ev.action == STORE_A_GRANT    ? GATE_CTR_GRANTED
+        : ev.action == STORE_A_REFUSE ? GATE_CTR_REFUSED
+                                      : GATE_CTR_WITHDRAWN,
         ev.action == STORE_A_WITHDRAW ? 1u : (unsigned)__builtin_popcount(ev.purposes));
     return created(r, &ev);
 }
@@ -304,23 +304,23 @@ enum MHD_Result gate_api(struct gate_req *r)
     enum MHD_Result ret;
 
     if (r->body == NULL)
-        return err(r, MHD_HTTP_METHOD_NOT_ALLOWED, OUT_METHOD, "method",
+        return err(r, MHD_HTTP_METHOD_NOT_ALLOWED, GATE_OUT_METHOD, "method",
                    "use POST with a JSON body");
     if (key_domain(r, NULL) == NULL)
-        return err(r, MHD_HTTP_UNAUTHORIZED, OUT_UNAUTHORIZED, "unauthorized",
+        return err(r, MHD_HTTP_UNAUTHORIZED, GATE_OUT_UNAUTHORIZED, "unauthorized",
                    "missing or unknown bearer key (Authorization: Bearer KEY)");
     if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
-        return err(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, OUT_BAD_REQUEST, "content_type",
-                   "Content-Type must be application/json");
+        return err(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, GATE_OUT_BAD_REQUEST,
+                   "content_type", "Content-Type must be application/json");
     o = json_loadb(r->body, r->bodylen, JSON_REJECT_DUPLICATES, &jerr);
     if (o == NULL)
-        return err(r, MHD_HTTP_BAD_REQUEST, OUT_BAD_REQUEST, "bad_json",
+        return err(r, MHD_HTTP_BAD_REQUEST, GATE_OUT_BAD_REQUEST, "bad_json",
                    "line %d column %d: %s", jerr.line, jerr.column, jerr.text);
     if (!json_is_object(o))
-        ret = err(r, MHD_HTTP_BAD_REQUEST, OUT_BAD_REQUEST, "bad_json",
+        ret = err(r, MHD_HTTP_BAD_REQUEST, GATE_OUT_BAD_REQUEST, "bad_json",
                   "the body must be a JSON object");
     else if (read_fields(o, &in, msg, sizeof msg) != 0)
-        ret = err(r, 422, OUT_BAD_REQUEST, "invalid", "%s", msg);
+        ret = err(r, 422, GATE_OUT_BAD_REQUEST, "invalid", "%s", msg);
     else
         ret = record(r, &in);
     json_decref(o);

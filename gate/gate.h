@@ -3,11 +3,16 @@
  * the metrics.
  *
  * Data flow: libmicrohttpd threads call http.c, which accumulates a bounded
- * request, takes a reference on the current configuration snapshot and
- * dispatches to track.c (/o /c /a /d), pages.c (/w /p), api.c
- * (/api/v1/consent) or metrics.c. Responses are built with the helpers
- * below, which always add the security headers. Nothing here exits after
- * start-up; every failure is an HTTP answer.
+ * request, takes a reference on the current configuration snapshot
+ * (policy/snap.h; its extra part is the page templates) and dispatches to
+ * track.c (/o /c /a /d), pages.c (/w /p), api.c (/api/v1/consent) or
+ * metrics.c. Responses are built with the helpers of reply.c, which always
+ * add the security headers. Nothing here exits after start-up; every
+ * failure is an HTTP answer.
+ *
+ * Layers inside gate/, each file using only those below it: main.c; http.c;
+ * the handlers (track, pages, api, metrics); form.c; util.c; reply.c, req.c
+ * and counters.c; tpl.c.
  *
  * Thread safety: a struct gate is shared by all threads; the snapshot is
  * swapped under a mutex and refcounted; counters are atomics. */
@@ -21,6 +26,7 @@
 
 #include "common/buf.h"
 #include "policy/cfg.h"
+#include "policy/snap.h"
 #include "common/tok.h"
 #include "gate/tpl.h"
 #include "store/store.h"
@@ -32,59 +38,55 @@
 #define GATE_CONN_LIMIT 1000
 
 enum gate_ep {
-    EP_OPEN = 0,
-    EP_CLICK,
-    EP_ANON,
-    EP_DELIV,
-    EP_WITHDRAW,
-    EP_PREFS,
-    EP_API,
-    EP_HEALTH,
-    EP_METRICS,
-    EP_STATIC,
-    EP_OTHER,
-    EP__N
+    GATE_EP_OPEN = 0,
+    GATE_EP_CLICK,
+    GATE_EP_ANON,
+    GATE_EP_DELIV,
+    GATE_EP_WITHDRAW,
+    GATE_EP_PREFS,
+    GATE_EP_API,
+    GATE_EP_HEALTH,
+    GATE_EP_METRICS,
+    GATE_EP_STATIC,
+    GATE_EP_OTHER,
+    GATE_EP__N
 };
 enum gate_outcome {
-    OUT_FORWARDED = 0, /* consent: 302 to the original tracker */
-    OUT_BLANK,         /* no consent: transparent GIF */
-    OUT_UNWRAPPED,     /* no consent: 302 to the clean destination */
-    OUT_INTERSTITIAL,  /* no consent, opaque wrapper: interstitial page */
-    OUT_COUNTED,       /* anonymous / deliverability pixel stored */
-    OUT_PAGE,          /* a page shown */
-    OUT_RECORDED,      /* a consent event recorded */
-    OUT_OK,
-    OUT_BAD_TOKEN,
-    OUT_BAD_REQUEST,
-    OUT_FORBIDDEN, /* CSRF check failed */
-    OUT_UNAUTHORIZED,
-    OUT_TOO_LARGE,
-    OUT_NOT_FOUND,
-    OUT_METHOD,
-    OUT_ERROR,
-    OUT_ABORTED, /* the request ended before any response was queued */
-    OUT__N
+    GATE_OUT_FORWARDED = 0, /* consent: 302 to the original tracker */
+    GATE_OUT_BLANK,         /* no consent: transparent GIF */
+    GATE_OUT_UNWRAPPED,     /* no consent: 302 to the clean destination */
+    GATE_OUT_INTERSTITIAL,  /* no consent, opaque wrapper: interstitial page */
+    GATE_OUT_COUNTED,       /* anonymous / deliverability pixel stored */
+    GATE_OUT_PAGE,          /* a page shown */
+    GATE_OUT_RECORDED,      /* a consent event recorded */
+    GATE_OUT_OK,
+    GATE_OUT_BAD_TOKEN,
+    GATE_OUT_BAD_REQUEST,
+    GATE_OUT_FORBIDDEN, /* CSRF check failed */
+    GATE_OUT_UNAUTHORIZED,
+    GATE_OUT_TOO_LARGE,
+    GATE_OUT_NOT_FOUND,
+    GATE_OUT_METHOD,
+    GATE_OUT_ERROR,
+    GATE_OUT_ABORTED, /* the request ended before any response was queued */
+    GATE_OUT__N
 };
-enum gate_consent_ctr { CTR_GRANTED = 0, CTR_REFUSED, CTR_WITHDRAWN, CTR__N };
-
-/* Immutable configuration snapshot: config, keys, page templates. */
-struct gate_snap {
-    struct cfg *cfg;
-    struct tok_keys *keys;
-    struct tpl_set *pages;
-    int refs;
+enum gate_consent_ctr {
+    GATE_CTR_GRANTED = 0,
+    GATE_CTR_REFUSED,
+    GATE_CTR_WITHDRAWN,
+    GATE_CTR__N
 };
 
 struct gate {
     struct store *store;
-    pthread_mutex_t lock; /* guards snap and refs */
-    struct gate_snap *snap;
+    struct snap_slot live; /* config, keys, templates (extra) */
     const char *pages_dir;
     const char *config_path;
     int access_log;
     /* metrics, updated with __atomic builtins */
-    unsigned long long req[EP__N][OUT__N];
-    unsigned long long consents[CTR__N];
+    unsigned long long req[GATE_EP__N][GATE_OUT__N];
+    unsigned long long consents[GATE_CTR__N];
     unsigned long long tok_rejected[8]; /* by enum tok_status */
     int64_t started;
 };
@@ -92,7 +94,7 @@ struct gate {
 /* One HTTP request as the handlers see it. */
 struct gate_req {
     struct gate *g;
-    struct gate_snap *snap; /* referenced for the request's life */
+    struct snap *snap; /* referenced for the request's life */
     struct MHD_Connection *conn;
     const char *method; /* "GET", "HEAD", "POST" */
     const char *arg;    /* path after the endpoint prefix (the token) */
@@ -100,17 +102,16 @@ struct gate_req {
     const char *body; /* POST body (NUL-terminated), NULL for GET */
     size_t bodylen;
     const char *client_ip; /* peer, or the client a trusted proxy names */
-    int ep;      /* enum gate_ep */
-    int outcome; /* enum gate_outcome, set by the handler */
-    int status;  /* HTTP status sent */
+    int ep;                /* enum gate_ep */
+    int outcome;           /* enum gate_outcome, set by the handler */
+    int status;            /* HTTP status sent */
 };
 
-/* Snapshot handling (main.c). */
-struct gate_snap *gate_snap_load(const char *config_path, const char *pages_dir,
-                                 char *err, size_t errlen);
-void gate_snap_free(struct gate_snap *s);
-struct gate_snap *gate_snap_get(struct gate *g);
-void gate_snap_put(struct gate *g, struct gate_snap *s);
+/* gate_pages - the page templates of the request's snapshot. */
+static inline const struct gate_tpl_set *gate_pages(const struct gate_req *r)
+{
+    return r->snap->extra;
+}
 
 /* http.c: the daemon. gate_http_start binds cfg->gate_listen (port 0: any
  * free port, see gate_http_port) and starts the MHD threads and the
@@ -121,7 +122,7 @@ struct gate_http *gate_http_start(struct gate *g, const struct cfg *cfg, char *e
 void gate_http_stop(struct gate_http *h); /* accepts NULL */
 uint16_t gate_http_port(const struct gate_http *h);
 
-/* Response helpers (http.c). Each returns an MHD result and records the
+/* Response helpers (reply.c). Each returns an MHD result and records the
  * status and outcome on r. */
 enum MHD_Result gate_send(struct gate_req *r, unsigned status, const char *ctype,
                           const void *body, size_t len, int outcome);
@@ -132,17 +133,25 @@ enum MHD_Result gate_send_redirect(struct gate_req *r, const char *url, int outc
 enum MHD_Result gate_send_404(struct gate_req *r, int outcome);
 enum MHD_Result gate_send_json(struct gate_req *r, unsigned status, const char *json,
                                int outcome);
+/* gate_send_refusal - an answer given before the body is read (outcome
+ * bad_request); close: the framing is unclear, so nothing after this on the
+ * connection can be trusted to be a request. */
+enum MHD_Result gate_send_refusal(struct gate_req *r, unsigned status, const char *msg,
+                                  int close);
+/* gate_safe_url - 1 if url is absolute http(s) with no control bytes or
+ * blanks: the only kind of URL the gate ever redirects to. */
+int gate_safe_url(const char *url);
+/* The request (req.c): a header field's value, or NULL. */
 const char *gate_header(const struct gate_req *r, const char *name);
 /* gate_client_ip - textual client address into out (for store_source):
  * the TCP peer, or the client named by X-Forwarded-For when the peer is in
  * [gate] trusted_proxies. */
 void gate_client_ip(const struct gate_req *r, char *out, size_t outlen);
 
-/* Metrics (metrics.c). */
+/* Counters (counters.c). */
 void gate_count(struct gate *g, int ep, int outcome);
 void gate_count_consent(struct gate *g, int which, unsigned n);
 void gate_count_token(struct gate *g, int tok_status);
-enum MHD_Result gate_metrics(struct gate_req *r);
 const char *gate_ep_name(int ep);
 const char *gate_outcome_name(int outcome);
 
@@ -151,6 +160,7 @@ enum MHD_Result gate_track(struct gate_req *r);    /* /o /c /a /d (track.c) */
 enum MHD_Result gate_withdraw(struct gate_req *r); /* /w (pages.c) */
 enum MHD_Result gate_prefs(struct gate_req *r);    /* /p (pages.c) */
 enum MHD_Result gate_api(struct gate_req *r);      /* /api/v1/consent (api.c) */
+enum MHD_Result gate_metrics(struct gate_req *r);  /* /metrics (metrics.c) */
 
 /* Shared helpers (util.c). */
 /* gate_policy - what the gate does for one token under the current
@@ -160,14 +170,14 @@ enum MHD_Result gate_api(struct gate_req *r);      /* /api/v1/consent (api.c) */
 struct gate_policy {
     const struct cfg_domain *dom; /* page language: the section that decides, or the
                                      first of several; else "*". Never NULL */
-    int tracking;            /* 0: forward, count and store nothing (never-track,
-                                off, section removed or now another controller's) */
-    uint32_t pixel_purposes; /* /o forwards only if consent covers all; never 0 */
-    int clicks_free;         /* /c forwards without consent to clicks */
-    uint32_t offered;        /* purposes the consent page offers; never 0 */
-    int store_source;        /* pages store the client IP and user agent */
-    int exact;               /* 1: the token's own section decides */
-    unsigned n;              /* sections merged (0: none) */
+    int tracking;                 /* 0: forward, count and store nothing (never-track,
+                                     off, section removed or now another controller's) */
+    uint32_t pixel_purposes;      /* /o forwards only if consent covers all; never 0 */
+    int clicks_free;              /* /c forwards without consent to clicks */
+    uint32_t offered;             /* purposes the consent page offers; never 0 */
+    int store_source;             /* pages store the client IP and user agent */
+    int exact;                    /* 1: the token's own section decides */
+    unsigned n;                   /* sections merged (0: none) */
 };
 /* gate_policy_of - the policy for t (borrowed; out borrows from c).
  * A token names its section (tok has_domain): that section decides; one
@@ -182,9 +192,6 @@ struct gate_policy {
 void gate_policy_of(const struct cfg *c, const struct tok *t, struct gate_policy *out);
 /* gate_open_token - tok_open for r->arg with kind; counts rejections. */
 int gate_open_token(struct gate_req *r, int kind, struct tok *t);
-/* gate_safe_url - 1 if url is absolute http(s) with no control bytes or
- * blanks: the only kind of URL the gate ever redirects to. */
-int gate_safe_url(const char *url);
 /* gate_mask_address - "alice@example.org" -> "a***@example.org". */
 void gate_mask_address(const char *addr, char *out, size_t outlen);
 /* gate_pick_lang - "fr" or "en" from Accept-Language, else the domain's

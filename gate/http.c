@@ -1,6 +1,7 @@
 /* http - consent-gate's libmicrohttpd front: daemon set-up with limits,
  * request accumulation, routing, response helpers with security headers,
- * access log, and the slow-request watchdog.
+ * access log, and the slow-request watchdog. The answers themselves are
+ * built in reply.c, the counters bumped in counters.c.
  *
  * Limits: connection memory GATE_CONN_MEMORY (request line + headers: MHD
  * answers 431 past it, which also caps the header count), idle timeout
@@ -37,17 +38,6 @@
 #include "common/log.h"
 #include "gate/gate.h"
 
-static const char SEC_CSP[] =
-    "default-src 'none'; style-src 'self'; img-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-/* 1x1 transparent GIF. */
-static const unsigned char GIF[] = {0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01,
-                                    0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff,
-                                    0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00,
-                                    0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00,
-                                    0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
-
 struct wconn { /* one TCP connection, for the watchdog */
     MHD_socket fd;
     int64_t start_ms; /* start of the current request */
@@ -83,10 +73,10 @@ struct reqctx { /* MHD's per-request closure */
     size_t arglen;
     struct buf body;
     int too_big;
-    int body_refused; /* a GET or HEAD that came with a body */
+    int body_refused;    /* a GET or HEAD that came with a body */
     const char *refusal; /* text of an answer decided in begin() */
     int close;           /* framing unclear: close after answering */
-    int status, outcome; /* 0, OUT_ABORTED until a response is queued */
+    int status, outcome; /* 0, GATE_OUT_ABORTED until a response is queued */
     char method[8];
     char client[CIDR_TEXT_MAX];
 };
@@ -105,126 +95,6 @@ static int64_t now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* ---- responses ------------------------------------------------------ */
-
-static void sec_headers(struct MHD_Response *resp, int cacheable)
-{
-    MHD_add_response_header(resp, "Content-Security-Policy", SEC_CSP);
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-    MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "cross-origin");
-    MHD_add_response_header(resp, "Cache-Control",
-                            cacheable ? "public, max-age=3600" : "no-store, max-age=0");
-}
-
-static enum MHD_Result queue(struct gate_req *r, unsigned status,
-                             struct MHD_Response *resp, int outcome)
-{
-    enum MHD_Result ret;
-
-    if (resp == NULL)
-        return MHD_NO;
-    ret = MHD_queue_response(r->conn, status, resp);
-    MHD_destroy_response(resp);
-    r->status = (int)status;
-    r->outcome = outcome;
-    return ret;
-}
-
-static struct MHD_Response *text_response(const char *ctype, const void *body, size_t len)
-{
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-
-    if (resp == NULL)
-        return NULL;
-    MHD_add_response_header(resp, "Content-Type", ctype);
-    sec_headers(resp, strncmp(ctype, "text/css", 8) == 0);
-    return resp;
-}
-
-enum MHD_Result gate_send(struct gate_req *r, unsigned status, const char *ctype,
-                          const void *body, size_t len, int outcome)
-{
-    return queue(r, status, text_response(ctype, body, len), outcome);
-}
-
-/* An answer given before the body is read; close: the framing is unclear,
- * so nothing after this on the connection can be trusted to be a request. */
-static enum MHD_Result send_refusal(struct gate_req *r, unsigned status, const char *msg,
-                                    int close)
-{
-    struct MHD_Response *resp = text_response("text/plain", msg, strlen(msg));
-
-    if (resp && close)
-        MHD_add_response_header(resp, "Connection", "close");
-    return queue(r, status, resp, OUT_BAD_REQUEST);
-}
-
-enum MHD_Result gate_send_html(struct gate_req *r, unsigned status, struct buf *html,
-                               int outcome)
-{
-    return gate_send(r, status, "text/html; charset=utf-8", buf_cstr(html), html->len,
-                     outcome);
-}
-
-enum MHD_Result gate_send_gif(struct gate_req *r, int outcome)
-{
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(sizeof GIF, (void *)GIF, MHD_RESPMEM_PERSISTENT);
-
-    if (resp == NULL)
-        return MHD_NO;
-    MHD_add_response_header(resp, "Content-Type", "image/gif");
-    sec_headers(resp, 0);
-    return queue(r, MHD_HTTP_OK, resp, outcome);
-}
-
-enum MHD_Result gate_send_redirect(struct gate_req *r, const char *url, int outcome)
-{
-    struct MHD_Response *resp;
-
-    if (!gate_safe_url(url))
-        return gate_send_404(r, OUT_BAD_TOKEN);
-    resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    if (resp == NULL)
-        return MHD_NO;
-    if (MHD_add_response_header(resp, "Location", url) != MHD_YES) {
-        MHD_destroy_response(resp);
-        return gate_send_404(r, OUT_BAD_TOKEN);
-    }
-    sec_headers(resp, 0);
-    return queue(r, MHD_HTTP_FOUND, resp, outcome);
-}
-
-/* Every rejection gets the same bytes: nothing tells a forged token from a
- * retired key, a wrong endpoint or a path that does not exist. */
-enum MHD_Result gate_send_404(struct gate_req *r, int outcome)
-{
-    size_t len;
-    const char *page = tpl_notfound(r->snap->pages, &len);
-
-    return gate_send(r, MHD_HTTP_NOT_FOUND, "text/html; charset=utf-8", page, len,
-                     outcome);
-}
-
-enum MHD_Result gate_send_json(struct gate_req *r, unsigned status, const char *json,
-                               int outcome)
-{
-    return gate_send(r, status, "application/json", json, strlen(json), outcome);
-}
-
-const char *gate_header(const struct gate_req *r, const char *name)
-{
-    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-}
-
-void gate_client_ip(const struct gate_req *r, char *out, size_t outlen)
-{
-    snprintf(out, outlen, "%s", r->client_ip ? r->client_ip : "unknown");
-}
-
 /* The peer, or the client a trusted proxy names; "unknown" if neither. */
 static void resolve_client(struct reqctx *c, struct MHD_Connection *conn,
                            const struct cfg *cfg, const struct hscan *h)
@@ -237,7 +107,8 @@ static void resolve_client(struct reqctx *c, struct MHD_Connection *conn,
         snprintf(c->client, sizeof c->client, "unknown");
         return;
     }
-    if (h->xff.len && !h->xff_lost && cidr_match(cfg->gate_trusted, cfg->ngate_trusted, a))
+    if (h->xff.len && !h->xff_lost &&
+        cidr_match(cfg->gate_trusted, cfg->ngate_trusted, a))
         gate_forwarded_client(buf_cstr(&h->xff), cfg->gate_trusted, cfg->ngate_trusted,
                               a);
     cidr_addr_format(a, c->client, sizeof c->client);
@@ -251,8 +122,8 @@ static int route(const char *url, const char **arg)
         const char *prefix;
         int ep;
     } tab[] = {
-        {"/o/", EP_OPEN},  {"/c/", EP_CLICK},    {"/a/", EP_ANON},
-        {"/d/", EP_DELIV}, {"/w/", EP_WITHDRAW}, {"/p/", EP_PREFS},
+        {"/o/", GATE_EP_OPEN},  {"/c/", GATE_EP_CLICK},    {"/a/", GATE_EP_ANON},
+        {"/d/", GATE_EP_DELIV}, {"/w/", GATE_EP_WITHDRAW}, {"/p/", GATE_EP_PREFS},
     };
 
     *arg = "";
@@ -262,19 +133,19 @@ static int route(const char *url, const char **arg)
             return tab[i].ep;
         }
     if (strcmp(url, "/api/v1/consent") == 0)
-        return EP_API;
+        return GATE_EP_API;
     if (strcmp(url, "/healthz") == 0)
-        return EP_HEALTH;
+        return GATE_EP_HEALTH;
     if (strcmp(url, "/metrics") == 0)
-        return EP_METRICS;
+        return GATE_EP_METRICS;
     if (strcmp(url, "/static/gate.css") == 0)
-        return EP_STATIC;
-    return EP_OTHER;
+        return GATE_EP_STATIC;
+    return GATE_EP_OTHER;
 }
 
 static int accepts_post(int ep)
 {
-    return ep == EP_WITHDRAW || ep == EP_PREFS || ep == EP_API;
+    return ep == GATE_EP_WITHDRAW || ep == GATE_EP_PREFS || ep == GATE_EP_API;
 }
 
 static enum MHD_Result dispatch(struct gate_req *r)
@@ -283,26 +154,27 @@ static enum MHD_Result dispatch(struct gate_req *r)
     const char *css;
 
     switch (r->ep) {
-    case EP_OPEN:
-    case EP_CLICK:
-    case EP_ANON:
-    case EP_DELIV:
+    case GATE_EP_OPEN:
+    case GATE_EP_CLICK:
+    case GATE_EP_ANON:
+    case GATE_EP_DELIV:
         return gate_track(r);
-    case EP_WITHDRAW:
+    case GATE_EP_WITHDRAW:
         return gate_withdraw(r);
-    case EP_PREFS:
+    case GATE_EP_PREFS:
         return gate_prefs(r);
-    case EP_API:
+    case GATE_EP_API:
         return gate_api(r);
-    case EP_HEALTH:
-        return gate_send(r, MHD_HTTP_OK, "text/plain", "ok\n", 3, OUT_OK);
-    case EP_METRICS:
+    case GATE_EP_HEALTH:
+        return gate_send(r, MHD_HTTP_OK, "text/plain", "ok\n", 3, GATE_OUT_OK);
+    case GATE_EP_METRICS:
         return gate_metrics(r);
-    case EP_STATIC:
-        css = tpl_css(r->snap->pages, &len);
-        return gate_send(r, MHD_HTTP_OK, "text/css; charset=utf-8", css, len, OUT_OK);
+    case GATE_EP_STATIC:
+        css = gate_tpl_css(gate_pages(r), &len);
+        return gate_send(r, MHD_HTTP_OK, "text/css; charset=utf-8", css, len,
+                         GATE_OUT_OK);
     default:
-        return gate_send_404(r, OUT_NOT_FOUND);
+        return gate_send_404(r, GATE_OUT_NOT_FOUND);
     }
 }
 
@@ -313,7 +185,7 @@ static enum MHD_Result run(struct gate *g, struct MHD_Connection *conn, struct r
     enum MHD_Result ret;
 
     r.g = g;
-    r.snap = gate_snap_get(g);
+    r.snap = snap_current(&g->live);
     r.conn = conn;
     r.method = c->method;
     r.arg = c->arg ? c->arg : "";
@@ -324,23 +196,23 @@ static enum MHD_Result run(struct gate *g, struct MHD_Connection *conn, struct r
     r.ep = c->ep;
     r.client_ip = c->client;
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
-        ret = gate_send(&r, status, "text/plain", "method not allowed\n", 19, OUT_METHOD);
+        ret = gate_send(&r, status, "text/plain", "method not allowed\n", 19,
+                        GATE_OUT_METHOD);
     } else if (status == MHD_HTTP_BAD_REQUEST || status == MHD_HTTP_NOT_IMPLEMENTED) {
-        ret = send_refusal(&r, status,
-                           c->refusal ? c->refusal : "no request body allowed\n",
-                           c->close);
+        ret = gate_send_refusal(
+            &r, status, c->refusal ? c->refusal : "no request body allowed\n", c->close);
     } else if (status == MHD_HTTP_CONTENT_TOO_LARGE) {
-        ret = c->ep == EP_API
+        ret = c->ep == GATE_EP_API
                   ? gate_send_json(&r, status,
                                    "{\"error\":\"too_large\",\"message\":\"request body "
                                    "larger than 65536 bytes\"}\n",
-                                   OUT_TOO_LARGE)
+                                   GATE_OUT_TOO_LARGE)
                   : gate_send(&r, status, "text/plain", "request too large\n", 18,
-                              OUT_TOO_LARGE);
+                              GATE_OUT_TOO_LARGE);
     } else {
         ret = dispatch(&r);
     }
-    gate_snap_put(g, r.snap);
+    snap_release(r.snap);
     c->status = r.status;
     c->outcome = r.outcome;
     gate_count(g, c->ep, r.outcome);
@@ -387,17 +259,18 @@ static unsigned check_framing(struct reqctx *c, const struct hscan *h)
 
 /* Headers: framing, then the client address (needs the snapshot's
  * trusted proxies). Returns as check_framing. */
-static unsigned read_headers(struct gate *g, struct reqctx *c, struct MHD_Connection *conn)
+static unsigned read_headers(struct gate *g, struct reqctx *c,
+                             struct MHD_Connection *conn)
 {
     struct hscan h = {0, 0, NULL, BUF_INIT(GATE_CONN_MEMORY), 0};
-    struct gate_snap *snap;
+    struct snap *snap;
     unsigned st;
 
     MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_header, &h);
     st = check_framing(c, &h);
-    snap = gate_snap_get(g);
+    snap = snap_current(&g->live);
     resolve_client(c, conn, snap->cfg, &h);
-    gate_snap_put(g, snap);
+    snap_release(snap);
     buf_free(&h.xff);
     return st;
 }
@@ -429,7 +302,7 @@ static unsigned begin(struct gate *g, struct reqctx *c, const char *url,
     }
     if (strcmp(method, "POST") != 0 || !accepts_post(c->ep))
         return MHD_HTTP_METHOD_NOT_ALLOWED;
-    cap = c->ep == EP_API ? GATE_API_MAX : GATE_FORM_MAX;
+    cap = c->ep == GATE_EP_API ? GATE_API_MAX : GATE_FORM_MAX;
     buf_init(&c->body, cap);
     if (cl && strtoull(cl, NULL, 10) > cap)
         return MHD_HTTP_CONTENT_TOO_LARGE;
@@ -450,7 +323,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         c = calloc(1, sizeof *c);
         if (c == NULL)
             return MHD_NO;
-        c->outcome = OUT_ABORTED; /* until a response is queued */
+        c->outcome = GATE_OUT_ABORTED; /* until a response is queued */
         *con_cls = c;
         st = begin(g, c, url, method, conn);
         if (st == MHD_HTTP_INTERNAL_SERVER_ERROR)
@@ -522,12 +395,12 @@ static void ip_del(struct gate_http *h, const uint8_t a[CIDR_ADDR_LEN])
  * none). Read per connection so a reload applies at once. */
 static unsigned peer_limit(struct gate *g, const uint8_t a[CIDR_ADDR_LEN])
 {
-    struct gate_snap *s = gate_snap_get(g);
+    struct snap *s = snap_current(&g->live);
     unsigned lim = cidr_match(s->cfg->gate_trusted, s->cfg->ngate_trusted, a)
                        ? 0
                        : s->cfg->gate_per_ip_limit;
 
-    gate_snap_put(g, s);
+    snap_release(s);
     return lim;
 }
 
@@ -616,7 +489,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (c == NULL)
         return;
     if (c->status == 0) /* no response queued: never reached run() */
-        gate_count(h->g, c->ep, OUT_ABORTED);
+        gate_count(h->g, c->ep, GATE_OUT_ABORTED);
     if (h->g->access_log)
         log_info("access ep=%s method=%s status=%d outcome=%s us=%lld%s",
                  gate_ep_name(c->ep), c->method, c->status, gate_outcome_name(c->outcome),

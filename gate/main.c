@@ -41,81 +41,50 @@ struct opts {
 
 /* ---- snapshots ------------------------------------------------------ */
 
-struct gate_snap *gate_snap_load(const char *config_path, const char *pages_dir,
-                                 char *err, size_t errlen)
+/* The gate's part of a snapshot (policy/snap.h): the page templates, so
+ * that a reload replaces config, keys and pages together or not at all. */
+static int load_pages(const struct snap *s, void *arg, void **extra, char *err,
+                      size_t errlen)
 {
-    struct gate_snap *s = calloc(1, sizeof *s);
+    struct gate_tpl_set *pages = NULL;
     char why[512] = "";
 
-    if (s == NULL)
-        return snprintf(err, errlen, "out of memory"), NULL;
-    s->refs = 1;
-    s->cfg = cfg_load(config_path, err, errlen);
-    if (s->cfg == NULL)
-        goto fail;
-    if (tok_keys_load(s->cfg->gate_keys, &s->keys, why, sizeof why) != TOK_OK) {
-        snprintf(err, errlen, "keys: %s", why);
-        goto fail;
-    }
-    if (tpl_set_load(pages_dir, &s->pages, why, sizeof why) != 0) {
+    (void)s;
+    if (gate_tpl_set_load(arg, &pages, why, sizeof why) != 0) {
         snprintf(err, errlen, "pages: %s", why);
-        goto fail;
+        return -1;
     }
-    return s;
-fail:
-    gate_snap_free(s);
-    return NULL;
+    *extra = pages;
+    return 0;
 }
 
-void gate_snap_free(struct gate_snap *s)
+static void free_pages(void *extra)
 {
-    if (s == NULL)
-        return;
-    cfg_release(s->cfg);
-    tok_keys_free(s->keys);
-    tpl_set_free(s->pages);
-    free(s);
+    gate_tpl_set_free(extra);
 }
 
-struct gate_snap *gate_snap_get(struct gate *g)
+/* Config, keys (required: the gate opens every token with them), pages. */
+static struct snap *load_snap(const char *config_path, const char *pages_dir, char *err,
+                              size_t errlen)
 {
-    struct gate_snap *s;
+    const struct snap_hook hook = {load_pages, free_pages, (void *)pages_dir};
 
-    pthread_mutex_lock(&g->lock);
-    s = g->snap;
-    s->refs++;
-    pthread_mutex_unlock(&g->lock);
-    return s;
-}
-
-void gate_snap_put(struct gate *g, struct gate_snap *s)
-{
-    int last;
-
-    pthread_mutex_lock(&g->lock);
-    last = --s->refs == 0;
-    pthread_mutex_unlock(&g->lock);
-    if (last)
-        gate_snap_free(s);
+    return snap_load(config_path, 0, &hook, err, errlen);
 }
 
 static void reload(struct gate *g)
 {
     char err[1024];
-    struct gate_snap *s = gate_snap_load(g->config_path, g->pages_dir, err, sizeof err),
-                     *old;
+    struct snap *s = load_snap(g->config_path, g->pages_dir, err, sizeof err);
 
     if (s == NULL) {
         log_err("reload refused, keeping the running configuration: %s", err);
         return;
     }
-    pthread_mutex_lock(&g->lock);
-    old = g->snap;
-    g->snap = s;
-    pthread_mutex_unlock(&g->lock);
-    gate_snap_put(g, old);
+    /* Log before installing: once installed, s is no longer ours. */
     log_info("reload done keys=%zu newest=%u", tok_keys_count(s->keys),
              (unsigned)tok_keys_newest(s->keys));
+    snap_install(&g->live, s);
 }
 
 /* ---- sub-commands --------------------------------------------------- */
@@ -183,9 +152,8 @@ static int make_link(const struct opts *o, int argc, char **argv)
     int rc;
 
     if (argc < 3 || argc > 5 || (t.kind = kind_from_name(argv[0])) < 0) {
-        fprintf(stderr,
-                "usage: consent-gate --make-link o|c|d|w|p|a DOMAIN RECIPIENT "
-                "[URL [DEST]]\n");
+        fprintf(stderr, "usage: consent-gate --make-link o|c|d|w|p|a DOMAIN RECIPIENT "
+                        "[URL [DEST]]\n");
         return 2;
     }
     if ((c = cfg_load(o->conf, err, sizeof err)) == NULL ||
@@ -263,7 +231,8 @@ static int write_ready(const char *path, uint16_t port)
     return rename(tmp, path);
 }
 
-static int serve(struct gate *g, const struct opts *o)
+/* s: the snapshot loaded at start-up (user, store, listening address). */
+static int serve(struct gate *g, const struct opts *o, const struct snap *s)
 {
     struct gate_http *h;
     sigset_t set;
@@ -278,23 +247,21 @@ static int serve(struct gate *g, const struct opts *o)
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit the mask */
     signal(SIGPIPE, SIG_IGN);
-    if (drop_privileges(g->snap->cfg->user) != 0)
+    if (drop_privileges(s->cfg->user) != 0)
         return 1;
-    rc = store_open(g->snap->cfg->database, STORE_CREATE, g->snap->cfg->gate_threads * 2 + 16,
+    rc = store_open(s->cfg->database, STORE_CREATE, s->cfg->gate_threads * 2 + 16,
                     &g->store);
     if (rc != STORE_OK) {
-        log_err("cannot open the store %s: %s", g->snap->cfg->database,
-                store_strerror(rc));
+        log_err("cannot open the store %s: %s", s->cfg->database, store_strerror(rc));
         return 1;
     }
-    h = gate_http_start(g, g->snap->cfg, err, sizeof err);
+    h = gate_http_start(g, s->cfg, err, sizeof err);
     if (h == NULL) {
         log_err("%s", err);
         return 1;
     }
-    log_info("listening addr=%s port=%u threads=%u keys=%zu", g->snap->cfg->gate_listen,
-             (unsigned)gate_http_port(h), g->snap->cfg->gate_threads,
-             tok_keys_count(g->snap->keys));
+    log_info("listening addr=%s port=%u threads=%u keys=%zu", s->cfg->gate_listen,
+             (unsigned)gate_http_port(h), s->cfg->gate_threads, tok_keys_count(s->keys));
     if (o->ready_file && write_ready(o->ready_file, gate_http_port(h)) != 0)
         log_warn("cannot write %s: %s", o->ready_file, strerror(errno));
     /* the signal wait also logs the ledger head once an hour */
@@ -379,6 +346,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 int main(int argc, char **argv)
 {
     static struct gate g;
+    struct snap *s;
     struct opts o;
     char err[1024];
     int rc;
@@ -390,27 +358,28 @@ int main(int argc, char **argv)
     if (o.make_link)
         return make_link(&o, argc - optind, argv + optind);
     log_open("consent-gate", LOG_LVL_INFO, o.foreground || o.check);
-    g.snap = gate_snap_load(o.conf, o.pages, err, sizeof err);
-    if (g.snap == NULL) {
+    s = load_snap(o.conf, o.pages, err, sizeof err);
+    if (s == NULL) {
         log_err("%s", err);
         fprintf(stderr, "consent-gate: %s\n", err);
         return 1;
     }
     if (o.check) {
         printf("consent-gate: %s OK (keys: %zu, newest %u; pages: %s)\n", o.conf,
-               tok_keys_count(g.snap->keys), (unsigned)tok_keys_newest(g.snap->keys),
-               o.pages);
-        gate_snap_free(g.snap);
+               tok_keys_count(s->keys), (unsigned)tok_keys_newest(s->keys), o.pages);
+        snap_release(s);
         return 0;
     }
-    log_set_level(g.snap->cfg->log_level);
-    pthread_mutex_init(&g.lock, NULL);
+    log_set_level(s->cfg->log_level);
+    pthread_mutex_init(&g.live.lock, NULL);
+    snap_install(&g.live, snap_retain(s));
     g.config_path = o.conf;
     g.pages_dir = o.pages;
     g.access_log = !o.no_access_log;
     g.started = (int64_t)time(NULL);
-    rc = serve(&g, &o);
+    rc = serve(&g, &o, s);
+    snap_release(s);
     store_close(g.store);
-    gate_snap_put(&g, g.snap);
+    snap_install(&g.live, NULL);
     return rc;
 }

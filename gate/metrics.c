@@ -1,58 +1,17 @@
-/* metrics - consent-gate counters and their Prometheus text exposition
- * (GET /metrics, format version 0.0.4).
+/* metrics - the GET /metrics handler: consent-gate's counters
+ * (counters.c) in the Prometheus text exposition, format version 0.0.4.
  *
- * Counters are plain integers in struct gate updated with relaxed atomic
- * adds: a scrape may see one counter a request ahead of another, never a
- * torn value. No label ever carries a token, address or controller. */
+ * Reads the counters with relaxed atomic loads: a scrape may see one
+ * counter a request ahead of another, never a torn value. No label ever
+ * carries a token, address or controller. */
 #include <stdio.h>
 
 #include "gate/gate.h"
 
-static const char *const ep_names[EP__N] = {
-    "open", "click",   "anon",    "deliverability", "withdraw", "prefs",
-    "api",  "healthz", "metrics", "static",         "other",
-};
-static const char *const outcome_names[OUT__N] = {
-    "forwarded", "blank",     "unwrapped", "interstitial", "counted",   "page",
-    "recorded",  "ok",        "bad_token", "bad_request",  "forbidden", "unauthorized",
-    "too_large", "not_found", "method",    "error",     "aborted",
-};
 static const char *const token_reasons[8] = {
     "ok",          "malformed", "forged", "wrong_endpoint",
     "unknown_key", "nomem",     "keys",   "other",
 };
-
-const char *gate_ep_name(int ep)
-{
-    return ep >= 0 && ep < EP__N ? ep_names[ep] : "other";
-}
-
-const char *gate_outcome_name(int outcome)
-{
-    return outcome >= 0 && outcome < OUT__N ? outcome_names[outcome] : "error";
-}
-
-void gate_count(struct gate *g, int ep, int outcome)
-{
-    if (ep < 0 || ep >= EP__N)
-        ep = EP_OTHER;
-    if (outcome < 0 || outcome >= OUT__N)
-        outcome = OUT_ERROR;
-    __atomic_fetch_add(&g->req[ep][outcome], 1, __ATOMIC_RELAXED);
-}
-
-void gate_count_consent(struct gate *g, int which, unsigned n)
-{
-    if (which >= 0 && which < CTR__N)
-        __atomic_fetch_add(&g->consents[which], n, __ATOMIC_RELAXED);
-}
-
-void gate_count_token(struct gate *g, int tok_status)
-{
-    if (tok_status <= 0 || tok_status > 6)
-        tok_status = 7;
-    __atomic_fetch_add(&g->tok_rejected[tok_status], 1, __ATOMIC_RELAXED);
-}
 
 static unsigned long long get(const unsigned long long *p)
 {
@@ -64,30 +23,30 @@ static int emit_requests(struct gate *g, struct buf *b)
     int rc =
         buf_puts(b, "# HELP consent_gate_requests_total HTTP requests by endpoint and "
                     "outcome.\n# TYPE consent_gate_requests_total counter\n");
-    for (int e = 0; e < EP__N && rc == 0; e++)
-        for (int o = 0; o < OUT__N && rc == 0; o++) {
+    for (int e = 0; e < GATE_EP__N && rc == 0; e++)
+        for (int o = 0; o < GATE_OUT__N && rc == 0; o++) {
             unsigned long long v = get(&g->req[e][o]);
             if (v)
                 rc = buf_printf(
                     b,
                     "consent_gate_requests_total{endpoint=\"%s\",outcome=\"%s\"} "
                     "%llu\n",
-                    ep_names[e], outcome_names[o], v);
+                    gate_ep_name(e), gate_outcome_name(o), v);
         }
     return rc;
 }
 
 static int emit_consents(struct gate *g, struct buf *b)
 {
-    static const char *const names[CTR__N] = {"granted", "refused", "withdrawn"};
-    static const char *const help[CTR__N] = {
+    static const char *const names[GATE_CTR__N] = {"granted", "refused", "withdrawn"};
+    static const char *const help[GATE_CTR__N] = {
         "Purposes granted through the gate (pages and API).",
         "Purposes refused through the gate (pages and API).",
         "Withdrawals recorded through the gate (pages and API).",
     };
     int rc = 0;
 
-    for (int i = 0; i < CTR__N && rc == 0; i++)
+    for (int i = 0; i < GATE_CTR__N && rc == 0; i++)
         rc = buf_printf(b,
                         "# HELP consent_gate_consents_%s_total %s\n"
                         "# TYPE consent_gate_consents_%s_total counter\n"
@@ -115,7 +74,7 @@ enum MHD_Result gate_metrics(struct gate_req *r)
 
     if (r->body)
         return gate_send(r, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "GET only\n", 9,
-                         OUT_METHOD);
+                         GATE_OUT_METHOD);
     rc = emit_requests(r->g, &b);
     if (rc == 0)
         rc = emit_consents(r->g, &b);
@@ -129,9 +88,9 @@ enum MHD_Result gate_metrics(struct gate_req *r)
             "consent_gate_start_time_seconds %lld\n",
             (long long)r->g->started);
     ret = rc == 0 ? gate_send(r, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-                              buf_cstr(&b), b.len, OUT_OK)
+                              buf_cstr(&b), b.len, GATE_OUT_OK)
                   : gate_send(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", "error\n",
-                              6, OUT_ERROR);
+                              6, GATE_OUT_ERROR);
     buf_free(&b);
     return ret;
 }

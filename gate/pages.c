@@ -38,14 +38,15 @@ static enum MHD_Result fail(struct gate_req *r, unsigned status, int outcome,
     return gate_send(r, status, "text/plain; charset=utf-8", msg, strlen(msg), outcome);
 }
 
-static enum MHD_Result send_page(struct page_ctx *pc, int id, const struct tpl_var *v,
-                                 size_t n, unsigned status, int outcome)
+static enum MHD_Result send_page(struct page_ctx *pc, int id,
+                                 const struct gate_tpl_var *v, size_t n, unsigned status,
+                                 int outcome)
 {
     struct buf page = BUF_INIT(PAGE_MAX);
     enum MHD_Result ret;
 
-    if (tpl_page(pc->r->snap->pages, pc->lang, id, v, n, &page) != 0)
-        ret = fail(pc->r, MHD_HTTP_INTERNAL_SERVER_ERROR, OUT_ERROR, "page error\n");
+    if (gate_tpl_page(gate_pages(pc->r), pc->lang, id, v, n, &page) != 0)
+        ret = fail(pc->r, MHD_HTTP_INTERNAL_SERVER_ERROR, GATE_OUT_ERROR, "page error\n");
     else
         ret = gate_send_html(pc->r, status, &page, outcome);
     buf_free(&page);
@@ -62,22 +63,22 @@ static int page_begin(struct page_ctx *pc, struct gate_req *r, int kind,
     memset(pc, 0, sizeof *pc);
     pc->r = r;
     if (gate_open_token(r, kind, &pc->t) != TOK_OK) {
-        *ret = gate_send_404(r, OUT_BAD_TOKEN);
+        *ret = gate_send_404(r, GATE_OUT_BAD_TOKEN);
         return -1;
     }
     gate_policy_of(r->snap->cfg, &pc->t, &pc->pol);
     pc->dom = pc->pol.dom;
-    pc->lang = tpl_lang_index(gate_pick_lang(r, pc->dom));
+    pc->lang = gate_tpl_lang_index(gate_pick_lang(r, pc->dom));
     gate_mask_address(pc->t.recipient, pc->masked, sizeof pc->masked);
     if (gate_csrf_make(r, kind, pc->csrf) != TOK_OK) {
-        *ret = fail(r, MHD_HTTP_INTERNAL_SERVER_ERROR, OUT_ERROR, "error\n");
+        *ret = fail(r, MHD_HTTP_INTERNAL_SERVER_ERROR, GATE_OUT_ERROR, "error\n");
         return -1;
     }
     if (r->body == NULL)
         return 0;
     if (gate_form_get(r, "csrf", 0, field, sizeof field) < 0 ||
         !gate_csrf_ok(r, kind, field)) {
-        *ret = fail(r, MHD_HTTP_FORBIDDEN, OUT_FORBIDDEN,
+        *ret = fail(r, MHD_HTTP_FORBIDDEN, GATE_OUT_FORBIDDEN,
                     "Forbidden: this form must be sent from the page that shows it.\n");
         return -1;
     }
@@ -122,24 +123,24 @@ static enum MHD_Result withdraw_post(struct page_ctx *pc)
     rc = store_record(pc->r->g->store, &ev);
     if (rc != STORE_OK) {
         log_err("withdrawal not recorded: %s", store_strerror(rc));
-        return fail(pc->r, MHD_HTTP_SERVICE_UNAVAILABLE, OUT_ERROR,
+        return fail(pc->r, MHD_HTTP_SERVICE_UNAVAILABLE, GATE_OUT_ERROR,
                     "The withdrawal could not be recorded; please try again later.\n");
     }
     /* "Done" only if nothing is granted any more: the receipt is a promise
      * that /o and /c stop tracking. */
     if (!ev.applied) {
         log_err("withdrawal %s recorded but some purpose is still granted", ev.id);
-        return fail(pc->r, MHD_HTTP_INTERNAL_SERVER_ERROR, OUT_ERROR,
+        return fail(pc->r, MHD_HTTP_INTERNAL_SERVER_ERROR, GATE_OUT_ERROR,
                     "The withdrawal was recorded but tracking is not stopped yet; "
                     "please contact the sender.\n");
     }
-    gate_count_consent(pc->r->g, CTR_WITHDRAWN, 1);
+    gate_count_consent(pc->r->g, GATE_CTR_WITHDRAWN, 1);
     fmt_time(ev.time, date, sizeof date);
-    struct tpl_var v[] = {{"controller", pc->t.controller},
-                          {"address", pc->masked},
-                          {"date", date},
-                          {"event", ev.id}};
-    return send_page(pc, TPL_WITHDRAW_DONE, v, 4, MHD_HTTP_OK, OUT_RECORDED);
+    struct gate_tpl_var v[] = {{"controller", pc->t.controller},
+                               {"address", pc->masked},
+                               {"date", date},
+                               {"event", ev.id}};
+    return send_page(pc, GATE_TPL_WITHDRAW_DONE, v, 4, MHD_HTTP_OK, GATE_OUT_RECORDED);
 }
 
 enum MHD_Result gate_withdraw(struct gate_req *r)
@@ -152,9 +153,9 @@ enum MHD_Result gate_withdraw(struct gate_req *r)
     if (r->body) {
         ret = withdraw_post(&pc);
     } else {
-        struct tpl_var v[] = {
+        struct gate_tpl_var v[] = {
             {"controller", pc.t.controller}, {"address", pc.masked}, {"csrf", pc.csrf}};
-        ret = send_page(&pc, TPL_WITHDRAW, v, 3, MHD_HTTP_OK, OUT_PAGE);
+        ret = send_page(&pc, GATE_TPL_WITHDRAW, v, 3, MHD_HTTP_OK, GATE_OUT_PAGE);
     }
 out:
     tok_clear(&pc.t);
@@ -166,7 +167,7 @@ out:
 /* The text of key in purposes.txt ("key = value"), or NULL. */
 static const char *text_get(const struct page_ctx *pc, const char *key, size_t *len)
 {
-    const char *p = tpl_body(pc->r->snap->pages, pc->lang, TPL_PURPOSES);
+    const char *p = gate_tpl_body(gate_pages(pc->r), pc->lang, GATE_TPL_PURPOSES);
     size_t klen = strlen(key);
 
     while (p && *p) {
@@ -214,13 +215,15 @@ static int render_purposes(const struct page_ctx *pc, int boxes, struct buf *out
                             "<div class=\"box\"><input type=\"checkbox\" id=\"p-%s\" "
                             "name=\"purpose\" value=\"%s\"><label for=\"p-%s\">",
                             name, name, name) ||
-                 tpl_escape(out, buf_cstr(&label)) || buf_puts(out, "</label></div>\n");
+                 gate_tpl_escape(out, buf_cstr(&label)) ||
+                 buf_puts(out, "</label></div>\n");
         else if (rc == 0)
-            rc = buf_puts(out, "<li><strong>") || tpl_escape(out, buf_cstr(&label)) ||
+            rc = buf_puts(out, "<li><strong>") ||
+                 gate_tpl_escape(out, buf_cstr(&label)) ||
                  /* French typography: a no-break space before the colon */
-                 buf_puts(out,
-                          pc->lang == TPL_FR ? "</strong>\xc2\xa0: " : "</strong>: ") ||
-                 tpl_escape(out, buf_cstr(&desc)) || buf_puts(out, "</li>\n");
+                 buf_puts(out, pc->lang == GATE_TPL_FR ? "</strong>\xc2\xa0: "
+                                                       : "</strong>: ") ||
+                 gate_tpl_escape(out, buf_cstr(&desc)) || buf_puts(out, "</li>\n");
         buf_free(&label);
         buf_free(&desc);
     }
@@ -240,14 +243,14 @@ static int render_notice(const struct page_ctx *pc, struct notice *n)
     int rc = render_purposes(pc, 0, &items);
 
     buf_init(&n->html, PAGE_MAX);
-    snprintf(n->id, sizeof n->id, "page-consent-%s-%s", pc->lang == TPL_FR ? "fr" : "en",
-             NOTICE_VERSION);
+    snprintf(n->id, sizeof n->id, "page-consent-%s-%s",
+             pc->lang == GATE_TPL_FR ? "fr" : "en", NOTICE_VERSION);
     if (rc == 0) {
-        struct tpl_var v[] = {{"controller", pc->t.controller},
-                              {"address", pc->masked},
-                              {"purposes", buf_cstr(&items)}};
-        rc = tpl_render(tpl_body(pc->r->snap->pages, pc->lang, TPL_NOTICE), v, 3,
-                        &n->html);
+        struct gate_tpl_var v[] = {{"controller", pc->t.controller},
+                                   {"address", pc->masked},
+                                   {"purposes", buf_cstr(&items)}};
+        rc = gate_tpl_render(gate_tpl_body(gate_pages(pc->r), pc->lang, GATE_TPL_NOTICE),
+                             v, 3, &n->html);
     }
     if (rc == 0) {
         crypto_hash_sha256(n->sha, (const unsigned char *)buf_cstr(&n->html),
@@ -272,13 +275,13 @@ static enum MHD_Result consent_page(struct page_ctx *pc, const char *error_key,
         snprintf(tmp, sizeof tmp, "%.*s",
                  (int)(elen < sizeof tmp ? elen : sizeof tmp - 1), etext);
         buf_puts(&err, "<p class=\"error\" role=\"alert\">");
-        tpl_escape(&err, tmp);
+        gate_tpl_escape(&err, tmp);
         buf_puts(&err, "</p>");
     }
     if (render_notice(pc, &n) != 0 || render_purposes(pc, 1, &boxes) != 0) {
-        ret = fail(pc->r, MHD_HTTP_INTERNAL_SERVER_ERROR, OUT_ERROR, "page error\n");
+        ret = fail(pc->r, MHD_HTTP_INTERNAL_SERVER_ERROR, GATE_OUT_ERROR, "page error\n");
     } else {
-        struct tpl_var v[] = {
+        struct gate_tpl_var v[] = {
             {"controller", pc->t.controller},
             {"address", pc->masked},
             {"csrf", pc->csrf},
@@ -288,7 +291,7 @@ static enum MHD_Result consent_page(struct page_ctx *pc, const char *error_key,
             {"boxes", buf_cstr(&boxes)},
             {"error", buf_cstr(&err)},
         };
-        ret = send_page(pc, TPL_CONSENT, v, sizeof v / sizeof v[0], status, outcome);
+        ret = send_page(pc, GATE_TPL_CONSENT, v, sizeof v / sizeof v[0], status, outcome);
     }
     buf_free(&n.html);
     buf_free(&boxes);
@@ -333,7 +336,8 @@ static int record(struct page_ctx *pc, int action, uint32_t mask, const struct n
                 rc != STORE_OK ? store_strerror(rc) : ev.id);
         return -1;
     }
-    gate_count_consent(pc->r->g, action == STORE_A_GRANT ? CTR_GRANTED : CTR_REFUSED,
+    gate_count_consent(pc->r->g,
+                       action == STORE_A_GRANT ? GATE_CTR_GRANTED : GATE_CTR_REFUSED,
                        (unsigned)__builtin_popcount(mask));
     *when = ev.time;
     if (ids->len)
@@ -352,13 +356,13 @@ static enum MHD_Result receipt(struct page_ctx *pc, uint32_t granted, uint32_t r
 
     if ((granted && record(pc, STORE_A_GRANT, granted, n, &ids, &when) != 0) ||
         (refused && record(pc, STORE_A_REFUSE, refused, n, &ids, &when) != 0)) {
-        ret = fail(pc->r, MHD_HTTP_SERVICE_UNAVAILABLE, OUT_ERROR,
+        ret = fail(pc->r, MHD_HTTP_SERVICE_UNAVAILABLE, GATE_OUT_ERROR,
                    "Your choice could not be recorded; please try again later.\n");
     } else {
         labels(pc, granted, &acc);
         labels(pc, refused, &ref);
         fmt_time(when, date, sizeof date);
-        struct tpl_var v[] = {
+        struct gate_tpl_var v[] = {
             {"controller", pc->t.controller},
             {"address", pc->masked},
             {"accepted", acc.data},
@@ -368,8 +372,8 @@ static enum MHD_Result receipt(struct page_ctx *pc, uint32_t granted, uint32_t r
             {"notice_hash", n->hex},
             {"event", ids.data},
         };
-        ret = send_page(pc, TPL_CONSENT_DONE, v, sizeof v / sizeof v[0], MHD_HTTP_OK,
-                        OUT_RECORDED);
+        ret = send_page(pc, GATE_TPL_CONSENT_DONE, v, sizeof v / sizeof v[0], MHD_HTTP_OK,
+                        GATE_OUT_RECORDED);
     }
     buf_free(&ids);
     buf_free(&acc);
@@ -405,22 +409,23 @@ static enum MHD_Result prefs_post(struct page_ctx *pc)
 
     /* The language of the page the person read, not of this request. */
     if (gate_form_get(pc->r, "lang", 0, lang, sizeof lang) >= 0 &&
-        tpl_lang_index(lang) >= 0)
-        pc->lang = tpl_lang_index(lang);
+        gate_tpl_lang_index(lang) >= 0)
+        pc->lang = gate_tpl_lang_index(lang);
     if (gate_form_get(pc->r, "action", 0, action, sizeof action) < 0 ||
         (strcmp(action, "accept") != 0 && strcmp(action, "refuse") != 0) ||
         (tick = ticked(pc)) < 0)
-        return fail(pc->r, MHD_HTTP_BAD_REQUEST, OUT_BAD_REQUEST, "Bad request.\n");
+        return fail(pc->r, MHD_HTTP_BAD_REQUEST, GATE_OUT_BAD_REQUEST, "Bad request.\n");
     accept = strcmp(action, "accept") == 0;
     if (render_notice(pc, &n) != 0) {
         buf_free(&n.html);
-        return fail(pc->r, MHD_HTTP_INTERNAL_SERVER_ERROR, OUT_ERROR, "page error\n");
+        return fail(pc->r, MHD_HTTP_INTERNAL_SERVER_ERROR, GATE_OUT_ERROR,
+                    "page error\n");
     }
     if (gate_form_get(pc->r, "notice", 0, hash, sizeof hash) < 0 ||
         strcmp(hash, n.hex) != 0)
-        ret = consent_page(pc, "error.notice", MHD_HTTP_CONFLICT, OUT_BAD_REQUEST);
+        ret = consent_page(pc, "error.notice", MHD_HTTP_CONFLICT, GATE_OUT_BAD_REQUEST);
     else if (accept && tick == 0)
-        ret = consent_page(pc, "error.none", MHD_HTTP_BAD_REQUEST, OUT_BAD_REQUEST);
+        ret = consent_page(pc, "error.none", MHD_HTTP_BAD_REQUEST, GATE_OUT_BAD_REQUEST);
     else if (accept)
         ret = receipt(pc, (uint32_t)tick, pc->pol.offered & ~(uint32_t)tick, &n);
     else
@@ -435,7 +440,8 @@ enum MHD_Result gate_prefs(struct gate_req *r)
     enum MHD_Result ret;
 
     if (page_begin(&pc, r, TOK_PREFS, &ret) == 0)
-        ret = r->body ? prefs_post(&pc) : consent_page(&pc, NULL, MHD_HTTP_OK, OUT_PAGE);
+        ret = r->body ? prefs_post(&pc)
+                      : consent_page(&pc, NULL, MHD_HTTP_OK, GATE_OUT_PAGE);
     tok_clear(&pc.t);
     return ret;
 }

@@ -1,6 +1,6 @@
 /* tpl - page templates for consent-gate; see tpl.h.
  *
- * Files are read whole at load (each at most TPL_FILE_MAX bytes) and never
+ * Files are read whole at load (each at most GATE_TPL_FILE_MAX bytes) and never
  * touched again; rendering is a single left-to-right scan with no
  * recursion, so a value can never inject a placeholder. */
 #include "gate/tpl.h"
@@ -10,31 +10,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TPL_FILE_MAX (256 * 1024)
+#define GATE_TPL_FILE_MAX (256 * 1024)
 #define NAME_MAX_LEN 64
 
-static const char *const file_names[TPL__N] = {
+static const char *const file_names[GATE_TPL__N] = {
     "layout.html",       "withdraw.html", "withdraw-done.html", "consent.html",
     "consent-done.html", "notice.html",   "interstitial.html",  "purposes.txt",
 };
-static const char *const lang_dirs[TPL_NLANG] = {"en", "fr"};
+static const char *const lang_dirs[GATE_TPL_NLANG] = {"en", "fr"};
 
 /* Which files are pages (title on the first line). */
 static int is_page(int id)
 {
-    return id != TPL_LAYOUT && id != TPL_NOTICE && id != TPL_PURPOSES;
+    return id != GATE_TPL_LAYOUT && id != GATE_TPL_NOTICE && id != GATE_TPL_PURPOSES;
 }
 
-struct tpl_set {
-    char *text[TPL_NLANG][TPL__N];
-    char *title[TPL_NLANG][TPL__N];
+struct gate_tpl_set {
+    char *text[GATE_TPL_NLANG][GATE_TPL__N];
+    char *title[GATE_TPL_NLANG][GATE_TPL__N];
     char *css, *notfound;
     size_t csslen, notfoundlen;
 };
 
 static int read_file(const char *path, char **out, size_t *len, char *err, size_t errlen)
 {
-    struct buf b = BUF_INIT(TPL_FILE_MAX);
+    struct buf b = BUF_INIT(GATE_TPL_FILE_MAX);
     char chunk[8192];
     size_t n;
     FILE *f = fopen(path, "rb");
@@ -45,7 +45,7 @@ static int read_file(const char *path, char **out, size_t *len, char *err, size_
     }
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
         if (buf_append(&b, chunk, n) != 0) {
-            snprintf(err, errlen, "%s: larger than %d bytes", path, TPL_FILE_MAX);
+            snprintf(err, errlen, "%s: larger than %d bytes", path, GATE_TPL_FILE_MAX);
             fclose(f);
             buf_free(&b);
             return -1;
@@ -79,12 +79,12 @@ static int split_title(char **text, char **title)
     return 0;
 }
 
-static int load_lang(struct tpl_set *s, const char *dir, int lang, char *err,
+static int load_lang(struct gate_tpl_set *s, const char *dir, int lang, char *err,
                      size_t errlen)
 {
     char path[4096];
 
-    for (int id = 0; id < TPL__N; id++) {
+    for (int id = 0; id < GATE_TPL__N; id++) {
         size_t len;
         snprintf(path, sizeof path, "%s/%s/%s", dir, lang_dirs[lang], file_names[id]);
         if (read_file(path, &s->text[lang][id], &len, err, errlen) != 0)
@@ -102,15 +102,16 @@ static int load_lang(struct tpl_set *s, const char *dir, int lang, char *err,
     return 0;
 }
 
-int tpl_set_load(const char *dir, struct tpl_set **out, char *err, size_t errlen)
+int gate_tpl_set_load(const char *dir, struct gate_tpl_set **out, char *err,
+                      size_t errlen)
 {
-    struct tpl_set *s = calloc(1, sizeof *s);
+    struct gate_tpl_set *s = calloc(1, sizeof *s);
     char path[4096];
 
     *out = NULL;
     if (s == NULL)
         return snprintf(err, errlen, "out of memory"), -1;
-    for (int lang = 0; lang < TPL_NLANG; lang++)
+    for (int lang = 0; lang < GATE_TPL_NLANG; lang++)
         if (load_lang(s, dir, lang, err, errlen) != 0)
             goto fail;
     snprintf(path, sizeof path, "%s/gate.css", dir);
@@ -122,16 +123,16 @@ int tpl_set_load(const char *dir, struct tpl_set **out, char *err, size_t errlen
     *out = s;
     return 0;
 fail:
-    tpl_set_free(s);
+    gate_tpl_set_free(s);
     return -1;
 }
 
-void tpl_set_free(struct tpl_set *s)
+void gate_tpl_set_free(struct gate_tpl_set *s)
 {
     if (s == NULL)
         return;
-    for (int l = 0; l < TPL_NLANG; l++)
-        for (int i = 0; i < TPL__N; i++) {
+    for (int l = 0; l < GATE_TPL_NLANG; l++)
+        for (int i = 0; i < GATE_TPL__N; i++) {
             free(s->text[l][i]);
             free(s->title[l][i]);
         }
@@ -140,37 +141,37 @@ void tpl_set_free(struct tpl_set *s)
     free(s);
 }
 
-int tpl_lang_index(const char *lang)
+int gate_tpl_lang_index(const char *lang)
 {
-    for (int i = 0; i < TPL_NLANG; i++)
+    for (int i = 0; i < GATE_TPL_NLANG; i++)
         if (lang && strcmp(lang, lang_dirs[i]) == 0)
             return i;
     return -1;
 }
 
-const char *tpl_body(const struct tpl_set *s, int lang, int id)
+const char *gate_tpl_body(const struct gate_tpl_set *s, int lang, int id)
 {
     return s->text[lang][id];
 }
 
-const char *tpl_title(const struct tpl_set *s, int lang, int id)
+const char *gate_tpl_title(const struct gate_tpl_set *s, int lang, int id)
 {
     return s->title[lang][id];
 }
 
-const char *tpl_css(const struct tpl_set *s, size_t *len)
+const char *gate_tpl_css(const struct gate_tpl_set *s, size_t *len)
 {
     *len = s->csslen;
     return s->css;
 }
 
-const char *tpl_notfound(const struct tpl_set *s, size_t *len)
+const char *gate_tpl_notfound(const struct gate_tpl_set *s, size_t *len)
 {
     *len = s->notfoundlen;
     return s->notfound;
 }
 
-int tpl_escape(struct buf *out, const char *s)
+int gate_tpl_escape(struct buf *out, const char *s)
 {
     const char *run = s;
     int rc = 0;
@@ -206,8 +207,8 @@ int tpl_escape(struct buf *out, const char *s)
     return rc;
 }
 
-static const struct tpl_var *find_var(const struct tpl_var *vars, size_t n,
-                                      const char *name, size_t len)
+static const struct gate_tpl_var *find_var(const struct gate_tpl_var *vars, size_t n,
+                                           const char *name, size_t len)
 {
     for (size_t i = 0; i < n; i++)
         if (strlen(vars[i].name) == len && memcmp(vars[i].name, name, len) == 0)
@@ -215,15 +216,15 @@ static const struct tpl_var *find_var(const struct tpl_var *vars, size_t n,
     return NULL;
 }
 
-int tpl_render(const char *text, const struct tpl_var *vars, size_t nvars,
-               struct buf *out)
+int gate_tpl_render(const char *text, const struct gate_tpl_var *vars, size_t nvars,
+                    struct buf *out)
 {
     const char *p = text;
     int rc = 0;
 
     while (rc == 0) {
         const char *open = strstr(p, "{{"), *name, *close;
-        const struct tpl_var *v;
+        const struct gate_tpl_var *v;
         int raw;
 
         if (open == NULL)
@@ -238,28 +239,28 @@ int tpl_render(const char *text, const struct tpl_var *vars, size_t nvars,
             return ENOENT;
         rc = buf_append(out, p, (size_t)(open - p));
         if (rc == 0 && v->value)
-            rc = raw ? buf_puts(out, v->value) : tpl_escape(out, v->value);
+            rc = raw ? buf_puts(out, v->value) : gate_tpl_escape(out, v->value);
         p = close + 2 + raw;
     }
     return rc;
 }
 
-int tpl_page(const struct tpl_set *s, int lang, int id, const struct tpl_var *vars,
-             size_t nvars, struct buf *out)
+int gate_tpl_page(const struct gate_tpl_set *s, int lang, int id,
+                  const struct gate_tpl_var *vars, size_t nvars, struct buf *out)
 {
     struct buf body = BUF_INIT(out->max);
-    struct tpl_var *all = calloc(nvars + 3, sizeof *all);
+    struct gate_tpl_var *all = calloc(nvars + 3, sizeof *all);
     int rc = ENOMEM;
 
     if (all == NULL)
         return ENOMEM;
     memcpy(all, vars, nvars * sizeof *vars);
-    all[nvars] = (struct tpl_var){"lang", lang == TPL_FR ? "fr" : "en"};
-    all[nvars + 1] = (struct tpl_var){"title", s->title[lang][id]};
-    rc = tpl_render(s->text[lang][id], all, nvars + 2, &body);
+    all[nvars] = (struct gate_tpl_var){"lang", lang == GATE_TPL_FR ? "fr" : "en"};
+    all[nvars + 1] = (struct gate_tpl_var){"title", s->title[lang][id]};
+    rc = gate_tpl_render(s->text[lang][id], all, nvars + 2, &body);
     if (rc == 0) {
-        all[nvars + 2] = (struct tpl_var){"body", buf_cstr(&body)};
-        rc = tpl_render(s->text[lang][TPL_LAYOUT], all, nvars + 3, out);
+        all[nvars + 2] = (struct gate_tpl_var){"body", buf_cstr(&body)};
+        rc = gate_tpl_render(s->text[lang][GATE_TPL_LAYOUT], all, nvars + 3, out);
     }
     buf_free(&body);
     free(all);

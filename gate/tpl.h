@@ -19,50 +19,51 @@
 
 #include "common/buf.h"
 
-enum tpl_id {
-    TPL_LAYOUT = 0,
-    TPL_WITHDRAW,
-    TPL_WITHDRAW_DONE,
-    TPL_CONSENT,
-    TPL_CONSENT_DONE,
-    TPL_NOTICE,
-    TPL_INTERSTITIAL,
-    TPL_PURPOSES,
-    TPL__N
+enum gate_tpl_id {
+    GATE_TPL_LAYOUT = 0,
+    GATE_TPL_WITHDRAW,
+    GATE_TPL_WITHDRAW_DONE,
+    GATE_TPL_CONSENT,
+    GATE_TPL_CONSENT_DONE,
+    GATE_TPL_NOTICE,
+    GATE_TPL_INTERSTITIAL,
+    GATE_TPL_PURPOSES,
+    GATE_TPL__N
 };
-enum tpl_lang { TPL_EN = 0, TPL_FR, TPL_NLANG };
+enum gate_tpl_lang { GATE_TPL_EN = 0, GATE_TPL_FR, GATE_TPL_NLANG };
 
-struct tpl_var {
+struct gate_tpl_var {
     const char *name;
     const char *value; /* NULL renders as empty */
 };
 
-struct tpl_set;
+struct gate_tpl_set;
 
-/* tpl_set_load - read every file of dir. Returns 0, or -1 with a reason
+/* gate_tpl_set_load - read every file of dir. Returns 0, or -1 with a reason
  * naming the file in err. */
-int tpl_set_load(const char *dir, struct tpl_set **out, char *err, size_t errlen);
-void tpl_set_free(struct tpl_set *s); /* accepts NULL */
+int gate_tpl_set_load(const char *dir, struct gate_tpl_set **out, char *err,
+                      size_t errlen);
+void gate_tpl_set_free(struct gate_tpl_set *s); /* accepts NULL */
 
-/* tpl_lang_index - "en" -> TPL_EN, "fr" -> TPL_FR, else -1. */
-int tpl_lang_index(const char *lang);
-/* tpl_body / tpl_title - borrowed text of one template (title: first line
+/* gate_tpl_lang_index - "en" -> GATE_TPL_EN, "fr" -> GATE_TPL_FR, else -1. */
+int gate_tpl_lang_index(const char *lang);
+/* gate_tpl_body / gate_tpl_title - borrowed text of one template (title: first line
  * of a page file, "" for others). */
-const char *tpl_body(const struct tpl_set *s, int lang, int id);
-const char *tpl_title(const struct tpl_set *s, int lang, int id);
-const char *tpl_css(const struct tpl_set *s, size_t *len);
-const char *tpl_notfound(const struct tpl_set *s, size_t *len);
+const char *gate_tpl_body(const struct gate_tpl_set *s, int lang, int id);
+const char *gate_tpl_title(const struct gate_tpl_set *s, int lang, int id);
+const char *gate_tpl_css(const struct gate_tpl_set *s, size_t *len);
+const char *gate_tpl_notfound(const struct gate_tpl_set *s, size_t *len);
 
-/* tpl_render - append text with placeholders replaced. Returns 0, ENOENT
+/* gate_tpl_render - append text with placeholders replaced. Returns 0, ENOENT
  * (unknown placeholder), EINVAL (unterminated placeholder), or a buf error
  * (ENOMEM, EFBIG). */
-int tpl_render(const char *text, const struct tpl_var *vars, size_t nvars,
-               struct buf *out);
-/* tpl_escape - append s HTML-escaped. Returns as buf_append. */
-int tpl_escape(struct buf *out, const char *s);
-/* tpl_page - render page id in lang into layout.html (vars apply to both;
- * lang and title are added). Returns as tpl_render. */
-int tpl_page(const struct tpl_set *s, int lang, int id, const struct tpl_var *vars,
-             size_t nvars, struct buf *out);
+int gate_tpl_render(const char *text, const struct gate_tpl_var *vars, size_t nvars,
+                    struct buf *out);
+/* gate_tpl_escape - append s HTML-escaped. Returns as buf_append. */
+int gate_tpl_escape(struct buf *out, const char *s);
+/* gate_tpl_page - render page id in lang into layout.html (vars apply to both;
+ * lang and title are added). Returns as gate_tpl_render. */
+int gate_tpl_page(const struct gate_tpl_set *s, int lang, int id,
+                  const struct gate_tpl_var *vars, size_t nvars, struct buf *out);
 
 #endif

@@ -38,14 +38,14 @@ static enum MHD_Result open_pixel(struct gate_req *r, const struct tok *t,
                                   const struct gate_policy *pol)
 {
     if (pol->tracking && consent_covers(r, t, pol->pixel_purposes))
-        return gate_send_redirect(r, t->url, OUT_FORWARDED);
-    return gate_send_gif(r, OUT_BLANK);
+        return gate_send_redirect(r, t->url, GATE_OUT_FORWARDED);
+    return gate_send_gif(r, GATE_OUT_BLANK);
 }
 
 static enum MHD_Result interstitial(struct gate_req *r, const struct tok *t,
                                     const struct cfg_domain *dom)
 {
-    int lang = tpl_lang_index(gate_pick_lang(r, dom));
+    int lang = gate_tpl_lang_index(gate_pick_lang(r, dom));
     char host[256];
     const char *h = strstr(t->url, "://") + 3;
     size_t hl = strcspn(h, "/?#");
@@ -57,12 +57,12 @@ static enum MHD_Result interstitial(struct gate_req *r, const struct tok *t,
     /* userinfo is not the host a reader should see */
     if (strchr(host, '@'))
         memmove(host, strrchr(host, '@') + 1, strlen(strrchr(host, '@') + 1) + 1);
-    struct tpl_var v[] = {{"url", t->url}, {"host", host}};
-    if (tpl_page(r->snap->pages, lang, TPL_INTERSTITIAL, v, 2, &page) != 0)
+    struct gate_tpl_var v[] = {{"url", t->url}, {"host", host}};
+    if (gate_tpl_page(gate_pages(r), lang, GATE_TPL_INTERSTITIAL, v, 2, &page) != 0)
         ret = gate_send(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", "error\n", 6,
-                        OUT_ERROR);
+                        GATE_OUT_ERROR);
     else
-        ret = gate_send_html(r, MHD_HTTP_OK, &page, OUT_INTERSTITIAL);
+        ret = gate_send_html(r, MHD_HTTP_OK, &page, GATE_OUT_INTERSTITIAL);
     buf_free(&page);
     return ret;
 }
@@ -70,13 +70,12 @@ static enum MHD_Result interstitial(struct gate_req *r, const struct tok *t,
 static enum MHD_Result click(struct gate_req *r, const struct tok *t,
                              const struct gate_policy *pol)
 {
-    if (pol->tracking &&
-        (pol->clicks_free || consent_covers(r, t, 1u << STORE_P_CLICKS)))
-        return gate_send_redirect(r, t->url, OUT_FORWARDED);
+    if (pol->tracking && (pol->clicks_free || consent_covers(r, t, 1u << STORE_P_CLICKS)))
+        return gate_send_redirect(r, t->url, GATE_OUT_FORWARDED);
     if (t->dest)
-        return gate_send_redirect(r, t->dest, OUT_UNWRAPPED);
+        return gate_send_redirect(r, t->dest, GATE_OUT_UNWRAPPED);
     if (!gate_safe_url(t->url))
-        return gate_send_404(r, OUT_BAD_TOKEN);
+        return gate_send_404(r, GATE_OUT_BAD_TOKEN);
     return interstitial(r, t, pol->dom);
 }
 
@@ -91,13 +90,13 @@ static enum MHD_Result anon_pixel(struct gate_req *r, const struct tok *t,
     int rc;
 
     if (!is_get(r)) /* HEAD probes count nothing */
-        return gate_send_gif(r, OUT_OK);
+        return gate_send_gif(r, GATE_OUT_OK);
     if (!pol->tracking)
-        return gate_send_gif(r, OUT_BLANK);
+        return gate_send_gif(r, GATE_OUT_BLANK);
     rc = store_anon_incr(r->g->store, t->controller, t->url, gate_today());
     if (rc != STORE_OK)
         log_warn("anonymous counter not stored: %s", store_strerror(rc));
-    return gate_send_gif(r, rc == STORE_OK ? OUT_COUNTED : OUT_ERROR);
+    return gate_send_gif(r, rc == STORE_OK ? GATE_OUT_COUNTED : GATE_OUT_ERROR);
 }
 
 static enum MHD_Result deliv_pixel(struct gate_req *r, const struct tok *t,
@@ -106,42 +105,42 @@ static enum MHD_Result deliv_pixel(struct gate_req *r, const struct tok *t,
     int rc;
 
     if (!is_get(r))
-        return gate_send_gif(r, OUT_OK);
+        return gate_send_gif(r, GATE_OUT_OK);
     if (!pol->tracking)
-        return gate_send_gif(r, OUT_BLANK);
+        return gate_send_gif(r, GATE_OUT_BLANK);
     rc = store_lastopen_set(r->g->store, t->controller, t->recipient, gate_today());
     if (rc != STORE_OK)
         log_warn("last-open day not stored: %s", store_strerror(rc));
-    return gate_send_gif(r, rc == STORE_OK ? OUT_COUNTED : OUT_ERROR);
+    return gate_send_gif(r, rc == STORE_OK ? GATE_OUT_COUNTED : GATE_OUT_ERROR);
 }
 
 enum MHD_Result gate_track(struct gate_req *r)
 {
-    static const int kind_of[EP__N] = {[EP_OPEN] = TOK_OPEN,
-                                       [EP_CLICK] = TOK_CLICK,
-                                       [EP_ANON] = TOK_ANON,
-                                       [EP_DELIV] = TOK_DELIV};
+    static const int kind_of[GATE_EP__N] = {[GATE_EP_OPEN] = TOK_OPEN,
+                                            [GATE_EP_CLICK] = TOK_CLICK,
+                                            [GATE_EP_ANON] = TOK_ANON,
+                                            [GATE_EP_DELIV] = TOK_DELIV};
     struct tok t;
     struct gate_policy pol;
     enum MHD_Result ret;
 
     /* The anonymous pixel is "<token>.gif"; the suffix is required. */
-    if (r->ep == EP_ANON) {
+    if (r->ep == GATE_EP_ANON) {
         if (r->arglen < 4 || strcmp(r->arg + r->arglen - 4, ".gif") != 0)
-            return gate_send_404(r, OUT_NOT_FOUND);
+            return gate_send_404(r, GATE_OUT_NOT_FOUND);
         r->arglen -= 4;
     }
     if (gate_open_token(r, kind_of[r->ep], &t) != TOK_OK)
-        return gate_send_404(r, OUT_BAD_TOKEN);
+        return gate_send_404(r, GATE_OUT_BAD_TOKEN);
     gate_policy_of(r->snap->cfg, &t, &pol);
     switch (r->ep) {
-    case EP_OPEN:
+    case GATE_EP_OPEN:
         ret = open_pixel(r, &t, &pol);
         break;
-    case EP_CLICK:
+    case GATE_EP_CLICK:
         ret = click(r, &t, &pol);
         break;
-    case EP_ANON:
+    case GATE_EP_ANON:
         ret = anon_pixel(r, &t, &pol);
         break;
     default:

@@ -1,6 +1,6 @@
 /* util - small helpers shared by the gate's endpoints: the policy a token
  * gets (its own domain section's), token opening with rejection counting,
- * redirect URL checks, address masking, page language choice, the client
+ * address masking, page language choice, the client
  * address behind trusted proxies. No I/O. */
 #include <ctype.h>
 #include <stdio.h>
@@ -118,27 +118,6 @@ int gate_open_token(struct gate_req *r, int kind, struct tok *t)
     return rc;
 }
 
-int gate_safe_url(const char *url)
-{
-    const char *p;
-
-    if (url == NULL)
-        return 0;
-    if (strncasecmp(url, "https://", 8) == 0)
-        p = url + 8;
-    else if (strncasecmp(url, "http://", 7) == 0)
-        p = url + 7;
-    else
-        return 0;
-    /* A host must follow; "http:///x" or "http://\evil" are refused. */
-    if (*p == '\0' || *p == '/' || *p == '\\' || *p == '?' || *p == '#')
-        return 0;
-    for (p = url; *p; p++)
-        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
-            return 0;
-    return strlen(url) <= TOK_FIELD_MAX;
-}
-
 void gate_mask_address(const char *addr, char *out, size_t outlen)
 {
     const char *at = addr ? strrchr(addr, '@') : NULL;
@@ -171,7 +150,7 @@ static int lang_item(const char *s, size_t n, int *q)
         double v = strtod(qp + 2, NULL);
         *q = v <= 0 ? 0 : v >= 1 ? 1000 : (int)(v * 1000);
     }
-    return tpl_lang_index(tag);
+    return gate_tpl_lang_index(tag);
 }
 
 static int accept_language(const char *h)
@@ -198,10 +177,10 @@ const char *gate_pick_lang(const struct gate_req *r, const struct cfg_domain *do
     int l = accept_language(gate_header(r, "Accept-Language"));
 
     if (l >= 0)
-        return l == TPL_FR ? "fr" : "en";
-    if (dom && tpl_lang_index(dom->language) >= 0)
+        return l == GATE_TPL_FR ? "fr" : "en";
+    if (dom && gate_tpl_lang_index(dom->language) >= 0)
         return dom->language;
-    if (tpl_lang_index(r->snap->cfg->gate_language) >= 0)
+    if (gate_tpl_lang_index(r->snap->cfg->gate_language) >= 0)
         return r->snap->cfg->gate_language;
     return "en";
 }

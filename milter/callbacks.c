@@ -64,8 +64,8 @@ static struct mlt_conn *conn_make(SMFICTX *ctx)
         return c;
     if (!(c = calloc(1, sizeof *c)))
         return NULL;
-    if (!(c->rt = mlt_rt_current()) || smfi_setpriv(ctx, c) != MI_SUCCESS) {
-        mlt_rt_release(c->rt);
+    if (!(c->rt = snap_current(&mlt_live)) || smfi_setpriv(ctx, c) != MI_SUCCESS) {
+        snap_release(c->rt);
         free(c);
         return NULL;
     }
@@ -244,7 +244,7 @@ static sfsistat mlfi_close(SMFICTX *ctx)
     if (!c)
         return SMFIS_CONTINUE;
     c->msg = mlt_msg_free(c->msg);
-    mlt_rt_release(c->rt);
+    snap_release(c->rt);
     free(c);
     smfi_setpriv(ctx, NULL);
     return SMFIS_CONTINUE;

@@ -40,7 +40,7 @@ static int lookup(const char *rcpt, struct mlt_decision *d, char *err, size_t er
     return 0;
 }
 
-int mlt_decide(const struct mlt_rt *rt, const struct mlt_msg *m, struct mlt_decision *d,
+int mlt_decide(const struct snap *rt, const struct mlt_msg *m, struct mlt_decision *d,
                char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d);

@@ -30,7 +30,7 @@ struct eom {
     SMFICTX *ctx;
     struct mlt_conn *c;
     struct mlt_msg *m;
-    const struct mlt_rt *rt;
+    const struct snap *rt;
     const char *data;
     size_t len;
     struct mlt_decision d;

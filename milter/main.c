@@ -198,11 +198,11 @@ static void reload(void)
 {
     char err[512];
     pthread_mutex_lock(&reload_lock);
-    struct mlt_rt *old = mlt_rt_current();
-    struct mlt_rt *rt = mlt_rt_load(conf_path, err, sizeof err);
+    struct snap *old = snap_current(&mlt_live);
+    struct snap *rt = snap_load(conf_path, MLT_SNAP_FLAGS, NULL, err, sizeof err);
     if (!rt) {
         log_err("reload refused, keeping the running configuration: %s", err);
-        mlt_rt_release(old);
+        snap_release(old);
         pthread_mutex_unlock(&reload_lock);
         return;
     }
@@ -211,14 +211,14 @@ static void reload(void)
         log_warn("reload: database changes need a restart; still using the old one");
     if (old && strcmp(old->cfg->socket, rt->cfg->socket) != 0)
         log_warn("reload: socket changes need a restart");
-    mlt_rt_release(old);
+    snap_release(old);
     log_set_level(rt->cfg->log_level);
     if (rt->warning[0])
         log_warn("reload: %s", rt->warning);
     /* Log before installing: once installed, rt is no longer ours. */
     log_info("reload ok config=%s rules=%s", conf_path,
              rw_rules_version(rt->rules) ? rw_rules_version(rt->rules) : "-");
-    mlt_rt_install(rt);
+    snap_install(&mlt_live, rt);
     pthread_mutex_unlock(&reload_lock);
 }
 
@@ -303,14 +303,14 @@ static int start(const struct cfg *cfg, int foreground)
 }
 
 /* -n: the snapshot loaded, so the configuration is valid. */
-static int check_only(struct mlt_rt *rt, int verbose)
+static int check_only(struct snap *rt, int verbose)
 {
     char *dump = verbose ? cfg_dump(rt->cfg) : NULL;
     if (dump)
         fputs(dump, stdout);
     free(dump);
     printf("%s: configuration ok\n", conf_path);
-    mlt_rt_release(rt);
+    snap_release(rt);
     return 0;
 }
 
@@ -378,7 +378,7 @@ int main(int argc, char **argv)
     mallopt(M_TRIM_THRESHOLD, 8 << 20);
     mallopt(M_MMAP_THRESHOLD, 2 << 20);
     rw_init();
-    struct mlt_rt *rt = mlt_rt_load(conf_path, err, sizeof err);
+    struct snap *rt = snap_load(conf_path, MLT_SNAP_FLAGS, NULL, err, sizeof err);
     if (!rt) {
         fprintf(stderr, "consent-milter: %s\n", err);
         return 1;
@@ -393,19 +393,19 @@ int main(int argc, char **argv)
     log_open("consent-milter", rt->cfg->log_level, to_stderr);
     if (rt->warning[0] && !to_stderr)
         log_warn("%s", rt->warning);
-    mlt_rt_install(mlt_rt_retain(rt));
+    snap_install(&mlt_live, snap_retain(rt));
     if (start(rt->cfg, foreground) != 0)
         return 1;
     log_info("start version=%s socket=%s config=%s", MLT_VERSION, rt->cfg->socket,
              conf_path);
-    mlt_rt_release(rt);
+    snap_release(rt);
     int rc = smfi_main();
     log_info("stop");
     pthread_mutex_lock(&reload_lock); /* no reload from here on */
-    struct mlt_rt *last = mlt_rt_current();
+    struct snap *last = snap_current(&mlt_live);
     if (last && last->cfg->pid_file)
         unlink(last->cfg->pid_file);
-    mlt_rt_release(last);
+    snap_release(last);
     /* smfi_main returns on SIGTERM without waiting for sessions still in
      * progress, and an eom may be reading the store: wait for those, and
      * close the store only when none is left (exit frees it otherwise). */
@@ -413,6 +413,6 @@ int main(int argc, char **argv)
         store_close(mlt_store);
     else
         log_warn("a message was still being processed at exit; the MTA will retry it");
-    mlt_rt_install(NULL);
+    snap_install(&mlt_live, NULL);
     return rc == MI_SUCCESS ? 0 : 1;
 }

@@ -1,8 +1,8 @@
 /* milter - internal interfaces of consent-milter (SPEC §4).
  *
  *   main.c       options, config check, daemon, privileges, reload thread
- *   runtime.c    the live configuration snapshot (cfg + rules + keys) and
- *                the process-wide store handle
+ *   live.c       the live configuration snapshot (policy/snap.c) and the
+ *                process-wide store handle, below every other file
  *   callbacks.c  the libmilter callbacks, thin
  *   message.c    per-message state: envelope, headers, body buffer/spool
  *   decide.c     controller, mail class, consent lookups, strictest rule
@@ -24,6 +24,7 @@
 #include "common/buf.h"
 #include "policy/cfg.h"
 #include "policy/msginfo.h"
+#include "policy/snap.h"
 #include "common/tok.h"
 #include "rewriter/rewriter.h"
 
@@ -37,28 +38,11 @@
 
 struct store;
 
-/* ---- runtime.c: one immutable snapshot of everything a reload replaces. */
-struct mlt_rt {
-    struct cfg *cfg;
-    struct rw_rules *rules;
-    struct tok_keys *keys;   /* NULL when no keys file is configured */
-    struct rw_limits limits;
-    char warning[512];       /* non-fatal problem to report, or "" */
-    int refs;                /* atomic; use mlt_rt_retain/release */
-};
-
-/* mlt_rt_load - build a snapshot from the config file at path: cfg_load,
- * the rules file it names, the keys file it names. Returns NULL and a
- * reason naming file and line in err. */
-struct mlt_rt *mlt_rt_load(const char *path, char *err, size_t errlen);
-struct mlt_rt *mlt_rt_retain(struct mlt_rt *rt);
-void mlt_rt_release(struct mlt_rt *rt); /* accepts NULL */
-
-/* mlt_rt_install - make rt the live snapshot (takes the caller's ref); the
- * previous one is released (connections holding it keep it). */
-void mlt_rt_install(struct mlt_rt *rt);
-/* mlt_rt_current - a retained reference to the live snapshot, or NULL. */
-struct mlt_rt *mlt_rt_current(void);
+/* ---- live.c: the live configuration snapshot (policy/snap.h: cfg,
+ * rules, keys), loaded with MLT_SNAP_FLAGS (a missing keys file is only a
+ * warning), installed by main.c, retained by each connection for its life. */
+#define MLT_SNAP_FLAGS (SNAP_RULES | SNAP_KEYS_OPTIONAL)
+extern struct snap_slot mlt_live;
 
 /* The process-wide store, opened once after daemonising; NULL if none. */
 extern struct store *mlt_store;
@@ -124,7 +108,7 @@ struct mlt_decision {
 /* mlt_decide - fill d for message m under snapshot rt: sending domain from
  * From: (else envelope sender), section, class, consent. Returns 0, or -1
  * with a reason in err (store failure). */
-int mlt_decide(const struct mlt_rt *rt, const struct mlt_msg *m, struct mlt_decision *d,
+int mlt_decide(const struct snap *rt, const struct mlt_msg *m, struct mlt_decision *d,
                char *err, size_t errlen);
 
 /* ---- esp.c: ESP no-track headers (§4.7). */
@@ -199,7 +183,7 @@ int mlt_trace_enforced(const char *value);
 /* ---- callbacks.c / eom.c */
 /* Per-connection private data (smfi_setpriv). */
 struct mlt_conn {
-    struct mlt_rt *rt;     /* snapshot retained at connect, released at close */
+    struct snap *rt;     /* snapshot retained at connect, released at close */
     struct mlt_msg *msg;   /* current transaction, or NULL */
     unsigned long noreply; /* SMFIP_NR_* steps negotiated: they return NOREPLY */
     int err;               /* deferred error from a no-reply callback (errno) */

@@ -16,16 +16,16 @@ static const char *srcdir(void)
     return d ? d : ".";
 }
 
-static char *render(const char *text, const struct tpl_var *v, size_t n, int *rc)
+static char *render(const char *text, const struct gate_tpl_var *v, size_t n, int *rc)
 {
     struct buf b = BUF_INIT(0);
-    *rc = tpl_render(text, v, n, &b);
+    *rc = gate_tpl_render(text, v, n, &b);
     return buf_steal(&b, NULL);
 }
 
 Test(gate_tpl, escapes_every_special_character)
 {
-    struct tpl_var v[] = {{"x", "<a href=\"x\">'&'</a>"}};
+    struct gate_tpl_var v[] = {{"x", "<a href=\"x\">'&'</a>"}};
     int rc;
     char *s = render("[{{x}}]", v, 1, &rc);
     cr_assert_eq(rc, 0);
@@ -35,7 +35,7 @@ Test(gate_tpl, escapes_every_special_character)
 
 Test(gate_tpl, triple_braces_insert_raw)
 {
-    struct tpl_var v[] = {{"frag", "<li>ok</li>"}, {"t", "a&b"}};
+    struct gate_tpl_var v[] = {{"frag", "<li>ok</li>"}, {"t", "a&b"}};
     int rc;
     char *s = render("<ul>{{{frag}}}</ul>{{t}}", v, 2, &rc);
     cr_assert_eq(rc, 0);
@@ -45,7 +45,7 @@ Test(gate_tpl, triple_braces_insert_raw)
 
 Test(gate_tpl, values_are_never_expanded_again)
 {
-    struct tpl_var v[] = {{"a", "{{b}}"}, {"b", "SECRET"}};
+    struct gate_tpl_var v[] = {{"a", "{{b}}"}, {"b", "SECRET"}};
     int rc;
     char *s = render("{{a}}/{{{a}}}", v, 2, &rc);
     cr_assert_eq(rc, 0);
@@ -55,7 +55,7 @@ Test(gate_tpl, values_are_never_expanded_again)
 
 Test(gate_tpl, unknown_and_unterminated_placeholders_fail)
 {
-    struct tpl_var v[] = {{"a", "1"}};
+    struct gate_tpl_var v[] = {{"a", "1"}};
     int rc;
     free(render("x {{nope}} y", v, 1, &rc));
     cr_assert_eq(rc, ENOENT);
@@ -67,7 +67,7 @@ Test(gate_tpl, unknown_and_unterminated_placeholders_fail)
 
 Test(gate_tpl, null_value_renders_empty_and_plain_text_passes)
 {
-    struct tpl_var v[] = {{"a", NULL}};
+    struct gate_tpl_var v[] = {{"a", NULL}};
     int rc;
     char *s = render("<{{a}}> { } }} single {", v, 1, &rc);
     cr_assert_eq(rc, 0);
@@ -77,9 +77,9 @@ Test(gate_tpl, null_value_renders_empty_and_plain_text_passes)
 
 Test(gate_tpl, missing_directory_names_the_file)
 {
-    struct tpl_set *s = NULL;
+    struct gate_tpl_set *s = NULL;
     char err[256] = "";
-    cr_assert_eq(tpl_set_load("/nonexistent/pages", &s, err, sizeof err), -1);
+    cr_assert_eq(gate_tpl_set_load("/nonexistent/pages", &s, err, sizeof err), -1);
     cr_assert_null(s);
     cr_assert_not_null(strstr(err, "/nonexistent/pages/en/layout.html"), "%s", err);
 }
@@ -90,13 +90,13 @@ Test(gate_tpl, shipped_pages_render_in_both_languages)
         int id;
         const char *marker[2];
     } pages[] = {
-        {TPL_WITHDRAW, {"Stop tracking", "Arrêter le suivi"}},
-        {TPL_WITHDRAW_DONE, {"Tracking stopped", "Suivi arrêté"}},
-        {TPL_CONSENT, {"Accept", "Accepter"}},
-        {TPL_CONSENT_DONE, {"recorded", "enregistré"}},
-        {TPL_INTERSTITIAL, {"tracking service", "service de suivi"}},
+        {GATE_TPL_WITHDRAW, {"Stop tracking", "Arrêter le suivi"}},
+        {GATE_TPL_WITHDRAW_DONE, {"Tracking stopped", "Suivi arrêté"}},
+        {GATE_TPL_CONSENT, {"Accept", "Accepter"}},
+        {GATE_TPL_CONSENT_DONE, {"recorded", "enregistré"}},
+        {GATE_TPL_INTERSTITIAL, {"tracking service", "service de suivi"}},
     };
-    struct tpl_var v[] = {
+    struct gate_tpl_var v[] = {
         {"controller", "brand<x>"},
         {"address", "a***@example.org"},
         {"csrf", "00"},
@@ -113,14 +113,14 @@ Test(gate_tpl, shipped_pages_render_in_both_languages)
         {"host", "t.example"},
     };
     char path[4096], err[512] = "";
-    struct tpl_set *s = NULL;
+    struct gate_tpl_set *s = NULL;
 
     snprintf(path, sizeof path, "%s/conf/pages", srcdir());
-    cr_assert_eq(tpl_set_load(path, &s, err, sizeof err), 0, "%s", err);
-    for (int lang = 0; lang < TPL_NLANG; lang++)
+    cr_assert_eq(gate_tpl_set_load(path, &s, err, sizeof err), 0, "%s", err);
+    for (int lang = 0; lang < GATE_TPL_NLANG; lang++)
         for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
             struct buf b = BUF_INIT(0);
-            int rc = tpl_page(s, lang, pages[i].id, v, sizeof v / sizeof v[0], &b);
+            int rc = gate_tpl_page(s, lang, pages[i].id, v, sizeof v / sizeof v[0], &b);
             cr_assert_eq(rc, 0, "page %d lang %d: rc %d", pages[i].id, lang, rc);
             cr_assert_not_null(strstr(b.data, pages[i].marker[lang]), "page %d lang %d",
                                pages[i].id, lang);
@@ -133,7 +133,7 @@ Test(gate_tpl, shipped_pages_render_in_both_languages)
             buf_free(&b);
         }
     size_t n;
-    cr_assert_gt(strlen(tpl_css(s, &n)), 100);
-    cr_assert_not_null(strstr(tpl_notfound(s, &n), "Not found"));
-    tpl_set_free(s);
+    cr_assert_gt(strlen(gate_tpl_css(s, &n)), 100);
+    cr_assert_not_null(strstr(gate_tpl_notfound(s, &n), "Not found"));
+    gate_tpl_set_free(s);
 }

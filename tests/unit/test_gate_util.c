@@ -1,8 +1,8 @@
 /* Unit tests for gate/util.c and gate/form.c: address masking, redirect URL
  * checks, language choice, form decoding, the CSRF scheme, the policy a
- * token gets (its own domain section's; old tokens the strictest). Both modules are compiled into this test; the two
- * functions they borrow from http.c/metrics.c (request headers, counters)
- * are replaced by stubs reading a header table. */
+ * token gets (its own domain section's; old tokens the strictest). Both modules come
+ * from libgate.a; the two functions they borrow from req.c/counters.c (request
+ * headers, counters) are replaced by stubs reading a header table. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +44,7 @@ static const char CONF[] = "[milter]\ndatabase = /tmp/x\n[gate]\nurl = "
 #define KEY "1 0001020304050607080910111213141516171819202122232425262728293031\n"
 
 struct fixture {
-    struct gate_snap snap;
+    struct snap snap;
     struct gate_req r;
 };
 
@@ -150,10 +150,10 @@ Test(gate_util, language_from_accept_language_then_domain)
 /* ---- gate_policy_of ---------------------------------------------------- */
 
 #define P(x) (1u << STORE_P_##x)
-#define TWO_DOMAINS                                                                  \
-    "[milter]\ndatabase = /tmp/x\n[gate]\nurl = https://g.example\n"                \
-    "[domain brand.example]\ncontroller = brand\nlanguage = fr\n"                    \
-    "[domain news.example]\ncontroller = brand\npixel_purposes = opens,profiling\n"   \
+#define TWO_DOMAINS                                                                      \
+    "[milter]\ndatabase = /tmp/x\n[gate]\nurl = https://g.example\n"                     \
+    "[domain brand.example]\ncontroller = brand\nlanguage = fr\n"                        \
+    "[domain news.example]\ncontroller = brand\npixel_purposes = opens,profiling\n"      \
     "clicks = free\nstore_source = yes\nlanguage = en\n"
 
 static struct cfg *conf(const char *text)
@@ -422,8 +422,8 @@ Test(gate_util, forwarded_for_takes_the_rightmost_untrusted_address)
         {"198.51.100.7,", "127.0.0.1", "peer"},
     };
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
-        cr_assert_str_eq(xff_pick(tab[i][0], tab[i][1]), tab[i][2], "XFF '%s' trusted '%s'",
-                         tab[i][0], tab[i][1]);
+        cr_assert_str_eq(xff_pick(tab[i][0], tab[i][1]), tab[i][2],
+                         "XFF '%s' trusted '%s'", tab[i][0], tab[i][1]);
     cr_assert_str_eq(xff_pick(NULL, "127.0.0.1"), "peer");
 }
 
@@ -444,8 +444,9 @@ Test(gate_util, cidr_lists_parse_and_match_both_families)
     char text[64];
     uint8_t a[CIDR_ADDR_LEN];
 
-    cr_assert_eq(cidr_list_parse("10.1.2.3/8, 192.0.2.7 2001:db8::/32,::1/128", &v, &n, &why),
-                 0, "%s", why);
+    cr_assert_eq(
+        cidr_list_parse("10.1.2.3/8, 192.0.2.7 2001:db8::/32,::1/128", &v, &n, &why), 0,
+        "%s", why);
     cr_assert_eq(n, 4);
     cidr_format(&v[0], text, sizeof text);
     cr_assert_str_eq(text, "10.0.0.0/8", "host bits cleared, IPv4 bits shown");
@@ -456,8 +457,9 @@ Test(gate_util, cidr_lists_parse_and_match_both_families)
                      tab[i].addr);
     }
     free(v);
-    static const char *bad[] = {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0/8",
-                                "host.example", "10.0.0.0/8x", "1.2.3.4/-1", "fe80::1%eth0"};
+    static const char *bad[] = {"10.0.0.0/33", "::/129",       "10.0.0.0/",
+                                "10.0.0/8",    "host.example", "10.0.0.0/8x",
+                                "1.2.3.4/-1",  "fe80::1%eth0"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         v = NULL;
         cr_assert_eq(cidr_list_parse(bad[i], &v, &n, &why), -1, "%s accepted", bad[i]);
