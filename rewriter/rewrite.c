@@ -17,7 +17,8 @@
  * HTML leaf are counted), and then keeps only the sites it changes; report
  * items are kept, streamed or dropped as the caller asks. What remains is
  * charged to a working-memory ceiling (req->max_memory, default 3x the
- * message + 8 MiB, the output included): past it RW_ELIMIT, never an
+ * message + 8 MiB, the output included; rewrite_mem.c keeps the account):
+ * past it RW_ELIMIT, never an
  * unbounded peak.
  * Failures return a status and a reason in rep->error; nothing partial is
  * ever handed back as a result. */
@@ -26,22 +27,6 @@
 #include <string.h>
 
 #include "rewriter/rewrite_int.h"
-
-int rw_eng_charge(struct eng *e, size_t n)
-{
-    e->mem += n;
-    if (e->mem <= e->mem_max)
-        return RW_OK;
-    ERR(e, "message needs more than %zu bytes of working memory (at most 3x its size + "
-           "8 MiB)",
-        e->mem_max);
-    return RW_ELIMIT;
-}
-
-void rw_eng_refund(struct eng *e, size_t n)
-{
-    e->mem -= n < e->mem ? n : e->mem;
-}
 
 /* What malloc really takes for n bytes (header, 16-byte granules). */
 static size_t alloc_cost(size_t n)
@@ -455,30 +440,6 @@ static int decide_leaf(struct eng *e, struct leaf *l)
     g_free(l->cnt);
     l->cnt = NULL;
     return recharge(e, l);
-}
-
-void rw_eng_leaf_release(struct eng *e, struct leaf *l)
-{
-    size_t j;
-
-    if (l->borrowed)
-        memset(&l->text, 0, sizeof l->text);
-    else if (l->text.cap > 0)
-        rw_eng_refund(e, l->text.cap + l->qpt.cap * sizeof *l->qpt.v);
-    buf_free(&l->text);
-    l->borrowed = 0;
-    if (l->repl)
-        for (j = 0; j < l->sites.n; j++)
-            rw_repl_free(l->repl[j]);
-    g_free(l->repl);
-    l->repl = NULL;
-    g_free(l->cnt);
-    l->cnt = NULL;
-    g_free(l->qpt.v);
-    memset(&l->qpt, 0, sizeof l->qpt);
-    rw_sites_free(&l->sites);
-    rw_eng_refund(e, l->cost);
-    l->cost = 0;
 }
 
 static void eng_free(struct eng *e)

@@ -22,3 +22,13 @@ check-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do \
 	    echo "== $$t"; CM_SRCDIR=$(CURDIR) $$t --jobs 2 --short-filename \
 	        --filter '!($(UNIT_CORPUS))'; done
+
+# The architecture, from the code itself: every dependency runs down a
+# layer and no two files depend on each other in a circle (README,
+# "Layers"); every exported symbol carries its module's prefix.
+.PHONY: symcheck layercheck
+CHECK_TARGETS += symcheck layercheck
+symcheck: build-all
+	@sh tests/symcheck.sh $(B)
+layercheck: build-all
+	@sh tests/layers.sh $(B)
