@@ -22,12 +22,14 @@
 
 static const char usage[] =
     "usage: consentctl [--db DIR] [--json] COMMAND ARGS...\n"
-    "  grant CONTROLLER RECIPIENT PURPOSE... --notice ID[:FILE] [--method M]\n"
+    "  grant CONTROLLER RECIPIENT PURPOSE... --notice ID[:FILE]|:FILE [--method M]\n"
     "  refuse CONTROLLER RECIPIENT PURPOSE... --notice ID[:FILE] [--method M]\n"
     "  withdraw CONTROLLER RECIPIENT [PURPOSE...] [--method M]\n"
     "  inform CONTROLLER RECIPIENT [--notice ID[:FILE]]   (legacy_informed marker)\n"
     "  show CONTROLLER RECIPIENT\n"
-    "  proof CONTROLLER RECIPIENT [--controller-info FILE]\n"
+    "  proof CONTROLLER RECIPIENT [--controller-info FILE] [--with-notices]\n"
+    "  access CONTROLLER RECIPIENT   (everything held on one person)\n"
+    "  notice list | notice show HASH   (notice versions, exact text)\n"
     "  import FILE [--dry-run] [--batch N]   (CSV or JSONL; FILE - is stdin)\n"
     "  export [CONTROLLER]\n"
     "  inactive CONTROLLER --before DATE\n"
@@ -129,7 +131,8 @@ static int cmd_event(struct ctl *c, int action, int argc, char **argv)
     struct store_event ev = {0};
     struct store_consent s;
     struct store *st = NULL;
-    char nid[257], rn[STORE_ADDR_MAX], cn[72], actor[160];
+    char nid[257], rn[STORE_ADDR_MAX], cn[72], actor[160], src[STORE_NOTICE_SOURCE_MAX + 1];
+    struct buf text = BUF_INIT(STORE_NOTICE_MAX);
     int rc, min = action == STORE_A_GRANT || action == STORE_A_REFUSE ? 3 : 2;
 
     if (!need_args(c, argc, min, action == STORE_A_INFORM ? 2 : -1) ||
@@ -141,8 +144,16 @@ static int cmd_event(struct ctl *c, int action, int argc, char **argv)
         return CTL_USAGE;
     }
     if (c->notice != NULL &&
-        ctl_notice(c, c->notice, nid, sizeof nid, ev.notice_sha256) != 0)
+        ctl_notice(c, c->notice, nid, sizeof nid, ev.notice_sha256, &text) != 0) {
+        buf_free(&text);
         return CTL_USAGE;
+    }
+    if (text.len != 0) { /* kept as a notice version with the event */
+        snprintf(src, sizeof src, "consentctl %s", strchr(c->notice, ':') + 1);
+        ev.notice_text = text.data;
+        ev.notice_len = text.len;
+        ev.notice_source = src;
+    }
     snprintf(actor, sizeof actor, "admin:%s",
              getenv("USER") ? getenv("USER") : "unknown");
     store_controller_normalise(argv[0], cn, sizeof cn);
@@ -155,12 +166,17 @@ static int cmd_event(struct ctl *c, int action, int argc, char **argv)
     ev.source_ip = c->source_ip;
     ev.user_agent = c->user_agent;
     ev.actor = c->actor ? c->actor : actor;
-    if ((rc = ctl_open(c, 1, &st)) != CTL_OK)
+    if ((rc = ctl_open(c, 1, &st)) != CTL_OK) {
+        buf_free(&text);
         return rc;
+    }
     rc = store_record(st, &ev);
+    buf_free(&text);
     if (rc == STORE_EINVAL) {
         ctl_err(c, "rejected: check --method (signup-form consent-page withdraw-link api "
-                   "import admin), --actor, --source-ip, --user-agent");
+                   "import admin), --actor, --source-ip, --user-agent, and that the "
+                   "--notice FILE is the notice template, not a copy naming the "
+                   "recipient (notice texts are kept after erasure)");
         store_close(st);
         return CTL_USAGE;
     }
@@ -360,6 +376,8 @@ static int dispatch(struct ctl *c, int argc, char **argv)
         {"inform", STORE_A_INFORM, NULL},
         {"show", -1, cmd_show},
         {"proof", -1, ctl_proof},
+        {"access", -1, ctl_access},
+        {"notice", -1, ctl_notice_cmd},
         {"import", -1, ctl_import},
         {"export", -1, ctl_export},
         {"inactive", -1, ctl_inactive},
@@ -394,6 +412,7 @@ static const struct option opts[] = {
     {"batch", required_argument, NULL, 'B'},
     {"controller-info", required_argument, NULL, 'c'},
     {"expect", required_argument, NULL, 'e'},
+    {"with-notices", no_argument, NULL, 'W'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -426,6 +445,9 @@ static int option(struct ctl *c, int o, char **argv)
         return -1;
     case 'r':
         c->dry_run = 1;
+        return -1;
+    case 'W':
+        c->with_notices = 1;
         return -1;
     case 'B':
         c->batch = strtol(optarg, &end, 10);

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "common/buf.h"
 #include "store/store.h"
 
 enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2, CTL_PARTIAL = 3 };
@@ -29,6 +30,7 @@ struct ctl {
     const char *before; /* inactive */
     const char *info;   /* proof: controller information JSON file */
     const char *expect; /* verify: recorded head SEQ:HASH */
+    int with_notices;   /* proof: the exact text of each notice version */
     int dry_run;
     long batch;
 };
@@ -56,9 +58,16 @@ void ctl_hex(const uint8_t *p, size_t n, char *out);
  * import takes one off (quotes 1), so every value goes out and back
  * unchanged, even one that starts with '=. */
 int ctl_csv_escaped(const char *s, size_t quotes);
-/* ctl_notice - parse "ID[:FILE]": id into idbuf, SHA-256 of FILE into sha. */
+/* ctl_notice - parse "ID[:FILE]": id into idbuf; with FILE its exact
+ * bytes into text (a buffer whose ceiling is STORE_NOTICE_MAX) and their
+ * SHA-256 into sha. ":FILE" derives the id from the hash
+ * ("notice-<12 hex>"). Prints the error; returns CTL_OK or CTL_USAGE. */
 int ctl_notice(const struct ctl *c, const char *arg, char *idbuf, size_t idlen,
-               uint8_t sha[32]);
+               uint8_t sha[32], struct buf *text);
+/* ctl_notice_json - one notice version: sha256, id-free facts (first
+ * seen, source, length) and, with with_text, the exact text ("text" if
+ * UTF-8, else "text_base64"). */
+json_t *ctl_notice_json(const struct store_notice *n, int with_text);
 
 /* The import pipeline (ctl_batch.c): rows are copied into batches of
  * `batch` rows that a second thread sorts, applies and commits while the
@@ -84,5 +93,7 @@ int ctl_proof(struct ctl *c, int argc, char **argv);
 int ctl_export(struct ctl *c, int argc, char **argv);
 int ctl_inactive(struct ctl *c, int argc, char **argv);
 int ctl_stats(struct ctl *c, int argc, char **argv);
+int ctl_notice_cmd(struct ctl *c, int argc, char **argv);
+int ctl_access(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -10,14 +10,23 @@
  * sensitive, spiCat. The controller's contact details are not in the store:
  * --controller-info FILE gives them (JSON object with contact, address,
  * email, phone, url, policyUrl, jurisdiction, language); missing ones are
- * empty strings and a warning is printed. */
+ * empty strings and a warning is printed.
+ *
+ * Both this and `consentctl access` read the person through store_access,
+ * so they hold everything the store keeps on them: the current consent,
+ * the last-open day (deliverability exemption), every event and the
+ * notice versions those events name (with --with-notices, or always for
+ * access, their exact text). access answers a data-access request: it
+ * needs no event (someone known only by a last open) and prints no
+ * receipt. */
 #include <stdio.h>
 #include <string.h>
 
 #include "ctl/ctl.h"
 
 struct proof {
-    json_t *events;
+    json_t *events, *notices, *consent, *lastopen;
+    int with_text;
     char last_id[37];
     char last_method[80];
     int64_t last_time;
@@ -128,54 +137,170 @@ static int load_info(struct ctl *c, json_t **info)
     return CTL_OK;
 }
 
-int ctl_proof(struct ctl *c, int argc, char **argv)
+/* Attach to a notice version the ids the events gave it. */
+static void notice_ids(const struct proof *p, json_t *nj)
 {
-    struct proof p = {0};
-    struct store_consent s;
+    const char *sha = json_string_value(json_object_get(nj, "sha256"));
+    json_t *ids = json_array(), *e;
+    size_t i;
+
+    json_array_foreach(p->events, i, e)
+    {
+        const char *s = json_string_value(json_object_get(e, "notice_sha256"));
+        json_t *id = json_object_get(e, "notice_id");
+        int dup = 0;
+        size_t k;
+        json_t *x;
+        if (s == NULL || sha == NULL || strcmp(s, sha) != 0 || !json_is_string(id))
+            continue;
+        json_array_foreach(ids, k, x) dup |= json_equal(x, id);
+        if (!dup)
+            json_array_append(ids, id);
+    }
+    json_object_set_new(nj, "ids", ids);
+}
+
+static int access_item(const struct store_access_item *it, void *arg)
+{
+    struct proof *p = arg;
+    char iso[32];
+
+    if (strcmp(it->db, "ledger") == 0)
+        return proof_event(it->event, p);
+    if (strcmp(it->db, "notices") == 0) {
+        json_t *nj = ctl_notice_json(it->notice, p->with_text);
+        notice_ids(p, nj);
+        return json_array_append_new(p->notices, nj);
+    }
+    if (strcmp(it->db, "lastopen") == 0) {
+        store_time_format(it->lastopen_day * 86400, iso, sizeof iso);
+        iso[10] = '\0';
+        p->lastopen = json_pack("{s:I,s:s}", "day", (json_int_t)it->lastopen_day, "date",
+                                iso);
+        return 0;
+    }
+    if (strcmp(it->db, "consent") == 0) {
+        p->consent = json_object(); /* filled by the caller, which has the names */
+        return 0;
+    }
+    return -1; /* a database this program does not know how to show: say so */
+}
+
+static void proof_free(struct proof *p)
+{
+    json_decref(p->events);
+    json_decref(p->notices);
+    json_decref(p->consent);
+    json_decref(p->lastopen);
+}
+
+/* Read everything on (cn, rn); *s gets the consent (zero if none). */
+static int gather(struct ctl *c, const char *cn, const char *rn, struct proof *p,
+                  struct store_consent *s)
+{
     struct store *st;
-    char cn[72], rn[STORE_ADDR_MAX];
-    json_t *info;
     int rc;
 
+    p->events = json_array();
+    p->notices = json_array();
+    if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
+        return rc;
+    rc = store_access(st, cn, rn, access_item, p);
+    if (rc == STORE_OK || rc == STORE_NOTFOUND) {
+        int rc2 = store_consent_get(st, cn, rn, s);
+        if (rc2 != STORE_OK && rc2 != STORE_NOTFOUND)
+            rc = rc2;
+    }
+    store_close(st);
+    if (rc == -1) {
+        ctl_err(c, "the store holds data this consentctl cannot export");
+        return CTL_FAIL;
+    }
+    if (rc == STORE_NOTFOUND) {
+        ctl_err(c, "no consent events (nor anything else) stored for %s at controller %s", rn,
+                cn);
+        return CTL_FAIL;
+    }
+    return rc == STORE_OK ? CTL_OK : ctl_store_err(c, rc, c->db);
+}
+
+static int names(struct ctl *c, int argc, char **argv, char *cn, char *rn)
+{
     if (argc != 2) {
         ctl_err(c, "needs CONTROLLER RECIPIENT");
         return CTL_USAGE;
     }
-    if (store_controller_normalise(argv[0], cn, sizeof cn) != 0 ||
-        store_addr_normalise(argv[1], rn, sizeof rn) != 0) {
-        ctl_err(c, "bad %s '%s'",
-                store_controller_normalise(argv[0], cn, sizeof cn) ? "controller"
-                                                                   : "address",
-                store_controller_normalise(argv[0], cn, sizeof cn) ? argv[0] : argv[1]);
+    if (store_controller_normalise(argv[0], cn, 72) != 0) {
+        ctl_err(c, "bad controller '%s'", argv[0]);
         return CTL_USAGE;
     }
-    if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
+    if (store_addr_normalise(argv[1], rn, STORE_ADDR_MAX) != 0) {
+        ctl_err(c, "bad address '%s'", argv[1]);
+        return CTL_USAGE;
+    }
+    return CTL_OK;
+}
+
+static json_t *ledger_json(const struct proof *p)
+{
+    return json_pack("{s:I,s:b,s:s}", "events", (json_int_t)p->n, "hashes_verified", 1,
+                     "note",
+                     "each event's hash and personal digest were recomputed; "
+                     "run 'consentctl verify' to check the whole chain");
+}
+
+int ctl_proof(struct ctl *c, int argc, char **argv)
+{
+    struct proof p = {.with_text = c->with_notices};
+    struct store_consent s;
+    char cn[72], rn[STORE_ADDR_MAX];
+    json_t *info;
+    int rc;
+
+    if ((rc = names(c, argc, argv, cn, rn)) != CTL_OK)
         return rc;
-    if ((rc = load_info(c, &info)) != CTL_OK) {
-        store_close(st);
+    info = NULL;
+    if ((rc = gather(c, cn, rn, &p, &s)) == CTL_OK && p.n == 0) {
+        ctl_err(c, "no consent events for %s at controller %s (see 'consentctl access')",
+                rn, cn);
+        rc = CTL_FAIL;
+    }
+    if (rc == CTL_OK)
+        rc = load_info(c, &info);
+    if (rc != CTL_OK) {
+        proof_free(&p);
         return rc;
     }
-    p.events = json_array();
-    rc = store_consent_get(st, cn, rn, &s);
-    if (rc == STORE_OK)
-        rc = store_history(st, cn, rn, proof_event, &p);
-    store_close(st);
-    if (rc != STORE_OK) {
-        json_decref(p.events);
-        json_decref(info);
-        if (rc == STORE_NOTFOUND) {
-            ctl_err(c, "no consent events for %s at controller %s", rn, cn);
-            return CTL_FAIL;
-        }
-        return ctl_store_err(c, rc, c->db);
-    }
-    json_t *doc = json_pack("{s:o,s:o,s:o,s:{s:I,s:b,s:s}}", "receipt",
+    json_t *doc = json_pack("{s:o,s:o,s:O,s:O,s:o,s:O}", "receipt",
                             receipt(cn, rn, &s, &p, info), "consent",
-                            ctl_consent_json(cn, rn, &s), "history", p.events, "ledger",
-                            "events", (json_int_t)p.n, "hashes_verified", 1, "note",
-                            "each event's hash and personal digest were recomputed; "
-                            "run 'consentctl verify' to check the whole chain");
+                            ctl_consent_json(cn, rn, &s), "lastopen",
+                            p.lastopen ? p.lastopen : json_null(), "history", p.events,
+                            "ledger", ledger_json(&p), "notices", p.notices);
     json_decref(info);
     ctl_print_json(doc, 0);
+    proof_free(&p);
+    return CTL_OK;
+}
+
+int ctl_access(struct ctl *c, int argc, char **argv)
+{
+    struct proof p = {.with_text = 1};
+    struct store_consent s;
+    char cn[72], rn[STORE_ADDR_MAX];
+    int rc;
+
+    if ((rc = names(c, argc, argv, cn, rn)) != CTL_OK)
+        return rc;
+    if ((rc = gather(c, cn, rn, &p, &s)) != CTL_OK) {
+        proof_free(&p);
+        return rc;
+    }
+    json_t *doc = json_pack(
+        "{s:s,s:s,s:o,s:O,s:O,s:o,s:O}", "controller", cn, "recipient", rn, "consent",
+        p.consent ? ctl_consent_json(cn, rn, &s) : json_null(), "lastopen",
+        p.lastopen ? p.lastopen : json_null(), "history", p.events, "ledger",
+        ledger_json(&p), "notices", p.notices);
+    ctl_print_json(doc, 0);
+    proof_free(&p);
     return CTL_OK;
 }

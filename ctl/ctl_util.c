@@ -163,43 +163,31 @@ json_t *ctl_consent_json(const char *controller, const char *rcpt,
     return j;
 }
 
-static int hash_file(const char *path, uint8_t sha[32])
-{
-    crypto_hash_sha256_state h;
-    unsigned char buf[65536];
-    size_t n;
-    FILE *f = fopen(path, "rb");
-
-    if (f == NULL)
-        return -1;
-    crypto_hash_sha256_init(&h);
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        crypto_hash_sha256_update(&h, buf, n);
-    int err = ferror(f);
-    fclose(f);
-    if (err)
-        return -1;
-    crypto_hash_sha256_final(&h, sha);
-    return 0;
-}
-
 int ctl_notice(const struct ctl *c, const char *arg, char *idbuf, size_t idlen,
-               uint8_t sha[32])
+               uint8_t sha[32], struct buf *text)
 {
     const char *colon = strchr(arg, ':');
     size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+    int rc;
 
     memset(sha, 0, 32);
-    if (n == 0 || n >= idlen) {
-        ctl_err(c, "bad notice '%s' (want ID or ID:FILE)", arg);
+    if ((n == 0 && colon == NULL) || n >= idlen) {
+        ctl_err(c, "bad notice '%s' (want ID, ID:FILE or :FILE)", arg);
         return CTL_USAGE;
     }
     memcpy(idbuf, arg, n);
     idbuf[n] = '\0';
-    if (colon != NULL && hash_file(colon + 1, sha) != 0) {
-        ctl_err(c, "notice file '%s': %s", colon + 1, strerror(errno));
+    if (colon == NULL)
+        return CTL_OK;
+    if ((rc = buf_read_file(text, colon + 1)) != 0 || text->len == 0) {
+        ctl_err(c, "notice file '%s': %s", colon + 1,
+                rc == EFBIG ? "larger than 1 MiB" : rc ? strerror(rc) : "empty");
         return CTL_USAGE;
     }
+    crypto_hash_sha256(sha, (const unsigned char *)text->data, text->len);
+    /* ":FILE": the id is derived from the text, like the gate's */
+    if (n == 0)
+        store_notice_id("notice", sha, idbuf, idlen);
     return CTL_OK;
 }
 

@@ -15,6 +15,14 @@
  *                  absent or empty for withdraw = every purpose
  *   notice_id      string, required for grant/refuse
  *   notice_sha256  64 hex digits, required for grant/refuse
+ *   notice_text    string, optional: the exact notice text shown (UTF-8,
+ *                  fits in the body limit). Its SHA-256 must be
+ *                  notice_sha256 (422 otherwise), it must not contain the
+ *                  recipient's address (a template, not a rendered copy:
+ *                  notice versions outlive erasure), and it is kept as a
+ *                  notice version with the event (consentctl notice show).
+ *                  Send it at least once per version; the 201 answer's
+ *                  "notice_stored" says whether the store holds the version.
  *   method         "signup-form" (default) | "api" | "consent-page"
  *   time           UTC seconds of the consent, optional; at most
  *                  STORE_CLOCK_SKEW (300 s) ahead, and then recorded as now
@@ -37,6 +45,8 @@
 
 struct api_in {
     const char *controller, *recipient, *action, *notice_id, *notice_hex, *method;
+    const char *notice_text;
+    size_t notice_len;
     const char *source_ip, *user_agent;
     json_t *purposes;
     json_int_t time;
@@ -111,7 +121,7 @@ static const struct cfg_domain *key_domain(const struct gate_req *r, const char 
 
 static const char *const fields[] = {"controller", "recipient",     "action", "purposes",
                                      "notice_id",  "notice_sha256", "method", "time",
-                                     "source_ip",  "user_agent"};
+                                     "source_ip",  "user_agent",    "notice_text"};
 
 /* Reads and type-checks the fields; on error writes a message. */
 static int read_fields(json_t *o, struct api_in *in, char *msg, size_t msglen)
@@ -147,6 +157,8 @@ static int read_fields(json_t *o, struct api_in *in, char *msg, size_t msglen)
     in->action = json_string_value(json_object_get(o, "action"));
     in->notice_id = json_string_value(json_object_get(o, "notice_id"));
     in->notice_hex = json_string_value(json_object_get(o, "notice_sha256"));
+    in->notice_text = json_string_value(json_object_get(o, "notice_text"));
+    in->notice_len = json_string_length(json_object_get(o, "notice_text"));
     in->method = json_string_value(json_object_get(o, "method"));
     in->source_ip = json_string_value(json_object_get(o, "source_ip"));
     in->user_agent = json_string_value(json_object_get(o, "user_agent"));
@@ -170,6 +182,31 @@ static int parse_purposes(json_t *arr, uint32_t *mask, char *msg, size_t msglen)
                    -1;
         *mask |= 1u << idx;
     }
+    return 0;
+}
+
+/* The optional exact text of the notice: checked here so that a wrong
+ * one gets its own message (the store would refuse it too). */
+static int notice_text(const struct api_in *in, struct store_event *ev, char *msg,
+                       size_t msglen)
+{
+    unsigned char sha[crypto_hash_sha256_BYTES];
+
+    if (in->notice_text == NULL)
+        return 0;
+    if (in->notice_hex == NULL || in->notice_id == NULL || in->notice_len == 0)
+        return snprintf(msg, msglen,
+                        "'notice_text' needs 'notice_id' and 'notice_sha256' and must "
+                        "not be empty"),
+               -1;
+    crypto_hash_sha256(sha, (const unsigned char *)in->notice_text, in->notice_len);
+    if (sodium_memcmp(sha, ev->notice_sha256, sizeof sha) != 0)
+        return snprintf(msg, msglen,
+                        "'notice_sha256' is not the SHA-256 of 'notice_text' (UTF-8 bytes)"),
+               -1;
+    ev->notice_text = in->notice_text;
+    ev->notice_len = in->notice_len;
+    ev->notice_source = "consent-gate api";
     return 0;
 }
 
@@ -225,11 +262,14 @@ static int to_event(const struct api_in *in, struct store_event *ev, char *msg,
     ev->method = in->method ? in->method : "signup-form";
     ev->notice_id = in->notice_id;
     ev->time = in->time;
-    return 0;
+    return notice_text(in, ev, msg, msglen);
 }
 
 static enum MHD_Result created(struct gate_req *r, const struct store_event *ev)
 {
+    static const uint8_t zero[32];
+    int known = memcmp(ev->notice_sha256, zero, 32) != 0 &&
+                store_notice_get(r->g->store, ev->notice_sha256, NULL, NULL) == STORE_OK;
     json_t *o =
         json_pack("{s:s, s:I, s:s, s:s}", "id", ev->id, "time", (json_int_t)ev->time,
                   "controller", ev->controller, "action", store_action_name(ev->action));
@@ -241,6 +281,7 @@ static enum MHD_Result created(struct gate_req *r, const struct store_event *ev)
         if (ev->purposes >> i & 1 && store_purpose_name(i))
             json_array_append_new(p, json_string(store_purpose_name(i)));
     json_object_set_new(o, "purposes", p);
+    json_object_set_new(o, "notice_stored", json_boolean(known));
     text = json_dumps(o, JSON_COMPACT);
     ret = gate_send_json(r, MHD_HTTP_CREATED, text ? text : "{}", GATE_OUT_RECORDED);
     free(text);
@@ -273,8 +314,11 @@ static enum MHD_Result record(struct gate_req *r, const struct api_in *in)
     ev.recipient = norm;
     rc = store_record(r->g->store, &ev);
     if (rc == STORE_EINVAL)
-        return err(r, 422, GATE_OUT_BAD_REQUEST, "invalid",
-                   "the store refused the event: %s", store_strerror(rc));
+        return err(r, 422, GATE_OUT_BAD_REQUEST, "invalid", "the store refused the event: %s%s",
+                   store_strerror(rc),
+                   ev.notice_text ? " (is 'notice_text' a template, without the "
+                                    "recipient's address?)"
+                                  : "");
     if (rc != STORE_OK) {
         log_err("api: event not recorded: %s", store_strerror(rc));
         return err(r, MHD_HTTP_SERVICE_UNAVAILABLE, GATE_OUT_ERROR, "unavailable",

@@ -3,13 +3,27 @@
  *
  * GET shows a page and changes nothing. POST (CSRF-checked, see form.c)
  * records one ledger event per action through store_record and answers
- * with a receipt. The consent page's information block (notice.html
- * rendered for the controller, the masked address and the offered
- * purposes) is the notice: its exact bytes are hashed with SHA-256, shown
- * on the page, carried in the form, and stored with the grant/refuse
- * together with the notice id "page-consent-LANG-v1". If the notice
- * changed between GET and POST, the POST is refused and the page shown
- * again, so the hash stored is always that of the text the person saw. */
+ * with a receipt.
+ *
+ * Notice versions (issue 12). What a person reads before choosing is a
+ * notice; its version is the SHA-256 of the templates the page is made
+ * from, never of the rendered page (which holds the masked address, so
+ * two people shown the same text would get different hashes, and which
+ * is personal data). The consent page's notice is consent.html,
+ * notice.html and purposes.txt of its language; the withdrawal page's is
+ * withdraw.html. Their texts, as loaded, are framed into one document
+ * ("==> LANG/FILE (N bytes) <==" before each), hashed, and named
+ * page-consent-LANG-<12 hex> / page-withdraw-LANG-<12 hex>: editing a
+ * template and reloading makes a new version, nobody bumps an id. The
+ * document goes with the event to store_record, which keeps it in the
+ * notices database in the same transaction, so every event names a
+ * version the store can print (consentctl notice show). The rendered page
+ * is the document plus the event's controller, recipient (masked) and
+ * purposes (granted + refused = offered). The hash is shown on the page
+ * and carried in the form; if it changed between GET and POST (a reload)
+ * the POST is refused and the page shown again, so the version stored is
+ * the one the person saw. Mail footers are not notices here: no choice
+ * is made in the mail, the footer only links to these pages. */
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +33,6 @@
 #include "gate/gate.h"
 
 #define PAGE_MAX (1 << 20)
-#define NOTICE_VERSION "v1"
 #define NPURPOSES 4 /* offered on the page: opens clicks profiling fraud */
 
 struct page_ctx {
@@ -85,6 +98,73 @@ static int page_begin(struct page_ctx *pc, struct gate_req *r, int kind,
     return 0;
 }
 
+/* ---- notice versions -------------------------------------------------- */
+
+struct notice {
+    struct buf html; /* the consent page's notice block, rendered */
+    struct buf src;  /* the version: framed template texts */
+    char id[64];
+    char hex[crypto_hash_sha256_BYTES * 2 + 1];
+    unsigned char sha[crypto_hash_sha256_BYTES];
+    char source[STORE_NOTICE_SOURCE_MAX + 1];
+};
+
+static const char *gate_tpl_file(int id)
+{
+    switch (id) {
+    case GATE_TPL_CONSENT:
+        return "consent.html";
+    case GATE_TPL_NOTICE:
+        return "notice.html";
+    case GATE_TPL_PURPOSES:
+        return "purposes.txt";
+    default:
+        return "withdraw.html";
+    }
+}
+
+/* The version of page `what` (consent, withdraw) made of templates ids. */
+static int notice_version(const struct page_ctx *pc, const char *what, const int *ids,
+                          size_t nids, struct notice *n)
+{
+    const char *lang = pc->lang == GATE_TPL_FR ? "fr" : "en";
+    char prefix[32];
+    int rc = 0;
+
+    buf_init(&n->src, PAGE_MAX);
+    for (size_t i = 0; i < nids && rc == 0; i++) {
+        const char *title = gate_tpl_title(gate_pages(pc->r), pc->lang, ids[i]),
+                   *body = gate_tpl_body(gate_pages(pc->r), pc->lang, ids[i]);
+        size_t len = (*title ? strlen(title) + 1 : 0) + strlen(body);
+        rc = buf_printf(&n->src, "==> %s/%s (%zu bytes) <==\n%s%s%s\n", lang,
+                        gate_tpl_file(ids[i]), len, title, *title ? "\n" : "", body);
+    }
+    if (rc != 0)
+        return rc;
+    crypto_hash_sha256(n->sha, (const unsigned char *)n->src.data, n->src.len);
+    sodium_bin2hex(n->hex, sizeof n->hex, n->sha, sizeof n->sha);
+    snprintf(prefix, sizeof prefix, "page-%s-%s", what, lang);
+    store_notice_id(prefix, n->sha, n->id, sizeof n->id);
+    snprintf(n->source, sizeof n->source, "consent-gate %s/%s", pc->r->g->pages_dir, lang);
+    return 0;
+}
+
+static void notice_free(struct notice *n)
+{
+    buf_free(&n->html);
+    buf_free(&n->src);
+}
+
+/* The event names the version and carries its text to the store. */
+static void notice_attach(struct store_event *ev, const struct notice *n)
+{
+    ev->notice_id = n->id;
+    memcpy(ev->notice_sha256, n->sha, sizeof ev->notice_sha256);
+    ev->notice_text = n->src.data;
+    ev->notice_len = n->src.len;
+    ev->notice_source = n->source;
+}
+
 static void fill_event(struct page_ctx *pc, struct store_event *ev, int action,
                        uint32_t mask, char *ip, size_t iplen)
 {
@@ -119,8 +199,15 @@ static enum MHD_Result withdraw_post(struct page_ctx *pc)
     char ip[64], date[32];
     int rc;
 
+    static const int ids[] = {GATE_TPL_WITHDRAW};
+    struct notice n = {.html = BUF_INIT(0)};
+
     fill_event(pc, &ev, STORE_A_WITHDRAW, 0, ip, sizeof ip);
-    rc = store_record(pc->r->g->store, &ev);
+    rc = notice_version(pc, "withdraw", ids, 1, &n);
+    if (rc == 0)
+        notice_attach(&ev, &n);
+    rc = rc == 0 ? store_record(pc->r->g->store, &ev) : STORE_ENOMEM;
+    notice_free(&n);
     if (rc != STORE_OK) {
         log_err("withdrawal not recorded: %s", store_strerror(rc));
         return fail(pc->r, MHD_HTTP_SERVICE_UNAVAILABLE, GATE_OUT_ERROR,
@@ -230,32 +317,23 @@ static int render_purposes(const struct page_ctx *pc, int boxes, struct buf *out
     return rc;
 }
 
-struct notice {
-    struct buf html;
-    char id[32];
-    char hex[crypto_hash_sha256_BYTES * 2 + 1];
-    unsigned char sha[crypto_hash_sha256_BYTES];
-};
-
 static int render_notice(const struct page_ctx *pc, struct notice *n)
 {
+    static const int ids[] = {GATE_TPL_CONSENT, GATE_TPL_NOTICE, GATE_TPL_PURPOSES};
     struct buf items = BUF_INIT(PAGE_MAX);
     int rc = render_purposes(pc, 0, &items);
 
     buf_init(&n->html, PAGE_MAX);
-    snprintf(n->id, sizeof n->id, "page-consent-%s-%s",
-             pc->lang == GATE_TPL_FR ? "fr" : "en", NOTICE_VERSION);
+    if (rc == 0)
+        rc = notice_version(pc, "consent", ids, 3, n);
+    else
+        buf_init(&n->src, PAGE_MAX);
     if (rc == 0) {
         struct gate_tpl_var v[] = {{"controller", pc->t.controller},
                                    {"address", pc->masked},
                                    {"purposes", buf_cstr(&items)}};
         rc = gate_tpl_render(gate_tpl_body(gate_pages(pc->r), pc->lang, GATE_TPL_NOTICE),
                              v, 3, &n->html);
-    }
-    if (rc == 0) {
-        crypto_hash_sha256(n->sha, (const unsigned char *)buf_cstr(&n->html),
-                           n->html.len);
-        sodium_bin2hex(n->hex, sizeof n->hex, n->sha, sizeof n->sha);
     }
     buf_free(&items);
     return rc;
@@ -293,7 +371,7 @@ static enum MHD_Result consent_page(struct page_ctx *pc, const char *error_key,
         };
         ret = send_page(pc, GATE_TPL_CONSENT, v, sizeof v / sizeof v[0], status, outcome);
     }
-    buf_free(&n.html);
+    notice_free(&n);
     buf_free(&boxes);
     buf_free(&err);
     return ret;
@@ -328,8 +406,7 @@ static int record(struct page_ctx *pc, int action, uint32_t mask, const struct n
     int rc;
 
     fill_event(pc, &ev, action, mask, ip, sizeof ip);
-    ev.notice_id = n->id;
-    memcpy(ev.notice_sha256, n->sha, sizeof ev.notice_sha256);
+    notice_attach(&ev, n);
     rc = store_record(pc->r->g->store, &ev);
     if (rc != STORE_OK || !ev.applied) {
         log_err("consent %s: %s", rc != STORE_OK ? "not recorded" : "not applied",
@@ -417,9 +494,8 @@ static enum MHD_Result prefs_post(struct page_ctx *pc)
         return fail(pc->r, MHD_HTTP_BAD_REQUEST, GATE_OUT_BAD_REQUEST, "Bad request.\n");
     accept = strcmp(action, "accept") == 0;
     if (render_notice(pc, &n) != 0) {
-        buf_free(&n.html);
-        return fail(pc->r, MHD_HTTP_INTERNAL_SERVER_ERROR, GATE_OUT_ERROR,
-                    "page error\n");
+        notice_free(&n);
+        return fail(pc->r, MHD_HTTP_INTERNAL_SERVER_ERROR, GATE_OUT_ERROR, "page error\n");
     }
     if (gate_form_get(pc->r, "notice", 0, hash, sizeof hash) < 0 ||
         strcmp(hash, n.hex) != 0)
@@ -430,7 +506,7 @@ static enum MHD_Result prefs_post(struct page_ctx *pc)
         ret = receipt(pc, (uint32_t)tick, pc->pol.offered & ~(uint32_t)tick, &n);
     else
         ret = receipt(pc, 0, pc->pol.offered, &n);
-    buf_free(&n.html);
+    notice_free(&n);
     return ret;
 }
 

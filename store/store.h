@@ -26,6 +26,10 @@
  *             `consentctl inactive`, which must list recipients unknown to
  *             the consent database).
  *   anon      key = ctl id + u32 day + campaign; data = u64 count.
+ *   notices   key = SHA-256 of a notice text; data = first-seen time,
+ *             source name and the exact text (store_notice.c). Not
+ *             personal data: templates, the same for everyone shown them;
+ *             kept by erasure.
  * The "< 100 bytes per recipient" budget covers `consent` (16-byte key,
  * 20-byte value, LMDB node and page overhead); the ledger is the proof and
  * grows with events, not recipients.
@@ -164,6 +168,15 @@ struct store_event {
     int applied;     /* out: 1 if the current consent now says what the event
                         asked for (0: kept in the ledger as history only) */
     int changed;     /* out: 1 if the current consent changed */
+    /* Optional, store_record only: the exact notice text. When set,
+     * notice_sha256 must be its SHA-256 and it must not contain the
+     * recipient's address (a rendered page is personal data and would
+     * outlive erasure): else STORE_EINVAL. It is kept as a notice version
+     * (store_notice_put) in the same transaction as the event, so no
+     * event names a notice the store cannot show. */
+    const void *notice_text;
+    size_t notice_len;
+    const char *notice_source; /* as store_notice_put's source */
 };
 
 /* STORE_CLOCK_SKEW - how far ahead of the store's clock an event may be
@@ -403,6 +416,67 @@ int store_consent_scan(struct store *st, const char *controller, unsigned flags,
 typedef int (*store_lastopen_cb)(const char *rcpt, int64_t day, void *arg);
 int store_lastopen_walk(struct store *st, const char *controller, store_lastopen_cb cb,
                         void *arg);
+
+/* ---- Notice versions (store_notice.c) ----
+ * Content-addressed, append-only: the key is the SHA-256 of the exact
+ * text, so a version can be neither edited nor confused with another.
+ * store_notice_put keeps text (1..STORE_NOTICE_MAX bytes) with the time
+ * it was first seen and source (who stored it: "consent-gate
+ * pages/en/...", "consentctl FILE"; at most STORE_NOTICE_SOURCE_MAX
+ * printable bytes, may be NULL); sha256 gets its hash; *added (may be
+ * NULL) is 1 if it was new. Storing a known text again changes nothing.
+ * Returns 0, STORE_EINVAL, STORE_EIO, STORE_EFULL. Thread-safe; one write
+ * transaction only when the text is new.
+ * store_notice_get calls cb (may be NULL: existence check) with the
+ * version; store_notice_walk calls it for every version, in hash order.
+ * The text and source borrow from the read transaction and are valid
+ * only during the callback; a callback's non-zero return stops and is
+ * returned. Returns 0, STORE_NOTFOUND (get: unknown hash), STORE_ECORRUPT
+ * (the bytes no longer match their hash), STORE_EIO. Never call other
+ * store functions from the callback.
+ * store_notice_id - "PREFIX-<first 12 hex digits>": the notice id that
+ * goes with a version, derived, never bumped by hand. */
+#define STORE_NOTICE_MAX (1024 * 1024)
+#define STORE_NOTICE_SOURCE_MAX 255
+struct store_notice {
+    uint8_t sha256[32];
+    int64_t first_seen; /* UTC seconds */
+    const char *source; /* "" if none */
+    const void *text;
+    size_t len;
+};
+typedef int (*store_notice_cb)(const struct store_notice *n, void *arg);
+int store_notice_put(struct store *st, const void *text, size_t len, const char *source,
+                     uint8_t sha256[32], int *added);
+int store_notice_get(struct store *st, const uint8_t sha256[32], store_notice_cb cb,
+                     void *arg);
+int store_notice_walk(struct store *st, store_notice_cb cb, void *arg);
+void store_notice_id(const char *prefix, const uint8_t sha256[32], char *out,
+                     size_t outlen);
+
+/* ---- Data-access export (store_access.c) ----
+ * store_access - everything the store holds on (controller, rcpt), for a
+ * data-access request (GDPR art. 15), as a sequence of items, each tagged
+ * with the named database it comes from: "consent" (current state, at
+ * most one), "lastopen" (deliverability day, at most one), "ledger" (every
+ * event, oldest first), then "notices" (each distinct notice version the
+ * events name that the store holds, once). Databases that hold nothing
+ * per person (meta, ctl, anon) give no items. A new kind of personal data
+ * must be added here: tests/unit/test_store_access.c fails otherwise.
+ * Pointers in an item are valid only during the callback. The callback
+ * returns 0 to go on. Returns 0, STORE_NOTFOUND (nothing held),
+ * STORE_EINVAL, STORE_EIO, STORE_ECORRUPT, STORE_ENOMEM. Do not call other
+ * store functions from the callback. */
+struct store_access_item {
+    const char *db;                          /* named database */
+    const struct store_consent *consent;     /* "consent" */
+    int64_t lastopen_day;                    /* "lastopen": days since epoch */
+    const struct store_ledger_event *event;  /* "ledger" */
+    const struct store_notice *notice;       /* "notices" */
+};
+typedef int (*store_access_cb)(const struct store_access_item *it, void *arg);
+int store_access(struct store *st, const char *controller, const char *rcpt,
+                 store_access_cb cb, void *arg);
 
 /* store_info - sizes for `consentctl stats` and the benchmark. */
 struct store_info {

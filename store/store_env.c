@@ -209,6 +209,26 @@ static int dbis_open(struct store *st, MDB_txn *txn, unsigned cflag)
     return STORE_OK;
 }
 
+/* An environment made before notice versions were kept (issue 12) gets
+ * the database at its first writable open; nothing else changes, so the
+ * schema version stays and older programs simply ignore it. */
+static int notices_create(struct store *st)
+{
+    MDB_txn *txn;
+    int rc = st_mdb_rc(txn_begin(st, 0, &txn));
+
+    if (rc != STORE_OK)
+        return rc;
+    rc = st_mdb_rc(mdb_dbi_open(txn, "notices", MDB_CREATE, &st->notices));
+    if (rc != STORE_OK) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    rc = st_mdb_rc(mdb_txn_commit(txn));
+    st->has_notices = rc == STORE_OK;
+    return rc;
+}
+
 /* Open the named databases: first read-only (the usual case), then, if
  * something is missing and we may create, in a write transaction. */
 static int env_setup(struct store *st, unsigned flags)
@@ -221,8 +241,13 @@ static int env_setup(struct store *st, unsigned flags)
     rc = dbis_open(st, txn, 0);
     if (rc == STORE_OK)
         rc = meta_init(st, txn, 0);
-    if (rc == STORE_OK)
-        return st_mdb_rc(mdb_txn_commit(txn));
+    if (rc == STORE_OK) {
+        st->has_notices = mdb_dbi_open(txn, "notices", 0, &st->notices) == MDB_SUCCESS;
+        if ((rc = st_mdb_rc(mdb_txn_commit(txn))) != STORE_OK || st->has_notices ||
+            st->rdonly)
+            return rc;
+        return notices_create(st);
+    }
     mdb_txn_abort(txn);
     if (rc != STORE_ENODB || !(flags & STORE_CREATE) || st->rdonly)
         return rc;
@@ -231,6 +256,9 @@ static int env_setup(struct store *st, unsigned flags)
     rc = dbis_open(st, txn, MDB_CREATE);
     if (rc == STORE_OK)
         rc = meta_init(st, txn, 1);
+    if (rc == STORE_OK)
+        rc = st_mdb_rc(mdb_dbi_open(txn, "notices", MDB_CREATE, &st->notices));
+    st->has_notices = rc == STORE_OK;
     if (rc != STORE_OK) {
         mdb_txn_abort(txn);
         return rc;

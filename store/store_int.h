@@ -26,7 +26,8 @@ struct st_ctl_entry {
 
 struct store {
     MDB_env *env;
-    MDB_dbi meta, ctl, consent, ledger, lastopen, anon;
+    MDB_dbi meta, ctl, consent, ledger, lastopen, anon, notices;
+    int has_notices; /* 0: old environment opened read-only */
     uint8_t hashkey[32];
     int rdonly;
     pthread_mutex_t lock; /* pool and controller cache */
@@ -77,6 +78,13 @@ void st_put_be32(uint8_t *p, uint32_t v);
 uint32_t st_get_be32(const uint8_t *p);
 int st_head_get(struct store *st, MDB_txn *txn, uint64_t *seq, uint8_t hash[32]);
 int st_head_put(struct store *st, MDB_txn *txn, uint64_t seq, const uint8_t hash[32]);
+
+/* store_notice.c: put one version inside txn (sha already checked);
+ * check a text against a hash (want NULL: only the limits). */
+int st_notice_put(struct store *st, MDB_txn *txn, const void *text, size_t len,
+                  const char *source, const uint8_t sha[32], int *added);
+int st_notice_check(const void *text, size_t len, const char *source,
+                    const uint8_t want[32]);
 
 /* store_write.c: the state rules of store_record (also replayed by verify). */
 int st_apply(struct st_cval *v, const struct store_event *ev, int found);

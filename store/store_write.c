@@ -62,6 +62,32 @@ static int purposes_ok(const struct store_event *ev)
     }
 }
 
+/* ASCII case-insensitive memmem (rn is lower-case already). */
+static int has_addr(const unsigned char *p, size_t n, const char *rn)
+{
+    size_t m = strlen(rn);
+
+    for (size_t i = 0; m != 0 && i + m <= n; i++) {
+        size_t j = 0;
+        while (j < m && (p[i + j] >= 'A' && p[i + j] <= 'Z' ? p[i + j] + 32 : p[i + j]) ==
+                            (unsigned char)rn[j])
+            j++;
+        if (j == m)
+            return 1;
+    }
+    return 0;
+}
+
+/* A notice text is kept for ever, erasure included: it must be the text
+ * everybody saw (a template), never a page rendered for this recipient. */
+static int notice_ok(const struct store_event *ev, const char *rn)
+{
+    return ev->notice_id != NULL &&
+           st_notice_check(ev->notice_text, ev->notice_len, ev->notice_source,
+                           ev->notice_sha256) == STORE_OK &&
+           !has_addr(ev->notice_text, ev->notice_len, rn);
+}
+
 /* Check and complete ev (id, time, states); cn/rn get normalised names. */
 static int ev_validate(struct store_event *ev, const uint8_t rnd[16], char *cn, char *rn,
                        uint8_t u[16])
@@ -72,6 +98,8 @@ static int ev_validate(struct store_event *ev, const uint8_t rnd[16], char *cn, 
         !str_ok(ev->actor, 128, 0) ||
         store_controller_normalise(ev->controller, cn, ST_CTL_MAX) != STORE_OK ||
         store_addr_normalise(ev->recipient, rn, STORE_ADDR_MAX) != STORE_OK)
+        return STORE_EINVAL;
+    if (ev->notice_text != NULL && !notice_ok(ev, rn))
         return STORE_EINVAL;
     if (ev->action != STORE_A_IMPORT)
         ev->states = 0;
@@ -342,7 +370,11 @@ int store_record(struct store *st, struct store_event *ev)
 
     if (rc != STORE_OK)
         return rc;
-    if ((rc = batch_add(b, ev, 0, NULL)) != STORE_OK) {
+    rc = batch_add(b, ev, 0, NULL);
+    if (rc == STORE_OK && ev->notice_text != NULL)
+        rc = st_notice_put(st, b->txn, ev->notice_text, ev->notice_len,
+                           ev->notice_source, ev->notice_sha256, NULL);
+    if (rc != STORE_OK) {
         store_batch_abort(b);
         return rc;
     }

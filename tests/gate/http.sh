@@ -8,8 +8,10 @@ UA="UA-MARKER-7f3a9c"
 C() { curl -s -A "$UA" "$@"; }
 hdrs() { curl -s -A "$UA" -o /dev/null -D - "$@" | tr -d '\r'; }
 
-# the ledger head line every second instead of every hour (test hook)
-CM_LEDGER_HEAD_INTERVAL=1 gate_start
+# the ledger head line every second instead of every hour (test hook);
+# a copy of the pages, so that a template can be edited (notice versions)
+cp -r "$ROOT/conf/pages" "$T/pages"
+GATE_PAGES=$T/pages CM_LEDGER_HEAD_INTERVAL=1 gate_start
 echo "# gate on $BASE (tmp $T)"
 
 A=alice@example.org
@@ -65,6 +67,21 @@ LONGURL="https://t.example/c?u=$(head -c 12000 /dev/zero | tr '\0' 'q')"
 LC=$(link c brand.example $A "$LONGURL" https://shop.example/)
 check "a 12 KB tracked URL still makes a working link" \
     "$(C -o /dev/null -w '%{http_code} %{redirect_url}' "$LC")" "302 $LONGURL"
+
+# --- API: the exact notice text (issue 12) ---------------------------------
+NT='{"controller":"brand.example","recipient":"carl@example.org","action":"grant","purposes":["opens"],"notice_id":"signup-v3","notice_sha256":"'$NH'"'
+check "API grant without notice_text: 201" "$(api -H "$AUTH" -d "$NT}")" 201
+check_has "API: says the version is not stored yet" "$(cat "$T/api.out")" '"notice_stored":false'
+check "API grant with notice_text: 201" "$(api -H "$AUTH" -d "$NT"',"notice_text":"signup notice v3"}')" 201
+check_has "API: version now stored" "$(cat "$T/api.out")" '"notice_stored":true'
+check "API: the exact text kept" "$("$CTL" --db "$T/db" notice show "$NH")" "signup notice v3"
+check "API: notice_text not matching its sha -> 422" "$(api -H "$AUTH" -d "$NT"',"notice_text":"another text"}')" 422
+check_has "API: mismatch explained" "$(cat "$T/api.out")" "is not the SHA-256 of 'notice_text'"
+RN="Hello carl@example.org"
+RH=$(printf '%s' "$RN" | sha256sum | cut -c1-64)
+check "API: notice_text naming the recipient -> 422" \
+    "$(api -H "$AUTH" -d "${NT/$NH/$RH}"',"notice_text":"'"$RN"'"}')" 422
+check "API: ... and nothing kept" "$("$CTL" --db "$T/db" notice show "$RH" >/dev/null 2>&1; echo $?)" 1
 
 # --- API errors -----------------------------------------------------------
 check "API: no key -> 401" "$(api -d "$GRANT")" 401
@@ -132,6 +149,9 @@ check "receipt carries the event id" "${#EV}" 36
 PROOF=$("$CTL" --db "$T/db" --json proof brand.example $A 2>/dev/null)
 check_has "ledger has the withdraw event" "$PROOF" "\"id\": \"$EV\""
 check_has "ledger withdraw method" "$PROOF" '"method": "withdraw-link"'
+check_has "withdraw event names the withdrawal page's notice version" "$PROOF" '"notice_id": "page-withdraw-en-'
+WN=$(printf '%s' "$PROOF" | jq -r '.history[] | select(.action == "withdraw") | .notice_sha256' | tail -1)
+check_has "withdrawal page version kept: its template" "$("$CTL" --db "$T/db" notice show "$WN")" "==> en/withdraw.html"
 H=$(hdrs "$O")
 check_has "old /o after withdrawal: blank GIF" "$H" "Content-Type: image/gif"
 check_lacks "old /o after withdrawal: no redirect" "$H" "Location:"
@@ -195,6 +215,8 @@ INACT=$("$CTL" --db "$T/db" inactive brand.example --before "$(date -u -d tomorr
 check_lacks "last open is today: not listed inactive before tomorrow+0" \
     "$("$CTL" --db "$T/db" inactive brand.example --before "$(date -u +%F)" 2>/dev/null)" "$A"
 check_has "last open kept as a day (inactive before tomorrow)" "$INACT" "$A"
+check "consentctl access returns the last-open day the gate stored" \
+    "$("$CTL" --db "$T/db" access brand.example $A 2>/dev/null | jq -r .lastopen.day)" "$(( $(date -u +%s) / 86400 ))"
 if command -v mdb_dump >/dev/null; then
     DUMP=$(mdb_dump -a -p "$T/db" 2>/dev/null)
     check_has "store dump readable" "$DUMP" "brand.example"
@@ -237,8 +259,41 @@ check "purpose not offered -> 400" \
 R=$(C -d "csrf=$PC&lang=en&notice=$PN&action=accept&purpose=clicks" "$P")
 check_has "Accept clicks: receipt" "$R" "Your choice is recorded"
 PROOF=$("$CTL" --db "$T/db" --json proof brand.example $A 2>/dev/null)
-check_has "ledger: grant with the page notice id" "$PROOF" '"notice_id": "page-consent-en-v1"'
+check_has "ledger: grant with the notice id derived from its hash" "$PROOF" "\"notice_id\": \"page-consent-en-${PN:0:12}\""
 check_has "ledger: grant with the notice hash shown" "$PROOF" "\"notice_sha256\": \"$PN\""
+
+# --- notice versions (issue 12) ---------------------------------------------
+A2=bea.second@example.org
+P2=$(link p brand.example $A2)
+PP2=$(C -H 'Accept-Language: en' "$P2")
+PC2=$(printf '%s' "$PP2" | grep -o 'name="csrf" value="[0-9a-f]*"' | cut -d'"' -f4)
+PN2=$(printf '%s' "$PP2" | grep -o 'name="notice" value="[0-9a-f]*"' | cut -d'"' -f4)
+check "two people shown the same page: same notice hash" "$PN2" "$PN"
+C -o /dev/null -d "csrf=$PC2&lang=en&notice=$PN2&action=accept&purpose=opens" "$P2"
+check "second person's grant names the same version" \
+    "$("$CTL" --db "$T/db" --json proof brand.example $A2 2>/dev/null | jq -r '.receipt["x-notice"].sha256')" "$PN"
+NS=$("$CTL" --db "$T/db" notice show "$PN")
+check "notice show prints the version whose hash it is" "$("$CTL" --db "$T/db" notice show "$PN" | sha256sum | cut -c1-64)" "$PN"
+check_has "the version is the templates: notice.html" "$NS" "==> en/notice.html"
+check_has "the version is the templates: purposes.txt" "$NS" "==> en/purposes.txt"
+check_has "the version keeps placeholders, not a rendered page" "$NS" "{{address}}"
+check_lacks "no personal data in the version (address)" "$NS" "alice"
+check_lacks "no personal data in the version (masked address)" "$NS" "a***@"
+echo '<p>Edited: we now also keep the device type.</p>' >>"$T/pages/en/notice.html"
+gate_reload
+PP3=$(C -H 'Accept-Language: en' "$P2")
+PC3=$(printf '%s' "$PP3" | grep -o 'name="csrf" value="[0-9a-f]*"' | cut -d'"' -f4)
+PN3=$(printf '%s' "$PP3" | grep -o 'name="notice" value="[0-9a-f]*"' | cut -d'"' -f4)
+check "edited template + reload: a new notice hash" "$([ -n "$PN3" ] && [ "$PN3" != "$PN" ] && echo new)" new
+check_has "edited template + reload: a new notice id" "$PP3" "page-consent-en-${PN3:0:12}"
+check "a POST with the old version's hash is refused" \
+    "$(status "$P2" -d "csrf=$PC3&lang=en&notice=$PN&action=accept&purpose=clicks")" 409
+C -o /dev/null -d "csrf=$PC3&lang=en&notice=$PN3&action=accept&purpose=clicks" "$P2"
+check_has "new version kept" "$("$CTL" --db "$T/db" notice show "$PN3")" "we now also keep the device type"
+check_lacks "old version still retrievable, unchanged" "$("$CTL" --db "$T/db" notice show "$PN")" "device type"
+check "old version still hashes to its id" "$("$CTL" --db "$T/db" notice show "$PN" | sha256sum | cut -c1-64)" "$PN"
+check "proof --with-notices gives both versions A2 saw" \
+    "$("$CTL" --db "$T/db" --json proof brand.example $A2 --with-notices 2>/dev/null | jq '[.notices[] | select(.text != null)] | length')" 2
 check "clicks granted: /c tracks again" \
     "$(C -o /dev/null -w '%{http_code} %{redirect_url}' "$Cd")" "302 https://t.example/click?x=1"
 check_has "opens not granted: /o stays blank" "$(hdrs "$O")" "image/gif"
@@ -304,7 +359,7 @@ M=$(C "$BASE/metrics")
 check_has "metrics: blank pixels counted" "$M" 'consent_gate_requests_total{endpoint="open",outcome="blank"}'
 check_has "metrics: forwarded pixels counted" "$M" 'consent_gate_requests_total{endpoint="open",outcome="forwarded"}'
 check_has "metrics: withdrawals counted" "$M" "consent_gate_consents_withdrawn_total 2"
-check_has "metrics: grants counted (3 API + 1 page; a 409 is not counted)" "$M" "consent_gate_consents_granted_total 4"
+check_has "metrics: grants counted (3+2 API + 1+2 page; a 409 is not counted)" "$M" "consent_gate_consents_granted_total 8"
 check_has "metrics: forged tokens counted" "$M" 'consent_gate_tokens_rejected_total{reason="forged"}'
 check_has "metrics: retired keys counted" "$M" 'consent_gate_tokens_rejected_total{reason="unknown_key"} 1'
 LOG=$(cat "$T/gate.log")

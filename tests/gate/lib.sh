@@ -64,7 +64,7 @@ EOC
 gate_start() {
     "$GATE" --new-key "$T/keys" >/dev/null || { echo "cannot create keys"; exit 1; }
     write_conf 0
-    "$GATE" -f -c "$T/gate.conf" -P "$ROOT/conf/pages" --ready-file "$T/port" \
+    "$GATE" -f -c "$T/gate.conf" -P "${GATE_PAGES:-$ROOT/conf/pages}" --ready-file "$T/port" \
         ${GATE_ARGS:-} >"$T/gate.log" 2>&1 &
     GATE_PID=$!
     for _ in $(seq 1 100); do [ -s "$T/port" ] && break; sleep 0.05; done

@@ -63,6 +63,49 @@ n=$(grep -c '"seq"' "$T/out")
 expect_eq "$n" 4 "proof lists the 4 events of alice"
 expect_err 1 "no consent events" "proof of unknown recipient" "$C" proof brand nobody@example.org --controller-info "$T/info.json"
 
+# --- notice versions (issue 12): kept content-addressed, exact bytes back
+sha1=$(sha256sum "$T/notice.txt" | cut -c1-64)
+expect_rc 0 "notice list" "$C" notice list
+expect_grep "^$sha1 20[0-9-]*T[0-9:]*Z 15 consentctl $T/notice.txt\$" "$T/out" "grant --notice ID:FILE kept the version"
+expect_eq "$(wc -l <"$T/out")" 1 "one version so far (refuse --notice n1 adds none)"
+expect_rc 0 "notice show" "$C" notice show "$sha1"
+cmp -s "$T/out" "$T/notice.txt" && ok "notice show prints the exact bytes" || bad "notice show: bytes differ"
+printf 'notice v2 text\r\nwith\ttabs \xc3\xa9\n' >"$T/notice2.txt"
+sha2=$(sha256sum "$T/notice2.txt" | cut -c1-64)
+expect_rc 0 "grant --notice :FILE" "$C" grant brand dan@example.org opens --notice ":$T/notice2.txt"
+expect_rc 0 "proof --with-notices" "$C" proof brand dan@example.org --with-notices
+expect_grep "\"notice_id\": \"notice-$(echo "$sha2" | cut -c1-12)\"" "$T/out" ":FILE derives the id from the hash"
+jq -e --arg s "$sha2" --rawfile t "$T/notice2.txt" \
+    '.notices | length == 1 and .[0].sha256 == $s and .[0].text == $t' "$T/out" >/dev/null &&
+    ok "proof --with-notices carries the exact text" || bad "proof notices wrong"
+jq -e '.receipt["x-notice"].id | startswith("notice-")' "$T/out" >/dev/null &&
+    ok "receipt names the notice version" || bad "receipt x-notice"
+expect_rc 0 "proof without --with-notices" "$C" proof brand dan@example.org
+jq -e '.notices[0] | has("text") | not' "$T/out" >/dev/null && ok "proof: text only when asked" || bad "text without --with-notices"
+expect_rc 0 "notice show v1 still there" "$C" notice show "$sha1"
+cmp -s "$T/out" "$T/notice.txt" && ok "old version unchanged after a new one" || bad "v1 changed"
+expect_rc 0 "notice list --json" "$C" --json notice list
+expect_eq "$(grep -c '"sha256"' "$T/out")" 2 "two versions listed"
+printf 'Hello dan@EXAMPLE.org, here is our notice\n' >"$T/rendered.txt"
+expect_err 2 "not a copy naming the recipient" "a rendered notice with the address is refused" \
+    "$C" grant brand dan@example.org clicks --notice "x:$T/rendered.txt"
+expect_err 2 "bad hash" "notice show bad hash" "$C" notice show 1234
+expect_err 1 "no notice version" "notice show unknown" "$C" notice show "$(printf 0%.0s $(seq 64))"
+expect_err 2 "needs 'list' or 'show HASH'" "notice no subcommand" "$C" notice
+expect_err 2 "notice file" "empty notice file" "$C" grant brand dan@example.org opens --notice "x:/dev/null"
+expect_rc 0 "erase dan" "$C" erase brand dan@example.org
+expect_rc 0 "notice show after erase" "$C" notice show "$sha2"
+cmp -s "$T/out" "$T/notice2.txt" && ok "erase keeps notice versions" || bad "erase lost a notice version"
+
+# --- access: everything held on one person (events, state, notices)
+expect_rc 0 "access" "$C" access brand alice@example.org
+jq -e --arg s "$sha1" '(.history | length) == 4 and .consent.purposes.opens != null and
+    has("lastopen") and (.notices | map(.sha256) | index($s)) != null and
+    (.notices[0] | has("text"))' "$T/out" >/dev/null &&
+    ok "access has history, consent, lastopen and notice texts" || bad "access incomplete"
+expect_err 1 "no consent events" "access of unknown recipient" "$C" access brand nobody@example.org
+expect_err 2 "bad address" "access bad address" "$C" access brand nope
+
 # --- import CSV with a bad row, idempotence, dry run
 cat >"$T/in.csv" <<'EOF'
 controller,recipient,time,action,purposes,method,notice_id,source_ip,user_agent
