@@ -5,7 +5,8 @@
  * sees), else the envelope sender's; cfg_domain_for maps it (and its
  * parents) to a [domain] section. Class: the section's auth rules, then its
  * transactional rules (header globs and envelope-sender globs), else
- * marketing. Consent: one recipient is one short store read; several
+ * marketing. Consent (policy_granted, policy/input.c, shared with
+ * consent-rewrite): one recipient is one short store read; several
  * recipients get the strictest outcome, i.e. no purpose granted (a tracker
  * stays only if every recipient consented, and no per-recipient footer can
  * be made, so none stays). An unknown recipient has no consent.
@@ -18,27 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "store/store.h"
-
-/* Purposes granted to the one recipient of m. */
-static int lookup(const char *rcpt, struct mlt_decision *d, char *err, size_t errlen)
-{
-    struct store_consent c;
-    if (!mlt_store)
-        return 0;
-    int rc = store_consent_get(mlt_store, d->info.controller, rcpt, &c);
-    if (rc == STORE_NOTFOUND || rc == STORE_EINVAL)
-        return 0;
-    if (rc != STORE_OK) {
-        snprintf(err, errlen, "consent store: %s", store_strerror(rc));
-        return -1;
-    }
-    d->found = 1;
-    for (int i = 0; i < STORE_P_MAX; i++)
-        if (c.state[i] == STORE_GRANTED)
-            d->granted |= 1u << i;
-    return 0;
-}
+#include "policy/policy.h"
 
 int mlt_decide(const struct snap *rt, const struct mlt_msg *m, struct mlt_decision *d,
                char *err, size_t errlen)
@@ -47,5 +28,6 @@ int mlt_decide(const struct snap *rt, const struct mlt_msg *m, struct mlt_decisi
     msginfo_derive(rt->cfg, m->hdrs, m->nhdrs, m->sender, &d->info);
     if (m->nrcpts != 1)
         return 0;
-    return lookup(m->rcpts[0], d, err, errlen);
+    return policy_granted(mlt_store, d->info.controller, m->rcpts[0], &d->granted,
+                          &d->found, err, errlen);
 }

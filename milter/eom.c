@@ -203,19 +203,10 @@ static sfsistat refuse_foreign(struct eom *e)
 
 static int rewrite(struct eom *e)
 {
-    struct policy_input in = {
-        .cfg = e->rt->cfg,
-        .dom = e->d.info.dom,
-        .controller = e->d.info.controller,
-        .mail_class = e->d.info.mail_class,
-        .rules = e->rt->rules,
-        .limits = &e->rt->limits,
-        .keys = e->rt->keys,
-        .recipient = e->m->nrcpts == 1 ? e->m->rcpts[0] : NULL,
-        .granted = e->m->nrcpts == 1 ? e->d.granted : 0,
-        .campaign = e->d.info.campaign,
-        .now = 0,
-    };
+    struct policy_input in;
+
+    policy_input_build(&in, e->rt, &e->d.info, e->m->nrcpts == 1 ? e->m->rcpts[0] : NULL,
+                       e->d.granted, 0);
     if (policy_prepare(&in, &e->pol, &e->req) != 0) {
         snprintf(e->err, sizeof e->err, "policy: %s", e->pol.err);
         policy_free(&e->pol);

@@ -15,6 +15,8 @@
 
 #include "common/buf.h"
 #include "policy/cfg.h"
+#include "policy/msginfo.h"
+#include "policy/snap.h"
 #include "common/tok.h"
 #include "rewriter/rewriter.h"
 
@@ -57,6 +59,24 @@ struct policy {
  * with p->err set (e.g. template expansion failed, token sealing failed). */
 int policy_prepare(const struct policy_input *in, struct policy *p, struct rw_request *req);
 void policy_free(struct policy *p);
+
+/* policy_input_build - the one builder of *in (policy/input.c) for a
+ * message under snapshot s with message info info: rcpt is the one
+ * recipient (normalised) and granted its purposes, or rcpt NULL for several
+ * recipients (granted ignored: strictest, nothing granted). now: token
+ * issue time, 0 for time(NULL). in borrows from s and info, which must
+ * outlive it. */
+void policy_input_build(struct policy_input *in, const struct snap *s,
+                        const struct msginfo *info, const char *rcpt, uint32_t granted,
+                        int64_t now);
+
+struct store;
+/* policy_granted - the purposes granted to rcpt (normalised) by controller,
+ * from st (NULL: no store, nothing granted). *found says whether a record
+ * exists. Returns 0 (also for an unknown recipient: no consent), or -1 with
+ * a reason in err on a store error. Thread-safe as store_consent_get. */
+int policy_granted(struct store *st, const char *controller, const char *rcpt,
+                   uint32_t *granted, int *found, char *err, size_t errlen);
 
 /* policy_link - build "<gate url>/<kind>/<token>" for a recipient (withdraw,
  * prefs) into out; the token names in->dom (required), whose rules the

@@ -15,46 +15,22 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Read a whole small file (rules, at most 16 MiB). */
-static int slurp(const char *path, struct buf *b, char *err, size_t errlen)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    buf_init(b, 16u << 20);
-    char chunk[65536];
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 || (n > 0 && buf_append(b, chunk, (size_t)n) != 0)) {
-            snprintf(err, errlen, "%s: %s", path,
-                     n < 0 ? strerror(errno) : "file too large");
-            close(fd);
-            buf_free(b);
-            return -1;
-        }
-        if (n == 0)
-            break;
-    }
-    close(fd);
-    return 0;
-}
-
 static int load_rules(struct snap *s, char *err, size_t errlen)
 {
     const char *path = s->cfg->rules;
-    struct buf b;
+    struct buf b = BUF_INIT(16u << 20); /* rules file, at most 16 MiB */
     char why[200];
+    int e;
 
     if (!path || !*path) {
         snprintf(err, errlen, "%s: [milter] rules is not set", s->cfg->path);
         return -1;
     }
-    if (slurp(path, &b, err, errlen) != 0)
+    if ((e = buf_read_file(&b, path)) != 0) {
+        snprintf(err, errlen, "%s: %s", path, e == EFBIG ? "file too large" : strerror(e));
+        buf_free(&b);
         return -1;
+    }
     int rc = rw_rules_parse(b.data ? b.data : "", b.len, &s->rules, why, sizeof why);
     buf_free(&b);
     if (rc != RW_OK) {
@@ -66,6 +42,8 @@ static int load_rules(struct snap *s, char *err, size_t errlen)
 
 static int load_keys(struct snap *s, unsigned flags, char *err, size_t errlen)
 {
+    if (flags & SNAP_NO_KEYS)
+        return 0; /* the caller loads its own */
     const char *path = s->cfg->gate_keys;
     char why[200] = "";
 

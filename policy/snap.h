@@ -26,8 +26,10 @@
 /* What snap_load reads besides the configuration. */
 enum snap_flags {
     SNAP_RULES = 1,        /* compile [milter] rules into rules and limits */
-    SNAP_KEYS_OPTIONAL = 2 /* a keys file that does not exist is a warning,
-                              not an error (the milter then gates nothing) */
+    SNAP_KEYS_OPTIONAL = 2, /* a keys file that does not exist is a warning,
+                               not an error (the milter then gates nothing) */
+    SNAP_NO_KEYS = 4        /* leave keys NULL: the caller loads another file
+                               (consent-rewrite --keys) */
 };
 
 struct snap;

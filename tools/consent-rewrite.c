@@ -49,9 +49,8 @@ struct opts {
 
 struct run {
     struct opts o;
-    struct cfg *cfg;
-    struct rw_rules *rules;
-    struct tok_keys *keys;
+    struct snap *snap;       /* configuration, rules, keys: as the milter loads them */
+    const struct cfg *cfg;   /* snap->cfg */
     struct buf msg;
     char rcpt[STORE_ADDR_MAX];
     struct msginfo info; /* domain, section, controller, class, campaign */
@@ -182,26 +181,17 @@ static int read_input(struct run *r)
 static int load_config(struct run *r)
 {
     char err[512] = "";
-    gchar *text = NULL;
-    gsize len = 0;
-    GError *ge = NULL;
-    const char *kp;
-    int rc;
+    struct tok_keys *k = NULL;
 
-    if ((r->cfg = cfg_load(r->o.conf, err, sizeof err)) == NULL)
+    if ((r->snap = snap_load(r->o.conf, SNAP_RULES | (r->o.keys ? SNAP_NO_KEYS : 0), NULL, err,
+                               sizeof err)) == NULL)
         return fail(EX_CONF, "%s", err[0] ? err : r->o.conf);
-    if (!r->cfg->rules || !g_file_get_contents(r->cfg->rules, &text, &len, &ge)) {
-        rc = fail(EX_CONF, "rules: %s", ge ? ge->message : "[milter] rules is not set");
-        g_clear_error(&ge);
-        return rc;
+    r->cfg = r->snap->cfg;
+    if (r->o.keys) { /* --keys stands in for [gate] keys */
+        if (tok_keys_load(r->o.keys, &k, err, sizeof err) != TOK_OK)
+            return fail(EX_CONF, "keys: %s", err[0] ? err : r->o.keys);
+        r->snap->keys = k; /* freed with the snapshot */
     }
-    rc = rw_rules_parse(text, len, &r->rules, err, sizeof err);
-    g_free(text);
-    if (rc != RW_OK)
-        return fail(EX_CONF, "%s:%s", r->cfg->rules, err);
-    kp = r->o.keys ? r->o.keys : r->cfg->gate_keys;
-    if (kp && *kp && tok_keys_load(kp, &r->keys, err, sizeof err) != TOK_OK)
-        return fail(EX_CONF, "keys: %s", err[0] ? err : kp);
     return 0;
 }
 
@@ -232,22 +222,17 @@ static int sender_and_class(struct run *r)
 static int consent_from_store(struct run *r)
 {
     struct store *st = NULL;
-    struct store_consent c;
-    int rc = store_open(r->cfg->database, STORE_RDONLY, 0, &st);
+    char err[256] = "";
+    int rc = store_open(r->cfg->database, STORE_RDONLY, 0, &st), found;
 
     if (rc != STORE_OK)
         return fail(EX_STORE, "consent store %s: %s (use --consent to bypass)",
                     r->cfg->database, store_strerror(rc));
-    rc = store_consent_get(st, r->info.controller, r->rcpt, &c);
+    rc = policy_granted(st, r->info.controller, r->rcpt, &r->granted, &found, err,
+                        sizeof err);
     store_close(st);
-    if (rc == STORE_NOTFOUND || rc == STORE_EINVAL)
-        return 0; /* no consent recorded = no consent */
-    if (rc != STORE_OK)
-        return fail(EX_STORE, "consent store %s: %s", r->cfg->database,
-                    store_strerror(rc));
-    for (int i = 0; i < STORE_P_MAX; i++)
-        if (c.state[i] == STORE_GRANTED)
-            r->granted |= 1u << i;
+    if (rc != 0)
+        return fail(EX_STORE, "%s: %s", r->cfg->database, err);
     return 0;
 }
 
@@ -351,18 +336,7 @@ static int write_all(const char *p, size_t n)
 
 static int rewrite(struct run *r)
 {
-    struct policy_input in = {
-        .cfg = r->cfg,
-        .dom = r->info.dom,
-        .controller = r->info.controller,
-        .mail_class = r->info.mail_class,
-        .rules = r->rules,
-        .limits = NULL,
-        .keys = r->keys,
-        .recipient = r->rcpt,
-        .granted = r->granted,
-        .campaign = r->info.campaign,
-        .now = r->o.now ? (int64_t)g_ascii_strtoll(r->o.now, NULL, 10) : 0};
+    struct policy_input in;
     struct policy pol;
     struct rw_request req;
     struct rw_report rep;
@@ -370,6 +344,8 @@ static int rewrite(struct run *r)
     struct items_out io = {NULL, BUF_INIT(0), 0, 0};
     int rc, ex = 0;
 
+    policy_input_build(&in, r->snap, &r->info, r->rcpt, r->granted,
+                       r->o.now ? (int64_t)g_ascii_strtoll(r->o.now, NULL, 10) : 0);
     if (policy_prepare(&in, &pol, &req) != 0) {
         ex = fail(EX_CONF, "policy: %s", pol.err);
         policy_free(&pol);
@@ -425,8 +401,6 @@ int main(int argc, char **argv)
     if (ex == 0)
         ex = rewrite(&r);
     buf_free(&r.msg);
-    tok_keys_free(r.keys);
-    rw_rules_free(r.rules);
-    cfg_release(r.cfg);
+    snap_release(r.snap);
     return ex;
 }
