@@ -14,11 +14,6 @@
 
 #include "rewriter/rw_engine.h"
 
-static int buf_rc(int e)
-{
-    return e == 0 ? RW_OK : e == EFBIG ? RW_ELIMIT : RW_ENOMEM;
-}
-
 static const signed char hexv[256] = {
     ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,
     ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14,
@@ -110,7 +105,7 @@ int rw_qp_decode_tab(const char *in, size_t len, struct buf *out, struct rw_qpta
     /* Decoding never grows the text: room for len bytes is enough (the
      * same ceiling as appending the input). in must not lie in out. */
     if ((e = buf_reserve(out, len)) != 0)
-        return buf_rc(e);
+        return rw_buf_status(e);
     w = out->data + start;
     if (t == NULL)
         qp_run(in, 0, len, len, &w, &soft);
@@ -223,7 +218,7 @@ int rw_qp_encode(const char *in, size_t len, int crlf, struct buf *out)
     qpw_flush(q);
     e = q->err;
     g_free(q);
-    return buf_rc(e);
+    return rw_buf_status(e);
 }
 
 int rw_b64_decode(const char *in, size_t len, struct buf *out)
@@ -239,7 +234,7 @@ int rw_b64_decode(const char *in, size_t len, struct buf *out)
         chunk = len > 4096 ? 4096 : len;
         n = g_base64_decode_step(in, chunk, tmp, &state, &save);
         if ((e = buf_append(out, tmp, n)) != 0)
-            return buf_rc(e);
+            return rw_buf_status(e);
         in += chunk;
         len -= chunk;
     }
@@ -262,7 +257,7 @@ int rw_b64_encode(const char *in, size_t len, int crlf, int final_eol, struct bu
     if (n == 0 && final_eol)
         e = buf_puts(out, eol);
     g_free(enc);
-    return buf_rc(e);
+    return rw_buf_status(e);
 }
 
 int rw_charset_passthrough(const char *cs)
@@ -299,7 +294,7 @@ static int convert(const char *to, const char *from, const char *in, size_t len,
                      : g_iconv(cd, &ip, &il, &op, &ol);
         err = errno;
         if ((e = buf_append(out, tmp, sizeof tmp - ol)) != 0) {
-            rc = buf_rc(e);
+            rc = rw_buf_status(e);
             break;
         }
         if (r == (gsize)-1 && err == E2BIG)
@@ -375,9 +370,9 @@ static int qp_group(const struct rw_qpline *v, size_t a, size_t b, size_t stop,
     }
     if (e == 0)
         e = buf_append(&chunk, dec + pos, stop - pos);
-    rc = e ? buf_rc(e) : rw_qp_encode(chunk.data ? chunk.data : "", chunk.len, crlf, out);
+    rc = e ? rw_buf_status(e) : rw_qp_encode(chunk.data ? chunk.data : "", chunk.len, crlf, out);
     if (rc == RW_OK && v[b].soft)
-        rc = buf_rc(buf_puts(out, crlf ? "=\r\n" : "=\n"));
+        rc = rw_buf_status(buf_puts(out, crlf ? "=\r\n" : "=\n"));
     buf_free(&chunk);
     return rc;
 }
@@ -400,14 +395,14 @@ int rw_qp_patch_tab(const char *raw, size_t rawlen, const char *dec, size_t decl
             b = e > b ? e : b;
         }
         stop = b + 1 < nl ? v[b + 1].dec_off : declen;
-        rc = buf_rc(buf_append(out, raw + copied, v[a].raw_off - copied));
+        rc = rw_buf_status(buf_append(out, raw + copied, v[a].raw_off - copied));
         if (rc == RW_OK)
             rc = qp_group(v, a, b, stop, dec, p + i, j - i, crlf, out);
         copied = v[b].raw_end;
         i = j;
     }
     if (rc == RW_OK)
-        rc = buf_rc(buf_append(out, raw + copied, rawlen - copied));
+        rc = rw_buf_status(buf_append(out, raw + copied, rawlen - copied));
     return rc;
 }
 

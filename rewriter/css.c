@@ -110,7 +110,7 @@ static int css_unescape(const char *s, size_t n, struct buf *out)
     }
     if (rc == 0 && out->data == NULL)
         rc = buf_append(out, "", 0);
-    return rc == 0 ? RW_OK : rc == ENOMEM ? RW_ENOMEM : RW_ELIMIT;
+    return rw_buf_status(rc);
 }
 
 /* Report the value css[v0..v1) at place. */

@@ -227,7 +227,7 @@ static int put_bytes(struct buf *out, size_t *map, size_t start, const char *p, 
     int rc = buf_append(out, p, n);
 
     if (rc != 0)
-        return rc == ENOMEM ? RW_ENOMEM : RW_ELIMIT;
+        return rw_buf_status(rc);
     if (map != NULL)
         for (k = 0; k < n; k++)
             map[base + k] = seq ? at + k : at;

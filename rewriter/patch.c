@@ -12,13 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int buf_status(int rc)
-{
-    if (rc == 0)
-        return RW_OK;
-    return rc == ENOMEM ? RW_ENOMEM : RW_ELIMIT;
-}
-
 const struct rw_limits *rw_limits_or_default(const struct rw_limits *lim)
 {
     static const struct rw_limits def = {20, 500, 8u << 20, 256, 64u << 10, 16u << 10, 5};
@@ -83,13 +76,13 @@ int rw_patch_apply(const char *src, size_t len, const struct rw_patch *p, size_t
             at = p[i].off + p[i].len;
     at = 0;
     for (i = 0; i < n; i++) {
-        if ((rc = buf_status(buf_append(out, src + at, p[i].off - at))) != RW_OK)
+        if ((rc = rw_buf_status(buf_append(out, src + at, p[i].off - at))) != RW_OK)
             return rc;
-        if ((rc = buf_status(buf_append(out, p[i].repl, p[i].repl_len))) != RW_OK)
+        if ((rc = rw_buf_status(buf_append(out, p[i].repl, p[i].repl_len))) != RW_OK)
             return rc;
         at = p[i].off + p[i].len;
     }
-    return buf_status(buf_append(out, src + at, len - at));
+    return rw_buf_status(buf_append(out, src + at, len - at));
 }
 
 static int put_pct(struct buf *out, unsigned char c)
@@ -141,7 +134,7 @@ int rw_site_escape(const struct rw_site *s, const char *url, struct buf *out)
     size_t i;
 
     if (s->esc == RW_ESC_NONE)
-        return buf_status(buf_puts(out, url));
+        return rw_buf_status(buf_puts(out, url));
     if (s->esc == RW_ESC_ATTR) {
         while (*u && rc == 0) {
             size_t run = 0;
@@ -157,17 +150,17 @@ int rw_site_escape(const struct rw_site *s, const char *url, struct buf *out)
                 rc = attr_char(out, *u++, (int)s->quote);
             }
         }
-        return buf_status(rc);
+        return rw_buf_status(rc);
     }
     if (s->esc == RW_ESC_CSS) {
         for (; *u && rc == 0; u++)
             rc = css_char(out, *u, s->quote);
-        return buf_status(rc);
+        return rw_buf_status(rc);
     }
     for (; *u && rc == 0; u++)
         rc = css_char(&tmp, *u, s->quote);
     for (i = 0; rc == 0 && i < tmp.len; i++)
         rc = attr_char(out, (unsigned char)tmp.data[i], -1);
     buf_free(&tmp);
-    return buf_status(rc);
+    return rw_buf_status(rc);
 }

@@ -130,7 +130,7 @@ static int dump_to(json_t *o, struct buf *out)
 
     if (s != NULL) {
         int e = buf_puts(out, s);
-        rc = e == 0 ? RW_OK : e == ENOMEM ? RW_ENOMEM : RW_ELIMIT;
+        rc = rw_buf_status(e);
     }
     free(s);
     json_decref(o);

@@ -56,11 +56,11 @@ static int decode_copy(struct eng *e, struct leaf *l, size_t idx)
     else if (p->cte == RW_CTE_BASE64)
         rc = rw_b64_decode(raw, n, &dec);
     else
-        rc = buf_rc(buf_append(&dec, raw, n));
+        rc = rw_buf_status(buf_append(&dec, raw, n));
     if (rc == RW_OK && dec.len > e->lim.max_part_size)
         rc = RW_ELIMIT;
     if (rc == RW_OK && dec.data == NULL)
-        rc = buf_rc(buf_append(&dec, "", 0));
+        rc = rw_buf_status(buf_append(&dec, "", 0));
     if (rc == RW_OK && rw_charset_passthrough(p->charset)) {
         l->text = dec;
         return RW_OK;
@@ -69,7 +69,7 @@ static int decode_copy(struct eng *e, struct leaf *l, size_t idx)
         buf_init(&l->text, 4 * e->lim.max_part_size);
         rc = rw_charset_decode(p->charset, dec.data, dec.len, &l->text);
         if (rc == RW_OK && l->text.data == NULL)
-            rc = buf_rc(buf_append(&l->text, "", 0));
+            rc = rw_buf_status(buf_append(&l->text, "", 0));
         if (rc == RW_ECHARSET)
             ERR(e, "part %zu: cannot decode charset %s", idx + 1, p->charset);
     }

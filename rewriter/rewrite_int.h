@@ -47,11 +47,6 @@ struct eng {
 
 #define ERR(e, ...) g_snprintf((e)->rep->error, sizeof(e)->rep->error, __VA_ARGS__)
 
-static inline int buf_rc(int e)
-{
-    return e == 0 ? RW_OK : e == ENOMEM ? RW_ENOMEM : RW_ELIMIT;
-}
-
 /* A replacement URL of leaf.repl: the blank GIF is the constant itself. */
 static inline void rw_repl_free(char *r)
 {

@@ -54,7 +54,7 @@ static int put_footer(struct buf *b, const char *f, int crlf, int at_end, int op
     }
     if (rc == 0 && at_end && !open_end && n > 0 && f[n - 1] != '\n')
         rc = buf_puts(b, eol);
-    return buf_rc(rc);
+    return rw_buf_status(rc);
 }
 
 struct pbuild {
@@ -236,7 +236,7 @@ static int emit(struct eng *e, struct buf *out, size_t off, size_t len, const ch
     e->opos = off + len;
     if (rc != 0)
         ERR(e, "output too large");
-    return buf_rc(rc);
+    return rw_buf_status(rc);
 }
 
 static int hdr_change(struct eng *e, const char *name, char *value)
@@ -372,7 +372,7 @@ int rw_eng_produce(struct eng *e, struct buf *out)
         /* done with this leaf: the peak holds one re-encoded part, not all */
         rw_eng_leaf_release(e, &e->lv[i]);
     }
-    if (rc == RW_OK && (rc = buf_rc(buf_append(out, e->msg + e->opos, e->len - e->opos))) !=
+    if (rc == RW_OK && (rc = rw_buf_status(buf_append(out, e->msg + e->opos, e->len - e->opos))) !=
                            RW_OK)
         ERR(e, "output too large");
     if (rc != RW_OK)
@@ -383,6 +383,6 @@ int rw_eng_produce(struct eng *e, struct buf *out)
     e->rep->changed =
         out->len != e->len || (e->len > 0 && memcmp(out->data, e->msg, e->len) != 0);
     if (out->data == NULL)
-        rc = buf_rc(buf_append(out, "", 0));
+        rc = rw_buf_status(buf_append(out, "", 0));
     return rc;
 }

@@ -10,10 +10,19 @@
 #ifndef RW_INT_H
 #define RW_INT_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 #include "rewriter/rewriter.h"
+
+/* rw_buf_status - the status for a common/buf result (0, ENOMEM, EFBIG):
+ * the one mapping of buffer errors the rewriter uses. A ceiling passed is
+ * a limit of the message (RW_ELIMIT). */
+static inline int rw_buf_status(int e)
+{
+    return e == 0 ? RW_OK : e == ENOMEM ? RW_ENOMEM : RW_ELIMIT;
+}
 
 /* How the bytes at a site must be escaped when replaced. */
 enum rw_esc {

@@ -15,11 +15,6 @@
 #include "rewriter/rules_int.h"
 #include "rewriter/rw_engine.h"
 
-static int buf_rc(int e)
-{
-    return e == 0 ? RW_OK : e == EFBIG ? RW_ELIMIT : RW_ENOMEM;
-}
-
 static int personal(const struct rw_rules *r, const char *k, size_t n)
 {
     struct buf b = BUF_INIT(256);
@@ -46,7 +41,7 @@ static int clean_into(const struct rw_rules *r, const struct rw_urlp *u, struct 
 
     *removed = 0;
     if ((e2 = buf_append(out, u->s, u->query_off - 1)) != 0)
-        return buf_rc(e2);
+        return rw_buf_status(e2);
     while (rw_query_next(u, &pos, &b, &e, &kl)) {
         if (kl > 0 && personal(r, u->s + b, kl)) {
             (*removed)++;
@@ -56,10 +51,10 @@ static int clean_into(const struct rw_rules *r, const struct rw_urlp *u, struct 
         if (e2 == 0)
             e2 = buf_append(out, u->s + b, e - b);
         if (e2 != 0)
-            return buf_rc(e2);
+            return rw_buf_status(e2);
         first = 0;
     }
-    return buf_rc(buf_append(out, u->s + qend, u->len - qend));
+    return rw_buf_status(buf_append(out, u->s + qend, u->len - qend));
 }
 
 int rw_url_clean(const struct rw_rules *r, const char *url, char **out, unsigned *removed)

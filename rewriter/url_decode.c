@@ -40,11 +40,6 @@
 typedef int (*decode_fn)(const struct rw_urlp *u, const struct rw_rule *ru,
                          struct buf *out);
 
-static int buf_rc(int e)
-{
-    return e == 0 ? RW_OK : e == EFBIG ? RW_ELIMIT : RW_ENOMEM;
-}
-
 /* Path segment number idx (0 = first after the leading '/'). */
 static int path_segment(const struct rw_urlp *u, unsigned idx, const char **seg,
                         size_t *n)
@@ -73,7 +68,7 @@ static int path_segment(const struct rw_urlp *u, unsigned idx, const char **seg,
 
 static int pct_into(const char *s, size_t n, struct buf *out)
 {
-    return buf_rc(rw_pct_decode(s, n, out));
+    return rw_buf_status(rw_pct_decode(s, n, out));
 }
 
 static int dec_ses(const struct rw_urlp *u, const struct rw_rule *ru, struct buf *out)
@@ -109,7 +104,7 @@ static int dec_postmark(const struct rw_urlp *u, const struct rw_rule *ru,
     if (n >= 4 && strncasecmp(seg, "http", 4) == 0) /* already absolute */
         return pct_into(seg, n, out);
     if ((e = buf_puts(out, https ? "https://" : "http://")) != 0)
-        return buf_rc(e);
+        return rw_buf_status(e);
     return pct_into(seg, n, out);
 }
 
@@ -131,7 +126,7 @@ static int json_url(json_t *obj, const char *member, struct buf *out)
 
     if (!json_is_string(v))
         return RW_EINVAL;
-    return buf_rc(buf_append(out, json_string_value(v), json_string_length(v)));
+    return rw_buf_status(buf_append(out, json_string_value(v), json_string_length(v)));
 }
 
 static int dec_mandrill(const struct rw_urlp *u, const struct rw_rule *ru,
@@ -288,7 +283,7 @@ static int dec_path_url(const struct rw_urlp *u, const struct rw_rule *ru,
             continue;
         /* Written raw: the destination runs to the end, query included. */
         if (starts_http(seg, (size_t)(u->s + u->len - seg)))
-            return buf_rc(buf_append(out, seg, (size_t)(u->s + u->len - seg)));
+            return rw_buf_status(buf_append(out, seg, (size_t)(u->s + u->len - seg)));
         e = memchr(seg, '/', (size_t)(end - seg));
         if (e == NULL)
             e = end;
@@ -298,7 +293,7 @@ static int dec_path_url(const struct rw_urlp *u, const struct rw_rule *ru,
             /* Streak encodes the path only; the query stays outside. */
             if (e == end && end < u->s + u->len &&
                 memchr(out->data, '?', out->len) == NULL)
-                return buf_rc(buf_append(out, end, (size_t)(u->s + u->len - end)));
+                return rw_buf_status(buf_append(out, end, (size_t)(u->s + u->len - end)));
             return RW_OK;
         }
         buf_reset(out);
@@ -394,7 +389,7 @@ static int spaces_escaped(struct buf *b, size_t max)
         e = b->data[i] == ' ' ? buf_puts(&t, "%20") : buf_putc(&t, b->data[i]);
     if (e != 0) {
         buf_free(&t);
-        return buf_rc(e);
+        return rw_buf_status(e);
     }
     buf_free(b);
     *b = t;

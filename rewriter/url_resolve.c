@@ -69,11 +69,6 @@ static int already_resolved(const char *u, size_t n)
                       && memchr(u + i, '\r', n - i) == NULL);
 }
 
-static int buf_rc(int e)
-{
-    return e == 0 ? RW_OK : e == EFBIG ? RW_ELIMIT : RW_ENOMEM;
-}
-
 /* "." or ".." (also written %2e): 1, 2, or 0. */
 static int dot_segment(const char *s, size_t n)
 {
@@ -291,7 +286,7 @@ int rw_url_resolve(const char *u, size_t n, const char *base, size_t max, char *
     buf_free(&c);
     if (e != 0) {
         buf_free(&o);
-        return buf_rc(e);
+        return rw_buf_status(e);
     }
     if (o.len == n && memcmp(o.data, u, n) == 0) {
         buf_free(&o);
