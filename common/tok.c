@@ -23,6 +23,8 @@
  * never leave decrypted bytes behind (buffers are wiped). */
 #include "common/tok.h"
 
+#include "common/b64.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
@@ -651,17 +653,6 @@ static int open_bin(const struct tok_keys *k, int kind, const unsigned char *bin
  * need, and it dominated the gate's per-request cost. Returns the length,
  * or -1 on a character outside the alphabet, a dangling sextet, or
  * non-zero padding bits. */
-static int b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '-' ? 62 : c == '_' ? 63 : -1;
-}
-
 static long b64url_decode(const char *text, size_t len, unsigned char *out, size_t outmax)
 {
     const unsigned char *p = (const unsigned char *)text;
@@ -672,7 +663,7 @@ static long b64url_decode(const char *text, size_t len, unsigned char *out, size
     if (len % 4 == 1 || len / 4 * 3 + 3 > outmax)
         return -1;
     for (size_t i = 0; i < len; i++) {
-        int v = b64url_value(p[i]);
+        int v = cm_b64url_value(p[i]);
         if (v < 0)
             return -1;
         acc = acc << 6 | (uint32_t)v;

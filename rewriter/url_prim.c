@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/b64.h"
 #include "rewriter/rules_int.h"
 
 static int scheme_char(int c, int first)
@@ -171,21 +172,6 @@ int rw_pct_decode(const char *s, size_t n, struct buf *out)
     return 0;
 }
 
-static int b64v(int c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
 int rw_b64_any_decode(const char *s, size_t n, struct buf *out)
 {
     unsigned acc = 0, bits = 0;
@@ -195,7 +181,7 @@ int rw_b64_any_decode(const char *s, size_t n, struct buf *out)
     if (n % 4 == 1)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        int v = b64v((unsigned char)s[i]);
+        int v = cm_b64_value((unsigned char)s[i]);
 
         if (v < 0)
             return -1;

@@ -25,6 +25,7 @@
 
 #include <glib.h>
 
+#include "common/b64.h"
 #include "rewriter/rules_int.h"
 
 #define ADDR_MAX RW_RECIP_ADDR_MAX
@@ -86,19 +87,6 @@ static int raw_in(const char *h, size_t hn, const char *a, size_t an)
     return 0;
 }
 
-static int b64val(int c)
-{
-    const char *p;
-
-    if (c == 0)
-        return -1;
-    if ((p = strchr(b64std, c)) != NULL)
-        return (int)(p - b64std);
-    if ((p = strchr(b64url, c)) != NULL)
-        return (int)(p - b64url);
-    return -1;
-}
-
 /* Byte j of the stream whose char 0 sits at hay index g0; -1 if the chars
  * holding it are outside the hay or not base64. j >= -1. */
 static int b64_byte(const char *h, long hn, long g0, long j)
@@ -108,8 +96,8 @@ static int b64_byte(const char *h, long hn, long g0, long j)
 
     if (ci < 0 || ci + 1 >= hn)
         return -1;
-    if ((v0 = b64val((unsigned char)h[ci])) < 0 ||
-        (v1 = b64val((unsigned char)h[ci + 1])) < 0)
+    if ((v0 = cm_b64_value((unsigned char)h[ci])) < 0 ||
+        (v1 = cm_b64_value((unsigned char)h[ci + 1])) < 0)
         return -1;
     return ((v0 & (63 >> off)) << (2 + off)) | (v1 >> (4 - off));
 }
@@ -153,22 +141,9 @@ static void b64_needles(const char *a, size_t an, struct rw_recip_needles *nd)
     }
 }
 
-/* Base64 characters of either alphabet (a needle lies inside one run). */
-/* Base64 characters of either alphabet. */
-static const unsigned char b64_any[256] = {
-    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
-    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
-    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-    ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
-    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
-    ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
-    ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['/'] = 1,
-    ['-'] = 1, ['_'] = 1};
-
 static inline int b64_char(unsigned char c)
 {
-    return b64_any[c];
+    return cm_b64_digit[c] != 0; /* either alphabet: a needle lies inside one run */
 }
 
 static int b64_in_run(const char *h, size_t hn, size_t r0, size_t r1, size_t an,

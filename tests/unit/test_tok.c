@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/b64.h"
 #include "common/tok.h"
 
 #define K1 "1 0001020304050607080910111213141516171819202122232425262728293031\n"
@@ -558,4 +559,23 @@ Test(tok, random_text_never_opens)
         cr_assert_null(got.controller);
     }
     tok_keys_free(k);
+}
+
+/* common/b64: the one digit table, both alphabets; base64url alone for tokens. */
+Test(b64, digit_table_both_alphabets)
+{
+    static const char std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    int digits = 0;
+
+    for (int i = 0; i < 64; i++) {
+        cr_assert_eq(cm_b64_value((unsigned char)std[i]), i, "std %c", std[i]);
+        cr_assert_eq(cm_b64_value((unsigned char)url[i]), i, "url %c", url[i]);
+        cr_assert_eq(cm_b64url_value((unsigned char)url[i]), i, "url-only %c", url[i]);
+    }
+    cr_assert_eq(cm_b64url_value('+'), -1);
+    cr_assert_eq(cm_b64url_value('/'), -1);
+    for (int c = 0; c < 256; c++)
+        digits += cm_b64_value((unsigned char)c) >= 0;
+    cr_assert_eq(digits, 66, "64 digits plus the two URL-safe ones, nothing else ('=' included)");
 }
