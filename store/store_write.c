@@ -204,21 +204,25 @@ int st_apply(struct st_cval *v, const struct store_event *ev, int found)
     return got_asked(ev, v->states);
 }
 
-/* Does the recipient already have an event with this content? */
-static int seen(struct store *st, MDB_txn *txn, uint64_t seq, const uint8_t dedup[16],
-                int *dup)
+/* Visit a recipient's events newest first, from seq along rprev, until fn
+ * sets *stop, fn returns an error (returned), or the chain ends. A link
+ * that does not run back is STORE_ECORRUPT. The event passed to fn is
+ * scratch, valid for that call. */
+typedef int (*chain_fn)(struct store *st, MDB_txn *txn, uint64_t seq,
+                        const struct st_event *e, void *arg, int *stop);
+
+static int chain_each(struct store *st, MDB_txn *txn, uint64_t seq, chain_fn fn, void *arg)
 {
     struct st_event *e = malloc(sizeof *e);
-    int rc = STORE_OK;
+    int rc = STORE_OK, stop = 0;
 
     if (e == NULL)
         return STORE_ENOMEM;
-    *dup = 0;
-    while (seq != 0 && !*dup) {
+    while (seq != 0 && !stop) {
         if ((rc = st_event_get(st, txn, seq, e, NULL, NULL)) != STORE_OK)
             break;
-        if (e->has_personal && sodium_memcmp(e->dedup, dedup, 16) == 0)
-            *dup = 1;
+        if ((rc = fn(st, txn, seq, e, arg, &stop)) != STORE_OK)
+            break;
         if (e->le.rprev >= seq) {
             rc = STORE_ECORRUPT;
             break;
@@ -226,6 +230,32 @@ static int seen(struct store *st, MDB_txn *txn, uint64_t seq, const uint8_t dedu
         seq = e->le.rprev;
     }
     free(e);
+    return rc;
+}
+
+struct seen_arg {
+    const uint8_t *dedup;
+    int dup;
+};
+
+static int seen_one(struct store *st, MDB_txn *txn, uint64_t seq, const struct st_event *e,
+                    void *arg, int *stop)
+{
+    struct seen_arg *a = arg;
+
+    (void)st, (void)txn, (void)seq;
+    a->dup = *stop = e->has_personal && sodium_memcmp(e->dedup, a->dedup, 16) == 0;
+    return STORE_OK;
+}
+
+/* Does the recipient already have an event with this content? */
+static int seen(struct store *st, MDB_txn *txn, uint64_t seq, const uint8_t dedup[16],
+                int *dup)
+{
+    struct seen_arg a = {dedup, 0};
+    int rc = chain_each(st, txn, seq, seen_one, &a);
+
+    *dup = a.dup;
     return rc;
 }
 
@@ -381,28 +411,21 @@ int store_record(struct store *st, struct store_event *ev)
     return store_batch_commit(b);
 }
 
+static int erase_one(struct store *st, MDB_txn *txn, uint64_t seq, const struct st_event *e,
+                     void *arg, int *stop)
+{
+    int rc = st_event_tombstone(st, txn, seq);
+
+    (void)e, (void)stop;
+    if (rc == STORE_OK)
+        (*(unsigned *)arg)++;
+    return rc;
+}
+
 /* Tombstone the chain of events that starts at seq. */
 static int erase_chain(struct store *st, MDB_txn *txn, uint64_t seq, unsigned *n)
 {
-    struct st_event *e = malloc(sizeof *e);
-    int rc = STORE_OK;
-
-    if (e == NULL)
-        return STORE_ENOMEM;
-    while (seq != 0) {
-        if ((rc = st_event_get(st, txn, seq, e, NULL, NULL)) != STORE_OK)
-            break;
-        if ((rc = st_event_tombstone(st, txn, seq)) != STORE_OK)
-            break;
-        (*n)++;
-        if (e->le.rprev >= seq) {
-            rc = STORE_ECORRUPT;
-            break;
-        }
-        seq = e->le.rprev;
-    }
-    free(e);
-    return rc;
+    return chain_each(st, txn, seq, erase_one, n);
 }
 
 static int erase_in(struct store_batch *b, const char *cn, const char *rn,
