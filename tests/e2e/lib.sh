@@ -24,6 +24,34 @@ SINK_PID=
 MILTER_PID=
 P=
 
+MSGDIR=$SRCDIR/tests/e2e/msgs
+
+# ---- assertions: one "ok"/"not ok" line each, counted in PASS/FAIL
+
+PASS=0
+FAIL=0
+ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
+nok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else nok "$name"; fi
+}
+has() { grep -q -F -- "$2" "$1"; }
+hasnt() { ! grep -q -F -- "$2" "$1"; }
+count_of() { grep -c -F -- "$2" "$1"; }
+
+# mkmsg OUT DOMAIN RCPT MARKER [EXTRA-HEADERS] - the reference newsletter.
+mkmsg() {
+	local t
+	t=$(<"$MSGDIR/newsletter.eml")
+	t=${t//@DOMAIN@/$2}
+	t=${t//@RCPT@/$3}
+	t=${t//@MARKER@/$4}
+	t=${t//@EXTRA@/${5:-}}
+	printf '%s\n' "$t" >"$1"
+}
+
 log() { printf '%s\n' "$*" >&2; }
 die() { log "e2e: $*"; exit 1; }
 
@@ -36,6 +64,18 @@ wait_for() {
 		[ $i -ge $((limit * 20)) ] && return 1
 		sleep 0.05
 	done
+}
+
+# e2e_cannot_run SUITE WHY - a missing requirement: a skip (exit 0) said
+# out loud, or a failure when E2E_REQUIRE=1 (CI, where a skip would hide
+# that the suite never ran).
+e2e_cannot_run() {
+	if [ "${E2E_REQUIRE:-0}" = 1 ]; then
+		echo "$1: cannot run: $2"
+		exit 1
+	fi
+	echo "$1: SKIPPED, nothing tested: $2"
+	exit 0
 }
 
 e2e_requirements() {

@@ -20,33 +20,8 @@ CONSENTCTL=${CONSENTCTL:-$SRCDIR/build/consentctl}
 RULES=${RULES:-$SRCDIR/conf/trackers.rules}
 GATE=${GATE:-$SRCDIR/$B/consent-gate}
 GATE_PID=
-MSGDIR=$SRCDIR/tests/e2e/msgs
 export PATH=$PATH:/usr/sbin:/sbin
 . "$SRCDIR/tests/e2e/lib.sh"
-
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-nok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-check() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else nok "$name"; fi
-}
-has() { grep -q -F -- "$2" "$1"; }
-hasnt() { ! grep -q -F -- "$2" "$1"; }
-count_of() { grep -c -F -- "$2" "$1"; }
-
-# mkmsg OUT DOMAIN RCPT MARKER [EXTRA-HEADERS] - the reference newsletter.
-mkmsg() {
-	local t
-	t=$(<"$MSGDIR/newsletter.eml")
-	t=${t//@DOMAIN@/$2}
-	t=${t//@RCPT@/$3}
-	t=${t//@MARKER@/$4}
-	t=${t//@EXTRA@/${5:-}}
-	printf '%s\n' "$t" >"$1"
-}
 
 # deliver CASE PORT FROM TO MSG N - send, wait for N deliveries, save the
 # first one to $P/out.CASE (all of them to $P/out.CASE.K).
@@ -559,14 +534,7 @@ case_log_line() {
 
 main() {
 	local why
-	if ! why=$(e2e_requirements); then
-		if [ "${E2E_REQUIRE:-0}" = 1 ]; then
-			echo "e2e: cannot run: $why"
-			exit 1
-		fi
-		echo "e2e: skipped: $why"
-		exit 0
-	fi
+	why=$(e2e_requirements) || e2e_cannot_run e2e "$why"
 	[ -f "$RULES" ] || die "no rules file $RULES"
 	e2e_setup
 	trap '[ -n "$GATE_PID" ] && kill "$GATE_PID" 2>/dev/null; e2e_cleanup' EXIT
