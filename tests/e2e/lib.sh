@@ -366,6 +366,21 @@ wait_delivered() {
 	wait_for 30 count_marker "$1" "$2" && wait_for 30 queue_empty
 }
 
+# marker_of MSG - the e2e-... marker at the end of a message's Subject:.
+marker_of() { sed -n 's/^Subject: .* \(e2e-[a-z0-9-]*\)$/\1/p' "$1" | head -1; }
+
+# save_copies CASE MARKER - each delivered copy carrying MARKER to
+# $P/out.CASE.K, the first also to $P/out.CASE; prints how many.
+save_copies() {
+	local k=0 f
+	for f in $(sink_files "$2"); do
+		k=$((k + 1))
+		message "$f" >"$P/out.$1.$k"
+	done
+	[ "$k" -gt 0 ] && cp "$P/out.$1.1" "$P/out.$1"
+	echo "$k"
+}
+
 # message FILE - the delivered message without smtp-sink's pseudo-headers
 # and its own Received: field; CR removed.
 message() {

@@ -27,15 +27,10 @@ export PATH=$PATH:/usr/sbin:/sbin
 # first one to $P/out.CASE (all of them to $P/out.CASE.K).
 deliver() {
 	local c=$1 marker
-	marker=$(sed -n 's/^Subject: .* \(e2e-[a-z0-9-]*\)$/\1/p' "$5" | head -1)
+	marker=$(marker_of "$5")
 	send "$2" "$3" "$4" "$5" || { nok "$c: swaks failed: $(tail -3 "$P/swaks.out")"; return 1; }
 	wait_delivered "$marker" "$6" || { nok "$c: not delivered"; return 1; }
-	local k=0
-	for f in $(sink_files "$marker"); do
-		k=$((k + 1))
-		message "$f" >"$P/out.$c.$k"
-	done
-	cp "$P/out.$c.1" "$P/out.$c"
+	save_copies "$c" "$marker" >/dev/null
 	return 0
 }
 
@@ -187,18 +182,13 @@ case_split() {
 # instance's sendmail(1) (postdrop, pickup), wait for N copies; saved like
 # deliver does.
 pickup_deliver() {
-	local c=$1 marker k=0 f
-	marker=$(sed -n 's/^Subject: .* \(e2e-[a-z0-9-]*\)$/\1/p' "$5" | head -1)
+	local c=$1 marker
+	marker=$(marker_of "$5")
 	# shellcheck disable=SC2046
 	sendmail -C "$2/etc" -f "$3" $(tr , ' ' <<<"$4") <"$5" >"$P/sendmail.out" 2>&1 ||
 		{ nok "$c: sendmail(1) failed: $(tail -2 "$P/sendmail.out")"; return 1; }
 	wait_delivered "$marker" "$6" || { nok "$c: not delivered"; return 1; }
-	for f in $(sink_files "$marker"); do
-		k=$((k + 1))
-		message "$f" >"$P/out.$c.$k"
-	done
-	check "$c: $6 copies delivered" test "$k" -eq "$6"
-	cp "$P/out.$c.1" "$P/out.$c"
+	check "$c: $6 copies delivered" test "$(save_copies "$c" "$marker")" -eq "$6"
 }
 
 # Inline layout: mail from sendmail(1) passes the milter too

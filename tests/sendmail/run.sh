@@ -158,17 +158,12 @@ sm_setup() {
 # sm_deliver CASE FROM TO MSG N - send through Sendmail, wait for N copies
 # at the sink, save them to $P/out.CASE.K (the first also to out.CASE).
 sm_deliver() {
-	local c=$1 marker k=0 f
-	marker=$(sed -n 's/^Subject: .* \(e2e-[a-z0-9-]*\)$/\1/p' "$4" | head -1)
+	local c=$1 marker
+	marker=$(marker_of "$4")
 	send "$PORT_MTA" "$2" "$3" "$4" || { nok "$c: swaks failed: $(tail -3 "$P/swaks.out")"; return 1; }
-	wait_for 30 count_marker "$marker" "$5" || { nok "$c: not delivered: $(tail -3 "$P/sm.log")"; return 1; }
+	wait_for 30 count_marker "$marker" "$5" || { nok "$c: not delivered"; return 1; }
 	sleep 0.3
-	for f in $(sink_files "$marker"); do
-		k=$((k + 1))
-		message "$f" >"$P/out.$c.$k"
-	done
-	check "$c: exactly $5 delivered" test "$k" -eq "$5"
-	cp "$P/out.$c.1" "$P/out.$c"
+	check "$c: exactly $5 delivered" test "$(save_copies "$c" "$marker")" -eq "$5"
 }
 
 case_consent() {
