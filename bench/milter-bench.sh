@@ -60,9 +60,13 @@ bench_setup() {
 127.0.0.1:$PORT_NOOP inet n - n - - smtpd -o smtpd_milters=unix:$P/noop.sock
 127.0.0.1:$PORT_CONSENT inet n - n - - smtpd -o smtpd_milters=unix:$P/milter.sock
 127.0.0.1:$PORT_REPLACE inet n - n - - smtpd -o smtpd_milters=unix:$P/replace.sock
+127.0.0.1:$PORT_SPLIT inet n - n - - smtpd -o smtpd_milters= -o content_filter=split:[127.0.0.1]:$PORT_REINJ
+split unix - - n - 20 smtp
+127.0.0.1:$PORT_REINJ inet n - n - - smtpd -o content_filter= -o smtpd_milters=unix:$P/milter.sock
 EOF
 	write_main_cf
-	postconf -c "$P/etc" -e 'smtpd_milters =' 'default_process_limit = 200'
+	postconf -c "$P/etc" -e 'smtpd_milters =' 'default_process_limit = 200' \
+		'split_destination_recipient_limit = 1'
 	write_milter_conf
 	write_keys
 	mkdir -p "$P/db"

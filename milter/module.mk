@@ -35,6 +35,14 @@ check-e2e: $(B)/consent-milter $(B)/consentctl \
     $(B)/consent-gate
 	@B=$(B) bash tests/e2e/run.sh
 
+# End to end through a real Sendmail 8.17 unpacked from Debian's .debs
+# (fetched with apt-get download into $(B)/sendmail/), configured with the
+# shipped contrib/sendmail/consent-milter.mc.
+.PHONY: check-sendmail
+CHECK_TARGETS += check-sendmail
+check-sendmail: $(B)/consent-milter $(B)/consentctl
+	@B=$(B) bash tests/sendmail/run.sh
+
 # make demo: a private Postfix, consent-milter, smtp-sink and a two-recipient
 # store; sends the samples and shows what was delivered.
 demo: build-all

@@ -6,6 +6,11 @@
 # e2e_cleanup (installed as an EXIT trap by e2e_setup) stops Postfix and
 # kills smtp-sink and the milter even when a test fails.
 #
+# Two Postfix instances, both built from the shipped contrib/postfix
+# snippets (contrib_snippet): the main one in $P/etc with main.cf.inline,
+# the split one in $P/split/etc with main.cf.split + master.cf.split. Each
+# has its own queue and pickup, so "sendmail -C DIR/etc" tests the layout.
+#
 # Ports (override with E2E_PORT_BASE): BASE+0 smtpd with the milter,
 # BASE+1 smtp-sink, BASE+2 split front (no milter), BASE+3 split
 # re-injection smtpd with the milter, BASE+10 consent-gate.
@@ -24,6 +29,34 @@ SINK_PID=
 MILTER_PID=
 P=
 
+MSGDIR=$SRCDIR/tests/e2e/msgs
+
+# ---- assertions: one "ok"/"not ok" line each, counted in PASS/FAIL
+
+PASS=0
+FAIL=0
+ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
+nok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else nok "$name"; fi
+}
+has() { grep -q -F -- "$2" "$1"; }
+hasnt() { ! grep -q -F -- "$2" "$1"; }
+count_of() { grep -c -F -- "$2" "$1"; }
+
+# mkmsg OUT DOMAIN RCPT MARKER [EXTRA-HEADERS] - the reference newsletter.
+mkmsg() {
+	local t
+	t=$(<"$MSGDIR/newsletter.eml")
+	t=${t//@DOMAIN@/$2}
+	t=${t//@RCPT@/$3}
+	t=${t//@MARKER@/$4}
+	t=${t//@EXTRA@/${5:-}}
+	printf '%s\n' "$t" >"$1"
+}
+
 log() { printf '%s\n' "$*" >&2; }
 die() { log "e2e: $*"; exit 1; }
 
@@ -38,9 +71,21 @@ wait_for() {
 	done
 }
 
+# e2e_cannot_run SUITE WHY - a missing requirement: a skip (exit 0) said
+# out loud, or a failure when E2E_REQUIRE=1 (CI, where a skip would hide
+# that the suite never ran).
+e2e_cannot_run() {
+	if [ "${E2E_REQUIRE:-0}" = 1 ]; then
+		echo "$1: cannot run: $2"
+		exit 1
+	fi
+	echo "$1: SKIPPED, nothing tested: $2"
+	exit 0
+}
+
 e2e_requirements() {
 	[ "$(id -u)" = 0 ] || { echo "needs root"; return 1; }
-	for c in postfix smtp-sink swaks postqueue; do
+	for c in postfix smtp-sink swaks postqueue sendmail; do
 		command -v "$c" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
 		command -v "$c" >/dev/null 2>&1 || { echo "missing $c"; return 1; }
 	done
@@ -58,18 +103,35 @@ write_master_cf() {
 	     { $5 = "n"; print }' "$src" >"$P/etc/master.cf"
 	cat >>"$P/etc/master.cf" <<EOF
 127.0.0.1:$PORT_MTA inet n - n - - smtpd
-127.0.0.1:$PORT_SPLIT inet n - n - - smtpd -o smtpd_milters= -o content_filter=split:[127.0.0.1]:$PORT_REINJ
-split unix - - n - 20 smtp
-127.0.0.1:$PORT_REINJ inet n - n - - smtpd -o content_filter= -o smtpd_milters=unix:$P/milter.sock
 postlog unix-dgram n - n - 1 postlogd
 EOF
 }
 
+# contrib_snippet FILE - a shipped contrib/postfix snippet made private:
+# comments dropped, the socket moved to $P, no DKIM signer (none runs
+# here), the re-injection port 10026 moved to PORT_REINJ, the front door
+# "smtp inet" on 127.0.0.1:PORT_SPLIT, chroot off. The layouts under test
+# are the shipped files, not a copy kept in the harness.
+contrib_snippet() {
+	sed -e '/^#/d' -e '/^$/d' \
+	    -e "s#unix:/consent-milter/milter.sock#unix:$P/milter.sock#g" \
+	    -e 's#, *inet:127\.0\.0\.1:8891##g' \
+	    -e "s#:10026\\b#:$PORT_REINJ#g" "$SRCDIR/contrib/postfix/$1" |
+	awk -v front="127.0.0.1:$PORT_SPLIT" '
+	    /^[ \t]/ || NF < 5 || $2 == "=" { print; next }
+	    $1 == "smtp" && $2 == "inet" { $1 = front }
+	    { $5 = "n"; print }'
+}
+
+# write_main_cf [DIR] - main.cf of a private instance in DIR (default $P):
+# loopback, relay everything to smtp-sink; the main instance adds the
+# shipped main.cf.inline (write_split_instance adds main.cf.split).
 write_main_cf() {
-	cat >"$P/etc/main.cf" <<EOF
+	local d=${1:-$P}
+	cat >"$d/etc/main.cf" <<EOF
 compatibility_level = 3.7
-queue_directory = $P/spool
-data_directory = $P/data
+queue_directory = $d/spool
+data_directory = $d/data
 mail_owner = postfix
 setgid_group = postdrop
 myhostname = mta.test.invalid
@@ -83,14 +145,33 @@ smtpd_relay_restrictions = permit_mynetworks, reject
 relayhost = [127.0.0.1]:$PORT_SINK
 alias_maps =
 alias_database =
-maillog_file_prefixes = $P
-maillog_file = $P/maillog
-smtpd_milters = unix:$P/milter.sock
-milter_default_action = tempfail
-split_destination_recipient_limit = 1
+maillog_file_prefixes = $d
+maillog_file = $d/maillog
 message_size_limit = 20480000
 smtp_connection_cache_on_demand = no
 EOF
+	[ "$d" != "$P" ] || contrib_snippet main.cf.inline >>"$d/etc/main.cf"
+}
+
+# write_split_instance - a second private Postfix in $P/split built from
+# the shipped main.cf.split and master.cf.split (front door PORT_SPLIT,
+# re-injection PORT_REINJ). Its own queue, so its pickup (sendmail -C
+# $P/split/etc) follows the split layout.
+write_split_instance() {
+	local d=$P/split
+	mkdir -p "$d/etc" "$d/spool" "$d/data"
+	chown postfix "$d/data"
+	write_main_cf "$d"
+	contrib_snippet main.cf.split >>"$d/etc/main.cf"
+	grep -v "^127.0.0.1:$PORT_MTA " "$P/etc/master.cf" >"$d/etc/master.cf"
+	contrib_snippet master.cf.split >>"$d/etc/master.cf"
+}
+
+# pf_start DIR - check and start the private Postfix configured in DIR/etc.
+pf_start() {
+	postfix -c "$1/etc" check >"$1/postfix-check.log" 2>&1 ||
+		{ cat "$1/postfix-check.log" >&2; die "postfix check failed ($1)"; }
+	postfix -c "$1/etc" start >/dev/null 2>&1 || die "postfix start failed ($1)"
 }
 
 # write_milter_conf EXTRA - the milter configuration for the cases: one
@@ -216,21 +297,24 @@ e2e_setup() {
 	chown postfix "$P/data" "$P/sink" "$P/mspool"
 	write_master_cf
 	write_main_cf
+	write_split_instance
 	write_milter_conf
 	write_keys
 	seed_store
 	start_sink
 	start_milter
-	postfix -c "$P/etc" check >"$P/postfix-check.log" 2>&1 || { cat "$P/postfix-check.log" >&2; die "postfix check failed"; }
-	postfix -c "$P/etc" start >/dev/null 2>&1 || die "postfix start failed"
+	pf_start "$P"
+	pf_start "$P/split"
 	wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT_MTA" || die "postfix did not listen"
+	wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT_SPLIT" || die "split postfix did not listen"
 }
 
 e2e_cleanup() {
 	local rc=$?
-	if [ -n "$P" ] && [ -d "$P/etc" ]; then
-		postfix -c "$P/etc" stop >/dev/null 2>&1
-	fi
+	local d
+	for d in "$P" "$P/split"; do
+		[ -n "$P" ] && [ -d "$d/etc" ] && postfix -c "$d/etc" stop >/dev/null 2>&1
+	done
 	stop_milter
 	[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
 	SINK_PID=
@@ -252,8 +336,13 @@ send() {
 		--timeout 30 >"$P/swaks.out" 2>&1
 }
 
+# queue_empty - nothing queued in the private instances (main, split).
 queue_empty() {
-	postqueue -c "$P/etc" -p 2>/dev/null | grep -q 'Mail queue is empty'
+	local d
+	for d in "$P" "$P/split"; do
+		[ -d "$d/etc" ] || continue
+		postqueue -c "$d/etc" -p 2>/dev/null | grep -q 'Mail queue is empty' || return 1
+	done
 }
 
 # sink_files MARKER - delivered dump files containing MARKER.
@@ -270,8 +359,26 @@ count_marker() {
 # wait_delivered MARKER N - until N dump files carry MARKER and the queue
 # is empty (so nothing more is on its way).
 wait_delivered() {
-	postqueue -c "$P/etc" -f >/dev/null 2>&1
+	local d
+	for d in "$P" "$P/split"; do
+		[ -d "$d/etc" ] && postqueue -c "$d/etc" -f >/dev/null 2>&1
+	done
 	wait_for 30 count_marker "$1" "$2" && wait_for 30 queue_empty
+}
+
+# marker_of MSG - the e2e-... marker at the end of a message's Subject:.
+marker_of() { sed -n 's/^Subject: .* \(e2e-[a-z0-9-]*\)$/\1/p' "$1" | head -1; }
+
+# save_copies CASE MARKER - each delivered copy carrying MARKER to
+# $P/out.CASE.K, the first also to $P/out.CASE; prints how many.
+save_copies() {
+	local k=0 f
+	for f in $(sink_files "$2"); do
+		k=$((k + 1))
+		message "$f" >"$P/out.$1.$k"
+	done
+	[ "$k" -gt 0 ] && cp "$P/out.$1.1" "$P/out.$1"
+	echo "$k"
 }
 
 # message FILE - the delivered message without smtp-sink's pseudo-headers

@@ -20,47 +20,17 @@ CONSENTCTL=${CONSENTCTL:-$SRCDIR/build/consentctl}
 RULES=${RULES:-$SRCDIR/conf/trackers.rules}
 GATE=${GATE:-$SRCDIR/$B/consent-gate}
 GATE_PID=
-MSGDIR=$SRCDIR/tests/e2e/msgs
 export PATH=$PATH:/usr/sbin:/sbin
 . "$SRCDIR/tests/e2e/lib.sh"
-
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-nok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-check() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else nok "$name"; fi
-}
-has() { grep -q -F -- "$2" "$1"; }
-hasnt() { ! grep -q -F -- "$2" "$1"; }
-count_of() { grep -c -F -- "$2" "$1"; }
-
-# mkmsg OUT DOMAIN RCPT MARKER [EXTRA-HEADERS] - the reference newsletter.
-mkmsg() {
-	local t
-	t=$(<"$MSGDIR/newsletter.eml")
-	t=${t//@DOMAIN@/$2}
-	t=${t//@RCPT@/$3}
-	t=${t//@MARKER@/$4}
-	t=${t//@EXTRA@/${5:-}}
-	printf '%s\n' "$t" >"$1"
-}
 
 # deliver CASE PORT FROM TO MSG N - send, wait for N deliveries, save the
 # first one to $P/out.CASE (all of them to $P/out.CASE.K).
 deliver() {
 	local c=$1 marker
-	marker=$(sed -n 's/^Subject: .* \(e2e-[a-z0-9-]*\)$/\1/p' "$5" | head -1)
+	marker=$(marker_of "$5")
 	send "$2" "$3" "$4" "$5" || { nok "$c: swaks failed: $(tail -3 "$P/swaks.out")"; return 1; }
 	wait_delivered "$marker" "$6" || { nok "$c: not delivered"; return 1; }
-	local k=0
-	for f in $(sink_files "$marker"); do
-		k=$((k + 1))
-		message "$f" >"$P/out.$c.$k"
-	done
-	cp "$P/out.$c.1" "$P/out.$c"
+	save_copies "$c" "$marker" >/dev/null
 	return 0
 }
 
@@ -206,6 +176,57 @@ case_split() {
 	w1=$(grep -o "$GATE_URL/w/[A-Za-z0-9_-]*" "$fy" | sort -u)
 	w2=$(grep -o "$GATE_URL/w/[A-Za-z0-9_-]*" "$fy2" | sort -u)
 	check "split: withdrawal links differ between the two consenting recipients" test -n "$w1" -a "$w1" != "$w2"
+}
+
+# pickup_deliver CASE DIR FROM TO[,TO...] MSG N - submit with the private
+# instance's sendmail(1) (postdrop, pickup), wait for N copies; saved like
+# deliver does.
+pickup_deliver() {
+	local c=$1 marker
+	marker=$(marker_of "$5")
+	# shellcheck disable=SC2046
+	sendmail -C "$2/etc" -f "$3" $(tr , ' ' <<<"$4") <"$5" >"$P/sendmail.out" 2>&1 ||
+		{ nok "$c: sendmail(1) failed: $(tail -2 "$P/sendmail.out")"; return 1; }
+	wait_delivered "$marker" "$6" || { nok "$c: not delivered"; return 1; }
+	check "$c: $6 copies delivered" test "$(save_copies "$c" "$marker")" -eq "$6"
+}
+
+# Inline layout: mail from sendmail(1) passes the milter too
+# (non_smtpd_milters in main.cf.inline), one body for all recipients.
+case_pickup_inline() {
+	mkmsg "$P/in.pi" brand.example no@example.org e2e-pickup-inline
+	pickup_deliver pi "$P" news@brand.example no@example.org "$P/in.pi" 1 || return
+	check "pickup inline: pixel stripped" hasnt "$P/out.pi" "track/open.php"
+	check "pickup inline: SES link unwrapped" hasnt "$P/out.pi" "awstrack.me"
+	check "pickup inline: trace header says no-consent" grep -q '^X-Consent-Milter: 2; decision=no-consent' "$P/out.pi"
+	mkmsg "$P/in.p2" brand.example yes@example.org e2e-pickup-inline2
+	pickup_deliver p2 "$P" news@brand.example yes@example.org,no@example.org "$P/in.p2" 1 || return
+	check "pickup inline, two recipients: strictest, nothing gated" hasnt "$P/out.p2" "$GATE_URL/"
+	check "pickup inline, two recipients: strictest, pixel stripped" hasnt "$P/out.p2" "track/open.php"
+	check "pickup inline, two recipients: trace header says strictest" \
+		grep -q '^X-Consent-Milter: 2; decision=strictest.*rcpts=2' "$P/out.p2"
+}
+
+# Split layout: mail from sendmail(1) takes the split route like SMTP
+# mail: one filtered transaction, one result per recipient.
+case_pickup_split() {
+	mkmsg "$P/in.ps" brand.example list@example.org e2e-pickup-split
+	pickup_deliver ps "$P/split" news@brand.example yes@example.org,no@example.org "$P/in.ps" 2 || return
+	local fy= fn= f
+	for f in $(sink_files e2e-pickup-split); do
+		case "$(grep '^X-Rcpt-Args:' "$f")" in
+		*yes@example.org*) fy=$f ;;
+		*no@example.org*) fn=$f ;;
+		esac
+		check "pickup split: one recipient per delivered transaction" test "$(grep -c '^X-Rcpt-Args:' "$f")" -eq 1
+		check "pickup split: the copy passed the milter (trace header)" grep -q '^X-Consent-Milter: 2; ' "$f"
+	done
+	check "pickup split: each recipient got a copy" test -n "$fy" -a -n "$fn"
+	[ -n "$fy" ] && [ -n "$fn" ] || return
+	check "pickup split: consenting recipient gets gated trackers" has "$fy" "$GATE_URL/o/"
+	check "pickup split: consenting recipient gets a footer" has "$fy" "$GATE_URL/w/"
+	check "pickup split: non-consenting recipient gets no tracker" hasnt "$fn" "track/open.php"
+	check "pickup split: non-consenting recipient gets no footer" hasnt "$fn" "$GATE_URL/w/"
 }
 
 DKIM_HDR=$'DKIM-Signature: v=1; a=rsa-sha256; d=brand.example; s=s1; h=from:to:subject;\n bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=dGVzdA==\n'
@@ -559,18 +580,11 @@ case_log_line() {
 
 main() {
 	local why
-	if ! why=$(e2e_requirements); then
-		if [ "${E2E_REQUIRE:-0}" = 1 ]; then
-			echo "e2e: cannot run: $why"
-			exit 1
-		fi
-		echo "e2e: skipped: $why"
-		exit 0
-	fi
+	why=$(e2e_requirements) || e2e_cannot_run e2e "$why"
 	[ -f "$RULES" ] || die "no rules file $RULES"
 	e2e_setup
 	trap '[ -n "$GATE_PID" ] && kill "$GATE_PID" 2>/dev/null; e2e_cleanup' EXIT
-	local cases=${E2E_CASES:-"config_check no_consent consent prefs transactional never_track monitor off two_recipients split dkim already_processed gate esp esp_duplicates trace_replay spool size_limit malformed corpus concurrent log_line milter_killed reload sanitizer"}
+	local cases=${E2E_CASES:-"config_check no_consent consent prefs transactional never_track monitor off two_recipients split pickup_inline pickup_split dkim already_processed gate esp esp_duplicates trace_replay spool size_limit malformed corpus concurrent log_line milter_killed reload sanitizer"}
 	for c in $cases; do
 		"case_$c"
 	done
