@@ -24,7 +24,10 @@
  * every offset) are replaced by '_' in a private copy of the same length
  * first. MSO conditional comments are parsed again on their own, with
  * offsets mapped back (in_mso = 1). Limits: element nesting (RW_ELIMIT,
- * parsing stops at once), attribute and URL length (html_tag.c). */
+ * parsing stops at once; the default, 250000, is a memory bound, not a
+ * refusal of junk HTML: libxml2's SAX parser keeps 8-16 bytes a level and
+ * no depth limit of its own), the stack work of end tags that close
+ * nothing (below), attribute and URL length (html_tag.c). */
 #include "rewriter/html_int.h"
 #include "rewriter/rules_int.h"
 
@@ -42,6 +45,13 @@
 #include <libxml/parserInternals.h>
 
 static int scan_doc(struct rw_hscan *h);
+
+/* An end tag that matches no open element (or one libxml2 will not close)
+ * makes libxml2 walk its whole element stack and report an error: under
+ * deep unclosed junk, n such tags cost n x depth. The walked levels are
+ * counted at each error and the part refused past this many (about 0.1 s;
+ * real junk mail needs a few million at most). */
+#define RW_ENDTAG_WORK_MAX 50000000ull
 
 static size_t cur_pos(const struct rw_hscan *h)
 {
@@ -77,7 +87,7 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
     if (h->stopped)
         return;
     if (++h->depth > h->lim->html_depth) {
-        fail(h, RW_ELIMIT, "HTML nesting deeper than the limit");
+        fail(h, RW_ELIMIT, "HTML nesting deeper than the limit (memory bound)");
         return;
     }
     pos = cur_pos(h);
@@ -164,6 +174,19 @@ static void on_end(void *ctx, const xmlChar *name)
         q = memrchr(h->doc + h->mark, '<', pos - h->mark);
         h->mark = q ? (size_t)(q - h->doc) : pos;
     }
+}
+
+static void on_error(void *ctx, xmlErrorPtr err)
+{
+    struct rw_hscan *h = ctx;
+
+    (void)err;
+    if (h->stopped)
+        return;
+    h->stack_work += (unsigned long long)((htmlParserCtxtPtr)h->ctxt)->nameNr;
+    if (h->stack_work > RW_ENDTAG_WORK_MAX)
+        fail(h, RW_ELIMIT, "HTML end tags that close nothing, under nesting too deep to "
+                           "parse in bounded time");
 }
 
 static void on_text(void *ctx, const xmlChar *s, int n)
@@ -320,6 +343,8 @@ static int scan_doc(struct rw_hscan *h)
     sax.comment = on_comment;
     sax.processingInstruction = on_pi;
     sax.internalSubset = on_subset;
+    sax.serror = on_error; /* libxml2 reads serror only from an SAX2 handler */
+    sax.initialized = XML_SAX2_MAGIC;
     memcpy(ctxt->sax, &sax, sizeof(sax));
     ctxt->userData = h;
     h->ctxt = ctxt;
