@@ -191,6 +191,45 @@ Test(mime, charset_header_patch)
     buf_free(&f);
 }
 
+/* A Content-Type that ends in ';' (with spaces, or folded after it) gets
+ * the charset as one clean parameter, never "text/html;; charset=". */
+Test(mime, charset_added_after_trailing_semicolon)
+{
+    static const struct {
+        const char *ct, *want;
+    } tc[] = {
+        {"Content-Type: text/html;\n", "Content-Type: text/html; charset=utf-8\n"},
+        {"Content-Type: text/html ; \n", "Content-Type: text/html; charset=utf-8\n"},
+        {"Content-Type: text/html;\r\n", "Content-Type: text/html; charset=utf-8\r\n"},
+        {"Content-Type: text/html;\n\t\n", "Content-Type: text/html; charset=utf-8\n"},
+        {"Content-Type: text/html;\n format=flowed;\n",
+         "Content-Type: text/html;\n format=flowed; charset=utf-8\n"},
+        {"Content-Type: text/html;;\n", "Content-Type: text/html; charset=utf-8\n"},
+        {"Content-Type: text/html\n", "Content-Type: text/html; charset=utf-8\n"},
+    };
+
+    for (size_t i = 0; i < sizeof tc / sizeof tc[0]; i++) {
+        int crlf = strstr(tc[i].ct, "\r\n") != NULL;
+        char *msg = g_strdup_printf("From: a@b.c%s%s%sx%s", crlf ? "\r\n" : "\n", tc[i].ct,
+                                    crlf ? "\r\n" : "\n", crlf ? "\r\n" : "\n");
+        struct rw_range r;
+        struct buf f = BUF_INIT(0);
+        char *value = NULL;
+
+        cr_assert_eq(rw_mime_parse(msg, strlen(msg), &lim, &m, err, sizeof err), RW_OK,
+                     "%s", err);
+        cr_assert_eq(rw_hdr_set_charset(msg, strlen(msg), &m.parts[0], &r, &f, &value), RW_OK);
+        cr_assert_str_eq(buf_cstr(&f), tc[i].want, "case %zu: got [%s] want [%s]", i,
+                         buf_cstr(&f), tc[i].want);
+        cr_assert(strstr(value, ";;") == NULL && strstr(value, "; ;") == NULL, "value %s",
+                  value);
+        g_free(value);
+        buf_free(&f);
+        rw_mime_free(&m);
+        g_free(msg);
+    }
+}
+
 Test(mime, cte_header_inserted_when_absent)
 {
     struct rw_range r;
