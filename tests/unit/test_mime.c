@@ -407,3 +407,41 @@ Test(mime, prescan_bounds_parts_before_gmime)
                  err);
     g_string_free(s, TRUE);
 }
+
+/* Which undecodable parts may be scanned as their bytes: the ASCII-
+ * compatible ones only, by name and by the look of the bytes. */
+Test(codec, ascii_compat_by_name_and_bytes)
+{
+    static const struct {
+        const char *cs, *bytes;
+        size_t len;
+        int want;
+    } tc[] = {
+        {"x-vendor-legacy", "caf\xe9 <a href=x>", 15, 1},
+        {"shift_jis", "\x82\xb1\x85\x40", 4, 1},
+        {NULL, "plain", 5, 1},
+        {"utf-16le", "<\0a\0", 4, 0},
+        {"UTF-32", "abcd", 4, 0},
+        {"utf-7", "+ADw-a", 6, 0},
+        {"iso-2022-jp", "abc", 3, 0},
+        {"ISO2022KR", "abc", 3, 0},
+        {"hz-gb-2312", "~{abc~}", 7, 0},
+        {"cp037", "\x4c\x81", 2, 0},
+        {"IBM-1047", "\x4c\x81", 2, 0},
+        {"csIBM500", "\x4c\x81", 2, 0},
+        {"x-ebcdic-foo", "\x4c\x81", 2, 0},
+        {"cp1252", "abc", 3, 1},
+        {"ibm850", "abc", 3, 1},
+        {"x-wide", "a\0b\0", 4, 0},
+        {"x-esc", "a\x1b$Bb", 5, 0},
+    };
+    const char *why = NULL;
+
+    for (size_t i = 0; i < sizeof tc / sizeof tc[0]; i++) {
+        cr_assert_eq(rw_charset_ascii_compat(tc[i].cs, tc[i].bytes, tc[i].len, &why),
+                     tc[i].want, "%s: got %d want %d", tc[i].cs ? tc[i].cs : "(none)",
+                     !tc[i].want, tc[i].want);
+        if (!tc[i].want)
+            cr_assert(why != NULL && strstr(why, "ASCII-compatible") != NULL);
+    }
+}
