@@ -72,6 +72,29 @@ static void fail(struct rw_hscan *h, int status, const char *why)
     xmlStopParser(h->ctxt);
 }
 
+/* The walk behind the last error counts unless an end event follows it:
+ * libxml2 also reports each element it closes for an end tag, and that
+ * costs one step per element closed, which the parse pays anyway. */
+static void work_commit(struct rw_hscan *h)
+{
+    h->stack_work += h->work_pending;
+    h->work_pending = 0;
+    if (h->stack_work > RW_ENDTAG_WORK_MAX)
+        fail(h, RW_ELIMIT, "HTML end tags that close nothing, under nesting too deep to "
+                           "parse in bounded time");
+}
+
+static void on_error(void *ctx, xmlErrorPtr err)
+{
+    struct rw_hscan *h = ctx;
+
+    (void)err;
+    if (h->stopped)
+        return;
+    work_commit(h);
+    h->work_pending = (unsigned long long)((htmlParserCtxtPtr)h->ctxt)->nameNr;
+}
+
 static int may_be_implied(const char *name)
 {
     return rw_streq(name, "p") || rw_streq(name, "body") || rw_streq(name, "html")
@@ -84,7 +107,7 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
     size_t pos, lt;
     int rc;
 
-    if (h->stopped)
+    if (h->stopped || (work_commit(h), h->stopped))
         return;
     if (++h->depth > h->lim->html_depth) {
         fail(h, RW_ELIMIT, "HTML nesting deeper than the limit (memory bound)");
@@ -152,6 +175,7 @@ static void on_end(void *ctx, const xmlChar *name)
 
     if (h->stopped)
         return;
+    h->work_pending = 0; /* that error closed this element: linear */
     pos = cur_pos(h);
     if (h->hidden_depth != 0 && h->depth <= h->hidden_depth)
         h->hidden_depth = 0;
@@ -174,19 +198,6 @@ static void on_end(void *ctx, const xmlChar *name)
         q = memrchr(h->doc + h->mark, '<', pos - h->mark);
         h->mark = q ? (size_t)(q - h->doc) : pos;
     }
-}
-
-static void on_error(void *ctx, xmlErrorPtr err)
-{
-    struct rw_hscan *h = ctx;
-
-    (void)err;
-    if (h->stopped)
-        return;
-    h->stack_work += (unsigned long long)((htmlParserCtxtPtr)h->ctxt)->nameNr;
-    if (h->stack_work > RW_ENDTAG_WORK_MAX)
-        fail(h, RW_ELIMIT, "HTML end tags that close nothing, under nesting too deep to "
-                           "parse in bounded time");
 }
 
 static void on_text(void *ctx, const xmlChar *s, int n)

@@ -439,6 +439,14 @@ Test(html, hostile_stray_end_tags_are_a_limit, .timeout = 10)
     cr_assert_eq(rw_html_scan(h, len, &l, &s, err, sizeof err), RW_OK, "%s", err);
     cr_assert_eq(s.n, 1);
     rw_sites_free(&s);
+    /* one end tag closing 40000 elements (an error for each) is linear */
+    for (size_t i = len = 0; i < n; i++)
+        len += (size_t)sprintf(h + len, "<b>");
+    len += (size_t)sprintf(h + len, "</body><img src=\"http://t.example/o.gif\">");
+    memset(&s, 0, sizeof s);
+    cr_assert_eq(rw_html_scan(h, len, &l, &s, err, sizeof err), RW_OK, "%s", err);
+    cr_assert_eq(s.n, 1);
+    rw_sites_free(&s);
     free(h);
 }
 
