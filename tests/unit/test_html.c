@@ -414,7 +414,7 @@ Test(html, hostile_deep_nesting_is_a_limit)
 
 /* Stray end tags under deep nesting cost libxml2 a walk of its whole
  * stack each: refused in bounded time, while a few are fine. */
-Test(html, hostile_stray_end_tags_are_a_limit, .timeout = 10)
+Test(html, hostile_stray_end_tags_are_a_limit, .timeout = 30)
 {
     size_t n = 40000, len = 0;
     char *h = malloc(n * 10 + 64);
