@@ -102,7 +102,7 @@ static int ascii_url(struct buf *b, size_t start)
     if (e == 0)
         e = buf_append(b, t.data, t.len);
     buf_free(&t);
-    return buf_rc(e);
+    return rw_buf_status(e);
 }
 
 struct pbuild {
