@@ -194,8 +194,10 @@ void gate_policy_of(const struct cfg *c, const struct tok *t, struct gate_policy
 int gate_open_token(struct gate_req *r, int kind, struct tok *t);
 /* gate_mask_address - "alice@example.org" -> "a***@example.org". */
 void gate_mask_address(const char *addr, char *out, size_t outlen);
-/* gate_pick_lang - "fr" or "en" from Accept-Language, else the domain's
- * language, else the [gate] language. */
+/* gate_pick_lang - the page language: the best of the loaded languages that
+ * Accept-Language accepts (q-values honoured, q=0 never, de-AT as de), else
+ * the domain's language, else the [gate] language, else "en". Always a
+ * language of gate_pages(r). */
 const char *gate_pick_lang(const struct gate_req *r, const struct cfg_domain *dom);
 /* gate_forwarded_client - the client named by an X-Forwarded-For value
  * received from a trusted peer: the right-most entry that is not in the

@@ -134,26 +134,31 @@ void gate_mask_address(const char *addr, char *out, size_t outlen)
     snprintf(out, outlen, "%.*s***%s", (int)first, addr, at);
 }
 
-/* One Accept-Language element: "fr-CA;q=0.8". Returns the language index
- * and its quality (0..1000), or -1. */
-static int lang_item(const char *s, size_t n, int *q)
+/* One Accept-Language element: "de-AT;q=0.8". Returns the index in s of
+ * its primary subtag (region and script subtags dropped: de-AT -> de) and
+ * its quality (0..1000), or -1. */
+static int lang_item(const struct gate_tpl_set *s, const char *e, size_t n, int *q)
 {
-    char tag[3] = "";
-    const char *semi = memchr(s, ';', n), *qp;
+    char tag[4] = "";
+    size_t len = 0;
+    const char *semi = memchr(e, ';', n), *qp;
 
     *q = 1000;
-    if (n >= 2 && (n == 2 || s[2] == '-' || s[2] == ';' || s[2] == ' ')) {
-        tag[0] = (char)tolower((unsigned char)s[0]);
-        tag[1] = (char)tolower((unsigned char)s[1]);
-    }
-    if (semi && (qp = strstr(semi, "q=")) != NULL && qp < s + n) {
+    while (len < n && len < 4 && isalpha((unsigned char)e[len]))
+        len++;
+    if (len >= 2 && len <= 3 && (len == n || strchr("-; \t", e[len])))
+        for (size_t i = 0; i < len; i++)
+            tag[i] = (char)tolower((unsigned char)e[i]);
+    if (semi && (qp = strstr(semi, "q=")) != NULL && qp < e + n) {
         double v = strtod(qp + 2, NULL);
         *q = v <= 0 ? 0 : v >= 1 ? 1000 : (int)(v * 1000);
     }
-    return gate_tpl_lang_index(tag);
+    return gate_tpl_lang_index(s, tag);
 }
 
-static int accept_language(const char *h)
+/* The best language of s the header accepts (q > 0; the first listed
+ * wins a tie), or -1. */
+static int accept_language(const struct gate_tpl_set *s, const char *h)
 {
     int best = -1, bestq = 0;
 
@@ -164,7 +169,7 @@ static int accept_language(const char *h)
         n = strcspn(h, ",");
         if (n == 0)
             break;
-        l = lang_item(h, n, &q);
+        l = lang_item(s, h, n, &q);
         if (l >= 0 && q > bestq)
             best = l, bestq = q;
         h += n;
@@ -174,13 +179,14 @@ static int accept_language(const char *h)
 
 const char *gate_pick_lang(const struct gate_req *r, const struct cfg_domain *dom)
 {
-    int l = accept_language(gate_header(r, "Accept-Language"));
+    const struct gate_tpl_set *s = gate_pages(r);
+    int l = accept_language(s, gate_header(r, "Accept-Language"));
 
     if (l >= 0)
-        return l == GATE_TPL_FR ? "fr" : "en";
-    if (dom && gate_tpl_lang_index(dom->language) >= 0)
+        return gate_tpl_lang_code(s, l);
+    if (dom && gate_tpl_lang_index(s, dom->language) >= 0)
         return dom->language;
-    if (gate_tpl_lang_index(r->snap->cfg->gate_language) >= 0)
+    if (gate_tpl_lang_index(s, r->snap->cfg->gate_language) >= 0)
         return r->snap->cfg->gate_language;
     return "en";
 }
