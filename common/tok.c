@@ -2,7 +2,7 @@
  *
  * Wire format (before base64url, no padding):
  *     key id (4 bytes, big endian, in clear)
- *     nonce  (24 bytes, random)
+ *     nonce  (24 bytes, random; for TOK_ANON derived, see seal_bin)
  *     XChaCha20-Poly1305-IETF ciphertext of the claims + 16-byte tag
  * Associated data: "cmtok1" | kind byte | key id, so a token opens only for
  * the endpoint (kind) and the key it was made for.
@@ -55,6 +55,7 @@ struct tok_key {
     uint32_t id;
     unsigned char aead[KEY_BYTES];
     unsigned char mac[crypto_auth_KEYBYTES];
+    unsigned char siv[crypto_generichash_KEYBYTES]; /* TOK_ANON nonces */
 };
 
 struct tok_keys {
@@ -106,6 +107,8 @@ static int key_derive(struct tok_key *k, uint32_t id,
     if (crypto_kdf_derive_from_key(k->aead, sizeof k->aead, 1, "cmtokenk", master) != 0)
         return -1;
     if (crypto_kdf_derive_from_key(k->mac, sizeof k->mac, 2, "cmtokmac", master) != 0)
+        return -1;
+    if (crypto_kdf_derive_from_key(k->siv, sizeof k->siv, 3, "cmtoksiv", master) != 0)
         return -1;
     return 0;
 }
@@ -523,6 +526,25 @@ static void nonce_take(unsigned char *out)
     nonce_left -= NONCE_BYTES;
 }
 
+/* The nonce of an anonymous campaign token: a keyed BLAKE2b of the
+ * associated data and the claims (SIV-like). Every recipient of a campaign
+ * must get the same pixel URL, or the URL itself would tell them apart;
+ * the same plaintext under the same key then gives the same token, and a
+ * nonce is never used with two plaintexts (a different claim is a
+ * different nonce, up to a 2^-96 collision). The key is its own kdf
+ * subkey, used for nothing else. Only TOK_ANON: every other token carries
+ * a recipient and is random. */
+static void nonce_derive(const struct tok_key *key, const unsigned char *ad, size_t adlen,
+                         const struct buf *claims, unsigned char *out)
+{
+    crypto_generichash_state st;
+
+    crypto_generichash_init(&st, key->siv, sizeof key->siv, NONCE_BYTES);
+    crypto_generichash_update(&st, ad, adlen);
+    crypto_generichash_update(&st, (const unsigned char *)claims->data, claims->len);
+    crypto_generichash_final(&st, out, NONCE_BYTES);
+}
+
 static int seal_bin(const struct tok_key *key, int kind, const struct buf *claims,
                     unsigned char *bin, size_t *binlen)
 {
@@ -530,8 +552,11 @@ static int seal_bin(const struct tok_key *key, int kind, const struct buf *claim
     unsigned long long clen = 0;
 
     put_be32(bin, key->id);
-    nonce_take(bin + ID_BYTES);
     make_ad(ad, kind, key->id);
+    if (kind == TOK_ANON)
+        nonce_derive(key, ad, sizeof ad, claims, bin + ID_BYTES);
+    else
+        nonce_take(bin + ID_BYTES);
     crypto_aead_xchacha20poly1305_ietf_encrypt(
         bin + ID_BYTES + NONCE_BYTES, &clen, (const unsigned char *)claims->data,
         claims->len, ad, sizeof ad, NULL, bin + ID_BYTES, key->aead);

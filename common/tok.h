@@ -103,6 +103,9 @@ struct tok {
 void tok_domain_id(const char *name, unsigned char out[TOK_DOMAIN_ID]);
 
 /* tok_seal - append the base64url token for t to out (t->issued 0 = now).
+ * Tokens are random (a fresh nonce each), except TOK_ANON: the same claims
+ * under the same key give the same text, so one campaign pixel is one URL
+ * for every recipient (the nonce is a keyed hash of the claims).
  * Returns TOK_OK, TOK_EINVAL (also: t->has_domain is 0), TOK_ENOMEM. */
 int tok_seal(const struct tok_keys *k, const struct tok *t, struct buf *out);
 /* tok_open - verify and decrypt text (len bytes) expecting kind. Constant-

@@ -65,6 +65,9 @@ static int gate_url(const struct policy *p, const struct rw_finding *f,
 
     if (act == RW_A_ANON) {
         tok_for(in, TOK_ANON, &t);
+        /* the claims, so the token (tok_seal), are the campaign's, the same
+         * for every copy: no recipient, the issue time to the UTC day */
+        t.issued = in->now - (in->now % 86400 + 86400) % 86400;
         t.recipient = NULL;
         t.url = (char *)(in->campaign ? in->campaign : "unknown");
         return seal_link(in, &t, out) == 0 ? buf_puts(out, ".gif") : -1;

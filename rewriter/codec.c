@@ -7,6 +7,7 @@
  * labels such as "latin1" to iconv names. Every output goes into a
  * struct buf, whose ceiling bounds memory. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
@@ -323,6 +324,53 @@ int rw_charset_encode(const char *cs, const char *in, size_t len, struct buf *ou
     const char *name = g_mime_charset_iconv_name(cs);
 
     return convert(name ? name : cs, "UTF-8", in, len, out);
+}
+
+/* An EBCDIC code page named cp037, ibm-1047, ibm500, csibm273... */
+static int ebcdic_name(const char *cs)
+{
+    static const unsigned pages[] = {37,  273, 277, 278, 280, 284, 285, 290, 297,  420,
+                                     423, 424, 500, 870, 871, 875, 880, 905, 918,  1025,
+                                     1026, 1047, 1140, 1141, 1142, 1143, 1144, 1145, 1146,
+                                     1147, 1148, 1149};
+    const char *p = cs;
+    char *end;
+    unsigned long n;
+
+    if (g_ascii_strncasecmp(p, "cs", 2) == 0)
+        p += 2;
+    if (g_ascii_strncasecmp(p, "ibm", 3) == 0)
+        p += 3;
+    else if (g_ascii_strncasecmp(p, "cp", 2) == 0)
+        p += 2;
+    else
+        return 0;
+    p += *p == '-' || *p == '_';
+    if (!g_ascii_isdigit(*p))
+        return 0;
+    n = strtoul(p, &end, 10);
+    for (size_t i = 0; *end == '\0' && i < sizeof pages / sizeof pages[0]; i++)
+        if (n == pages[i])
+            return 1;
+    return 0;
+}
+
+int rw_charset_ascii_compat(const char *cs, const char *in, size_t len, const char **why)
+{
+    static const char *const wide[] = {"utf-16", "utf16", "utf-32", "utf32", "ucs-2",
+                                       "ucs2",   "ucs-4", "ucs4",   "unicode", "utf-7",
+                                       "utf7",   "iso-2022", "iso2022", "cp1200", "cp1201",
+                                       "cp12000", "cp12001", "csunicode", "cp65000", NULL};
+
+    *why = "its bytes are not ASCII-compatible (UTF-16/32, UTF-7, ISO-2022, HZ or EBCDIC)";
+    for (size_t i = 0; cs && wide[i]; i++)
+        if (g_ascii_strncasecmp(cs, wide[i], strlen(wide[i])) == 0)
+            return 0;
+    if (cs && (g_ascii_strncasecmp(cs, "hz", 2) == 0 || strstr(cs, "ebcdic") != NULL ||
+               strstr(cs, "EBCDIC") != NULL || ebcdic_name(cs)))
+        return 0;
+    *why = "its bytes do not look ASCII-compatible (NUL or ESC bytes)";
+    return memchr(in, '\0', len) == NULL && memchr(in, 0x1B, len) == NULL;
 }
 
 int rw_is_ascii(const char *s, size_t len)

@@ -24,7 +24,10 @@
  * every offset) are replaced by '_' in a private copy of the same length
  * first. MSO conditional comments are parsed again on their own, with
  * offsets mapped back (in_mso = 1). Limits: element nesting (RW_ELIMIT,
- * parsing stops at once), attribute and URL length (html_tag.c). */
+ * parsing stops at once; the default, 250000, is a memory bound, not a
+ * refusal of junk HTML: libxml2's SAX parser keeps 8-16 bytes a level and
+ * no depth limit of its own), the stack work of end tags that close
+ * nothing (below), attribute and URL length (html_tag.c). */
 #include "rewriter/html_int.h"
 #include "rewriter/rules_int.h"
 
@@ -42,6 +45,13 @@
 #include <libxml/parserInternals.h>
 
 static int scan_doc(struct rw_hscan *h);
+
+/* An end tag that matches no open element (or one libxml2 will not close)
+ * makes libxml2 walk its whole element stack and report an error: under
+ * deep unclosed junk, n such tags cost n x depth. The walked levels are
+ * counted at each error and the part refused past this many (about 0.1 s;
+ * real junk mail needs a few million at most). */
+#define RW_ENDTAG_WORK_MAX 50000000ull
 
 static size_t cur_pos(const struct rw_hscan *h)
 {
@@ -62,6 +72,29 @@ static void fail(struct rw_hscan *h, int status, const char *why)
     xmlStopParser(h->ctxt);
 }
 
+/* The walk behind the last error counts unless an end event follows it:
+ * libxml2 also reports each element it closes for an end tag, and that
+ * costs one step per element closed, which the parse pays anyway. */
+static void work_commit(struct rw_hscan *h)
+{
+    h->stack_work += h->work_pending;
+    h->work_pending = 0;
+    if (h->stack_work > RW_ENDTAG_WORK_MAX)
+        fail(h, RW_ELIMIT, "HTML end tags that close nothing, under nesting too deep to "
+                           "parse in bounded time");
+}
+
+static void on_error(void *ctx, xmlErrorPtr err)
+{
+    struct rw_hscan *h = ctx;
+
+    (void)err;
+    if (h->stopped)
+        return;
+    work_commit(h);
+    h->work_pending = (unsigned long long)((htmlParserCtxtPtr)h->ctxt)->nameNr;
+}
+
 static int may_be_implied(const char *name)
 {
     return rw_streq(name, "p") || rw_streq(name, "body") || rw_streq(name, "html")
@@ -74,10 +107,10 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
     size_t pos, lt;
     int rc;
 
-    if (h->stopped)
+    if (h->stopped || (work_commit(h), h->stopped))
         return;
     if (++h->depth > h->lim->html_depth) {
-        fail(h, RW_ELIMIT, "HTML nesting deeper than the limit");
+        fail(h, RW_ELIMIT, "HTML nesting deeper than the limit (memory bound)");
         return;
     }
     pos = cur_pos(h);
@@ -142,6 +175,7 @@ static void on_end(void *ctx, const xmlChar *name)
 
     if (h->stopped)
         return;
+    h->work_pending = 0; /* that error closed this element: linear */
     pos = cur_pos(h);
     if (h->hidden_depth != 0 && h->depth <= h->hidden_depth)
         h->hidden_depth = 0;
@@ -320,6 +354,8 @@ static int scan_doc(struct rw_hscan *h)
     sax.comment = on_comment;
     sax.processingInstruction = on_pi;
     sax.internalSubset = on_subset;
+    sax.serror = on_error; /* libxml2 reads serror only from an SAX2 handler */
+    sax.initialized = XML_SAX2_MAGIC;
     memcpy(ctxt->sax, &sax, sizeof(sax));
     ctxt->userData = h;
     h->ctxt = ctxt;

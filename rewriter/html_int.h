@@ -120,6 +120,8 @@ struct rw_hscan {
     ssize_t body_close;
     int status, stopped;
     size_t skipped;             /* attribute values whose bytes did not match */
+    unsigned long long stack_work; /* element levels libxml2 walked for errors */
+    unsigned long long work_pending; /* the last error's walk, not yet counted */
     char *err;
     size_t errlen;
     char *base_href;            /* first <base href> value, malloc'd; NULL: none */

@@ -610,6 +610,20 @@ static int new_field(const struct rw_part *p, const char *text, struct rw_range 
     return RW_OK;
 }
 
+/* End of a field's last parameter: trailing white space, folds and empty
+ * parameters (a ';' with nothing after it) are left out, so that the
+ * charset added after it is one clean "; charset=" (not ";; charset="). */
+static size_t params_end(const char *f, size_t n)
+{
+    const char *colon = memchr(f, ':', n);
+    size_t min = colon ? (size_t)(colon - f) + 1 : 0;
+
+    while (n > min && (f[n - 1] == ' ' || f[n - 1] == '\t' || f[n - 1] == '\r' ||
+                       f[n - 1] == '\n' || f[n - 1] == ';'))
+        n--;
+    return n;
+}
+
 int rw_hdr_set_charset(const char *msg, size_t len, const struct rw_part *p,
                        struct rw_range *r, struct buf *field, char **value)
 {
@@ -629,8 +643,8 @@ int rw_hdr_set_charset(const char *msg, size_t len, const struct rw_part *p,
             buf_append(field, f + ve, n - ve);
     else {
         el = eol_len(f, n);
-        e = buf_append(field, f, n - el) || buf_puts(field, "; charset=utf-8") ||
-            buf_append(field, f + n - el, el);
+        e = buf_append(field, f, params_end(f, n - el)) ||
+            buf_puts(field, "; charset=utf-8") || buf_append(field, f + n - el, el);
     }
     if (e)
         return RW_ENOMEM;

@@ -36,6 +36,26 @@ static size_t alloc_cost(size_t n)
 
 /* --- step 2: decode and scan ------------------------------------------- */
 
+/* A charset that cannot be decoded (unknown name, or bytes invalid in it):
+ * the trackers are ASCII URLs, so an ASCII-compatible part is scanned as
+ * its bytes (raw8): only sites made of ASCII bytes are rewritten, every
+ * other byte is kept, the charset stays as declared. */
+static int raw_bytes(struct eng *e, struct leaf *l, size_t idx, struct buf *dec)
+{
+    const char *why;
+
+    buf_free(&l->text);
+    if (!rw_charset_ascii_compat(l->mp->charset, dec->data, dec->len, &why)) {
+        ERR(e, "part %zu: charset %s cannot be decoded and %s", idx + 1, l->mp->charset,
+            why);
+        buf_free(dec);
+        return RW_ECHARSET;
+    }
+    l->text = *dec;
+    l->raw8 = 1;
+    return RW_OK;
+}
+
 static int decode_copy(struct eng *e, struct leaf *l, size_t idx)
 {
     const struct rw_part *p = l->mp;
@@ -71,7 +91,7 @@ static int decode_copy(struct eng *e, struct leaf *l, size_t idx)
         if (rc == RW_OK && l->text.data == NULL)
             rc = rw_buf_status(buf_append(&l->text, "", 0));
         if (rc == RW_ECHARSET)
-            ERR(e, "part %zu: cannot decode charset %s", idx + 1, p->charset);
+            return raw_bytes(e, l, idx, &dec);
     }
     if (rc == RW_ELIMIT)
         ERR(e, "part %zu larger than %zu bytes", idx + 1, e->lim.max_part_size);
@@ -144,6 +164,25 @@ static guint url_hash(gconstpointer key)
     return (guint)h;
 }
 
+/* In a part of undecodable charset, a URL holding non-ASCII bytes is not
+ * known as the client sees it: left as it is. */
+static void drop_non_ascii_sites(struct leaf *l)
+{
+    size_t j, k = 0;
+
+    for (j = 0; j < l->sites.n; j++) {
+        struct rw_site *s = &l->sites.v[j];
+
+        if (s->off + s->len <= l->text.len && rw_is_ascii(l->text.data + s->off, s->len)) {
+            l->sites.v[k++] = *s;
+            continue;
+        }
+        free(s->url);
+        free(s->text);
+    }
+    l->sites.n = k;
+}
+
 static int scan_leaf(struct eng *e, struct leaf *l, size_t idx)
 {
     char err[200] = "";
@@ -156,6 +195,8 @@ static int scan_leaf(struct eng *e, struct leaf *l, size_t idx)
         rc = rw_text_scan(l->text.data, l->text.len, &e->lim, &l->sites);
     if (rc != RW_OK)
         ERR(e, "part %zu: %s", idx + 1, err[0] ? err : rw_strerror(rc));
+    else if (l->raw8)
+        drop_non_ascii_sites(l);
     return rc;
 }
 

@@ -24,6 +24,7 @@ struct leaf {
     int skip;        /* inline PGP: counted untouchable, left alone */
     int utf8;        /* the output switched to UTF-8 */
     int to_qp;       /* the output switched from 7bit to quoted-printable */
+    int raw8;        /* charset not decodable: text is the bytes, scanned as ASCII */
     size_t cost;     /* bytes charged to eng.mem for sites and repl */
     struct rw_qptab qpt; /* lines of a QP body whose text is its decoding */
 };

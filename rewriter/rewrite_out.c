@@ -57,6 +57,54 @@ static int put_footer(struct buf *b, const char *f, int crlf, int at_end, int op
     return rw_buf_status(rc);
 }
 
+/* Text for a part whose charset is not known (raw8): ASCII only, since no
+ * other byte can be declared. HTML keeps every character as a numeric
+ * reference; text/plain is transliterated ("é" -> "e"; g_str_to_ascii). */
+static char *ascii_footer(const char *f, int html)
+{
+    GString *g;
+
+    if (rw_is_ascii(f, strlen(f)))
+        return g_strdup(f);
+    if (!html || !g_utf8_validate(f, -1, NULL))
+        return g_str_to_ascii(f, "C");
+    g = g_string_sized_new(strlen(f) + 64);
+    for (const char *p = f; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+
+        if (c < 0x80)
+            g_string_append_c(g, (char)c);
+        else
+            g_string_append_printf(g, "&#%u;", (unsigned)c);
+    }
+    return g_string_free(g, FALSE);
+}
+
+/* In a raw8 part, a replacement URL's non-ASCII bytes (from the bytes of
+ * b from start on) are percent-encoded: the same URL to a browser. */
+static int ascii_url(struct buf *b, size_t start)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    struct buf t = BUF_INIT(0);
+    int e = 0;
+
+    if (rw_is_ascii(b->data + start, b->len - start))
+        return RW_OK;
+    for (size_t i = start; i < b->len && e == 0; i++) {
+        unsigned char c = (unsigned char)b->data[i];
+
+        if (c < 0x80)
+            e = buf_putc(&t, (char)c);
+        else
+            e = buf_putc(&t, '%') || buf_putc(&t, hex[c >> 4]) || buf_putc(&t, hex[c & 15]);
+    }
+    b->len = start;
+    if (e == 0)
+        e = buf_append(b, t.data, t.len);
+    buf_free(&t);
+    return rw_buf_status(e);
+}
+
 struct pbuild {
     struct rw_patch *pv;
     size_t *aoff; /* offset of each patch's bytes in arena */
@@ -71,14 +119,19 @@ static int add_footer(struct eng *e, struct leaf *l, struct pbuild *pb)
     const char *f = footer_for(e, l);
     size_t at = l->text.len, start = pb->arena.len;
     int at_end, open_end, rc;
+    char *ascii = NULL;
 
     if (f == NULL || *f == '\0')
         return RW_OK;
+    if (l->raw8 && (f = ascii = ascii_footer(f, l->mp->is_html)) == NULL)
+        return RW_ENOMEM;
     if (l->mp->is_html && l->sites.body_close >= 0 && (size_t)l->sites.body_close <= at)
         at = (size_t)l->sites.body_close;
     at_end = at == l->text.len;
     open_end = l->text.len > 0 && l->text.data[l->text.len - 1] != '\n';
-    if ((rc = put_footer(&pb->arena, f, text_crlf(l), at_end, open_end)) != RW_OK)
+    rc = put_footer(&pb->arena, f, text_crlf(l), at_end, open_end);
+    g_free(ascii);
+    if (rc != RW_OK)
         return rc;
     pb->pv[pb->n] = (struct rw_patch){at, 0, NULL, pb->arena.len - start};
     pb->aoff[pb->n++] = start;
@@ -109,7 +162,8 @@ static int patch_leaf(struct eng *e, struct leaf *l, struct pbuild *pb)
         if (l->repl[j] == NULL)
             continue;
         start = pb->arena.len;
-        if ((rc = rw_site_escape(&l->sites.v[j], l->repl[j], &pb->arena)) != RW_OK)
+        if ((rc = rw_site_escape(&l->sites.v[j], l->repl[j], &pb->arena)) != RW_OK ||
+            (l->raw8 && (rc = ascii_url(&pb->arena, start)) != RW_OK))
             break;
         pb->pv[pb->n] = (struct rw_patch){l->sites.v[j].off, l->sites.v[j].len, NULL,
                                           pb->arena.len - start};
@@ -146,6 +200,8 @@ static int charset_out(struct leaf *l, const struct pbuild *pb, const struct buf
     int rc;
 
     *bytes = t;
+    if (l->raw8) /* the bytes stay as they came, every inserted one ASCII */
+        return RW_OK;
     if (rw_charset_passthrough(cs)) {
         l->utf8 = passthrough_to_utf8(cs, pb);
         return RW_OK;
@@ -168,7 +224,7 @@ static int encode_qp_lines(struct eng *e, struct leaf *l, const struct pbuild *p
     const struct rw_part *p = l->mp;
     int rc;
 
-    if (p->cte != RW_CTE_QP || !rw_charset_passthrough(p->charset))
+    if (p->cte != RW_CTE_QP || (!rw_charset_passthrough(p->charset) && !l->raw8))
         return RW_EINVAL;
     /* the result is about the body's size: one allocation, no doublings
      * (a failure here only means the appends will grow it) */

@@ -41,7 +41,7 @@ struct rw_limits {
     unsigned mime_depth;    /* default 20 */
     unsigned max_parts;     /* default 500 */
     size_t max_part_size;   /* decoded bytes of one text part, default 8 MiB */
-    unsigned html_depth;    /* element nesting, default 256 */
+    unsigned html_depth;    /* element nesting, default 250000 (memory) */
     size_t max_attr_len;    /* default 64 KiB */
     size_t max_url_len;     /* default 16 KiB */
     unsigned unwrap_depth;  /* nested click wrappers, default 5 */

@@ -104,6 +104,12 @@ int rw_charset_passthrough(const char *cs);
  * the charset is unknown or the text is not representable. */
 int rw_charset_decode(const char *cs, const char *in, size_t len, struct buf *out);
 int rw_charset_encode(const char *cs, const char *in, size_t len, struct buf *out);
+/* rw_charset_ascii_compat - whether the bytes of a part whose charset cs
+ * cannot be decoded may be scanned as ASCII (every byte below 0x80 is the
+ * ASCII character). 0 for the families that are not (UTF-16/32, UCS-2/4,
+ * UTF-7, ISO-2022-*, HZ, EBCDIC code pages) and for bytes that do not look
+ * so (NUL, ESC); *why then names the shape (static text). */
+int rw_charset_ascii_compat(const char *cs, const char *in, size_t len, const char **why);
 /* rw_is_ascii - 1 if s[0..len) is 7-bit. */
 int rw_is_ascii(const char *s, size_t len);
 

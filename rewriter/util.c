@@ -46,7 +46,7 @@ void rw_limits_default(struct rw_limits *lim)
     lim->mime_depth = 20;
     lim->max_parts = 500;
     lim->max_part_size = 8u << 20;
-    lim->html_depth = 256;
+    lim->html_depth = 250000;
     lim->max_attr_len = 64u << 10;
     lim->max_url_len = 16u << 10;
     lim->unwrap_depth = 5;

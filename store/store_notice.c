@@ -57,7 +57,8 @@ int st_notice_put(struct store *st, MDB_txn *txn, const void *text, size_t len,
     uint8_t *p = v.mv_data;
     st_put_be64(p, (uint64_t)time(NULL));
     p[8] = (uint8_t)sl;
-    memcpy(p + HDR, source, sl);
+    if (sl > 0)
+        memcpy(p + HDR, source, sl);
     memcpy(p + HDR + sl, text, len);
     if (added != NULL)
         *added = 1;

@@ -191,6 +191,45 @@ Test(mime, charset_header_patch)
     buf_free(&f);
 }
 
+/* A Content-Type that ends in ';' (with spaces, or folded after it) gets
+ * the charset as one clean parameter, never "text/html;; charset=". */
+Test(mime, charset_added_after_trailing_semicolon)
+{
+    static const struct {
+        const char *ct, *want;
+    } tc[] = {
+        {"Content-Type: text/html;\n", "Content-Type: text/html; charset=utf-8\n"},
+        {"Content-Type: text/html ; \n", "Content-Type: text/html; charset=utf-8\n"},
+        {"Content-Type: text/html;\r\n", "Content-Type: text/html; charset=utf-8\r\n"},
+        {"Content-Type: text/html;\n\t\n", "Content-Type: text/html; charset=utf-8\n"},
+        {"Content-Type: text/html;\n format=flowed;\n",
+         "Content-Type: text/html;\n format=flowed; charset=utf-8\n"},
+        {"Content-Type: text/html;;\n", "Content-Type: text/html; charset=utf-8\n"},
+        {"Content-Type: text/html\n", "Content-Type: text/html; charset=utf-8\n"},
+    };
+
+    for (size_t i = 0; i < sizeof tc / sizeof tc[0]; i++) {
+        int crlf = strstr(tc[i].ct, "\r\n") != NULL;
+        char *msg = g_strdup_printf("From: a@b.c%s%s%sx%s", crlf ? "\r\n" : "\n", tc[i].ct,
+                                    crlf ? "\r\n" : "\n", crlf ? "\r\n" : "\n");
+        struct rw_range r;
+        struct buf f = BUF_INIT(0);
+        char *value = NULL;
+
+        cr_assert_eq(rw_mime_parse(msg, strlen(msg), &lim, &m, err, sizeof err), RW_OK,
+                     "%s", err);
+        cr_assert_eq(rw_hdr_set_charset(msg, strlen(msg), &m.parts[0], &r, &f, &value), RW_OK);
+        cr_assert_str_eq(buf_cstr(&f), tc[i].want, "case %zu: got [%s] want [%s]", i,
+                         buf_cstr(&f), tc[i].want);
+        cr_assert(strstr(value, ";;") == NULL && strstr(value, "; ;") == NULL, "value %s",
+                  value);
+        g_free(value);
+        buf_free(&f);
+        rw_mime_free(&m);
+        g_free(msg);
+    }
+}
+
 Test(mime, cte_header_inserted_when_absent)
 {
     struct rw_range r;
@@ -367,4 +406,42 @@ Test(mime, prescan_bounds_parts_before_gmime)
     cr_assert_eq(rw_mime_parse(s->str, s->len, &lim, &m, err, sizeof err), RW_OK, "%s",
                  err);
     g_string_free(s, TRUE);
+}
+
+/* Which undecodable parts may be scanned as their bytes: the ASCII-
+ * compatible ones only, by name and by the look of the bytes. */
+Test(codec, ascii_compat_by_name_and_bytes)
+{
+    static const struct {
+        const char *cs, *bytes;
+        size_t len;
+        int want;
+    } tc[] = {
+        {"x-vendor-legacy", "caf\xe9 <a href=x>", 15, 1},
+        {"shift_jis", "\x82\xb1\x85\x40", 4, 1},
+        {NULL, "plain", 5, 1},
+        {"utf-16le", "<\0a\0", 4, 0},
+        {"UTF-32", "abcd", 4, 0},
+        {"utf-7", "+ADw-a", 6, 0},
+        {"iso-2022-jp", "abc", 3, 0},
+        {"ISO2022KR", "abc", 3, 0},
+        {"hz-gb-2312", "~{abc~}", 7, 0},
+        {"cp037", "\x4c\x81", 2, 0},
+        {"IBM-1047", "\x4c\x81", 2, 0},
+        {"csIBM500", "\x4c\x81", 2, 0},
+        {"x-ebcdic-foo", "\x4c\x81", 2, 0},
+        {"cp1252", "abc", 3, 1},
+        {"ibm850", "abc", 3, 1},
+        {"x-wide", "a\0b\0", 4, 0},
+        {"x-esc", "a\x1b$Bb", 5, 0},
+    };
+    const char *why = NULL;
+
+    for (size_t i = 0; i < sizeof tc / sizeof tc[0]; i++) {
+        cr_assert_eq(rw_charset_ascii_compat(tc[i].cs, tc[i].bytes, tc[i].len, &why),
+                     tc[i].want, "%s: got %d want %d", tc[i].cs ? tc[i].cs : "(none)",
+                     !tc[i].want, tc[i].want);
+        if (!tc[i].want)
+            cr_assert(why != NULL && strstr(why, "ASCII-compatible") != NULL);
+    }
 }

@@ -96,6 +96,33 @@ Test(tok, round_trip_every_kind)
 /* The domain costs 8 bytes of claims, 11 characters of link at most:
  * base64url of key id, nonce, tag, version, time, domain id and the four
  * length-prefixed fields, nothing more. */
+/* An anonymous campaign token is the same text for the same claims (one
+ * pixel URL for every recipient), another for other claims or another
+ * key, and still opens; every other kind stays random. */
+Test(tok, anon_is_deterministic_others_random)
+{
+    struct tok_keys *k = keys(K1), *k2 = keys(K2);
+    struct tok a = {TOK_ANON, 0, 1700000000, "brand", NULL, "spring-2026", NULL, 1, DOM_A};
+    struct tok b = a, o = sample[0], got;
+    char *t1 = seal(k, &a), *t2 = seal(k, &a), *t3, *t4, *o1, *o2;
+
+    b.url = "summer-2026";
+    t3 = seal(k, &b);
+    t4 = seal(k2, &a);
+    cr_assert_str_eq(t1, t2, "same campaign, two tokens");
+    cr_assert_str_neq(t1, t3, "two campaigns, one token");
+    cr_assert_str_neq(t1, t4, "two keys, one token");
+    cr_assert_eq(tok_open(k, TOK_ANON, t1, strlen(t1), &got), TOK_OK);
+    cr_assert_str_eq(got.url, "spring-2026");
+    tok_clear(&got);
+    o1 = seal(k, &o);
+    o2 = seal(k, &o);
+    cr_assert_str_neq(o1, o2, "a recipient's token must not repeat");
+    free(t1), free(t2), free(t3), free(t4), free(o1), free(o2);
+    tok_keys_free(k);
+    tok_keys_free(k2);
+}
+
 Test(tok, domain_adds_only_its_eight_bytes)
 {
     struct tok_keys *k = keys(K1);
