@@ -2,7 +2,6 @@
  * gets (its own domain section's), token opening with rejection counting,
  * address masking, page language choice, the client
  * address behind trusted proxies. No I/O. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,63 +131,6 @@ void gate_mask_address(const char *addr, char *out, size_t outlen)
     while (addr + first < at && ((unsigned char)addr[first] & 0xC0) == 0x80)
         first++;
     snprintf(out, outlen, "%.*s***%s", (int)first, addr, at);
-}
-
-/* One Accept-Language element: "de-AT;q=0.8". Returns the index in s of
- * its primary subtag (region and script subtags dropped: de-AT -> de) and
- * its quality (0..1000), or -1. */
-static int lang_item(const struct gate_tpl_set *s, const char *e, size_t n, int *q)
-{
-    char tag[4] = "";
-    size_t len = 0;
-    const char *semi = memchr(e, ';', n), *qp;
-
-    *q = 1000;
-    while (len < n && len < 4 && isalpha((unsigned char)e[len]))
-        len++;
-    if (len >= 2 && len <= 3 && (len == n || strchr("-; \t", e[len])))
-        for (size_t i = 0; i < len; i++)
-            tag[i] = (char)tolower((unsigned char)e[i]);
-    if (semi && (qp = strstr(semi, "q=")) != NULL && qp < e + n) {
-        double v = strtod(qp + 2, NULL);
-        *q = v <= 0 ? 0 : v >= 1 ? 1000 : (int)(v * 1000);
-    }
-    return gate_tpl_lang_index(s, tag);
-}
-
-/* The best language of s the header accepts (q > 0; the first listed
- * wins a tie), or -1. */
-static int accept_language(const struct gate_tpl_set *s, const char *h)
-{
-    int best = -1, bestq = 0;
-
-    while (h && *h) {
-        size_t n;
-        int q, l;
-        h += strspn(h, " \t,");
-        n = strcspn(h, ",");
-        if (n == 0)
-            break;
-        l = lang_item(s, h, n, &q);
-        if (l >= 0 && q > bestq)
-            best = l, bestq = q;
-        h += n;
-    }
-    return best;
-}
-
-const char *gate_pick_lang(const struct gate_req *r, const struct cfg_domain *dom)
-{
-    const struct gate_tpl_set *s = gate_pages(r);
-    int l = accept_language(s, gate_header(r, "Accept-Language"));
-
-    if (l >= 0)
-        return gate_tpl_lang_code(s, l);
-    if (dom && gate_tpl_lang_index(s, dom->language) >= 0)
-        return dom->language;
-    if (gate_tpl_lang_index(s, r->snap->cfg->gate_language) >= 0)
-        return r->snap->cfg->gate_language;
-    return "en";
 }
 
 int64_t gate_today(void)
