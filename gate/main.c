@@ -57,9 +57,9 @@ static int langs_check(const struct cfg *c, const struct gate_tpl_set *pages,
     for (size_t i = 0; i < c->ndomains; i++)
         if (gate_tpl_lang_index(pages, c->domains[i].language) < 0)
             return snprintf(err, errlen,
-                            "%s:%d: [domain %s] language = %s: no pages in %s/%s "
+                            "%s:%d: [domain %s]: language = %s: no pages in %s/%s "
                             "(have: %s)",
-                            c->path, c->domains[i].line, c->domains[i].name,
+                            c->path, c->domains[i].language_line, c->domains[i].name,
                             c->domains[i].language, dir, c->domains[i].language, have),
                    -1;
     return 0;

@@ -18,7 +18,7 @@ CHECK_TARGETS += check-gate
 check-gate: check-gate-http check-gate-browser
 
 check-gate-http: $(B)/consent-gate $(B)/consentctl
-	@B=$(B) bash tests/gate/http.sh && B=$(B) bash tests/gate/domains.sh
+	@B=$(B) bash tests/gate/http.sh && B=$(B) bash tests/gate/domains.sh && B=$(B) bash tests/gate/langs.sh
 
 # playwright-core from the npm registry, installed once into
 # tests/gate/node_modules (gitignored); the browser is Debian's chromium.

@@ -443,6 +443,7 @@ static enum MHD_Result receipt(struct page_ctx *pc, uint32_t granted, uint32_t r
         fmt_time(when, date, sizeof date);
         struct gate_tpl_var v[] = {
             {"controller", pc->t.controller},
+            {"jurisdiction", pc->dom->jurisdiction},
             {"address", pc->masked},
             {"accepted", acc.data},
             {"refused", ref.data},

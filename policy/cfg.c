@@ -515,7 +515,7 @@ static int load_template(struct parse_state *ps, struct cfg_domain *d,
     if (*out == NULL && errno == ENOENT && strstr(pattern, "{language}") != NULL) {
         char have[256];
         template_langs(ps->base_dir, pattern, have, sizeof have);
-        set_err(ps, language_line(ps, d),
+        set_err(ps, d->language_line,
                 "[domain %s]: language = %s: no template %s (languages with "
                 "templates: %s)",
                 d->name, d->language, path, have[0] ? have : "none");
@@ -572,6 +572,7 @@ static int build_domains(struct parse_state *ps)
             def->line = ps->section_lines[i];
     if (domain_apply_kvs(ps, def, "*") != 0)
         return -1;
+    def->language_line = language_line(ps, def);
     for (size_t i = 0; i < ps->nsections; i++) {
         struct cfg_domain *d = &c->domains[c->ndomains];
         if (strcmp(ps->sections[i], "*") == 0)
@@ -587,6 +588,7 @@ static int build_domains(struct parse_state *ps)
             return -1;
         if (d->controller == NULL && (d->controller = strdup(d->name)) == NULL)
             return set_err(ps, d->line, "out of memory"), -1;
+        d->language_line = language_line(ps, d);
     }
     for (size_t i = 0; i < c->ndomains; i++) {
         struct cfg_domain *d = &c->domains[i];

@@ -55,6 +55,7 @@ struct cfg_domain {
     char *request_html_tpl;
     char *request_text_tpl;
     char *language;             /* "en", "fr", ...: one whose footers exist; default en */
+    int language_line;          /* the line that set it (its key, [domain *]'s, else line) */
     char *jurisdiction;         /* controller's country, ISO 3166-1 alpha-2; default FR */
     int consent_request_link;   /* no */
     int esp_headers;            /* no */
