@@ -19,6 +19,7 @@
 #include "ctl/ctl.h"
 
 #define DEFAULT_DB "/var/lib/consent-milter"
+#define DEFAULT_CONF "/etc/consent-milter/consent-milter.conf"
 
 static const char usage[] =
     "usage: consentctl [--db DIR] [--json] COMMAND ARGS...\n"
@@ -28,6 +29,7 @@ static const char usage[] =
     "  inform CONTROLLER RECIPIENT [--notice ID[:FILE]]   (legacy_informed marker)\n"
     "  show CONTROLLER RECIPIENT\n"
     "  proof CONTROLLER RECIPIENT [--controller-info FILE] [--with-notices]\n"
+    "        [--config FILE]   (jurisdiction: $CONSENT_CONF or " DEFAULT_CONF ")\n"
     "  access CONTROLLER RECIPIENT   (everything held on one person)\n"
     "  notice list | notice show HASH   (notice versions, exact text)\n"
     "  import FILE [--dry-run] [--batch N]   (CSV or JSONL; FILE - is stdin)\n"
@@ -411,6 +413,7 @@ static const struct option opts[] = {
     {"dry-run", no_argument, NULL, 'r'},
     {"batch", required_argument, NULL, 'B'},
     {"controller-info", required_argument, NULL, 'c'},
+    {"config", required_argument, NULL, 'C'},
     {"expect", required_argument, NULL, 'e'},
     {"with-notices", no_argument, NULL, 'W'},
     {"help", no_argument, NULL, 'h'},
@@ -427,6 +430,7 @@ static const struct {
     {'i', offsetof(struct ctl, source_ip)}, {'u', offsetof(struct ctl, user_agent)},
     {'t', offsetof(struct ctl, at)},        {'b', offsetof(struct ctl, before)},
     {'c', offsetof(struct ctl, info)},      {'e', offsetof(struct ctl, expect)},
+    {'C', offsetof(struct ctl, config)},
 };
 
 /* One option; returns -1 to go on, else the exit code. */

@@ -29,6 +29,7 @@ struct ctl {
     const char *at;     /* event time */
     const char *before; /* inactive */
     const char *info;   /* proof: controller information JSON file */
+    const char *config; /* proof: the daemons' configuration (jurisdiction) */
     const char *expect; /* verify: recorded head SEQ:HASH */
     int with_notices;   /* proof: the exact text of each notice version */
     int dry_run;
@@ -43,6 +44,13 @@ void ctl_err(const struct ctl *c, const char *fmt, ...)
 int ctl_store_err(const struct ctl *c, int rc, const char *what);
 /* ctl_open - open the store (create for writers); prints the error. */
 int ctl_open(const struct ctl *c, int create, struct store **st);
+/* ctl_jurisdiction - the jurisdiction (ISO 3166-1 alpha-2) receipts of
+ * controller cn name: its [domain] sections' in the configuration (see
+ * ctl_juris.c), else from_info (the --controller-info value, may be NULL),
+ * else FR with a warning. Prints the error; returns CTL_OK or CTL_USAGE
+ * (configuration unreadable, sections or info disagreeing). */
+int ctl_jurisdiction(const struct ctl *c, const char *cn, const char *from_info,
+                     char out[3]);
 /* ctl_print_json - dump and free j (one document, indented, newline). */
 void ctl_print_json(json_t *j, int compact);
 json_t *ctl_event_json(const struct store_ledger_event *e);

@@ -9,8 +9,9 @@
  * piiPrincipalId, piiControllers[], policyUrl, services[].purposes[],
  * sensitive, spiCat. The controller's contact details are not in the store:
  * --controller-info FILE gives them (JSON object with contact, address,
- * email, phone, url, policyUrl, jurisdiction, language); missing ones are
- * empty strings and a warning is printed.
+ * email, phone, url, policyUrl, language); missing ones are empty strings
+ * and a warning is printed. The jurisdiction is the controller's as
+ * configured ([domain] jurisdiction, --config; see ctl_juris.c).
  *
  * Both this and `consentctl access` read the person through store_access,
  * so they hold everything the store keeps on them: the current consent,
@@ -34,6 +35,7 @@ struct proof {
     char notice_sha[65];
     unsigned long n;
     int level; /* of the event the receipt describes */
+    char jurisdiction[3]; /* the controller's, as configured (ctl_juris.c) */
 };
 
 static int proof_event(const struct store_ledger_event *e, void *arg)
@@ -103,7 +105,7 @@ static json_t *receipt(const char *ctl, const char *rcpt, const struct store_con
         info_str(info, "phone", ""), "piiControllerUrl", info_str(info, "url", ""));
     json_t *r = json_pack(
         "{s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:[o],s:s,s:[{s:s,s:o}],s:b,s:[]}", "version",
-        "KI-CR-v1.1.0", "jurisdiction", info_str(info, "jurisdiction", "FR"),
+        "KI-CR-v1.1.0", "jurisdiction", p->jurisdiction,
         "consentTimestamp", (json_int_t)p->last_time, "collectionMethod", p->last_method,
         "consentReceiptID", p->last_id, "language", info_str(info, "language", "en"),
         "piiPrincipalId", rcpt, "piiControllers", ctlj, "policyUrl",
@@ -267,7 +269,10 @@ int ctl_proof(struct ctl *c, int argc, char **argv)
     }
     if (rc == CTL_OK)
         rc = load_info(c, &info);
+    if (rc == CTL_OK)
+        rc = ctl_jurisdiction(c, cn, info_str(info, "jurisdiction", NULL), p.jurisdiction);
     if (rc != CTL_OK) {
+        json_decref(info);
         proof_free(&p);
         return rc;
     }

@@ -194,9 +194,21 @@ void gate_policy_of(const struct cfg *c, const struct tok *t, struct gate_policy
 int gate_open_token(struct gate_req *r, int kind, struct tok *t);
 /* gate_mask_address - "alice@example.org" -> "a***@example.org". */
 void gate_mask_address(const char *addr, char *out, size_t outlen);
-/* gate_pick_lang - "fr" or "en" from Accept-Language, else the domain's
- * language, else the [gate] language. */
+/* gate_pick_lang - the page language (gate/lang.c): the best of the loaded
+ * languages that Accept-Language accepts, else the domain's language, else
+ * the [gate] language, else en, skipping those the header refuses (q=0).
+ * Always a language of gate_pages(r) ("en" if there are none). */
 const char *gate_pick_lang(const struct gate_req *r, const struct cfg_domain *dom);
+/* gate_lang_choose - the index in codes[0..n-1] (lowercase primary subtags,
+ * at most GATE_TPL_LANG_MAX) that Accept-Language value h (NULL: none)
+ * picks: the highest q > 0, a tie to the element listed first, then to the
+ * order of prefer[0..nprefer-1] (indexes, -1 ignored), then to the lower
+ * index. If h picks none: the first of prefer, then of codes, that h does
+ * not refuse with q=0; if h refuses all, prefer[0] (else 0). Malformed
+ * elements are skipped; linear time in strlen(h), no allocation; -1 only
+ * if n is 0. Thread-safe. */
+int gate_lang_choose(const char *h, const char *const *codes, size_t n, const int *prefer,
+                     size_t nprefer);
 /* gate_forwarded_client - the client named by an X-Forwarded-For value
  * received from a trusted peer: the right-most entry that is not in the
  * trusted ranges (or the left-most if all are trusted). An entry that is

@@ -41,6 +41,30 @@ struct opts {
 
 /* ---- snapshots ------------------------------------------------------ */
 
+/* Every language the configuration names has pages: a domain whose footers
+ * exist in a language the gate cannot show would otherwise get its pages in
+ * another language without anyone noticing. */
+static int langs_check(const struct cfg *c, const struct gate_tpl_set *pages,
+                       const char *dir, char *err, size_t errlen)
+{
+    char have[256];
+
+    gate_tpl_lang_list(pages, have, sizeof have);
+    if (gate_tpl_lang_index(pages, c->gate_language) < 0)
+        return snprintf(err, errlen, "[gate] language = %s: no pages in %s/%s (have: %s)",
+                        c->gate_language, dir, c->gate_language, have),
+               -1;
+    for (size_t i = 0; i < c->ndomains; i++)
+        if (gate_tpl_lang_index(pages, c->domains[i].language) < 0)
+            return snprintf(err, errlen,
+                            "%s:%d: [domain %s]: language = %s: no pages in %s/%s "
+                            "(have: %s)",
+                            c->path, c->domains[i].language_line, c->domains[i].name,
+                            c->domains[i].language, dir, c->domains[i].language, have),
+                   -1;
+    return 0;
+}
+
 /* The gate's part of a snapshot (policy/snap.h): the page templates, so
  * that a reload replaces config, keys and pages together or not at all. */
 static int load_pages(const struct snap *s, void *arg, void **extra, char *err,
@@ -49,9 +73,12 @@ static int load_pages(const struct snap *s, void *arg, void **extra, char *err,
     struct gate_tpl_set *pages = NULL;
     char why[512] = "";
 
-    (void)s;
     if (gate_tpl_set_load(arg, &pages, why, sizeof why) != 0) {
         snprintf(err, errlen, "pages: %s", why);
+        return -1;
+    }
+    if (langs_check(s->cfg, pages, arg, err, errlen) != 0) {
+        gate_tpl_set_free(pages);
         return -1;
     }
     *extra = pages;

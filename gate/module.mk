@@ -18,7 +18,7 @@ CHECK_TARGETS += check-gate
 check-gate: check-gate-http check-gate-browser
 
 check-gate-http: $(B)/consent-gate $(B)/consentctl
-	@B=$(B) bash tests/gate/http.sh && B=$(B) bash tests/gate/domains.sh
+	@B=$(B) bash tests/gate/http.sh && B=$(B) bash tests/gate/domains.sh && B=$(B) bash tests/gate/langs.sh
 
 # playwright-core from the npm registry, installed once into
 # tests/gate/node_modules (gitignored); the browser is Debian's chromium.
@@ -29,11 +29,14 @@ tests/gate/node_modules/playwright-core/package.json: tests/gate/package.json te
 check-gate-browser: $(B)/consent-gate $(B)/consentctl tests/gate/node_modules/playwright-core/package.json
 	@B=$(B) bash tests/gate/browser.sh
 
+# Every language directory of conf/pages: the languages are what exists.
 install-gate:
-	install -d $(DESTDIR)$(GATE_PAGES_DIR)/en $(DESTDIR)$(GATE_PAGES_DIR)/fr
+	install -d $(DESTDIR)$(GATE_PAGES_DIR)
 	install -m 0644 conf/pages/gate.css conf/pages/notfound.html $(DESTDIR)$(GATE_PAGES_DIR)/
-	install -m 0644 conf/pages/en/* $(DESTDIR)$(GATE_PAGES_DIR)/en/
-	install -m 0644 conf/pages/fr/* $(DESTDIR)$(GATE_PAGES_DIR)/fr/
+	@set -e; for l in conf/pages/*/; do l=$${l%/}; l=$${l##*/}; \
+	    echo "install conf/pages/$$l/* $(DESTDIR)$(GATE_PAGES_DIR)/$$l/"; \
+	    install -d $(DESTDIR)$(GATE_PAGES_DIR)/$$l; \
+	    install -m 0644 conf/pages/$$l/* $(DESTDIR)$(GATE_PAGES_DIR)/$$l/; done
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0644 doc/consent-gate.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 

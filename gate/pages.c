@@ -1,5 +1,5 @@
 /* pages - the withdrawal page (/w) and the consent page (/p) of
- * consent-gate (SPEC §6.2), in French and English.
+ * consent-gate (SPEC §6.2), in every language of the page set (tpl.h).
  *
  * GET shows a page and changes nothing. POST (CSRF-checked, see form.c)
  * records one ledger event per action through store_record and answers
@@ -81,7 +81,7 @@ static int page_begin(struct page_ctx *pc, struct gate_req *r, int kind,
     }
     gate_policy_of(r->snap->cfg, &pc->t, &pc->pol);
     pc->dom = pc->pol.dom;
-    pc->lang = gate_tpl_lang_index(gate_pick_lang(r, pc->dom));
+    pc->lang = gate_tpl_lang_index(gate_pages(r), gate_pick_lang(r, pc->dom));
     gate_mask_address(pc->t.recipient, pc->masked, sizeof pc->masked);
     if (gate_csrf_make(r, kind, pc->csrf) != TOK_OK) {
         *ret = fail(r, MHD_HTTP_INTERNAL_SERVER_ERROR, GATE_OUT_ERROR, "error\n");
@@ -127,7 +127,7 @@ static const char *gate_tpl_file(int id)
 static int notice_version(const struct page_ctx *pc, const char *what, const int *ids,
                           size_t nids, struct notice *n)
 {
-    const char *lang = pc->lang == GATE_TPL_FR ? "fr" : "en";
+    const char *lang = gate_tpl_lang_code(gate_pages(pc->r), pc->lang);
     char prefix[32];
     int rc = 0;
 
@@ -308,8 +308,10 @@ static int render_purposes(const struct page_ctx *pc, int boxes, struct buf *out
             rc = buf_puts(out, "<li><strong>") ||
                  gate_tpl_escape(out, buf_cstr(&label)) ||
                  /* French typography: a no-break space before the colon */
-                 buf_puts(out, pc->lang == GATE_TPL_FR ? "</strong>\xc2\xa0: "
-                                                       : "</strong>: ") ||
+                 buf_puts(out, strcmp(gate_tpl_lang_code(gate_pages(pc->r), pc->lang),
+                                      "fr") == 0
+                                   ? "</strong>\xc2\xa0: "
+                                   : "</strong>: ") ||
                  gate_tpl_escape(out, buf_cstr(&desc)) || buf_puts(out, "</li>\n");
         buf_free(&label);
         buf_free(&desc);
@@ -441,6 +443,7 @@ static enum MHD_Result receipt(struct page_ctx *pc, uint32_t granted, uint32_t r
         fmt_time(when, date, sizeof date);
         struct gate_tpl_var v[] = {
             {"controller", pc->t.controller},
+            {"jurisdiction", pc->dom->jurisdiction},
             {"address", pc->masked},
             {"accepted", acc.data},
             {"refused", ref.data},
@@ -486,8 +489,8 @@ static enum MHD_Result prefs_post(struct page_ctx *pc)
 
     /* The language of the page the person read, not of this request. */
     if (gate_form_get(pc->r, "lang", 0, lang, sizeof lang) >= 0 &&
-        gate_tpl_lang_index(lang) >= 0)
-        pc->lang = gate_tpl_lang_index(lang);
+        gate_tpl_lang_index(gate_pages(pc->r), lang) >= 0)
+        pc->lang = gate_tpl_lang_index(gate_pages(pc->r), lang);
     if (gate_form_get(pc->r, "action", 0, action, sizeof action) < 0 ||
         (strcmp(action, "accept") != 0 && strcmp(action, "refuse") != 0) ||
         (tick = ticked(pc)) < 0)

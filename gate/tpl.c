@@ -5,6 +5,7 @@
  * recursion, so a value can never inject a placeholder. */
 #include "gate/tpl.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,6 @@ static const char *const file_names[GATE_TPL__N] = {
     "layout.html",       "withdraw.html", "withdraw-done.html", "consent.html",
     "consent-done.html", "notice.html",   "interstitial.html",  "purposes.txt",
 };
-static const char *const lang_dirs[GATE_TPL_NLANG] = {"en", "fr"};
 
 /* Which files are pages (title on the first line). */
 static int is_page(int id)
@@ -25,9 +25,15 @@ static int is_page(int id)
     return id != GATE_TPL_LAYOUT && id != GATE_TPL_NOTICE && id != GATE_TPL_PURPOSES;
 }
 
+struct tpl_lang {
+    char code[4];
+    char *text[GATE_TPL__N];
+    char *title[GATE_TPL__N];
+};
+
 struct gate_tpl_set {
-    char *text[GATE_TPL_NLANG][GATE_TPL__N];
-    char *title[GATE_TPL_NLANG][GATE_TPL__N];
+    struct tpl_lang lang[GATE_TPL_LANG_MAX];
+    size_t nlang;
     char *css, *notfound;
     size_t csslen, notfoundlen;
 };
@@ -79,26 +85,76 @@ static int split_title(char **text, char **title)
     return 0;
 }
 
-static int load_lang(struct gate_tpl_set *s, const char *dir, int lang, char *err,
-                     size_t errlen)
+static int load_lang(struct tpl_lang *l, const char *dir, char *err, size_t errlen)
 {
     char path[4096];
 
     for (int id = 0; id < GATE_TPL__N; id++) {
         size_t len;
-        snprintf(path, sizeof path, "%s/%s/%s", dir, lang_dirs[lang], file_names[id]);
-        if (read_file(path, &s->text[lang][id], &len, err, errlen) != 0)
+        snprintf(path, sizeof path, "%s/%s/%s", dir, l->code, file_names[id]);
+        if (read_file(path, &l->text[id], &len, err, errlen) != 0)
             return -1;
-        if (strlen(s->text[lang][id]) != len) {
+        if (strlen(l->text[id]) != len) {
             snprintf(err, errlen, "%s: contains a NUL byte", path);
             return -1;
         }
-        if (is_page(id) ? split_title(&s->text[lang][id], &s->title[lang][id])
-                        : (s->title[lang][id] = strdup("")) == NULL) {
+        if (is_page(id) ? split_title(&l->text[id], &l->title[id])
+                        : (l->title[id] = strdup("")) == NULL) {
             snprintf(err, errlen, "out of memory");
             return -1;
         }
     }
+    return 0;
+}
+
+/* A language directory's name: 2 or 3 lowercase letters (ISO 639). */
+static int is_lang_code(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n < 2 || n > 3)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (name[i] < 'a' || name[i] > 'z')
+            return 0;
+    return 1;
+}
+
+static int by_code(const void *a, const void *b)
+{
+    return strcmp(((const struct tpl_lang *)a)->code, ((const struct tpl_lang *)b)->code);
+}
+
+/* The language codes: subdirectories of dir, sorted so that indexes do not
+ * depend on readdir order. en is required (the fallback of every choice). */
+static int find_langs(struct gate_tpl_set *s, const char *dir, char *err, size_t errlen)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    if (d == NULL)
+        return snprintf(err, errlen, "%s/en/layout.html: %s", dir, strerror(errno)), -1;
+    while ((e = readdir(d)) != NULL) {
+        char sub[4096];
+        DIR *probe;
+        if (!is_lang_code(e->d_name))
+            continue;
+        snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
+        if ((probe = opendir(sub)) == NULL)
+            continue; /* a file, not a language */
+        closedir(probe);
+        if (s->nlang == GATE_TPL_LANG_MAX) {
+            closedir(d);
+            return snprintf(err, errlen, "%s: more than %d languages", dir,
+                            GATE_TPL_LANG_MAX),
+                   -1;
+        }
+        snprintf(s->lang[s->nlang++].code, sizeof s->lang[0].code, "%s", e->d_name);
+    }
+    closedir(d);
+    qsort(s->lang, s->nlang, sizeof s->lang[0], by_code);
+    if (gate_tpl_lang_index(s, "en") < 0)
+        return snprintf(err, errlen, "%s/en/layout.html: %s", dir, strerror(ENOENT)), -1;
     return 0;
 }
 
@@ -111,8 +167,10 @@ int gate_tpl_set_load(const char *dir, struct gate_tpl_set **out, char *err,
     *out = NULL;
     if (s == NULL)
         return snprintf(err, errlen, "out of memory"), -1;
-    for (int lang = 0; lang < GATE_TPL_NLANG; lang++)
-        if (load_lang(s, dir, lang, err, errlen) != 0)
+    if (find_langs(s, dir, err, errlen) != 0)
+        goto fail;
+    for (size_t l = 0; l < s->nlang; l++)
+        if (load_lang(&s->lang[l], dir, err, errlen) != 0)
             goto fail;
     snprintf(path, sizeof path, "%s/gate.css", dir);
     if (read_file(path, &s->css, &s->csslen, err, errlen) != 0)
@@ -131,32 +189,52 @@ void gate_tpl_set_free(struct gate_tpl_set *s)
 {
     if (s == NULL)
         return;
-    for (int l = 0; l < GATE_TPL_NLANG; l++)
+    for (size_t l = 0; l < s->nlang; l++)
         for (int i = 0; i < GATE_TPL__N; i++) {
-            free(s->text[l][i]);
-            free(s->title[l][i]);
+            free(s->lang[l].text[i]);
+            free(s->lang[l].title[i]);
         }
     free(s->css);
     free(s->notfound);
     free(s);
 }
 
-int gate_tpl_lang_index(const char *lang)
+int gate_tpl_lang_index(const struct gate_tpl_set *s, const char *lang)
 {
-    for (int i = 0; i < GATE_TPL_NLANG; i++)
-        if (lang && strcmp(lang, lang_dirs[i]) == 0)
-            return i;
+    for (size_t i = 0; s && lang && i < s->nlang; i++)
+        if (strcmp(lang, s->lang[i].code) == 0)
+            return (int)i;
     return -1;
+}
+
+size_t gate_tpl_nlang(const struct gate_tpl_set *s)
+{
+    return s->nlang;
+}
+
+const char *gate_tpl_lang_code(const struct gate_tpl_set *s, int lang)
+{
+    return s->lang[lang].code;
+}
+
+void gate_tpl_lang_list(const struct gate_tpl_set *s, char *out, size_t outlen)
+{
+    size_t used = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < s->nlang && used < outlen; i++)
+        used += (size_t)snprintf(out + used, outlen - used, "%s%s", i ? ", " : "",
+                                 s->lang[i].code);
 }
 
 const char *gate_tpl_body(const struct gate_tpl_set *s, int lang, int id)
 {
-    return s->text[lang][id];
+    return s->lang[lang].text[id];
 }
 
 const char *gate_tpl_title(const struct gate_tpl_set *s, int lang, int id)
 {
-    return s->title[lang][id];
+    return s->lang[lang].title[id];
 }
 
 const char *gate_tpl_css(const struct gate_tpl_set *s, size_t *len)
@@ -255,12 +333,12 @@ int gate_tpl_page(const struct gate_tpl_set *s, int lang, int id,
     if (all == NULL)
         return ENOMEM;
     memcpy(all, vars, nvars * sizeof *vars);
-    all[nvars] = (struct gate_tpl_var){"lang", lang == GATE_TPL_FR ? "fr" : "en"};
-    all[nvars + 1] = (struct gate_tpl_var){"title", s->title[lang][id]};
-    rc = gate_tpl_render(s->text[lang][id], all, nvars + 2, &body);
+    all[nvars] = (struct gate_tpl_var){"lang", s->lang[lang].code};
+    all[nvars + 1] = (struct gate_tpl_var){"title", s->lang[lang].title[id]};
+    rc = gate_tpl_render(s->lang[lang].text[id], all, nvars + 2, &body);
     if (rc == 0) {
         all[nvars + 2] = (struct gate_tpl_var){"body", buf_cstr(&body)};
-        rc = gate_tpl_render(s->text[lang][GATE_TPL_LAYOUT], all, nvars + 3, out);
+        rc = gate_tpl_render(s->lang[lang].text[GATE_TPL_LAYOUT], all, nvars + 3, out);
     }
     buf_free(&body);
     free(all);

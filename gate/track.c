@@ -45,7 +45,7 @@ static enum MHD_Result open_pixel(struct gate_req *r, const struct tok *t,
 static enum MHD_Result interstitial(struct gate_req *r, const struct tok *t,
                                     const struct cfg_domain *dom)
 {
-    int lang = gate_tpl_lang_index(gate_pick_lang(r, dom));
+    int lang = gate_tpl_lang_index(gate_pages(r), gate_pick_lang(r, dom));
     char host[256];
     const char *h = strstr(t->url, "://") + 3;
     size_t hl = strcspn(h, "/?#");

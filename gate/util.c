@@ -2,7 +2,6 @@
  * gets (its own domain section's), token opening with rejection counting,
  * address masking, page language choice, the client
  * address behind trusted proxies. No I/O. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,57 +131,6 @@ void gate_mask_address(const char *addr, char *out, size_t outlen)
     while (addr + first < at && ((unsigned char)addr[first] & 0xC0) == 0x80)
         first++;
     snprintf(out, outlen, "%.*s***%s", (int)first, addr, at);
-}
-
-/* One Accept-Language element: "fr-CA;q=0.8". Returns the language index
- * and its quality (0..1000), or -1. */
-static int lang_item(const char *s, size_t n, int *q)
-{
-    char tag[3] = "";
-    const char *semi = memchr(s, ';', n), *qp;
-
-    *q = 1000;
-    if (n >= 2 && (n == 2 || s[2] == '-' || s[2] == ';' || s[2] == ' ')) {
-        tag[0] = (char)tolower((unsigned char)s[0]);
-        tag[1] = (char)tolower((unsigned char)s[1]);
-    }
-    if (semi && (qp = strstr(semi, "q=")) != NULL && qp < s + n) {
-        double v = strtod(qp + 2, NULL);
-        *q = v <= 0 ? 0 : v >= 1 ? 1000 : (int)(v * 1000);
-    }
-    return gate_tpl_lang_index(tag);
-}
-
-static int accept_language(const char *h)
-{
-    int best = -1, bestq = 0;
-
-    while (h && *h) {
-        size_t n;
-        int q, l;
-        h += strspn(h, " \t,");
-        n = strcspn(h, ",");
-        if (n == 0)
-            break;
-        l = lang_item(h, n, &q);
-        if (l >= 0 && q > bestq)
-            best = l, bestq = q;
-        h += n;
-    }
-    return best;
-}
-
-const char *gate_pick_lang(const struct gate_req *r, const struct cfg_domain *dom)
-{
-    int l = accept_language(gate_header(r, "Accept-Language"));
-
-    if (l >= 0)
-        return l == GATE_TPL_FR ? "fr" : "en";
-    if (dom && gate_tpl_lang_index(dom->language) >= 0)
-        return dom->language;
-    if (gate_tpl_lang_index(r->snap->cfg->gate_language) >= 0)
-        return r->snap->cfg->gate_language;
-    return "en";
 }
 
 int64_t gate_today(void)

@@ -14,6 +14,7 @@
  * partial snapshot is freed. Nothing here exits or logs. */
 #include "policy/cfg.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <ini.h>
@@ -342,6 +343,7 @@ static void domain_clear(struct cfg_domain *d)
     free(d->request_html_tpl);
     free(d->request_text_tpl);
     free(d->language);
+    free(d->jurisdiction);
     free(d->api_key);
     memset(d, 0, sizeof *d);
 }
@@ -361,6 +363,7 @@ static int domain_copy(struct cfg_domain *dst, const struct cfg_domain *src)
     dst->footer_html_tpl = dst->footer_text_tpl = NULL;
     dst->request_html_tpl = dst->request_text_tpl = NULL;
     dst->language = cfg_strdup(src->language);
+    dst->jurisdiction = cfg_strdup(src->jurisdiction);
     dst->api_key = cfg_strdup(src->api_key);
     return 0;
 }
@@ -420,6 +423,7 @@ static char *read_small_file(const char *path, const char **why)
 
     if (e != 0) {
         buf_free(&b);
+        errno = e; /* for the caller's "no such language" message */
         return *why = e == EFBIG ? "file too large (64 KiB max)" : strerror(e), NULL;
     }
     return buf_steal(&b, NULL);
@@ -446,6 +450,59 @@ static int template_check(const char *t, const char **bad)
     return 0;
 }
 
+/* The codes X for which pattern ("footer-{language}.html") names a file,
+ * ", "-separated into out: what the message of a missing language offers. */
+static void template_langs(const char *base_dir, const char *pattern, char *out,
+                           size_t outlen)
+{
+    const char *slash = strrchr(pattern, '/'), *name = slash ? slash + 1 : pattern;
+    const char *ph = strstr(name, "{language}");
+    char *dir = NULL;
+    size_t used = 0;
+    struct dirent **ents = NULL;
+    int n = -1;
+
+    out[0] = '\0';
+    if (ph == NULL)
+        return;
+    if (pattern[0] == '/')
+        dir = slash == pattern ? strdup("/") : strndup(pattern, (size_t)(slash - pattern));
+    else if (asprintf(&dir, "%s/%.*s", base_dir && base_dir[0] ? base_dir : ".",
+                      slash ? (int)(slash - pattern) : 1, slash ? pattern : ".") < 0)
+        dir = NULL;
+    if (dir != NULL && strchr(dir, '{') == NULL)
+        n = scandir(dir, &ents, NULL, alphasort);
+    for (int i = 0; i < n; i++) {
+        const char *e = ents[i]->d_name, *end;
+        size_t pre = (size_t)(ph - name), suf = strlen(ph + 10), len = strlen(e);
+        if (len > pre + suf && strncmp(e, name, pre) == 0 &&
+            strcmp(e + len - suf, ph + 10) == 0 && used < outlen) {
+            end = e + len - suf;
+            used += (size_t)snprintf(out + used, outlen - used, "%s%.*s", used ? ", " : "",
+                                     (int)(end - e - pre), e + pre);
+        }
+        free(ents[i]);
+    }
+    free(ents);
+    free(dir);
+}
+
+/* The line that set d's language: its own key, else the [domain *] one,
+ * else the section header. */
+static int language_line(const struct parse_state *ps, const struct cfg_domain *d)
+{
+    int def = d->line;
+
+    for (size_t i = 0; i < ps->nkv; i++)
+        if (strcasecmp(ps->kv[i].key, "language") == 0) {
+            if (strcasecmp(ps->kv[i].section, d->name) == 0)
+                return ps->kv[i].line;
+            if (strcmp(ps->kv[i].section, "*") == 0)
+                def = ps->kv[i].line;
+        }
+    return def;
+}
+
 static int load_template(struct parse_state *ps, struct cfg_domain *d,
                          const char *pattern, char **out)
 {
@@ -455,6 +512,16 @@ static int load_template(struct parse_state *ps, struct cfg_domain *d,
     if (path == NULL)
         return set_err(ps, d->line, "out of memory"), -1;
     *out = read_small_file(path, &why);
+    if (*out == NULL && errno == ENOENT && strstr(pattern, "{language}") != NULL) {
+        char have[256];
+        template_langs(ps->base_dir, pattern, have, sizeof have);
+        set_err(ps, d->language_line,
+                "[domain %s]: language = %s: no template %s (languages with "
+                "templates: %s)",
+                d->name, d->language, path, have[0] ? have : "none");
+        free(path);
+        return -1;
+    }
     if (*out == NULL) {
         set_err(ps, d->line, "[domain %s]: cannot read template %s: %s", d->name, path,
                 why);
@@ -505,6 +572,7 @@ static int build_domains(struct parse_state *ps)
             def->line = ps->section_lines[i];
     if (domain_apply_kvs(ps, def, "*") != 0)
         return -1;
+    def->language_line = language_line(ps, def);
     for (size_t i = 0; i < ps->nsections; i++) {
         struct cfg_domain *d = &c->domains[c->ndomains];
         if (strcmp(ps->sections[i], "*") == 0)
@@ -520,6 +588,7 @@ static int build_domains(struct parse_state *ps)
             return -1;
         if (d->controller == NULL && (d->controller = strdup(d->name)) == NULL)
             return set_err(ps, d->line, "out of memory"), -1;
+        d->language_line = language_line(ps, d);
     }
     for (size_t i = 0; i < c->ndomains; i++) {
         struct cfg_domain *d = &c->domains[i];

@@ -54,7 +54,9 @@ struct cfg_domain {
     char *footer_text_tpl;
     char *request_html_tpl;
     char *request_text_tpl;
-    char *language;             /* "fr" or "en"; default en */
+    char *language;             /* "en", "fr", ...: one whose footers exist; default en */
+    int language_line;          /* the line that set it (its key, [domain *]'s, else line) */
+    char *jurisdiction;         /* controller's country, ISO 3166-1 alpha-2; default FR */
     int consent_request_link;   /* no */
     int esp_headers;            /* no */
     int dkim_signed;            /* enum cfg_dkim; default rewrite */
@@ -86,7 +88,7 @@ struct cfg {
     char *gate_listen;          /* 127.0.0.1:8025 */
     unsigned gate_threads;      /* 4 */
     unsigned gate_timeout;      /* seconds per connection, 10 */
-    char *gate_language;        /* default page language: en */
+    char *gate_language;        /* default page language: en (the gate checks its pages) */
     struct cidr *gate_trusted;  /* trusted_proxies: peers whose X-Forwarded-For */
     size_t ngate_trusted;       /*   is believed; none by default */
     unsigned gate_per_ip_limit; /* connections per untrusted address; 128, 0: off */

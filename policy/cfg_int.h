@@ -18,7 +18,8 @@ enum ktype {
     K_RULES,
     K_URL,
     K_SOCKET,
-    K_LANG,
+    K_LANG,    /* 2-3 letters, lowercased; existence checked by its templates */
+    K_COUNTRY, /* ISO 3166-1 alpha-2, uppercased */
     K_CIDRS /* struct cidr * followed by its size_t count */
 };
 

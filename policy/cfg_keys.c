@@ -103,7 +103,6 @@ static const char *const nopix_names[] = {"strip", "anonymous", NULL};
 static const char *const opaque_names[] = {"keep", "interstitial", NULL};
 static const char *const dkim_names[] = {"rewrite", "skip", "tempfail", NULL};
 static const char *const multi_names[] = {"strictest", NULL};
-static const char *const lang_names[] = {"en", "fr", NULL};
 static const char *const class_names[] = {"marketing", "transactional", "auth", NULL};
 
 const char *cfg_mode_name(int mode)
@@ -162,8 +161,8 @@ const struct keydef cfg_keys[] = {
      "addresses/ranges whose X-Forwarded-For names the client"},
     {"gate", "per_ip_limit", K_UINT, CO(gate_per_ip_limit), "128", NULL, 0, 100000,
      "connections per client address (0: no limit; trusted proxies exempt)"},
-    {"gate", "language", K_LANG, CO(gate_language), "en", lang_names, 0, 0,
-     "page language when none fits"},
+    {"gate", "language", K_LANG, CO(gate_language), "en", NULL, 0, 0,
+     "page language when none fits (its pages must exist)"},
     {"domain", "controller", K_STR, DO(controller), NULL, NULL, 0, 0,
      "consent owner; default: the domain itself"},
     {"domain", "mode", K_ENUM, DO(mode), "enforce", mode_names, 0, 0,
@@ -189,7 +188,10 @@ const struct keydef cfg_keys[] = {
      0, 0, "preferences-link template for tracker-free mail (HTML)"},
     {"domain", "request_text", K_PATH, DO(request_text), "request-{language}.txt", NULL,
      0, 0, "preferences-link template (text)"},
-    {"domain", "language", K_LANG, DO(language), "en", lang_names, 0, 0, "fr or en"},
+    {"domain", "language", K_LANG, DO(language), "en", NULL, 0, 0,
+     "language of footers and pages: one whose templates exist (en, fr, de, it, es)"},
+    {"domain", "jurisdiction", K_COUNTRY, DO(jurisdiction), "FR", NULL, 0, 0,
+     "the controller's country (ISO 3166-1 alpha-2), named in consent receipts"},
     {"domain", "consent_request_link", K_BOOL, DO(consent_request_link), "no", NULL, 0, 0,
      "add the preferences link to tracker-free mail"},
     {"domain", "esp_headers", K_BOOL, DO(esp_headers), "no", NULL, 0, 0,
@@ -350,10 +352,27 @@ static int set_str(char **slot, const char *v)
     return 0;
 }
 
+/* v is min..max ASCII letters: lowercased into out (max + 1 bytes). */
+static int letters(const char *v, size_t min, size_t max, char *out)
+{
+    size_t n = strlen(v);
+
+    if (n < min || n > max)
+        return -1;
+    for (size_t i = 0; i <= n; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if (i < n && !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')))
+            return -1;
+        out[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+    }
+    return 0;
+}
+
 /* Apply value to the field at base+k->off. Returns 0 or -1 with *why. */
 int cfg_key_apply(const struct keydef *k, void *base, const char *v, const char **why)
 {
     char *field = (char *)base + k->off;
+    char lang[4];
     int iv;
 
     switch (k->type) {
@@ -380,10 +399,20 @@ int cfg_key_apply(const struct keydef *k, void *base, const char *v, const char 
         if (*v == '\0')
             return *why = "empty value", -1;
         return set_str((char **)field, v) ? (*why = "out of memory", -1) : 0;
-    case K_LANG:
-        if (parse_enum(v, k->names, &iv) != 0)
-            return *why = "expected fr or en", -1;
-        return set_str((char **)field, k->names[iv]) ? (*why = "out of memory", -1) : 0;
+    case K_LANG: /* which languages exist is the templates' business (cfg.c) */
+        if (letters(v, 2, 3, lang) != 0)
+            return *why = "expected a language code of 2 or 3 letters (ISO 639-1: "
+                          "en, fr, de, it, es)",
+                   -1;
+        return set_str((char **)field, lang) ? (*why = "out of memory", -1) : 0;
+    case K_COUNTRY:
+        if (letters(v, 2, 2, lang) != 0)
+            return *why = "expected a two-letter country code (ISO 3166-1 alpha-2: "
+                          "FR, IT, DE, ...)",
+                   -1;
+        for (char *p = lang; *p; p++)
+            *p = (char)(*p - 'a' + 'A');
+        return set_str((char **)field, lang) ? (*why = "out of memory", -1) : 0;
     case K_BOOL:
         if (parse_bool(v, (int *)field) != 0)
             return *why = "expected yes or no", -1;
@@ -469,7 +498,8 @@ static void dump_value(struct buf *b, const struct keydef *k, const void *base)
     case K_PATH:
     case K_URL:
     case K_SOCKET:
-    case K_LANG: {
+    case K_LANG:
+    case K_COUNTRY: {
         const char *s = *(char *const *)field;
         buf_printf(b, "%s = %s\n", k->name, s ? s : "");
         break;

@@ -7,7 +7,7 @@
 // the ledger event and its notice version (the hash shown is the SHA-256
 // of the templates kept in the store, which hold no address), withdrawal, a gated pixel from an "old" mail turning into
 // the blank GIF, no request leaving the gate, no CSP violation; screenshots
-// of both pages in both languages into $ARTEFACTS.
+// of both pages in both languages, and the German consent page, into $ARTEFACTS.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -32,8 +32,8 @@ const ok = (name) => { pass++; console.log(`ok - ${name}`); };
 const bad = (name, why) => { fail++; console.log(`not ok - ${name}: ${why}`); };
 const check = (name, cond, why = '') => (cond ? ok(name) : bad(name, why));
 
-function ledger() {
-  const out = execFileSync(env('CTL'), ['--db', env('DB'), '--json', 'proof', 'brand.example', RCPT],
+function ledger(rcpt = RCPT) {
+  const out = execFileSync(env('CTL'), ['--db', env('DB'), '--json', 'proof', 'brand.example', rcpt],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   return JSON.parse(out);
 }
@@ -153,6 +153,35 @@ async function screenshotsOnly(ctxEn, ctxFr) {
   }
 }
 
+// A language added in issue 12, as an Austrian reader's browser asks for
+// it (de-AT falls back to de): the page, the choice and the receipt.
+async function germanFlow(browser, opts) {
+  const ctx = await browser.newContext({ ...opts, locale: 'de-AT',
+    extraHTTPHeaders: { 'Accept-Language': 'de-AT,de;q=0.9,en;q=0.5' } });
+  const page = await ctx.newPage();
+  const done = watch(page, 'consent page (de)');
+  const resp = await page.goto(env('LINK_P_DE'));
+  check('German consent page loads', resp.status() === 200, `status ${resp.status()}`);
+  check('de-AT gets the German page', (await page.getAttribute('html', 'lang')) === 'de');
+  const h1 = await page.textContent('h1');
+  check('German title', h1.includes('Einstellungen zum E-Mail-Tracking'), h1);
+  const styled = await page.locator('button').first()
+    .evaluate((e) => getComputedStyle(e).backgroundColor);
+  check('German page: stylesheet from the gate applied', styled === 'rgb(29, 78, 216)', styled);
+  await shot(page, 'consent-de.png');
+  await page.getByLabel('Öffnungen messen').check();
+  await page.getByRole('button', { name: 'Akzeptieren' }).click();
+  const main = await page.textContent('main');
+  check('German receipt shown', (await page.textContent('h1')).includes('Ihre Auswahl wurde gespeichert'));
+  check('German receipt names the jurisdiction', /Anwendbares Recht\s*FR/.test(main), main);
+  await shot(page, 'consent-done-de.png');
+  const ev = ledger(env('RCPT_DE')).history.find((e) => e.action === 'grant');
+  check('ledger: the German notice version', !!ev && ev.notice_id.startsWith('page-consent-de-'),
+    JSON.stringify(ev));
+  done();
+  await ctx.close();
+}
+
 // The interstitial (opaque wrapper, no consent) and a phone-sized consent
 // page, for the eye.
 async function extraShots(browser, opts) {
@@ -204,6 +233,7 @@ async function main() {
       p.status === 200 && p.type === 'image/gif' && !p.loc, JSON.stringify(p));
     await screenshotsOnly(ctxEn, ctxFr);
     await extraShots(browser, opts);
+    await germanFlow(browser, opts);
   } catch (e) {
     bad('browser run', e.stack || String(e));
   } finally {

@@ -235,7 +235,7 @@ fi
 check_has "Accept-Language fr -> French page" "$(C -H 'Accept-Language: fr-FR,fr;q=0.9' "$W")" '<html lang="fr">'
 check_has "Accept-Language en -> English page" "$(C -H 'Accept-Language: en-GB' "$W")" '<html lang="en">'
 check_has "q-values honoured" "$(C -H 'Accept-Language: fr;q=0.2, en;q=0.8' "$W")" '<html lang="en">'
-check_has "no match -> domain default (fr)" "$(C -H 'Accept-Language: de' "$W")" '<html lang="fr">'
+check_has "no match -> domain default (fr)" "$(C -H 'Accept-Language: pt' "$W")" '<html lang="fr">'
 WO=$(link w other.example $A)
 check_has "no header -> domain default (en)" "$(C "$WO")" '<html lang="en">'
 

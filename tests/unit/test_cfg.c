@@ -94,7 +94,14 @@ Test(cfg, errors_name_the_line)
         {"[domain x.example]\nbogus = 1\n", ":2: unknown key 'bogus'"},
         {"garbage line\n", ":1: syntax error"},
         {"[milter\n", ":1: syntax error"},
-        {"[domain *]\nlanguage = de\n", ":2: language"},
+        {"[domain *]\nlanguage = pt\n", ":2: [domain *]: language = pt: no template"},
+        {"[domain *]\nlanguage = deutsch\n", ":2: language"},
+        {"[domain *]\nlanguage = d3\n", ":2: language"},
+        {"[domain a.example]\nmode = off\n\nlanguage = xx\n", ":4: [domain a.example]"},
+        {"[domain *]\njurisdiction = France\n", ":2: jurisdiction"},
+        {"[domain *]\njurisdiction = F1\n", ":2: jurisdiction"},
+        {"[domain *]\njurisdiction = \n", ":2: jurisdiction"},
+        {"[domain *]\njurisdiction = FRA\n", ":2: jurisdiction"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char err[256] = "";
@@ -103,6 +110,55 @@ Test(cfg, errors_name_the_line)
         cr_assert(strstr(err, cases[i].want) != NULL, "case %zu: got \"%s\", want \"%s\"", i,
                   err, cases[i].want);
     }
+}
+
+/* The languages are the footers that exist; the message names the ones
+ * there are. */
+Test(cfg, languages_are_the_footers_that_exist)
+{
+    static const char *const langs[] = {"de", "en", "es", "fr", "it"};
+    char text[128], err[512] = "";
+    struct cfg *c;
+
+    for (size_t i = 0; i < sizeof langs / sizeof langs[0]; i++) {
+        snprintf(text, sizeof text, "[domain x.example]\nlanguage = %s\n", langs[i]);
+        c = load(text, err, sizeof err);
+        cr_assert_not_null(c, "%s: %s", langs[i], err);
+        cr_assert_str_eq(cfg_domain_for(c, "x.example")->language, langs[i]);
+        cr_assert_not_null(strstr(cfg_domain_for(c, "x.example")->footer_html_tpl,
+                                  "{withdraw_url}"));
+        cfg_release(c);
+    }
+    c = load("[domain x.example]\nlanguage = DE\n", err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    cr_assert_str_eq(cfg_domain_for(c, "x.example")->language, "de");
+    cfg_release(c);
+    cr_assert_null(load("[domain x.example]\nlanguage = pt\n", err, sizeof err));
+    cr_assert_not_null(strstr(err, "(languages with templates: de, en, es, fr, it)"), "%s",
+                       err);
+}
+
+/* jurisdiction: per domain, ISO 3166-1 alpha-2 (uppercased), [domain *]'s
+ * for the others, FR if none. */
+Test(cfg, jurisdiction_per_domain)
+{
+    char err[512] = "";
+    struct cfg *c = load("[domain fr.example]\n[domain it.example]\njurisdiction = it\n",
+                         err, sizeof err);
+
+    cr_assert_not_null(c, "%s", err);
+    cr_assert_str_eq(cfg_domain_for(c, "fr.example")->jurisdiction, "FR");
+    cr_assert_str_eq(cfg_domain_for(c, "it.example")->jurisdiction, "IT");
+    cr_assert_str_eq(cfg_domain_for(c, "other.example")->jurisdiction, "FR");
+    cfg_release(c);
+    c = load("[domain *]\njurisdiction = DE\n[domain a.example]\n[domain b.example]\n"
+             "jurisdiction = ES\n",
+             err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    cr_assert_str_eq(cfg_domain_for(c, "a.example")->jurisdiction, "DE");
+    cr_assert_str_eq(cfg_domain_for(c, "b.example")->jurisdiction, "ES");
+    cr_assert_str_eq(cfg_domain_for(c, "z.example")->jurisdiction, "DE");
+    cfg_release(c);
 }
 
 Test(cfg, overlong_line_is_an_error_not_a_split)

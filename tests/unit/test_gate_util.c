@@ -57,6 +57,10 @@ static void fixture(struct fixture *f, const char *arg, const char *body)
     snprintf(conf_dir, sizeof conf_dir, "%s/conf", src ? src : ".");
     f->snap.cfg = cfg_load_string(CONF, conf_dir, err, sizeof err);
     cr_assert_not_null(f->snap.cfg, "%s", err);
+    strncat(conf_dir, "/pages", sizeof conf_dir - strlen(conf_dir) - 1);
+    cr_assert_eq(gate_tpl_set_load(conf_dir, (struct gate_tpl_set **)&f->snap.extra, err,
+                                   sizeof err),
+                 0, "%s", err);
     cr_assert_eq(tok_keys_parse(KEY, strlen(KEY), &f->snap.keys, err, sizeof err),
                  TOK_OK);
     f->r.snap = &f->snap;
@@ -72,6 +76,7 @@ static void fixture_free(struct fixture *f)
 {
     cfg_release(f->snap.cfg);
     tok_keys_free(f->snap.keys);
+    gate_tpl_set_free(f->snap.extra);
 }
 
 Test(gate_util, mask_address)
@@ -118,6 +123,8 @@ Test(gate_util, only_absolute_http_urls_are_redirect_targets)
     cr_assert_eq(gate_safe_url(NULL), 0);
 }
 
+/* The page language through the request: brand.example says fr, other.example
+ * nothing ([gate] language = en). Pages exist for de en es fr it. */
 Test(gate_util, language_from_accept_language_then_domain)
 {
     struct fixture f;
@@ -129,22 +136,118 @@ Test(gate_util, language_from_accept_language_then_domain)
         const char *want_brand, *want_other;
     } tab[] = {
         {NULL, "fr", "en"},
+        {"", "fr", "en"},
         {"fr-FR,fr;q=0.9,en;q=0.5", "fr", "fr"},
         {"en-GB", "en", "en"},
-        {"de-DE, fr;q=0.3", "fr", "fr"},
+        {"de-DE, fr;q=0.3", "de", "de"},
+        {"de-AT", "de", "de"},
+        {"it-IT,it;q=0.9,en-US;q=0.8", "it", "it"},
+        {"es-419", "es", "es"},
         {"fr;q=0.2, en;q=0.8", "en", "en"},
-        {"de", "fr", "en"},
-        {"fr;q=0", "fr", "en"},
+        {"it, de", "it", "it"},       /* a tie: the first listed */
+        {"pt-BR", "fr", "en"},        /* nothing available */
+        {"fr;q=0", "en", "en"},       /* refused: never chosen, not even as default */
+        {"en;q=0, fr;q=0", "de", "de"},
+        {"de-AT;q=0.9, de;q=0", "fr", "en"}, /* the language itself refused */
         {"EN", "en", "en"},
         {"frx, enz", "fr", "en"},
+        {"*", "fr", "en"},            /* anything: the default */
+        {"*;q=0.5, de", "de", "de"},
+        {"fr;q=0, *", "en", "en"},
+        {"en;q=0.1, *;q=0.5", "fr", "de"}, /* anything but en: alphabetical */
+        {"de;q=abc, it", "it", "it"}, /* malformed elements are skipped */
+        {"de;q=1.5, it;q=0.5", "it", "it"},
+        {"de;q=-1, it;q=0.1", "it", "it"},
+        {"de;q=0.0001, it;q=0.001", "it", "it"},
+        {"de;q=1e0, it;q=0.5", "it", "it"},
+        {"de;q=inf", "fr", "en"},
+        {"de;q=nan", "fr", "en"},
+        {"de;q=0x1", "fr", "en"},
+        {"de;q=.5", "fr", "en"},
+        {"de;q=", "fr", "en"},
+        {"de;level=1", "fr", "en"},
+        {"de ; q=0.5 , it;q=0.4", "de", "de"},
+        {"de;Q=0.5", "de", "de"},
+        {",,, de ,,", "de", "de"},
+        {"de-", "fr", "en"},
+        {"-de", "fr", "en"},
+        {"d\xc3\xa9", "fr", "en"},
+        {"de-AT-x-aaaaaaaaa", "fr", "en"}, /* a subtag over 8 characters */
+        {"i-klingon, x-pig", "fr", "en"},
+        {";q=1", "fr", "en"},
+        {"de;;q=1", "fr", "en"},
+        {"de;q=1;q=0.5", "fr", "en"},
+        {"\"de\"", "fr", "en"},
+        {"de\x01", "fr", "en"},
     };
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
         const char *kv[] = {"Accept-Language", tab[i].al, NULL};
         set_headers(tab[i].al ? kv : NULL);
-        cr_assert_str_eq(gate_pick_lang(&f.r, brand), tab[i].want_brand, "%s", tab[i].al);
-        cr_assert_str_eq(gate_pick_lang(&f.r, other), tab[i].want_other, "%s", tab[i].al);
+        cr_assert_str_eq(gate_pick_lang(&f.r, brand), tab[i].want_brand, "brand: %s",
+                         tab[i].al);
+        cr_assert_str_eq(gate_pick_lang(&f.r, other), tab[i].want_other, "other: %s",
+                         tab[i].al);
     }
     fixture_free(&f);
+}
+
+/* Hostile sizes: a megabyte header, 100 000 entries, one huge tag. Linear
+ * time (Criterion's timeout), no crash, and the entry that counts is found
+ * wherever it is. */
+Test(gate_util, language_hostile_headers, .timeout = 20)
+{
+    struct fixture f;
+    size_t big = 1 << 20;
+    char *h = malloc(big + 64);
+    fixture(&f, "x", NULL);
+    const struct cfg_domain *other = cfg_domain_for(f.snap.cfg, "other.example");
+    const char *kv[] = {"Accept-Language", h, NULL};
+
+    cr_assert_not_null(h);
+    set_headers(kv);
+    /* 100 000+ entries, the only available one last */
+    h[0] = '\0';
+    for (size_t n = 0; n + 16 < big; n += 10)
+        memcpy(h + n, "xx;q=0.9, ", 11);
+    strcat(h, "it;q=0.1");
+    cr_assert_str_eq(gate_pick_lang(&f.r, other), "it");
+    /* the first entry wins a tie against 100 000 later ones */
+    memcpy(h, "es,", 3);
+    cr_assert_str_eq(gate_pick_lang(&f.r, other), "es");
+    /* one tag of a megabyte: malformed, ignored */
+    memset(h, 'a', big);
+    h[big] = '\0';
+    cr_assert_str_eq(gate_pick_lang(&f.r, other), "en");
+    /* a megabyte of separators and spaces */
+    memset(h, ',', big);
+    for (size_t n = 0; n < big; n += 2)
+        h[n] = ' ';
+    cr_assert_str_eq(gate_pick_lang(&f.r, other), "en");
+    /* a q-value with a megabyte of digits */
+    memset(h, '0', big);
+    memcpy(h, "de;q=0.", 7);
+    cr_assert_str_eq(gate_pick_lang(&f.r, other), "en");
+    free(h);
+    fixture_free(&f);
+}
+
+/* The chooser alone: defaults in prefer order, refusals, the edges. */
+Test(gate_util, language_choose_edges)
+{
+    static const char *const codes[] = {"de", "en", "fr"};
+    static const int prefer[] = {-1, 2, 1};
+
+    cr_assert_eq(gate_lang_choose(NULL, codes, 3, prefer, 3), 2);
+    cr_assert_eq(gate_lang_choose("fr;q=0", codes, 3, prefer, 3), 1);
+    cr_assert_eq(gate_lang_choose("fr;q=0,en;q=0", codes, 3, prefer, 3), 0);
+    cr_assert_eq(gate_lang_choose("de;q=0,fr;q=0,en;q=0", codes, 3, prefer, 3), 2);
+    cr_assert_eq(gate_lang_choose("*;q=0", codes, 3, prefer, 3), 2); /* all refused: a page all the same */
+    cr_assert_eq(gate_lang_choose("*;q=0, de;q=0.5", codes, 3, prefer, 3), 0);
+    cr_assert_eq(gate_lang_choose("de;q=0.5, *;q=0.5", codes, 3, prefer, 3), 0);
+    cr_assert_eq(gate_lang_choose("*;q=0.5, de;q=0.5", codes, 3, prefer, 3), 2);
+    cr_assert_eq(gate_lang_choose("DE-at", codes, 3, NULL, 0), 0);
+    cr_assert_eq(gate_lang_choose("xx", codes, 3, NULL, 0), 0);
+    cr_assert_eq(gate_lang_choose("de", codes, 0, NULL, 0), -1);
 }
 
 /* ---- gate_policy_of ---------------------------------------------------- */
