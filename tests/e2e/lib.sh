@@ -176,7 +176,13 @@ pf_start() {
 
 # write_milter_conf EXTRA - the milter configuration for the cases: one
 # [domain] section per behaviour under test.
+# The templates and rules are copied beside it, readable by everyone: the
+# milter drops to E2E_USER and re-reads them on reload, and the source tree
+# may sit in a directory only root can enter (a mktemp -d clone in CI).
 write_milter_conf() {
+	mkdir -p "$P/conf"
+	cp "$SRCDIR"/conf/footer-* "$SRCDIR"/conf/request-* "$RULES" "$P/conf/"
+	chmod 755 "$P/conf" && chmod 644 "$P"/conf/*
 	cat >"$P/milter.conf" <<EOF
 [milter]
 socket = unix:$P/milter.sock
@@ -189,7 +195,7 @@ spool_dir = $P/mspool
 trace_header = yes
 log_level = ${E2E_LOG_LEVEL:-info}
 pid_file = $P/milter.pid
-rules = $RULES
+rules = $P/conf/${RULES##*/}
 workers = 16
 
 [gate]
@@ -204,10 +210,10 @@ pixel_purposes = opens
 clicks = consent
 transactional = header:X-Mail-Class: transactional
 auth = header:X-Mail-Class: auth
-footer_html = $SRCDIR/conf/footer-{language}.html
-footer_text = $SRCDIR/conf/footer-{language}.txt
-request_html = $SRCDIR/conf/request-{language}.html
-request_text = $SRCDIR/conf/request-{language}.txt
+footer_html = $P/conf/footer-{language}.html
+footer_text = $P/conf/footer-{language}.txt
+request_html = $P/conf/request-{language}.html
+request_text = $P/conf/request-{language}.txt
 language = en
 
 [domain brand.example]
