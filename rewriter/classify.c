@@ -29,8 +29,14 @@
  *   3b. an AMP data fetch (RW_P_FETCH), which runs at each open
  *                                                  -> PIXEL "amp:fetch"
  *   4. CSS places stop here                        -> PLAIN
- *   5. heuristics, only for URLs repeated fewer than 5 times in the message
- *      and images with no known dimension above 3px. With
+ *   5. heuristics. First, whatever the URL and however often it occurs:
+ *        hidden, a known width or height, and no known one above 2px
+ *                                                 -> PIXEL "heuristic:size+hidden"
+ *      (a blank GIF in place of an invisible image of at most 2x2 px
+ *      changes nothing a reader sees; a visible spacer, or a hidden 3px
+ *      image, is never caught by this). The others only for URLs repeated
+ *      fewer than 5 times in the message and images with no known
+ *      dimension above 3px. With
  *        small  = a known width or height of 0..2 px
  *        hidden = the scanner saw display:none, visibility:hidden,
  *                 opacity:0 or a zero size
@@ -177,6 +183,11 @@ static const char *heuristic(const struct rw_rules *r, const struct rw_site *s,
     int small, word, query;
 
     *suspect = 0;
+    /* invisible and no known side above 2px: a blank GIF there changes
+     * nothing a reader can see, so the URL does not matter */
+    if (s->hidden && (s->width >= 0 || s->height >= 0) && s->width <= SMALL_MAX &&
+        s->height <= SMALL_MAX)
+        return "heuristic:size+hidden";
     if (repeat >= REPEAT_MAX || s->width > OTHER_MAX || s->height > OTHER_MAX)
         return NULL;
     small = (s->width >= 0 && s->width <= SMALL_MAX) ||

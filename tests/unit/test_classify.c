@@ -173,9 +173,9 @@ Test(classify, heuristics_and_spacer_exceptions)
           "heuristic:size+path"),
         H("https://t.shop.example/trace/abc.png", -1, -1, 1, 1, RW_T_PIXEL,
           "heuristic:hidden+path"),
-        H("https://t.shop.example/img/mypixel.png", -1, 1, 1, 4, RW_T_PIXEL,
+        H("https://t.shop.example/img/mypixel.png", -1, 1, 0, 4, RW_T_PIXEL,
           "heuristic:size+path"),
-        H("https://t.shop.example/x/abc.gif?id=99", 1, 1, 1, 1, RW_T_PIXEL,
+        H("https://t.shop.example/x/abc.gif?id=99", 1, 3, 1, 1, RW_T_PIXEL,
           "heuristic:size+hidden+query"),
         H("https://t.shop.example/%6Fpen/abc.gif", 1, 1, 0, 1, RW_T_PIXEL,
           "heuristic:size+path"),
@@ -192,9 +192,9 @@ Test(classify, heuristics_and_spacer_exceptions)
         H("https://t.shop.example/pixel/line.gif", 600, 1, 0, 1, RW_T_PLAIN, ""),
         H("https://t.shop.example/track/banner.png", 600, 200, 1, 1, RW_T_PLAIN, ""),
         H("https://t.shop.example/o/x.gif", 3, 3, 0, 1, RW_T_PLAIN, "heuristic:suspect"),
-        /* repeated >= 5 times: layout */
-        H("https://t.shop.example/open/dot.gif", 1, 1, 1, 5, RW_T_PLAIN, ""),
-        H("https://t.shop.example/open/dot.gif", 1, 1, 1, 4, RW_T_PIXEL,
+        /* repeated >= 5 times: layout (unless invisible, below) */
+        H("https://t.shop.example/open/dot.gif", 1, 1, 0, 5, RW_T_PLAIN, ""),
+        H("https://t.shop.example/open/dot.gif", 1, 1, 0, 4, RW_T_PIXEL,
           "heuristic:size+path"),
         /* never cid: or data: */
         H("cid:open-pixel@x", 1, 1, 1, 1, RW_T_PLAIN, ""),
@@ -206,6 +206,55 @@ Test(classify, heuristics_and_spacer_exceptions)
     };
 #undef H
     RUN("heuristic", t);
+}
+
+/* Invisible and at most 2x2 px: a pixel whatever the URL (issue 14: no
+ * query, no word). The border cases around it stay what they were. */
+Test(classify, hidden_tiny_whatever_the_url)
+{
+#define H(url, w, h, hid, rep, want, rule)                                               \
+    {                                                                                    \
+        RW_P_IMG, url, w, h, hid, rep, NULL, want, rule, want == RW_T_PIXEL ? NULL : url \
+    }
+    static const struct ccase t[] = {
+        /* a long base64 token as the whole path, visibility:hidden */
+        H("https://e.shop.example/eyJ2IjoxLCJjIjoiYTFiMmMzIiwiciI6IjlmOGU3ZDZjIn0", 1, 1,
+          1, 1, RW_T_PIXEL, "heuristic:size+hidden"),
+        H("https://mail.shop.example/op/4821_md/77/1203/5/99812", 1, 1, 1, 1, RW_T_PIXEL,
+          "heuristic:size+hidden"),
+        H("https://www.google.com/amp/news.shop.example/AbC12dEf34GhI", 1, -1, 1, 1,
+          RW_T_PIXEL, "heuristic:size+hidden"),
+        H("https://img.shop.example/a/b", 2, 2, 1, 1, RW_T_PIXEL, "heuristic:size+hidden"),
+        H("https://img.shop.example/a/b", 0, 0, 1, 1, RW_T_PIXEL, "heuristic:size+hidden"),
+        /* however often it occurs */
+        H("https://img.shop.example/a/b", 1, 1, 1, 40, RW_T_PIXEL, "heuristic:size+hidden"),
+        /* a hidden spacer is invisible too */
+        H("https://cdn.shop.example/img/spacer.gif", 1, 1, 1, 1, RW_T_PIXEL,
+          "heuristic:size+hidden"),
+        /* 3px hidden: kept */
+        H("https://img.shop.example/eyJ2IjoxLCJjIjoiYTFiMmMzIn0", 3, 3, 1, 1, RW_T_PLAIN,
+          ""),
+        H("https://img.shop.example/eyJ2IjoxLCJjIjoiYTFiMmMzIn0", 3, 1, 1, 1, RW_T_PLAIN,
+          "heuristic:suspect"),
+        H("https://img.shop.example/eyJ2IjoxLCJjIjoiYTFiMmMzIn0", 1, 600, 1, 1, RW_T_PLAIN,
+          ""),
+        /* hidden, size unknown: kept (a hidden mobile banner) */
+        H("https://img.shop.example/eyJ2IjoxLCJjIjoiYTFiMmMzIn0", -1, -1, 1, 1, RW_T_PLAIN,
+          ""),
+        /* 1px visible: kept */
+        H("https://e.shop.example/eyJ2IjoxLCJjIjoiYTFiMmMzIiwiciI6IjlmOGU3ZDZjIn0", 1, 1,
+          0, 1, RW_T_PLAIN, "heuristic:suspect"),
+        H("https://mail.shop.example/op/4821_md/77/1203/5/99812", 1, 1, 0, 1, RW_T_PLAIN,
+          "heuristic:suspect"),
+        /* a visible spacer: kept */
+        H("https://cdn.shop.example/img/spacer.gif", 1, 1, 0, 9, RW_T_PLAIN, ""),
+        H("https://cdn.shop.example/img/spacer.gif", 2, 2, 0, 1, RW_T_PLAIN,
+          "heuristic:suspect"),
+        /* never cid: or data: */
+        H("cid:dot@x", 1, 1, 1, 1, RW_T_PLAIN, ""),
+    };
+#undef H
+    RUN("hidden-tiny", t);
 }
 
 Test(classify, other_image_places_use_heuristics)
