@@ -154,12 +154,14 @@ Test(classify, css_trackers)
     RUN("css", t);
 }
 
-Test(classify, heuristics_and_spacer_exceptions)
-{
+/* An image case: url, width, height, hidden, repeat, type, rule. */
 #define H(url, w, h, hid, rep, want, rule)                                               \
     {                                                                                    \
         RW_P_IMG, url, w, h, hid, rep, NULL, want, rule, want == RW_T_PIXEL ? NULL : url \
     }
+
+Test(classify, heuristics_and_spacer_exceptions)
+{
     static const struct ccase t[] = {
         H("https://t.shop.example/open/abc123.gif", 1, 1, 0, 1, RW_T_PIXEL,
           "heuristic:size+path"),
@@ -204,7 +206,6 @@ Test(classify, heuristics_and_spacer_exceptions)
         /* an ordinary picture */
         H("https://cdn.shop.example/img/hero.jpg", 600, 300, 0, 1, RW_T_PLAIN, ""),
     };
-#undef H
     RUN("heuristic", t);
 }
 
@@ -212,10 +213,6 @@ Test(classify, heuristics_and_spacer_exceptions)
  * query, no word). The border cases around it stay what they were. */
 Test(classify, hidden_tiny_whatever_the_url)
 {
-#define H(url, w, h, hid, rep, want, rule)                                               \
-    {                                                                                    \
-        RW_P_IMG, url, w, h, hid, rep, NULL, want, rule, want == RW_T_PIXEL ? NULL : url \
-    }
     static const struct ccase t[] = {
         /* a long base64 token as the whole path, visibility:hidden */
         H("https://e.shop.example/eyJ2IjoxLCJjIjoiYTFiMmMzIiwiciI6IjlmOGU3ZDZjIn0", 1, 1,
@@ -253,7 +250,6 @@ Test(classify, hidden_tiny_whatever_the_url)
         /* never cid: or data: */
         H("cid:dot@x", 1, 1, 1, 1, RW_T_PLAIN, ""),
     };
-#undef H
     RUN("hidden-tiny", t);
 }
 
