@@ -12,7 +12,8 @@
  *      ...)                                        -> PROTECTED "scheme"
  *   2. a "protect" rule, a protect-path word in the percent-decoded path or
  *      query, or a protect-text word in the link text -> PROTECTED
- *   3. wrappers, unwrapped up to lim->unwrap_depth (deeper: RW_ELIMIT):
+ *   3. wrappers and image proxies (the URL a proxy fetches), unwrapped up
+ *      to lim->unwrap_depth (deeper: RW_ELIMIT):
  *      decoded to an http(s) destination          -> LINK, dest = that
  *        destination minus personal parameters (PROTECTED instead when the
  *        destination itself is protected: it is never touched)
@@ -28,6 +29,9 @@
  *   3. the recipient in the URL in any form        -> PIXEL "recipient"
  *   3b. an AMP data fetch (RW_P_FETCH), which runs at each open
  *                                                  -> PIXEL "amp:fetch"
+ *   3c. behind an image proxy ("proxy" rules: Gmail's /proxy/ and
+ *      /meips/, Yahoo's ecp.yusercontent.com), the URL the proxy fetches
+ *      is judged by 2, 3c and 5 (its pixel rule name, or a heuristic on it)
  *   4. CSS places stop here                        -> PLAIN
  *   5. heuristics. First, whatever the URL and however often it occurs:
  *        hidden, a known width or height, and no known one above 2px
@@ -204,29 +208,63 @@ static const char *heuristic(const struct rw_rules *r, const struct rw_site *s,
     return NULL;
 }
 
-static int classify_image(const struct rw_rules *r, const struct rw_site *s,
-                          const struct rw_urlp *u, unsigned repeat, struct rw_class *out)
+/* Whether an http(s) image URL is a pixel by the rules of the URL proxied
+ * behind it or by the heuristic: *rule set (else NULL; *suspect when one
+ * weak signal held). The URL an image proxy fetches is judged like the
+ * image itself (pixel rules, its own proxies, the heuristic), up to
+ * lim->unwrap_depth proxies deep; depth 0 is the image, whose pixel rules
+ * the caller has tried. */
+static int image_pixel(const struct rw_rules *r, const struct rw_limits *lim,
+                       const struct rw_site *s, const struct rw_urlp *u, unsigned repeat,
+                       unsigned depth, const char **rule, int *suspect)
 {
     const struct rw_rule *ru;
-    const char *h;
-    int suspect = 0;
+    struct rw_urlp iu;
+    char *inner = NULL;
+    int rc;
+
+    *rule = NULL;
+    if (depth > 0 && (ru = rw_rule_match(r, RW_RK_PIXEL, u, 0)) != NULL) {
+        *rule = ru->name;
+        return RW_OK;
+    }
+    if (depth < lim->unwrap_depth &&
+        (rc = rw_proxy_inner(r, u, lim->max_url_len, &ru, &inner)) != RW_OK)
+        return rc;
+    if (inner != NULL) {
+        rw_url_split(inner, strlen(inner), &iu);
+        rc = image_pixel(r, lim, s, &iu, repeat, depth + 1, rule, suspect);
+        free(inner);
+        if (rc != RW_OK || *rule != NULL)
+            return rc;
+    }
+    if (!is_css_place(s->place))
+        *rule = heuristic(r, s, u, repeat, suspect);
+    return RW_OK;
+}
+
+static int classify_image(const struct rw_rules *r, const struct rw_limits *lim,
+                          const struct rw_site *s, const struct rw_urlp *u, unsigned repeat,
+                          struct rw_class *out)
+{
+    const struct rw_rule *ru;
+    const char *h = NULL;
+    int suspect = 0, rc;
 
     out->type = RW_T_PLAIN;
     if (!u->http || u->host_len == 0) {
         out->dest = strdup(s->url);
         return out->dest ? RW_OK : RW_ENOMEM;
     }
-    if ((ru = rw_rule_match(r, RW_RK_PIXEL, u, 0)) != NULL || out->has_recipient) {
-        out->type = RW_T_PIXEL;
-        out->rule = ru ? ru->name : "recipient";
-        return RW_OK;
-    }
-    if (s->place == RW_P_FETCH) { /* fetched at each open, whatever the URL says */
-        out->type = RW_T_PIXEL;
-        out->rule = "amp:fetch";
-        return RW_OK;
-    }
-    if (!is_css_place(s->place) && (h = heuristic(r, s, u, repeat, &suspect)) != NULL) {
+    if ((ru = rw_rule_match(r, RW_RK_PIXEL, u, 0)) != NULL)
+        h = ru->name;
+    else if (out->has_recipient)
+        h = "recipient";
+    else if (s->place == RW_P_FETCH) /* fetched at each open, whatever the URL says */
+        h = "amp:fetch";
+    else if ((rc = image_pixel(r, lim, s, u, repeat, 0, &h, &suspect)) != RW_OK)
+        return rc;
+    if (h != NULL) {
         out->type = RW_T_PIXEL;
         out->rule = h;
         return RW_OK;
@@ -278,7 +316,7 @@ int rw_classify_recip(const struct rw_rules *r, const struct rw_limits *lim,
     if (RW_PLACE_IS_LINK(s->place))
         rc = classify_link(r, lim, s, &u, out);
     else
-        rc = classify_image(r, s, &u, repeat, out);
+        rc = classify_image(r, lim, s, &u, repeat, out);
     /* a plain URL keeps its spelling: only personal parameters go */
     if (rc == RW_OK && resolved != NULL && out->type == RW_T_PLAIN && out->dest != NULL) {
         free(out->dest);

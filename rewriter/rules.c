@@ -12,6 +12,7 @@
  *   wrap    NAME DECODER HOST PATH [key=K] [field=F] [fail=opaque|next]
  *   opaque  NAME HOST PATH [key=K]
  *   protect NAME HOST PATH [key=K]
+ *   proxy   NAME DECODER HOST PATH [key=K]
  *   param KEY...  protect-path WORD...  protect-text WORD...
  *   heuristic-word WORD...
  *
@@ -112,7 +113,7 @@ void rw_rules_free(struct rw_rules *r)
         free(r->v[i].field);
     }
     free(r->v);
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < RW_RK_N; k++)
         free(r->by_kind[k]);
     rw_rules_index_free(r);
     free(r->version);
@@ -179,7 +180,7 @@ static int rule_options(struct pstate *ps, struct rw_rule *ru, char **tok, int n
                 return fail(ps, "bad query key \"%.40s\"", tok[i] + 4);
             if ((ru->key = strdup(tok[i] + 4)) == NULL)
                 return RW_ENOMEM;
-        } else if (strncmp(tok[i], "field=", 6) == 0 && ru->kind == RW_RK_WRAP &&
+        } else if (strncmp(tok[i], "field=", 6) == 0 && ru->decoder >= 0 &&
                    ru->field == NULL) {
             if (!is_key(tok[i] + 6))
                 return fail(ps, "bad field \"%.40s\"", tok[i] + 6);
@@ -193,9 +194,9 @@ static int rule_options(struct pstate *ps, struct rw_rule *ru, char **tok, int n
             return fail(ps, "unknown or repeated option \"%.40s\"", tok[i]);
         }
     }
-    if (ru->kind == RW_RK_WRAP && ru->key == NULL && rw_decoder_needs(ru->decoder) == 'k')
+    if (ru->decoder >= 0 && ru->key == NULL && rw_decoder_needs(ru->decoder) == 'k')
         return fail(ps, "decoder needs key=");
-    if (ru->kind == RW_RK_WRAP && ru->field == NULL &&
+    if (ru->decoder >= 0 && ru->field == NULL &&
         rw_decoder_needs(ru->decoder) == 'f')
         return fail(ps, "decoder needs field=");
     return RW_OK;
@@ -216,19 +217,18 @@ static int rules_grow(struct rw_rules *r)
     return RW_OK;
 }
 
-/* pixel/opaque/protect NAME HOST PATH [opts]; wrap NAME DECODER HOST PATH [opts] */
+/* pixel/opaque/protect NAME HOST PATH [opts]; wrap/proxy NAME DECODER HOST PATH [opts] */
 static int parse_url_rule(struct pstate *ps, enum rw_rule_kind kind, char **tok, int ntok)
 {
     struct rw_rule ru = {.kind = kind, .line = ps->line, .decoder = -1};
-    int pos = 1, rc;
+    int pos = 1, rc, dec = kind == RW_RK_WRAP || kind == RW_RK_PROXY;
 
-    if (ntok < (kind == RW_RK_WRAP ? 5 : 4))
-        return fail(ps, "%s needs NAME%s HOST PATH", tok[0],
-                    kind == RW_RK_WRAP ? " DECODER" : "");
+    if (ntok < (dec ? 5 : 4))
+        return fail(ps, "%s needs NAME%s HOST PATH", tok[0], dec ? " DECODER" : "");
     if (!is_name(tok[pos]))
         return fail(ps, "bad rule name \"%.40s\"", tok[pos]);
     pos++;
-    if (kind == RW_RK_WRAP && (ru.decoder = rw_decoder_find(tok[pos++])) < 0)
+    if (dec && (ru.decoder = rw_decoder_find(tok[pos++])) < 0)
         return fail(ps, "unknown decoder \"%.40s\"", tok[pos - 1]);
     lower_ascii(tok[pos]);
     if (!is_host_glob(tok[pos]))
@@ -315,7 +315,8 @@ static int parse_directive(struct pstate *ps, char **tok, int ntok)
     } url_kinds[] = {{"pixel", RW_RK_PIXEL},
                      {"wrap", RW_RK_WRAP},
                      {"opaque", RW_RK_OPAQUE},
-                     {"protect", RW_RK_PROTECT}};
+                     {"protect", RW_RK_PROTECT},
+                     {"proxy", RW_RK_PROXY}};
     struct rw_rules *r = ps->r;
 
     if (strcmp(tok[0], "format") == 0 || strcmp(tok[0], "version") == 0)
@@ -426,7 +427,7 @@ static int finalize(struct rw_rules *r)
 {
     int rc = RW_OK;
 
-    for (int k = 0; k < 4 && rc == RW_OK; k++)
+    for (int k = 0; k < RW_RK_N && rc == RW_OK; k++)
         if ((r->by_kind[k] = calloc(r->n + 1, sizeof(size_t))) == NULL)
             rc = RW_ENOMEM;
     for (size_t i = 0; i < r->n && rc == RW_OK; i++) {

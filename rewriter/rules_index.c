@@ -71,7 +71,7 @@ static int cmp_ent(const void *a, const void *b)
 
 int rw_rules_index(struct rw_rules *r)
 {
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < RW_RK_N; k++) {
         size_t n = r->nkind[k];
 
         r->hidx[k] = calloc(n + 1, sizeof(*r->hidx[k]));
@@ -94,7 +94,7 @@ int rw_rules_index(struct rw_rules *r)
 
 void rw_rules_index_free(struct rw_rules *r)
 {
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < RW_RK_N; k++) {
         free(r->hidx[k]);
         free(r->generic[k]);
         r->hidx[k] = NULL;

@@ -21,7 +21,10 @@
 #include "common/buf.h"
 #include "rewriter/rw_int.h"
 
-enum rw_rule_kind { RW_RK_PIXEL = 0, RW_RK_WRAP, RW_RK_OPAQUE, RW_RK_PROTECT };
+/* RW_RK_PROXY: an image proxy (webmail's): images are judged by the URL it
+ * fetches, links unwrapped to it; decoded like a wrapper. */
+enum rw_rule_kind { RW_RK_PIXEL = 0, RW_RK_WRAP, RW_RK_OPAQUE, RW_RK_PROTECT, RW_RK_PROXY,
+                    RW_RK_N };
 
 struct rw_rule {
     enum rw_rule_kind kind;
@@ -32,7 +35,7 @@ struct rw_rule {
                       decoders, the key to decode); NULL: none */
     char *field;   /* RW_RK_WRAP: JSON member holding the destination
                       (json-segment decoder); NULL: none */
-    int decoder;   /* RW_RK_WRAP: index returned by rw_decoder_find */
+    int decoder;   /* RW_RK_WRAP, RW_RK_PROXY: index returned by rw_decoder_find */
     int fail_next; /* RW_RK_WRAP: when decoding fails, try the next rules
                       instead of calling the URL opaque */
     unsigned line;
@@ -64,15 +67,15 @@ struct rw_rules {
     struct rw_wordlist prot_path;  /* case-folded words for path+query */
     struct rw_wordlist prot_text;  /* case-folded words for link text */
     struct rw_wordlist heur_words; /* case-folded heuristic path words */
-    size_t *by_kind[4];            /* rule indices per kind, file order */
-    size_t nkind[4];
+    size_t *by_kind[RW_RK_N];      /* rule indices per kind, file order */
+    size_t nkind[RW_RK_N];
     /* Host index per kind (rules_index.c): rules filed under a hash of the
      * last two labels every host they match ends with, sorted by (hash,
      * rule index); the others ("generic") in file order. */
-    struct rw_host_ent *hidx[4];
-    size_t nhidx[4];
-    size_t *generic[4];
-    size_t ngeneric[4];
+    struct rw_host_ent *hidx[RW_RK_N];
+    size_t nhidx[RW_RK_N];
+    size_t *generic[RW_RK_N];
+    size_t ngeneric[RW_RK_N];
 };
 
 struct rw_host_ent {
@@ -211,7 +214,12 @@ struct rw_unwrap {
                                      !opaque; not cleaned */
     unsigned depth;
 };
-/* rw_unwrap_chain - follow wrappers from url. Returns RW_OK (see res),
+/* rw_proxy_inner - the http(s) URL an image proxy fetches for u: RW_OK with
+ * *inner malloc'd and *rule the proxy rule, or *inner NULL when no proxy
+ * rule decodes u; RW_ENOMEM. */
+int rw_proxy_inner(const struct rw_rules *r, const struct rw_urlp *u, size_t max,
+                   const struct rw_rule **rule, char **inner);
+/* rw_unwrap_chain - follow wrappers (and image proxies) from url. Returns RW_OK (see res),
  * RW_ELIMIT (deeper than lim->unwrap_depth, or an URL longer than
  * lim->max_url_len), RW_ENOMEM. res->dest is freed by the caller. */
 int rw_unwrap_chain(const struct rw_rules *r, const struct rw_limits *lim,

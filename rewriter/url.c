@@ -1,6 +1,7 @@
 /* url - removal of personal query parameters (rw_url_clean) and the
  * unwrapping of nested click wrappers (rw_url_unwrap), on top of the
  * URL primitives of url_prim.c and the wrapper decoders of url_decode.c.
+ * An image proxy (a "proxy" rule) counts as one more wrapper for links.
  *
  * Every function works on bounded input (the caller enforces
  * lim->max_url_len) and allocates only through struct buf with a ceiling,
@@ -89,9 +90,35 @@ int rw_url_clean(const struct rw_rules *r, const char *url, char **out, unsigned
     return rc;
 }
 
-/* One step: the first wrap rule that decodes cur. *next is NULL when no
- * rule applies; *stop is set when a matching rule could not decode (and
- * its fail= says opaque) or the destination is refused. */
+int rw_proxy_inner(const struct rw_rules *r, const struct rw_urlp *u, size_t max,
+                   const struct rw_rule **rule, char **inner)
+{
+    struct rw_rule_iter it;
+    const struct rw_rule *ru;
+
+    *inner = NULL;
+    if (r->nkind[RW_RK_PROXY] == 0)
+        return RW_OK;
+    rw_rule_iter_init(r, RW_RK_PROXY, u, &it);
+    while ((ru = rw_rule_iter_next(r, &it, u, 0)) != NULL) {
+        int rc = rw_decoder_run(ru, u, max, inner);
+
+        if (rc == RW_OK && rw_is_http_url(*inner, strlen(*inner))) {
+            *rule = ru;
+            return RW_OK;
+        }
+        free(*inner);
+        *inner = NULL;
+        if (rc == RW_ENOMEM)
+            return rc;
+    }
+    return RW_OK;
+}
+
+/* One step: the URL an image proxy fetches, or else the first wrap rule
+ * that decodes cur. *next is NULL when no rule applies; *stop is set when
+ * a matching wrap rule could not decode (and its fail= says opaque) or the
+ * destination is refused. A proxy that does not decode is not one. */
 static int unwrap_step(const struct rw_rules *r, const char *cur, size_t max,
                        const struct rw_rule **rule, char **next, int *stop,
                        struct rw_urlp *up)
@@ -99,11 +126,14 @@ static int unwrap_step(const struct rw_rules *r, const char *cur, size_t max,
     struct rw_urlp u;
     struct rw_rule_iter it;
     const struct rw_rule *ru;
+    int prc;
 
     *next = NULL;
     *stop = 0;
     rw_url_split(cur, strlen(cur), &u);
     *up = u; /* the caller's split of cur */
+    if ((prc = rw_proxy_inner(r, &u, max, rule, next)) != RW_OK || *next != NULL)
+        return prc;
     rw_rule_iter_init(r, RW_RK_WRAP, &u, &it);
     while ((ru = rw_rule_iter_next(r, &it, &u, 0)) != NULL) {
         int rc;

@@ -20,6 +20,8 @@
  *                 field=F is the destination (Customer.io /e/c/)
  *   generic       the first query parameter whose value is an absolute
  *                 http(s) URL (or, with key=K, that parameter)
+ *   fragment      the URL after the first '#', raw or percent-encoded, or
+ *                 glued after "-ft" in the path (Gmail's image proxy)
  *
  * Each decoder reads a split URL and returns a malloc'd candidate; the
  * caller (url.c) refuses anything that is not an http(s) URL. Outputs are
@@ -325,6 +327,32 @@ static int dec_generic(const struct rw_urlp *u, const struct rw_rule *ru, struct
     return RW_EINVAL;
 }
 
+/* Image proxies (Gmail's /proxy/ and /meips/): the fetched URL follows the
+ * first '#', raw or percent-encoded; older Gmail URLs glue it to the end of
+ * the signature instead ("...=s0-d-e1-fthttp://host/x"). */
+static int dec_fragment(const struct rw_urlp *u, const struct rw_rule *ru,
+                        struct buf *out)
+{
+    const char *hash = memchr(u->s, '#', u->len), *end = u->s + u->len, *p;
+    size_t n;
+
+    (void)ru;
+    if (hash != NULL) {
+        n = (size_t)(end - hash - 1);
+        if (starts_http(hash + 1, n))
+            return rw_buf_status(buf_append(out, hash + 1, n));
+        if (pct_into(hash + 1, n, out) == RW_OK && starts_http(out->data, out->len))
+            return RW_OK;
+        buf_reset(out);
+        return RW_EINVAL;
+    }
+    for (p = u->s + u->path_off; (p = memchr(p, '-', (size_t)(end - p))) != NULL; p++)
+        if (end - p > 3 && (p[1] | 0x20) == 'f' && (p[2] | 0x20) == 't' &&
+            starts_http(p + 3, (size_t)(end - p - 3)))
+            return rw_buf_status(buf_append(out, p + 3, (size_t)(end - p - 3)));
+    return RW_EINVAL;
+}
+
 /* Customer.io: a path segment is base64url of a JSON object whose member
  * ru->field is the destination. */
 static int dec_json_segment(const struct rw_urlp *u, const struct rw_rule *ru,
@@ -361,6 +389,7 @@ static const struct {
     {"mailjet", dec_mailjet, 0},   {"base64-param", dec_b64param, 'k'},
     {"param", dec_param, 'k'},     {"json-segment", dec_json_segment, 'f'},
     {"path-url", dec_path_url, 0}, {"generic", dec_generic, 0},
+    {"fragment", dec_fragment, 0},
 };
 #define NDECODERS (sizeof(decoders) / sizeof(decoders[0]))
 

@@ -407,6 +407,72 @@ Test(classify, wrappers_opaque_and_plain_links)
     g_free(mg_unsub);
 }
 
+/* Webmail image proxies (issue 14): the URL behind them is judged. */
+Test(classify, image_proxies)
+{
+    const struct ccase t[] = {
+        /* a tracker behind Gmail's proxy: the whole image is the pixel */
+        {RW_P_IMG,
+         "https://ci3.googleusercontent.com/proxy/AVvXsEh1a2B3c4D5e6F7g8H9i0J=s0-d-e1-ft#"
+         "https://shop.us14.list-manage.com/track/open.php?u=3f21&id=19&e=04",
+         -1, -1, 0, 1, NULL, RW_T_PIXEL, "mailchimp", NULL},
+        {RW_P_IMG,
+         "https://ci5.googleusercontent.com/meips/ADKq_NZ1a2B3c4D5e6F7=s0-d-e1-ft#"
+         "https://mail.brand.example/mk/op/sh/1t6AVsd2XFnIGKAdc2aVpLLkJ2Ob/"
+         "QsFs5hOAqaT3",
+         -1, -1, 0, 1, NULL, RW_T_PIXEL, "brevo-sh", NULL},
+        /* percent-encoded after '#', and the old "-ft" spelling */
+        {RW_P_IMG,
+         "https://ci4.googleusercontent.com/proxy/AbC=s0-d-e1-ft#"
+         "https%3A%2F%2Ft.shop.example%2Fopen%2Fabc.gif",
+         1, 1, 0, 1, NULL, RW_T_PIXEL, "heuristic:size+path", NULL},
+        {RW_P_IMG,
+         "https://blogger.googleusercontent.com/img/proxy/AVvXsEgyS=s0-d-e1-ft"
+         "http://x.exct.net/open.aspx?ffcb10-fe8",
+         -1, -1, 0, 1, NULL, RW_T_PIXEL, "sfmc", NULL},
+        /* Yahoo's proxy */
+        {RW_P_IMG,
+         "https://ecp.yusercontent.com/mail?url=https%3A%2F%2Fa.t.hubspotemail.net"
+         "%2Fe3t%2FCto%2Fabc&t=1700000000&ymreqid=1a2b&sig=Zx9",
+         -1, -1, 0, 1, NULL, RW_T_PIXEL, "hubspot-e3t", NULL},
+        /* proxies in CSS too (rules only, no heuristic) */
+        {RW_P_CSS,
+         "https://ci3.googleusercontent.com/proxy/AbC=s0-d-e1-ft#"
+         "https://d.emltrk.com/v2/d?p&d=Vy",
+         -1, -1, 0, 1, NULL, RW_T_PIXEL, "litmus", NULL},
+        /* an ordinary picture behind a proxy: kept as written */
+        {RW_P_IMG,
+         "https://ci3.googleusercontent.com/proxy/AbC=s0-d-e1-ft#"
+         "https://cdn.shop.example/img/hero.jpg",
+         600, 300, 0, 1, NULL, RW_T_PLAIN, "",
+         "https://ci3.googleusercontent.com/proxy/AbC=s0-d-e1-ft#"
+         "https://cdn.shop.example/img/hero.jpg"},
+        /* no URL behind it: an ordinary image of that host */
+        {RW_P_IMG, "https://lh3.googleusercontent.com/proxy/AbC=w600", 600, 300, 0, 1,
+         NULL, RW_T_PLAIN, "", "https://lh3.googleusercontent.com/proxy/AbC=w600"},
+        {RW_P_IMG, "https://ecp.yusercontent.com/mail?t=1&sig=2", 600, 300, 0, 1, NULL,
+         RW_T_PLAIN, "", "https://ecp.yusercontent.com/mail?t=1&sig=2"},
+        /* not a proxy path on that host */
+        {RW_P_IMG, "https://lh3.googleusercontent.com/a/x#https://t.shop.example/open/a.gif",
+         600, 300, 0, 1, NULL, RW_T_PLAIN, "",
+         "https://lh3.googleusercontent.com/a/x#https://t.shop.example/open/a.gif"},
+        /* links: unwrapped to what is behind, then as any link */
+        A("https://ci3.googleusercontent.com/proxy/AbC=s0-d-e1-ft#"
+          "https://shop.example/sale?mc_eid=9&id=1",
+          "Sale", RW_T_LINK, "google-proxy", "https://shop.example/sale?id=1"),
+        A("https://ecp.yusercontent.com/mail?url=https%3A%2F%2Fx.awstrack.me%2FL0%2F"
+          "https%3A%252F%252Fshop.example%252Fa%2F1%2Fx&sig=1",
+          "Sale", RW_T_LINK, "yahoo-proxy", "https://shop.example/a"),
+        A("https://ci3.googleusercontent.com/proxy/AbC=s0-d-e1-ft#"
+          "https://shop.us14.list-manage.com/track/click?u=1&id=2",
+          "Sale", RW_T_OPAQUE, "mailchimp", NULL),
+        /* a javascript: URL behind it is no destination */
+        A("https://ci3.googleusercontent.com/proxy/AbC#javascript:alert(1)", "Go",
+          RW_T_PLAIN, "", "https://ci3.googleusercontent.com/proxy/AbC#javascript:alert(1)"),
+    };
+    RUN("proxy", t);
+}
+
 Test(classify, link_places_and_counts)
 {
     static const enum rw_place places[] = {RW_P_A, RW_P_AREA, RW_P_VML_HREF, RW_P_TEXT};

@@ -39,7 +39,7 @@ Test(rules, shipped_file_parses_with_version_and_all_kinds)
     size_t len;
     char *t = slurp_rules(&len), err[256];
     struct rw_rules *r = NULL;
-    unsigned kinds[4] = {0};
+    unsigned kinds[RW_RK_N] = {0};
     static const char *vendors[] = {
         "mailchimp",   "sendgrid",        "ses",        "ses-custom",
         "hubspot-e2t", "hubspot-e3t",     "hubspot-t",  "sfmc",
@@ -54,7 +54,7 @@ Test(rules, shipped_file_parses_with_version_and_all_kinds)
     cr_assert_str_neq(rw_rules_version(r), "");
     for (size_t i = 0; i < r->n; i++)
         kinds[r->v[i].kind]++;
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < RW_RK_N; k++)
         cr_expect_gt(kinds[k], 0, "rule kind %d missing", k);
     for (size_t i = 0; i < sizeof(vendors) / sizeof(vendors[0]); i++) {
         const struct rw_rule *ru = find_rule(r, vendors[i], RW_RK_PIXEL);
@@ -170,6 +170,11 @@ Test(rules, errors_name_the_line)
         {"format 1\nversion 1\nwrap a nodec h.com /x\n", "line 3: unknown decoder"},
         {"format 1\nversion 1\nwrap a param h.com /x\n", "line 3: decoder needs key="},
         {"format 1\nversion 1\nwrap a ses h.com\n", "line 3: wrap needs NAME DECODER"},
+        {"format 1\nversion 1\nproxy a h.com /x\n", "line 3: proxy needs NAME DECODER"},
+        {"format 1\nversion 1\nproxy a nodec h.com /x\n", "line 3: unknown decoder"},
+        {"format 1\nversion 1\nproxy a param h.com /x\n", "line 3: decoder needs key="},
+        {"format 1\nversion 1\nproxy a fragment h.com /x fail=next\n",
+         "line 3: unknown or repeated"},
         {"format 1\nversion 1\nwrap a json-segment h.com /x\n",
          "line 3: decoder needs field="},
         {"format 1\nversion 1\npixel a h.com /x field=href\n",
