@@ -209,6 +209,63 @@ Test(classify, heuristics_and_spacer_exceptions)
     RUN("heuristic", t);
 }
 
+/* Issue 14's vendors and sales tools, at no known size (the rule alone
+ * decides), on their hosts and on custom tracking domains; then the
+ * ordinary content their rules must not catch. */
+#define RULE_IMG(url, rule)                                                              \
+    {                                                                                    \
+        RW_P_IMG, url, -1, -1, 0, 1, NULL, RW_T_PIXEL, rule, NULL                        \
+    }
+#define KEEP_IMG(url)                                                                    \
+    {                                                                                    \
+        RW_P_IMG, url, 600, 300, 0, 1, NULL, RW_T_PLAIN, "", url                         \
+    }
+Test(classify, issue14_vendor_pixels)
+{
+    static const struct ccase t[] = {
+        RULE_IMG("https://www.facebook.com/email_open_log_pic.php?mid=5f1e2d3cG5af3b2c1",
+                 "facebook"),
+        RULE_IMG("https://acme.activehosted.com/lt.php?x=3DZy~GDHJaBA~Lw-bsS~1a2b3c",
+                 "activecampaign-x"),
+        RULE_IMG("https://acme.lt.acemlnb.com/Prod/link-tracker?redirectUrl=aHR0&a=1&"
+                 "account=acme&l=open&s=5a",
+                 "activecampaign-lt"),
+        RULE_IMG("https://t.brand.example/mk/op/sh/1t6AVsd2XFnIGKAdc2aVpLLkJ2Ob/QsFs5hOA",
+                 "brevo-sh"),
+        RULE_IMG("https://news.brand.example/p/op?data=MTIzNDU2Nzg5MC0xMjM0NQ", "emblue"),
+        RULE_IMG("https://links.brand.example/e/eo?_t=5f1e2d3c&_m=a1b2c3&_e=Zx9",
+                 "iterable-eo"),
+        RULE_IMG("https://acme.my.salesforce.com/servlet/servlet.ImageServer?"
+                 "oid=00D1a000000XyZ&esid=0181a00000AbCdE",
+                 "salesforce"),
+        RULE_IMG("https://sdr.brand.example/email_trackers/6f1e2d3c-4b5a/open.gif",
+                 "salesloft-custom"),
+        RULE_IMG("https://go.brand.example/trace/mail/0eabccbe98c98e9b8e9a8b89.png?u=12",
+                 "mailtrack-custom"),
+        RULE_IMG("https://trail.brand.example/api/mailings/opened/PMRGSZBLHIZTCNBZ.gif",
+                 "outreach-api"),
+        RULE_IMG("https://em.lemlist.com/api/track/open/abc123", "lemlist"),
+        RULE_IMG("https://t.aplolinks.com/v1/o/abc123", "apollo"),
+        RULE_IMG("https://click.instantly.ai/o/abc123", "instantly"),
+        RULE_IMG("https://t.senal12.com/Xf18dQhb0S7kF8c", "hubspot-senal"),
+        RULE_IMG("https://zc1.maillist-manage.com/open.zc?m=1&r=2", "zoho-campaigns"),
+        RULE_IMG("https://tr.aonetrk.com/o/owSY9SzA7IoD7", "apsis"),
+        /* no false positive: content images of the same hosts and shapes */
+        KEEP_IMG("https://www.facebook.com/images/fb_icon_325x325.png"),
+        KEEP_IMG("https://cdn.shop.example/mk/op/shoes.jpg"),
+        KEEP_IMG("https://cdn.shop.example/p/op/banner.jpg"),
+        KEEP_IMG("https://cdn.shop.example/e/eo-summer.jpg?v=2"),
+        KEEP_IMG("https://cdn.shop.example/lt.php?img=logo"),
+        KEEP_IMG("https://c.na1.content.force.com/servlet/servlet.ImageServer?"
+                 "id=0151a000001AbC&oid=00D1a000000XyZ"),
+        KEEP_IMG("https://www.lemlist.com/images/logo.png"),
+        KEEP_IMG("https://shop.example/trace/shipping.png"),
+    };
+    RUN("issue14-pixels", t);
+}
+#undef RULE_IMG
+#undef KEEP_IMG
+
 /* Invisible and at most 2x2 px: a pixel whatever the URL (issue 14: no
  * query, no word). The border cases around it stay what they were. */
 Test(classify, hidden_tiny_whatever_the_url)
@@ -405,6 +462,44 @@ Test(classify, wrappers_opaque_and_plain_links)
     };
     RUN("links", t);
     g_free(mg_unsub);
+}
+
+/* Issue 14's click wrappers: decoded where the destination is in the URL,
+ * opaque where it is not; ordinary links of the same shapes stay plain. */
+Test(classify, issue14_vendor_links)
+{
+    const struct ccase t[] = {
+        A("https://t.brand.example/mk/cl/f/sh/1t6AVsd2XFnIGKAdc2aVpLLkJ2Ob/Qs", "Shop",
+          RW_T_OPAQUE, "brevo-sh", NULL),
+        A("https://news.brand.example/p/cl?data=MTIzNDU2Nzg5MC0xMjM0NQ", "Shop",
+          RW_T_OPAQUE, "emblue", NULL),
+        A("https://trail.brand.example/api/mailings/click/PMRGSZBLHIZTCNBZ?url=x", "Deck",
+          RW_T_OPAQUE, "outreach-custom", NULL),
+        A("https://go.brand.example/trace/link/0a1b2c3d?url=https%3A%2F%2Fvendor.example"
+          "%2Fcase&userId=123&signature=abc",
+          "Case", RW_T_LINK, "mailtrack-custom", "https://vendor.example/case"),
+        A("https://em.lemlist.com/api/lems/abc/click?x=1", "Demo", RW_T_OPAQUE, "lemlist",
+          NULL),
+        A("https://t.aplolinks.com/v1/c/abc", "Demo", RW_T_OPAQUE, "apollo", NULL),
+        A("https://click.instantly.ai/c/abc", "Demo", RW_T_OPAQUE, "instantly", NULL),
+        A("https://t.sidekickopen70.com/s3t/c5/f18dQhb0S7kF8c", "Demo", RW_T_OPAQUE,
+          "hubspot-sidekick", NULL),
+        A("https://zc1.maillist-manage.com/click.zc?m=1&od=2", "Demo", RW_T_OPAQUE,
+          "zoho-campaigns", NULL),
+        /* Brevo's newer unsubscribe and mirror links are never touched */
+        A("https://t.brand.example/mk/un/sh/1t6AVsd2XFnIGKAdc2aVpLLkJ2Ob/Qs", "Leave",
+          RW_T_PROTECTED, "brevo-mk-unsub", NULL),
+        /* ordinary links of the same shapes */
+        A("https://shop.example/mk/cl/fall-sale", "Sale", RW_T_PLAIN, "",
+          "https://shop.example/mk/cl/fall-sale"),
+        A("https://shop.example/p/cl/chairs", "Chairs", RW_T_PLAIN, "",
+          "https://shop.example/p/cl/chairs"),
+        A("https://shop.example/trace/link/parcel", "Parcel", RW_T_PLAIN, "",
+          "https://shop.example/trace/link/parcel"),
+        A("https://www.lemlist.com/pricing", "Pricing", RW_T_PLAIN, "",
+          "https://www.lemlist.com/pricing"),
+    };
+    RUN("issue14-links", t);
 }
 
 /* Webmail image proxies (issue 14): the URL behind them is judged. */
