@@ -417,6 +417,7 @@ static void rule_prefilter(struct rw_rule *ru)
     ru->host_star = star != NULL;
     ru->host_tail = star ? star + 1 : ru->host;
     ru->host_tail_len = strlen(ru->host_tail);
+    ru->host_head_len = strcspn(ru->host, "*");
     ru->host_any = strcmp(ru->host, "*") == 0;
     ru->host_lead = star == ru->host;
     ru->path_pre_only = ru->path[ru->path_pre] == '*' && ru->path[ru->path_pre + 1] == '\0';

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <glib.h>
 
 #include "rewriter/rules_int.h"
 
@@ -22,8 +21,11 @@ static uint64_t fnv_lower(const char *s, size_t n)
 {
     uint64_t h = 1469598103934665603ull;
 
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)g_ascii_tolower(s[i])) * 1099511628211ull;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32u : c)) * 1099511628211ull;
+    }
     return h;
 }
 
@@ -135,20 +137,23 @@ void rw_rule_iter_init(const struct rw_rules *r, enum rw_rule_kind kind,
 }
 
 /* A cheap reject before rw_rule_matches: the rule's literal path start
- * must fit and agree on the byte after the leading '/' (ASCII folding). */
+ * must fit and agree on its first bytes after the leading '/' (up to
+ * three, ASCII folding): many rules share a first letter. */
 static int path_may_match(const struct rw_rule *ru, const struct rw_urlp *u)
 {
     const char *path = u->path_len ? u->s + u->path_off : "/";
-    size_t pl = u->path_len ? u->path_len : 1;
-    unsigned char a, b;
+    size_t pl = u->path_len ? u->path_len : 1, n = ru->path_pre < 4 ? ru->path_pre : 4;
 
     if (ru->path_pre > pl)
         return 0;
-    if (ru->path_pre < 2)
-        return 1;
-    a = (unsigned char)ru->path[1];
-    b = (unsigned char)path[1];
-    return a == b || ((a | 0x20) == (b | 0x20) && (unsigned char)((a | 0x20) - 'a') < 26);
+    for (size_t i = 1; i < n; i++) {
+        unsigned char a = (unsigned char)ru->path[i], b = (unsigned char)path[i];
+
+        if (a != b &&
+            ((a | 0x20) != (b | 0x20) || (unsigned char)((a | 0x20) - 'a') >= 26))
+            return 0;
+    }
+    return 1;
 }
 
 const struct rw_rule *rw_rule_iter_next(const struct rw_rules *r, struct rw_rule_iter *it,

@@ -43,6 +43,7 @@ struct rw_rule {
     size_t path_pre;       /* bytes of path before its first '*' */
     const char *host_tail; /* host after its last '*' (all of it if none) */
     size_t host_tail_len;
+    size_t host_head_len; /* bytes of host before its first '*' */
     int host_star; /* host holds a '*' */
     int host_any;  /* host is "*": every host */
     int host_lead; /* host is '*' + a literal tail: a suffix test decides */

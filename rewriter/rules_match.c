@@ -88,8 +88,13 @@ static int host_match(const struct rw_rule *r, const char *h, size_t n)
         return 1;
     if (!r->host_star)
         return tl == n && eq_ci(r->host, h, n);
-    /* Cheap reject on the literal tail before the glob proper; a single
-     * leading star needs nothing more. */
+    /* Cheap reject on the literal head and tail before the glob proper
+     * (a host that starts with a literal, "t.signaux*", never matches the
+     * bare domain: no leading "*."); a single leading star needs nothing
+     * more. */
+    if (r->host_head_len > 0 &&
+        (n < r->host_head_len || !eq_ci(h, r->host, r->host_head_len)))
+        return 0;
     if (n >= tl && eq_ci(h + n - tl, r->host_tail, tl) &&
         (r->host_lead || glob(r->host, h, n)))
         return 1;

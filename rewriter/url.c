@@ -90,19 +90,32 @@ int rw_url_clean(const struct rw_rules *r, const char *url, char **out, unsigned
     return rc;
 }
 
+#define PROXY_FEW 16
+
 int rw_proxy_inner(const struct rw_rules *r, const struct rw_urlp *u, size_t max,
                    const struct rw_rule **rule, char **inner)
 {
     struct rw_rule_iter it;
     const struct rw_rule *ru;
+    size_t i = 0, n = r->nkind[RW_RK_PROXY];
+    int few = n <= PROXY_FEW;
 
     *inner = NULL;
-    if (r->nkind[RW_RK_PROXY] == 0)
-        return RW_OK;
-    rw_rule_iter_init(r, RW_RK_PROXY, u, &it);
-    while ((ru = rw_rule_iter_next(r, &it, u, 0)) != NULL) {
-        int rc = rw_decoder_run(ru, u, max, inner);
+    /* Asked for every link and image: a handful of rules is tried in file
+     * order without the host index, whose set-up costs more than the few
+     * literal path tests that reject them. Both give the same rules. */
+    if (!few)
+        rw_rule_iter_init(r, RW_RK_PROXY, u, &it);
+    for (;;) {
+        int rc;
 
+        if (few && i < n)
+            ru = &r->v[r->by_kind[RW_RK_PROXY][i++]];
+        else if (few || (ru = rw_rule_iter_next(r, &it, u, 0)) == NULL)
+            break;
+        if (few && !rw_rule_matches(ru, u))
+            continue;
+        rc = rw_decoder_run(ru, u, max, inner);
         if (rc == RW_OK && rw_is_http_url(*inner, strlen(*inner))) {
             *rule = ru;
             return RW_OK;
