@@ -515,11 +515,41 @@ static void nonce_atfork(void)
     pthread_atfork(NULL, NULL, nonce_forget);
 }
 
+/* Test seam (tok_test_seed): when set, each pool refill is libsodium's
+ * deterministic stream under a seed derived from the test seed and a
+ * refill counter, so a golden file can hold real tokens. */
+static int nonce_seeded;
+static unsigned char nonce_seed[randombytes_SEEDBYTES];
+static uint64_t nonce_refills;
+
+void tok_test_seed(const unsigned char seed[32])
+{
+    nonce_seeded = seed != NULL;
+    if (seed != NULL)
+        memcpy(nonce_seed, seed, sizeof nonce_seed);
+    nonce_refills = 0;
+    nonce_left = 0;
+}
+
+static void nonce_refill(void)
+{
+    if (!nonce_seeded) {
+        randombytes_buf(nonce_pool, sizeof nonce_pool);
+        return;
+    }
+    unsigned char ctr[8], seed[randombytes_SEEDBYTES];
+    put_be32(ctr, (uint32_t)(nonce_refills >> 32));
+    put_be32(ctr + 4, (uint32_t)nonce_refills);
+    nonce_refills++;
+    crypto_generichash(seed, sizeof seed, ctr, sizeof ctr, nonce_seed, sizeof nonce_seed);
+    randombytes_buf_deterministic(nonce_pool, sizeof nonce_pool, seed);
+}
+
 static void nonce_take(unsigned char *out)
 {
     pthread_once(&nonce_once, nonce_atfork);
     if (nonce_left < NONCE_BYTES) {
-        randombytes_buf(nonce_pool, sizeof nonce_pool);
+        nonce_refill();
         nonce_left = sizeof nonce_pool;
     }
     memcpy(out, nonce_pool + sizeof nonce_pool - nonce_left, NONCE_BYTES);

@@ -108,6 +108,14 @@ void tok_domain_id(const char *name, unsigned char out[TOK_DOMAIN_ID]);
  * for every recipient (the nonce is a keyed hash of the claims).
  * Returns TOK_OK, TOK_EINVAL (also: t->has_domain is 0), TOK_ENOMEM. */
 int tok_seal(const struct tok_keys *k, const struct tok *t, struct buf *out);
+/* tok_test_seed - test seam, beside the clock one (struct tok's issued):
+ * with a 32-byte seed, the nonces of later tokens come from libsodium's
+ * deterministic stream (randombytes_buf_deterministic) under that seed, so
+ * the same input gives the same tokens and golden files can hold them;
+ * NULL goes back to the system RNG. Process-wide, not thread-safe: call it
+ * before any token is made. Tests and `consent-rewrite --test-seed` only:
+ * a daemon never calls it (a known seed makes nonces predictable). */
+void tok_test_seed(const unsigned char seed[32]);
 /* tok_open - verify and decrypt text (len bytes) expecting kind. Constant-
  * time authentication. On success fills out (free with tok_clear). */
 int tok_open(const struct tok_keys *k, int kind, const char *text, size_t len,

@@ -7,8 +7,9 @@
  * mail class from the domain's rules (unless --class), the consent from the
  * store at [milter] database (unless --consent).
  *
- * --now and --keys make tokens reproducible for tests (the nonce stays
- * random: golden files mask tokens, see tests/fixtures/README).
+ * --now, --keys and --test-seed make tokens reproducible for tests: the
+ * seed fixes the nonces (tok_test_seed), so golden files can hold real
+ * tokens (see tests/fixtures/README).
  *
  * Exit codes: 0 written; 1 usage; 2 configuration, rules or keys; 3 input
  * unreadable; 4 message cannot be rewritten; 5 consent store. Errors are
@@ -25,6 +26,7 @@
 
 #include <glib.h>
 #include <jansson.h>
+#include <sodium.h>
 
 #include "common/buf.h"
 #include "policy/cfg.h"
@@ -44,7 +46,7 @@ enum {
 };
 
 struct opts {
-    const char *conf, *from, *rcpt, *consent, *klass, *report, *now, *keys, *file;
+    const char *conf, *from, *rcpt, *consent, *klass, *report, *now, *keys, *seed, *file;
 };
 
 struct run {
@@ -63,11 +65,12 @@ static void usage(FILE *f)
         "usage: consent-rewrite -c CONF --from ADDR --rcpt ADDR [--consent "
         "none|PURPOSES]\n"
         "       [--class marketing|transactional|auth] [--report json] [--now EPOCH]\n"
-        "       [--keys FILE] [FILE]\n"
+        "       [--keys FILE] [--test-seed HEX64] [FILE]\n"
         "Rewrites one message (FILE or stdin) for one recipient as consent-milter would\n"
         "and writes it to stdout. --consent overrides the store lookup (purposes:\n"
         "opens,clicks,profiling,fraud,deliverability); --report json prints the report\n"
-        "to stderr; --now fixes the token time; --keys overrides [gate] keys.\n"
+        "to stderr; --now fixes the token time; --keys overrides [gate] keys;\n"
+        "--test-seed (64 hex digits) fixes the token nonces (tests only).\n"
         "As consent-milter, the sending domain comes from the From: header (else\n"
         "--from) and the mail class from the domain's rules (unless --class).\n"
         "Exit: 0 ok, 1 usage, 2 configuration/rules/keys, 3 input unreadable,\n"
@@ -100,6 +103,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
                                        {"report", required_argument, NULL, 'R'},
                                        {"now", required_argument, NULL, 'n'},
                                        {"keys", required_argument, NULL, 'K'},
+                                       {"test-seed", required_argument, NULL, 'S'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
     int c;
@@ -130,6 +134,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
             break;
         case 'K':
             o->keys = optarg;
+            break;
+        case 'S':
+            o->seed = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -390,6 +397,14 @@ int main(int argc, char **argv)
     if (r.o.now && (g_ascii_strtoll(r.o.now, NULL, 10) <= 0 ||
                     strspn(r.o.now, "0123456789") != strlen(r.o.now)))
         return fail(EX_USAGE_, "--now takes seconds since the epoch, not '%s'", r.o.now);
+    if (r.o.seed) {
+        unsigned char seed[32];
+        size_t n = 0;
+        if (strlen(r.o.seed) != 64 ||
+            sodium_hex2bin(seed, sizeof seed, r.o.seed, 64, NULL, &n, NULL) != 0 || n != 32)
+            return fail(EX_USAGE_, "--test-seed takes 64 hex digits");
+        tok_test_seed(seed);
+    }
     rw_init();
     ex = load_config(&r);
     if (ex == 0)

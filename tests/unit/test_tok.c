@@ -123,6 +123,46 @@ Test(tok, anon_is_deterministic_others_random)
     tok_keys_free(k2);
 }
 
+/* The randomness seam: one seed gives the same tokens again (and they
+ * still open), another seed other tokens, and NULL goes back to random.
+ * More than one pool refill (42 nonces) is used, so the refill counter is
+ * covered too. */
+Test(tok, test_seed_makes_nonces_reproducible)
+{
+    struct tok_keys *k = keys(K1);
+    struct tok o = sample[0], got;
+    unsigned char s1[32] = {1}, s2[32] = {2};
+    char *a[50], *b[50], *c, *r1, *r2;
+
+    tok_test_seed(s1);
+    for (int i = 0; i < 50; i++)
+        a[i] = seal(k, &o);
+    tok_test_seed(s1);
+    for (int i = 0; i < 50; i++)
+        b[i] = seal(k, &o);
+    for (int i = 0; i < 50; i++) {
+        cr_assert_str_eq(a[i], b[i], "token %d differs under the same seed", i);
+        if (i > 0)
+            cr_assert_str_neq(a[i], a[i - 1], "tokens %d and %d share a nonce", i - 1, i);
+    }
+    cr_assert_str_neq(a[0], a[42], "the second pool repeats the first");
+    cr_assert_eq(tok_open(k, o.kind, a[49], strlen(a[49]), &got), TOK_OK);
+    tok_clear(&got);
+    tok_test_seed(s2);
+    c = seal(k, &o);
+    cr_assert_str_neq(c, a[0], "another seed, the same token");
+    tok_test_seed(NULL);
+    r1 = seal(k, &o);
+    tok_test_seed(NULL);
+    r2 = seal(k, &o);
+    cr_assert_str_neq(r1, r2, "unseeded tokens repeat");
+    cr_assert_str_neq(r1, a[0], "unseeded token equals a seeded one");
+    for (int i = 0; i < 50; i++)
+        free(a[i]), free(b[i]);
+    free(c), free(r1), free(r2);
+    tok_keys_free(k);
+}
+
 Test(tok, domain_adds_only_its_eight_bytes)
 {
     struct tok_keys *k = keys(K1);
