@@ -3,7 +3,10 @@
  * Every buffer has a ceiling: an append that would pass it fails with EFBIG
  * instead of growing without bound (curl's dynbuf). The data is always
  * NUL-terminated when non-NULL, so buf_cstr() is free. Not thread-safe: a
- * buffer belongs to one thread at a time. */
+ * buffer belongs to one thread at a time.
+ *
+ * Memory: allocations are checked; a failed one returns ENOMEM and leaves
+ * the buffer as it was (common/ never aborts and uses no GLib). */
 #ifndef CM_BUF_H
 #define CM_BUF_H
 

@@ -18,6 +18,10 @@
  *
  * Thread-safe once loaded (keys are immutable).
  *
+ * Memory: every allocation is checked (TOK_ENOMEM); a failed seal leaves
+ * the output buffer as it was. (tests/unit/test_oom.c covers sealing
+ * through the policy callback.)
+ *
  * NOTE TO IMPLEMENTERS: contract used by the milter and the gate. Add
  * freely; change existing signatures only with a strong reason. */
 #ifndef CM_TOK_H

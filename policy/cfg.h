@@ -7,7 +7,11 @@
  * the old snapshot keep it until they cfg_release() it.
  *
  * Errors name the file and line: "FILE:LINE: unknown key 'x' in [milter]".
- * Thread-safe: a snapshot is read-only; retain/release are atomic. */
+ * Thread-safe: a snapshot is read-only; retain/release are atomic.
+ *
+ * Memory: allocations are checked; loading fails with "out of memory" in
+ * the error text and no partial snapshot. A reload that fails keeps the
+ * running snapshot. */
 #ifndef CM_CFG_H
 #define CM_CFG_H
 

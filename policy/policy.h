@@ -7,7 +7,12 @@
  * pointers stay valid until policy_free(). The callback seals gate tokens
  * with tok_seal() for kept trackers.
  *
- * Not thread-safe per struct policy; use one per message. */
+ * Not thread-safe per struct policy; use one per message.
+ *
+ * Memory: the policy's own allocations are checked (policy_prepare -1,
+ * the decide callback's failure: RW_ECALLBACK, so no half-decided mail);
+ * the GLib calls it shares with the rewriter abort on out-of-memory as
+ * rewriter.h ("Memory") states. */
 #ifndef CM_POLICY_H
 #define CM_POLICY_H
 

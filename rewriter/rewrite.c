@@ -434,8 +434,8 @@ static int decide_site(struct eng *e, struct leaf *l, size_t j, struct buf *repl
         rc = rw_eng_charge(e, 0);
     if (rc == RW_OK && r == RW_BLANK_GIF_DATA_URL)
         l->repl[j] = (char *)RW_BLANK_GIF_DATA_URL; /* constant: not copied per site */
-    else if (rc == RW_OK && r && (l->repl[j] = g_strdup(r)) == NULL)
-        rc = RW_ENOMEM;
+    else if (rc == RW_OK && r)
+        l->repl[j] = g_strdup(r); /* GLib aborts on OOM (rewriter.h, "Memory") */
     rw_class_clear(&c);
     return rc;
 }
@@ -544,6 +544,8 @@ int rw_rewrite(const struct rw_request *req, const char *msg, size_t len, struct
     rep->parts_untouchable = e.mime.untouchable;
     if (rc == RW_OK)
         rc = rw_eng_produce(&e, out);
+    if (rc != RW_OK)
+        buf_reset(out); /* no half-written message is left to send */
     eng_free(&e);
     return rc;
 }

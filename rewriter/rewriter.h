@@ -6,6 +6,18 @@
  * do through a callback; the library finds trackers, applies the chosen
  * actions by patching the original bytes, and injects footers.
  *
+ * Memory: every malloc, calloc, realloc, strdup and strndup of this
+ * library's own code is checked; a failure is RW_ENOMEM with no output and
+ * nothing half written (tests/unit/test_oom.c fails each such allocation
+ * of a whole rewrite in turn). GMime and GLib, which parse the MIME and
+ * hold the report's strings, abort the process when memory runs out, as
+ * GLib documents for g_malloc; no NULL check follows a g_ allocation. The
+ * milter then dies and the MTA applies its milter_default_action (tempfail
+ * in the shipped Postfix recipes: the mail stays queued), the Postfix
+ * way: a process out of memory stops rather than guesses. Working memory
+ * is bounded first by rw_request.max_memory (RW_ELIMIT), which is what
+ * keeps a hostile message from getting that far.
+ *
  * Thread safety: after rw_init(), any number of threads may call
  * rw_rewrite() concurrently; a struct rw_rules is immutable once parsed and
  * may be shared. */
@@ -208,8 +220,8 @@ struct rw_report {
  *      headers and parts are byte-identical to the input; if nothing changed
  *      the output equals the input.
  * rep: zeroed by the call, filled in; free with rw_report_free.
- * Returns RW_OK or an error status with rep->error set; on error out holds
- * nothing usable and the caller must not send a partial result. */
+ * Returns RW_OK or an error status with rep->error set; on error out is
+ * empty (reset): no partial result is left that a caller could send. */
 int rw_rewrite(const struct rw_request *req, const char *msg, size_t len, struct buf *out,
                struct rw_report *rep);
 

@@ -5,6 +5,12 @@
  * Reads are one short read transaction each; writes are serialised by LMDB
  * across processes and return only after commit (durable).
  *
+ * Memory: every allocation of the library's own code, and LMDB's, is
+ * checked: a failure is STORE_ENOMEM and the write transaction is aborted,
+ * so no half-applied event is left. The one GLib call, g_utf8_normalize
+ * (NFC of an address, store_norm.c), aborts on out-of-memory as GLib does
+ * (see rewriter.h, "Memory").
+ *
  * The library never logs, exits or prints. Every function returns 0
  * (STORE_OK) or a STORE_E* code; store_strerror() names it.
  *
