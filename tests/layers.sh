@@ -21,11 +21,11 @@ level() {
     common) echo 0 ;;
     rewriter | store) echo 1 ;;
     policy) echo 2 ;;
-    milter | gate | ctl | tools) echo 3 ;;
+    milter | gate | ctl | tools | sync) echo 3 ;;
     *) echo 9 ;;
     esac
 }
-DIRS="common rewriter store policy milter gate ctl tools"
+DIRS="common rewriter store policy milter gate ctl tools sync"
 
 bad=0
 tmp=$(mktemp -d)
