@@ -23,6 +23,7 @@
  * info level when it changes state and once a minute while behind. */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

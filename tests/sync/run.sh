@@ -69,12 +69,18 @@ check "gate A refuses the old mail's pixel" "$(pixel 3 "$O")" 200
 echo "# catch-up"
 sync_stop 2 KILL
 H2=$(metric 2 consent_sync_replica_head_seq)
-for i in $(seq 1 10000); do
-    case $((i % 3)) in
-    0) echo "brand.example,u$((i % 4000))@example.org,withdraw,,," ;;
-    *) echo "brand.example,u$((i % 4000))@example.org,grant,opens,catchup-v1,$(printf 'n' | sha256sum | cut -c1-64)" ;;
-    esac
-done >"$T/changes.csv"
+NS=$(printf 'n' | sha256sum | cut -c1-64)
+T0=$(($(date +%s) - 20000))
+{
+    echo "controller,recipient,time,action,purposes,method,notice_id,notice_sha256"
+    for i in $(seq 1 10000); do
+        if [ $((i % 3)) = 0 ]; then
+            echo "brand.example,u$((i % 4000))@example.org,$((T0 + i)),withdraw,,import,,"
+        else
+            echo "brand.example,u$((i % 4000))@example.org,$((T0 + i)),grant,opens;clicks,import,catchup-v1,$NS"
+        fi
+    done
+} >"$T/changes.csv"
 "$CTL" -c "$T/h3/conf" import "$T/changes.csv" >"$T/import.log" 2>&1 ||
     { bad "import of 10,000 changes: $(tail -2 "$T/import.log")"; }
 PH=$(pg_sql "select seq from ledger_head")
