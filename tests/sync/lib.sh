@@ -45,6 +45,7 @@ host_conf() {
     cat >"$d/conf" <<EOF
 [milter]
 database = $d/db
+rules = $ROOT/conf/trackers.rules
 log_level = ${SYNC_LOG_LEVEL:-info}
 [gate]
 url = http://127.0.0.1:9
