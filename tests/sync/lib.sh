@@ -158,7 +158,7 @@ relay() {
     t=${t//@RCPT@/$2}
     t=${t//@MARKER@/m$RANDOM}
     t=${t//@EXTRA@/}
-    printf '%s\n' "$t" | "$RW" -c "$T/h$1/conf" --rcpt "$2" 2>>"$T/h$1/rewrite.log"
+    printf "%s\n" "$t" | "$RW" -c "$T/h$1/conf" --from news@brand.example --rcpt "$2" 2>>"$T/h$1/rewrite.log"
 }
 # relay_gates N RCPT - the relay of host N gates RCPT's pixel (keeps it, via the gate).
 relay_gates() { relay "$1" "$2" | grep -q '127.0.0.1:9/o/'; }
