@@ -22,6 +22,14 @@
 set -u
 B=${B:-build}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cannot_run() {
+    if [ "${E2E_REQUIRE:-0}" = 1 ]; then echo "sync: cannot run: $1"; exit 1; fi
+    echo "sync: SKIPPED: $1 (E2E_REQUIRE=1 makes this a failure)"
+    exit 0
+}
+[ "$(id -u)" = 0 ] || cannot_run "needs root (PostgreSQL runs as postgres)"
+[ -x /usr/lib/postgresql/15/bin/initdb ] || cannot_run "postgresql-15 is not installed"
+command -v jq >/dev/null || cannot_run "jq is not installed"
 . "$ROOT/tests/pg/lib.sh"
 T=$(mktemp -d /tmp/cm-sync.XXXXXX)
 chmod 755 "$T"
