@@ -97,7 +97,7 @@ S0=$(date +%s.%N)
 "$CS" -f -c "$T/h2/conf" --once >>"$T/h2/sync.log" 2>&1
 check "consent-sync --once after 10,000: exit 0" "$?" 0
 S1=$(date +%s.%N)
-echo "# catch-up of $((PH - ${H2:-0})) events: $(echo "$S1 - $S0" | bc) s"
+echo "# catch-up of $((PH - ${H2:-0})) events: $(awk "BEGIN{print $S1 - $S0}") s"
 check "relay 2 head = primary head" "$("$CTL" --db "$T/h2/db" --json stats | jq -r .events)" "$PH"
 "$CTL" --db "$T/h2/db" export brand.example | cut -d, -f1-4 | sort >"$T/r2.csv"
 "$CTL" -c "$T/h3/conf" export brand.example | cut -d, -f1-4 | sort >"$T/pg.csv"
