@@ -44,8 +44,12 @@ host_conf() {
     mkdir -p "$d"
     cat >"$d/conf" <<EOF
 [milter]
+socket = unix:$d/milter.sock
 database = $d/db
 rules = $ROOT/conf/trackers.rules
+spool_dir = $d
+trace_header = yes
+workers = 4
 log_level = ${SYNC_LOG_LEVEL:-info}
 [gate]
 url = http://127.0.0.1:9
@@ -163,6 +167,14 @@ relay() {
 # relay_gates N RCPT - the relay of host N gates RCPT's pixel (keeps it, via the gate).
 relay_gates() { relay "$1" "$2" | grep -q '127.0.0.1:9/o/'; }
 relay_strips() { ! relay_gates "$@" && relay "$1" "$2" | grep -q 'Autumn sale'; }
+
+# milter_decision N RCPT - the decision of a real consent-milter on host N
+# for a newsletter to RCPT (miltertest): consent, no-consent ...
+milter_decision() {
+    MT_MILTER=$ROOT/$B/consent-milter MT_CONF=$T/h$1/conf MT_SOCK=unix:$T/h$1/milter.sock \
+        MT_SRC=$ROOT/tests/miltertest MT_RCPT=$2 timeout 60 miltertest -s "$ROOT/tests/sync/relay.lua" \
+        2>>"$T/h$1/milter.log" | sed -n 's/^DECISION //p'
+}
 
 # metric N NAME - a value from host N's consent-sync metrics file.
 metric() { awk -v m="$2" '$1 == m { print $2 }' "$T/h$1/sync.prom" 2>/dev/null; }

@@ -45,7 +45,8 @@ trap cleanup EXIT
 pg_start || exit $?
 CONN=$(pg_conninfo)
 "$CTL" --config "$T/init.conf" pg-init >/dev/null 2>&1 || true
-for n in 1 2 3 4; do host_conf "$n" "$CONN" "${STALE:-60}"; done
+# relay 2 goes stale after 3 s without a sync, the others after 60 s
+for n in 1 2 3 4; do host_conf "$n" "$CONN" "$([ $n = 2 ] && echo 3 || echo 60)"; done
 "$CTL" -c "$T/h3/conf" pg-init >"$T/pg-init.log" 2>&1 ||
     { echo "consentctl pg-init failed:"; cat "$T/pg-init.log"; exit 1; }
 "$GATE" --new-key "$T/keys" >/dev/null
@@ -59,6 +60,7 @@ for n in 1 2; do
     wait_until 5 granted $n "$RC" opens
     check "relay $n replica: opens granted" "$(state $n "$RC" | grep -c '^opens: granted$')" 1
     if relay_gates $n "$RC"; then ok "relay $n gates the pixel (via the gate)"; else bad "relay $n gates the pixel"; fi
+    check "relay $n: the milter decides consent" "$(milter_decision $n "$RC")" consent
 done
 check "gate A's own replica shows it at once" "$(state 3 "$RC" | grep -c '^opens: granted$')" 1
 O=$(link 3 o "$RC" "https://brand.us1.list-manage.com/track/open.php?u=abc")
@@ -70,6 +72,7 @@ for n in 1 2; do
     wait_until 5 not_granted $n "$RC" opens
     check "relay $n replica: nothing granted" "$(state $n "$RC" | grep -c ': granted$')" 0
     if relay_strips $n "$RC"; then ok "relay $n strips"; else bad "relay $n strips"; fi
+    check "relay $n: the milter decides no-consent" "$(milter_decision $n "$RC")" no-consent
 done
 wait_until 5 not_granted 3 "$RC" opens
 check "gate A refuses the old mail's pixel" "$(pixel 3 "$O")" 200
@@ -113,6 +116,9 @@ pg_sql "select 1" >/dev/null
 for i in 1 2 3; do
     check "grant bob$i before the outage" "$(consent_page 3 "bob$i@example.org" opens)" 200
 done
+EVE=eve@example.org
+check "grant eve" "$(consent_page 4 "$EVE" opens clicks)" 200
+wait_until 5 granted 1 "$EVE" opens && wait_until 5 granted 2 "$EVE" opens
 OB=$(link 3 o "bob1@example.org" "https://brand.us1.list-manage.com/track/open.php?u=b")
 check "bob1's pixel forwarded before" "$(pixel 3 "$OB")" 302
 pg_kill
@@ -124,7 +130,11 @@ check "grant with the primary down: 503" "$(consent_page 3 "carol@example.org" o
 check_has "... with a clear page" "$(cat "$T/page.out")" "NOT recorded"
 check "gate metrics: 3 pending" \
     "$(curl -s "${GATE_BASE[3]}/metrics" | awk '$1 == "consent_gate_outbox_pending" { print $2 }')" 3
-if relay_gates 1 "bob2@example.org"; then ok "relay 1 keeps deciding from its replica"; else bad "relay 1 keeps deciding from its replica"; fi
+check "primary down: relay 1 (max_staleness 60) keeps deciding from its replica" \
+    "$(milter_decision 1 "$EVE")" consent
+sleep 4
+check "relay 2 (max_staleness 3) after 4 s without a sync: as if nobody consented" \
+    "$(milter_decision 2 "$EVE")" no-consent
 pg_restart
 wait_until 20 sh -c "curl -s '${GATE_BASE[3]}/metrics' | grep -qx 'consent_gate_outbox_pending 0'"
 check "outbox empty after the restart" \
