@@ -2,8 +2,11 @@
 # PostgreSQL primary (layer 4 in README "Layers": a program on pgstore,
 # store, policy and common).
 SYNC_SRC := $(wildcard sync/*.c)
+# libpq for the programs that link libpgstore.a (the gate too); a repeat
+# of what pgstore/module.mk may add to PKG_LIBS is harmless.
+PQ_LIBS ?= $(shell $(PKG_CONFIG) --libs libpq 2>/dev/null)
 $(B)/consent-sync: $(patsubst %.c,$(B)/obj/%.o,$(SYNC_SRC)) $(B)/libpgstore.a $(LIBS_ALL)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(B)/libpgstore.a $(LIBS_ALL) $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(B)/libpgstore.a $(LIBS_ALL) $(PKG_LIBS) $(PQ_LIBS)
 
 BINS += $(B)/consent-sync
 
