@@ -241,10 +241,14 @@ int gate_record(struct gate *g, struct store_event *ev)
     }
     wire.len = 0;
     rc = pgstore_record(p->pg, ev, &wire);
-    if (rc == STORE_EIO) {
+    if (rc == STORE_EIO)
         drop(p);
+    if (rc != STORE_OK && rc != STORE_EINVAL) {
         pthread_mutex_unlock(&p->lock);
-        /* sent or not, the id makes a second send harmless */
+        /* connection lost, wrong schema, primary read-only ...: a withdrawal
+         * is kept (sent or not, its id makes a second send harmless), a
+         * grant refused as with the primary down */
+        log_warn("primary: event not recorded: %s", store_strerror(rc));
         return queue(p, ev);
     }
     if (rc == STORE_OK && hold(p, ev->seq, wire.len ? &wire : NULL) != 0) {
