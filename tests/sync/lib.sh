@@ -178,3 +178,55 @@ milter_decision() {
 
 # metric N NAME - a value from host N's consent-sync metrics file.
 metric() { awk -v m="$2" '$1 == m { print $2 }' "$T/h$1/sync.prom" 2>/dev/null; }
+
+# ---- PostgreSQL cases on top of tests/pg/lib.sh
+# From tests/pg/lib.sh (fix/pg) these expect: pg_start, pg_stop,
+# pg_conninfo (libpq string of the superuser), pg_sql SQL (one value per
+# line, psql -tA), and PG_DATA (the data directory; adapt the name here if
+# that lib calls it otherwise). PGBIN: the server binaries.
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+pg_ctl_() { runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PG_DATA" "$@" >/dev/null; }
+# pg_kill / pg_restart - the primary goes away at once (no shutdown
+# checkpoint, as a crash), then comes back on the same data directory.
+pg_kill() { pg_ctl_ -m immediate -w stop; }
+pg_restart() {
+    local opts
+    opts=$(sed -n 's/^.*-o "\(.*\)".*$/\1/p' "$PG_DATA/postmaster.opts" 2>/dev/null)
+    pg_ctl_ -w -l "$PG_DATA/../log" start ${opts:+-o "$opts"} || pg_ctl_ -w start
+}
+# pg_action NAME - the action column's value (enum store_action).
+pg_action() { case $1 in grant) echo 0 ;; refuse) echo 1 ;; withdraw) echo 2 ;; *) echo -1 ;; esac; }
+# pg_tamper SEQ / pg_untamper SEQ - change one byte of a ledger row's raw
+# value (append-only triggers set aside as the superuser may), and put it back.
+pg_tamper() {
+    pg_sql "create table if not exists tamper_saved (seq bigint primary key, raw bytea);
+        insert into tamper_saved select seq, raw from ledger where seq = $1 on conflict do nothing;
+        alter table ledger disable trigger all;
+        update ledger set raw = set_byte(raw, 48, (get_byte(raw, 48) + 1) % 256) where seq = $1;
+        alter table ledger enable trigger all;" >/dev/null
+}
+pg_untamper() {
+    pg_sql "alter table ledger disable trigger all;
+        update ledger l set raw = s.raw from tamper_saved s where l.seq = s.seq and l.seq = $1;
+        alter table ledger enable trigger all;" >/dev/null
+}
+# pg_password_case T CS - a role with a password, a passfile with the wrong
+# one: consent-sync --once says so and exits 1, within 20 s.
+pg_password_case() {
+    local sock out rc
+    sock=$(pg_conninfo | sed -n 's/.*host=\([^ ]*\).*/\1/p')
+    pg_sql "drop role if exists pwuser; create role pwuser login password 'right-pw';
+        grant consent_relay to pwuser" >/dev/null 2>&1 ||
+        pg_sql "create role pwuser login password 'right-pw'" >/dev/null
+    sed -i '1i local all pwuser scram-sha-256' "$PG_DATA/pg_hba.conf"
+    pg_ctl_ reload
+    printf '*:*:*:pwuser:wrong-pw\n' >"$1/pgpass"
+    chmod 600 "$1/pgpass"
+    sed -e "s#^conninfo = .*#conninfo = host=$sock dbname=consent user=pwuser#" \
+        -e "s#^passfile = .*##" -e "s#^\[store\]#[store]\npassfile = $1/pgpass#" \
+        "$1/h1/conf" >"$1/pw.conf"
+    out=$(timeout 20 "$2" -f -c "$1/pw.conf" --once 2>&1)
+    rc=$?
+    check "wrong password: exit 1, no hang" "$rc" 1
+    check_has "wrong password: says so" "$out" "password"
+}
