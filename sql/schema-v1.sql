@@ -33,10 +33,11 @@ create table if not exists ledger (
     recipient text,                 -- NULL once erased
     action smallint not null,       -- enum store_action
     time bigint not null,
-    dedup bytea unique,             -- NULL once erased, and for ERASE events
+    dedup bytea,                    -- NULL once erased, and for ERASE events
     tombstone boolean not null default false,
     raw bytea not null
 );
+create index if not exists ledger_dedup on ledger (dedup) where dedup is not null;
 create index if not exists ledger_rcpt on ledger (controller, recipient)
     where recipient is not null;
 
