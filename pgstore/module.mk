@@ -22,6 +22,13 @@ $(B)/libpgstore.a: $(patsubst %.c,$(B)/obj/%.o,$(PGSTORE_SRC)) $(B)/obj/gen/pg_s
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
+# tests/pg/pg_record.c drives pgstore_record; it needs the codec too.
+PG_RECORD := $(if $(wildcard store/store_repl.h),$(B)/tests/pg_record)
+$(B)/obj/tests/pg/%.o: EXTRA_CFLAGS += $(PQ_CFLAGS)
+$(B)/tests/pg_record: $(B)/obj/tests/pg/pg_record.o $(B)/libpgstore.a $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libpgstore.a $(LIBS_ALL) $(PKG_LIBS) $(PQ_LIBS)
+
 CHECK_TARGETS += check-pg
-check-pg: $(B)/consentctl
+check-pg: $(B)/consentctl $(PG_RECORD)
 	@B=$(B) sh tests/pg/run.sh

@@ -9,6 +9,8 @@
 -- upgrades from N-1 inside a transaction and sets version = N. A program
 -- refuses a database whose version is not the one it knows.
 
+set client_min_messages = warning;
+
 create table if not exists schema_version (
     version integer not null,
     applied_at timestamptz not null default now()
