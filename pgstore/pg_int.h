@@ -18,5 +18,13 @@ struct pgstore {
  * clears r either way. */
 int pg_exec_ok(struct pgstore *pg, PGresult *r, ExecStatusType want);
 int pg_load_hashkey(struct pgstore *pg);
+/* pg_write.c (built with store/store_repl.h): lock the head row inside
+ * the caller's transaction; append one encoded event at ev->seq (rn NULL
+ * and cv NULL: an ERASE event, no consent row). */
+struct store_cval;
+struct store_wire;
+int pg_head_lock(struct pgstore *pg, uint64_t *seq, uint8_t hash[32]);
+int pg_append(struct pgstore *pg, const struct store_event *ev, const char *cn,
+              const char *rn, const struct store_cval *cv, const struct store_wire *w);
 
 #endif

@@ -59,7 +59,7 @@ static int id_known(struct pgstore *pg, const char *id, uint64_t *seq)
     return STORE_OK;
 }
 
-static int head_lock(struct pgstore *pg, uint64_t *seq, uint8_t hash[32])
+int pg_head_lock(struct pgstore *pg, uint64_t *seq, uint8_t hash[32])
 {
     PGresult *r;
     int rc = q(pg, "select seq, hash from ledger_head for update", 0, NULL, NULL, NULL,
@@ -103,25 +103,30 @@ static int cval_lock(struct pgstore *pg, const char *cn, const char *rn,
 }
 
 /* Insert the row, upsert the consent, move the head, ring the bell. */
-static int append(struct pgstore *pg, const struct store_event *ev, const char *cn,
+int pg_append(struct pgstore *pg, const struct store_event *ev, const char *cn,
                   const char *rn, const struct store_cval *cv, const struct store_wire *w)
 {
     char seq[24], act[8], tm[24], st[16], up[16], inf[16];
     snprintf(seq, sizeof seq, "%llu", (unsigned long long)ev->seq);
     snprintf(act, sizeof act, "%d", ev->action);
     snprintf(tm, sizeof tm, "%lld", (long long)ev->time);
-    snprintf(st, sizeof st, "%d", (int32_t)cv->states);
-    snprintf(up, sizeof up, "%u", cv->updated);
-    snprintf(inf, sizeof inf, "%u", cv->informed);
+    st[0] = up[0] = inf[0] = '\0';
+    if (cv != NULL) {
+        snprintf(st, sizeof st, "%d", (int32_t)cv->states);
+        snprintf(up, sizeof up, "%u", cv->updated);
+        snprintf(inf, sizeof inf, "%u", cv->informed);
+    }
     const char *lv[8] = {seq, ev->id, cn, rn, act, tm, (const char *)w->dedup,
                          (const char *)w->raw};
     const int ll[8] = {0, 0, 0, 0, 0, 0, 16, (int)w->len}, lf[8] = {0, 0, 0, 0, 0, 0, 1, 1};
+    if (rn == NULL)
+        lv[6] = NULL; /* an ERASE event: no recipient, no dedup */
     int rc = q(pg,
                "insert into ledger (seq, id, controller, recipient, action, time, dedup, raw)"
                " values ($1::bigint, $2::uuid, $3, $4, $5::smallint, $6::bigint, $7, $8)",
                8, lv, ll, lf, PGRES_COMMAND_OK, NULL);
     const char *cvv[6] = {cn, rn, st, up, inf, seq};
-    if (rc == STORE_OK)
+    if (rc == STORE_OK && cv != NULL)
         rc = q(pg,
                "insert into consent values ($1, $2, $3::integer, $4::bigint, $5::bigint, "
                "$6::bigint) on conflict (controller, recipient) do update set states = "
@@ -161,7 +166,7 @@ static int record_in(struct pgstore *pg, struct store_event *ev, struct store_wi
 
     if ((rc = store_event_check_in(ev, cn, rn)) != STORE_OK)
         return rc;
-    if ((rc = head_lock(pg, &head, hash)) != STORE_OK ||
+    if ((rc = pg_head_lock(pg, &head, hash)) != STORE_OK ||
         (rc = id_known(pg, ev->id, &known)) != STORE_OK)
         return rc;
     if (known != 0) { /* a forward seen before: nothing new */
@@ -180,7 +185,7 @@ static int record_in(struct pgstore *pg, struct store_event *ev, struct store_wi
         return rc;
     ev->seq = head + 1;
     cv.last = ev->seq;
-    if ((rc = append(pg, ev, cn, rn, &cv, w)) == STORE_OK && ev->notice_text != NULL)
+    if ((rc = pg_append(pg, ev, cn, rn, &cv, w)) == STORE_OK && ev->notice_text != NULL)
         rc = notice_put(pg, ev);
     return rc;
 }

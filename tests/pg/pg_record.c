@@ -71,6 +71,16 @@ int main(int argc, char **argv)
           "fetch: 2 events decode and chain");
     CHECK(pgstore_head(pg, &hs, hh) == STORE_OK && hs == 2 && memcmp(hh, w.prev, 32) == 0,
           "head = last event's hash");
+    unsigned n = 0;
+    CHECK(pgstore_erase(pg, "brand", "Ann@example.org", "test", &n) == STORE_OK && n == 2,
+          "erase: 2 events tombstoned");
+    CHECK(pgstore_erase(pg, "brand", "ann@example.org", "test", &n) == STORE_NOTFOUND,
+          "erase again: STORE_NOTFOUND");
+    struct walk w2 = {0};
+    CHECK(pgstore_fetch(pg, 0, 100, one, &w2) == STORE_OK && w2.n == 3 && !w2.bad,
+          "after erase: 3 events (2 tombstones + ERASE) decode and chain");
+    CHECK(pgstore_head(pg, &hs, hh) == STORE_OK && hs == 3 && memcmp(hh, w2.prev, 32) == 0,
+          "head = the ERASE event");
     pgstore_close(pg);
     return fails != 0;
 }

@@ -127,11 +127,11 @@ if [ -x "$ROOT/$B/tests/pg_record" ]; then
     out=$(timeout 60 "$ROOT/$B/tests/pg_record" "$RC"); rc=$?
     echo "$out"
     check "pgstore_record cases" "$rc" 0
-    check "ledger rows are the raw values, recipient normalised" \
-        "$(psql -X -tA -h "$PG_DIR" -U consent -d rec -c "select string_agg(seq || ':' || recipient || ':' || action, ',' order by seq) from ledger")" \
-        "1:ann@example.org:0,2:ann@example.org:2"
-    check "consent row: opens+clicks withdrawn, last seq 2" \
-        "$(psql -X -tA -h "$PG_DIR" -U consent -d rec -c "select states || ':' || last_seq from consent")" "15:2"
+    check "after erase: no consent row, rows 1-2 tombstones without recipient" \
+        "$(psql -X -tA -h "$PG_DIR" -U consent -d rec -c "select (select count(*) from consent) || ':' || string_agg(seq || '=' || tombstone || coalesce(recipient, '-') || action, ',' order by seq) from ledger")" \
+        "0:1=true-0,2=true-2,3=false-5"
+    check "no byte of the address is left in the ledger" \
+        "$(psql -X -tA -h "$PG_DIR" -U consent -d rec -c "select count(*) from ledger where position(convert_to('ann@example.org', 'UTF8') in raw) > 0")" 0
 else
     echo "NOT TESTED: pgstore_record (store/store_repl.h from fix/repl not in this tree)"
     [ "${E2E_REQUIRE:-0}" = 1 ] && { echo "FAIL: pgstore_record not built"; fails=$((fails + 1)); }
