@@ -65,7 +65,7 @@ $(B)/$(1): $(patsubst %.c,$(B)/obj/%.o,$(2))
 	rm -f $$@ && $$(AR) rcs $$@ $$^
 endef
 
-include common/module.mk rewriter/module.mk store/module.mk policy/module.mk \
+include common/module.mk rewriter/module.mk store/module.mk policy/module.mk pgstore/module.mk \
     gate/module.mk milter/module.mk ctl/module.mk tools/module.mk tests/module.mk \
     bench/module.mk
 # consent-sync (issue 11), on its own line: it needs pgstore/.
