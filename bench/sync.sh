@@ -25,7 +25,7 @@ now() { date +%s.%N; }
 echo "== sync bench: $CHANGES changes, $N records (in $T)"
 pg_start || exit 1
 for n in 1 3 5; do SYNC_LOG_LEVEL=warn host_conf "$n" "$(pg_conninfo)" 60; done
-"$CTL" -c "$T/h3/conf" pg-init >/dev/null || { echo "pg-init failed"; exit 1; }
+"$CTL" pg-init --conninfo "$(pg_conninfo)" >/dev/null || { echo "pg-init failed"; exit 1; }
 "$GATE" --new-key "$T/keys" >/dev/null
 sync_start 1
 sync_start 3

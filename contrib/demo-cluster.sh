@@ -28,7 +28,7 @@ pixel_of() { relay "$1" "$2" | grep -o '<img src="[^"]*"' | head -1; }
 say "a private PostgreSQL 15 in $T"
 pg_start || exit 1
 for n in 1 2 3 4; do host_conf "$n" "$(pg_conninfo)" 60; done
-"$CTL" -c "$T/h3/conf" pg-init >/dev/null || { echo "pg-init failed"; exit 1; }
+"$CTL" pg-init --conninfo "$(pg_conninfo)" >/dev/null || { echo "pg-init failed"; exit 1; }
 "$GATE" --new-key "$T/keys" >/dev/null
 for n in 1 2 3 4; do sync_start "$n"; done
 gate_start 3 && gate_start 4 || exit 1

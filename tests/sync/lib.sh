@@ -180,12 +180,8 @@ milter_decision() {
 metric() { awk -v m="$2" '$1 == m { print $2 }' "$T/h$1/sync.prom" 2>/dev/null; }
 
 # ---- PostgreSQL cases on top of tests/pg/lib.sh
-# From tests/pg/lib.sh (fix/pg) these expect: pg_start, pg_stop,
-# pg_conninfo (libpq string of the superuser), pg_sql SQL (one value per
-# line, psql -tA), and PG_DATA (the data directory; adapt the name here if
-# that lib calls it otherwise). PGBIN: the server binaries.
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
-pg_ctl_() { runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PG_DATA" "$@" >/dev/null; }
+# On tests/pg/lib.sh: pg_sql, pg_conninfo, as_pg, PG_DATA, PGBIN.
+pg_ctl_() { as_pg "$PGBIN/pg_ctl" -D "$PG_DATA" "$@" >/dev/null; }
 # pg_kill / pg_restart - the primary goes away at once (no shutdown
 # checkpoint, as a crash), then comes back on the same data directory.
 pg_kill() { pg_ctl_ -m immediate -w stop; }
