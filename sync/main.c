@@ -119,7 +119,19 @@ static int open_replica(const char *dir, struct store **st)
 {
     int rc;
 
-    if (access(dir, F_OK) == 0 && access(dir, W_OK) != 0) {
+    char parent[4096];
+    const char *slash;
+
+    /* the directory, or the one it would be made in if missing */
+    if (access(dir, F_OK) != 0 && (slash = strrchr(dir, '/')) != NULL &&
+        (size_t)(slash - dir) < sizeof parent) {
+        snprintf(parent, sizeof parent, "%.*s", slash == dir ? 1 : (int)(slash - dir), dir);
+        if (access(parent, W_OK) != 0) {
+            log_err("replica directory %s is missing and %s is not writable by uid %u: %s",
+                    dir, parent, (unsigned)geteuid(), strerror(errno));
+            return -1;
+        }
+    } else if (access(dir, F_OK) == 0 && access(dir, W_OK) != 0) {
         log_err("replica directory %s is not writable by uid %u: %s", dir,
                 (unsigned)geteuid(), strerror(errno));
         return -1;

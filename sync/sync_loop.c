@@ -144,8 +144,9 @@ static int try_connect(struct loop *l)
     if (rc != STORE_OK) {
         l->pg = NULL;
         l->s.errors_total++;
-        log_err("cannot connect to the primary: %s (%s); next try in %u s",
-                err[0] ? err : store_strerror(rc), store_strerror(rc), l->backoff);
+        /* pgstore's err says "cannot connect ..." or what else is wrong */
+        log_err("primary: %s; next try in %u s", err[0] ? err : store_strerror(rc),
+                l->backoff);
         l->next_connect = now_s() + l->backoff;
         l->backoff = l->backoff * 2 > SYNC_BACKOFF_MAX ? SYNC_BACKOFF_MAX : l->backoff * 2;
         return -1;

@@ -188,7 +188,7 @@ badconf() { sed "s#^conninfo = .*#conninfo = $1#" "$T/h1/conf" >"$BAD"; }
 badconf "host=127.0.0.1 port=1 dbname=consent user=consent"
 OUT=$(timeout 20 "$CS" -f -c "$BAD" --once 2>&1); RC=$?
 check "unreachable host: exit 1, no hang" "$RC" 1
-check_has "unreachable host: says so" "$OUT" "cannot connect to the primary"
+check_has "unreachable host: says so" "$OUT" "primary: cannot connect"
 badconf "host=192.0.2.1 connect_timeout=2 dbname=consent user=consent"
 OUT=$(timeout 20 "$CS" -f -c "$BAD" --once 2>&1); RC=$?
 check "black-holed host with connect_timeout: exit 1" "$RC" 1
