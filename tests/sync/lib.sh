@@ -186,9 +186,7 @@ pg_ctl_() { as_pg "$PGBIN/pg_ctl" -D "$PG_DATA" "$@" >/dev/null; }
 # checkpoint, as a crash), then comes back on the same data directory.
 pg_kill() { pg_ctl_ -m immediate -w stop; }
 pg_restart() {
-    local opts
-    opts=$(sed -n 's/^.*-o "\(.*\)".*$/\1/p' "$PG_DATA/postmaster.opts" 2>/dev/null)
-    pg_ctl_ -w -l "$PG_DATA/../log" start ${opts:+-o "$opts"} || pg_ctl_ -w start
+    pg_ctl_ -w -t 60 -l "$PG_DIR/log" start -o "-k $PG_DIR -c listen_addresses='' -c fsync=off"
 }
 # pg_action NAME - the action column's value (enum store_action).
 pg_action() { case $1 in grant) echo 0 ;; refuse) echo 1 ;; withdraw) echo 2 ;; *) echo -1 ;; esac; }
