@@ -73,6 +73,8 @@ void st_put_be64(uint8_t *p, uint64_t v);
 uint64_t st_get_be64(const uint8_t *p);
 void st_put_be32(uint8_t *p, uint32_t v);
 uint32_t st_get_be32(const uint8_t *p);
+int st_meta_get(struct store *st, MDB_txn *txn, const char *name, MDB_val *v);
+int st_meta_put(struct store *st, MDB_txn *txn, const char *name, const void *p, size_t n);
 int st_head_get(struct store *st, MDB_txn *txn, uint64_t *seq, uint8_t hash[32]);
 int st_head_put(struct store *st, MDB_txn *txn, uint64_t seq, const uint8_t hash[32]);
 
@@ -83,6 +85,8 @@ int st_notice_put(struct store *st, MDB_txn *txn, const void *text, size_t len,
 int st_notice_check(const void *text, size_t len, const char *source,
                     const uint8_t want[32]);
 
+/* store_write.c: tombstone the recipient chain ending at seq (counted in *n). */
+int st_erase_chain(struct store *st, MDB_txn *txn, uint64_t seq, unsigned *n);
 /* store_norm.c: a UUIDv4 from 16 random bytes. */
 void st_uuid_make(const uint8_t rnd[16], uint8_t u[16]);
 /* store_check.c: replay every recipient's events against its consent. */

@@ -92,4 +92,34 @@ int store_wire_tombstone(const void *raw, size_t len, uint8_t *out, size_t *outl
 typedef int (*store_raw_cb)(uint64_t seq, const void *raw, size_t len, void *arg);
 int store_ledger_walk_raw(struct store *st, uint64_t from, store_raw_cb cb, void *arg);
 
+/* ---- Replica side (an environment opened with store_open) ---- */
+
+struct store_repl_result {
+    uint64_t applied, skipped;
+    uint64_t bad_seq; /* first event that did not fit (for a gap: the missing seq) */
+    int problem;      /* enum store_verify_problem */
+};
+/* store_replica_apply - n raw events in seq order, in ONE write transaction
+ * that also sets meta "synced" = synced_at and marks the environment a
+ * replica. An event at a seq already held whose hash equals the local one
+ * is skipped (idempotent). The first event that does not fit stops: seq
+ * gap (STORE_V_MISSING), prev != head hash (STORE_V_CHAIN), bad hash
+ * (STORE_V_MODIFIED) or personal digest (STORE_V_PERSONAL), undecodable
+ * (STORE_V_UNREADABLE), another event at a held seq
+ * (STORE_V_ANCHOR_DIFFERS), rprev not the recipient's latest here
+ * (STORE_V_STATE). The events before it commit; returns STORE_ECORRUPT.
+ * A tombstone is appended with no state change; an ERASE with rprev
+ * tombstones the local chain from rprev, deletes the recipient's consent
+ * and last-open day, and the file is scrubbed after the commit (then
+ * STORE_EBUSY as store_erase). Returns 0, STORE_ECORRUPT, STORE_EINVAL
+ * (read-only handle), STORE_EIO, STORE_EFULL, STORE_EBUSY. */
+int store_replica_apply(struct store *st, const void *const *raw, const size_t *len,
+                        size_t n, int64_t synced_at, struct store_repl_result *res);
+/* store_replica_touch - only meta "synced" = synced_at. */
+int store_replica_touch(struct store *st, int64_t synced_at);
+/* store_replica_status - is_replica, head seq, synced_at (0: never). One
+ * read transaction; thread-safe, cheap enough once per message. */
+int store_replica_status(struct store *st, int *is_replica, uint64_t *head,
+                         int64_t *synced_at);
+
 #endif

@@ -443,7 +443,7 @@ static int erase_one(struct store *st, MDB_txn *txn, uint64_t seq, const struct 
 }
 
 /* Tombstone the chain of events that starts at seq. */
-static int erase_chain(struct store *st, MDB_txn *txn, uint64_t seq, unsigned *n)
+int st_erase_chain(struct store *st, MDB_txn *txn, uint64_t seq, unsigned *n)
 {
     return chain_each(st, txn, seq, erase_one, n);
 }
@@ -461,7 +461,7 @@ static int erase_in(struct store_batch *b, const char *cn, const char *rn,
     rc = st_cval_get(b->st, b->txn, key, &v);
     if (rc == STORE_OK) {
         any = 1;
-        if ((rc = erase_chain(b->st, b->txn, v.last, n)) != STORE_OK ||
+        if ((rc = st_erase_chain(b->st, b->txn, v.last, n)) != STORE_OK ||
             (rc = st_mdb_rc(mdb_del(b->txn, b->st->consent, &k, NULL))) != STORE_OK)
             return rc;
     } else if (rc != STORE_NOTFOUND) {
