@@ -130,6 +130,12 @@ if [ -x "$ROOT/$B/tests/pg_record" ]; then
     check "after erase: no consent row, rows 1-2 tombstones without recipient" \
         "$(psql -X -tA -h "$PG_DIR" -U consent -d rec -c "select (select count(*) from consent) || ':' || string_agg(seq || '=' || tombstone || coalesce(recipient, '-') || action, ',' order by seq) from ledger")" \
         "0:1=true-0,2=true-2,3=false-5"
+    psql -X -q -h "$PG_DIR" -U consent -d rec -c "alter table ledger disable trigger all;
+        update ledger set raw = set_byte(raw, 30, (get_byte(raw, 30) + 1) % 256) where seq = 2;
+        alter table ledger enable trigger all;" >/dev/null
+    out=$(timeout 60 "$ROOT/$B/tests/pg_record" "$RC" 2); rc=$?
+    echo "$out"
+    check "tamper row 2: verify names seq 2" "$rc" 0
     check "no byte of the address is left in the ledger" \
         "$(psql -X -tA -h "$PG_DIR" -U consent -d rec -c "select count(*) from ledger where position(convert_to('ann@example.org', 'UTF8') in raw) > 0")" 0
 else
