@@ -170,6 +170,11 @@ static int cmd_event(struct ctl *c, int action, int argc, char **argv)
     ev.source_ip = c->source_ip;
     ev.user_agent = c->user_agent;
     ev.actor = c->actor ? c->actor : actor;
+    if (ctl_pg_wanted(c)) {
+        rc = ctl_pg_record(c, &ev);
+        buf_free(&text);
+        return rc;
+    }
     if ((rc = ctl_open(c, 1, &st)) != CTL_OK) {
         buf_free(&text);
         return rc;
@@ -243,6 +248,8 @@ static int cmd_erase(struct ctl *c, int argc, char **argv)
         return CTL_USAGE;
     snprintf(actor, sizeof actor, "admin:%s",
              getenv("USER") ? getenv("USER") : "unknown");
+    if (ctl_pg_wanted(c))
+        return ctl_pg_erase(c, argv[0], argv[1], c->actor ? c->actor : actor);
     if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
         return rc;
     rc = store_erase(st, argv[0], argv[1], c->actor ? c->actor : actor, &n);
@@ -329,6 +336,8 @@ static int cmd_verify(struct ctl *c, int argc, char **argv)
     (void)argv;
     if (!need_args(c, argc, 0, 0) || parse_expect(c, &aseq, ahash) != 0)
         return CTL_USAGE;
+    if (ctl_pg_wanted(c))
+        return ctl_pg_verify(c);
     if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
         return rc;
     rc = store_verify_anchor(st, aseq, ahash, &r);

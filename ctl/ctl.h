@@ -110,5 +110,13 @@ int ctl_access(struct ctl *c, int argc, char **argv);
 struct pgstore;
 int ctl_pg_connect(const struct ctl *c, int init, struct pgstore **pg);
 int ctl_pg_init(struct ctl *c, int argc, char **argv);
+/* ctl_pg_wanted - 1 if the commands go to the primary: --conninfo, or
+ * --config FILE whose [store] backend is postgresql. */
+int ctl_pg_wanted(const struct ctl *c);
+/* ctl_pg_cmd.c (needs store/store_repl.h; ctl_pg_none.c otherwise):
+ * record ev on the primary and print it; verify; erase. Exit codes. */
+int ctl_pg_record(struct ctl *c, struct store_event *ev);
+int ctl_pg_verify(struct ctl *c);
+int ctl_pg_erase(struct ctl *c, const char *ctl, const char *rcpt, const char *actor);
 
 #endif

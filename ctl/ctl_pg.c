@@ -15,6 +15,7 @@
 
 struct pgconf {
     char *conninfo, *passfile;
+    int pg; /* [store] backend = postgresql */
 };
 
 static int conf_kv(void *arg, const char *sec, const char *key, const char *val)
@@ -24,6 +25,8 @@ static int conf_kv(void *arg, const char *sec, const char *key, const char *val)
 
     if (strcmp(sec, "store") != 0)
         return 1;
+    if (strcmp(key, "backend") == 0)
+        pc->pg = strcmp(val, "postgresql") == 0;
     if (strcmp(key, "conninfo") == 0)
         slot = &pc->conninfo;
     else if (strcmp(key, "passfile") == 0)
@@ -36,9 +39,21 @@ static int conf_kv(void *arg, const char *sec, const char *key, const char *val)
     return 1;
 }
 
+int ctl_pg_wanted(const struct ctl *c)
+{
+    struct pgconf pc = {NULL, NULL, 0};
+
+    if (c->conninfo != NULL)
+        return 1;
+    if (c->config == NULL || ini_parse(c->config, conf_kv, &pc) != 0)
+        pc.pg = 0; /* a bad file is reported by the command that reads it */
+    free(pc.conninfo), free(pc.passfile);
+    return pc.pg;
+}
+
 int ctl_pg_connect(const struct ctl *c, int init, struct pgstore **pg)
 {
-    struct pgconf pc = {NULL, NULL};
+    struct pgconf pc = {NULL, NULL, 0};
     char err[600];
     int rc;
 

@@ -5,7 +5,8 @@ PQ_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpq 2>/dev/null)
 PQ_LIBS := $(shell $(PKG_CONFIG) --libs libpq 2>/dev/null)
 # pg_write.c (pgstore_record) and pg_erase.c use the store's codec, store/store_repl.h
 # (fix/repl): built as soon as that header is in the tree.
-PGSTORE_SRC := $(filter-out $(if $(wildcard store/store_repl.h),,pgstore/pg_write.c pgstore/pg_erase.c),\
+PGSTORE_SRC := $(filter-out $(if $(wildcard store/store_repl.h),,pgstore/pg_write.c pgstore/pg_erase.c \
+    pgstore/pg_verify.c),\
     $(wildcard pgstore/*.c))
 # The schema, built into the library as a string (pg-init needs no file).
 $(B)/gen/pg_schema.c: sql/schema-v1.sql pgstore/module.mk

@@ -70,6 +70,11 @@ int pgstore_socket(struct pgstore *pg);
 /* pgstore_erase - GDPR erasure on the primary (see store_erase). */
 int pgstore_erase(struct pgstore *pg, const char *ctl, const char *rcpt, const char *actor,
                   unsigned *n);
+/* pgstore_verify - the chain in PostgreSQL, with the store's decoder:
+ * res as store_verify fills it (events, tombstones, head, problem,
+ * bad_seq: the first bad row). The consent table is not replayed yet.
+ * Returns 0 (res->problem says the outcome), STORE_EIO. */
+int pgstore_verify(struct pgstore *pg, struct store_verify *res);
 /* Gate batches: last-open day (overwrite), anonymous counter (+n). */
 int pgstore_lastopen_set(struct pgstore *pg, const char *ctl, const char *rcpt, int64_t day);
 int pgstore_anon_add(struct pgstore *pg, const char *ctl, const char *campaign, int64_t day,

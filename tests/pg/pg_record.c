@@ -4,6 +4,7 @@
  * order) and the head equals the last hash. argv[1]: conninfo.
  * Prints "ok ..." lines; exit 0 when all hold. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pgstore/pgstore.h"
@@ -50,6 +51,14 @@ int main(int argc, char **argv)
         printf("%s %s\n", ok_ ? "ok" : "FAIL", name);                                      \
         fails += !ok_;                                                                     \
     } while (0)
+    if (argc > 2) { /* run.sh changed one byte of row argv[2]: verify only */
+        struct store_verify tv;
+        CHECK(pgstore_verify(pg, &tv) == STORE_OK && tv.problem == STORE_V_MODIFIED &&
+                  tv.bad_seq == (uint64_t)atoll(argv[2]),
+              "verify after tamper: names that seq");
+        pgstore_close(pg);
+        return fails != 0;
+    }
     CHECK(pgstore_record(pg, &ev, &wire) == STORE_OK && ev.seq == 1 && wire.len > 0 &&
               ev.applied,
           "grant recorded as seq 1");
@@ -81,6 +90,10 @@ int main(int argc, char **argv)
           "after erase: 3 events (2 tombstones + ERASE) decode and chain");
     CHECK(pgstore_head(pg, &hs, hh) == STORE_OK && hs == 3 && memcmp(hh, w2.prev, 32) == 0,
           "head = the ERASE event");
+    struct store_verify v;
+    CHECK(pgstore_verify(pg, &v) == STORE_OK && v.problem == STORE_V_OK && v.events == 3 &&
+              v.tombstones == 3 && v.head_seq == 3,
+          "verify: intact, 3 events, 3 tombstones (2 erased + the ERASE record)");
     pgstore_close(pg);
     return fails != 0;
 }

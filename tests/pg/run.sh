@@ -130,8 +130,41 @@ if [ -x "$ROOT/$B/tests/pg_record" ]; then
     check "after erase: no consent row, rows 1-2 tombstones without recipient" \
         "$(psql -X -tA -h "$PG_DIR" -U consent -d rec -c "select (select count(*) from consent) || ':' || string_agg(seq || '=' || tombstone || coalesce(recipient, '-') || action, ',' order by seq) from ledger")" \
         "0:1=true-0,2=true-2,3=false-5"
+    psql -X -q -h "$PG_DIR" -U consent -d rec -c "alter table ledger disable trigger all;
+        update ledger set raw = set_byte(raw, 30, (get_byte(raw, 30) + 1) % 256) where seq = 2;
+        alter table ledger enable trigger all;" >/dev/null
+    out=$(timeout 60 "$ROOT/$B/tests/pg_record" "$RC" 2); rc=$?
+    echo "$out"
+    check "tamper row 2: verify names seq 2" "$rc" 0
     check "no byte of the address is left in the ledger" \
         "$(psql -X -tA -h "$PG_DIR" -U consent -d rec -c "select count(*) from ledger where position(convert_to('ann@example.org', 'UTF8') in raw) > 0")" 0
+    # consentctl against the primary ([store] backend = postgresql)
+    pg_sql "create database ctl" >/dev/null
+    printf '[store]\nbackend = postgresql\nconninfo = host=%s dbname=ctl user=consent\n' "$PG_DIR" >"$T/ctl.conf"
+    ctl -c "$T/ctl.conf" pg-init >/dev/null
+    out=$(ctl -c "$T/ctl.conf" grant brand bob@example.org opens clicks --notice n1); rc=$?
+    check "consentctl grant on the primary" "$rc" 0
+    check_has "grant: event 1" "$out" "recorded grant event 1"
+    out=$(ctl -c "$T/ctl.conf" withdraw brand bob@example.org opens); rc=$?
+    check_has "consentctl withdraw on the primary: event 2" "$out" "recorded withdraw event 2"
+    check "primary consent: opens withdrawn, clicks granted" \
+        "$(psql -X -tA -h "$PG_DIR" -U consent -d ctl -c "select states from consent")" 7
+    out=$(ctl -c "$T/ctl.conf" verify); rc=$?
+    check "consentctl verify on the primary" "$rc" 0
+    check_has "verify: 2 events" "$out" "ok: 2 events (0 erased), head 2:"
+    psql -X -q -h "$PG_DIR" -U consent -d ctl -c "alter table ledger disable trigger all;
+        update ledger set raw = set_byte(raw, 40, (get_byte(raw, 40) + 1) % 256) where seq = 1;
+        alter table ledger enable trigger all;" >/dev/null
+    out=$(ctl -c "$T/ctl.conf" verify); rc=$?
+    check "verify after tamper: exit 1" "$rc" 1
+    check_has "verify after tamper: names event 1" "$out" "FAILED at event 1"
+    psql -X -q -h "$PG_DIR" -U consent -d ctl -c "alter table ledger disable trigger all;
+        update ledger set raw = set_byte(raw, 40, (get_byte(raw, 40) + 255) % 256) where seq = 1;
+        alter table ledger enable trigger all;" >/dev/null
+    out=$(ctl -c "$T/ctl.conf" erase brand bob@example.org); rc=$?
+    check_has "consentctl erase on the primary: 2 events" "$out" "2 ledger event(s)"
+    out=$(ctl -c "$T/ctl.conf" verify); rc=$?
+    check_has "verify after erase: intact, 3 events" "$out" "ok: 3 events (3 erased), head 3:"
 else
     echo "NOT TESTED: pgstore_record (store/store_repl.h from fix/repl not in this tree)"
     [ "${E2E_REQUIRE:-0}" = 1 ] && { echo "FAIL: pgstore_record not built"; fails=$((fails + 1)); }
