@@ -13,8 +13,11 @@ BINS += $(B)/consent-sync
 # Replication against a private PostgreSQL 15 (tests/sync/run.sh): two
 # replicas, two consent-sync, two gates; catch-up, primary down, tamper,
 # erase, bad input. E2E_REQUIRE=1 makes a missing PostgreSQL a failure.
-.PHONY: check-sync demo-cluster
-CHECK_TARGETS += check-sync
+.PHONY: check-sync check-sync-replica demo-cluster
+CHECK_TARGETS += check-sync-replica check-sync
+# consent-sync alone (no gate): follow, catch up, tamper (tests/sync/replica.sh).
+check-sync-replica: $(B)/consent-sync $(B)/consentctl
+	@B=$(B) bash tests/sync/replica.sh
 check-sync: $(B)/consent-sync $(B)/consent-gate $(B)/consentctl $(B)/consent-rewrite
 	@B=$(B) bash tests/sync/run.sh
 
