@@ -134,6 +134,16 @@ static int meta_put(struct store *st, MDB_txn *txn, const char *name, const void
     return st_mdb_rc(mdb_put(txn, st->meta, &k, &v, 0));
 }
 
+int st_meta_get(struct store *st, MDB_txn *txn, const char *name, MDB_val *v)
+{
+    return meta_get(st, txn, name, v);
+}
+
+int st_meta_put(struct store *st, MDB_txn *txn, const char *name, const void *p, size_t n)
+{
+    return meta_put(st, txn, name, p, n);
+}
+
 int st_head_get(struct store *st, MDB_txn *txn, uint64_t *seq, uint8_t hash[32])
 {
     MDB_val v;
