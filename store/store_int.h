@@ -27,8 +27,9 @@ struct st_ctl_entry {
 
 struct store {
     MDB_env *env;
-    MDB_dbi meta, ctl, consent, ledger, lastopen, anon, notices;
+    MDB_dbi meta, ctl, consent, ledger, lastopen, anon, notices, outbox;
     int has_notices; /* 0: old environment opened read-only */
+    int has_outbox;  /* idem */
     uint8_t hashkey[32];
     int rdonly;
     pthread_mutex_t lock; /* pool and controller cache */
@@ -87,6 +88,14 @@ int st_notice_check(const void *text, size_t len, const char *source,
 
 /* store_write.c: tombstone the recipient chain ending at seq (counted in *n). */
 int st_erase_chain(struct store *st, MDB_txn *txn, uint64_t seq, unsigned *n);
+/* store_ledger.c: the outbox value codec (store_outbox.c). Strings of the
+ * decoded event borrow from strs. */
+struct st_outbox_ev {
+    struct store_event ev;
+    char strs[STORE_WIRE_STRS];
+};
+int st_outbox_encode(const struct store_event *ev, uint8_t *buf, size_t cap, size_t *n);
+int st_outbox_decode(const void *data, size_t len, struct st_outbox_ev *e);
 /* store_norm.c: a UUIDv4 from 16 random bytes. */
 void st_uuid_make(const uint8_t rnd[16], uint8_t u[16]);
 /* store_check.c: replay every recipient's events against its consent. */

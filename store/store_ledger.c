@@ -476,3 +476,50 @@ int st_event_tombstone(struct store *st, MDB_txn *txn, uint64_t seq)
     free(e);
     return rc;
 }
+
+/* Outbox value: u8 version 1, u8 action, u32 time, u32 purposes, u32
+ * states, notice_sha256[32], str controller, recipient, method, notice_id,
+ * actor, source_ip, user_agent. */
+int st_outbox_encode(const struct store_event *ev, uint8_t *buf, size_t cap, size_t *n)
+{
+    struct enc e = {buf, 0, cap, 0};
+
+    put_u(&e, 1, 1);
+    put_u(&e, (uint64_t)ev->action, 1);
+    put_u(&e, (uint64_t)ev->time, 4);
+    put_u(&e, ev->purposes, 4);
+    put_u(&e, ev->states, 4);
+    put(&e, ev->notice_sha256, 32);
+    put_str(&e, ev->controller);
+    put_str(&e, ev->recipient);
+    put_str(&e, ev->method);
+    put_str(&e, ev->notice_id);
+    put_str(&e, ev->actor);
+    put_str(&e, ev->source_ip);
+    put_str(&e, ev->user_agent);
+    *n = e.n;
+    return e.err ? STORE_EINVAL : STORE_OK;
+}
+
+int st_outbox_decode(const void *data, size_t len, struct st_outbox_ev *o)
+{
+    struct dec d = {data, len, 0, 0, o->strs, 0, sizeof o->strs};
+    struct store_event *ev = &o->ev;
+
+    memset(ev, 0, sizeof *ev);
+    if (get_u(&d, 1) != 1)
+        return STORE_ECORRUPT;
+    ev->action = (int)get_u(&d, 1);
+    ev->time = (int64_t)get_u(&d, 4);
+    ev->purposes = (uint32_t)get_u(&d, 4);
+    ev->states = (uint32_t)get_u(&d, 4);
+    get_fixed(&d, ev->notice_sha256, 32);
+    ev->controller = get_str(&d, 0);
+    ev->recipient = get_str(&d, 0);
+    ev->method = get_str(&d, 0);
+    ev->notice_id = get_str(&d, 1);
+    ev->actor = get_str(&d, 1);
+    ev->source_ip = get_str(&d, 1);
+    ev->user_agent = get_str(&d, 1);
+    return d.err || d.off != len ? STORE_ECORRUPT : STORE_OK;
+}

@@ -122,4 +122,22 @@ int store_replica_touch(struct store *st, int64_t synced_at);
 int store_replica_status(struct store *st, int *is_replica, uint64_t *head,
                          int64_t *synced_at);
 
+/* ---- Gate outbox (named database "outbox"; durable) ----
+ * Withdrawals applied locally that the primary has not confirmed yet.
+ * key = ev->id (UUID text, required: run store_event_check_in first);
+ * value = controller and recipient (normalised), action, purposes,
+ * states, time, method, actor, notice id/sha, source ip, user agent.
+ * put overwrites an entry with the same id. walk calls cb for each entry
+ * in id order (ev borrows scratch space valid during the call; a non-zero
+ * return stops and is returned; do not call store functions from cb).
+ * del: STORE_NOTFOUND when absent. withdrawn: the purposes a pending
+ * withdrawal covers for (ctl, rcpt), all STORE_P_MAX bits for "withdraw
+ * all", 0 if none. Writes on a read-only handle: STORE_EINVAL. */
+int store_outbox_put(struct store *st, const struct store_event *ev);
+int store_outbox_walk(struct store *st, int (*cb)(const struct store_event *ev, void *arg),
+                      void *arg);
+int store_outbox_del(struct store *st, const char *id);
+int store_outbox_withdrawn(struct store *st, const char *ctl, const char *rcpt,
+                           uint32_t *mask);
+
 #endif

@@ -304,3 +304,77 @@ Test(store_repl, read_only_replica_gives_a_clear_error)
     store_close(ro);
     raws_free(&r);
 }
+
+/* ---- gate outbox */
+
+struct ob_seen {
+    int n;
+    char id[37];
+    char rcpt[64];
+    uint32_t purposes;
+};
+
+static int ob_one(const struct store_event *ev, void *arg)
+{
+    struct ob_seen *s = arg;
+    s->n++;
+    snprintf(s->id, sizeof s->id, "%s", ev->id);
+    snprintf(s->rcpt, sizeof s->rcpt, "%s", ev->recipient);
+    s->purposes = ev->purposes;
+    cr_expect_str_eq(ev->method, "withdraw-link");
+    cr_expect_str_eq(ev->actor, "gate");
+    cr_expect_eq(ev->time, 1700000000);
+    return 0;
+}
+
+Test(store_repl, outbox_put_walk_withdrawn_del)
+{
+    struct store_event ev = {.action = STORE_A_WITHDRAW, .controller = "Brand",
+                             .recipient = "<Out@Example.org>", .purposes = 0,
+                             .method = "withdraw-link", .actor = "gate",
+                             .time = 1700000000};
+    char cn[65], rn[STORE_ADDR_MAX];
+    struct ob_seen s = {0};
+    uint32_t mask;
+
+    cr_assert_eq(store_event_check_in(&ev, cn, rn), STORE_OK);
+    cr_assert_eq(store_outbox_put(bst, &ev), STORE_OK);
+    cr_assert_eq(store_outbox_walk(bst, ob_one, &s), STORE_OK);
+    cr_expect_eq(s.n, 1);
+    cr_expect_str_eq(s.id, ev.id);
+    cr_expect_str_eq(s.rcpt, "out@example.org", "stored normalised");
+    cr_assert_eq(store_outbox_withdrawn(bst, "brand", "out@example.org", &mask), STORE_OK);
+    cr_expect_eq(mask, (1u << STORE_P_MAX) - 1, "withdraw all covers every purpose");
+    cr_assert_eq(store_outbox_withdrawn(bst, "brand", "other@example.org", &mask),
+                 STORE_OK);
+    cr_expect_eq(mask, 0);
+    /* durable: survives a reopen */
+    store_close(bst);
+    cr_assert_eq(store_open(bdir, 0, 0, &bst), STORE_OK);
+    struct store_event ev2 = ev;
+    ev2.id[0] = '\0';
+    ev2.purposes = 1u << STORE_P_CLICKS;
+    ev2.recipient = "two@example.org";
+    cr_assert_eq(store_event_check_in(&ev2, cn, rn), STORE_OK);
+    cr_assert_eq(store_outbox_put(bst, &ev2), STORE_OK);
+    cr_assert_eq(store_outbox_withdrawn(bst, "brand", "two@example.org", &mask), STORE_OK);
+    cr_expect_eq(mask, 1u << STORE_P_CLICKS);
+    memset(&s, 0, sizeof s);
+    cr_assert_eq(store_outbox_walk(bst, ob_one, &s), STORE_OK);
+    cr_expect_eq(s.n, 2);
+    cr_assert_eq(store_outbox_del(bst, ev.id), STORE_OK);
+    cr_expect_eq(store_outbox_del(bst, ev.id), STORE_NOTFOUND);
+    cr_assert_eq(store_outbox_withdrawn(bst, "brand", "out@example.org", &mask), STORE_OK);
+    cr_expect_eq(mask, 0, "forwarded: no longer overlaid");
+    memset(&s, 0, sizeof s);
+    cr_assert_eq(store_outbox_walk(bst, ob_one, &s), STORE_OK);
+    cr_expect_eq(s.n, 1);
+    struct store *ro;
+    store_close(bst);
+    cr_assert_eq(store_open(bdir, STORE_RDONLY, 0, &ro), STORE_OK);
+    cr_expect_eq(store_outbox_put(ro, &ev), STORE_EINVAL, "read-only handle");
+    cr_assert_eq(store_outbox_withdrawn(ro, "brand", "two@example.org", &mask), STORE_OK);
+    cr_expect_eq(mask, 1u << STORE_P_CLICKS, "a read-only reader sees the outbox");
+    store_close(ro);
+    cr_assert_eq(store_open(bdir, 0, 0, &bst), STORE_OK);
+}
