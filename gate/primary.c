@@ -241,8 +241,17 @@ int gate_record(struct gate *g, struct store_event *ev)
     }
     wire.len = 0;
     rc = pgstore_record(p->pg, ev, &wire);
-    if (rc == STORE_EIO)
+    if (rc == STORE_EIO) {
+        /* a connection that died while idle (primary restarted): one more
+         * try on a new one before calling the primary down */
         drop(p);
+        if (conn(p) != NULL) {
+            wire.len = 0;
+            rc = pgstore_record(p->pg, ev, &wire);
+            if (rc == STORE_EIO)
+                drop(p);
+        }
+    }
     if (rc != STORE_OK && rc != STORE_EINVAL) {
         pthread_mutex_unlock(&p->lock);
         /* connection lost, wrong schema, primary read-only ...: a withdrawal
