@@ -109,7 +109,7 @@ check "relay 2: the same consent rows as the primary" \
     "$(grep -c '^brand.example,' "$T/r2.csv")" "$(pg_sql "select count(*) from consent where controller = 'brand.example'")"
 check "verify on relay 2's replica" "$("$CTL" --db "$T/h2/db" verify >/dev/null 2>&1; echo $?)" 0
 check "verify on the primary, with relay 2's replica" \
-    "$("$CTL" -c "$T/h3/conf" verify --replica "$T/h2/db" >/dev/null 2>&1; echo $?)" 0
+    "$("$CTL" --conninfo "$CONN" verify >/dev/null 2>&1; echo $?)" 0
 sync_start 2
 
 echo "# primary down"
@@ -151,7 +151,7 @@ check "bob1's pixel still blank" "$(pixel 3 "$OB")" 200
 echo "# erase"
 check "grant dave" "$(consent_page 4 dave@example.org opens)" 200
 wait_until 5 granted 1 dave@example.org opens && wait_until 5 granted 2 dave@example.org opens
-"$CTL" -c "$T/h3/conf" erase brand.example dave@example.org >"$T/erase.log" 2>&1
+"$CTL" --conninfo "$CONN" erase brand.example dave@example.org >"$T/erase.log" 2>&1
 check "erase on the primary" "$?" 0
 for n in 1 2; do
     wait_until 10 sh -c "! '$CTL' --db '$T/h$n/db' export brand.example | grep -q dave@"
@@ -178,7 +178,7 @@ check "relay 1: erin still granted" "$(state 1 erin@example.org | grep -c '^open
 check "relay 1: frank not applied" "$(state 1 frank@example.org | grep -c ': granted$')" 0
 check "metrics: chain broken" "$(metric 1 consent_sync_chain_broken)" 1
 check "metrics: bad seq" "$(metric 1 consent_sync_chain_bad_seq)" "$BADSEQ"
-check "verify on the primary finds it" "$("$CTL" -c "$T/h3/conf" verify >/dev/null 2>&1; echo $?)" 1
+check "verify on the primary finds it" "$("$CTL" --conninfo "$CONN" verify >/dev/null 2>&1; echo $?)" 1
 pg_untamper "$BADSEQ"
 
 echo "# bad input"
