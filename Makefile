@@ -42,6 +42,7 @@ LIBS_ALL = $(B)/libpolicy.a $(B)/librw.a $(B)/libstore.a $(B)/libcm.a
 
 .SECONDARY:
 .PHONY: all deps programs check check-unit check-asan check-corpus bench fuzz demo install \
+    demo-cluster \
     check-install deb check-deb clean format
 all: deps-ok-then-build
 
@@ -64,9 +65,11 @@ $(B)/$(1): $(patsubst %.c,$(B)/obj/%.o,$(2))
 	rm -f $$@ && $$(AR) rcs $$@ $$^
 endef
 
-include common/module.mk rewriter/module.mk store/module.mk policy/module.mk \
+include common/module.mk rewriter/module.mk store/module.mk policy/module.mk pgstore/module.mk \
     gate/module.mk milter/module.mk ctl/module.mk tools/module.mk tests/module.mk \
     bench/module.mk
+# consent-sync (issue 11), on its own line: it needs pgstore/.
+include sync/module.mk
 
 deps-ok-then-build: $(B)/.deps-ok
 	@$(MAKE) --no-print-directory build-all
@@ -74,7 +77,8 @@ deps-ok-then-build: $(B)/.deps-ok
 build-all: $(BINS)
 
 # The installed programs only (no test binaries: no Criterion needed).
-PROGRAMS = $(filter $(addprefix $(B)/,consent-milter consent-gate consentctl consent-rewrite),$(BINS))
+PROGRAMS = $(filter $(addprefix $(B)/,consent-milter consent-gate consentctl consent-rewrite \
+    consent-sync),$(BINS))
 programs: $(PROGRAMS)
 
 check: $(B)/.deps-ok
@@ -106,7 +110,7 @@ install: programs $(if $(wildcard gate/module.mk),install-gate)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PREFIX)/bin $(SHARE)/conf \
 	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(UNITDIR)
-	install -m 0755 $(B)/consent-milter $(B)/consent-gate $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(B)/consent-milter $(B)/consent-gate $(B)/consent-sync $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(B)/consentctl $(B)/consent-rewrite $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 conf/example.conf conf/trackers.rules conf/footer-* conf/request-* \
 	    $(SHARE)/conf/

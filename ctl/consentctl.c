@@ -39,6 +39,8 @@ static const char usage[] =
     "  verify [--expect SEQ:HASH]   (a head printed or logged before)\n"
     "  erase CONTROLLER RECIPIENT\n"
     "  scrub   (zero old page copies; after an erase that exited 'older snapshot')\n"
+    "  pg-init   (PostgreSQL primary: schema and roles; --conninfo S [--passfile F]\n"
+    "            or --config FILE with a [store] section)\n"
     "options: --db DIR (default $CONSENT_DB or " DEFAULT_DB "), --json,\n"
     "  --method signup-form|consent-page|withdraw-link|api|import|admin (default "
     "admin),\n"
@@ -168,6 +170,11 @@ static int cmd_event(struct ctl *c, int action, int argc, char **argv)
     ev.source_ip = c->source_ip;
     ev.user_agent = c->user_agent;
     ev.actor = c->actor ? c->actor : actor;
+    if (ctl_pg_wanted(c)) {
+        rc = ctl_pg_record(c, &ev);
+        buf_free(&text);
+        return rc;
+    }
     if ((rc = ctl_open(c, 1, &st)) != CTL_OK) {
         buf_free(&text);
         return rc;
@@ -241,6 +248,8 @@ static int cmd_erase(struct ctl *c, int argc, char **argv)
         return CTL_USAGE;
     snprintf(actor, sizeof actor, "admin:%s",
              getenv("USER") ? getenv("USER") : "unknown");
+    if (ctl_pg_wanted(c))
+        return ctl_pg_erase(c, argv[0], argv[1], c->actor ? c->actor : actor);
     if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
         return rc;
     rc = store_erase(st, argv[0], argv[1], c->actor ? c->actor : actor, &n);
@@ -327,6 +336,8 @@ static int cmd_verify(struct ctl *c, int argc, char **argv)
     (void)argv;
     if (!need_args(c, argc, 0, 0) || parse_expect(c, &aseq, ahash) != 0)
         return CTL_USAGE;
+    if (ctl_pg_wanted(c))
+        return ctl_pg_verify(c);
     if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
         return rc;
     rc = store_verify_anchor(st, aseq, ahash, &r);
@@ -387,6 +398,7 @@ static int dispatch(struct ctl *c, int argc, char **argv)
         {"verify", -1, cmd_verify},
         {"erase", -1, cmd_erase},
         {"scrub", -1, cmd_scrub},
+        {"pg-init", -1, ctl_pg_init},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (strcmp(argv[0], cmds[i].name) != 0)
@@ -412,8 +424,10 @@ static const struct option opts[] = {
     {"before", required_argument, NULL, 'b'},
     {"dry-run", no_argument, NULL, 'r'},
     {"batch", required_argument, NULL, 'B'},
-    {"controller-info", required_argument, NULL, 'c'},
+    {"controller-info", required_argument, NULL, 'I'},
     {"config", required_argument, NULL, 'C'},
+    {"conninfo", required_argument, NULL, 'P'},
+    {"passfile", required_argument, NULL, 'F'},
     {"expect", required_argument, NULL, 'e'},
     {"with-notices", no_argument, NULL, 'W'},
     {"help", no_argument, NULL, 'h'},
@@ -429,8 +443,9 @@ static const struct {
     {'n', offsetof(struct ctl, notice)},    {'a', offsetof(struct ctl, actor)},
     {'i', offsetof(struct ctl, source_ip)}, {'u', offsetof(struct ctl, user_agent)},
     {'t', offsetof(struct ctl, at)},        {'b', offsetof(struct ctl, before)},
-    {'c', offsetof(struct ctl, info)},      {'e', offsetof(struct ctl, expect)},
-    {'C', offsetof(struct ctl, config)},
+    {'I', offsetof(struct ctl, info)},      {'e', offsetof(struct ctl, expect)},
+    {'C', offsetof(struct ctl, config)},    {'P', offsetof(struct ctl, conninfo)},
+    {'F', offsetof(struct ctl, passfile)}, {'c', offsetof(struct ctl, config)},
 };
 
 /* One option; returns -1 to go on, else the exit code. */
@@ -480,7 +495,7 @@ int main(int argc, char **argv)
     c.db = env != NULL && *env != '\0' ? env : DEFAULT_DB;
     opterr = 0;
     /* GNU getopt permutes: options may follow the command and its operands */
-    while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1)
+    while ((o = getopt_long(argc, argv, ":c:", opts, NULL)) != -1)
         if ((rc = option(&c, o, argv)) >= 0)
             return rc;
     if (optind >= argc) {

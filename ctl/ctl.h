@@ -31,6 +31,8 @@ struct ctl {
     const char *info;   /* proof: controller information JSON file */
     const char *config; /* proof: the daemons' configuration (jurisdiction) */
     const char *expect; /* verify: recorded head SEQ:HASH */
+    const char *conninfo; /* the PostgreSQL primary (ctl_pg.c) */
+    const char *passfile;
     int with_notices;   /* proof: the exact text of each notice version */
     int dry_run;
     long batch;
@@ -103,5 +105,18 @@ int ctl_inactive(struct ctl *c, int argc, char **argv);
 int ctl_stats(struct ctl *c, int argc, char **argv);
 int ctl_notice_cmd(struct ctl *c, int argc, char **argv);
 int ctl_access(struct ctl *c, int argc, char **argv);
+/* ctl_pg.c: the PostgreSQL primary. ctl_pg_connect prints the error and
+ * returns an exit code; init = 1 skips the schema check (pg-init). */
+struct pgstore;
+int ctl_pg_connect(const struct ctl *c, int init, struct pgstore **pg);
+int ctl_pg_init(struct ctl *c, int argc, char **argv);
+/* ctl_pg_wanted - 1 if the commands go to the primary: --conninfo, or
+ * --config FILE whose [store] backend is postgresql. */
+int ctl_pg_wanted(const struct ctl *c);
+/* ctl_pg_cmd.c (needs store/store_repl.h; ctl_pg_none.c otherwise):
+ * record ev on the primary and print it; verify; erase. Exit codes. */
+int ctl_pg_record(struct ctl *c, struct store_event *ev);
+int ctl_pg_verify(struct ctl *c);
+int ctl_pg_erase(struct ctl *c, const char *ctl, const char *rcpt, const char *actor);
 
 #endif

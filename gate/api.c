@@ -265,11 +265,16 @@ static int to_event(const struct api_in *in, struct store_event *ev, char *msg,
     return notice_text(in, ev, msg, msglen);
 }
 
-static enum MHD_Result created(struct gate_req *r, const struct store_event *ev)
+/* queued: the primary is down; the withdrawal counts here and is sent
+ * when it is back (202). With a primary the notice goes there with the
+ * event, not to this host's replica. */
+static enum MHD_Result created(struct gate_req *r, const struct store_event *ev, int queued)
 {
     static const uint8_t zero[32];
     int known = memcmp(ev->notice_sha256, zero, 32) != 0 &&
-                store_notice_get(r->g->store, ev->notice_sha256, NULL, NULL) == STORE_OK;
+                (r->g->primary ? ev->notice_text != NULL && !queued
+                               : store_notice_get(r->g->store, ev->notice_sha256, NULL,
+                                                  NULL) == STORE_OK);
     json_t *o =
         json_pack("{s:s, s:I, s:s, s:s}", "id", ev->id, "time", (json_int_t)ev->time,
                   "controller", ev->controller, "action", store_action_name(ev->action));
@@ -282,8 +287,11 @@ static enum MHD_Result created(struct gate_req *r, const struct store_event *ev)
             json_array_append_new(p, json_string(store_purpose_name(i)));
     json_object_set_new(o, "purposes", p);
     json_object_set_new(o, "notice_stored", json_boolean(known));
+    if (queued)
+        json_object_set_new(o, "queued", json_true());
     text = json_dumps(o, JSON_COMPACT);
-    ret = gate_send_json(r, MHD_HTTP_CREATED, text ? text : "{}", GATE_OUT_RECORDED);
+    ret = gate_send_json(r, queued ? MHD_HTTP_ACCEPTED : MHD_HTTP_CREATED, text ? text : "{}",
+                         GATE_OUT_RECORDED);
     free(text);
     json_decref(o);
     return ret;
@@ -312,14 +320,19 @@ static enum MHD_Result record(struct gate_req *r, const struct api_in *in)
     snprintf(actor, sizeof actor, "api:%s", dom->name);
     ev.actor = actor;
     ev.recipient = norm;
-    rc = store_record(r->g->store, &ev);
+    rc = gate_record(r->g, &ev);
+    if (rc == GATE_REC_DOWN)
+        return err(r, MHD_HTTP_SERVICE_UNAVAILABLE, GATE_OUT_ERROR, "primary_down",
+                   "the consent database is unreachable: a %s must be recorded there; "
+                   "nothing was recorded, retry later",
+                   store_action_name(ev.action));
     if (rc == STORE_EINVAL)
         return err(r, 422, GATE_OUT_BAD_REQUEST, "invalid", "the store refused the event: %s%s",
                    store_strerror(rc),
                    ev.notice_text ? " (is 'notice_text' a template, without the "
                                     "recipient's address?)"
                                   : "");
-    if (rc != STORE_OK) {
+    if (rc != STORE_OK && rc != GATE_REC_QUEUED) {
         log_err("api: event not recorded: %s", store_strerror(rc));
         return err(r, MHD_HTTP_SERVICE_UNAVAILABLE, GATE_OUT_ERROR, "unavailable",
                    "the event could not be recorded, retry later");
@@ -335,7 +348,7 @@ static enum MHD_Result record(struct gate_req *r, const struct api_in *in)
         : ev.action == STORE_A_REFUSE ? GATE_CTR_REFUSED
                                       : GATE_CTR_WITHDRAWN,
         ev.action == STORE_A_WITHDRAW ? 1u : (unsigned)__builtin_popcount(ev.purposes));
-    return created(r, &ev);
+    return created(r, &ev, rc == GATE_REC_QUEUED);
 }
 
 enum MHD_Result gate_api(struct gate_req *r)

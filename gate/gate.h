@@ -11,8 +11,8 @@
  * failure is an HTTP answer.
  *
  * Layers inside gate/, each file using only those below it: main.c; http.c;
- * the handlers (track, pages, api, metrics); form.c; util.c; reply.c, req.c
- * and counters.c; tpl.c.
+ * the handlers (track, pages, api, metrics); primary.c; form.c; util.c;
+ * reply.c, req.c and counters.c; tpl.c.
  *
  * Thread safety: a struct gate is shared by all threads; the snapshot is
  * swapped under a mutex and refcounted; counters are atomics. */
@@ -78,8 +78,10 @@ enum gate_consent_ctr {
     GATE_CTR__N
 };
 
+struct gate_primary;
 struct gate {
-    struct store *store;
+    struct store *store;          /* the LMDB store, or this host's replica */
+    struct gate_primary *primary; /* [store] backend = postgresql, else NULL */
     struct snap_slot live; /* config, keys, templates (extra) */
     const char *pages_dir;
     const char *config_path;
@@ -147,6 +149,32 @@ const char *gate_header(const struct gate_req *r, const char *name);
  * the TCP peer, or the client named by X-Forwarded-For when the peer is in
  * [gate] trusted_proxies. */
 void gate_client_ip(const struct gate_req *r, char *out, size_t outlen);
+
+/* The store behind the handlers (primary.c): with [store] backend = lmdb
+ * the plain store calls; with postgresql the primary, this host's replica
+ * and the outbox (see primary.c). gate_primary_start connects (a primary
+ * that is down is not an error) and starts the outbox/batch thread; 0, or
+ * -1 with err. gate_primary_stop: flush, stop, free; accepts no primary. */
+int gate_primary_start(struct gate *g, const struct cfg *c, char *err, size_t errlen);
+void gate_primary_stop(struct gate *g);
+/* gate_record - store_record, or the primary's: returns 0 (recorded; ev as
+ * store_record leaves it), GATE_REC_QUEUED (primary down: a withdrawal or
+ * refusal kept in the outbox, counted at once; ev->id/time set, applied =
+ * 1), GATE_REC_DOWN (primary down: a grant is not recorded), or a STORE_E*
+ * code. Thread-safe. */
+enum { GATE_REC_QUEUED = 100, GATE_REC_DOWN };
+int gate_record(struct gate *g, struct store_event *ev);
+/* gate_consent_get - store_consent_get, with the outbox's pending
+ * withdrawals applied, and "nothing granted" from a replica older than
+ * [store] max_staleness. */
+int gate_consent_get(struct gate *g, const char *ctl, const char *rcpt,
+                     struct store_consent *out);
+/* gate_lastopen / gate_anon - store_lastopen_set / store_anon_incr, or a
+ * batch sent to the primary within seconds. */
+int gate_lastopen(struct gate *g, const char *ctl, const char *rcpt, int64_t day);
+int gate_anon(struct gate *g, const char *ctl, const char *campaign, int64_t day);
+/* gate_primary_metrics - the primary's gauges and counters (none without). */
+int gate_primary_metrics(const struct gate *g, struct buf *b);
 
 /* Counters (counters.c). */
 void gate_count(struct gate *g, int ep, int outcome);

@@ -262,6 +262,7 @@ static int write_ready(const char *path, uint16_t port)
 static int serve(struct gate *g, const struct opts *o, const struct snap *s)
 {
     struct gate_http *h;
+    const char *db;
     sigset_t set;
     char err[1024];
     int sig = 0, due, rc = STORE_OK;
@@ -276,15 +277,23 @@ static int serve(struct gate *g, const struct opts *o, const struct snap *s)
     signal(SIGPIPE, SIG_IGN);
     if (drop_privileges(s->cfg->user) != 0)
         return 1;
-    rc = store_open(s->cfg->database, STORE_CREATE, s->cfg->gate_threads * 2 + 16,
-                    &g->store);
+    /* with a primary, the store here is this host's replica */
+    db = s->cfg->store_backend == CFG_STORE_PG && s->cfg->store_replica
+             ? s->cfg->store_replica
+             : s->cfg->database;
+    rc = store_open(db, STORE_CREATE, s->cfg->gate_threads * 2 + 16, &g->store);
     if (rc != STORE_OK) {
-        log_err("cannot open the store %s: %s", s->cfg->database, store_strerror(rc));
+        log_err("cannot open the store %s: %s", db, store_strerror(rc));
+        return 1;
+    }
+    if (gate_primary_start(g, s->cfg, err, sizeof err) != 0) {
+        log_err("%s", err);
         return 1;
     }
     h = gate_http_start(g, s->cfg, err, sizeof err);
     if (h == NULL) {
         log_err("%s", err);
+        gate_primary_stop(g);
         return 1;
     }
     log_info("listening addr=%s port=%u threads=%u keys=%zu", s->cfg->gate_listen,
@@ -305,6 +314,7 @@ static int serve(struct gate *g, const struct opts *o, const struct snap *s)
         break;
     }
     gate_http_stop(h);
+    gate_primary_stop(g); /* after the last request: it may queue */
     return 0;
 }
 

@@ -81,6 +81,8 @@ enum MHD_Result gate_metrics(struct gate_req *r)
     if (rc == 0)
         rc = emit_tokens(r->g, &b);
     if (rc == 0)
+        rc = gate_primary_metrics(r->g, &b);
+    if (rc == 0)
         rc = buf_printf(
             &b,
             "# HELP consent_gate_start_time_seconds Start time of the process.\n"

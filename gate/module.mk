@@ -6,8 +6,10 @@ $(eval $(call make_lib,libgate.a,$(GATE_LIB_SRC)))
 GATE_PAGES_DIR ?= $(PREFIX)/share/consent-milter/pages
 $(B)/obj/gate/main.o: EXTRA_CFLAGS += -DGATE_PAGES_DIR='"$(GATE_PAGES_DIR)"'
 
-$(B)/consent-gate: $(B)/obj/gate/main.o $(B)/libgate.a $(LIBS_ALL)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libgate.a $(LIBS_ALL) $(PKG_LIBS)
+# libpgstore.a: the primary ([store] backend = postgresql, gate/primary.c).
+$(B)/consent-gate: $(B)/obj/gate/main.o $(B)/libgate.a $(B)/libpgstore.a $(LIBS_ALL)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libgate.a $(B)/libpgstore.a $(LIBS_ALL) $(PKG_LIBS) \
+	    $(PQ_LIBS)
 
 BINS += $(B)/consent-gate
 

@@ -206,8 +206,10 @@ static enum MHD_Result withdraw_post(struct page_ctx *pc)
     rc = notice_version(pc, "withdraw", ids, 1, &n);
     if (rc == 0)
         notice_attach(&ev, &n);
-    rc = rc == 0 ? store_record(pc->r->g->store, &ev) : STORE_ENOMEM;
+    rc = rc == 0 ? gate_record(pc->r->g, &ev) : STORE_ENOMEM;
     notice_free(&n);
+    if (rc == GATE_REC_QUEUED) /* counts now; the primary gets it when back */
+        rc = STORE_OK;
     if (rc != STORE_OK) {
         log_err("withdrawal not recorded: %s", store_strerror(rc));
         return fail(pc->r, MHD_HTTP_SERVICE_UNAVAILABLE, GATE_OUT_ERROR,
@@ -409,7 +411,11 @@ static int record(struct page_ctx *pc, int action, uint32_t mask, const struct n
 
     fill_event(pc, &ev, action, mask, ip, sizeof ip);
     notice_attach(&ev, n);
-    rc = store_record(pc->r->g->store, &ev);
+    rc = gate_record(pc->r->g, &ev);
+    if (rc == GATE_REC_DOWN)
+        return -2;
+    if (rc == GATE_REC_QUEUED)
+        rc = STORE_OK;
     if (rc != STORE_OK || !ev.applied) {
         log_err("consent %s: %s", rc != STORE_OK ? "not recorded" : "not applied",
                 rc != STORE_OK ? store_strerror(rc) : ev.id);
@@ -433,8 +439,17 @@ static enum MHD_Result receipt(struct page_ctx *pc, uint32_t granted, uint32_t r
     int64_t when = 0;
     enum MHD_Result ret;
 
-    if ((granted && record(pc, STORE_A_GRANT, granted, n, &ids, &when) != 0) ||
-        (refused && record(pc, STORE_A_REFUSE, refused, n, &ids, &when) != 0)) {
+    int rc = granted ? record(pc, STORE_A_GRANT, granted, n, &ids, &when) : 0;
+
+    if (rc == 0 && refused)
+        rc = record(pc, STORE_A_REFUSE, refused, n, &ids, &when);
+    if (rc == -2) {
+        /* a consent must be provable in the system of record */
+        ret = fail(pc->r, MHD_HTTP_SERVICE_UNAVAILABLE, GATE_OUT_ERROR,
+                   "The consent service cannot reach its database at the moment, so "
+                   "your choice was NOT recorded and nothing changed. Please try again "
+                   "in a few minutes.\n");
+    } else if (rc != 0) {
         ret = fail(pc->r, MHD_HTTP_SERVICE_UNAVAILABLE, GATE_OUT_ERROR,
                    "Your choice could not be recorded; please try again later.\n");
     } else {

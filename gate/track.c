@@ -25,7 +25,7 @@
 static int consent_covers(struct gate_req *r, const struct tok *t, uint32_t mask)
 {
     struct store_consent c;
-    int rc = store_consent_get(r->g->store, t->controller, t->recipient, &c);
+    int rc = gate_consent_get(r->g, t->controller, t->recipient, &c);
 
     if (rc != STORE_OK && rc != STORE_NOTFOUND) {
         log_warn("store lookup failed: %s", store_strerror(rc));
@@ -93,7 +93,7 @@ static enum MHD_Result anon_pixel(struct gate_req *r, const struct tok *t,
         return gate_send_gif(r, GATE_OUT_OK);
     if (!pol->tracking)
         return gate_send_gif(r, GATE_OUT_BLANK);
-    rc = store_anon_incr(r->g->store, t->controller, t->url, gate_today());
+    rc = gate_anon(r->g, t->controller, t->url, gate_today());
     if (rc != STORE_OK)
         log_warn("anonymous counter not stored: %s", store_strerror(rc));
     return gate_send_gif(r, rc == STORE_OK ? GATE_OUT_COUNTED : GATE_OUT_ERROR);
@@ -108,7 +108,7 @@ static enum MHD_Result deliv_pixel(struct gate_req *r, const struct tok *t,
         return gate_send_gif(r, GATE_OUT_OK);
     if (!pol->tracking)
         return gate_send_gif(r, GATE_OUT_BLANK);
-    rc = store_lastopen_set(r->g->store, t->controller, t->recipient, gate_today());
+    rc = gate_lastopen(r->g, t->controller, t->recipient, gate_today());
     if (rc != STORE_OK)
         log_warn("last-open day not stored: %s", store_strerror(rc));
     return gate_send_gif(r, rc == STORE_OK ? GATE_OUT_COUNTED : GATE_OUT_ERROR);

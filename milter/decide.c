@@ -11,6 +11,12 @@
  * stays only if every recipient consented, and no per-recipient footer can
  * be made, so none stays). An unknown recipient has no consent.
  *
+ * Replica ([store] backend = postgresql): before the lookup, the replica's
+ * last sync time (store_replica_status, one read transaction). Never
+ * synced, or older than max_staleness: the message is decided as if
+ * nobody had consented (strip, unwrap, no footer), with a warning at
+ * most once a minute; never a tempfail, whatever PostgreSQL does.
+ *
  * Failure: a store error other than "not found" is returned to the caller,
  * which applies on_error. */
 #include "milter/milter.h"
@@ -18,15 +24,51 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
+#include "common/log.h"
 #include "policy/policy.h"
+#include "store/store_repl.h"
+
+static int64_t stale_warned; /* time of the last warning (atomic) */
+
+int mlt_replica_stale(const struct cfg *cfg, struct store *st, int64_t now)
+{
+    int is_replica = 0;
+    uint64_t head = 0;
+    int64_t synced = 0;
+
+    if (cfg->store_backend != CFG_STORE_PG || st == NULL)
+        return 0;
+    int rc = store_replica_status(st, &is_replica, &head, &synced);
+    if (rc == STORE_OK && synced != 0 && now - synced <= (int64_t)cfg->store_max_staleness)
+        return 0;
+    int64_t last = __atomic_load_n(&stale_warned, __ATOMIC_RELAXED);
+    if (now - last >= 60 &&
+        __atomic_compare_exchange_n(&stale_warned, &last, now, 0, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED)) {
+        if (rc != STORE_OK)
+            log_warn("consent replica unreadable (%s): deciding as if nobody consented",
+                     store_strerror(rc));
+        else if (synced == 0)
+            log_warn("consent replica %s never synced (is consent-sync running?): "
+                     "deciding as if nobody consented",
+                     cfg->store_replica);
+        else
+            log_warn("consent replica %s last synced %lld s ago (max_staleness %u): "
+                     "deciding as if nobody consented",
+                     cfg->store_replica, (long long)(now - synced),
+                     cfg->store_max_staleness);
+    }
+    return 1;
+}
 
 int mlt_decide(const struct snap *rt, const struct mlt_msg *m, struct mlt_decision *d,
                char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d);
     msginfo_derive(rt->cfg, m->hdrs, m->nhdrs, m->sender, &d->info);
-    if (m->nrcpts != 1)
+    if (m->nrcpts != 1 || mlt_replica_stale(rt->cfg, mlt_store, (int64_t)time(NULL)))
         return 0;
     return policy_granted(mlt_store, d->info.controller, m->rcpts[0], &d->granted,
                           &d->found, err, errlen);

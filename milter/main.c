@@ -265,13 +265,16 @@ static int start_reload_thread(void)
 
 static int open_store(const struct cfg *cfg)
 {
-    if (!cfg->database || !*cfg->database) {
+    /* [store] replica: the local copy consent-sync feeds (default: the
+     * database itself, as on one host). */
+    const char *dir = cfg->store_replica ? cfg->store_replica : cfg->database;
+    if (!dir || !*dir) {
         log_warn("no [milter] database: every recipient counts as not consenting");
         return 0;
     }
-    int rc = store_open(cfg->database, STORE_CREATE, cfg->workers_hint + 16, &mlt_store);
+    int rc = store_open(dir, STORE_CREATE, cfg->workers_hint + 16, &mlt_store);
     if (rc != STORE_OK) {
-        log_err("cannot open consent store %s: %s", cfg->database, store_strerror(rc));
+        log_err("cannot open consent store %s: %s", dir, store_strerror(rc));
         return -1;
     }
     return 0;

@@ -110,6 +110,12 @@ struct mlt_decision {
  * with a reason in err (store failure). */
 int mlt_decide(const struct snap *rt, const struct mlt_msg *m, struct mlt_decision *d,
                char *err, size_t errlen);
+/* mlt_replica_stale - 1 when cfg's [store] backend is postgresql and the
+ * replica st was never synced or not within max_staleness of now (or
+ * cannot be read): decide as if nobody consented. Logs a warning at most
+ * once a minute. 0 otherwise (lmdb backend: always). */
+struct store;
+int mlt_replica_stale(const struct cfg *cfg, struct store *st, int64_t now);
 
 /* ---- esp.c: ESP no-track headers (§4.7). */
 enum mlt_hop { MLT_HDR_ADD = 0, MLT_HDR_CHANGE };

@@ -14,7 +14,7 @@ BINS += $(B)/consent-milter
 .PHONY: check-milter-doc
 CHECK_TARGETS += check-milter-doc
 check-milter-doc:
-	@keys=$$(cat policy/cfg*.c | grep -Eo '^ *\{"(milter|gate|domain)", "[a-z_]+"' | \
+	@keys=$$(cat policy/cfg*.c | grep -Eo '^ *\{"(milter|gate|store|domain)", "[a-z_]+"' | \
 	    cut -d'"' -f4 | sort -u); n=0; bad=0; \
 	for k in $$keys; do n=$$((n + 1)); \
 	    grep -Eq "^\.BR? (.*\" )?$$k( |\$$)" doc/consent-milter.conf.5 || \

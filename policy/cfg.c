@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "common/buf.h"
 #include "policy/cfg_int.h"
@@ -53,7 +54,8 @@ struct parse_state {
     char **sections; /* domain names in order of appearance */
     int *section_lines;
     size_t nsections;
-    int milter_line, gate_line; /* header lines of [milter] and [gate], 0: none */
+    int milter_line, gate_line, store_line; /* header lines of [milter], [gate],
+                                               [store]; 0: none */
     int *key_lines;             /* per cfg_keys[] entry: line it was set, 0: not */
     int line;                   /* current line, from our reader */
     int err_line;
@@ -182,6 +184,8 @@ static void note_section(struct parse_state *ps, const char *line)
         return note_fixed_section(ps, "milter", &ps->milter_line);
     if (strcasecmp(cfg_trim(dom), "gate") == 0)
         return note_fixed_section(ps, "gate", &ps->gate_line);
+    if (strcasecmp(cfg_trim(dom), "store") == 0)
+        return note_fixed_section(ps, "store", &ps->store_line);
     if (strncasecmp(line + 1, "domain", 6) != 0 || (line[7] != ' ' && line[7] != '\t'))
         return;
     snprintf(dom, sizeof dom, "%.*s", (int)(end - line - 8), line + 8);
@@ -287,13 +291,19 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
         snprintf(dom, sizeof dom, "%s", section + 7);
         return handle_domain_kv(ps, cfg_trim(dom), name, value);
     }
-    if (strcasecmp(section, "milter") != 0 && strcasecmp(section, "gate") != 0) {
+    static const char *const fixed[] = {"milter", "gate", "store"};
+    const char *sec = NULL;
+    for (size_t i = 0; i < 3; i++)
+        if (strcasecmp(section, fixed[i]) == 0)
+            sec = fixed[i];
+    if (sec == NULL) {
         set_err(ps, ps->line,
-                "unknown section [%s] (expected [milter], [gate] or [domain NAME])",
+                "unknown section [%s] (expected [milter], [gate], [store] or [domain "
+                "NAME])",
                 section);
         return 0;
     }
-    k = cfg_key_find(strcasecmp(section, "milter") == 0 ? "milter" : "gate", name);
+    k = cfg_key_find(sec, name);
     if (k == NULL) {
         set_err(ps, ps->line, "unknown key '%s' in [%s]", name, section);
         return 0;
@@ -636,9 +646,11 @@ static void state_free(struct parse_state *ps)
 
 static void cfg_free(struct cfg *c)
 {
-    char **strs[] = {&c->socket,      &c->database,      &c->user,     &c->spool_dir,
-                     &c->pid_file,    &c->rules,         &c->gate_url, &c->gate_keys,
-                     &c->gate_listen, &c->gate_language, &c->path};
+    char **strs[] = {&c->socket,         &c->database,       &c->user,
+                     &c->spool_dir,      &c->pid_file,       &c->rules,
+                     &c->gate_url,       &c->gate_keys,      &c->gate_listen,
+                     &c->gate_language,  &c->path,           &c->store_conninfo,
+                     &c->store_passfile, &c->store_replica};
 
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         free(*strs[i]);
@@ -663,6 +675,41 @@ static int resolve_rel(struct parse_state *ps, char **slot)
     return 0;
 }
 
+/* The line that set key `name` of a fixed section, else the section's. */
+static int key_line(const struct parse_state *ps, const char *section, const char *name,
+                    int section_line)
+{
+    const struct keydef *k = cfg_key_find(section, name);
+    int line = k != NULL ? ps->key_lines[k - cfg_keys] : 0;
+
+    return line ? line : section_line;
+}
+
+/* [store]: cross-key rules, the password file's mode, the replica's
+ * default. Without the section this only fills that default. */
+static int store_check(struct parse_state *ps)
+{
+    struct cfg *c = ps->c;
+    struct stat sb;
+
+    if (c->store_replica == NULL && (c->store_replica = cfg_strdup(c->database)) == NULL)
+        return set_err(ps, 0, "out of memory"), -1;
+    if (c->store_backend == CFG_STORE_PG && c->store_conninfo == NULL)
+        return set_err(ps, key_line(ps, "store", "backend", ps->store_line),
+                       "backend = postgresql needs conninfo in [store]"),
+               -1;
+    /* libpq ignores a password file others can read; say so now. A file
+     * not there yet is the reader's business (only consent-sync, the gate
+     * and consentctl connect). */
+    if (c->store_passfile != NULL && stat(c->store_passfile, &sb) == 0 &&
+        (!S_ISREG(sb.st_mode) || (sb.st_mode & 077) != 0))
+        return set_err(ps, key_line(ps, "store", "passfile", ps->store_line),
+                       "passfile: %s must be a regular file of mode 0600 (chmod 600)",
+                       c->store_passfile),
+               -1;
+    return 0;
+}
+
 static struct cfg *parse_text(const char *text, size_t len, const char *path,
                               const char *base_dir, char *err, size_t errlen)
 {
@@ -684,7 +731,8 @@ static struct cfg *parse_text(const char *text, size_t len, const char *path,
         set_err(&ps, 0, "out of memory");
         goto fail;
     }
-    if (apply_defaults("milter", ps.c, &ps) || apply_defaults("gate", ps.c, &ps))
+    if (apply_defaults("milter", ps.c, &ps) || apply_defaults("gate", ps.c, &ps) ||
+        apply_defaults("store", ps.c, &ps))
         goto fail;
     rd.p = text;
     rd.end = text + len;
@@ -696,7 +744,8 @@ static struct cfg *parse_text(const char *text, size_t len, const char *path,
         set_err(&ps, 0, "out of memory");
     if (ps.err[0] || build_domains(&ps) != 0)
         goto fail;
-    if (resolve_rel(&ps, &ps.c->rules) || resolve_rel(&ps, &ps.c->gate_keys))
+    if (resolve_rel(&ps, &ps.c->rules) || resolve_rel(&ps, &ps.c->gate_keys) ||
+        resolve_rel(&ps, &ps.c->store_passfile) || store_check(&ps) != 0)
         goto fail;
     if (ps.c->spool_threshold > ps.c->max_message_size)
         ps.c->spool_threshold = ps.c->max_message_size;

@@ -27,6 +27,7 @@ enum cfg_nopix { CFG_NOPIX_STRIP = 0, CFG_NOPIX_ANONYMOUS };
 enum cfg_opaque { CFG_OPAQUE_KEEP = 0, CFG_OPAQUE_INTERSTITIAL };
 enum cfg_dkim { CFG_DKIM_REWRITE = 0, CFG_DKIM_SKIP, CFG_DKIM_TEMPFAIL };
 enum cfg_class { CFG_CLASS_MARKETING = 0, CFG_CLASS_TRANSACTIONAL, CFG_CLASS_AUTH };
+enum cfg_store_backend { CFG_STORE_LMDB = 0, CFG_STORE_PG };
 
 /* One mail-class rule: "header:NAME: VALUE" (case-insensitive header
  * match, value compared case-insensitively, '*' glob allowed) or
@@ -96,6 +97,14 @@ struct cfg {
     struct cidr *gate_trusted;  /* trusted_proxies: peers whose X-Forwarded-For */
     size_t ngate_trusted;       /*   is believed; none by default */
     unsigned gate_per_ip_limit; /* connections per untrusted address; 128, 0: off */
+    /* [store] (issue 11; without the section: lmdb, as before) */
+    int store_backend;          /* enum cfg_store_backend; lmdb */
+    char *store_conninfo;       /* libpq connection string, never a password; NULL */
+    char *store_passfile;       /* libpq password file (mode 0600); NULL */
+    char *store_replica;        /* local LMDB replica directory; default: database */
+    unsigned store_max_staleness; /* seconds without a sync before the milter
+                                     treats everyone as unknown; 60 */
+    unsigned store_poll_interval; /* consent-sync poll, seconds; 5 */
     /* [domain ...] */
     struct cfg_domain *domains; /* the "*" domain is always present */
     size_t ndomains;

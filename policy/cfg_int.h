@@ -20,11 +20,12 @@ enum ktype {
     K_SOCKET,
     K_LANG,    /* 2-3 letters, lowercased; existence checked by its templates */
     K_COUNTRY, /* ISO 3166-1 alpha-2, uppercased */
-    K_CIDRS /* struct cidr * followed by its size_t count */
+    K_CIDRS,   /* struct cidr * followed by its size_t count */
+    K_CONNINFO /* libpq connection string without a password */
 };
 
 struct keydef {
-    const char *section; /* "milter", "gate", "domain" */
+    const char *section; /* "milter", "gate", "store", "domain" */
     const char *name;
     enum ktype type;
     size_t off;      /* into struct cfg or struct cfg_domain */

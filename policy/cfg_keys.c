@@ -104,6 +104,7 @@ static const char *const opaque_names[] = {"keep", "interstitial", NULL};
 static const char *const dkim_names[] = {"rewrite", "skip", "tempfail", NULL};
 static const char *const multi_names[] = {"strictest", NULL};
 static const char *const class_names[] = {"marketing", "transactional", "auth", NULL};
+static const char *const backend_names[] = {"lmdb", "postgresql", NULL};
 
 const char *cfg_mode_name(int mode)
 {
@@ -163,6 +164,18 @@ const struct keydef cfg_keys[] = {
      "connections per client address (0: no limit; trusted proxies exempt)"},
     {"gate", "language", K_LANG, CO(gate_language), "en", NULL, 0, 0,
      "page language when none fits (its pages must exist)"},
+    {"store", "backend", K_ENUM, CO(store_backend), "lmdb", backend_names, 0, 0,
+     "lmdb (one host) or postgresql (system of record, local replicas)"},
+    {"store", "conninfo", K_CONNINFO, CO(store_conninfo), NULL, NULL, 0, 0,
+     "libpq connection string of the primary (no password: use passfile)"},
+    {"store", "passfile", K_PATH, CO(store_passfile), NULL, NULL, 0, 0,
+     "libpq password file, mode 0600 (relative to this file's directory)"},
+    {"store", "replica", K_PATH, CO(store_replica), NULL, NULL, 0, 0,
+     "local LMDB replica directory; default: [milter] database"},
+    {"store", "max_staleness", K_UINT, CO(store_max_staleness), "60", NULL, 1, 86400,
+     "seconds without a sync before the milter decides as if nobody consented"},
+    {"store", "poll_interval", K_UINT, CO(store_poll_interval), "5", NULL, 1, 3600,
+     "seconds between consent-sync polls of the primary"},
     {"domain", "controller", K_STR, DO(controller), NULL, NULL, 0, 0,
      "consent owner; default: the domain itself"},
     {"domain", "mode", K_ENUM, DO(mode), "enforce", mode_names, 0, 0,
@@ -368,6 +381,83 @@ static int letters(const char *v, size_t min, size_t max, char *out)
     return 0;
 }
 
+/* ---- libpq connection strings ------------------------------------------ */
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static int conninfo_check(const char *v, int depth, const char **why);
+
+/* "postgresql://[user[:password]@]host.../db?key=value&...": no password
+ * in the user part nor as a parameter. */
+static int conninfo_uri(const char *v, const char **why)
+{
+    const char *auth = strstr(v, "://") + 3, *end = auth + strcspn(auth, "/?");
+    const char *at = NULL, *q = strchr(auth, '?');
+
+    for (const char *p = auth; p < end; p++)
+        if (*p == '@')
+            at = p;
+    if (at != NULL && memchr(auth, ':', (size_t)(at - auth)) != NULL)
+        return *why = "a password in the connection string (use passfile)", -1;
+    for (const char *p = q; p != NULL && *p; p = strchr(p, '&')) {
+        p++;
+        if (strncasecmp(p, "password=", 9) == 0)
+            return *why = "a password in the connection string (use passfile)", -1;
+    }
+    return 0;
+}
+
+/* "key = value ..." (values bare or single-quoted with backslash escapes);
+ * no key may be password, and a dbname that is itself a connection string
+ * is checked too (libpq expands it). */
+static int conninfo_check(const char *v, int depth, const char **why)
+{
+    char key[64], val[1024];
+
+    if (strncmp(v, "postgresql://", 13) == 0 || strncmp(v, "postgres://", 11) == 0)
+        return conninfo_uri(v, why);
+    for (const char *p = v;;) {
+        size_t kn = 0, vn = 0;
+        while (is_space(*p))
+            p++;
+        if (*p == '\0')
+            return 0;
+        while (*p && *p != '=' && !is_space(*p))
+            if (kn + 1 < sizeof key)
+                key[kn++] = *p++;
+            else
+                return *why = "connection string key too long", -1;
+        key[kn] = '\0';
+        while (is_space(*p))
+            p++;
+        if (*p++ != '=' || kn == 0)
+            return *why = "expected key=value pairs or a postgresql:// URI", -1;
+        while (is_space(*p))
+            p++;
+        int quoted = *p == '\'';
+        p += quoted;
+        for (; *p && (quoted ? *p != '\'' : !is_space(*p)); p++) {
+            if (*p == '\\' && p[1] != '\0')
+                p++;
+            if (vn + 1 >= sizeof val)
+                return *why = "connection string value too long", -1;
+            val[vn++] = *p;
+        }
+        val[vn] = '\0';
+        if (quoted && *p++ != '\'')
+            return *why = "unterminated quote in connection string", -1;
+        if (strcasecmp(key, "password") == 0)
+            return *why = "a password in the connection string (use passfile)", -1;
+        if (strcasecmp(key, "dbname") == 0 && depth == 0 &&
+            (strchr(val, '=') != NULL || strstr(val, "://") != NULL) &&
+            conninfo_check(val, 1, why) != 0)
+            return -1;
+    }
+}
+
 /* Apply value to the field at base+k->off. Returns 0 or -1 with *why. */
 int cfg_key_apply(const struct keydef *k, void *base, const char *v, const char **why)
 {
@@ -394,6 +484,15 @@ int cfg_key_apply(const struct keydef *k, void *base, const char *v, const char 
                 s[--n] = '\0';
         }
         return 0;
+    case K_CONNINFO:
+        for (const char *p = v; *p; p++)
+            if ((unsigned char)*p < 0x20 && *p != '\t')
+                return *why = "control character in connection string", -1;
+        if (*v == '\0')
+            return *why = "empty value", -1;
+        if (conninfo_check(v, 0, why) != 0)
+            return -1;
+        return set_str((char **)field, v) ? (*why = "out of memory", -1) : 0;
     case K_STR:
     case K_PATH:
         if (*v == '\0')
@@ -496,6 +595,7 @@ static void dump_value(struct buf *b, const struct keydef *k, const void *base)
     switch (k->type) {
     case K_STR:
     case K_PATH:
+    case K_CONNINFO:
     case K_URL:
     case K_SOCKET:
     case K_LANG:
@@ -560,9 +660,9 @@ static void dump_value(struct buf *b, const struct keydef *k, const void *base)
 char *cfg_dump(const struct cfg *c)
 {
     struct buf b = BUF_INIT(0);
-    const char *sections[] = {"milter", "gate"};
+    const char *sections[] = {"milter", "gate", "store"};
 
-    for (size_t s = 0; s < 2; s++) {
+    for (size_t s = 0; s < 3; s++) {
         buf_printf(&b, "[%s]\n", sections[s]);
         for (size_t i = 0; i < cfg_nkeys; i++)
             if (strcmp(cfg_keys[i].section, sections[s]) == 0)

@@ -479,6 +479,8 @@ struct store_access_item {
     int64_t lastopen_day;                    /* "lastopen": days since epoch */
     const struct store_ledger_event *event;  /* "ledger" */
     const struct store_notice *notice;       /* "notices" */
+    const struct store_event *outbox;        /* "outbox": a withdrawal the
+                                                primary has not confirmed */
 };
 typedef int (*store_access_cb)(const struct store_access_item *it, void *arg);
 int store_access(struct store *st, const char *controller, const char *rcpt,

@@ -89,6 +89,34 @@ static int rows(struct store *st, const char *ctl, const char *rcpt, struct acce
     return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
+/* The gate outbox's pending withdrawals of this person (store_outbox.c). */
+struct ob_arg {
+    struct access *a;
+    char cn[ST_CTL_MAX], rn[STORE_ADDR_MAX];
+};
+
+static int on_outbox(const struct store_event *ev, void *arg)
+{
+    struct ob_arg *o = arg;
+
+    if (strcmp(ev->controller, o->cn) != 0 || strcmp(ev->recipient, o->rn) != 0)
+        return 0;
+    struct store_access_item it = {.db = "outbox", .outbox = ev};
+    o->a->found = 1;
+    return o->a->cb(&it, o->a->arg);
+}
+
+static int outbox_items(struct store *st, const char *controller, const char *rcpt,
+                        struct access *a)
+{
+    struct ob_arg o = {.a = a};
+
+    if (store_controller_normalise(controller, o.cn, sizeof o.cn) != STORE_OK ||
+        store_addr_normalise(rcpt, o.rn, sizeof o.rn) != STORE_OK)
+        return STORE_EINVAL;
+    return store_outbox_walk(st, on_outbox, &o);
+}
+
 int store_access(struct store *st, const char *controller, const char *rcpt,
                  store_access_cb cb, void *arg)
 {
@@ -110,6 +138,8 @@ int store_access(struct store *st, const char *controller, const char *rcpt,
         if (rc == STORE_NOTFOUND) /* recorded before versions were kept */
             rc = STORE_OK;
     }
+    if (rc == STORE_OK)
+        rc = outbox_items(st, controller, rcpt, &a);
     if (rc == STORE_OK && !a.found)
         rc = STORE_NOTFOUND;
 out:

@@ -83,7 +83,7 @@ static int collect(struct check *c, const uint8_t *key, uint64_t seq, size_t *n)
 /* 0 when the record matches its replay, 1 when not, or a STORE_E*. */
 static int check_one(struct check *c, const MDB_val *k, const MDB_val *v)
 {
-    struct st_cval stored, replay = {0};
+    struct store_cval stored, replay = {0};
     size_t n;
     int rc;
 
@@ -97,7 +97,7 @@ static int check_one(struct check *c, const MDB_val *k, const MDB_val *v)
                                  .time = c->m[i].time,
                                  .purposes = c->m[i].purposes,
                                  .states = c->m[i].states};
-        st_apply(&replay, &ev, i + 1 < n);
+        store_state_apply(&replay, &ev, i + 1 < n);
     }
     if (n == 0 || replay.states != stored.states || replay.updated != stored.updated ||
         replay.informed != stored.informed)
@@ -121,7 +121,7 @@ int st_verify_state(struct store *st, MDB_txn *txn, struct store_verify *r)
     for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS && !bad;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if ((bad = check_one(c, &k, &v)) == 1) {
-            struct st_cval cv = {0};
+            struct store_cval cv = {0};
             if (v.mv_size == ST_CVAL_LEN)
                 st_cval_decode(v.mv_data, &cv);
             r->problem = STORE_V_STATE;

@@ -10,7 +10,7 @@
 
 #define CAMPAIGN_MAX 200
 
-void st_cval_decode(const uint8_t *p, struct st_cval *v)
+void st_cval_decode(const uint8_t *p, struct store_cval *v)
 {
     v->states = st_get_be32(p);
     v->updated = st_get_be32(p + 4);
@@ -18,7 +18,7 @@ void st_cval_decode(const uint8_t *p, struct st_cval *v)
     v->last = st_get_be64(p + 12);
 }
 
-void st_cval_encode(const struct st_cval *v, uint8_t *p)
+void st_cval_encode(const struct store_cval *v, uint8_t *p)
 {
     st_put_be32(p, v->states);
     st_put_be32(p + 4, v->updated);
@@ -27,7 +27,7 @@ void st_cval_encode(const struct st_cval *v, uint8_t *p)
 }
 
 int st_cval_get(struct store *st, MDB_txn *txn, const uint8_t key[ST_KEYLEN],
-                struct st_cval *v)
+                struct store_cval *v)
 {
     MDB_val k = {ST_KEYLEN, (void *)key}, d;
     int rc = st_mdb_rc(mdb_get(txn, st->consent, &k, &d));
@@ -41,7 +41,7 @@ int st_cval_get(struct store *st, MDB_txn *txn, const uint8_t key[ST_KEYLEN],
     return STORE_OK;
 }
 
-void st_cval_to_consent(const struct st_cval *v, struct store_consent *c)
+void st_cval_to_consent(const struct store_cval *v, struct store_consent *c)
 {
     memset(c, 0, sizeof *c);
     for (int i = 0; i < STORE_P_MAX; i++)
@@ -55,7 +55,7 @@ int store_consent_get(struct store *st, const char *controller, const char *rcpt
 {
     MDB_txn *txn;
     uint8_t key[ST_KEYLEN];
-    struct st_cval v;
+    struct store_cval v;
     int rc;
 
     if (out == NULL)

@@ -60,7 +60,7 @@ struct cwalk {
 static int consent_one(struct cwalk *w, const MDB_val *k, const MDB_val *v,
                        store_consent_cb cb, void *arg)
 {
-    struct st_cval cv;
+    struct store_cval cv;
     struct store_consent c;
     const char *ctl;
     int rc;

@@ -134,6 +134,16 @@ static int meta_put(struct store *st, MDB_txn *txn, const char *name, const void
     return st_mdb_rc(mdb_put(txn, st->meta, &k, &v, 0));
 }
 
+int st_meta_get(struct store *st, MDB_txn *txn, const char *name, MDB_val *v)
+{
+    return meta_get(st, txn, name, v);
+}
+
+int st_meta_put(struct store *st, MDB_txn *txn, const char *name, const void *p, size_t n)
+{
+    return meta_put(st, txn, name, p, n);
+}
+
 int st_head_get(struct store *st, MDB_txn *txn, uint64_t *seq, uint8_t hash[32])
 {
     MDB_val v;
@@ -209,10 +219,11 @@ static int dbis_open(struct store *st, MDB_txn *txn, unsigned cflag)
     return STORE_OK;
 }
 
-/* An environment made before notice versions were kept (issue 12) gets
- * the database at its first writable open; nothing else changes, so the
- * schema version stays and older programs simply ignore it. */
-static int notices_create(struct store *st)
+/* An environment made before notice versions (issue 12) or the gate
+ * outbox (issue 11) gets the databases at its first writable open;
+ * nothing else changes, so the schema version stays and older programs
+ * simply ignore them. */
+static int extra_dbs_create(struct store *st)
 {
     MDB_txn *txn;
     int rc = st_mdb_rc(txn_begin(st, 0, &txn));
@@ -220,12 +231,14 @@ static int notices_create(struct store *st)
     if (rc != STORE_OK)
         return rc;
     rc = st_mdb_rc(mdb_dbi_open(txn, "notices", MDB_CREATE, &st->notices));
+    if (rc == STORE_OK)
+        rc = st_mdb_rc(mdb_dbi_open(txn, "outbox", MDB_CREATE, &st->outbox));
     if (rc != STORE_OK) {
         mdb_txn_abort(txn);
         return rc;
     }
     rc = st_mdb_rc(mdb_txn_commit(txn));
-    st->has_notices = rc == STORE_OK;
+    st->has_notices = st->has_outbox = rc == STORE_OK;
     return rc;
 }
 
@@ -243,10 +256,11 @@ static int env_setup(struct store *st, unsigned flags)
         rc = meta_init(st, txn, 0);
     if (rc == STORE_OK) {
         st->has_notices = mdb_dbi_open(txn, "notices", 0, &st->notices) == MDB_SUCCESS;
-        if ((rc = st_mdb_rc(mdb_txn_commit(txn))) != STORE_OK || st->has_notices ||
-            st->rdonly)
+        st->has_outbox = mdb_dbi_open(txn, "outbox", 0, &st->outbox) == MDB_SUCCESS;
+        if ((rc = st_mdb_rc(mdb_txn_commit(txn))) != STORE_OK ||
+            (st->has_notices && st->has_outbox) || st->rdonly)
             return rc;
-        return notices_create(st);
+        return extra_dbs_create(st);
     }
     mdb_txn_abort(txn);
     if (rc != STORE_ENODB || !(flags & STORE_CREATE) || st->rdonly)
@@ -258,7 +272,9 @@ static int env_setup(struct store *st, unsigned flags)
         rc = meta_init(st, txn, 1);
     if (rc == STORE_OK)
         rc = st_mdb_rc(mdb_dbi_open(txn, "notices", MDB_CREATE, &st->notices));
-    st->has_notices = rc == STORE_OK;
+    if (rc == STORE_OK)
+        rc = st_mdb_rc(mdb_dbi_open(txn, "outbox", MDB_CREATE, &st->outbox));
+    st->has_notices = st->has_outbox = rc == STORE_OK;
     if (rc != STORE_OK) {
         mdb_txn_abort(txn);
         return rc;
@@ -315,7 +331,7 @@ int store_open(const char *dir, unsigned flags, unsigned max_readers, struct sto
         max_readers = STORE_MIN_READERS;
     rc = mdb_env_create(&st->env);
     if (rc == MDB_SUCCESS)
-        rc = mdb_env_set_maxdbs(st->env, 8);
+        rc = mdb_env_set_maxdbs(st->env, 16);
     if (rc == MDB_SUCCESS)
         rc = mdb_env_set_maxreaders(st->env, max_readers);
     if (rc == MDB_SUCCESS)

@@ -11,6 +11,7 @@
 #include <lmdb.h>
 
 #include "store/store.h"
+#include "store/store_repl.h"
 
 #define ST_POOL_MAX 32  /* reset read transactions kept for reuse */
 #define ST_CTL_CACHE 64 /* controller name -> id entries cached */
@@ -26,8 +27,9 @@ struct st_ctl_entry {
 
 struct store {
     MDB_env *env;
-    MDB_dbi meta, ctl, consent, ledger, lastopen, anon, notices;
+    MDB_dbi meta, ctl, consent, ledger, lastopen, anon, notices, outbox;
     int has_notices; /* 0: old environment opened read-only */
+    int has_outbox;  /* idem */
     uint8_t hashkey[32];
     int rdonly;
     pthread_mutex_t lock; /* pool and controller cache */
@@ -37,11 +39,7 @@ struct store {
     unsigned nctls;
 };
 
-/* Current consent value as stored. */
-struct st_cval {
-    uint32_t states, updated, informed;
-    uint64_t last; /* seq of the latest event of this recipient */
-};
+/* Current consent value as stored: struct store_cval (store_repl.h). */
 
 /* A batch: one write transaction and the ledger head it advances. */
 struct store_batch {
@@ -67,15 +65,17 @@ int st_key_norm(struct store *st, MDB_txn *txn, const char *cn, const char *rn,
                 int create, uint8_t key[ST_KEYLEN]);
 int st_key_for(struct store *st, MDB_txn *txn, const char *ctl, const char *rcpt,
                int create, uint8_t key[ST_KEYLEN], char *rcpt_norm, char *ctl_norm);
-void st_cval_decode(const uint8_t *p, struct st_cval *v);
-void st_cval_encode(const struct st_cval *v, uint8_t *p);
+void st_cval_decode(const uint8_t *p, struct store_cval *v);
+void st_cval_encode(const struct store_cval *v, uint8_t *p);
 int st_cval_get(struct store *st, MDB_txn *txn, const uint8_t key[ST_KEYLEN],
-                struct st_cval *v);
-void st_cval_to_consent(const struct st_cval *v, struct store_consent *c);
+                struct store_cval *v);
+void st_cval_to_consent(const struct store_cval *v, struct store_consent *c);
 void st_put_be64(uint8_t *p, uint64_t v);
 uint64_t st_get_be64(const uint8_t *p);
 void st_put_be32(uint8_t *p, uint32_t v);
 uint32_t st_get_be32(const uint8_t *p);
+int st_meta_get(struct store *st, MDB_txn *txn, const char *name, MDB_val *v);
+int st_meta_put(struct store *st, MDB_txn *txn, const char *name, const void *p, size_t n);
 int st_head_get(struct store *st, MDB_txn *txn, uint64_t *seq, uint8_t hash[32]);
 int st_head_put(struct store *st, MDB_txn *txn, uint64_t seq, const uint8_t hash[32]);
 
@@ -86,8 +86,18 @@ int st_notice_put(struct store *st, MDB_txn *txn, const void *text, size_t len,
 int st_notice_check(const void *text, size_t len, const char *source,
                     const uint8_t want[32]);
 
-/* store_write.c: the state rules of store_record (also replayed by verify). */
-int st_apply(struct st_cval *v, const struct store_event *ev, int found);
+/* store_write.c: tombstone the recipient chain ending at seq (counted in *n). */
+int st_erase_chain(struct store *st, MDB_txn *txn, uint64_t seq, unsigned *n);
+/* store_ledger.c: the outbox value codec (store_outbox.c). Strings of the
+ * decoded event borrow from strs. */
+struct st_outbox_ev {
+    struct store_event ev;
+    char strs[STORE_WIRE_STRS];
+};
+int st_outbox_encode(const struct store_event *ev, uint8_t *buf, size_t cap, size_t *n);
+int st_outbox_decode(const void *data, size_t len, struct st_outbox_ev *e);
+/* store_norm.c: a UUIDv4 from 16 random bytes. */
+void st_uuid_make(const uint8_t rnd[16], uint8_t u[16]);
 /* store_check.c: replay every recipient's events against its consent. */
 int st_verify_state(struct store *st, MDB_txn *txn, struct store_verify *r);
 
@@ -108,12 +118,14 @@ int st_event_get(struct store *st, MDB_txn *txn, uint64_t seq, struct st_event *
 int st_event_tombstone(struct store *st, MDB_txn *txn, uint64_t seq);
 /* st_append - encode, hash and append one event; prep NULL makes a
  * tombstone-born event (no personal part: erase records). */
+int st_append_raw(struct store_batch *b, uint64_t seq, const void *raw, size_t len,
+                  const uint8_t hash[32]);
 int st_append(struct store_batch *b, struct store_event *ev, const uint8_t id[16],
               const char *ctl, const char *rcpt, uint64_t rprev,
               const struct store_prep *prep);
 int st_pii(const uint8_t salt[16], const uint8_t dedup[16], const char *rcpt,
            const struct store_event *ev, uint8_t pii[32]);
-void st_dedup(const struct store *st, const struct store_event *ev, const char *ctl,
+void st_dedup(const uint8_t hashkey[32], const struct store_event *ev, const char *ctl,
               const char *rcpt, uint8_t out[16]);
 
 /* store_gaps.c: zero the never-read bytes of every page of data.mdb that

@@ -22,9 +22,14 @@
 #include <sodium.h>
 
 #include "store/store_int.h"
+#include "store/store_repl.h"
 
 #define ST_DOMAIN "consent-ledger-v1"
-#define ST_ENC_MAX (200 + 7 * (2 + ST_STR_MAX))
+#define ST_ENC_MAX STORE_WIRE_MAX
+#define ST_PERS_MAX (3 * (2 + ST_STR_MAX) + 32)
+
+_Static_assert(STORE_WIRE_MAX == 200 + 7 * (2 + ST_STR_MAX), "wire size");
+_Static_assert(STORE_WIRE_STRS == sizeof(((struct st_event *)0)->strs), "arena size");
 
 struct enc {
     uint8_t *p;
@@ -89,13 +94,13 @@ static void gh_str(crypto_generichash_state *h, const char *s)
     crypto_generichash_update(h, (const unsigned char *)(s != NULL ? s : ""), n);
 }
 
-void st_dedup(const struct store *st, const struct store_event *ev, const char *ctl,
+void st_dedup(const uint8_t hashkey[32], const struct store_event *ev, const char *ctl,
               const char *rcpt, uint8_t out[16])
 {
     crypto_generichash_state h;
     uint8_t b[17];
 
-    crypto_generichash_init(&h, st->hashkey, sizeof st->hashkey, 16);
+    crypto_generichash_init(&h, hashkey, 32, 16);
     b[0] = (uint8_t)ev->action;
     st_put_be32(b + 1, ev->purposes);
     st_put_be32(b + 5, ev->action == STORE_A_IMPORT ? ev->states : 0);
@@ -149,7 +154,7 @@ static int enc_event(struct enc *e, const struct store_event *ev, uint64_t seq,
 int st_pii(const uint8_t salt[16], const uint8_t dedup[16], const char *rcpt,
            const struct store_event *ev, uint8_t pii[32])
 {
-    uint8_t pers[3 * (2 + ST_STR_MAX) + 32];
+    uint8_t pers[ST_PERS_MAX];
     struct enc pe = {pers, 0, sizeof pers, 0};
     int rc = enc_personal(&pe, salt, dedup, rcpt, ev);
 
@@ -158,31 +163,75 @@ int st_pii(const uint8_t salt[16], const uint8_t dedup[16], const char *rcpt,
     return rc;
 }
 
-int st_append(struct store_batch *b, struct store_event *ev, const uint8_t id[16],
-              const char *ctl, const char *rcpt, uint64_t rprev,
-              const struct store_prep *prep)
+/* Encode one ledger value at seq after prev; prep NULL makes a
+ * tombstone-born event (no personal part). Fills raw, len and hash. */
+static int encode(const struct store_event *ev, const uint8_t id[16], const char *ctl,
+                  const char *rcpt, uint64_t seq, uint64_t rprev, const uint8_t prev[32],
+                  const struct store_prep *prep, struct store_wire *out)
 {
-    uint8_t buf[ST_ENC_MAX], pers[3 * (2 + ST_STR_MAX) + 32], zero[32] = {0};
-    struct enc e = {buf, 0, sizeof buf, 0}, pe = {pers, 0, sizeof pers, 0};
-    uint64_t seq = b->head_seq + 1;
+    uint8_t pers[ST_PERS_MAX], zero[32] = {0};
+    struct enc e = {out->raw, 0, sizeof out->raw, 0}, pe = {pers, 0, sizeof pers, 0};
     int tomb = prep == NULL, rc;
 
     if (!tomb && (rc = enc_personal(&pe, prep->salt, prep->dedup, rcpt, ev)) != STORE_OK)
         return rc;
-    rc = enc_event(&e, ev, seq, rprev, id, tomb ? zero : prep->pii, b->head_hash, ctl,
-                   tomb);
+    rc = enc_event(&e, ev, seq, rprev, id, tomb ? zero : prep->pii, prev, ctl, tomb);
     if (rc != STORE_OK)
         return rc;
-    uint8_t hash[32];
-    hash_canon(buf + 2, e.n - 2, hash);
-    put(&e, hash, 32);
+    hash_canon(out->raw + 2, e.n - 2, out->hash);
+    put(&e, out->hash, 32);
     if (!tomb)
         put(&e, pers, pe.n);
     if (e.err)
         return STORE_EINVAL;
+    out->len = e.n;
+    return STORE_OK;
+}
+
+int store_event_encode(const uint8_t hashkey[32], const struct store_event *ev,
+                       const char *ctl_norm, const char *rcpt_norm, uint64_t seq,
+                       uint64_t rprev, const uint8_t prev[32], const uint8_t rnd[32],
+                       struct store_wire *out)
+{
+    struct store_prep p;
+    int rc;
+
+    if (hashkey == NULL || ev == NULL || ctl_norm == NULL || prev == NULL || rnd == NULL ||
+        out == NULL)
+        return STORE_EINVAL;
+    memset(&p, 0, sizeof p);
+    if (ev->id[0] == '\0') {
+        st_uuid_make(rnd, p.id);
+    } else if (memchr(ev->id, '\0', sizeof ev->id) == NULL ||
+               store_uuid_parse(ev->id, p.id) != 0) {
+        return STORE_EINVAL;
+    }
+    store_uuid_format(p.id, out->id);
+    memset(out->dedup, 0, sizeof out->dedup);
+    if (rcpt_norm != NULL) {
+        st_dedup(hashkey, ev, ctl_norm, rcpt_norm, p.dedup);
+        memcpy(p.salt, rnd + 16, sizeof p.salt);
+        if ((rc = st_pii(p.salt, p.dedup, rcpt_norm, ev, p.pii)) != STORE_OK)
+            return rc;
+        memcpy(out->dedup, p.dedup, sizeof out->dedup);
+    }
+    rc = encode(ev, p.id, ctl_norm, rcpt_norm, seq, rprev, prev,
+                rcpt_norm != NULL ? &p : NULL, out);
+    sodium_memzero(&p, sizeof p);
+    return rc;
+}
+
+/* Put one encoded value at the batch's next seq and advance its head. */
+int st_append_raw(struct store_batch *b, uint64_t seq, const void *raw, size_t len,
+                  const uint8_t hash[32])
+{
     uint8_t kb[8];
+    int rc;
+
+    if (seq != b->head_seq + 1)
+        return STORE_ECORRUPT;
     st_put_be64(kb, seq);
-    MDB_val k = {8, kb}, v = {e.n, buf};
+    MDB_val k = {8, kb}, v = {len, (void *)raw};
     rc = mdb_put(b->txn, b->st->ledger, &k, &v, MDB_APPEND);
     if (rc == MDB_KEYEXIST) /* the head in meta is behind the ledger */
         return STORE_ECORRUPT;
@@ -190,8 +239,26 @@ int st_append(struct store_batch *b, struct store_event *ev, const uint8_t id[16
         return st_mdb_rc(rc);
     b->head_seq = seq;
     memcpy(b->head_hash, hash, 32);
-    ev->seq = seq;
     return STORE_OK;
+}
+
+int st_append(struct store_batch *b, struct store_event *ev, const uint8_t id[16],
+              const char *ctl, const char *rcpt, uint64_t rprev,
+              const struct store_prep *prep)
+{
+    struct store_wire *w = malloc(sizeof *w);
+    uint64_t seq = b->head_seq + 1;
+    int rc;
+
+    if (w == NULL)
+        return STORE_ENOMEM;
+    rc = encode(ev, id, ctl, rcpt, seq, rprev, b->head_hash, prep, w);
+    if (rc == STORE_OK)
+        rc = st_append_raw(b, seq, w->raw, w->len, w->hash);
+    if (rc == STORE_OK)
+        ev->seq = seq;
+    free(w);
+    return rc;
 }
 
 struct dec {
@@ -273,9 +340,11 @@ static void dec_canon(struct dec *d, struct st_event *e)
     le->ev.seq = le->seq;
 }
 
-int st_event_decode(const void *data, size_t len, struct st_event *e)
+/* Decode into e, strings into the arena strs (cap bytes). */
+static int decode_in(const void *data, size_t len, struct st_event *e, char *strs,
+                     size_t cap)
 {
-    struct dec d = {data, len, 0, 0, e->strs, 0, sizeof e->strs};
+    struct dec d = {data, len, 0, 0, strs, 0, cap};
 
     memset(&e->le, 0, sizeof e->le);
     e->has_personal = 0;
@@ -296,6 +365,11 @@ int st_event_decode(const void *data, size_t len, struct st_event *e)
     if (d.err || d.off != len || e->le.ev.action > STORE_A_ERASE)
         return STORE_ECORRUPT;
     return STORE_OK;
+}
+
+int st_event_decode(const void *data, size_t len, struct st_event *e)
+{
+    return decode_in(data, len, e, e->strs, sizeof e->strs);
 }
 
 int st_event_check(const void *data, size_t len, const struct st_event *e)
@@ -338,6 +412,50 @@ int st_event_get(struct store *st, MDB_txn *txn, uint64_t seq, struct st_event *
 }
 
 /* Keep format, canonical part and hash; set the flag; drop the rest. */
+static size_t tomb_of(const void *raw, const struct st_event *e, uint8_t *out)
+{
+    size_t n = e->canon_end + 32;
+
+    memmove(out, raw, n);
+    out[1] |= 1;
+    return n;
+}
+
+int store_wire_tombstone(const void *raw, size_t len, uint8_t *out, size_t *outlen)
+{
+    struct st_event *e;
+    int rc;
+
+    if (raw == NULL || out == NULL || outlen == NULL)
+        return STORE_EINVAL;
+    if ((e = malloc(sizeof *e)) == NULL)
+        return STORE_ENOMEM;
+    rc = st_event_decode(raw, len, e);
+    if (rc == STORE_OK)
+        *outlen = tomb_of(raw, e, out);
+    free(e);
+    return rc;
+}
+
+int store_wire_decode(const void *raw, size_t len, struct store_ledger_event *out,
+                      char *strs, size_t strslen)
+{
+    struct st_event *e;
+    int rc;
+
+    if (raw == NULL || out == NULL || strs == NULL)
+        return STORE_EINVAL;
+    if ((e = malloc(sizeof *e)) == NULL)
+        return STORE_ENOMEM;
+    rc = decode_in(raw, len, e, strs, strslen);
+    if (rc == STORE_OK && st_event_check(raw, len, e) != STORE_V_OK)
+        rc = STORE_ECORRUPT;
+    if (rc == STORE_OK)
+        *out = e->le;
+    free(e);
+    return rc;
+}
+
 int st_event_tombstone(struct store *st, MDB_txn *txn, uint64_t seq)
 {
     struct st_event *e = malloc(sizeof *e);
@@ -350,13 +468,58 @@ int st_event_tombstone(struct store *st, MDB_txn *txn, uint64_t seq)
         return STORE_ENOMEM;
     rc = st_event_get(st, txn, seq, e, &raw, &rawlen);
     if (rc == STORE_OK && e->has_personal) {
-        size_t n = e->canon_end + 32;
-        memcpy(buf, raw, n);
-        buf[1] |= 1;
+        size_t n = tomb_of(raw, e, buf);
         st_put_be64(kb, seq);
         MDB_val k = {8, kb}, v = {n, buf};
         rc = st_mdb_rc(mdb_put(txn, st->ledger, &k, &v, 0));
     }
     free(e);
     return rc;
+}
+
+/* Outbox value: u8 version 1, u8 action, u32 time, u32 purposes, u32
+ * states, notice_sha256[32], str controller, recipient, method, notice_id,
+ * actor, source_ip, user_agent. */
+int st_outbox_encode(const struct store_event *ev, uint8_t *buf, size_t cap, size_t *n)
+{
+    struct enc e = {buf, 0, cap, 0};
+
+    put_u(&e, 1, 1);
+    put_u(&e, (uint64_t)ev->action, 1);
+    put_u(&e, (uint64_t)ev->time, 4);
+    put_u(&e, ev->purposes, 4);
+    put_u(&e, ev->states, 4);
+    put(&e, ev->notice_sha256, 32);
+    put_str(&e, ev->controller);
+    put_str(&e, ev->recipient);
+    put_str(&e, ev->method);
+    put_str(&e, ev->notice_id);
+    put_str(&e, ev->actor);
+    put_str(&e, ev->source_ip);
+    put_str(&e, ev->user_agent);
+    *n = e.n;
+    return e.err ? STORE_EINVAL : STORE_OK;
+}
+
+int st_outbox_decode(const void *data, size_t len, struct st_outbox_ev *o)
+{
+    struct dec d = {data, len, 0, 0, o->strs, 0, sizeof o->strs};
+    struct store_event *ev = &o->ev;
+
+    memset(ev, 0, sizeof *ev);
+    if (get_u(&d, 1) != 1)
+        return STORE_ECORRUPT;
+    ev->action = (int)get_u(&d, 1);
+    ev->time = (int64_t)get_u(&d, 4);
+    ev->purposes = (uint32_t)get_u(&d, 4);
+    ev->states = (uint32_t)get_u(&d, 4);
+    get_fixed(&d, ev->notice_sha256, 32);
+    ev->controller = get_str(&d, 0);
+    ev->recipient = get_str(&d, 0);
+    ev->method = get_str(&d, 0);
+    ev->notice_id = get_str(&d, 1);
+    ev->actor = get_str(&d, 1);
+    ev->source_ip = get_str(&d, 1);
+    ev->user_agent = get_str(&d, 1);
+    return d.err || d.off != len ? STORE_ECORRUPT : STORE_OK;
 }

@@ -13,7 +13,7 @@
 
 #include <glib.h>
 
-#include "store/store.h"
+#include "store/store_int.h"
 
 static const char *const status_names[] = {
     [STORE_OK] = "success",
@@ -342,6 +342,13 @@ void store_time_format(int64_t t, char *out, size_t outlen)
     if (gmtime_r(&tt, &tm) == NULL ||
         strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         out[0] = '\0';
+}
+
+void st_uuid_make(const uint8_t rnd[16], uint8_t u[16])
+{
+    memcpy(u, rnd, 16);
+    u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
+    u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
 }
 
 void store_uuid_format(const uint8_t u[16], char out[37])

@@ -73,7 +73,7 @@ static int history_in(struct store *st, MDB_txn *txn, const char *controller,
                       const char *rcpt, store_event_cb cb, void *arg, struct st_event *e)
 {
     uint8_t key[ST_KEYLEN];
-    struct st_cval v;
+    struct store_cval v;
     uint64_t *seqs = NULL;
     size_t n = 0;
     int rc = st_key_for(st, txn, controller, rcpt, 0, key, NULL, NULL);
@@ -160,19 +160,50 @@ static int walk_one(uint64_t key, const MDB_val *v, struct st_event *e, void *ar
     return w->cb(&e->le, w->arg);
 }
 
-int store_ledger_walk(struct store *st, uint64_t from, store_event_cb cb, void *arg)
+/* ledger_iter in its own read transaction. */
+static int ledger_iter_rd(struct store *st, uint64_t from, raw_fn fn, void *arg)
 {
-    struct walk_arg w = {cb, arg};
     MDB_txn *txn;
     int rc;
 
-    if (st == NULL || cb == NULL)
-        return STORE_EINVAL;
     if ((rc = st_rd_begin(st, &txn)) != STORE_OK)
         return rc;
-    rc = ledger_iter(st, txn, from, walk_one, &w);
+    rc = ledger_iter(st, txn, from, fn, arg);
     st_rd_end(st, txn);
     return rc;
+}
+
+int store_ledger_walk(struct store *st, uint64_t from, store_event_cb cb, void *arg)
+{
+    struct walk_arg w = {cb, arg};
+
+    if (st == NULL || cb == NULL)
+        return STORE_EINVAL;
+    return ledger_iter_rd(st, from, walk_one, &w);
+}
+
+struct raw_arg {
+    store_raw_cb cb;
+    void *arg;
+};
+
+static int raw_one(uint64_t key, const MDB_val *v, struct st_event *e, void *arg)
+{
+    struct raw_arg *w = arg;
+
+    (void)e;
+    if (key == 0)
+        return STORE_ECORRUPT;
+    return w->cb(key, v->mv_data, v->mv_size, w->arg);
+}
+
+int store_ledger_walk_raw(struct store *st, uint64_t from, store_raw_cb cb, void *arg)
+{
+    struct raw_arg w = {cb, arg};
+
+    if (st == NULL || cb == NULL)
+        return STORE_EINVAL;
+    return ledger_iter_rd(st, from, raw_one, &w);
 }
 
 /* The walk's state: the result, and the recorded head to meet (seq 0:

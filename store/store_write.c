@@ -114,9 +114,7 @@ static int ev_validate(struct store_event *ev, const uint8_t rnd[16], char *cn, 
     if (ev->time > now)
         ev->time = now;
     if (ev->id[0] == '\0') {
-        memcpy(u, rnd, 16);
-        u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
-        u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
+        st_uuid_make(rnd, u);
         store_uuid_format(u, ev->id);
     } else {
         if (memchr(ev->id, '\0', sizeof ev->id) == NULL ||
@@ -186,7 +184,7 @@ static int got_asked(const struct store_event *ev, uint32_t states)
 
 /* The state rules of store_record (store.h). Returns 1 if the event got
  * what it asked for (see got_asked), 0 if it only went into the ledger. */
-int st_apply(struct st_cval *v, const struct store_event *ev, int found)
+static int st_apply(struct store_cval *v, const struct store_event *ev, int found)
 {
     int late = found && ev->time < (int64_t)v->updated, revoked = 0;
 
@@ -202,6 +200,30 @@ int st_apply(struct st_cval *v, const struct store_event *ev, int found)
     if (!late)
         v->updated = (uint32_t)ev->time;
     return got_asked(ev, v->states);
+}
+
+int store_state_apply(struct store_cval *s, struct store_event *ev, int found)
+{
+    if (s == NULL || ev == NULL || ev->action < STORE_A_GRANT || ev->action > STORE_A_ERASE)
+        return STORE_EINVAL;
+    if (!found)
+        *s = (struct store_cval){0};
+    uint32_t states0 = s->states, informed0 = s->informed;
+    ev->applied = st_apply(s, ev, found);
+    ev->changed = s->states != states0 || s->informed != informed0;
+    return STORE_OK;
+}
+
+int store_event_check_in(struct store_event *ev, char ctl_norm[65],
+                         char rcpt_norm[STORE_ADDR_MAX])
+{
+    uint8_t rnd[16], u[16];
+
+    if (ev == NULL || ctl_norm == NULL || rcpt_norm == NULL)
+        return STORE_EINVAL;
+    randombytes_buf(rnd, sizeof rnd);
+    return ev_validate(ev, rnd, ctl_norm, rcpt_norm, u) == STORE_OK ? STORE_OK
+                                                                    : STORE_EINVAL;
 }
 
 /* Visit a recipient's events newest first, from seq along rprev, until fn
@@ -269,7 +291,7 @@ int store_event_prepare(struct store *st, struct store_event *ev, const uint8_t 
         return STORE_EINVAL;
     st_key(st, 0, rn, key);
     memcpy(p->order, key + 4, sizeof p->order);
-    st_dedup(st, ev, cn, rn, p->dedup);
+    st_dedup(st->hashkey, ev, cn, rn, p->dedup);
     memcpy(p->salt, rnd + 16, sizeof p->salt);
     return st_pii(p->salt, p->dedup, rn, ev, p->pii);
 }
@@ -280,7 +302,7 @@ static int add_prepared(struct store_batch *b, struct store_event *ev,
 {
     char cn[ST_CTL_MAX], rn[STORE_ADDR_MAX];
     uint8_t key[ST_KEYLEN], vb[ST_CVAL_LEN];
-    struct st_cval v;
+    struct store_cval v;
     uint32_t id;
     int rc, found, d = 0;
 
@@ -305,10 +327,8 @@ static int add_prepared(struct store_batch *b, struct store_event *ev,
             *dup = 1;
         return STORE_OK;
     }
-    uint32_t states0 = v.states, informed0 = v.informed;
-    ev->applied = st_apply(&v, ev, found);
-    ev->changed = v.states != states0 || v.informed != informed0;
-    if ((rc = st_append(b, ev, p->id, cn, rn, v.last, p)) != STORE_OK)
+    if ((rc = store_state_apply(&v, ev, found)) != STORE_OK ||
+        (rc = st_append(b, ev, p->id, cn, rn, v.last, p)) != STORE_OK)
         return rc;
     v.last = ev->seq;
     st_cval_encode(&v, vb);
@@ -423,7 +443,7 @@ static int erase_one(struct store *st, MDB_txn *txn, uint64_t seq, const struct 
 }
 
 /* Tombstone the chain of events that starts at seq. */
-static int erase_chain(struct store *st, MDB_txn *txn, uint64_t seq, unsigned *n)
+int st_erase_chain(struct store *st, MDB_txn *txn, uint64_t seq, unsigned *n)
 {
     return chain_each(st, txn, seq, erase_one, n);
 }
@@ -432,7 +452,7 @@ static int erase_in(struct store_batch *b, const char *cn, const char *rn,
                     const char *actor, unsigned *n)
 {
     uint8_t key[ST_KEYLEN];
-    struct st_cval v;
+    struct store_cval v = {0};
     int rc = st_key_for(b->st, b->txn, cn, rn, 0, key, NULL, NULL), any = 0;
 
     if (rc != STORE_OK)
@@ -441,7 +461,7 @@ static int erase_in(struct store_batch *b, const char *cn, const char *rn,
     rc = st_cval_get(b->st, b->txn, key, &v);
     if (rc == STORE_OK) {
         any = 1;
-        if ((rc = erase_chain(b->st, b->txn, v.last, n)) != STORE_OK ||
+        if ((rc = st_erase_chain(b->st, b->txn, v.last, n)) != STORE_OK ||
             (rc = st_mdb_rc(mdb_del(b->txn, b->st->consent, &k, NULL))) != STORE_OK)
             return rc;
     } else if (rc != STORE_NOTFOUND) {
@@ -459,13 +479,15 @@ static int erase_in(struct store_batch *b, const char *cn, const char *rn,
                              .method = "admin",
                              .actor = actor,
                              .time = (int64_t)time(NULL)};
-    uint8_t u[16];
-    randombytes_buf(u, sizeof u);
-    u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
-    u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
+    uint8_t rnd[16], u[16];
+    randombytes_buf(rnd, sizeof rnd);
+    st_uuid_make(rnd, u);
     store_uuid_format(u, ev.id);
     ev.states = *n; /* how many events were erased, for the record */
-    return st_append(b, &ev, u, cn, NULL, 0, NULL);
+    /* rprev names the recipient's latest event, so that a replica can
+     * find the chain to erase (store_replica_apply); 0 when only a
+     * last-open day was known. */
+    return st_append(b, &ev, u, cn, NULL, v.last, NULL);
 }
 
 int store_erase(struct store *st, const char *controller, const char *rcpt,

@@ -20,12 +20,12 @@ level() {
     case $1 in
     common) echo 0 ;;
     rewriter | store) echo 1 ;;
-    policy) echo 2 ;;
-    milter | gate | ctl | tools) echo 3 ;;
+    policy | pgstore) echo 2 ;;
+    milter | gate | ctl | tools | sync) echo 3 ;;
     *) echo 9 ;;
     esac
 }
-DIRS="common rewriter store policy milter gate ctl tools"
+DIRS="common rewriter store policy pgstore milter gate ctl tools sync"
 
 bad=0
 tmp=$(mktemp -d)

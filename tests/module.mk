@@ -6,10 +6,10 @@ CRITERION_LIBS = $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
 
 # The programs' libraries come first; a test may stub a function of theirs
 # (the archive member defining it is then not pulled in).
-TEST_LIBS = $(B)/libgate.a $(B)/libmlt.a $(LIBS_ALL)
+TEST_LIBS = $(B)/libgate.a $(B)/libmlt.a $(B)/libpgstore.a $(LIBS_ALL)
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(TEST_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_LIBS) $(CRITERION_LIBS) $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_LIBS) $(CRITERION_LIBS) $(PKG_LIBS) $(PQ_LIBS)
 
 BINS += $(UNIT_BINS)
 CHECK_TARGETS += check-unit

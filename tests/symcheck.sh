@@ -19,13 +19,14 @@ prefixes() {
     gate) echo "gate_" ;;
     milter) echo "mlt_" ;;
     ctl) echo "ctl_" ;;
+    sync) echo "sync_" ;;
     tools) echo "" ;;
     esac
 }
 
 [ -d "$B/obj" ] || { echo "symcheck: $B/obj missing: build first" >&2; exit 1; }
 bad=0 n=0
-for d in common rewriter store policy gate milter ctl tools; do
+for d in common rewriter store policy gate milter ctl tools sync; do
     [ -d "$B/obj/$d" ] || continue
     p=$(prefixes "$d")
     for o in "$B/obj/$d"/*.o; do

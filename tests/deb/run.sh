@@ -20,7 +20,7 @@ set -u
 SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 B=${B:-build}
 DEBDIR=$SRCDIR/$B/deb
-PKGS="consent-milter consent-gate consent-milter-common"
+PKGS="consent-milter consent-gate consent-sync consent-milter-common"
 UNITS="/lib/systemd/system/consent-milter.service /lib/systemd/system/consent-gate.service"
 CONF=/etc/consent-milter/consent-milter.conf
 SOCK=/var/spool/postfix/consent-milter/milter.sock
@@ -125,8 +125,10 @@ check "tmpfiles: socket directory setgid, group postfix" \
 conffiles=$(dpkg-query -W -f='${Conffiles}\n' consent-milter-common | awk '{print $1}')
 check "the configuration is a conffile" grep -qx "$CONF" <<<"$conffiles"
 check "trackers.rules is a conffile" grep -qx /etc/consent-milter/trackers.rules <<<"$conffiles"
-check "daemons in /usr/sbin" test -x /usr/sbin/consent-milter -a -x /usr/sbin/consent-gate
-for m in consent-milter.8 consent-gate.8 consentctl.8 consent-milter.conf.5 consent-rewrite.1; do
+check "daemons in /usr/sbin" test -x /usr/sbin/consent-milter -a -x /usr/sbin/consent-gate \
+	-a -x /usr/sbin/consent-sync
+for m in consent-milter.8 consent-gate.8 consent-sync.8 consentctl.8 consent-milter.conf.5 \
+	consent-rewrite.1; do
 	check "man page $m" test -n "$(find /usr/share/man -name "$m.gz")"
 done
 check "packaged socket is inside Postfix's chroot" grep -qx "socket = unix:$SOCK" "$CONF"
@@ -137,6 +139,11 @@ for u in $UNITS; do
 	check "systemd-analyze verify ${u##*/}" systemd-analyze verify "$u"
 	check "${u##*/}: ExecReload sends SIGUSR1" grep -qx 'ExecReload=/bin/kill -USR1 $MAINPID' "$u"
 done
+su=/lib/systemd/system/consent-sync.service
+check "systemd-analyze verify consent-sync.service" systemd-analyze verify "$su"
+# it needs a [store] section naming a primary: installed, not enabled
+check "consent-sync.service installed disabled" \
+	test ! -e /etc/systemd/system/multi-user.target.wants/consent-sync.service
 check "consent-milter.service logs to syslog (-s)" \
 	grep -q '^ExecStart=/usr/sbin/consent-milter -f -s ' /lib/systemd/system/consent-milter.service
 

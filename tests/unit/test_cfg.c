@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "policy/cfg.h"
@@ -314,4 +315,105 @@ Test(cfg, unknown_user_is_refused)
     c = load("[milter]\nuser = root\n", err, sizeof err);
     cr_assert_not_null(c, "root exists: %s", err);
     cfg_release(c);
+}
+
+/* [store] (issue 11): without the section everything is lmdb on the
+ * milter's own database; with it, every key parsed and checked. */
+Test(cfg, store_section_defaults_and_values)
+{
+    char err[256] = "";
+    struct cfg *c = load("[milter]\ndatabase = /var/lib/cm-test\n", err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    cr_expect_eq(c->store_backend, CFG_STORE_LMDB);
+    cr_expect_null(c->store_conninfo);
+    cr_expect_null(c->store_passfile);
+    cr_expect_str_eq(c->store_replica, "/var/lib/cm-test", "replica defaults to database");
+    cr_expect_eq(c->store_max_staleness, 60);
+    cr_expect_eq(c->store_poll_interval, 5);
+    cfg_release(c);
+
+    c = load("[store]\nbackend = postgresql\n"
+             "conninfo = host=/run/postgresql dbname=consent user=consent_relay\n"
+             "passfile = pgpass-does-not-exist\nreplica = /var/lib/replica\n"
+             "max_staleness = 30\npoll_interval = 2\n",
+             err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    cr_expect_eq(c->store_backend, CFG_STORE_PG);
+    cr_expect_str_eq(c->store_conninfo,
+                     "host=/run/postgresql dbname=consent user=consent_relay");
+    cr_expect(strstr(c->store_passfile, "/pgpass-does-not-exist") != NULL &&
+                  c->store_passfile[0] == '/',
+              "passfile resolves against the config's directory: %s", c->store_passfile);
+    cr_expect_str_eq(c->store_replica, "/var/lib/replica");
+    cr_expect_eq(c->store_max_staleness, 30);
+    cr_expect_eq(c->store_poll_interval, 2);
+    char *d = cfg_dump(c);
+    cr_expect(strstr(d, "[store]\nbackend = postgresql\n") != NULL, "%s", d);
+    free(d);
+    cfg_release(c);
+
+    c = load("[store]\nconninfo = postgresql://relay@db.example:5432/consent?sslmode=require\n",
+             err, sizeof err);
+    cr_assert_not_null(c, "a URI without password is fine: %s", err);
+    cfg_release(c);
+}
+
+Test(cfg, store_bad_values_name_the_line)
+{
+    static const struct bad_case cases[] = {
+        {"[store]\nbackend = mysql\n", "<string>:2: backend"},
+        {"[store]\n\nconninfo = host=db password=secret\n",
+         "<string>:3: conninfo: a password in the connection string"},
+        {"[store]\nconninfo = host=db PASSWORD = 'x y'\n", ":2: conninfo: a password"},
+        {"[store]\nconninfo = postgresql://u:secret@db/consent\n", ":2: conninfo: a password"},
+        {"[store]\nconninfo = postgres://u@db/c?sslmode=require&password=x\n",
+         ":2: conninfo: a password"},
+        {"[store]\nconninfo = dbname='host=db password=x'\n", ":2: conninfo: a password"},
+        {"[store]\nconninfo = host='unterminated\n", ":2: conninfo: unterminated quote"},
+        {"[store]\nconninfo = justtext\n", ":2: conninfo: expected key=value"},
+        {"[store]\nmax_staleness = 0\n", ":2: max_staleness"},
+        {"[store]\nmax_staleness = soon\n", ":2: max_staleness"},
+        {"[store]\npoll_interval = 0\n", ":2: poll_interval"},
+        {"[store]\npoll_interval = 99999\n", ":2: poll_interval"},
+        {"[store]\nreplica = \n", ":2: replica"},
+        {"[store]\nfoo = 1\n", ":2: unknown key 'foo' in [store]"},
+        {"[store]\nbackend = lmdb\n[store]\n", ":3: section [store] repeated (first at line 1)"},
+        {"[store]\nmax_staleness = 5\nmax_staleness = 6\n",
+         ":3: key 'max_staleness' repeated in [store]"},
+        {"[milter]\n[store]\nbackend = postgresql\n",
+         ":3: backend = postgresql needs conninfo"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[256] = "";
+        struct cfg *c = load(cases[i].text, err, sizeof err);
+        cr_assert_null(c, "case %zu must fail: %s", i, cases[i].text);
+        cr_assert(strstr(err, cases[i].want) != NULL, "case %zu: got \"%s\", want \"%s\"", i,
+                  err, cases[i].want);
+    }
+}
+
+/* libpq ignores a password file others can read; the configuration says
+ * so at load, naming the line. */
+Test(cfg, store_passfile_readable_by_others_is_refused)
+{
+    char dir[] = "/tmp/cm-cfg-XXXXXX", path[64], text[160], err[256] = "";
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/pgpass", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("*:*:*:*:x\n", f);
+    fclose(f);
+    cr_assert_eq(chmod(path, 0644), 0);
+    snprintf(text, sizeof text, "[store]\nbackend = lmdb\npassfile = %s\n", path);
+    struct cfg *c = load(text, err, sizeof err);
+    cr_expect_null(c);
+    cr_expect(strstr(err, ":3: passfile:") != NULL && strstr(err, "0600") != NULL, "%s",
+              err);
+    cfg_release(c);
+    cr_assert_eq(chmod(path, 0600), 0);
+    c = load(text, err, sizeof err);
+    cr_expect_not_null(c, "%s", err);
+    cfg_release(c);
+    unlink(path);
+    rmdir(dir);
 }

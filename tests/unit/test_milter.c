@@ -644,3 +644,98 @@ Test(budget, shares_wait_time_out_and_never_fit)
     mlt_budget_give(0);
     cr_assert_eq(mlt_budget_used(), 0);
 }
+
+/* ---- [store] backend = postgresql: a stale replica decides as if nobody
+ * consented (issue 11), a fresh one decides from its consent. */
+#include "store/store_repl.h"
+#include <time.h>
+
+static void rm_rf(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static int copy_first(uint64_t seq, const void *v, size_t n, void *arg)
+{
+    struct store_wire *w = arg;
+    (void)seq;
+    cr_assert(n <= sizeof w->raw);
+    memcpy(w->raw, v, n);
+    w->len = n;
+    return 1; /* the first event only */
+}
+
+Test(decide, stale_replica_decides_as_if_nobody_consented)
+{
+    char pdir[] = "/tmp/test_mlt_p.XXXXXX", rdir[] = "/tmp/test_mlt_r.XXXXXX", err[256];
+    struct store *p, *r;
+    cr_assert_not_null(mkdtemp(pdir));
+    cr_assert_not_null(mkdtemp(rdir));
+    cr_assert_eq(store_open(pdir, STORE_CREATE, 0, &p), STORE_OK);
+    cr_assert_eq(store_open(rdir, STORE_CREATE, 0, &r), STORE_OK);
+    struct store_event ev = {.action = STORE_A_GRANT, .controller = "brand.example",
+                             .recipient = "a@example.org", .purposes = 3,
+                             .method = "api"};
+    cr_assert_eq(store_record(p, &ev), STORE_OK);
+
+    char text[256];
+    snprintf(text, sizeof text,
+             "[store]\nbackend = postgresql\nconninfo = host=/nonexistent\n"
+             "replica = %s\nmax_staleness = 60\n",
+             rdir);
+    char conf[512];
+    snprintf(conf, sizeof conf, "%s/conf", getenv("CM_SRCDIR") ? getenv("CM_SRCDIR") : ".");
+    struct cfg *cfg = cfg_load_string(text, conf, err, sizeof err);
+    cr_assert_not_null(cfg, "%s", err);
+    struct snap rt = {.cfg = cfg};
+    char r0[] = "a@example.org", *rcpts[] = {r0};
+    char hn[] = "From", hv[] = "news@brand.example", snd[] = "news@brand.example";
+    struct msginfo_hdr from = {.name = hn, .value = hv};
+    struct mlt_msg m = {.sender = snd, .rcpts = rcpts, .nrcpts = 1,
+                        .hdrs = &from, .nhdrs = 1};
+    struct mlt_decision d;
+    int64_t now = (int64_t)time(NULL);
+
+    struct store *saved = mlt_store;
+    mlt_store = r;
+    cr_expect_eq(mlt_replica_stale(cfg, r, now), 1, "never synced is stale");
+    cr_assert_eq(mlt_decide(&rt, &m, &d, err, sizeof err), 0, "never a tempfail");
+    cr_expect_eq(d.granted, 0);
+
+    /* replicate, synced 10 minutes ago: still stale */
+    const void *raw;
+    size_t len;
+    struct store_wire *w = malloc(sizeof *w);
+    cr_assert_not_null(w);
+    cr_assert_eq(store_ledger_walk_raw(p, 1, copy_first, w), 1);
+    raw = w->raw;
+    len = w->len;
+    struct store_repl_result res;
+    cr_assert_eq(store_replica_apply(r, &raw, &len, 1, now - 600, &res), STORE_OK);
+    cr_expect_eq(mlt_replica_stale(cfg, r, now), 1, "synced 600 s ago > 60 s");
+    cr_assert_eq(mlt_decide(&rt, &m, &d, err, sizeof err), 0);
+    cr_expect_eq(d.granted, 0, "stale: nothing granted although the replica says so");
+
+    /* a fresh sync: the replica's consent counts */
+    cr_assert_eq(store_replica_touch(r, now - 5), STORE_OK);
+    cr_expect_eq(mlt_replica_stale(cfg, r, now), 0);
+    cr_assert_eq(mlt_decide(&rt, &m, &d, err, sizeof err), 0);
+    cr_expect_eq(d.granted, 3, "fresh: granted opens and clicks");
+
+    /* lmdb backend: the sync time plays no part */
+    struct cfg *lm = cfg_load_string("", conf, err, sizeof err);
+    cr_assert_not_null(lm, "%s", err);
+    cr_expect_eq(mlt_replica_stale(lm, r, now + 100000), 0);
+    cfg_release(lm);
+
+    mlt_store = saved;
+    free(w);
+    cfg_release(cfg);
+    store_close(p);
+    store_close(r);
+    rm_rf(pdir);
+    rm_rf(rdir);
+}
+

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "test_store_util.h"
+#include "store/store_repl.h"
 
 #define ADDR "ann.access@example.org"
 #define NOTICE_A "<p>Who tracks: {{controller}} at {{address}}.</p>\n"
@@ -193,6 +194,12 @@ static void fill_everything(void)
     cr_assert_eq(rec(STORE_A_WITHDRAW, ADDR, P_OPENS, 0), STORE_OK);
     cr_assert_eq(rec(STORE_A_INFORM, ADDR, 0, 0), STORE_OK);
     cr_assert_eq(store_lastopen_set(tst, "brand", ADDR, 20400), STORE_OK);
+    struct store_event ob = {.action = STORE_A_WITHDRAW, .controller = "brand",
+                             .recipient = ADDR, .method = "withdraw-link",
+                             .actor = "gate"};
+    char obc[65], obr[STORE_ADDR_MAX];
+    cr_assert_eq(store_event_check_in(&ob, obc, obr), STORE_OK);
+    cr_assert_eq(store_outbox_put(tst, &ob), STORE_OK); /* a pending withdrawal */
     cr_assert_eq(store_anon_incr(tst, "brand", "spring", 20400), STORE_OK);
     cr_assert_eq(rec(STORE_A_GRANT, "bob@example.org", P_OPENS, 0), STORE_OK);
     cr_assert_eq(store_lastopen_set(tst, "brand", "bob@example.org", 20401), STORE_OK);
@@ -208,8 +215,8 @@ static int mentions(const MDB_val *v, const uint8_t hash[12])
 /* Entries of every named database that hold ADDR or its keyed hash. */
 static void scan_raw(struct tally *raw, const uint8_t hash[12])
 {
-    static const char *const known[] = {"meta",     "ctl",  "consent", "ledger",
-                                        "lastopen", "anon", "notices"};
+    static const char *const known[] = {"meta", "ctl",     "consent", "ledger",
+                                        "lastopen", "anon", "notices", "outbox"};
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi main, dbi;
