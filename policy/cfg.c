@@ -638,7 +638,8 @@ static void cfg_free(struct cfg *c)
 {
     char **strs[] = {&c->socket,      &c->database,      &c->user,     &c->spool_dir,
                      &c->pid_file,    &c->rules,         &c->gate_url, &c->gate_keys,
-                     &c->gate_listen, &c->gate_language, &c->path};
+                     &c->gate_listen, &c->gate_language, &c->path,
+                     &c->metrics_textfile};
 
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         free(*strs[i]);

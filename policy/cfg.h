@@ -82,6 +82,8 @@ struct cfg {
     char *rules;                /* /etc/consent-milter/trackers.rules */
     unsigned workers_hint;      /* LMDB readers sizing; 64 */
     unsigned timeout;           /* libmilter socket timeout, seconds; 30 */
+    char *metrics_textfile;     /* NULL: no metrics file */
+    unsigned metrics_interval;  /* seconds between writes; 15 */
     /* [gate] */
     char *gate_url;             /* https://gate.example/ (no trailing slash kept) */
     char *gate_keys;            /* keys file */

@@ -148,6 +148,10 @@ const struct keydef cfg_keys[] = {
      "expected worker threads (sizes LMDB readers)"},
     {"milter", "timeout", K_UINT, CO(timeout), "30", NULL, 1, 3600,
      "libmilter socket timeout, seconds"},
+    {"milter", "metrics_textfile", K_PATH, CO(metrics_textfile), NULL, NULL, 0, 0,
+     "Prometheus textfile for node_exporter (absolute .prom path); none by default"},
+    {"milter", "metrics_interval", K_UINT, CO(metrics_interval), "15", NULL, 1, 3600,
+     "seconds between metrics_textfile writes"},
     {"gate", "url", K_URL, CO(gate_url), "https://consent.invalid", NULL, 0, 0,
      "public base URL of consent-gate (https)"},
     {"gate", "keys", K_PATH, CO(gate_keys), "/etc/consent-milter/keys", NULL, 0, 0,
@@ -398,6 +402,10 @@ int cfg_key_apply(const struct keydef *k, void *base, const char *v, const char 
     case K_PATH:
         if (*v == '\0')
             return *why = "empty value", -1;
+        /* read by node_exporter from its own directory: no relative path */
+        if (strcmp(k->name, "metrics_textfile") == 0 && *v != '/')
+            return *why = "expected an absolute path (node_exporter's textfile directory)",
+                   -1;
         return set_str((char **)field, v) ? (*why = "out of memory", -1) : 0;
     case K_LANG: /* which languages exist is the templates' business (cfg.c) */
         if (letters(v, 2, 3, lang) != 0)

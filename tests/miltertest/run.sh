@@ -44,6 +44,10 @@ for s in "$SRCDIR"/tests/miltertest/*.lua; do
 		sock=inet:${MT_INET_PORT:-2699}@127.0.0.1
 		sed -i "s#^socket = .*#socket = $sock#" "$P/milter.conf"
 	fi
+	if [ "$name" = metrics ]; then
+		sed -i "/^socket = /a metrics_textfile = $P/mspool/metrics.prom\nmetrics_interval = 1" \
+			"$P/milter.conf"
+	fi
 	# headlog.lua: the hourly ledger head line every second (test hook)
 	interval=
 	[ "$name" = headlog ] && interval=1
