@@ -639,7 +639,7 @@ static void cfg_free(struct cfg *c)
     char **strs[] = {&c->socket,      &c->database,      &c->user,     &c->spool_dir,
                      &c->pid_file,    &c->rules,         &c->gate_url, &c->gate_keys,
                      &c->gate_listen, &c->gate_language, &c->path,
-                     &c->metrics_textfile};
+                     &c->metrics_textfile, &c->gate_metrics_listen};
 
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         free(*strs[i]);
@@ -647,6 +647,7 @@ static void cfg_free(struct cfg *c)
         domain_clear(&c->domains[i]);
     free(c->domains);
     free(c->gate_trusted);
+    free(c->gate_metrics_allow);
     free(c);
 }
 

@@ -94,6 +94,9 @@ struct cfg {
     struct cidr *gate_trusted;  /* trusted_proxies: peers whose X-Forwarded-For */
     size_t ngate_trusted;       /*   is believed; none by default */
     unsigned gate_per_ip_limit; /* connections per untrusted address; 128, 0: off */
+    char *gate_metrics_listen;  /* 127.0.0.1:9025; "off": no metrics listener */
+    struct cidr *gate_metrics_allow; /* metrics_allow: peers allowed; none: all */
+    size_t ngate_metrics_allow;
     /* [domain ...] */
     struct cfg_domain *domains; /* the "*" domain is always present */
     size_t ndomains;

@@ -165,6 +165,10 @@ const struct keydef cfg_keys[] = {
      "addresses/ranges whose X-Forwarded-For names the client"},
     {"gate", "per_ip_limit", K_UINT, CO(gate_per_ip_limit), "128", NULL, 0, 100000,
      "connections per client address (0: no limit; trusted proxies exempt)"},
+    {"gate", "metrics_listen", K_STR, CO(gate_metrics_listen), "127.0.0.1:9025", NULL, 0,
+     0, "HOST:PORT of the /metrics listener, apart from the public one; off: none"},
+    {"gate", "metrics_allow", K_CIDRS, CO(gate_metrics_allow), NULL, NULL, 0, 0,
+     "addresses/ranges allowed on metrics_listen (none: every peer that reaches it)"},
     {"gate", "language", K_LANG, CO(gate_language), "en", NULL, 0, 0,
      "page language when none fits (its pages must exist)"},
     {"domain", "controller", K_STR, DO(controller), NULL, NULL, 0, 0,
@@ -475,6 +479,9 @@ _Static_assert(offsetof(struct cfg_domain, ntransactional) ==
                "K_RULES expects the count right after the vector");
 _Static_assert(offsetof(struct cfg, ngate_trusted) ==
                    offsetof(struct cfg, gate_trusted) + sizeof(void *),
+               "K_CIDRS expects the count right after the vector");
+_Static_assert(offsetof(struct cfg, ngate_metrics_allow) ==
+                   offsetof(struct cfg, gate_metrics_allow) + sizeof(void *),
                "K_CIDRS expects the count right after the vector");
 _Static_assert(offsetof(struct cfg_domain, nauth) ==
                    offsetof(struct cfg_domain, auth) + sizeof(void *),
