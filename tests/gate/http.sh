@@ -359,6 +359,10 @@ check_has "metrics: not on the public listener (404)" "$(status "$BASE/metrics")
 check_has "metrics: on metrics_listen (200)" "$(status "$MBASE/metrics")" 200
 check_has "metrics listener: nothing else (404)" "$(status "$MBASE/healthz")" 404
 M=$(C "$MBASE/metrics")
+printf '%s\n' "$M" > "$T/metrics.prom"
+if python3 "$ROOT/tests/grafana_check.py" "$ROOT/contrib/grafana/consent-milter.json" \
+    consent_gate_ "$T/metrics.prom"; then ok "grafana dashboard: gate series exist"
+else bad "grafana dashboard: gate series missing"; fi
 check_has "metrics: blank pixels counted" "$M" 'consent_gate_requests_total{endpoint="open",outcome="blank"}'
 check_has "metrics: forwarded pixels counted" "$M" 'consent_gate_requests_total{endpoint="open",outcome="forwarded"}'
 check_has "metrics: withdrawals counted" "$M" "consent_gate_consents_withdrawn_total 2"
