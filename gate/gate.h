@@ -122,6 +122,8 @@ struct gate_http;
 struct gate_http *gate_http_start(struct gate *g, const struct cfg *cfg, char *err,
                                   size_t errlen);
 void gate_http_stop(struct gate_http *h); /* accepts NULL */
+/* gate_http_metrics_port - the bound port of [gate] metrics_listen, 0 if off. */
+uint16_t gate_http_metrics_port(const struct gate_http *h);
 uint16_t gate_http_port(const struct gate_http *h);
 
 /* Response helpers (reply.c). Each returns an MHD result and records the
@@ -188,7 +190,9 @@ enum MHD_Result gate_track(struct gate_req *r);    /* /o /c /a /d (track.c) */
 enum MHD_Result gate_withdraw(struct gate_req *r); /* /w (pages.c) */
 enum MHD_Result gate_prefs(struct gate_req *r);    /* /p (pages.c) */
 enum MHD_Result gate_api(struct gate_req *r);      /* /api/v1/consent (api.c) */
-enum MHD_Result gate_metrics(struct gate_req *r);  /* /metrics (metrics.c) */
+/* gate_metrics_render - the counters in the text exposition (metrics.c),
+ * served by the [gate] metrics_listen daemon (http.c), never the public one. */
+int gate_metrics_render(struct gate *g, struct buf *b);
 
 /* Shared helpers (util.c). */
 /* gate_policy - what the gate does for one token under the current

@@ -57,6 +57,9 @@ struct ipslot { /* connections open from one TCP peer address */
 struct gate_http {
     struct gate *g;
     struct MHD_Daemon *d;
+    struct MHD_Daemon *md; /* [gate] metrics_listen */
+    struct cidr *allow;    /* [gate] metrics_allow; none: everyone who reaches md */
+    size_t nallow;
     unsigned timeout_ms;
     pthread_mutex_t lock;
     struct wconn *conns;
@@ -167,8 +170,8 @@ static enum MHD_Result dispatch(struct gate_req *r)
         return gate_api(r);
     case GATE_EP_HEALTH:
         return gate_send(r, MHD_HTTP_OK, "text/plain", "ok\n", 3, GATE_OUT_OK);
-    case GATE_EP_METRICS:
-        return gate_metrics(r);
+    case GATE_EP_METRICS: /* served on [gate] metrics_listen only */
+        return gate_send_404(r, GATE_OUT_NOT_FOUND);
     case GATE_EP_STATIC:
         css = gate_tpl_css(gate_pages(r), &len);
         return gate_send(r, MHD_HTTP_OK, "text/css; charset=utf-8", css, len,
@@ -571,6 +574,96 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn("httpd: %s", line);
 }
 
+static enum MHD_Result metrics_reply(struct MHD_Connection *conn, unsigned status,
+                                     const char *type, const char *body, size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* The metrics listener: GET /metrics and nothing else, no body. */
+static enum MHD_Result on_metrics(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct gate_http *h = cls;
+    static int first;
+    (void)version;
+    (void)upload_data;
+    if (*con_cls == NULL) {
+        *con_cls = &first;
+        return MHD_YES;
+    }
+    if (*upload_data_size)
+        return MHD_NO;
+    if (h->nallow) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        uint8_t a[CIDR_ADDR_LEN];
+        if (!ci || cidr_addr_from_sockaddr(ci->client_addr, a) != 0 ||
+            !cidr_match(h->allow, h->nallow, a))
+            return metrics_reply(conn, MHD_HTTP_FORBIDDEN, "text/plain", "forbidden\n", 10);
+    }
+    if (strcmp(url, "/metrics") != 0)
+        return metrics_reply(conn, MHD_HTTP_NOT_FOUND, "text/plain", "not found\n", 10);
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return metrics_reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "GET only\n",
+                             9);
+    struct buf b = BUF_INIT(1 << 20);
+    enum MHD_Result ret =
+        gate_metrics_render(h->g, &b) == 0
+            ? metrics_reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+                            buf_cstr(&b), b.len)
+            : metrics_reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", "error\n", 6);
+    buf_free(&b);
+    return ret;
+}
+
+static int metrics_start(struct gate_http *h, const struct cfg *cfg, char *err,
+                         size_t errlen)
+{
+    struct sockaddr_storage ss;
+    int v6 = 0;
+    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+
+    if (!cfg->gate_metrics_listen || strcmp(cfg->gate_metrics_listen, "off") == 0)
+        return 0;
+    if (parse_listen(cfg->gate_metrics_listen, &ss, &v6, err, errlen) != 0)
+        return -1;
+    if (cfg->ngate_metrics_allow) {
+        h->allow = calloc(cfg->ngate_metrics_allow, sizeof *h->allow);
+        if (!h->allow)
+            return snprintf(err, errlen, "out of memory"), -1;
+        memcpy(h->allow, cfg->gate_metrics_allow,
+               cfg->ngate_metrics_allow * sizeof *h->allow);
+        h->nallow = cfg->ngate_metrics_allow;
+    }
+    /* clang-format off */
+    h->md = MHD_start_daemon(
+        flags | (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, on_metrics, h,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->gate_timeout,
+        MHD_OPTION_CONNECTION_LIMIT, 16u,
+        MHD_OPTION_END);
+    /* clang-format on */
+    if (h->md == NULL)
+        return snprintf(err, errlen,
+                        "cannot listen on %s for metrics (address in use or not "
+                        "permitted?)",
+                        cfg->gate_metrics_listen),
+               -1;
+    return 0;
+}
+
 struct gate_http *gate_http_start(struct gate *g, const struct cfg *cfg, char *err,
                                   size_t errlen)
 {
@@ -606,6 +699,10 @@ struct gate_http *gate_http_start(struct gate *g, const struct cfg *cfg, char *e
         gate_http_stop(h);
         return NULL;
     }
+    if (metrics_start(h, cfg, err, errlen) != 0) {
+        gate_http_stop(h);
+        return NULL;
+    }
     if (pthread_create(&h->watchdog, NULL, watchdog, h) == 0)
         h->watchdog_started = 1;
     return h;
@@ -621,8 +718,11 @@ void gate_http_stop(struct gate_http *h)
         pthread_mutex_unlock(&h->lock);
         pthread_join(h->watchdog, NULL);
     }
+    if (h->md)
+        MHD_stop_daemon(h->md);
     if (h->d)
         MHD_stop_daemon(h->d);
+    free(h->allow);
     for (size_t i = 0; i < IP_BUCKETS; i++) /* empty after MHD_stop_daemon */
         for (struct ipslot *p = h->ips[i], *n; p; p = n) {
             n = p->next;
@@ -630,6 +730,14 @@ void gate_http_stop(struct gate_http *h)
         }
     pthread_mutex_destroy(&h->lock);
     free(h);
+}
+
+uint16_t gate_http_metrics_port(const struct gate_http *h)
+{
+    const union MHD_DaemonInfo *di =
+        h && h->md ? MHD_get_daemon_info(h->md, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+
+    return di ? di->port : 0;
 }
 
 uint16_t gate_http_port(const struct gate_http *h)

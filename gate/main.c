@@ -296,8 +296,9 @@ static int serve(struct gate *g, const struct opts *o, const struct snap *s)
         gate_primary_stop(g);
         return 1;
     }
-    log_info("listening addr=%s port=%u threads=%u keys=%zu", s->cfg->gate_listen,
-             (unsigned)gate_http_port(h), s->cfg->gate_threads, tok_keys_count(s->keys));
+    log_info("listening addr=%s port=%u threads=%u keys=%zu metrics_port=%u",
+             s->cfg->gate_listen, (unsigned)gate_http_port(h), s->cfg->gate_threads,
+             tok_keys_count(s->keys), (unsigned)gate_http_metrics_port(h));
     if (o->ready_file && write_ready(o->ready_file, gate_http_port(h)) != 0)
         log_warn("cannot write %s: %s", o->ready_file, strerror(errno));
     /* the signal wait also logs the ledger head once an hour */

@@ -66,33 +66,21 @@ static int emit_tokens(struct gate *g, struct buf *b)
     return rc;
 }
 
-enum MHD_Result gate_metrics(struct gate_req *r)
+int gate_metrics_render(struct gate *g, struct buf *b)
 {
-    struct buf b = BUF_INIT(1 << 20);
-    enum MHD_Result ret;
-    int rc;
-
-    if (r->body)
-        return gate_send(r, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "GET only\n", 9,
-                         GATE_OUT_METHOD);
-    rc = emit_requests(r->g, &b);
+    int rc = emit_requests(g, b);
     if (rc == 0)
-        rc = emit_consents(r->g, &b);
+        rc = emit_consents(g, b);
     if (rc == 0)
-        rc = emit_tokens(r->g, &b);
+        rc = emit_tokens(g, b);
     if (rc == 0)
-        rc = gate_primary_metrics(r->g, &b);
+        rc = gate_primary_metrics(g, b);
     if (rc == 0)
         rc = buf_printf(
-            &b,
+            b,
             "# HELP consent_gate_start_time_seconds Start time of the process.\n"
             "# TYPE consent_gate_start_time_seconds gauge\n"
             "consent_gate_start_time_seconds %lld\n",
-            (long long)r->g->started);
-    ret = rc == 0 ? gate_send(r, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-                              buf_cstr(&b), b.len, GATE_OUT_OK)
-                  : gate_send(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", "error\n",
-                              6, GATE_OUT_ERROR);
-    buf_free(&b);
-    return ret;
+            (long long)g->started);
+    return rc;
 }

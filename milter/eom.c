@@ -45,6 +45,7 @@ struct eom {
     struct mlt_hedit *esp; /* ESP edits, worked out before any modification */
     int nesp;
     int ekind; /* enum mlt_ekind of the failure in err */
+    int mdec;  /* enum mlt_mdecision, for the metrics */
     char err[600];
 };
 
@@ -109,6 +110,7 @@ sfsistat mlt_fail(SMFICTX *ctx, struct mlt_conn *c, int kind, const char *why,
     snprintf(logwhy, sizeof logwhy, "%s", why);
     scrub(logwhy, "\"\\", ' '); /* one key=value field, whatever the reason quotes */
     log_warn("%s: error reason=\"%s\" action=%s", qid, logwhy, word);
+    mlt_metrics_error(kind, act);
     c->msg = mlt_msg_free(c->msg);
     if (act == CFG_ONERR_ACCEPT)
         return SMFIS_ACCEPT;
@@ -180,6 +182,7 @@ static int personalised_for_others(const struct eom *e)
 /* The message passes untouched; one log line says why. */
 static sfsistat pass(struct eom *e, const char *why)
 {
+    e->mdec = e->d.info.dom && e->d.info.dom->mode == CFG_MODE_OFF ? MLT_MD_OFF : MLT_MD_SKIP;
     log_info("%s: skip reason=%s controller=%s ms=%.2f", e->m->qid, why,
              e->d.info.controller[0] ? e->d.info.controller : "-",
              (mlt_now() - e->t0) * 1000.0);
@@ -193,6 +196,7 @@ static sfsistat pass(struct eom *e, const char *why)
  * internal error); the sender can send a fresh copy. */
 static sfsistat refuse_foreign(struct eom *e)
 {
+    e->mdec = MLT_MD_REFUSED;
     log_warn("%s: refuse reason=personalised-for-other-recipients controller=%s",
              e->m->qid, e->d.info.controller[0] ? e->d.info.controller : "-");
     smfi_setreply(e->ctx, "550", "5.7.0",
@@ -445,6 +449,8 @@ static sfsistat run(struct eom *e)
         return mlt_fail(e->ctx, e->c, MLT_E_INTERNAL,
                         "cannot send modifications to the MTA", 1);
     log_result(e);
+    e->mdec = mlt_decision_index(e->pol.sum.decision);
+    mlt_metrics_trackers((const unsigned(*)[RW_A_MAX])e->rep.acted, RW_T_MAX);
     return SMFIS_CONTINUE;
 }
 
@@ -473,10 +479,12 @@ static sfsistat eom_work(SMFICTX *ctx, struct mlt_conn *c)
     e.m = c->msg;
     e.rt = c->rt;
     e.t0 = mlt_now();
+    e.mdec = MLT_MD_ERROR;
     const char *qid = smfi_getsymval(ctx, "i");
     if (qid && *qid && e.m->qid[0] == '-')
         snprintf(e.m->qid, sizeof e.m->qid, "%s", qid);
     sfsistat r = run(&e);
+    mlt_metrics_message(e.mdec, e.d.info.dom ? e.d.info.mail_class : -1, mlt_now() - e.t0);
     if (e.rep_ok)
         rw_report_free(&e.rep);
     if (e.pol_ok)

@@ -302,6 +302,12 @@ static int start(const struct cfg *cfg, int foreground)
     }
     if (open_store(cfg) != 0 || start_reload_thread() != 0)
         return -1;
+    int mrc = mlt_metrics_start(cfg->metrics_textfile, cfg->metrics_interval);
+    if (mrc != 0) {
+        log_err("cannot write metrics textfile %s: %s", cfg->metrics_textfile,
+                strerror(mrc));
+        return -1;
+    }
     return 0;
 }
 
@@ -412,10 +418,14 @@ int main(int argc, char **argv)
     /* smfi_main returns on SIGTERM without waiting for sessions still in
      * progress, and an eom may be reading the store: wait for those, and
      * close the store only when none is left (exit frees it otherwise). */
-    if (mlt_eom_drain(10))
+    int drained = mlt_eom_drain(10);
+    if (drained)
         store_close(mlt_store);
     else
         log_warn("a message was still being processed at exit; the MTA will retry it");
+    int mrc = mlt_metrics_stop();
+    if (mrc != 0)
+        log_warn("cannot write metrics textfile: %s", strerror(mrc));
     snap_install(&mlt_live, NULL);
     return rc == MI_SUCCESS ? 0 : 1;
 }

@@ -242,4 +242,31 @@ sfsistat mlt_fail(SMFICTX *ctx, struct mlt_conn *c, int kind, const char *why,
 /* now_mono - monotonic clock in seconds. */
 double mlt_now(void);
 
+
+/* metrics.c - Prometheus counters ([milter] metrics_textfile). */
+enum mlt_mdecision {
+    MLT_MD_CONSENT = 0, MLT_MD_NO_CONSENT, MLT_MD_STRICTEST, MLT_MD_NEVER_TRACK,
+    MLT_MD_MONITOR, MLT_MD_OFF, MLT_MD_SKIP, MLT_MD_REFUSED, MLT_MD_ERROR, MLT_MD__N
+};
+/* mlt_decision_index - the metrics index of a policy decision word
+ * ("consent", "no-consent", ...); MLT_MD_ERROR when unknown. */
+int mlt_decision_index(const char *decision);
+/* mlt_metrics_message - one message finished: decision (enum
+ * mlt_mdecision), mail class (CFG class, -1 unknown), seconds spent. */
+void mlt_metrics_message(int decision, int mail_class, double seconds);
+/* mlt_metrics_trackers - add a rewrite report's acted[ntypes][RW_A_MAX]. */
+void mlt_metrics_trackers(const unsigned acted[][RW_A_MAX], int ntypes);
+/* mlt_metrics_error - one failure of kind (enum mlt_ekind) answered with
+ * action (enum cfg on_error: accept, reject, tempfail). */
+void mlt_metrics_error(int kind, int action);
+/* mlt_metrics_render - every metric, text exposition, into b. */
+int mlt_metrics_render(struct buf *b);
+/* mlt_metrics_write - render to path atomically. Returns 0 or errno. */
+int mlt_metrics_write(const char *path);
+/* mlt_metrics_start - note the start time; with a path, write it now and
+ * every interval seconds from a thread. mlt_metrics_stop writes it once
+ * more. Both return 0 or an errno value. */
+int mlt_metrics_start(const char *path, unsigned interval);
+int mlt_metrics_stop(void);
+
 #endif

@@ -650,7 +650,8 @@ static void cfg_free(struct cfg *c)
                      &c->spool_dir,      &c->pid_file,       &c->rules,
                      &c->gate_url,       &c->gate_keys,      &c->gate_listen,
                      &c->gate_language,  &c->path,           &c->store_conninfo,
-                     &c->store_passfile, &c->store_replica};
+                     &c->store_passfile, &c->store_replica,  &c->metrics_textfile,
+                     &c->gate_metrics_listen};
 
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         free(*strs[i]);
@@ -658,6 +659,7 @@ static void cfg_free(struct cfg *c)
         domain_clear(&c->domains[i]);
     free(c->domains);
     free(c->gate_trusted);
+    free(c->gate_metrics_allow);
     free(c);
 }
 

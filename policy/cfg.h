@@ -87,6 +87,8 @@ struct cfg {
     char *rules;                /* /etc/consent-milter/trackers.rules */
     unsigned workers_hint;      /* LMDB readers sizing; 64 */
     unsigned timeout;           /* libmilter socket timeout, seconds; 30 */
+    char *metrics_textfile;     /* NULL: no metrics file */
+    unsigned metrics_interval;  /* seconds between writes; 15 */
     /* [gate] */
     char *gate_url;             /* https://gate.example/ (no trailing slash kept) */
     char *gate_keys;            /* keys file */
@@ -97,6 +99,9 @@ struct cfg {
     struct cidr *gate_trusted;  /* trusted_proxies: peers whose X-Forwarded-For */
     size_t ngate_trusted;       /*   is believed; none by default */
     unsigned gate_per_ip_limit; /* connections per untrusted address; 128, 0: off */
+    char *gate_metrics_listen;  /* 127.0.0.1:9025; "off": no metrics listener */
+    struct cidr *gate_metrics_allow; /* metrics_allow: peers allowed; none: all */
+    size_t ngate_metrics_allow;
     /* [store] (issue 11; without the section: lmdb, as before) */
     int store_backend;          /* enum cfg_store_backend; lmdb */
     char *store_conninfo;       /* libpq connection string, never a password; NULL */

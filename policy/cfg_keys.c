@@ -149,6 +149,10 @@ const struct keydef cfg_keys[] = {
      "expected worker threads (sizes LMDB readers)"},
     {"milter", "timeout", K_UINT, CO(timeout), "30", NULL, 1, 3600,
      "libmilter socket timeout, seconds"},
+    {"milter", "metrics_textfile", K_PATH, CO(metrics_textfile), NULL, NULL, 0, 0,
+     "Prometheus textfile for node_exporter (absolute .prom path); none by default"},
+    {"milter", "metrics_interval", K_UINT, CO(metrics_interval), "15", NULL, 1, 3600,
+     "seconds between metrics_textfile writes"},
     {"gate", "url", K_URL, CO(gate_url), "https://consent.invalid", NULL, 0, 0,
      "public base URL of consent-gate (https)"},
     {"gate", "keys", K_PATH, CO(gate_keys), "/etc/consent-milter/keys", NULL, 0, 0,
@@ -162,6 +166,10 @@ const struct keydef cfg_keys[] = {
      "addresses/ranges whose X-Forwarded-For names the client"},
     {"gate", "per_ip_limit", K_UINT, CO(gate_per_ip_limit), "128", NULL, 0, 100000,
      "connections per client address (0: no limit; trusted proxies exempt)"},
+    {"gate", "metrics_listen", K_STR, CO(gate_metrics_listen), "127.0.0.1:9025", NULL, 0,
+     0, "HOST:PORT of the /metrics listener, apart from the public one; off: none"},
+    {"gate", "metrics_allow", K_CIDRS, CO(gate_metrics_allow), NULL, NULL, 0, 0,
+     "addresses/ranges allowed on metrics_listen (none: every peer that reaches it)"},
     {"gate", "language", K_LANG, CO(gate_language), "en", NULL, 0, 0,
      "page language when none fits (its pages must exist)"},
     {"store", "backend", K_ENUM, CO(store_backend), "lmdb", backend_names, 0, 0,
@@ -497,6 +505,10 @@ int cfg_key_apply(const struct keydef *k, void *base, const char *v, const char 
     case K_PATH:
         if (*v == '\0')
             return *why = "empty value", -1;
+        /* read by node_exporter from its own directory: no relative path */
+        if (strcmp(k->name, "metrics_textfile") == 0 && *v != '/')
+            return *why = "expected an absolute path (node_exporter's textfile directory)",
+                   -1;
         return set_str((char **)field, v) ? (*why = "out of memory", -1) : 0;
     case K_LANG: /* which languages exist is the templates' business (cfg.c) */
         if (letters(v, 2, 3, lang) != 0)
@@ -566,6 +578,9 @@ _Static_assert(offsetof(struct cfg_domain, ntransactional) ==
                "K_RULES expects the count right after the vector");
 _Static_assert(offsetof(struct cfg, ngate_trusted) ==
                    offsetof(struct cfg, gate_trusted) + sizeof(void *),
+               "K_CIDRS expects the count right after the vector");
+_Static_assert(offsetof(struct cfg, ngate_metrics_allow) ==
+                   offsetof(struct cfg, gate_metrics_allow) + sizeof(void *),
                "K_CIDRS expects the count right after the vector");
 _Static_assert(offsetof(struct cfg_domain, nauth) ==
                    offsetof(struct cfg_domain, auth) + sizeof(void *),

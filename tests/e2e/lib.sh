@@ -202,6 +202,7 @@ workers = 16
 url = $GATE_URL
 keys = $P/keys
 listen = 127.0.0.1:$PORT_GATE
+metrics_listen = 127.0.0.1:0
 threads = 2
 
 [domain *]

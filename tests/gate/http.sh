@@ -355,7 +355,14 @@ check "token of a retired key -> 404" "$(status "$OLD")" 404
 check "token of the current key still works" "$(status "$NEW")" 200
 
 # --- metrics and access log ------------------------------------------------------
-M=$(C "$BASE/metrics")
+check_has "metrics: not on the public listener (404)" "$(status "$BASE/metrics")" 404
+check_has "metrics: on metrics_listen (200)" "$(status "$MBASE/metrics")" 200
+check_has "metrics listener: nothing else (404)" "$(status "$MBASE/healthz")" 404
+M=$(C "$MBASE/metrics")
+printf '%s\n' "$M" > "$T/metrics.prom"
+if python3 "$ROOT/tests/grafana_check.py" "$ROOT/contrib/grafana/consent-milter.json" \
+    consent_gate_ "$T/metrics.prom"; then ok "grafana dashboard: gate series exist"
+else bad "grafana dashboard: gate series missing"; fi
 check_has "metrics: blank pixels counted" "$M" 'consent_gate_requests_total{endpoint="open",outcome="blank"}'
 check_has "metrics: forwarded pixels counted" "$M" 'consent_gate_requests_total{endpoint="open",outcome="forwarded"}'
 check_has "metrics: withdrawals counted" "$M" "consent_gate_consents_withdrawn_total 2"
@@ -421,7 +428,7 @@ for _ in $(seq 1 30); do grep -q 'ep=withdraw method=POST status=0' "$T/gate.log
 check_has "aborted request: access log says outcome=aborted" "$(cat "$T/gate.log")" \
     "access ep=withdraw method=POST status=0 outcome=aborted"
 check_lacks "aborted request: never outcome=forwarded" "$(cat "$T/gate.log")" "status=0 outcome=forwarded"
-check_has "aborted requests counted in the metrics" "$(C "$BASE/metrics")" \
+check_has "aborted requests counted in the metrics" "$(C "$MBASE/metrics")" \
     'consent_gate_requests_total{endpoint="withdraw",outcome="aborted"}'
 
 # --- behind a reverse proxy: trusted_proxies, per_ip_limit ----------------------

@@ -39,6 +39,7 @@ log_level = info
 url = http://127.0.0.1:${1:-9}
 keys = $T/keys
 listen = 127.0.0.1:${1:-0}
+metrics_listen = 127.0.0.1:0
 threads = 2
 timeout = ${GATE_TIMEOUT:-2}
 language = en
@@ -71,6 +72,8 @@ gate_start() {
     [ -s "$T/port" ] || { echo "gate did not start:"; cat "$T/gate.log"; exit 1; }
     PORT=$(cat "$T/port")
     BASE=http://127.0.0.1:$PORT
+    MPORT=$(sed -n 's/.*listening .* metrics_port=\([0-9]*\).*/\1/p' "$T/gate.log" | head -1)
+    MBASE=http://127.0.0.1:$MPORT
     # Public URL = where it listens (for --make-link and the Origin check).
     write_conf "$PORT"
     sed -i "s/^listen = .*/listen = 127.0.0.1:0/" "$T/gate.conf"

@@ -55,6 +55,7 @@ log_level = ${SYNC_LOG_LEVEL:-info}
 url = http://127.0.0.1:9
 keys = $T/keys
 listen = 127.0.0.1:0
+metrics_listen = 127.0.0.1:0
 threads = 4
 timeout = 5
 language = en
@@ -100,6 +101,10 @@ gate_start() {
     GATE_PID[$n]=$!
     wait_until 10 test -s "$T/h$n/port" || { echo "gate $n did not start:"; tail "$T/h$n/gate.log"; return 1; }
     GATE_BASE[$n]=http://127.0.0.1:$(cat "$T/h$n/port")
+    # the metrics listener (its own port, off the public one): the newest
+    # start line of this gate's log names it
+    GATE_MBASE[$n]=http://127.0.0.1:$(sed -n 's/.*listening .* metrics_port=\([0-9]*\).*/\1/p' \
+        "$T/h$n/gate.log" | tail -1)
 }
 gate_stop() {
     local pid=${GATE_PID[$1]:-}

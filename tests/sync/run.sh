@@ -130,16 +130,16 @@ check "... and counts at once on gate A" "$(pixel 3 "$OB")" 200
 check "grant with the primary down: 503" "$(consent_page 3 "carol@example.org" opens)" 503
 check_has "... with a clear page" "$(cat "$T/page.out")" "NOT recorded"
 check "gate metrics: 3 pending" \
-    "$(curl -s "${GATE_BASE[3]}/metrics" | awk '$1 == "consent_gate_outbox_pending" { print $2 }')" 3
+    "$(curl -s "${GATE_MBASE[3]}/metrics" | awk '$1 == "consent_gate_outbox_pending" { print $2 }')" 3
 check "primary down: relay 1 (max_staleness 60) keeps deciding from its replica" \
     "$(milter_decision 1 "$EVE")" consent
 sleep 4
 check "relay 2 (max_staleness 3) after 4 s without a sync: as if nobody consented" \
     "$(milter_decision 2 "$EVE")" no-consent
 pg_restart
-wait_until 20 sh -c "curl -s '${GATE_BASE[3]}/metrics' | grep -qx 'consent_gate_outbox_pending 0'"
+wait_until 20 sh -c "curl -s '${GATE_MBASE[3]}/metrics' | grep -qx 'consent_gate_outbox_pending 0'"
 check "outbox empty after the restart" \
-    "$(curl -s "${GATE_BASE[3]}/metrics" | awk '$1 == "consent_gate_outbox_pending" { print $2 }')" 0
+    "$(curl -s "${GATE_MBASE[3]}/metrics" | awk '$1 == "consent_gate_outbox_pending" { print $2 }')" 0
 for i in 1 2 3; do
     check "bob$i's withdrawal in PostgreSQL exactly once" \
         "$(pg_sql "select count(*) from ledger where recipient = 'bob$i@example.org' and action = $(pg_action withdraw)")" 1
