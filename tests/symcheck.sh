@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 # (store/store_int.h), shared between its files.
 prefixes() {
     case $1 in
-    common) echo "buf_ log_ tok_ cidr_ cm_" ;;
+    common) echo "buf_ log_ tok_ cidr_ prom_ cm_" ;;
     rewriter) echo "rw_ RW_" ;;
     store) echo "store_ st_" ;;
     policy) echo "cfg_ msginfo_ policy_ ledger_ snap_" ;;
