@@ -30,6 +30,11 @@ $(B)/tests/pg_record: $(B)/obj/tests/pg/pg_record.o $(B)/libpgstore.a $(LIBS_ALL
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libpgstore.a $(LIBS_ALL) $(PKG_LIBS) $(PQ_LIBS)
 
+# tests/pg/pg_ver.c: pgstore_connect alone (schema-version cases).
+$(B)/tests/pg_ver: $(B)/obj/tests/pg/pg_ver.o $(B)/libpgstore.a $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libpgstore.a $(LIBS_ALL) $(PKG_LIBS) $(PQ_LIBS)
+
 CHECK_TARGETS += check-pg
-check-pg: $(B)/consentctl $(PG_RECORD)
+check-pg: $(B)/consentctl $(PG_RECORD) $(B)/tests/pg_ver
 	@B=$(B) sh tests/pg/run.sh
