@@ -92,7 +92,7 @@ trap cleanup EXIT
 # as the README installs them: every .deb in build/deb (debug symbols are
 # in build/deb/dbgsym)
 debs=$(ls "$DEBDIR"/*.deb)
-[ "$(echo $debs | wc -w)" = 3 ] || { echo "deb: expected 3 packages in $DEBDIR: $debs"; exit 1; }
+[ "$(echo $debs | wc -w)" = 4 ] || { echo "deb: expected 4 packages (milter, gate, sync, common) in $DEBDIR: $debs"; exit 1; }
 check "lintian: no error or warning (overrides in debian/*.lintian-overrides)" \
 	lintian --fail-on error,warning $debs
 
