@@ -206,7 +206,10 @@ mkdir -p "$T/ro"
 chown nobody "$T/ro" 2>/dev/null && chmod 0555 "$T/ro"
 sed "s#^replica = .*#replica = $T/ro/db#; s#^database = .*#database = $T/ro/db#" "$T/h1/conf" >"$BAD"
 chmod 644 "$BAD"
-OUT=$(timeout 20 runuser -u nobody -- "$CS" -f -c "$BAD" --once 2>&1); RC=$?
+# a copy nobody can run: the source tree may sit in a directory only root
+# can enter (CI's mktemp -d clone)
+cp "$CS" "$T/consent-sync.nobody" && chmod 755 "$T/consent-sync.nobody"
+OUT=$(timeout 20 runuser -u nobody -- "$T/consent-sync.nobody" -f -c "$BAD" --once 2>&1); RC=$?
 check "read-only replica directory: exit 1" "$RC" 1
 check_has "read-only replica directory: says so" "$OUT" "$T/ro"
 
