@@ -204,7 +204,9 @@ check_has "wrong schema version: says so" "$OUT" "schema"
 pg_sql "update schema_version set version = 1" >/dev/null
 mkdir -p "$T/ro"
 chown nobody "$T/ro" 2>/dev/null && chmod 0555 "$T/ro"
-sed "s#^replica = .*#replica = $T/ro/db#; s#^database = .*#database = $T/ro/db#" "$T/h1/conf" >"$BAD"
+mkdir -p "$T/tpl" && cp "$ROOT"/conf/footer-* "$ROOT"/conf/request-* "$T/tpl/" && chmod -R a+rX "$T/tpl"
+sed "s#^replica = .*#replica = $T/ro/db#; s#^database = .*#database = $T/ro/db#; s#$ROOT/conf/#$T/tpl/#" \
+    "$T/h1/conf" >"$BAD"
 chmod 644 "$BAD"
 # a copy nobody can run: the source tree may sit in a directory only root
 # can enter (CI's mktemp -d clone)
