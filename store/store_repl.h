@@ -98,6 +98,7 @@ struct store_repl_result {
     uint64_t applied, skipped;
     uint64_t bad_seq; /* first event that did not fit (for a gap: the missing seq) */
     int problem;      /* enum store_verify_problem */
+    int scrub_due;    /* an ERASE committed but a reader blocked the scrub */
 };
 /* store_replica_apply - n raw events in seq order, in ONE write transaction
  * that also sets meta "synced" = synced_at and marks the environment a
@@ -110,9 +111,11 @@ struct store_repl_result {
  * (STORE_V_STATE). The events before it commit; returns STORE_ECORRUPT.
  * A tombstone is appended with no state change; an ERASE with rprev
  * tombstones the local chain from rprev, deletes the recipient's consent
- * and last-open day, and the file is scrubbed after the commit (then
- * STORE_EBUSY as store_erase). Returns 0, STORE_ECORRUPT, STORE_EINVAL
- * (read-only handle), STORE_EIO, STORE_EFULL, STORE_EBUSY. */
+ * and last-open day, and the file is scrubbed after the commit. When a
+ * reader holds an old snapshot past STORE_SCRUB_WAIT_MS the events stay
+ * applied, res->scrub_due is set and 0 is returned: the caller must call
+ * store_scrub again until it succeeds. Returns 0, STORE_ECORRUPT,
+ * STORE_EINVAL (read-only handle), STORE_EIO, STORE_EFULL. */
 int store_replica_apply(struct store *st, const void *const *raw, const size_t *len,
                         size_t n, int64_t synced_at, struct store_repl_result *res);
 /* store_replica_touch - only meta "synced" = synced_at. */

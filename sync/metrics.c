@@ -35,6 +35,9 @@ int sync_metrics_write(const char *path, const struct sync_stats *s, int64_t now
            (unsigned)s->up);
     metric(f, "consent_sync_chain_broken", "gauge",
            "1 if a chain break stopped replication (see the log)", (unsigned)s->broken);
+    metric(f, "consent_sync_scrub_pending", "gauge",
+           "1 while erased data awaits its scrub from data.mdb (a reader holds an old snapshot)",
+           (unsigned)s->scrub_due);
     metric(f, "consent_sync_chain_bad_seq", "gauge",
            "sequence number of the event that broke the chain, 0 if none", s->bad_seq);
     metric(f, "consent_sync_replica_head_seq", "gauge", "last event held by the replica",

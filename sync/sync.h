@@ -34,6 +34,7 @@ struct sync_stats {
     uint64_t skipped_total;     /* events already held (idempotent) */
     uint64_t reconnects_total;  /* connections made after the first */
     uint64_t errors_total;      /* failed connects, fetches, applies */
+    int scrub_due;              /* erased data awaits store_scrub */
     int64_t started;
 };
 

@@ -62,6 +62,7 @@ struct loop {
     unsigned backoff; /* seconds before the next connect */
     int64_t next_connect, next_broken_try, last_broken_log, last_lag_log;
     int verified_head; /* this connection has re-read the replica's head event */
+    int64_t last_scrub_log;
     uint64_t connects;
     struct batch b;
     struct sync_stats s;
@@ -229,6 +230,7 @@ static int step(struct loop *l)
     memset(&res, 0, sizeof res);
     rc = store_replica_apply(l->st, b->ptr, b->len, b->n, now_s(), &res);
     l->s.applied_total += res.applied;
+    l->s.scrub_due |= res.scrub_due;
     l->s.skipped_total += res.skipped;
     l->verified_head = 1;
     if (rc == STORE_ECORRUPT) {
@@ -297,6 +299,36 @@ static int catch_up(struct loop *l)
     return rc;
 }
 
+/* Erased data must leave data.mdb even when a reader (a milter in the
+ * middle of a message) held an old snapshot past the apply's wait: retry
+ * after every batch until the scrub completes. Also run once at start-up,
+ * for an erase applied by a run that stopped before its scrub ended. */
+static void scrub_if_due(struct loop *l)
+{
+    int64_t now = now_s();
+    int rc;
+
+    if (!l->s.scrub_due)
+        return;
+    rc = store_scrub(l->st, 200);
+    if (rc == STORE_OK) {
+        if (l->last_scrub_log != 0)
+            log_info("erased data scrubbed from the replica");
+        l->s.scrub_due = 0;
+        l->last_scrub_log = 0;
+        return;
+    }
+    if (l->last_scrub_log == 0 || now - l->last_scrub_log >= SYNC_LAG_LOG) {
+        if (rc == STORE_EBUSY)
+            log_warn("erased data not yet scrubbed: a reader holds an old snapshot; retrying");
+        else
+            log_err("cannot scrub the replica: %s; retrying", store_strerror(rc));
+        l->last_scrub_log = now;
+    }
+    if (rc != STORE_EBUSY)
+        l->s.errors_total++;
+}
+
 static void write_metrics(struct loop *l)
 {
     if (l->o->metrics && sync_metrics_write(l->o->metrics, &l->s, now_s()) != 0)
@@ -353,6 +385,7 @@ int sync_run(const struct sync_opts *o, struct store *replica, int sigfd)
         return 1;
     }
     store_replica_status(replica, &(int){0}, &l.s.head, &l.s.synced_at);
+    l.s.scrub_due = !o->check;
     while (!l.stop) {
         int64_t now = now_s();
         if (l.pg == NULL && now >= l.next_connect && try_connect(&l) != 0 && o->once) {
@@ -361,6 +394,7 @@ int sync_run(const struct sync_opts *o, struct store *replica, int sigfd)
         }
         if (l.pg)
             rc = catch_up(&l);
+        scrub_if_due(&l);
         write_metrics(&l);
         if (o->once && l.pg && rc != -1) {
             code = rc == 0 ? 0 : rc == -2 ? 3 : 1;
@@ -369,7 +403,7 @@ int sync_run(const struct sync_opts *o, struct store *replica, int sigfd)
         int64_t wake = l.pg ? now_s() + o->poll_interval : l.next_connect;
         if (l.s.broken && l.pg)
             wake = l.next_broken_try < wake ? l.next_broken_try : wake;
-        if (rc == -3 && l.pg)
+        if ((rc == -3 || l.s.scrub_due) && l.pg)
             wake = now_s() + SYNC_LOCAL_RETRY;
         int64_t ms = (wake - now_s()) * 1000;
         wait_event(&l, ms < 0 ? 0 : ms > 600000 ? 600000 : (int)ms);

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "store/store_int.h"
 #include "store/store_repl.h"
 
 static char bdir[64];
@@ -254,6 +255,36 @@ Test(store_repl, erase_reaches_the_replica_and_scrubs_it)
     snprintf(path, sizeof path, "%s/data.mdb", bdir);
     cr_expect(!has_bytes(path, "gone.person@example.org"), "address bytes left in B");
     cr_expect(has_bytes(path, "kept@example.org"));
+}
+
+/* A reader on the replica (a milter in the middle of a message) holding a
+ * snapshot from before the ERASE: the events still apply, the scrub is
+ * reported due, and a later store_scrub removes the bytes. */
+Test(store_repl, erase_with_an_old_reader_reports_the_scrub_due, .timeout = 60)
+{
+    struct store_repl_result res;
+    char path[128];
+    MDB_txn *r;
+    unsigned n;
+
+    cr_assert_eq(rec(STORE_A_GRANT, "gone.person@example.org", 3, 0), STORE_OK);
+    cr_assert_eq(sync_ab(1, 10, &res), STORE_OK);
+    cr_assert_eq(store_erase(tst, "brand", "gone.person@example.org", "admin:test", &n),
+                 STORE_OK);
+    cr_assert_eq(st_rd_begin(bst, &r), STORE_OK);
+    cr_assert_eq(sync_ab(1, 20, &res), STORE_OK, "applied although the scrub waits");
+    cr_expect_eq(res.applied, 1);
+    cr_expect_eq(res.scrub_due, 1);
+    struct store_consent c;
+    cr_expect_eq(store_consent_get(bst, "brand", "gone.person@example.org", &c),
+                 STORE_NOTFOUND);
+    cr_expect_eq(store_scrub(bst, 0), STORE_EBUSY, "still held");
+    st_rd_end(bst, r);
+    cr_expect_eq(store_scrub(bst, 0), STORE_OK);
+    snprintf(path, sizeof path, "%s/data.mdb", bdir);
+    cr_expect(!has_bytes(path, "gone.person@example.org"), "address bytes left in B");
+    cr_assert_eq(sync_ab(1, 30, &res), STORE_OK);
+    cr_expect_eq(res.scrub_due, 0, "nothing new, nothing due");
 }
 
 Test(store_repl, catch_up_10000_events_equals_the_source)
