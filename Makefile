@@ -107,13 +107,14 @@ bench: $(B)/.deps-ok
 SHARE = $(DESTDIR)$(PREFIX)/share/consent-milter
 UNITS = $(wildcard contrib/systemd/*.service)
 install: programs $(if $(wildcard gate/module.mk),install-gate)
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PREFIX)/bin $(SHARE)/conf \
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PREFIX)/bin $(SHARE)/conf $(SHARE)/grafana \
 	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(B)/consent-milter $(B)/consent-gate $(B)/consent-sync $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(B)/consentctl $(B)/consent-rewrite $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 conf/example.conf conf/trackers.rules conf/footer-* conf/request-* \
 	    $(SHARE)/conf/
+	install -m 0644 contrib/grafana/consent-milter.json $(SHARE)/grafana/
 	install -m 0644 doc/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 doc/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 doc/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/

@@ -29,6 +29,11 @@ if [ -z "$missing" ]; then
 else
 	echo "not ok - footers not installed:$missing"; fail=$((fail + 1))
 fi
+if cmp -s contrib/grafana/consent-milter.json "$d/share/consent-milter/grafana/consent-milter.json"; then
+	echo "ok - the Grafana dashboard installed"; pass=$((pass + 1))
+else
+	echo "not ok - the Grafana dashboard not installed"; fail=$((fail + 1))
+fi
 if ! command -v systemd-analyze >/dev/null 2>&1; then
 	echo "install: no systemd-analyze, units not verified; $pass passed, $fail failed"
 	exit "$fail"

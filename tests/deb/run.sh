@@ -131,6 +131,8 @@ for m in consent-milter.8 consent-gate.8 consent-sync.8 consentctl.8 consent-mil
 	consent-rewrite.1; do
 	check "man page $m" test -n "$(find /usr/share/man -name "$m.gz")"
 done
+check "the Grafana dashboard is shipped" \
+	cmp -s "$SRCDIR/contrib/grafana/consent-milter.json" /usr/share/consent-milter/grafana/consent-milter.json
 check "packaged socket is inside Postfix's chroot" grep -qx "socket = unix:$SOCK" "$CONF"
 
 # ---- units
