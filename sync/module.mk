@@ -13,8 +13,8 @@ BINS += $(B)/consent-sync
 # Replication against a private PostgreSQL 15 (tests/sync/run.sh): two
 # replicas, two consent-sync, two gates; catch-up, primary down, tamper,
 # erase, bad input. E2E_REQUIRE=1 makes a missing PostgreSQL a failure.
-.PHONY: check-sync check-sync-replica demo-cluster
-CHECK_TARGETS += check-sync-replica check-sync
+.PHONY: check-sync check-sync-replica demo-cluster check-demo-cluster
+CHECK_TARGETS += check-sync-replica check-sync check-demo-cluster
 # consent-sync alone (no gate): follow, catch up, tamper (tests/sync/replica.sh).
 check-sync-replica: $(B)/consent-sync $(B)/consentctl
 	@B=$(B) bash tests/sync/replica.sh
@@ -25,5 +25,7 @@ check-sync: $(B)/consent-sync $(B)/consent-gate $(B)/consentctl $(B)/consent-rew
 # made on one gate reaches every relay (contrib/demo-cluster.sh).
 demo-cluster: $(B)/consent-sync $(B)/consent-gate $(B)/consentctl $(B)/consent-rewrite
 	@B=$(B) bash contrib/demo-cluster.sh
+check-demo-cluster: $(B)/consent-sync $(B)/consent-gate $(B)/consentctl $(B)/consent-rewrite
+	@B=$(B) bash tests/sync/demo.sh
 
 -include bench/sync.mk
