@@ -39,7 +39,10 @@
 #define MAX_NAME 64
 #define MAX_RULES 100000
 #define MAX_WORDS 100000
-#define FORMAT_VERSION 1u
+/* Format 2 added the "proxy" rule kind and the "fragment" decoder: a
+ * parser of format 1 refuses a format 2 file at its first line, not at a
+ * rule deep inside it. A format 1 file stays valid. */
+#define FORMAT_VERSION 2u
 
 struct pstate {
     struct rw_rules *r;
@@ -228,8 +231,12 @@ static int parse_url_rule(struct pstate *ps, enum rw_rule_kind kind, char **tok,
     if (!is_name(tok[pos]))
         return fail(ps, "bad rule name \"%.40s\"", tok[pos]);
     pos++;
+    if (kind == RW_RK_PROXY && ps->r->format < 2)
+        return fail(ps, "\"proxy\" needs \"format 2\"");
     if (dec && (ru.decoder = rw_decoder_find(tok[pos++])) < 0)
         return fail(ps, "unknown decoder \"%.40s\"", tok[pos - 1]);
+    if (dec && ps->r->format < 2 && strcmp(tok[pos - 1], "fragment") == 0)
+        return fail(ps, "decoder \"fragment\" needs \"format 2\"");
     lower_ascii(tok[pos]);
     if (!is_host_glob(tok[pos]))
         return fail(ps, "bad host pattern \"%.40s\"", tok[pos]);
@@ -292,14 +299,14 @@ static int parse_header(struct pstate *ps, char **tok, int ntok)
         if (ntok != 2 || r->format != 0 || r->n || r->version)
             return fail(ps,
                         "\"format\" must be the first directive, once, with one value");
-        if (strcmp(tok[1], "1") != 0)
-            return fail(ps, "unsupported format \"%.20s\" (this parser reads %u)", tok[1],
-                        FORMAT_VERSION);
-        r->format = FORMAT_VERSION;
+        if (strcmp(tok[1], "1") != 0 && strcmp(tok[1], "2") != 0)
+            return fail(ps, "unsupported format \"%.20s\" (this parser reads 1 to %u)",
+                        tok[1], FORMAT_VERSION);
+        r->format = (unsigned)(tok[1][0] - '0');
         return RW_OK;
     }
     if (r->format == 0)
-        return fail(ps, "the first directive must be \"format 1\"");
+        return fail(ps, "the first directive must be \"format %u\"", FORMAT_VERSION);
     if (ntok != 2 || r->version != NULL)
         return fail(ps, "\"version\" takes one value and appears once");
     if (!is_printable(tok[1]) || strlen(tok[1]) > 64)
@@ -322,7 +329,7 @@ static int parse_directive(struct pstate *ps, char **tok, int ntok)
     if (strcmp(tok[0], "format") == 0 || strcmp(tok[0], "version") == 0)
         return parse_header(ps, tok, ntok);
     if (r->format == 0)
-        return fail(ps, "the first directive must be \"format 1\"");
+        return fail(ps, "the first directive must be \"format %u\"", FORMAT_VERSION);
     for (size_t i = 0; i < sizeof(url_kinds) / sizeof(url_kinds[0]); i++)
         if (strcmp(tok[0], url_kinds[i].name) == 0)
             return parse_url_rule(ps, url_kinds[i].kind, tok, ntok);
