@@ -263,8 +263,6 @@ Test(classify, issue14_vendor_pixels)
     };
     RUN("issue14-pixels", t);
 }
-#undef RULE_IMG
-#undef KEEP_IMG
 
 /* Invisible and at most 2x2 px: a pixel whatever the URL (issue 14: no
  * query, no word). The border cases around it stay what they were. */
@@ -501,6 +499,73 @@ Test(classify, issue14_vendor_links)
     };
     RUN("issue14-links", t);
 }
+
+/* Sales tools of issue 14, second round: each rule's pixel or link, and
+ * ordinary images and links of the same shapes that must stay untouched. */
+Test(classify, sales_tools_pixels)
+{
+    static const struct ccase t[] = {
+        RULE_IMG("https://app.saleshandy.com/web/email/countOpened/5f1e2d3c4b5a6978",
+                  "saleshandy"),
+        /* on the sender's own tracking domain (a CNAME): the path decides */
+        RULE_IMG("https://trk.brand.example/web/email/countopened/Zx9aB1", "saleshandy"),
+        RULE_IMG("https://w1.mslai.net/prod/open/8c1f2e3d-4b5a-4c3d-9e8f", "mailshake"),
+        RULE_IMG("https://w1.msstnu.com/prod/open/8c1f2e3d-4b5a-4c3d-9e8f",
+                  "mailshake-msstnu"),
+        RULE_IMG("https://api.nylas.com/open/5f1e2d3c4b5a6978?r=Zx9", "pipedrive-nylas"),
+        RULE_IMG("https://na.salesforceiq.com/t.png?m=5f1e2d3c&r=4b5a", "salesforce-inbox"),
+        RULE_IMG("https://app.relateiq.com/t.png?m=5f1e2d3c", "salesforce-relateiq"),
+        RULE_IMG("https://sender3.zohoinsights-crm.com/ocimage/2d6f.327230a/fdc74cb0/f31c",
+                  "zoho-crm"),
+        RULE_IMG("https://app.close.com/email_opened/acti_5f1e2d3c4b5a/", "close"),
+        RULE_IMG("https://app.na1.hs-sales-engage.com/o/5f1e2d3c4b5a", "hubspot-sales"),
+        /* no false positive: content images of the same hosts and shapes */
+        KEEP_IMG("https://shop.example/web/email/header.png"),
+        KEEP_IMG("https://shop.example/web/email/count.png"),
+        KEEP_IMG("https://cdn.shop.example/prod/open/box.jpg"),
+        KEEP_IMG("https://www.mslai.net/img/logo.png"),
+        KEEP_IMG("https://www.saleshandy.com/images/logo.png"),
+        KEEP_IMG("https://shop.example/t.png"),
+        KEEP_IMG("https://cdn.salesforceiq.com/img/banner.png"),
+        KEEP_IMG("https://www.nylas.com/open-graph.png"),
+        KEEP_IMG("https://api.nylas.com/images/logo.png"),
+        KEEP_IMG("https://www.zoho.com/crm/ocimage/banner.png"),
+        KEEP_IMG("https://shop.example/ocimage/chair.jpg"),
+    };
+    RUN("sales-pixels", t);
+}
+#undef RULE_IMG
+#undef KEEP_IMG
+
+/* A plain link that comes back as it went in. */
+#define KEEP_A(url, text) A(url, text, RW_T_PLAIN, "", url)
+Test(classify, sales_tools_links)
+{
+    const struct ccase t[] = {
+        A("https://sender.zohoinsights-crm.com/ck1/2d6f.327230a/fdc74cb0-7357/f31ca066/2"
+          "?e=cMbKC42Vh%2BmcQqtqj6",
+          "Demo", RW_T_OPAQUE, "zoho-crm", NULL),
+        A("https://sender14.zohoinsights.com/ocgeturl/2d6f.327230a?l=b4533e04&m=b345ecb0"
+          "&h=3766c33a",
+          "Demo", RW_T_OPAQUE, "zoho-insights", NULL),
+        A("https://sender6.zohoinsights1.eu/ocgeturl/13ef.4aba358de?l=671e5ce0&m=671cfd50"
+          "&h=5c84b7e6",
+          "Demo", RW_T_OPAQUE, "zoho-insights-eu", NULL),
+        A("https://usw2.nyl.as/l/5f1e2d3c4b5a6978", "Deck", RW_T_OPAQUE, "pipedrive-nylas",
+          NULL),
+        A("https://t.nylas.com/l/5f1e2d3c4b5a6978", "Deck", RW_T_OPAQUE,
+          "pipedrive-nylas-t", NULL),
+        /* ordinary links of the same shapes and hosts */
+        KEEP_A("https://www.zoho.com/crm/ck1/", "CRM"),
+        KEEP_A("https://shop.example/ocgeturl/gift?l=1", "Gift"),
+        KEEP_A("https://developer.nylas.com/docs/v3/", "Docs"),
+        /* a pixel rule is for images: the same path as a link stays a link */
+        KEEP_A("https://shop.example/web/email/countopened", "Stats"),
+        KEEP_A("https://shop.example/prod/open/day", "Open day"),
+    };
+    RUN("sales-links", t);
+}
+#undef KEEP_A
 
 /* Webmail image proxies (issue 14): the URL behind them is judged. */
 Test(classify, image_proxies)
