@@ -555,6 +555,10 @@ Test(classify, sales_tools_links)
           NULL),
         A("https://t.nylas.com/l/5f1e2d3c4b5a6978", "Deck", RW_T_OPAQUE,
           "pipedrive-nylas-t", NULL),
+        A("https://ctksv04.na1.hs-sales-engage.com/events/public/v1/encoded/track/tc/"
+          "GE+23284/cTksv04/Jll2-6qcW7Y8?_ud=272725f9",
+          "Data", RW_T_OPAQUE, "hubspot-sales", NULL),
+        KEEP_A("https://www.hubspot.com/products/sales", "Sales Hub"),
         /* ordinary links of the same shapes and hosts */
         KEEP_A("https://www.zoho.com/crm/ck1/", "CRM"),
         KEEP_A("https://shop.example/ocgeturl/gift?l=1", "Gift"),
