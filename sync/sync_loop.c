@@ -56,6 +56,7 @@ struct batch {
 struct loop {
     const struct sync_opts *o;
     struct store *st;
+    struct store **stp; /* the caller's handle, replaced by reopen */
     struct pgstore *pg;
     int sigfd;
     int stop;
@@ -299,6 +300,21 @@ static int catch_up(struct loop *l)
     return rc;
 }
 
+/* Close and open the replica again (the environment's page buffers go). */
+static void reopen(struct loop *l)
+{
+    int rc;
+
+    store_close(*l->stp);
+    *l->stp = l->st = NULL;
+    if ((rc = store_open(l->o->replica, STORE_CREATE, 16, l->stp)) != STORE_OK) {
+        log_err("cannot open the replica %s again: %s", l->o->replica, store_strerror(rc));
+        l->s.errors_total++;
+        return;
+    }
+    l->st = *l->stp;
+}
+
 /* Erased data must leave data.mdb even when a reader (a milter in the
  * middle of a message) held an old snapshot past the apply's wait: retry
  * after every batch until the scrub completes. Also run once at start-up,
@@ -316,6 +332,11 @@ static void scrub_if_due(struct loop *l)
             log_info("erased data scrubbed from the replica");
         l->s.scrub_due = 0;
         l->last_scrub_log = 0;
+        /* LMDB reuses this process's old dirty-page buffers without
+         * zeroing the unused part of a page, and those buffers still hold
+         * copies of the erased records: the next write would put them
+         * back into the file. Closing the environment frees them. */
+        reopen(l);
         return;
     }
     if (l->last_scrub_log == 0 || now - l->last_scrub_log >= SYNC_LAG_LOG) {
@@ -368,14 +389,15 @@ static void wait_event(struct loop *l, int ms)
         disconnect(l, pgstore_error(l->pg));
 }
 
-int sync_run(const struct sync_opts *o, struct store *replica, int sigfd)
+int sync_run(const struct sync_opts *o, struct store **replica, int sigfd)
 {
     struct loop l;
     int rc = 0, code = 0;
 
     memset(&l, 0, sizeof l);
     l.o = o;
-    l.st = replica;
+    l.stp = replica;
+    l.st = *replica;
     l.sigfd = sigfd;
     l.backoff = 1;
     l.s.started = now_s();
@@ -384,7 +406,7 @@ int sync_run(const struct sync_opts *o, struct store *replica, int sigfd)
         batch_free(&l.b);
         return 1;
     }
-    store_replica_status(replica, &(int){0}, &l.s.head, &l.s.synced_at);
+    store_replica_status(l.st, &(int){0}, &l.s.head, &l.s.synced_at);
     l.s.scrub_due = !o->check;
     while (!l.stop) {
         int64_t now = now_s();
@@ -392,9 +414,14 @@ int sync_run(const struct sync_opts *o, struct store *replica, int sigfd)
             code = 1;
             break;
         }
-        if (l.pg)
+        if (l.st == NULL) /* a failed reopen: try again, replicate nothing meanwhile */
+            reopen(&l);
+        if (l.pg && l.st != NULL)
             rc = catch_up(&l);
-        scrub_if_due(&l);
+        else if (l.st == NULL)
+            rc = -3;
+        if (l.st != NULL)
+            scrub_if_due(&l);
         write_metrics(&l);
         if (o->once && l.pg && rc != -1) {
             code = rc == 0 ? 0 : rc == -2 ? 3 : 1;

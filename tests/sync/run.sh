@@ -160,6 +160,8 @@ for n in 1 2; do
     check "relay $n: dave gone from the export" "$("$CTL" --db "$T/h$n/db" export brand.example | grep -c dave@)" 0
     check "relay $n: no byte of dave's address left" \
         "$(grep -c -a 'dave@example.org' "$T/h$n/db/data.mdb")" 0
+    wait_until 10 sh -c "grep -qx 'consent_sync_scrub_pending 0' '$T/h$n/sync.prom'"
+    check "relay $n: metrics: no scrub pending" "$(metric $n consent_sync_scrub_pending)" 0
     check "relay $n: verify after the erase" "$("$CTL" --db "$T/h$n/db" verify >/dev/null 2>&1; echo $?)" 0
 done
 

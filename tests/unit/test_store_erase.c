@@ -269,3 +269,4 @@ Test(store_erase, later_big_batch_by_same_process_brings_nothing_back, .disabled
     cr_assert_eq(store_batch_commit(b), STORE_OK);
     expect_file_clean("after a big batch by the same process");
 }
+
