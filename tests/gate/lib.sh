@@ -22,13 +22,7 @@ gate_cleanup() {
 }
 trap gate_cleanup EXIT
 
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-bad() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-# check NAME GOT WANT
-check() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: got '$2' want '$3'"; fi; }
-# check_has NAME HAYSTACK NEEDLE / check_lacks NAME HAYSTACK NEEDLE
-check_has() { case "$2" in *"$3"*) ok "$1" ;; *) bad "$1: '$3' missing" ;; esac; }
-check_lacks() { case "$2" in *"$3"*) bad "$1: '$3' present" ;; *) ok "$1" ;; esac; }
+. "$ROOT/tests/assert.sh"
 
 write_conf() {
     cat > "$T/gate.conf" <<EOC

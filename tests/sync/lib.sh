@@ -20,12 +20,7 @@ FAIL=0
 SYNC_PIDS=()
 GATE_PIDS=()
 
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-bad() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-# check NAME GOT WANT
-check() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: got '$2' want '$3'"; fi; }
-check_has() { case "$2" in *"$3"*) ok "$1" ;; *) bad "$1: '$3' missing in: ${2:0:300}" ;; esac; }
-check_lacks() { case "$2" in *"$3"*) bad "$1: '$3' present" ;; *) ok "$1" ;; esac; }
+. "$ROOT/tests/assert.sh"
 
 # wait_until SECONDS CMD... - poll CMD every 20 ms until it succeeds.
 wait_until() {
