@@ -588,13 +588,13 @@ int pgstore_migrate(struct pgstore *pg, struct store *st, unsigned batch,
     if (rc == STORE_OK)
         rc = pgstore_head(pg, &m->pg_head, h);
     res->pg_before = m->pg_head;
+    if (rc == STORE_OK)
+        rc = key_check(m, st);
     if (rc == STORE_OK && m->pg_head > res->store_head) {
         res->refused = PGSTORE_MIG_AHEAD;
         res->bad_seq = res->store_head + 1;
         rc = 1;
     }
-    if (rc == STORE_OK)
-        rc = key_check(m, st);
     if (rc == STORE_OK)
         rc = store_ledger_walk_raw(st, 1, walk_one, m);
     if (rc == STORE_OK && m->head != res->store_head)

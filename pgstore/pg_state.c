@@ -6,7 +6,8 @@
  * byte order (collate "C", so strcmp agrees): the live ledger rows, oldest
  * first within a recipient, and the consent rows. They are merged: each
  * recipient's events are replayed from their raw values (decoded and
- * checked, and naming the controller and recipient of their row) and the
+ * checked, naming the controller and recipient of their row, each linked
+ * to the one before by rprev as the LMDB store links them) and the
  * result compared with its consent row; a recipient with events and no
  * row, or a row with no events, is a mismatch too. Memory stays one page
  * of each cursor, whatever the size of the table. */
@@ -104,8 +105,10 @@ static int replay(struct state *w)
         if (store_wire_decode(col(&w->led, 3), (size_t)PQgetlength(w->led.r, w->led.i, 3),
                               &e, w->strs, sizeof w->strs) != STORE_OK ||
             e.seq != seq || e.tombstone || e.ev.recipient == NULL ||
-            strcmp(e.ev.controller, w->ctl) != 0 || strcmp(e.ev.recipient, w->rcpt) != 0)
-            return bad(w, seq, NULL); /* the row's columns do not say what its bytes do */
+            strcmp(e.ev.controller, w->ctl) != 0 || strcmp(e.ev.recipient, w->rcpt) != 0 ||
+            e.rprev != (found ? w->cv.last : 0))
+            return bad(w, seq, NULL); /* the row's columns do not say what its bytes do,
+                                         or the recipient's rprev links skip an event */
         struct store_event ev = {.action = e.ev.action, .time = e.ev.time,
                                  .purposes = e.ev.purposes, .states = e.ev.states};
         if (store_state_apply(&w->cv, &ev, found) != STORE_OK)
