@@ -207,7 +207,16 @@ int ctl_verify_replica(struct ctl *c)
         problem(c, "replica ledger", &rv, "");
         return CTL_FAIL;
     }
-    const char *why = prefix_of(c, pg, &rv, pv.head_seq, &rc);
+    /* the primary's head now: the replica may have synced past the one
+     * verified above while it was being verified itself */
+    uint64_t phead = pv.head_seq;
+    uint8_t phash[32];
+    if ((rc = pgstore_head(pg, &phead, phash)) != STORE_OK) {
+        ctl_err(c, "primary: %s (%s)", store_strerror(rc), pgstore_error(pg));
+        pgstore_close(pg);
+        return CTL_FAIL;
+    }
+    const char *why = prefix_of(c, pg, &rv, phead, &rc);
     pgstore_close(pg);
     if (rc != CTL_OK)
         return rc;
@@ -216,7 +225,7 @@ int ctl_verify_replica(struct ctl *c)
                 (unsigned long long)rv.head_seq, why);
         return CTL_FAIL;
     }
-    uint64_t lag = pv.head_seq - rv.head_seq;
+    uint64_t lag = phead - rv.head_seq;
     long long age = synced > 0 ? (long long)time(NULL) - (long long)synced : -1;
     if (c->json) {
         json_t *r = verify_json(&rv);

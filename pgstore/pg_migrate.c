@@ -602,9 +602,12 @@ int pgstore_migrate(struct pgstore *pg, struct store *st, unsigned batch,
     if (rc == STORE_OK && m->rows > 0)
         rc = batch_end(m);
     else if (m->rows > 0) { /* the walk stopped inside a batch: drop it */
+        char why[sizeof pg->err];
+        memcpy(why, pg->err, sizeof why); /* the reason, not the abort's echo */
         m->cp.err = m->cp.err ? m->cp.err : STORE_EINVAL;
         cp_end(&m->cp);
         txn_commit(m, 0);
+        memcpy(pg->err, why, sizeof why);
     }
     if (rc == STORE_OK)
         rc = tables(m, st);
