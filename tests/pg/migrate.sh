@@ -224,3 +224,19 @@ msql mig2 "alter table ledger disable trigger all; update ledger set recipient =
 out=$(ctl --conninfo "$CI2" verify); rc=$?
 check_has "a ledger row whose recipient column lies: verify fails" "$rc:$out" "1:"
 check_has "a ledger row whose recipient column lies: at ann's next event" "$out" "FAILED at event 2:"
+
+# ---- bad input: clear errors
+out=$(ctl --conninfo "$CI3" --db "$M/none" migrate); rc=$?
+check_has "migrate from no store: exit 1, says so" "$rc:$out" "1:consentctl: migrate: no database in $M/none"
+out=$(ctl --db "$S" verify --replica "$M/rep"); rc=$?
+check_has "verify --replica without a primary: usage error" "$rc:$out" "2:consentctl: verify: --replica needs the primary"
+out=$(ctl --conninfo "$CI" verify --replica "$M/none"); rc=$?
+check_has "verify --replica of no replica: exit 1, says so" "$rc:$out" "1:"
+check_has "verify --replica of no replica: names it" "$out" "no database in $M/none"
+# a writer role may not set the dedup key of an empty primary
+mdb mig4 >/dev/null
+msql mig4 "do \$\$ begin if not exists (select 1 from pg_roles where rolname = 'mwriter') then create role mwriter login in role consent_writer; end if; end \$\$" >/dev/null
+out=$(ctl --conninfo "host=$PG_DIR dbname=mig4 user=mwriter" --db "$S" migrate); rc=$?
+check "migrate as a writer role: exit 1" "$rc" 1
+check_has "migrate as a writer role: says permission denied" "$out" "permission denied for table meta"
+check "migrate as a writer role: nothing written" "$(msql mig4 "select count(*) from ledger")" 0
