@@ -120,6 +120,15 @@ check "migrate again: the ledger unchanged" "$(pdump mig | cmp - "$M/src.dump" &
 check "migrate again: consent rows unchanged in number" "$(msql mig "select count(*) from consent")" 20004
 out=$(ctl --conninfo "$CI" verify); rc=$?
 check "migrate again: verify passes" "$rc" 0
+out=$(ctl --conninfo "$CI" --db "$S" --json migrate); rc=$?
+check "migrate --json: one document, counts and the primary's head" \
+    "$rc:$(echo "$out" | jq -c '[.ok, .store_events, .already_on_primary, .copied, .consents, .primary.head_seq]')" \
+    "0:[true,20294,20294,0,20004,20294]"
+check "migrate --json: the head hash" "$(echo "$out" | jq -r '"\(.primary.head_seq):\(.primary.head_hash)"')" "$SHEAD"
+out=$(ctl --conninfo "$CI" --json verify --replica "$M/rep"); rc=$?
+check "verify --replica --json: lag and heads" \
+    "$rc:$(echo "$out" | jq -c '[.ok, .replica.lag_events, .replica.is_replica, .replica.head_seq == .primary.head_seq]')" \
+    "0:[true,0,true,true]"
 
 # ---- the primary moves on: verify --replica reports the lag
 ctl --conninfo "$CI" grant brand frank@example.org opens --notice n1 >/dev/null
