@@ -24,6 +24,8 @@
 #define PAGE 1000
 #define CP_CAP 65536
 #define CP_FLUSH (CP_CAP - STORE_WIRE_MAX - 1024)
+/* Refused (res->refused says why): stops the walk; not a STORE_* code. */
+#define REFUSED (-1)
 
 /* ---- binary COPY rows (PostgreSQL's COPY BINARY format) ---- */
 
@@ -220,7 +222,7 @@ static int txn_begin(struct mig *m, uint64_t want_seq, const uint8_t want_hash[3
     if (rc == STORE_OK && (m->txn_head != want_seq || memcmp(m->txn_hash, want_hash, 32))) {
         m->res->refused = PGSTORE_MIG_MOVED;
         m->res->bad_seq = m->txn_head;
-        rc = 1;
+        rc = REFUSED;
     }
     if (rc != STORE_OK)
         PQclear(PQexec(m->pg->conn, "rollback"));
@@ -342,7 +344,7 @@ static int compare_one(struct mig *m, uint64_t seq, const void *raw, size_t len)
     if (p->i == p->n || p->seq[p->i] != seq) {
         m->res->refused = PGSTORE_MIG_DIVERGED; /* a gap in the primary */
         m->res->bad_seq = seq;
-        return 1;
+        return REFUSED;
     }
     const uint8_t *pr = p->raw[p->i];
     size_t pl = p->len[p->i++];
@@ -375,7 +377,7 @@ static int compare_one(struct mig *m, uint64_t seq, const void *raw, size_t len)
     }
     m->res->refused = PGSTORE_MIG_DIVERGED;
     m->res->bad_seq = seq;
-    return 1;
+    return REFUSED;
 }
 
 static int walk_one(uint64_t seq, const void *raw, size_t len, void *arg)
@@ -533,7 +535,7 @@ static int key_check(struct mig *m, struct store *st)
         rc = pg_load_hashkey(m->pg);
         if (rc == STORE_OK && sodium_memcmp(key, m->pg->hashkey, 32) != 0) {
             m->res->refused = PGSTORE_MIG_KEY;
-            rc = 1;
+            rc = REFUSED;
         }
         sodium_memzero(key, sizeof key);
         return rc;
@@ -593,7 +595,7 @@ int pgstore_migrate(struct pgstore *pg, struct store *st, unsigned batch,
     if (rc == STORE_OK && m->pg_head > res->store_head) {
         res->refused = PGSTORE_MIG_AHEAD;
         res->bad_seq = res->store_head + 1;
-        rc = 1;
+        rc = REFUSED;
     }
     if (rc == STORE_OK)
         rc = store_ledger_walk_raw(st, 1, walk_one, m);
@@ -614,7 +616,7 @@ int pgstore_migrate(struct pgstore *pg, struct store *st, unsigned batch,
     page_free(&m->page);
     free(m->tombs);
     free(m);
-    return rc == 1 ? STORE_OK : rc;
+    return rc == REFUSED ? STORE_OK : rc;
 }
 
 int pgstore_hash_at(struct pgstore *pg, uint64_t seq, uint8_t hash[32], int *found)

@@ -18,6 +18,10 @@
 #include "store/store_repl.h"
 
 #define FETCH "2000"
+/* more(): a row is current; bad(): a mismatch (stops, not an error). The
+ * STORE_* codes are positive, so neither is one of them. */
+#define ROW (-1)
+#define MISMATCH (-2)
 
 struct stream {
     struct pgstore *pg;
@@ -34,7 +38,7 @@ static uint64_t be(const char *p, int bytes)
     return v;
 }
 
-/* Make row i current (1), or end of the cursor (0), or a STORE_E*. */
+/* Make row i current (ROW), or end of the cursor (0), or a STORE_E*. */
 static int more(struct stream *s)
 {
     char sql[64];
@@ -42,7 +46,7 @@ static int more(struct stream *s)
     if (s->done)
         return 0;
     if (s->r != NULL && s->i < s->n)
-        return 1;
+        return ROW;
     PQclear(s->r);
     s->r = NULL;
     strcpy(sql, "fetch " FETCH " from ");
@@ -54,7 +58,7 @@ static int more(struct stream *s)
     s->i = 0;
     s->n = PQntuples(r);
     s->done = s->n == 0;
-    return !s->done;
+    return s->done ? 0 : ROW;
 }
 
 static const char *col(const struct stream *s, int c)
@@ -86,7 +90,7 @@ static int bad(struct state *w, uint64_t seq, const char *id)
     memset(w->res->bad_id, 0, sizeof w->res->bad_id);
     if (id != NULL)
         memcpy(w->res->bad_id, id, sizeof w->res->bad_id - 1);
-    return 1;
+    return MISMATCH;
 }
 
 /* Replay one recipient's events (the ledger cursor is on its first). */
@@ -100,7 +104,7 @@ static int replay(struct state *w)
     strcpy(w->ctl, col(&w->led, 0));
     strcpy(w->rcpt, col(&w->led, 1));
     memset(&w->cv, 0, sizeof w->cv);
-    while ((rc = more(&w->led)) == 1 && keycmp(&w->led, w->ctl, w->rcpt) == 0) {
+    while ((rc = more(&w->led)) == ROW && keycmp(&w->led, w->ctl, w->rcpt) == 0) {
         uint64_t seq = be(col(&w->led, 2), 8);
         if (store_wire_decode(col(&w->led, 3), (size_t)PQgetlength(w->led.r, w->led.i, 3),
                               &e, w->strs, sizeof w->strs) != STORE_OK ||
@@ -118,7 +122,7 @@ static int replay(struct state *w)
         memcpy(w->last_id, e.ev.id, sizeof w->last_id);
         w->led.i++;
     }
-    return rc < 0 ? rc : 0;
+    return rc == ROW ? 0 : rc;
 }
 
 /* The consent row for the replayed recipient (cursor on it, or past). */
@@ -127,9 +131,9 @@ static int compare(struct state *w)
     int rc;
 
     /* rows for recipients with no live event */
-    while ((rc = more(&w->con)) == 1 && keycmp(&w->con, w->ctl, w->rcpt) < 0)
+    if ((rc = more(&w->con)) == ROW && keycmp(&w->con, w->ctl, w->rcpt) < 0)
         return bad(w, be(col(&w->con, 5), 8), NULL);
-    if (rc < 0)
+    if (rc != ROW && rc != 0)
         return rc;
     if (rc == 0 || keycmp(&w->con, w->ctl, w->rcpt) > 0)
         return bad(w, w->cv.last, w->last_id); /* events, no consent row */
@@ -144,13 +148,13 @@ static int merge(struct state *w)
 {
     int rc;
 
-    while ((rc = more(&w->led)) == 1) {
+    while ((rc = more(&w->led)) == ROW) {
         if ((rc = replay(w)) != 0 || (rc = compare(w)) != 0)
             return rc;
     }
-    if (rc < 0)
+    if (rc != 0)
         return rc;
-    if ((rc = more(&w->con)) == 1) /* rows after the last recipient */
+    if ((rc = more(&w->con)) == ROW) /* rows after the last recipient */
         return bad(w, be(col(&w->con, 5), 8), NULL);
     return rc;
 }
@@ -183,5 +187,5 @@ int pg_verify_state(struct pgstore *pg, struct store_verify *res)
     PQclear(w->led.r);
     PQclear(w->con.r);
     free(w);
-    return rc == 1 ? STORE_OK : rc;
+    return rc == MISMATCH ? STORE_OK : rc;
 }
