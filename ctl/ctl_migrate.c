@@ -127,9 +127,11 @@ int ctl_migrate(struct ctl *c, int argc, char **argv)
     rc = pgstore_migrate(pg, st, (unsigned)c->batch, &m);
     store_close(st);
     if (rc != STORE_OK) {
-        ctl_err(c, "migration stopped: %s (%s); the primary keeps a prefix of the store: run "
-                   "migrate again to resume",
-                store_strerror(rc), pgstore_error(pg));
+        /* PostgreSQL's DETAIL may quote a failing row, address and all */
+        const char *e = pgstore_error(pg), *d = strstr(e, " DETAIL:");
+        ctl_err(c, "migration stopped: %s (%.*s); the primary keeps a prefix of the store: "
+                   "run migrate again to resume",
+                store_strerror(rc), (int)(d != NULL ? (size_t)(d - e) : strlen(e)), e);
         pgstore_close(pg);
         return CTL_FAIL;
     }

@@ -260,6 +260,7 @@ check "interrupted copy: exit 1" "$rc" 1
 check_has "interrupted copy: says stopped, and why" "$out" "violates check constraint \"stop_here\""
 check_has "interrupted copy: says stopped, run again" "$out" "migration stopped: input/output error (primary: ERROR:"
 check_has "interrupted copy: says run again" "$out" "run migrate again to resume"
+check "interrupted copy: the error quotes no failing row (no address)" "$(echo "$out" | grep -c '@example.org')" 0
 check "interrupted copy: the two batches before it stay, head with them" \
     "$(msql mig5 "select count(*) || ':' || (select seq from ledger_head) from ledger")" "10000:10000"
 msql mig5 "alter table ledger drop constraint stop_here" >/dev/null
