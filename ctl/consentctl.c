@@ -37,10 +37,13 @@ static const char usage[] =
     "  inactive CONTROLLER --before DATE\n"
     "  stats [CONTROLLER]\n"
     "  verify [--expect SEQ:HASH]   (a head printed or logged before)\n"
+    "  verify --replica DIR   (primary: a replica's chain is a prefix of the primary's)\n"
     "  erase CONTROLLER RECIPIENT\n"
     "  scrub   (zero old page copies; after an erase that exited 'older snapshot')\n"
     "  pg-init   (PostgreSQL primary: schema and roles; --conninfo S [--passfile F]\n"
     "            or --config FILE with a [store] section)\n"
+    "  migrate   (copy the --db store into an empty primary, every seq and hash kept;\n"
+    "            run again to resume) [--batch N]\n"
     "options: --db DIR (default $CONSENT_DB or " DEFAULT_DB "), --json,\n"
     "  --method signup-form|consent-page|withdraw-link|api|import|admin (default "
     "admin),\n"
@@ -336,8 +339,12 @@ static int cmd_verify(struct ctl *c, int argc, char **argv)
     (void)argv;
     if (!need_args(c, argc, 0, 0) || parse_expect(c, &aseq, ahash) != 0)
         return CTL_USAGE;
+    if (c->replica != NULL && !ctl_pg_wanted(c)) {
+        ctl_err(c, "--replica needs the primary (--conninfo or [store] backend = postgresql)");
+        return CTL_USAGE;
+    }
     if (ctl_pg_wanted(c))
-        return ctl_pg_verify(c);
+        return c->replica != NULL ? ctl_verify_replica(c) : ctl_pg_verify(c);
     if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
         return rc;
     rc = store_verify_anchor(st, aseq, ahash, &r);
@@ -399,6 +406,7 @@ static int dispatch(struct ctl *c, int argc, char **argv)
         {"erase", -1, cmd_erase},
         {"scrub", -1, cmd_scrub},
         {"pg-init", -1, ctl_pg_init},
+        {"migrate", -1, ctl_migrate},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (strcmp(argv[0], cmds[i].name) != 0)
@@ -429,6 +437,7 @@ static const struct option opts[] = {
     {"conninfo", required_argument, NULL, 'P'},
     {"passfile", required_argument, NULL, 'F'},
     {"expect", required_argument, NULL, 'e'},
+    {"replica", required_argument, NULL, 'R'},
     {"with-notices", no_argument, NULL, 'W'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -446,6 +455,7 @@ static const struct {
     {'I', offsetof(struct ctl, info)},      {'e', offsetof(struct ctl, expect)},
     {'C', offsetof(struct ctl, config)},    {'P', offsetof(struct ctl, conninfo)},
     {'F', offsetof(struct ctl, passfile)}, {'c', offsetof(struct ctl, config)},
+    {'R', offsetof(struct ctl, replica)},
 };
 
 /* One option; returns -1 to go on, else the exit code. */

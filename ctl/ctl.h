@@ -33,6 +33,7 @@ struct ctl {
     const char *expect; /* verify: recorded head SEQ:HASH */
     const char *conninfo; /* the PostgreSQL primary (ctl_pg.c) */
     const char *passfile;
+    const char *replica;  /* verify --replica DIR (ctl_migrate.c) */
     int with_notices;   /* proof: the exact text of each notice version */
     int dry_run;
     long batch;
@@ -118,5 +119,8 @@ int ctl_pg_wanted(const struct ctl *c);
 int ctl_pg_record(struct ctl *c, struct store_event *ev);
 int ctl_pg_verify(struct ctl *c);
 int ctl_pg_erase(struct ctl *c, const char *ctl, const char *rcpt, const char *actor);
+/* ctl_migrate.c: migrate (LMDB store -> primary); verify --replica DIR. */
+int ctl_migrate(struct ctl *c, int argc, char **argv);
+int ctl_verify_replica(struct ctl *c);
 
 #endif

@@ -35,6 +35,11 @@ $(B)/tests/pg_ver: $(B)/obj/tests/pg/pg_ver.o $(B)/libpgstore.a $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/libpgstore.a $(LIBS_ALL) $(PKG_LIBS) $(PQ_LIBS)
 
+# tests/pg/mig_fill.c: last-open days and counters for the migrate tests.
+$(B)/tests/mig_fill: $(B)/obj/tests/pg/mig_fill.o $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS_ALL) $(PKG_LIBS)
+
 CHECK_TARGETS += check-pg
-check-pg: $(B)/consentctl $(PG_RECORD) $(B)/tests/pg_ver
+check-pg: $(B)/consentctl $(PG_RECORD) $(B)/tests/pg_ver $(B)/tests/mig_fill $(B)/consent-sync
 	@B=$(B) sh tests/pg/run.sh

@@ -26,5 +26,10 @@ struct store_wire;
 int pg_head_lock(struct pgstore *pg, uint64_t *seq, uint8_t hash[32]);
 int pg_append(struct pgstore *pg, const struct store_event *ev, const char *cn,
               const char *rn, const struct store_cval *cv, const struct store_wire *w);
+/* pg_state.c: replay every recipient's events against the consent table,
+ * inside the caller's (read-only) transaction; res->problem =
+ * STORE_V_STATE and bad_seq at the first mismatch. */
+struct store_verify;
+int pg_verify_state(struct pgstore *pg, struct store_verify *res);
 
 #endif

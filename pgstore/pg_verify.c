@@ -2,7 +2,8 @@
  * store's own decoder (store_wire_decode: format, hash, personal digest),
  * in pages of PG_VERIFY_PAGE rows by seq: every seq present in order,
  * each prev equal to the hash before it, and ledger_head naming the last
- * event. Built with pg_write.c (needs store/store_repl.h). */
+ * event; then the consent table against the replay of the ledger
+ * (pg_state.c). Built with pg_write.c (needs store/store_repl.h). */
 #include <string.h>
 
 #include "pgstore/pg_int.h"
@@ -70,6 +71,9 @@ int pgstore_verify(struct pgstore *pg, struct store_verify *res)
         if (rc == 1)
             rc = STORE_OK;
     }
+    if (rc == STORE_OK && res->problem == STORE_V_OK && res->head_seq == hseq &&
+        memcmp(w.prev, hhash, 32) == 0)
+        rc = pg_verify_state(pg, res); /* same snapshot: consent vs the replay */
     PQclear(PQexec(pg->conn, "rollback"));
     if (rc != STORE_OK)
         return rc;

@@ -72,7 +72,9 @@ int pgstore_erase(struct pgstore *pg, const char *ctl, const char *rcpt, const c
                   unsigned *n);
 /* pgstore_verify - the chain in PostgreSQL, with the store's decoder:
  * res as store_verify fills it (events, tombstones, head, problem,
- * bad_seq: the first bad row). The consent table is not replayed yet.
+ * bad_seq: the first bad row); then every consent row against the
+ * replay of its recipient's events (STORE_V_STATE, bad_seq = that
+ * recipient's latest event, at the first mismatch).
  * Returns 0 (res->problem says the outcome), STORE_EIO. */
 int pgstore_verify(struct pgstore *pg, struct store_verify *res);
 /* Gate batches: last-open day (overwrite), anonymous counter (+n). */

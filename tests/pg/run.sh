@@ -158,5 +158,12 @@ else
     [ "${E2E_REQUIRE:-0}" = 1 ] && { echo "FAIL: pgstore_record not built"; fails=$((fails + 1)); }
 fi
 
+# ---- consentctl migrate, verify --replica, the consent replay
+if [ -x "$ROOT/$B/tests/mig_fill" ] && [ -x "$ROOT/$B/consent-sync" ]; then
+    . "$ROOT/tests/pg/migrate.sh"
+else
+    echo "FAIL: $B/tests/mig_fill or $B/consent-sync not built"; fails=$((fails + 1))
+fi
+
 echo "check-pg: $((n - fails))/$n passed"
 [ "$fails" -eq 0 ]
