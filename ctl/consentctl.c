@@ -8,11 +8,13 @@
  * doc/consentctl.8. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -175,7 +177,7 @@ static int cmd_event(struct ctl *c, int action, int argc, char **argv)
         buf_free(&text);
         return rc;
     }
-    if ((rc = ctl_open(c, 1, &st)) != CTL_OK) {
+    if ((rc = ctl_open(c, CTL_OPEN_CREATE, &st)) != CTL_OK) {
         buf_free(&text);
         return rc;
     }
@@ -250,7 +252,7 @@ static int cmd_erase(struct ctl *c, int argc, char **argv)
              getenv("USER") ? getenv("USER") : "unknown");
     if (ctl_pg_wanted(c))
         return ctl_pg_erase(c, argv[0], argv[1], c->actor ? c->actor : actor);
-    if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
+    if ((rc = ctl_open(c, CTL_OPEN_WRITE, &st)) != CTL_OK)
         return rc;
     rc = store_erase(st, argv[0], argv[1], c->actor ? c->actor : actor, &n);
     store_close(st);
@@ -306,7 +308,7 @@ static int cmd_scrub(struct ctl *c, int argc, char **argv)
     (void)argv;
     if (!need_args(c, argc, 0, 0))
         return CTL_USAGE;
-    if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
+    if ((rc = ctl_open(c, CTL_OPEN_WRITE, &st)) != CTL_OK)
         return rc;
     rc = store_scrub(st, STORE_SCRUB_WAIT_MS);
     store_close(st);
@@ -486,13 +488,30 @@ static int option(struct ctl *c, int o, char **argv)
     }
 }
 
+/* LMDB maps the store and trusts its pages: a page that names bytes past
+ * the end of the file (a damaged or cut file) is read as SIGBUS, the only
+ * mapped file of this program. Say so instead of dying on a bus error. */
+static void on_sigbus(int sig)
+{
+    static const char msg[] = "consentctl: the database file is damaged (a page points past its "
+                              "end): restore it from a backup\n";
+
+    (void)sig;
+    if (write(2, msg, sizeof msg - 1) < 0) {
+        /* nothing more to say */
+    }
+    _exit(CTL_FAIL);
+}
+
 int main(int argc, char **argv)
 {
     struct ctl c = {.batch = 100000};
+    struct sigaction sa = {.sa_handler = on_sigbus};
     const char *env = getenv("CONSENT_DB");
     int o, rc;
 
     c.db = env != NULL && *env != '\0' ? env : DEFAULT_DB;
+    sigaction(SIGBUS, &sa, NULL);
     opterr = 0;
     /* GNU getopt permutes: options may follow the command and its operands */
     while ((o = getopt_long(argc, argv, ":c:", opts, NULL)) != -1)

@@ -52,9 +52,9 @@ rss_ok() {
 	fi
 }
 
-. "$HERE/rewriter.sh"
-. "$HERE/store.sh"
-. "$HERE/milter.sh"
+[ -n "${HOSTILE_ONLY:-}" ] && [ "$HOSTILE_ONLY" != rewriter ] || . "$HERE/rewriter.sh"
+[ -n "${HOSTILE_ONLY:-}" ] && [ "$HOSTILE_ONLY" != store ] || . "$HERE/store.sh"
+[ -n "${HOSTILE_ONLY:-}" ] && [ "$HOSTILE_ONLY" != milter ] || . "$HERE/milter.sh"
 
 [ -n "$ASAN" ] && echo "hostile: memory bounds not checked under the sanitizers"
 echo "hostile: $PASS passed, $FAIL failed"
