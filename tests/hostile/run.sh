@@ -52,6 +52,31 @@ rss_ok() {
 	fi
 }
 
+corrupt() { # KIND DIR
+	local f=$2/data.mdb size
+	size=$(stat -c %s "$f")
+	case $1 in
+	meta) dd if=/dev/zero of="$f" bs=4096 count=2 conv=notrunc 2>/dev/null ;;
+	truncated) truncate -s $((size / 2)) "$f" ;;
+	not-lmdb) head -c 5000 /dev/urandom >"$f" ;;
+	pages) head -c $((size - 8192)) /dev/zero | tr '\0' '\377' |
+		dd of="$f" bs=4096 seek=2 conv=notrunc 2>/dev/null ;;
+	esac
+}
+
+if [ "$(id -u)" = 0 ]; then IS_ROOT=1; else IS_ROOT=; fi
+# root_case NAME: 1 if the case can run; else a loud skip (a failure under
+# E2E_REQUIRE=1, where a skip would hide that it never ran)
+root_case() {
+	[ -n "$IS_ROOT" ] && return 0
+	if [ "${E2E_REQUIRE:-0}" = 1 ]; then
+		nok "$1: needs root (mount), E2E_REQUIRE=1"
+	else
+		echo "SKIPPED - $1: needs root (mount): nothing tested"
+	fi
+	return 1
+}
+
 [ -n "${HOSTILE_ONLY:-}" ] && [ "$HOSTILE_ONLY" != rewriter ] || . "$HERE/rewriter.sh"
 [ -n "${HOSTILE_ONLY:-}" ] && [ "$HOSTILE_ONLY" != store ] || . "$HERE/store.sh"
 [ -n "${HOSTILE_ONLY:-}" ] && [ "$HOSTILE_ONLY" != milter ] || . "$HERE/milter.sh"
