@@ -134,7 +134,7 @@ ABSENT="id=1&e=cd34" rw comments-odd "$W/c5.eml" 0 --clean --absent "id=2&e=cd34
 # a 100 MB single line: a base64 attachment never wrapped, and a header;
 # a text part that long is over the part size limit (8 MiB)
 line_mb=100
-[ -n "$ASAN" ] && line_mb=10
+[ -n "$ASAN" ] && line_mb=3
 {
 	printf "$HDRS"'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
 	printf -- '--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>hi</p>'

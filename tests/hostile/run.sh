@@ -15,7 +15,7 @@
 #   store.sh     consentctl on the same broken stores
 #
 # Under the sanitizers (ASAN=1) the memory bound is not checked (shadow
-# memory inflates RSS by design) and the 100 MB line is 10 MB.
+# memory inflates RSS by design) and the 100 MB line is 3 MB.
 # Prints "ok"/"not ok" per check, then "hostile: N passed, N failed".
 set -u
 SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
