@@ -8,16 +8,15 @@
  * doc/consentctl.8. */
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
+#include "common/sigbus.h"
 #include "ctl/ctl.h"
 
 #define DEFAULT_DB "/var/lib/consent-milter"
@@ -488,30 +487,17 @@ static int option(struct ctl *c, int o, char **argv)
     }
 }
 
-/* LMDB maps the store and trusts its pages: a page that names bytes past
- * the end of the file (a damaged or cut file) is read as SIGBUS, the only
- * mapped file of this program. Say so instead of dying on a bus error. */
-static void on_sigbus(int sig)
-{
-    static const char msg[] = "consentctl: the database file is damaged (a page points past its "
-                              "end): restore it from a backup\n";
-
-    (void)sig;
-    if (write(2, msg, sizeof msg - 1) < 0) {
-        /* nothing more to say */
-    }
-    _exit(CTL_FAIL);
-}
-
 int main(int argc, char **argv)
 {
     struct ctl c = {.batch = 100000};
-    struct sigaction sa = {.sa_handler = on_sigbus};
     const char *env = getenv("CONSENT_DB");
     int o, rc;
 
     c.db = env != NULL && *env != '\0' ? env : DEFAULT_DB;
-    sigaction(SIGBUS, &sa, NULL);
+    /* the store is the only file this program maps (common/sigbus.h) */
+    cm_sigbus_exit("consentctl: the database file is damaged (a page points past its end): "
+                   "restore it from a backup\n",
+                   CTL_FAIL);
     opterr = 0;
     /* GNU getopt permutes: options may follow the command and its operands */
     while ((o = getopt_long(argc, argv, ":c:", opts, NULL)) != -1)

@@ -10,7 +10,6 @@
 # output: a limit of SPEC §3.1 or MIME that readers disagree on.
 
 RW_CONF=$HERE/hostile.conf
-cp "$SRCDIR/tests/fixtures/test.keys" "$W/keys" && chmod 600 "$W/keys"
 PIXEL_HOST=list-manage.com/track/open
 pixel() { # N - an open pixel, numbered
 	printf '<img src="https://brand.us1.list-manage.com/track/open.php?u=ab12&id=%s&e=cd34" width="1" height="1">' "$1"

@@ -39,6 +39,8 @@ chmod 755 "$W"
 RULES=${RULES:-$SRCDIR/conf/trackers.rules}
 . "$SRCDIR/tests/e2e/lib.sh"
 
+cp "$SRCDIR/tests/fixtures/test.keys" "$W/keys" && chmod 600 "$W/keys"
+
 SLACK_KB=8192
 # rss_ok NAME PEAK_KB INPUT_BYTES BASE_KB - SPEC §7 against one run
 rss_ok() {

@@ -117,3 +117,16 @@ if root_case store-read-only; then
 		nok "store-read-only: cannot make a read-only bind mount"
 	fi
 fi
+
+# consent-rewrite reads the consent from the store when not given --consent:
+# a damaged store is exit 5 with a reason, no bus error
+sed -e "s#^database = .*#database = $S/pages#" -e "s#= \.\./#= $HERE/../#" "$HERE/hostile.conf" >"$S/rw.conf"
+printf 'From: a@brand.example\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\r\n' >"$S/tiny.eml"
+for kind in meta pages; do
+	sed -i "s#^database = .*#database = $S/$kind#" "$S/rw.conf"
+	"$REWRITE" -c "$S/rw.conf" --keys "$W/keys" --from a@brand.example --rcpt r3@example.org \
+		"$S/tiny.eml" >"$S/out" 2>"$S/err"
+	rc=$?
+	check "store-corrupt-$kind: consent-rewrite without --consent: exit $rc, $(head -1 "$S/err")" \
+		eval "[ $rc = 5 ] && grep -q 'corrupt\|damaged' '$S/err' && [ ! -s '$S/out' ]"
+done
