@@ -67,7 +67,7 @@ endef
 
 include common/module.mk rewriter/module.mk store/module.mk policy/module.mk pgstore/module.mk \
     gate/module.mk milter/module.mk ctl/module.mk tools/module.mk tests/module.mk \
-    bench/module.mk
+    bench/module.mk tests/hostile/module.mk
 # consent-sync (issue 11), on its own line: it needs pgstore/.
 include sync/module.mk
 

@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "common/sigbus.h"
 #include "ctl/ctl.h"
 
 #define DEFAULT_DB "/var/lib/consent-milter"
@@ -178,7 +179,7 @@ static int cmd_event(struct ctl *c, int action, int argc, char **argv)
         buf_free(&text);
         return rc;
     }
-    if ((rc = ctl_open(c, 1, &st)) != CTL_OK) {
+    if ((rc = ctl_open(c, CTL_OPEN_CREATE, &st)) != CTL_OK) {
         buf_free(&text);
         return rc;
     }
@@ -253,7 +254,7 @@ static int cmd_erase(struct ctl *c, int argc, char **argv)
              getenv("USER") ? getenv("USER") : "unknown");
     if (ctl_pg_wanted(c))
         return ctl_pg_erase(c, argv[0], argv[1], c->actor ? c->actor : actor);
-    if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
+    if ((rc = ctl_open(c, CTL_OPEN_WRITE, &st)) != CTL_OK)
         return rc;
     rc = store_erase(st, argv[0], argv[1], c->actor ? c->actor : actor, &n);
     store_close(st);
@@ -309,7 +310,7 @@ static int cmd_scrub(struct ctl *c, int argc, char **argv)
     (void)argv;
     if (!need_args(c, argc, 0, 0))
         return CTL_USAGE;
-    if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
+    if ((rc = ctl_open(c, CTL_OPEN_WRITE, &st)) != CTL_OK)
         return rc;
     rc = store_scrub(st, STORE_SCRUB_WAIT_MS);
     store_close(st);
@@ -503,6 +504,10 @@ int main(int argc, char **argv)
     int o, rc;
 
     c.db = env != NULL && *env != '\0' ? env : DEFAULT_DB;
+    /* the store is the only file this program maps (common/sigbus.h) */
+    cm_sigbus_exit("consentctl: the database file is damaged (a page points past its end): "
+                   "restore it from a backup\n",
+                   CTL_FAIL);
     opterr = 0;
     /* GNU getopt permutes: options may follow the command and its operands */
     while ((o = getopt_long(argc, argv, ":c:", opts, NULL)) != -1)

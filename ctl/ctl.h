@@ -45,8 +45,12 @@ void ctl_err(const struct ctl *c, const char *fmt, ...)
 /* ctl_store_err - report a store status for what (a path or an object);
  * returns the exit code that goes with it. */
 int ctl_store_err(const struct ctl *c, int rc, const char *what);
-/* ctl_open - open the store (create for writers); prints the error. */
-int ctl_open(const struct ctl *c, int create, struct store **st);
+/* ctl_open - open the store; prints the error. mode: CTL_OPEN_READ for the
+ * commands that only read (on a read-only directory or mount the store is
+ * then opened read-only), CTL_OPEN_CREATE for writers that may create it,
+ * CTL_OPEN_WRITE for writers that need it to exist. */
+enum { CTL_OPEN_READ = 0, CTL_OPEN_CREATE = 1, CTL_OPEN_WRITE = 2 };
+int ctl_open(const struct ctl *c, int mode, struct store **st);
 /* ctl_jurisdiction - the jurisdiction (ISO 3166-1 alpha-2) receipts of
  * controller cn name: its [domain] sections' in the configuration (see
  * ctl_juris.c), else from_info (the --controller-info value, may be NULL),

@@ -42,9 +42,13 @@ int ctl_store_err(const struct ctl *c, int rc, const char *what)
     }
 }
 
-int ctl_open(const struct ctl *c, int create, struct store **st)
+int ctl_open(const struct ctl *c, int mode, struct store **st)
 {
-    int rc = store_open(c->db, create ? STORE_CREATE : 0, 0, st);
+    int rc = store_open(c->db, mode == CTL_OPEN_CREATE ? STORE_CREATE : 0, 0, st);
+    /* LMDB opens its lock file for writing even to read: a reader on a
+     * read-only directory opens the store read-only instead */
+    if (rc == STORE_EIO && mode == CTL_OPEN_READ && (errno == EROFS || errno == EACCES))
+        rc = store_open(c->db, STORE_RDONLY, 0, st);
     if (rc == STORE_EINVAL) {
         ctl_err(c, "bad database directory '%s'", c->db);
         return CTL_USAGE;

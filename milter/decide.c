@@ -18,7 +18,12 @@
  * most once a minute; never a tempfail, whatever PostgreSQL does.
  *
  * Failure: a store error other than "not found" is returned to the caller,
- * which applies on_error. */
+ * which applies on_error; except a damaged store (corrupt, or its file
+ * faulted under the guard of guard.c): then, as for a stale replica, the
+ * message is decided as if nobody had consented, with an error logged at
+ * most once a minute. Mail a reader would display is never held back for a
+ * file only the administrator can repair, and stripping is what no
+ * consent asks for anyway. */
 #include "milter/milter.h"
 
 #include <stdio.h>
@@ -30,7 +35,18 @@
 #include "policy/policy.h"
 #include "store/store_repl.h"
 
-static int64_t stale_warned; /* time of the last warning (atomic) */
+static int64_t stale_warned;   /* time of the last warning (atomic) */
+static int64_t damaged_warned; /* same, for a damaged store */
+
+/* Whether a warning last given at *last is due again at now (once a
+ * minute, one thread). */
+static int warning_due(int64_t *last, int64_t now)
+{
+    int64_t t = __atomic_load_n(last, __ATOMIC_RELAXED);
+
+    return now - t >= 60 &&
+           __atomic_compare_exchange_n(last, &t, now, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
 
 int mlt_replica_stale(const struct cfg *cfg, struct store *st, int64_t now)
 {
@@ -43,10 +59,7 @@ int mlt_replica_stale(const struct cfg *cfg, struct store *st, int64_t now)
     int rc = store_replica_status(st, &is_replica, &head, &synced);
     if (rc == STORE_OK && synced != 0 && now - synced <= (int64_t)cfg->store_max_staleness)
         return 0;
-    int64_t last = __atomic_load_n(&stale_warned, __ATOMIC_RELAXED);
-    if (now - last >= 60 &&
-        __atomic_compare_exchange_n(&stale_warned, &last, now, 0, __ATOMIC_RELAXED,
-                                    __ATOMIC_RELAXED)) {
+    if (warning_due(&stale_warned, now)) {
         if (rc != STORE_OK)
             log_warn("consent replica unreadable (%s): deciding as if nobody consented",
                      store_strerror(rc));
@@ -63,13 +76,42 @@ int mlt_replica_stale(const struct cfg *cfg, struct store *st, int64_t now)
     return 1;
 }
 
+struct lookup {
+    const struct snap *rt;
+    const struct mlt_msg *m;
+    struct mlt_decision *d;
+    char *err;
+    size_t errlen;
+};
+
+static int lookup(void *arg)
+{
+    struct lookup *l = arg;
+
+    if (mlt_replica_stale(l->rt->cfg, mlt_store, (int64_t)time(NULL)))
+        return 0;
+    return policy_granted(mlt_store, l->d->info.controller, l->m->rcpts[0], &l->d->granted,
+                          &l->d->found, l->err, l->errlen);
+}
+
 int mlt_decide(const struct snap *rt, const struct mlt_msg *m, struct mlt_decision *d,
                char *err, size_t errlen)
 {
+    struct lookup l = {rt, m, d, err, errlen};
+    int rc;
+
     memset(d, 0, sizeof *d);
     msginfo_derive(rt->cfg, m->hdrs, m->nhdrs, m->sender, &d->info);
-    if (m->nrcpts != 1 || mlt_replica_stale(rt->cfg, mlt_store, (int64_t)time(NULL)))
+    if (m->nrcpts != 1 || (mlt_store == NULL && !mlt_guard_damaged()))
         return 0;
-    return policy_granted(mlt_store, d->info.controller, m->rcpts[0], &d->granted,
-                          &d->found, err, errlen);
+    if ((rc = mlt_guarded(lookup, &l)) == STORE_ECORRUPT) {
+        d->granted = 0;
+        d->found = 0;
+        if (warning_due(&damaged_warned, (int64_t)time(NULL)))
+            log_err("consent store %s is damaged: deciding as if nobody consented; "
+                    "restore it from a backup and restart the milter",
+                    rt->cfg->store_replica ? rt->cfg->store_replica : rt->cfg->database);
+        return 0;
+    }
+    return rc == 0 ? 0 : -1;
 }

@@ -222,6 +222,12 @@ static void reload(void)
     pthread_mutex_unlock(&reload_lock);
 }
 
+static int head_log(void *st)
+{
+    ledger_head_log(st);
+    return 0;
+}
+
 /* Also logs the ledger head once an hour (ledger_head.h), under
  * reload_lock: shutdown takes that lock before it closes the store. */
 static void *reload_thread(void *arg)
@@ -232,7 +238,7 @@ static void *reload_thread(void *arg)
         int sig = 0, due = ledger_head_wait(set, &next, &sig);
         if (due == 1) {
             pthread_mutex_lock(&reload_lock);
-            ledger_head_log(mlt_store);
+            mlt_guarded(head_log, mlt_store);
             pthread_mutex_unlock(&reload_lock);
         } else if (due == 0 && sig == SIGUSR1) {
             reload();
@@ -263,6 +269,25 @@ static int start_reload_thread(void)
     return pthread_detach(th);
 }
 
+struct store_args {
+    const char *dir;
+    unsigned flags, readers;
+    int err; /* errno of a failed open */
+};
+
+static int open_guarded(void *arg)
+{
+    struct store_args *a = arg;
+    int rc = store_open(a->dir, a->flags, a->readers, &mlt_store);
+
+    a->err = errno;
+    return rc;
+}
+
+/* The milter only reads the store. A read-only directory (a read-only
+ * mount, a unit's ProtectSystem) is opened read-only; a damaged store
+ * (corrupt, or a file that faults when read) leaves the milter running as
+ * if nobody consented (decide.c). Anything else stops the start. */
 static int open_store(const struct cfg *cfg)
 {
     /* [store] replica: the local copy consent-sync feeds (default: the
@@ -272,9 +297,24 @@ static int open_store(const struct cfg *cfg)
         log_warn("no [milter] database: every recipient counts as not consenting");
         return 0;
     }
-    int rc = store_open(dir, STORE_CREATE, cfg->workers_hint + 16, &mlt_store);
+    struct store_args a = {dir, STORE_CREATE, cfg->workers_hint + 16, 0};
+    int rc = mlt_guarded(open_guarded, &a);
+    if (rc == STORE_EIO && (a.err == EROFS || a.err == EACCES)) {
+        a.flags = STORE_RDONLY;
+        if ((rc = mlt_guarded(open_guarded, &a)) == STORE_OK)
+            log_warn("consent store %s is read-only here: opened for reading only", dir);
+    }
+    if (rc == STORE_ECORRUPT) {
+        mlt_store = NULL;
+        mlt_guard_set_damaged();
+        log_err("consent store %s is damaged (%s): deciding as if nobody consented; "
+                "restore it from a backup and restart the milter",
+                dir, store_strerror(rc));
+        return 0;
+    }
     if (rc != STORE_OK) {
-        log_err("cannot open consent store %s: %s", dir, store_strerror(rc));
+        log_err("cannot open consent store %s: %s", dir,
+                rc == STORE_EIO && a.err != 0 ? strerror(a.err) : store_strerror(rc));
         return -1;
     }
     return 0;
@@ -300,7 +340,7 @@ static int start(const struct cfg *cfg, int foreground)
         log_err("cannot drop privileges to %s: %s", cfg->user, strerror(errno));
         return -1;
     }
-    if (open_store(cfg) != 0 || start_reload_thread() != 0)
+    if (mlt_guard_init() != 0 || open_store(cfg) != 0 || start_reload_thread() != 0)
         return -1;
     int mrc = mlt_metrics_start(cfg->metrics_textfile, cfg->metrics_interval);
     if (mrc != 0) {

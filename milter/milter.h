@@ -6,6 +6,7 @@
  *   callbacks.c  the libmilter callbacks, thin
  *   message.c    per-message state: envelope, headers, body buffer/spool
  *   decide.c     controller, mail class, consent lookups, strictest rule
+ *   guard.c      store reads that a damaged store file cannot crash
  *   esp.c        ESP no-track headers, merged with existing values
  *   trace.c      the X-Consent-Milter trace header and its MAC
  *
@@ -46,6 +47,18 @@ extern struct snap_slot mlt_live;
 
 /* The process-wide store, opened once after daemonising; NULL if none. */
 extern struct store *mlt_store;
+
+/* ---- guard.c: store reads under a SIGBUS guard. mlt_guard_init installs
+ * the handler (once, at start). mlt_guarded runs fn(arg) and returns its
+ * status, or STORE_ECORRUPT if the mapped store file faulted during it or
+ * was found damaged before (then fn is not run). mlt_guard_set_damaged
+ * marks the store damaged (open found it corrupt); mlt_guard_damaged says
+ * whether it is. */
+typedef int (*mlt_guarded_fn)(void *arg);
+int mlt_guard_init(void);
+int mlt_guarded(mlt_guarded_fn fn, void *arg);
+void mlt_guard_set_damaged(void);
+int mlt_guard_damaged(void);
 
 /* ---- message.c: per-message state. */
 /* Header fields as received from the MTA, folding kept (policy/msginfo.h). */
@@ -107,7 +120,8 @@ struct mlt_decision {
 
 /* mlt_decide - fill d for message m under snapshot rt: sending domain from
  * From: (else envelope sender), section, class, consent. Returns 0, or -1
- * with a reason in err (store failure). */
+ * with a reason in err (store failure). A damaged store is no failure:
+ * nobody consented (a warning at most once a minute). */
 int mlt_decide(const struct snap *rt, const struct mlt_msg *m, struct mlt_decision *d,
                char *err, size_t errlen);
 /* mlt_replica_stale - 1 when cfg's [store] backend is postgresql and the

@@ -32,7 +32,7 @@ int policy_granted(struct store *st, const char *controller, const char *rcpt,
         return 0; /* no consent recorded = no consent */
     if (rc != STORE_OK) {
         snprintf(err, errlen, "consent store: %s", store_strerror(rc));
-        return -1;
+        return rc;
     }
     *found = 1;
     for (int i = 0; i < STORE_P_MAX; i++)

@@ -78,8 +78,9 @@ void policy_input_build(struct policy_input *in, const struct snap *s,
 struct store;
 /* policy_granted - the purposes granted to rcpt (normalised) by controller,
  * from st (NULL: no store, nothing granted). *found says whether a record
- * exists. Returns 0 (also for an unknown recipient: no consent), or -1 with
- * a reason in err on a store error. Thread-safe as store_consent_get. */
+ * exists. Returns 0 (also for an unknown recipient: no consent), or the
+ * store's status (STORE_E*, > 0) with a reason in err on a store error.
+ * Thread-safe as store_consent_get. */
 int policy_granted(struct store *st, const char *controller, const char *rcpt,
                    uint32_t *granted, int *found, char *err, size_t errlen);
 

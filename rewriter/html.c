@@ -84,13 +84,46 @@ static void work_commit(struct rw_hscan *h)
                            "parse in bounded time");
 }
 
+static int scan_conditional(struct rw_hscan *h, size_t cs, size_t ce, int open);
+
+/* A comment that never ends: libxml2 drops it without an event, and
+ * browsers hide the rest of the part in it. An MSO conditional comment
+ * that never ends is still read by Outlook, which shows what follows
+ * "[if ...]>": its URLs are treated to the end of the part, past a
+ * "<![endif]" not followed by "-->" too (what Outlook makes of the rest is
+ * not known; a pixel nobody loads costs nothing to treat). The comment is
+ * the first "<!--" after the mark. */
+static void on_unterminated_comment(struct rw_hscan *h)
+{
+    const char *q;
+    size_t cs;
+    int rc;
+
+    if (h->in_mso || h->mark >= h->len)
+        return;
+    q = memmem(h->doc + h->mark, h->len - h->mark, "<!--", 4);
+    if (q == NULL)
+        return;
+    cs = (size_t)(q - h->doc) + 4;
+    h->mark = h->len;
+    if (cs < h->len && (rc = scan_conditional(h, cs, h->len, 1)) != RW_OK) {
+        h->status = rc; /* the scan of the comment wrote the reason */
+        h->stopped = 1;
+        xmlStopParser(h->ctxt);
+    }
+}
+
 static void on_error(void *ctx, xmlErrorPtr err)
 {
     struct rw_hscan *h = ctx;
 
-    (void)err;
     if (h->stopped)
         return;
+    if (err != NULL && err->code == XML_ERR_COMMENT_NOT_FINISHED) {
+        on_unterminated_comment(h);
+        if (h->stopped)
+            return;
+    }
     work_commit(h);
     h->work_pending = (unsigned long long)((htmlParserCtxtPtr)h->ctxt)->nameNr;
 }
@@ -260,8 +293,9 @@ static int may_hold_url(const char *s, size_t n)
 }
 
 /* Parse the markup of a conditional comment's content doc[cs..ce):
- * "[if COND]>" MARKUP "<![endif]". */
-static int scan_conditional(struct rw_hscan *h, size_t cs, size_t ce)
+ * "[if COND]>" MARKUP "<![endif]"; open: a comment that never ends, whose
+ * markup runs to ce. */
+static int scan_conditional(struct rw_hscan *h, size_t cs, size_t ce, int open)
 {
     struct rw_hscan sub;
     const char *gt;
@@ -274,7 +308,7 @@ static int scan_conditional(struct rw_hscan *h, size_t cs, size_t ce)
     if (gt == NULL)
         return RW_OK;
     is = (size_t)(gt - h->doc) + 2;
-    ie = find_ci(h, is, ce, "<![endif]", 1);
+    ie = open ? ce : find_ci(h, is, ce, "<![endif]", 1);
     if (ie <= is || !may_hold_url(h->doc + is, ie - is))
         return RW_OK;
     memset(&sub, 0, sizeof(sub));
@@ -311,7 +345,7 @@ static void on_comment(void *ctx, const xmlChar *value)
             cs--;
         if (cs >= h->mark + 4 && memcmp(h->doc + cs - 4, "<!--", 4) == 0
             && memcmp(h->doc + cs, value, vlen) == 0) {
-            rc = scan_conditional(h, cs, cs + vlen);
+            rc = scan_conditional(h, cs, cs + vlen, 0);
             if (rc != RW_OK) {
                 h->status = rc;
                 h->stopped = 1;
@@ -450,6 +484,31 @@ static int sanitize(const char *html, size_t len, char **copy)
     return 0;
 }
 
+/* HTML5 ends "<!-->" and "<!--->" at once, as empty comments; libxml2 2.9
+ * reads on to the next "-->" and would hide the markup in between from
+ * the scan while browsers show it (a pixel there would be missed). In the
+ * copy they become "<?-->" and "<?--->", which libxml2 2.9 reads as text,
+ * like a browser; the length stays, so offsets do not move. Makes the copy
+ * if there is none yet. Returns 0, or -1 on ENOMEM. */
+static int abrupt_comments(const char *html, size_t len, char **copy)
+{
+    const char *q;
+    size_t i = 0;
+
+    while (i + 5 <= len && (q = memmem(html + i, len - i, "<!--", 4)) != NULL) {
+        i = (size_t)(q - html) + 4;
+        if (!(i < len && html[i] == '>') && !(i + 1 < len && html[i] == '-' && html[i + 1] == '>'))
+            continue;
+        if (*copy == NULL) {
+            if ((*copy = malloc(len)) == NULL)
+                return -1;
+            memcpy(*copy, html, len);
+        }
+        (*copy)[i - 3] = '?';
+    }
+    return 0;
+}
+
 /* libxml2 2.9 checks each new attribute of a start tag against all the
  * earlier ones, so a tag with k attributes costs k*k/2 comparisons and a
  * hostile tag with 100000 distinct attributes would take minutes (a
@@ -567,8 +626,10 @@ int rw_html_scan_ex(const char *html, size_t len, const struct rw_limits *lim,
     out->body_close = -1;
     if (html == NULL && len > 0)
         return RW_EINVAL;
-    if (sanitize(html, len, &copy) != 0)
+    if (sanitize(html, len, &copy) != 0 || abrupt_comments(copy ? copy : html, len, &copy) != 0) {
+        free(copy);
         return RW_ENOMEM;
+    }
     if (attr_bomb(copy ? copy : html, len)) {
         free(copy);
         if (err != NULL && errlen > 0)

@@ -66,7 +66,7 @@ enum store_status {
     STORE_EIO,      /* LMDB or file system error */
     STORE_ECORRUPT, /* database content fails validation */
     STORE_EVERSION, /* schema version newer than this program */
-    STORE_EFULL,    /* map full */
+    STORE_EFULL,    /* map full, or no space on the file system (ENOSPC, EDQUOT, EFBIG) */
     STORE_ENODB,    /* database directory missing (and not asked to create) */
     STORE_EBUSY,    /* store_erase: committed, but a long reader blocks the scrub */
 };

@@ -103,7 +103,7 @@ int store_lastopen_set(struct store *st, const char *controller, const char *rcp
         mdb_txn_abort(txn);
         return rc;
     }
-    return st_mdb_rc(mdb_txn_commit(txn));
+    return st_wr_commit(st, txn);
 }
 
 int store_lastopen_get(struct store *st, const char *controller, const char *rcpt,
@@ -191,7 +191,7 @@ int store_anon_incr(struct store *st, const char *controller, const char *campai
         mdb_txn_abort(txn);
         return rc;
     }
-    return st_mdb_rc(mdb_txn_commit(txn));
+    return st_wr_commit(st, txn);
 }
 
 int store_anon_get(struct store *st, const char *controller, const char *campaign,

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <sodium.h>
 
@@ -28,6 +30,9 @@ int st_mdb_rc(int rc)
         return STORE_NOTFOUND;
     case MDB_MAP_FULL:
     case MDB_TXN_FULL:
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG:
         return STORE_EFULL;
     case MDB_INVALID:
     case MDB_CORRUPTED:
@@ -119,6 +124,34 @@ int st_wr_begin(struct store *st, MDB_txn **txn)
     if (st->rdonly)
         return STORE_EINVAL;
     return st_mdb_rc(txn_begin(st, 0, txn));
+}
+
+/* LMDB reports a short write (a disk or quota that fills up within a
+ * page, a file size limit) as EIO: look at the room left before calling it
+ * an I/O error. Less than 64 KiB free, or the file at its size limit, is
+ * "full". */
+static int eio_or_full(struct store *st)
+{
+    struct statvfs vfs;
+    struct rlimit lim;
+    struct stat sb;
+    int fd;
+
+    if (mdb_env_get_fd(st->env, &fd) != MDB_SUCCESS || fstat(fd, &sb) != 0)
+        return STORE_EIO;
+    if (fstatvfs(fd, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < 65536)
+        return STORE_EFULL;
+    if (getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY
+        && (uint64_t)sb.st_size + 65536 > (uint64_t)lim.rlim_cur)
+        return STORE_EFULL;
+    return STORE_EIO;
+}
+
+int st_wr_commit(struct store *st, MDB_txn *txn)
+{
+    int rc = st_mdb_rc(mdb_txn_commit(txn));
+
+    return rc == STORE_EIO ? eio_or_full(st) : rc;
 }
 
 static int meta_get(struct store *st, MDB_txn *txn, const char *name, MDB_val *v)
@@ -282,6 +315,24 @@ static int env_setup(struct store *st, unsigned flags)
     return st_mdb_rc(mdb_txn_commit(txn));
 }
 
+/* LMDB maps the file and trusts its meta page: in a file cut short (a
+ * partial copy or restore, a full disk) the pages the meta names past the
+ * end would be read as SIGBUS. */
+static int size_check(struct store *st)
+{
+    MDB_envinfo info;
+    MDB_stat ms;
+    struct stat sb;
+    int fd;
+
+    if (mdb_env_info(st->env, &info) != MDB_SUCCESS || mdb_env_stat(st->env, &ms) != MDB_SUCCESS
+        || mdb_env_get_fd(st->env, &fd) != MDB_SUCCESS || fstat(fd, &sb) != 0)
+        return STORE_EIO;
+    if (((uint64_t)info.me_last_pgno + 1) * ms.ms_psize > (uint64_t)sb.st_size)
+        return STORE_ECORRUPT;
+    return STORE_OK;
+}
+
 static int dir_check(const char *dir, unsigned flags)
 {
     struct stat sb;
@@ -341,6 +392,8 @@ int store_open(const char *dir, unsigned flags, unsigned max_readers, struct sto
             mdb_env_open(st->env, dir,
                          MDB_NOTLS | MDB_NORDAHEAD | (st->rdonly ? MDB_RDONLY : 0), 0600);
     rc = st_mdb_rc(rc);
+    if (rc == STORE_OK)
+        rc = size_check(st);
     if (rc == STORE_OK)
         rc = env_setup(st, flags);
     if (rc != STORE_OK) {

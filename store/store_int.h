@@ -56,6 +56,9 @@ int st_mdb_rc(int rc);
 int st_rd_begin(struct store *st, MDB_txn **txn);
 void st_rd_end(struct store *st, MDB_txn *txn);
 int st_wr_begin(struct store *st, MDB_txn **txn);
+/* Commits txn (ended either way); a short write on a full disk, quota or
+ * file size limit is STORE_EFULL, not STORE_EIO. */
+int st_wr_commit(struct store *st, MDB_txn *txn);
 int st_ctl_id(struct store *st, MDB_txn *txn, const char *ctl, int create, uint32_t *id);
 int st_ctl_name(MDB_txn *txn, struct store *st, uint32_t id, char *out);
 void st_key(const struct store *st, uint32_t ctl_id, const char *rcpt,

@@ -23,7 +23,8 @@ static const char *const status_names[] = {
     [STORE_EIO] = "input/output error",
     [STORE_ECORRUPT] = "database is corrupt",
     [STORE_EVERSION] = "database schema is newer than this program",
-    [STORE_EFULL] = "database map is full",
+    [STORE_EFULL] = "no space left for the database (file system, quota or map full): "
+                    "nothing was written",
     [STORE_ENODB] = "no database in that directory",
     [STORE_EBUSY] = "a reader holds an older snapshot: old page copies are "
                     "not scrubbed yet",

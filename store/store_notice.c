@@ -97,7 +97,7 @@ int store_notice_put(struct store *st, const void *text, size_t len, const char 
         mdb_txn_abort(txn);
         return rc;
     }
-    return st_mdb_rc(mdb_txn_commit(txn));
+    return st_wr_commit(st, txn);
 }
 
 /* Decode and check one record; source is copied into srcbuf. */

@@ -35,7 +35,7 @@ int store_outbox_put(struct store *st, const struct store_event *ev)
         MDB_val k = {strlen(ev->id), (void *)ev->id}, v = {n, buf};
         rc = st_mdb_rc(mdb_put(txn, st->outbox, &k, &v, 0));
         if (rc == STORE_OK)
-            rc = st_mdb_rc(mdb_txn_commit(txn));
+            rc = st_wr_commit(st, txn);
         else
             mdb_txn_abort(txn);
     }
@@ -55,7 +55,7 @@ int store_outbox_del(struct store *st, const char *id)
     MDB_val k = {strlen(id), (void *)id};
     rc = st_mdb_rc(mdb_del(txn, st->outbox, &k, NULL));
     if (rc == STORE_OK)
-        return st_mdb_rc(mdb_txn_commit(txn));
+        return st_wr_commit(st, txn);
     mdb_txn_abort(txn);
     return rc;
 }

@@ -196,7 +196,7 @@ int store_replica_touch(struct store *st, int64_t synced_at)
         mdb_txn_abort(txn);
         return rc;
     }
-    return st_mdb_rc(mdb_txn_commit(txn));
+    return st_wr_commit(st, txn);
 }
 
 int store_replica_status(struct store *st, int *is_replica, uint64_t *head,

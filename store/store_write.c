@@ -400,7 +400,7 @@ int store_batch_commit(struct store_batch *b)
         store_batch_abort(b);
         return rc;
     }
-    rc = st_mdb_rc(mdb_txn_commit(b->txn));
+    rc = st_wr_commit(b->st, b->txn);
     free(b);
     return rc;
 }

@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include "common/buf.h"
+#include "common/sigbus.h"
 #include "policy/cfg.h"
 #include "policy/msginfo.h"
 #include "policy/policy.h"
@@ -230,8 +231,13 @@ static int consent_from_store(struct run *r)
 {
     struct store *st = NULL;
     char err[256] = "";
-    int rc = store_open(r->cfg->database, STORE_RDONLY, 0, &st), found;
+    int rc, found;
 
+    /* the store is the only file this program maps */
+    cm_sigbus_exit("consent-rewrite: consent store: the database file is damaged (a page "
+                   "points past its end): restore it from a backup\n",
+                   EX_STORE);
+    rc = store_open(r->cfg->database, STORE_RDONLY, 0, &st);
     if (rc != STORE_OK)
         return fail(EX_STORE, "consent store %s: %s (use --consent to bypass)",
                     r->cfg->database, store_strerror(rc));

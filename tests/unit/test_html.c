@@ -107,6 +107,19 @@ static const struct tcase cases[] = {
      {{RW_P_IMG, "http://x.example/y.gif", "http://x.example/y.gif", 0}}},
     {"downlevel revealed", "<!--[if !mso]><!--><a href=\"http://x.example/y\">y</a><!--<![endif]-->",
      {{RW_P_A, "http://x.example/y", "http://x.example/y", 0}}},
+    /* issue 13 (tests/hostile): comments that never end */
+    {"unterminated comment hides the rest", "<img src=\"http://x.example/a\"><!-- <img src=\"http://no.example/b\">",
+     {{RW_P_IMG, "http://x.example/a", "http://x.example/a", 0}}},
+    {"unterminated mso comment is read by Outlook",
+     "<p>a</p><!--[if mso]><img src=\"http://x.example/o\"><![endif] <img src=\"http://x.example/p\">",
+     {{RW_P_IMG, "http://x.example/o", "http://x.example/o", 1},
+      {RW_P_IMG, "http://x.example/p", "http://x.example/p", 1}}},
+    {"abrupt empty comments end at once",
+     "<!--><img src=\"http://x.example/a\"><!---><img src=\"http://x.example/b\"><!---->"
+     "<img src=\"http://x.example/c\"><!--!><img src=\"http://no.example/d\">-->",
+     {{RW_P_IMG, "http://x.example/a", "http://x.example/a", 0},
+      {RW_P_IMG, "http://x.example/b", "http://x.example/b", 0},
+      {RW_P_IMG, "http://x.example/c", "http://x.example/c", 0}}},
     {"bogus attrs", "<a \"x\" =y href=http://x.example/b>t</a>",
      {{RW_P_A, "http://x.example/b", "http://x.example/b", 0}}},
     {"source order", "<td style=\"background:url(http://x.example/c)\" background=\"http://x.example/b\">"

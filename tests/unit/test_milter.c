@@ -739,3 +739,36 @@ Test(decide, stale_replica_decides_as_if_nobody_consented)
     rm_rf(rdir);
 }
 
+
+/* guard.c (issue 13): a SIGBUS inside a guarded store read (a damaged
+ * mapped file) returns STORE_ECORRUPT, marks the store damaged, and no
+ * later guarded read runs; a normal read returns its own status. */
+#include <signal.h>
+
+static int guarded_calls;
+
+static int read_ok(void *arg)
+{
+    (void)arg;
+    guarded_calls++;
+    return STORE_NOTFOUND;
+}
+
+static int read_faults(void *arg)
+{
+    (void)arg;
+    guarded_calls++;
+    raise(SIGBUS);
+    return STORE_OK;
+}
+
+Test(guard, sigbus_in_a_store_read_marks_the_store_damaged)
+{
+    cr_assert_eq(mlt_guard_init(), 0);
+    cr_assert_eq(mlt_guarded(read_ok, NULL), STORE_NOTFOUND);
+    cr_assert_eq(mlt_guard_damaged(), 0);
+    cr_assert_eq(mlt_guarded(read_faults, NULL), STORE_ECORRUPT, "the fault is caught");
+    cr_assert_eq(mlt_guard_damaged(), 1);
+    cr_assert_eq(mlt_guarded(read_ok, NULL), STORE_ECORRUPT, "a damaged store is not read again");
+    cr_assert_eq(guarded_calls, 2);
+}
