@@ -27,6 +27,8 @@ struct row {
     uint8_t dedup[16];
     unsigned long tag;
     int has_id;
+    int probe;                /* asked the primary (else known new) */
+    int old_rcpt;             /* the recipient may have a consent row */
     int found, dup, id_taken; /* from the primary */
     int added;
     struct store_cval cv; /* primary's, then the recipient's after this row */
@@ -53,6 +55,11 @@ struct pgstore_import {
     struct cbuf out;
     uint8_t rnd[4096];
     size_t rnd_left;
+    /* An import into an empty primary (head 0 at begin) only needs to ask
+     * about recipients and ids an earlier batch of its own may have
+     * added: a Bloom filter of those (no false negatives) spares the
+     * probe for all others, and their consent rows are plain inserts. */
+    uint64_t *seen; /* NULL: the primary was not empty; probe every row */
     struct pgstore_import_counts cnt;
 };
 
@@ -185,6 +192,44 @@ static int exec(struct pgstore *pg, const char *sql)
 
 /* ---- rows ---- */
 
+#define SEEN_BITS (1u << 28) /* 32 MiB; ~1e-5 false positives at 10 M keys */
+
+static void seen_bits(const uint8_t h[32], uint32_t bit[4])
+{
+    for (int k = 0; k < 4; k++)
+        bit[k] = ((uint32_t)h[4 * k] << 24 | (uint32_t)h[4 * k + 1] << 16 |
+                  (uint32_t)h[4 * k + 2] << 8 | h[4 * k + 3]) &
+                 (SEEN_BITS - 1);
+}
+
+static void seen_hash(const char *tag, const char *a, const char *b, uint8_t h[32])
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    crypto_generichash_update(&st, (const uint8_t *)tag, strlen(tag) + 1);
+    crypto_generichash_update(&st, (const uint8_t *)a, strlen(a) + 1);
+    if (b != NULL)
+        crypto_generichash_update(&st, (const uint8_t *)b, strlen(b) + 1);
+    crypto_generichash_final(&st, h, 32);
+}
+
+static int seen_test(uint64_t *set, const char *tag, const char *a, const char *b,
+                     int add)
+{
+    uint8_t h[32];
+    uint32_t bit[4];
+    int all = 1;
+
+    seen_hash(tag, a, b, h);
+    seen_bits(h, bit);
+    for (int k = 0; k < 4; k++) {
+        all &= (set[bit[k] >> 6] >> (bit[k] & 63)) & 1;
+        if (add)
+            set[bit[k] >> 6] |= 1ull << (bit[k] & 63);
+    }
+    return all;
+}
+
 static uint64_t fnv(const char *a, const char *b)
 {
     uint64_t h = 1469598103934665603ull;
@@ -297,6 +342,8 @@ static int send_keys(struct pgstore_import *im)
     for (size_t i = 0; i < im->n && rc == STORE_OK; i++) {
         const struct row *r = &im->rows[i];
         uint8_t u[16];
+        if (!r->probe)
+            continue;
         if (tuple_begin(b, 5, 4 + strlen(r->cn) + strlen(r->rn) + 16 + 16) != 0) {
             rc = STORE_ENOMEM;
             break;
@@ -321,12 +368,13 @@ static uint64_t num(const PGresult *r, int row, int col)
 }
 
 /* The primary's side of every row: consent, dedup and id probes. */
-static int lookup(struct pgstore_import *im)
+static int lookup(struct pgstore_import *im, size_t nprobe)
 {
     PGresult *r = PQexec(
         im->pg->conn,
         "select k.i, c.states, c.updated, c.informed, c.last_seq, "
-        "c.last_seq is not null and exists (select 1 from ledger l where l.dedup = k.dedup), "
+        "c.last_seq is not null and exists (select 1 from ledger l where l.controller = "
+        "k.controller and l.recipient = k.recipient and l.dedup = k.dedup), "
         "k.id is not null and exists (select 1 from ledger l where l.id = k.id) "
         "from imp_k k left join consent c "
         "on c.controller = k.controller and c.recipient = k.recipient");
@@ -334,7 +382,7 @@ static int lookup(struct pgstore_import *im)
 
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         return pg_exec_ok(im->pg, r, PGRES_TUPLES_OK);
-    if ((size_t)PQntuples(r) != im->n)
+    if ((size_t)PQntuples(r) != nprobe)
         rc = STORE_ECORRUPT;
     for (int t = 0; t < PQntuples(r) && rc == STORE_OK; t++) {
         uint64_t i = num(r, t, 0);
@@ -453,16 +501,16 @@ static int send_ledger(struct pgstore_import *im)
     return copy_end(im->pg, &im->out, rc);
 }
 
-/* The final consent of every recipient the batch changed, upserted. */
-static int send_consent(struct pgstore_import *im)
+/* The final consent of every recipient the batch changed: copied
+ * straight into consent (old 0: a recipient new to the primary) or
+ * through imp_c (old 1). */
+static int copy_consent(struct pgstore_import *im, int old, const char *sql)
 {
     struct cbuf *b = &im->out;
-    int rc = exec(im->pg, "truncate imp_c");
+    int rc = copy_start(im->pg, b, sql);
 
-    if (rc == STORE_OK)
-        rc = copy_start(im->pg, b, "copy imp_c from stdin (format binary)");
     for (size_t s = 0; s < im->nslots && rc == STORE_OK; s++) {
-        if (im->rslot[s] == NONE)
+        if (im->rslot[s] == NONE || im->rows[im->rslot[s]].old_rcpt != old)
             continue;
         const struct row *r = &im->rows[im->rslot[s]];
         if (tuple_begin(b, 6, strlen(r->cn) + strlen(r->rn) + 4 + 24) != 0) {
@@ -478,7 +526,20 @@ static int send_consent(struct pgstore_import *im)
         if (b->n >= COPY_CHUNK)
             rc = copy_send(im->pg, b);
     }
-    rc = copy_end(im->pg, b, rc);
+    return copy_end(im->pg, b, rc);
+}
+
+static int send_consent(struct pgstore_import *im, int news, int olds)
+{
+    int rc = STORE_OK;
+
+    if (news)
+        rc = copy_consent(im, 0, "copy consent from stdin (format binary)");
+    if (rc != STORE_OK || !olds)
+        return rc;
+    rc = exec(im->pg, "truncate imp_c");
+    if (rc == STORE_OK)
+        rc = copy_consent(im, 1, "copy imp_c from stdin (format binary)");
     if (rc == STORE_OK)
         rc = exec(im->pg, "insert into consent select * from imp_c "
                           "on conflict (controller, recipient) do update set "
@@ -487,23 +548,59 @@ static int send_consent(struct pgstore_import *im)
     return rc;
 }
 
+/* Which rows the primary must be asked about (all, unless it was empty
+ * at begin: then those the filter may have seen). */
+static size_t mark_probes(struct pgstore_import *im, int *news, int *olds)
+{
+    size_t n = 0;
+
+    *news = *olds = 0;
+    for (size_t i = 0; i < im->n; i++) {
+        struct row *r = &im->rows[i];
+        r->old_rcpt = im->seen == NULL || seen_test(im->seen, "r", r->cn, r->rn, 0);
+        r->probe = r->old_rcpt ||
+                   (r->has_id && seen_test(im->seen, "i", r->ev.id, NULL, 0));
+        n += r->probe != 0;
+        *news |= !r->old_rcpt;
+        *olds |= r->old_rcpt;
+    }
+    return n;
+}
+
+static void mark_seen(struct pgstore_import *im)
+{
+    for (size_t i = 0; im->seen != NULL && i < im->n; i++) {
+        const struct row *r = &im->rows[i];
+        if (!r->added)
+            continue;
+        seen_test(im->seen, "r", r->cn, r->rn, 1);
+        if (r->has_id)
+            seen_test(im->seen, "i", r->ev.id, NULL, 1);
+    }
+}
+
 static int flush_batch(struct pgstore_import *im)
 {
-    int rc;
+    int rc = STORE_OK, news, olds;
+    size_t nprobe;
 
     if (im->n == 0)
         return STORE_OK;
     for (size_t s = 0; s < im->nslots; s++)
         im->rslot[s] = im->islot[s] = NONE;
-    rc = exec(im->pg, "truncate imp_k");
-    if (rc == STORE_OK)
-        rc = send_keys(im);
-    if (rc == STORE_OK)
-        rc = lookup(im);
+    if ((nprobe = mark_probes(im, &news, &olds)) > 0) {
+        rc = exec(im->pg, "truncate imp_k");
+        if (rc == STORE_OK)
+            rc = send_keys(im);
+        if (rc == STORE_OK)
+            rc = lookup(im, nprobe);
+    }
     if (rc == STORE_OK)
         rc = send_ledger(im);
     if (rc == STORE_OK)
-        rc = send_consent(im);
+        rc = send_consent(im, news, olds);
+    if (rc == STORE_OK)
+        mark_seen(im);
     if (rc == STORE_OK)
         im->cnt.batches++;
     rows_free(im);
@@ -519,6 +616,7 @@ static void import_free(struct pgstore_import *im)
     free(im->rslot);
     free(im->islot);
     free(im->out.p);
+    free(im->seen);
     sodium_memzero(im->rnd, sizeof im->rnd);
     free(im);
 }
@@ -550,6 +648,9 @@ int pgstore_import_begin(struct pgstore *pg, size_t batch, int dry_run,
     rc = exec(pg, "begin");
     if (rc == STORE_OK)
         rc = pg_head_lock(pg, &im->head, im->hash);
+    if (rc == STORE_OK && im->head == 0 &&
+        (im->seen = calloc(SEEN_BITS / 64, sizeof *im->seen)) == NULL)
+        rc = STORE_ENOMEM;
     if (rc == STORE_OK)
         rc = exec(pg, "set local enable_hashjoin = off; set local enable_mergejoin = off; "
                       "create temp table imp_k (i integer, controller text, recipient text, "
