@@ -4,12 +4,19 @@
  * Columns / keys (case-insensitive in CSV headers):
  *   controller, recipient (or email), time (or date: required, it is
  *   proof), action (grant refuse withdraw inform) with purposes, or
- *   states ("opens=granted;clicks=refused", an IMPORT event), method
+ *   states ("opens=granted;clicks=refused", an IMPORT event; action may
+ *   then say import), method
  *   (default import), notice_id, notice_sha256 (64 hex), source_ip,
  *   user_agent, actor, id (UUID). The columns of `export` are understood
  *   too, so an export imports back: one column per purpose holding its
  *   state (an IMPORT event), updated (= time), legacy_informed (an INFORM
- *   event at that time); in JSON lines, those of `export --json`.
+ *   event at that time); in JSON lines, those of `export --json`. The
+ *   rows of `export --events` (one per ledger event, every proof field
+ *   and the event id) import back as the same events.
+ * With a primary (--conninfo, [store] backend = postgresql) the rows go
+ *   to PostgreSQL by COPY in one transaction (pgstore/pg_import.h): the
+ *   same checks and messages, but an error that stops the import keeps
+ *   nothing.
  * A bad row is reported with its line number and skipped: bad values,
  * broken quoting, a line over 1 MiB. An unknown or repeated column is an
  * error for the whole file (a typo would silently drop proof, a repeat
@@ -222,15 +229,21 @@ static int pstate_cols(const struct imp *im, uint32_t *mask, uint32_t *states,
 static int row_action(struct imp *im, struct store_event *ev, int64_t *informed)
 {
     uint32_t pmask, pstates;
-    const char *s, *bad = NULL;
+    const char *s, *bad = NULL, *act = fld(im, C_ACTION);
 
+    /* export --events names an IMPORT event's action: its states follow */
+    if (act != NULL && strcasecmp(act, "import") == 0) {
+        if (fld(im, C_STATES) == NULL)
+            return row_bad(im, "action import needs states (opens=granted;clicks=refused)"),
+                   -1;
+        act = NULL;
+    }
     if (pstate_cols(im, &pmask, &pstates, &bad) != 0)
         return row_bad(im, "bad state '%s' (want granted refused withdrawn unknown)",
                        bad),
                -1;
     if ((s = fld(im, C_STATES)) != NULL || pmask != 0) {
-        if (fld(im, C_ACTION) != NULL || fld(im, C_PURPOSES) != NULL ||
-            (s != NULL && pmask != 0))
+        if (act != NULL || fld(im, C_PURPOSES) != NULL || (s != NULL && pmask != 0))
             return row_bad(im, "give either states, purpose columns or action+purposes"),
                    -1;
         if (s != NULL && parse_states(s, &ev->purposes, &ev->states) != 0)
