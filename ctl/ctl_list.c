@@ -4,6 +4,7 @@
  * on meanwhile). export and inactive stream one line per recipient (CSV or
  * JSON lines), so their memory use does not grow with the store. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctl/ctl.h"
@@ -264,9 +265,16 @@ static json_t *count_json(const struct ctl_count *cc)
                      (json_int_t)cc->informed, "purposes", p);
 }
 
-static void stats_print(const struct ctl *c, const struct stats_arg *a,
-                        const struct store_info *in)
+static int count_cmp(const void *x, const void *y)
 {
+    return strcmp(((const struct ctl_count *)x)->name, ((const struct ctl_count *)y)->name);
+}
+
+/* Controllers by name, so the LMDB store (controller ids in order of
+ * first use) and the primary print the same. */
+static void stats_print(const struct ctl *c, struct stats_arg *a, const struct store_info *in)
+{
+    qsort(a->ctls, a->n, sizeof a->ctls[0], count_cmp);
     if (c->json) {
         json_t *arr = json_array();
         for (unsigned i = 0; i < a->n; i++)

@@ -38,3 +38,7 @@ $(B)/tests/pg_ver: $(B)/obj/tests/pg/pg_ver.o $(B)/libpgstore.a $(LIBS_ALL)
 CHECK_TARGETS += check-pg
 check-pg: $(B)/consentctl $(PG_RECORD) $(B)/tests/pg_ver
 	@B=$(B) sh tests/pg/run.sh
+
+# tests/pg/import.sh feeds a replica with consent-sync.
+check-pg: $(B)/consent-sync
+-include bench/import.mk

@@ -158,5 +158,12 @@ else
     [ "${E2E_REQUIRE:-0}" = 1 ] && { echo "FAIL: pgstore_record not built"; fails=$((fails + 1)); }
 fi
 
+# ---- consentctl import (COPY), export --events, proof, stats on the primary
+if [ -x "$ROOT/$B/consent-sync" ]; then
+    . "$ROOT/tests/pg/import.sh"
+else
+    echo "FAIL: $B/consent-sync not built"; fails=$((fails + 1))
+fi
+
 echo "check-pg: $((n - fails))/$n passed"
 [ "$fails" -eq 0 ]
