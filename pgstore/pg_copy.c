@@ -6,7 +6,10 @@
  * running head hash, rprev = the recipient's latest seq), streamed as
  * binary COPY into ledger; then the batch's final consent rows go through
  * imp_c into consent with one upsert. Binary COPY: no escaping, bytea and
- * uuid as their bytes. */
+ * uuid as their bytes. A flusher thread owns the connection from begin to
+ * end and sends one batch while the caller's thread reads and checks the
+ * next (two row buffers), so parsing overlaps the server's work. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,13 +51,22 @@ struct pgstore_import {
     void *arg;
     uint64_t head;
     uint8_t hash[32];
-    struct row *rows;
+    struct row *rows; /* the batch being sent (flusher thread) */
     size_t n;
+    struct row *buf[2]; /* the caller fills buf[fill] */
+    int fill;
+    size_t fill_n;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int busy, quit, started, err; /* under mu */
     size_t *rslot, *islot; /* recipient / id -> row, open addressing */
     size_t nslots;
     struct cbuf out;
-    uint8_t rnd[4096];
+    uint8_t rnd[4096]; /* flusher: salts */
     size_t rnd_left;
+    uint8_t idrnd[4096]; /* caller: ids of events that have none */
+    size_t idrnd_left;
     /* An import into an empty primary (head 0 at begin) only needs to ask
      * about recipients and ids an earlier batch of its own may have
      * added: a Bloom filter of those (no false negatives) spares the
@@ -262,11 +274,11 @@ static size_t *id_slot(struct pgstore_import *im, const char *id)
     }
 }
 
-static void rows_free(struct pgstore_import *im)
+static void rows_free(struct row *rows, size_t *n)
 {
-    for (size_t i = 0; i < im->n; i++)
-        free(im->rows[i].mem);
-    im->n = 0;
+    for (size_t i = 0; i < *n; i++)
+        free(rows[i].mem);
+    *n = 0;
 }
 
 static char *dup_in(char **at, const char *s)
@@ -285,7 +297,7 @@ static size_t slen(const char *s)
     return s ? strlen(s) + 1 : 0;
 }
 
-static int flush_batch(struct pgstore_import *im);
+static int hand_off(struct pgstore_import *im);
 
 int pgstore_import_add(struct pgstore_import *im, const struct store_event *in,
                        unsigned long tag)
@@ -303,9 +315,21 @@ int pgstore_import_add(struct pgstore_import *im, const struct store_event *in,
     ev.notice_len = 0;
     ev.notice_source = NULL;
     int has_id = ev.id[0] != '\0';
+    if (!has_id) { /* a UUIDv4 from bulk random bytes */
+        uint8_t *u;
+        if (im->idrnd_left < 16) {
+            randombytes_buf(im->idrnd, sizeof im->idrnd);
+            im->idrnd_left = sizeof im->idrnd;
+        }
+        u = im->idrnd + sizeof im->idrnd - im->idrnd_left;
+        im->idrnd_left -= 16;
+        u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
+        u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
+        store_uuid_format(u, ev.id);
+    }
     if (store_event_check_in(&ev, cn, rn) != STORE_OK)
         return STORE_EINVAL;
-    struct row *r = &im->rows[im->n];
+    struct row *r = &im->buf[im->fill][im->fill_n];
     memset(r, 0, sizeof *r);
     size_t need = slen(cn) + slen(rn) + slen(ev.method) + slen(ev.notice_id) +
                   slen(ev.source_ip) + slen(ev.user_agent) + slen(ev.actor);
@@ -326,8 +350,8 @@ int pgstore_import_add(struct pgstore_import *im, const struct store_event *in,
     r->has_id = has_id;
     r->prev = NONE;
     store_event_dedup(im->pg->hashkey, &r->ev, r->cn, r->rn, r->dedup);
-    im->n++;
-    if (im->n == im->batch && (rc = flush_batch(im)) != STORE_OK)
+    im->fill_n++;
+    if (im->fill_n == im->batch && (rc = hand_off(im)) != STORE_OK)
         return im->dead = rc;
     return STORE_OK;
 }
@@ -603,21 +627,100 @@ static int flush_batch(struct pgstore_import *im)
         mark_seen(im);
     if (rc == STORE_OK)
         im->cnt.batches++;
-    rows_free(im);
+    rows_free(im->rows, &im->n);
     return rc;
+}
+
+/* ---- the flusher thread ---- */
+
+static void *flusher(void *arg)
+{
+    struct pgstore_import *im = arg;
+
+    pthread_mutex_lock(&im->mu);
+    for (;;) {
+        while (!im->busy && !im->quit)
+            pthread_cond_wait(&im->cv, &im->mu);
+        if (!im->busy)
+            break;
+        pthread_mutex_unlock(&im->mu);
+        int rc = im->err ? STORE_OK : flush_batch(im);
+        rows_free(im->rows, &im->n); /* after an error: dropped unsent */
+        pthread_mutex_lock(&im->mu);
+        if (rc != STORE_OK && im->err == STORE_OK)
+            im->err = rc;
+        im->busy = 0;
+        pthread_cond_broadcast(&im->cv);
+    }
+    pthread_mutex_unlock(&im->mu);
+    return NULL;
+}
+
+/* Wait until the flusher is idle; its error, if any. */
+static int wait_idle(struct pgstore_import *im)
+{
+    int rc;
+
+    pthread_mutex_lock(&im->mu);
+    while (im->busy)
+        pthread_cond_wait(&im->cv, &im->mu);
+    rc = im->err;
+    pthread_mutex_unlock(&im->mu);
+    return rc;
+}
+
+/* Give the full buffer to the flusher (once it is done with the other
+ * one) and go on filling the other. */
+static int hand_off(struct pgstore_import *im)
+{
+    int rc;
+
+    pthread_mutex_lock(&im->mu);
+    while (im->busy)
+        pthread_cond_wait(&im->cv, &im->mu);
+    if ((rc = im->err) == STORE_OK) {
+        im->rows = im->buf[im->fill];
+        im->n = im->fill_n;
+        im->busy = 1;
+        pthread_cond_broadcast(&im->cv);
+    }
+    pthread_mutex_unlock(&im->mu);
+    if (rc != STORE_OK)
+        return rc;
+    im->fill ^= 1;
+    im->fill_n = 0;
+    return STORE_OK;
+}
+
+static void flusher_stop(struct pgstore_import *im)
+{
+    if (!im->started)
+        return;
+    pthread_mutex_lock(&im->mu);
+    im->quit = 1;
+    pthread_cond_broadcast(&im->cv);
+    pthread_mutex_unlock(&im->mu);
+    pthread_join(im->th, NULL);
+    im->started = 0;
 }
 
 /* ---- begin / end ---- */
 
 static void import_free(struct pgstore_import *im)
 {
-    rows_free(im);
-    free(im->rows);
+    flusher_stop(im);
+    rows_free(im->buf[im->fill], &im->fill_n);
+    rows_free(im->rows, &im->n);
+    free(im->buf[0]);
+    free(im->buf[1]);
+    pthread_mutex_destroy(&im->mu);
+    pthread_cond_destroy(&im->cv);
     free(im->rslot);
     free(im->islot);
     free(im->out.p);
     free(im->seen);
     sodium_memzero(im->rnd, sizeof im->rnd);
+    sodium_memzero(im->idrnd, sizeof im->idrnd);
     free(im);
 }
 
@@ -636,10 +739,13 @@ int pgstore_import_begin(struct pgstore *pg, size_t batch, int dry_run,
     im->reject = reject, im->arg = arg;
     for (im->nslots = 16; im->nslots < 2 * batch; im->nslots *= 2)
         continue;
-    im->rows = malloc(batch * sizeof *im->rows);
+    pthread_mutex_init(&im->mu, NULL);
+    pthread_cond_init(&im->cv, NULL);
+    im->buf[0] = malloc(batch * sizeof *im->buf[0]);
+    im->buf[1] = malloc(batch * sizeof *im->buf[1]);
     im->rslot = malloc(im->nslots * sizeof *im->rslot);
     im->islot = malloc(im->nslots * sizeof *im->islot);
-    if (im->rows == NULL || im->rslot == NULL || im->islot == NULL) {
+    if (im->buf[0] == NULL || im->buf[1] == NULL || im->rslot == NULL || im->islot == NULL) {
         import_free(im);
         return STORE_ENOMEM;
     }
@@ -658,11 +764,14 @@ int pgstore_import_begin(struct pgstore *pg, size_t batch, int dry_run,
                       "create temp table imp_c (controller text, recipient text, "
                       "states integer, updated bigint, informed bigint, last_seq bigint) "
                       "on commit drop");
+    if (rc == STORE_OK && pthread_create(&im->th, NULL, flusher, im) != 0)
+        rc = STORE_ENOMEM;
     if (rc != STORE_OK) {
         PQclear(PQexec(pg->conn, "rollback"));
         import_free(im);
         return rc;
     }
+    im->started = 1;
     *out = im;
     return STORE_OK;
 }
@@ -677,8 +786,12 @@ int pgstore_import_end(struct pgstore_import *im, int commit,
         return STORE_EINVAL;
     pg = im->pg;
     rc = im->dead;
-    if (rc == STORE_OK && commit)
-        rc = flush_batch(im);
+    if (rc == STORE_OK && commit && im->fill_n > 0)
+        rc = hand_off(im);
+    int rc2 = wait_idle(im); /* the connection is ours again */
+    if (rc == STORE_OK)
+        rc = rc2;
+    flusher_stop(im);
     im->cnt.head = im->head;
     if (rc == STORE_OK && commit && !im->dry_run && im->cnt.added > 0) {
         char seq[24];
