@@ -10,30 +10,6 @@
 #include "ctl/ctl.h"
 #include "pgstore/pg_query.h"
 
-/* CSV field, quoted when needed (RFC 4180); a cell a spreadsheet would
- * run as a formula (=cmd|...) gets a leading ', which import takes off
- * again (ctl_csv_escaped). */
-void ctl_csv_field(const char *s)
-{
-    int esc = ctl_csv_escaped(s, 0);
-
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        if (esc)
-            putchar('\'');
-        fputs(s, stdout);
-        return;
-    }
-    putchar('"');
-    if (esc)
-        putchar('\'');
-    for (; *s; s++) {
-        if (*s == '"')
-            putchar('"');
-        putchar(*s);
-    }
-    putchar('"');
-}
-
 static int export_one(const char *ctl, const char *rcpt, const struct store_consent *s,
                       void *arg)
 {
