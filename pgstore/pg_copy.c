@@ -329,6 +329,12 @@ int pgstore_import_add(struct pgstore_import *im, const struct store_event *in,
     }
     if (store_event_check_in(&ev, cn, rn) != STORE_OK)
         return STORE_EINVAL;
+    if (has_id) { /* canonical (lower-case) text, as the ledger keeps it */
+        uint8_t u[16];
+        if (store_uuid_parse(ev.id, u) != 0)
+            return STORE_EINVAL;
+        store_uuid_format(u, ev.id);
+    }
     struct row *r = &im->buf[im->fill][im->fill_n];
     memset(r, 0, sizeof *r);
     size_t need = slen(cn) + slen(rn) + slen(ev.method) + slen(ev.notice_id) +

@@ -174,6 +174,10 @@ out=$(ctl --conninfo "$RP" import "$I/rt-clash.csv" 2>&1); rc=$?
 check_has "an id already in the ledger with other content: refused" "$rc:$out" \
     "3:consentctl: import: $I/rt-clash.csv:3: id "
 check_has "  and says so" "$out" "is already in the primary's ledger for another event"
+printf 'id,controller,recipient,time,action,purposes\nAAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE,brand,x@example.org,2024-01-01,grant,opens\naaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee,brand,y@example.org,2024-01-01,grant,opens\n' >"$I/ids.csv"
+out=$(ctl --conninfo "$RP" import "$I/ids.csv" 2>&1); rc=$?
+check_has "one id twice in one batch (any case): the second refused, no COPY error" "$rc:$out" \
+    "3:consentctl: import: $I/ids.csv:3: id aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee is already"
 
 # ---- bad input: the LMDB messages, the same counts, nothing half-imported
 cat >"$I/bad.csv" <<'EOF'
