@@ -34,7 +34,8 @@ static const char usage[] =
     "  access CONTROLLER RECIPIENT   (everything held on one person)\n"
     "  notice list | notice show HASH   (notice versions, exact text)\n"
     "  import FILE [--dry-run] [--batch N]   (CSV or JSONL; FILE - is stdin)\n"
-    "  export [CONTROLLER]\n"
+    "  export [CONTROLLER] [--events]   (--events: every ledger event, all proof\n"
+    "         fields; import reads it back)\n"
     "  inactive CONTROLLER --before DATE\n"
     "  stats [CONTROLLER]\n"
     "  verify [--expect SEQ:HASH]   (a head printed or logged before)\n"
@@ -440,6 +441,7 @@ static const struct option opts[] = {
     {"expect", required_argument, NULL, 'e'},
     {"replica", required_argument, NULL, 'R'},
     {"with-notices", no_argument, NULL, 'W'},
+    {"events", no_argument, NULL, 'E'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -478,6 +480,9 @@ static int option(struct ctl *c, int o, char **argv)
         return -1;
     case 'W':
         c->with_notices = 1;
+        return -1;
+    case 'E':
+        c->events = 1;
         return -1;
     case 'B':
         c->batch = strtol(optarg, &end, 10);

@@ -35,6 +35,7 @@ struct ctl {
     const char *passfile;
     const char *replica;  /* verify --replica DIR (ctl_migrate.c) */
     int with_notices;   /* proof: the exact text of each notice version */
+    int events;         /* export: every ledger event (ctl_events.c) */
     int dry_run;
     long batch;
 };
@@ -73,6 +74,9 @@ void ctl_hex(const uint8_t *p, size_t n, char *out);
  * import takes one off (quotes 1), so every value goes out and back
  * unchanged, even one that starts with '=. */
 int ctl_csv_escaped(const char *s, size_t quotes);
+/* ctl_csv_field - s as one CSV cell on stdout (quoted when needed, the
+ * formula guard of ctl_csv_escaped added). */
+void ctl_csv_field(const char *s);
 /* ctl_notice - parse "ID[:FILE]": id into idbuf; with FILE its exact
  * bytes into text (a buffer whose ceiling is STORE_NOTICE_MAX) and their
  * SHA-256 into sha. ":FILE" derives the id from the hash
@@ -106,6 +110,7 @@ int ctl_batcher_finish(struct ctl_batcher *b, int flush, struct ctl_batch_counts
 int ctl_import(struct ctl *c, int argc, char **argv);
 int ctl_proof(struct ctl *c, int argc, char **argv);
 int ctl_export(struct ctl *c, int argc, char **argv);
+int ctl_export_events(struct ctl *c, int argc, char **argv);
 int ctl_inactive(struct ctl *c, int argc, char **argv);
 int ctl_stats(struct ctl *c, int argc, char **argv);
 int ctl_notice_cmd(struct ctl *c, int argc, char **argv);

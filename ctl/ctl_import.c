@@ -4,12 +4,19 @@
  * Columns / keys (case-insensitive in CSV headers):
  *   controller, recipient (or email), time (or date: required, it is
  *   proof), action (grant refuse withdraw inform) with purposes, or
- *   states ("opens=granted;clicks=refused", an IMPORT event), method
+ *   states ("opens=granted;clicks=refused", an IMPORT event; action may
+ *   then say import), method
  *   (default import), notice_id, notice_sha256 (64 hex), source_ip,
  *   user_agent, actor, id (UUID). The columns of `export` are understood
  *   too, so an export imports back: one column per purpose holding its
  *   state (an IMPORT event), updated (= time), legacy_informed (an INFORM
- *   event at that time); in JSON lines, those of `export --json`.
+ *   event at that time); in JSON lines, those of `export --json`. The
+ *   rows of `export --events` (one per ledger event, every proof field
+ *   and the event id) import back as the same events.
+ * With a primary (--conninfo, [store] backend = postgresql) the rows go
+ *   to PostgreSQL by COPY in one transaction (pgstore/pg_import.h): the
+ *   same checks and messages, but an error that stops the import keeps
+ *   nothing.
  * A bad row is reported with its line number and skipped: bad values,
  * broken quoting, a line over 1 MiB. An unknown or repeated column is an
  * error for the whole file (a typo would silently drop proof, a repeat
@@ -35,6 +42,8 @@
 #include <sodium.h>
 
 #include "ctl/ctl.h"
+#include "pgstore/pg_import.h"
+#include "pgstore/pgstore.h"
 
 enum col {
     C_CONTROLLER,
@@ -68,6 +77,8 @@ struct imp {
     const char *file;
     struct store *st;
     struct ctl_batcher *batcher;
+    struct pgstore *pg; /* the primary: one COPY transaction (pg_import.h) */
+    struct pgstore_import *pgi;
     char *f[NCOLS]; /* current row */
     int map[64];    /* CSV column -> enum col, -1 skipped */
     int ncsv, field, header_done, row_bad;
@@ -218,15 +229,21 @@ static int pstate_cols(const struct imp *im, uint32_t *mask, uint32_t *states,
 static int row_action(struct imp *im, struct store_event *ev, int64_t *informed)
 {
     uint32_t pmask, pstates;
-    const char *s, *bad = NULL;
+    const char *s, *bad = NULL, *act = fld(im, C_ACTION);
 
+    /* export --events names an IMPORT event's action: its states follow */
+    if (act != NULL && strcasecmp(act, "import") == 0) {
+        if (fld(im, C_STATES) == NULL)
+            return row_bad(im, "action import needs states (opens=granted;clicks=refused)"),
+                   -1;
+        act = NULL;
+    }
     if (pstate_cols(im, &pmask, &pstates, &bad) != 0)
         return row_bad(im, "bad state '%s' (want granted refused withdrawn unknown)",
                        bad),
                -1;
     if ((s = fld(im, C_STATES)) != NULL || pmask != 0) {
-        if (fld(im, C_ACTION) != NULL || fld(im, C_PURPOSES) != NULL ||
-            (s != NULL && pmask != 0))
+        if (act != NULL || fld(im, C_PURPOSES) != NULL || (s != NULL && pmask != 0))
             return row_bad(im, "give either states, purpose columns or action+purposes"),
                    -1;
         if (s != NULL && parse_states(s, &ev->purposes, &ev->states) != 0)
@@ -297,9 +314,20 @@ static int row_event(struct imp *im, struct store_event *ev, int64_t *informed)
     return 0;
 }
 
+/* pgstore_reject_fn: the primary refused a row at its batch's flush. */
+static void on_pg_reject(void *arg, unsigned long line, int why, const char *id)
+{
+    if (why == PGSTORE_R_ID_TAKEN)
+        row_rejected(arg, line, "id %s is already in the primary's ledger for another event",
+                     id);
+    else
+        on_reject(arg, line);
+}
+
 static int push(struct imp *im, const struct store_event *ev)
 {
-    int rc = ctl_batcher_push(im->batcher, ev, im->row_line);
+    int rc = im->pgi != NULL ? pgstore_import_add(im->pgi, ev, im->row_line)
+                             : ctl_batcher_push(im->batcher, ev, im->row_line);
 
     if (rc == STORE_EINVAL)
         on_reject(im, im->row_line);
@@ -657,6 +685,51 @@ static int import_report(struct imp *im)
     return rc;
 }
 
+/* The sink: the primary (one COPY transaction) or the LMDB batcher.
+ * Prints the error; returns an exit code. */
+static int import_start(struct imp *im)
+{
+    struct ctl *c = im->c;
+    int rc;
+
+    if (ctl_pg_wanted(c)) {
+        if ((rc = ctl_pg_connect(c, 0, &im->pg)) != CTL_OK)
+            return rc;
+        rc = pgstore_import_begin(im->pg, (size_t)c->batch, c->dry_run, on_pg_reject, im,
+                                  &im->pgi);
+        if (rc != STORE_OK) {
+            ctl_err(c, "primary: %s (%s)", store_strerror(rc), pgstore_error(im->pg));
+            pgstore_close(im->pg);
+            return CTL_FAIL;
+        }
+        return CTL_OK;
+    }
+    if ((rc = ctl_open(c, !c->dry_run, &im->st)) != CTL_OK)
+        return rc;
+    if ((rc = ctl_batcher_start(&im->batcher, im->st, c->batch, c->dry_run, on_reject,
+                                im)) != STORE_OK) {
+        store_close(im->st);
+        return ctl_store_err(c, rc, c->db);
+    }
+    return CTL_OK;
+}
+
+static void import_finish(struct imp *im)
+{
+    int rc;
+
+    if (im->pgi != NULL) {
+        struct pgstore_import_counts n;
+        rc = pgstore_import_end(im->pgi, im->fatal == 0, &n);
+        im->n.added = n.added, im->n.dups = n.dups, im->n.batches = n.batches;
+    } else {
+        rc = ctl_batcher_finish(im->batcher, im->fatal == 0, &im->n);
+        store_close(im->st);
+    }
+    if (rc != STORE_OK && im->fatal >= 0)
+        im->fatal = rc;
+}
+
 int ctl_import(struct ctl *c, int argc, char **argv)
 {
     struct imp im = {.c = c};
@@ -673,17 +746,10 @@ int ctl_import(struct ctl *c, int argc, char **argv)
         ctl_err(c, "cannot open '%s': %m", argv[0]);
         return CTL_USAGE;
     }
-    if ((rc = ctl_open(c, !c->dry_run, &im.st)) != CTL_OK) {
+    if ((rc = import_start(&im)) != CTL_OK) {
         if (f != stdin)
             fclose(f);
         return rc;
-    }
-    if ((rc = ctl_batcher_start(&im.batcher, im.st, c->batch, c->dry_run, on_reject,
-                                &im)) != STORE_OK) {
-        store_close(im.st);
-        if (f != stdin)
-            fclose(f);
-        return ctl_store_err(c, rc, c->db);
     }
     rc = is_jsonl(argv[0], f) ? read_jsonl(&im, f) : read_csv(&im, f);
     if (rc == 0 && ferror(f)) {
@@ -691,21 +757,31 @@ int ctl_import(struct ctl *c, int argc, char **argv)
         rc = im.fatal = -1;
     }
     /* a syntax error (fatal < 0) abandons the batch being read; committed
-     * batches stay */
-    rc = ctl_batcher_finish(im.batcher, im.fatal == 0, &im.n);
-    if (rc != STORE_OK && im.fatal >= 0)
-        im.fatal = rc;
-    store_close(im.st);
+     * batches stay (LMDB); on the primary nothing stays */
+    import_finish(&im);
     if (f != stdin)
         fclose(f);
     if (im.fatal > 0) {
-        ctl_store_err(c, im.fatal, c->db);
-        fprintf(stderr,
-                "consentctl: import: stopped at %s:%lu; %lu batch(es) committed "
-                "before it are kept\n",
-                im.file, im.line, im.n.batches);
+        if (im.pg != NULL) {
+            ctl_err(c, "primary: %s (%s)", store_strerror(im.fatal), pgstore_error(im.pg));
+            fprintf(stderr,
+                    "consentctl: import: stopped at %s:%lu; nothing was imported (the "
+                    "import is one transaction on the primary)\n",
+                    im.file, im.line);
+        } else {
+            ctl_store_err(c, im.fatal, c->db);
+            fprintf(stderr,
+                    "consentctl: import: stopped at %s:%lu; %lu batch(es) committed "
+                    "before it are kept\n",
+                    im.file, im.line, im.n.batches);
+        }
+        pgstore_close(im.pg);
         return CTL_FAIL;
     }
+    if (im.fatal < 0 && im.pg != NULL)
+        fprintf(stderr, "consentctl: import: nothing was imported (the import is one "
+                        "transaction on the primary)\n");
+    pgstore_close(im.pg);
     if (im.fatal < 0)
         return CTL_USAGE;
     return import_report(&im);

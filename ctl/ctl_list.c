@@ -4,33 +4,11 @@
  * on meanwhile). export and inactive stream one line per recipient (CSV or
  * JSON lines), so their memory use does not grow with the store. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctl/ctl.h"
-
-/* CSV field, quoted when needed (RFC 4180); a cell a spreadsheet would
- * run as a formula (=cmd|...) gets a leading ', which import takes off
- * again (ctl_csv_escaped). */
-static void csv_field(const char *s)
-{
-    int esc = ctl_csv_escaped(s, 0);
-
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        if (esc)
-            putchar('\'');
-        fputs(s, stdout);
-        return;
-    }
-    putchar('"');
-    if (esc)
-        putchar('\'');
-    for (; *s; s++) {
-        if (*s == '"')
-            putchar('"');
-        putchar(*s);
-    }
-    putchar('"');
-}
+#include "pgstore/pg_query.h"
 
 static int export_one(const char *ctl, const char *rcpt, const struct store_consent *s,
                       void *arg)
@@ -42,9 +20,9 @@ static int export_one(const char *ctl, const char *rcpt, const struct store_cons
         ctl_print_json(ctl_consent_json(ctl, rcpt, s), 1);
         return ferror(stdout) ? STORE_EIO : 0;
     }
-    csv_field(ctl);
+    ctl_csv_field(ctl);
     putchar(',');
-    csv_field(rcpt);
+    ctl_csv_field(rcpt);
     for (int i = 0; i < STORE_P_MAX; i++)
         if (store_purpose_name(i) != NULL)
             printf(",%s", store_state_name(s->state[i]));
@@ -58,25 +36,43 @@ static int export_one(const char *ctl, const char *rcpt, const struct store_cons
     return ferror(stdout) ? STORE_EIO : 0;
 }
 
-/* The optional CONTROLLER argument of export and stats, then the store.
- * cn receives the normalised controller (unchanged when none is given). */
+/* The optional CONTROLLER argument of export and stats, then the store
+ * (or, with a primary, *pg; *st stays NULL). cn receives the normalised
+ * controller (unchanged when none is given). */
 static int open_for_controller(struct ctl *c, int argc, char **argv, char *cn,
-                               size_t cnlen, struct store **st)
+                               size_t cnlen, struct store **st, struct pgstore **pg)
 {
+    *st = NULL;
+    *pg = NULL;
     if (argc > 1 || (argc == 1 && store_controller_normalise(argv[0], cn, cnlen) != 0)) {
         ctl_err(c, argc > 1 ? "too many arguments" : "bad controller '%s'", argv[0]);
         return CTL_USAGE;
     }
-    return ctl_open(c, 0, st);
+    return ctl_pg_wanted(c) ? ctl_pg_connect(c, 0, pg) : ctl_open(c, 0, st);
+}
+
+/* A store error of the primary or of the LMDB store; closes both. */
+static int list_err(struct ctl *c, int rc, struct store *st, struct pgstore *pg)
+{
+    if (pg != NULL)
+        ctl_err(c, "primary: %s (%s)", store_strerror(rc), pgstore_error(pg));
+    else
+        ctl_store_err(c, rc, c->db);
+    store_close(st);
+    pgstore_close(pg);
+    return CTL_FAIL;
 }
 
 int ctl_export(struct ctl *c, int argc, char **argv)
 {
     struct store *st;
+    struct pgstore *pg;
     char cn[72];
     int rc;
 
-    if ((rc = open_for_controller(c, argc, argv, cn, sizeof cn, &st)) != CTL_OK)
+    if (c->events)
+        return ctl_export_events(c, argc, argv);
+    if ((rc = open_for_controller(c, argc, argv, cn, sizeof cn, &st, &pg)) != CTL_OK)
         return rc;
     if (!c->json) {
         fputs("controller,recipient", stdout);
@@ -85,11 +81,17 @@ int ctl_export(struct ctl *c, int argc, char **argv)
                 printf(",%s", store_purpose_name(i));
         fputs(",updated,legacy_informed\n", stdout);
     }
-    rc = store_consent_walk(st, argc == 1 ? cn : NULL, export_one, c);
-    store_close(st);
+    if (pg != NULL)
+        rc = pgstore_consent_walk(pg, argc == 1 ? cn : NULL, export_one, c);
+    else
+        rc = store_consent_walk(st, argc == 1 ? cn : NULL, export_one, c);
     if (rc == STORE_NOTFOUND)
-        return CTL_OK; /* unknown controller: nothing to export */
-    return rc == STORE_OK ? CTL_OK : ctl_store_err(c, rc, c->db);
+        rc = STORE_OK; /* unknown controller: nothing to export */
+    if (rc != STORE_OK)
+        return list_err(c, rc, st, pg);
+    store_close(st);
+    pgstore_close(pg);
+    return CTL_OK;
 }
 
 struct inactive_arg {
@@ -158,13 +160,12 @@ struct stats_arg {
     unsigned n;
 };
 
-static int stats_one(const char *ctl, const char *rcpt, const struct store_consent *s,
-                     void *arg)
+/* n recipients of ctl in state s. */
+static int stats_add(struct stats_arg *a, const char *ctl, const struct store_consent *s,
+                     unsigned long n)
 {
-    struct stats_arg *a = arg;
     struct ctl_count *cc = NULL;
 
-    (void)rcpt;
     for (unsigned i = 0; i < a->n && cc == NULL; i++)
         if (strcmp(a->ctls[i].name, ctl) == 0)
             cc = &a->ctls[i];
@@ -174,11 +175,53 @@ static int stats_one(const char *ctl, const char *rcpt, const struct store_conse
         cc = &a->ctls[a->n++];
         snprintf(cc->name, sizeof cc->name, "%s", ctl);
     }
-    cc->recipients++;
-    cc->informed += s->legacy_informed != 0;
+    cc->recipients += n;
+    cc->informed += s->legacy_informed != 0 ? n : 0;
     for (int i = 0; i < STORE_P_MAX; i++)
-        cc->st[i][s->state[i] & 3]++;
+        cc->st[i][s->state[i] & 3] += n;
     return 0;
+}
+
+static int stats_one(const char *ctl, const char *rcpt, const struct store_consent *s,
+                     void *arg)
+{
+    (void)rcpt;
+    return stats_add(arg, ctl, s, 1);
+}
+
+/* pgstore_count_cb: one group of the primary's consent table. */
+static int stats_group(const char *ctl, uint32_t states, int informed, uint64_t n, void *arg)
+{
+    struct store_consent s = {.legacy_informed = informed};
+
+    for (int i = 0; i < STORE_P_MAX; i++)
+        s.state[i] = (uint8_t)STORE_STATES_GET(states, i);
+    return stats_add(arg, ctl, &s, (unsigned long)n);
+}
+
+/* The primary's counts and sizes (sizes: pg_total_relation_size; "file"
+ * is the whole database). */
+static int stats_pg(struct pgstore *pg, const char *cn, struct stats_arg *a,
+                    struct store_info *in)
+{
+    struct pgstore_info pi;
+    int rc = pgstore_consent_counts(pg, cn, stats_group, a), rc2;
+
+    if (rc == STORE_OK && cn != NULL && a->n == 0)
+        rc = STORE_NOTFOUND;
+    if (rc != STORE_OK && rc != STORE_NOTFOUND)
+        return rc;
+    if ((rc2 = pgstore_info_get(pg, &pi)) != STORE_OK)
+        return rc2;
+    memset(in, 0, sizeof *in);
+    in->events = pi.events;
+    in->consents = pi.consents;
+    in->lastopen = pi.lastopen;
+    in->consent_bytes = pi.consent_bytes;
+    in->ledger_bytes = pi.ledger_bytes;
+    in->file_bytes = pi.db_bytes;
+    in->schema = pi.schema;
+    return rc;
 }
 
 static json_t *count_json(const struct ctl_count *cc)
@@ -198,9 +241,16 @@ static json_t *count_json(const struct ctl_count *cc)
                      (json_int_t)cc->informed, "purposes", p);
 }
 
-static void stats_print(const struct ctl *c, const struct stats_arg *a,
-                        const struct store_info *in)
+static int count_cmp(const void *x, const void *y)
 {
+    return strcmp(((const struct ctl_count *)x)->name, ((const struct ctl_count *)y)->name);
+}
+
+/* Controllers by name, so the LMDB store (controller ids in order of
+ * first use) and the primary print the same. */
+static void stats_print(const struct ctl *c, struct stats_arg *a, const struct store_info *in)
+{
+    qsort(a->ctls, a->n, sizeof a->ctls[0], count_cmp);
     if (c->json) {
         json_t *arr = json_array();
         for (unsigned i = 0; i < a->n; i++)
@@ -238,22 +288,27 @@ int ctl_stats(struct ctl *c, int argc, char **argv)
     static struct stats_arg a;
     struct store_info in;
     struct store *st;
+    struct pgstore *pg;
     char cn[72];
     int rc;
 
-    if ((rc = open_for_controller(c, argc, argv, cn, sizeof cn, &st)) != CTL_OK)
+    if ((rc = open_for_controller(c, argc, argv, cn, sizeof cn, &st, &pg)) != CTL_OK)
         return rc;
-    rc = store_consent_scan(st, argc == 1 ? cn : NULL, STORE_SCAN_NOADDR, stats_one, &a);
+    if (pg != NULL)
+        rc = stats_pg(pg, argc == 1 ? cn : NULL, &a, &in);
+    else
+        rc = store_consent_scan(st, argc == 1 ? cn : NULL, STORE_SCAN_NOADDR, stats_one, &a);
     if (rc == STORE_NOTFOUND) { /* controller never seen: zero counts */
         snprintf(a.ctls[0].name, sizeof a.ctls[0].name, "%s", cn);
         a.n = 1;
         rc = STORE_OK;
     }
-    if (rc == STORE_OK)
+    if (rc == STORE_OK && pg == NULL)
         rc = store_info_get(st, &in);
-    store_close(st);
     if (rc != STORE_OK)
-        return ctl_store_err(c, rc, c->db);
+        return list_err(c, rc, st, pg);
+    store_close(st);
+    pgstore_close(pg);
     stats_print(c, &a, &in);
     return CTL_OK;
 }

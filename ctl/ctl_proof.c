@@ -23,7 +23,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "ctl/ctl.h"
+#include "pgstore/pg_query.h"
+#include "store/store_repl.h"
 
 struct proof {
     json_t *events, *notices, *consent, *lastopen;
@@ -196,6 +200,69 @@ static void proof_free(struct proof *p)
     json_decref(p->lastopen);
 }
 
+/* The primary's side of store_access: the same items in the same order
+ * (consent, lastopen, every event, then each notice version they name),
+ * every event decoded with its hash and personal digest checked. */
+struct pg_person {
+    struct proof *p;
+    char *strs;
+    uint8_t shas[64][32];
+    unsigned nshas;
+    int rc;
+};
+
+static int pg_event(uint64_t seq, const void *raw, size_t len, void *arg)
+{
+    struct pg_person *pp = arg;
+    struct store_ledger_event e;
+    struct store_access_item it = {.db = "ledger", .event = &e};
+    int rc = store_wire_decode(raw, len, &e, pp->strs, STORE_WIRE_STRS);
+    unsigned i;
+
+    if (rc != STORE_OK || e.seq != seq)
+        return rc != STORE_OK ? rc : STORE_ECORRUPT;
+    for (i = 0; i < pp->nshas && memcmp(pp->shas[i], e.ev.notice_sha256, 32) != 0; i++)
+        continue;
+    if (i == pp->nshas && pp->nshas < 64 && sodium_is_zero(e.ev.notice_sha256, 32) == 0)
+        memcpy(pp->shas[pp->nshas++], e.ev.notice_sha256, 32);
+    return access_item(&it, pp->p);
+}
+
+static int pg_notice(const struct store_notice *n, void *arg)
+{
+    struct store_access_item it = {.db = "notices", .notice = n};
+    return access_item(&it, arg);
+}
+
+static int pg_access(struct pgstore *pg, const char *cn, const char *rn, struct proof *p,
+                     struct store_consent *s)
+{
+    static char strs[STORE_WIRE_STRS];
+    struct pg_person pp = {.p = p, .strs = strs};
+    struct store_access_item it = {.db = "consent", .consent = s};
+    int64_t day;
+    int rc, any = 0;
+
+    if ((rc = pgstore_consent_get(pg, cn, rn, s)) == STORE_OK)
+        any = 1, rc = access_item(&it, p);
+    if (rc != STORE_OK && rc != STORE_NOTFOUND)
+        return rc;
+    if ((rc = pgstore_lastopen_get(pg, cn, rn, &day)) == STORE_OK) {
+        struct store_access_item lo = {.db = "lastopen", .lastopen_day = day};
+        any = 1, rc = access_item(&lo, p);
+    }
+    if (rc != STORE_OK && rc != STORE_NOTFOUND)
+        return rc;
+    if ((rc = pgstore_person_history(pg, cn, rn, pg_event, &pp)) != STORE_OK)
+        return rc;
+    any |= p->n > 0;
+    for (unsigned i = 0; i < pp.nshas; i++)
+        if ((rc = pgstore_notice_get(pg, pp.shas[i], pg_notice, p)) != STORE_OK &&
+            rc != STORE_NOTFOUND)
+            return rc;
+    return any ? STORE_OK : STORE_NOTFOUND;
+}
+
 /* Read everything on (cn, rn); *s gets the consent (zero if none). */
 static int gather(struct ctl *c, const char *cn, const char *rn, struct proof *p,
                   struct store_consent *s)
@@ -205,6 +272,22 @@ static int gather(struct ctl *c, const char *cn, const char *rn, struct proof *p
 
     p->events = json_array();
     p->notices = json_array();
+    if (ctl_pg_wanted(c)) {
+        struct pgstore *pg;
+        if ((rc = ctl_pg_connect(c, 0, &pg)) != CTL_OK)
+            return rc;
+        memset(s, 0, sizeof *s);
+        rc = pg_access(pg, cn, rn, p, s);
+        if (rc != STORE_OK && rc != STORE_NOTFOUND && rc != -1)
+            ctl_err(c, "primary: %s (%s)", store_strerror(rc), pgstore_error(pg));
+        pgstore_close(pg);
+        if (rc == STORE_NOTFOUND) {
+            ctl_err(c, "no consent events (nor anything else) stored for %s at controller %s",
+                    rn, cn);
+            return CTL_FAIL;
+        }
+        return rc == STORE_OK ? CTL_OK : CTL_FAIL;
+    }
     if ((rc = ctl_open(c, 0, &st)) != CTL_OK)
         return rc;
     rc = store_access(st, cn, rn, access_item, p);

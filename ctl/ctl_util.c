@@ -201,3 +201,27 @@ int ctl_csv_escaped(const char *s, size_t quotes)
 
     return q >= quotes && s[q] != '\0' && strchr("=+-@\t\r", s[q]) != NULL;
 }
+
+/* CSV field, quoted when needed (RFC 4180); a cell a spreadsheet would
+ * run as a formula (=cmd|...) gets a leading ', which import takes off
+ * again (ctl_csv_escaped). */
+void ctl_csv_field(const char *s)
+{
+    int esc = ctl_csv_escaped(s, 0);
+
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        if (esc)
+            putchar('\'');
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    if (esc)
+        putchar('\'');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}

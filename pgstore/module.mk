@@ -43,3 +43,7 @@ $(B)/tests/mig_fill: $(B)/obj/tests/pg/mig_fill.o $(LIBS_ALL)
 CHECK_TARGETS += check-pg
 check-pg: $(B)/consentctl $(PG_RECORD) $(B)/tests/pg_ver $(B)/tests/mig_fill $(B)/consent-sync
 	@B=$(B) sh tests/pg/run.sh
+
+# tests/pg/import.sh feeds a replica with consent-sync.
+check-pg: $(B)/consent-sync
+-include bench/import.mk

@@ -221,6 +221,15 @@ int store_event_encode(const uint8_t hashkey[32], const struct store_event *ev,
     return rc;
 }
 
+int store_event_dedup(const uint8_t hashkey[32], const struct store_event *ev,
+                      const char *ctl_norm, const char *rcpt_norm, uint8_t out[16])
+{
+    if (hashkey == NULL || ev == NULL || ctl_norm == NULL || rcpt_norm == NULL || out == NULL)
+        return STORE_EINVAL;
+    st_dedup(hashkey, ev, ctl_norm, rcpt_norm, out);
+    return STORE_OK;
+}
+
 /* Put one encoded value at the batch's next seq and advance its head. */
 int st_append_raw(struct store_batch *b, uint64_t seq, const void *raw, size_t len,
                   const uint8_t hash[32])

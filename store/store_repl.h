@@ -70,6 +70,14 @@ int store_event_encode(const uint8_t hashkey[32], const struct store_event *ev,
                        const char *ctl_norm, const char *rcpt_norm, uint64_t seq,
                        uint64_t rprev, const uint8_t prev[32], const uint8_t rnd[32],
                        struct store_wire *out);
+/* store_event_dedup - the recipient-content digest store_event_encode puts
+ * in out->dedup (keyed by hashkey; the same for two events that say the
+ * same thing about the same recipient, whatever their id, seq or salt),
+ * without encoding: an importer checks for repeats before it numbers
+ * events. ctl_norm/rcpt_norm as for store_event_encode. Returns 0 or
+ * STORE_EINVAL. */
+int store_event_dedup(const uint8_t hashkey[32], const struct store_event *ev,
+                      const char *ctl_norm, const char *rcpt_norm, uint8_t out[16]);
 /* store_wire_decode - decode raw and check its hash and, unless it is a
  * tombstone, its personal digest. out's strings borrow from strs (at least
  * STORE_WIRE_STRS bytes). Returns 0, STORE_EINVAL (arguments) or

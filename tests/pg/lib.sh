@@ -2,7 +2,8 @@
 #
 # initdb in a temporary directory as the postgres user (the server refuses
 # to run as root), listening only on a Unix socket inside that directory,
-# fsync off (tests only). Gives:
+# fsync off (tests only; PG_OPTS adds server options, e.g. a bench's
+# memory settings). Gives:
 #   pg_start      start it (returns 1 if it cannot; the caller decides
 #                 between skip and fail, see pg_need)
 #   pg_stop       stop it and remove the directory
@@ -34,7 +35,7 @@ pg_start() {
     as_pg "$PGBIN/initdb" -D "$PG_DATA" -A trust -U consent --no-locale -E UTF8 \
         >"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log" >&2; return 1; }
     as_pg "$PGBIN/pg_ctl" -D "$PG_DATA" -l "$PG_DIR/log" -w -t 60 start \
-        -o "-k $PG_DIR -c listen_addresses='' -c fsync=off" >/dev/null 2>&1 ||
+        -o "-k $PG_DIR -c listen_addresses='' -c fsync=off ${PG_OPTS:-}" >/dev/null 2>&1 ||
         { cat "$PG_DIR/log" >&2; return 1; }
     psql -X -q -h "$PG_DIR" -U consent -d postgres -c 'create database consent' >/dev/null ||
         return 1

@@ -164,6 +164,12 @@ if [ -x "$ROOT/$B/tests/mig_fill" ] && [ -x "$ROOT/$B/consent-sync" ]; then
 else
     echo "FAIL: $B/tests/mig_fill or $B/consent-sync not built"; fails=$((fails + 1))
 fi
+# ---- consentctl import (COPY), export --events, proof, stats on the primary
+if [ -x "$ROOT/$B/consent-sync" ]; then
+    . "$ROOT/tests/pg/import.sh"
+else
+    echo "FAIL: $B/consent-sync not built"; fails=$((fails + 1))
+fi
 
 echo "check-pg: $((n - fails))/$n passed"
 [ "$fails" -eq 0 ]
