@@ -27,3 +27,4 @@ demo-cluster: $(B)/consent-sync $(B)/consent-gate $(B)/consentctl $(B)/consent-r
 	@B=$(B) bash contrib/demo-cluster.sh
 
 -include bench/sync.mk
+-include tests/e2e/soak.mk
