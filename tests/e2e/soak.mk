@@ -11,3 +11,11 @@ SOAK_SESSIONS ?= 20
 .PHONY: soak
 soak: $(B)/consent-milter $(B)/consent-sync $(B)/consent-gate $(B)/consentctl
 	@B=$(B) SOAK_SECONDS=$(SOAK_SECONDS) SOAK_SESSIONS=$(SOAK_SESSIONS) bash tests/e2e/soak.sh
+
+# The soak's verdict itself, on made-up runs (no root, no Postfix): a lost
+# message, a duplicate, a decision against the record, a withdrawal not
+# honoured and a failed verification each fail it; a clean run passes.
+CHECK_TARGETS += check-soak-verdict
+.PHONY: check-soak-verdict
+check-soak-verdict:
+	@python3 tests/e2e/soak_check.py --self-test

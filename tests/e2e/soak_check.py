@@ -235,5 +235,66 @@ def main():
     return 1 if fail else 0
 
 
+def self_test():
+    """The verdict on made-up runs: a clean one passes; a lost message, a
+    duplicate, a decision against the record, a withdrawal not honoured and
+    a failed verification each fail it. Exit 0 when every case holds."""
+    import subprocess
+    import tempfile
+
+    def run_case(edit):
+        with tempfile.TemporaryDirectory() as d:
+            os.mkdir(os.path.join(d, "sink"))
+            t = 1000.0
+            files = {
+                "injected": "m1 r0@x t\nm2 r0@x t\nm3 r0@x t\n",
+                "accepted": f"m1 r0@x {t + 1} {t + 1.1}\nm2 r0@x {t + 20} {t + 20.1}\n"
+                            f"m3 r0@x {t + 40} {t + 40.1}\n",
+                "changes": f"{t + 10} {t + 10.1} r0@x withdraw 201\n",
+                "faults": f"{t + 30} usr1\n",
+                "samples": f"{t + 1} milter 1000 10\n",
+            }
+            sink = [["m1", "consent"], ["m2", "no-consent"], ["m3", "no-consent"]]
+            proof = [{"recipient": "r0@x", "time": t - 5, "action": "grant"},
+                     {"recipient": "r0@x", "time": t + 10, "action": "withdraw"}]
+            verify = "primary=ok replica1=ok"
+            edit(files, sink, proof)
+            if "verify" in files:
+                verify = files.pop("verify")
+            for k, v in files.items():
+                with open(os.path.join(d, k), "w") as f:
+                    f.write(v)
+            for n, (mid, dec) in enumerate(sink):
+                with open(os.path.join(d, "sink", str(n)), "w") as f:
+                    f.write(f"Message-ID: <{mid}>\nX-Consent-Milter: 2; decision={dec}; mac=0\n\nbody\n")
+            with open(os.path.join(d, "proof.0.json"), "w") as f:
+                json.dump({"history": proof}, f)
+            return subprocess.run(
+                [sys.executable, __file__, "--dir", d, "--seconds", "60", "--start", str(t),
+                 "--verify", verify, "--heads", "primary=5 replica1=5"],
+                stdout=subprocess.DEVNULL).returncode
+
+    cases = {
+        "clean run": (lambda f, s, p: None, 0),
+        "lost": (lambda f, s, p: s.pop(1), 1),
+        "duplicate": (lambda f, s, p: s.append(["m2", "no-consent"]), 1),
+        "decision against the record": (lambda f, s, p: s[2].__setitem__(1, "consent"), 1),
+        "withdrawal not honoured": (lambda f, s, p: s[1].__setitem__(1, "consent"), 1),
+        "withdrawal in flight": (lambda f, s, p: f.update(
+            {"accepted": f.get("accepted").replace("1020.0 1020.1", "1012.0 1012.1")}) or
+            s[1].__setitem__(1, "consent"), 0),
+        "verify failed": (lambda f, s, p: f.update({"verify": "primary=ok replica1=FAILED"}), 1),
+    }
+    bad = 0
+    for name, (edit, want) in cases.items():
+        got = run_case(edit)
+        ok = (got == 0) == (want == 0)
+        bad += not ok
+        print(("ok" if ok else "not ok") + f" - soak verdict: {name}: exit {got}")
+    return 1 if bad else 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--self-test"]:
+        sys.exit(self_test())
     sys.exit(main())
