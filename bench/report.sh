@@ -70,7 +70,7 @@ end)
         echo
         echo '```'
         awk '/^## / { s = $2; next }
-             /goal|ratio|x no-op/ { print (index($0, s ": ") == 1 ? "" : s ": ") $0 }' "$f.sections"
+             /goal|ratio|x no-op/ && !/^setup / { print (index($0, s ": ") == 1 ? "" : s ": ") $0 }' "$f.sections"
         echo '```'
         echo
         cat "$f.sections"
