@@ -214,6 +214,7 @@ session() {
     local s=$1 i=0 id t r t0 t1 tries
     while [ "${EPOCHREALTIME%.*}" -lt "$END" ]; do
         id=soak-$s-$i@soak.test
+        i=$((i + 1))
         t=${TPLS[RANDOM % ${#TPLS[@]}]}
         r=$(rcpt_of $((RANDOM % NRCPT)))
         sed "s/@ID@/$id/" "$t" >"$T/out/s$s.eml"
@@ -234,7 +235,6 @@ session() {
         done
         t1=$EPOCHREALTIME
         echo "$id $r $t0 $t1" >>"$T/out/accepted.$s"
-        i=$((i + 1))
     done
 }
 SESS_PIDS=()
