@@ -258,7 +258,6 @@ LN=${BENCH_LAT_MSGS:-300}
 sed -i 's/^log_level = .*/log_level = info/' "$P/milter.conf"
 kill -USR1 "$MILTER_PID"
 sleep 1
-declare -A DLY
 for name in noop consent; do
 	m0=$(wc -l <"$P/maillog")
 	l0=$(wc -l <"$P/milter.log")
