@@ -59,8 +59,13 @@ chmod 755 "$T"
 P=$T
 . "$ROOT/tests/sync/lib.sh"
 SAMPLER=
+BURST=
+SESS_PIDS=()
 
 soak_cleanup() {
+    local pid
+    # a run cut short: the session loops and the burst stop first
+    for pid in "${SESS_PIDS[@]}" $BURST; do kill "$pid" 2>/dev/null; done
     [ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
     [ -d "$P/etc" ] && postfix -c "$P/etc" stop >/dev/null 2>&1
     [ -n "$MILTER_PID" ] && kill -9 "$MILTER_PID" 2>/dev/null
@@ -237,7 +242,6 @@ session() {
         echo "$id $r $t0 $t1" >>"$T/out/accepted.$s"
     done
 }
-SESS_PIDS=()
 for s in $(seq 1 "$SESSIONS"); do
     session "$s" &
     SESS_PIDS+=($!)
@@ -301,6 +305,8 @@ done < <(printf '%s\n' "${EV[@]}" | sort -n)
 
 for pid in "${SESS_PIDS[@]}"; do wait "$pid"; done
 wait "$BURST"
+SESS_PIDS=()
+BURST=
 phase "sending done"
 echo "soak: sending done at +$(awk -v s="$START" -v t="$EPOCHREALTIME" 'BEGIN { printf "%d", t - s }')s, draining the queue"
 
