@@ -96,9 +96,17 @@ check-asan: $(B)/.deps-ok
 	    LDFLAGS="-fsanitize=address,undefined" ASAN=1 $(CHECK_TARGETS)
 	@echo "make check-asan: all suites passed under ASan+UBSan"
 
+# Each bench in turn, its output printed and put in bench/REPORT.md
+# (bench/report.sh: the machine, then a section per bench, the goals at the
+# top); a failing bench does not stop the others, but fails make bench.
 bench: $(B)/.deps-ok
 	@$(MAKE) --no-print-directory build-all
-	@$(MAKE) --no-print-directory $(BENCH_TARGETS)
+	@sh bench/report.sh begin bench/REPORT.md "$(foreach v,STORE_BENCH_N SYNC_BENCH_N \
+	    SYNC_BENCH_CHANGES BENCH_CG_N,$(v)=$($(v)))"
+	@rc=0; for t in $(BENCH_TARGETS); do \
+	    BENCH_REPORT=$(CURDIR)/bench/REPORT.md sh bench/report.sh run $$t \
+	        $(MAKE) --no-print-directory $$t || rc=1; \
+	done; sh bench/report.sh end bench/REPORT.md; exit $$rc
 
 # Daemons to sbin, tools to bin, man pages, the systemd units (their paths
 # made to match SBINDIR) and the example configuration (rules, footers,

@@ -2,7 +2,8 @@
  * N full rw_rewrite calls on the reference newsletter (no-consent policy:
  * pixels stripped, wrappers unwrapped, personal parameters cleaned, footer
  * added) against N bare libxml2 SAX parses of the same decoded HTML.
- * Prints both times and the ratio (goal <= 1.5). No assertion: timing is
+ * Prints both times and the ratio (the SPEC §7 goal, <= 1.25, is on
+ * instructions: make bench-rewrite counts them). No assertion: timing is
  * for humans and CI logs.
  *
  * Each figure is the fastest of 10 rounds of N calls (default 30), and the
@@ -237,7 +238,9 @@ static void measure(struct job *j, int n)
            "%.1f "
            "us/msg (%lu elements)\n",
            n, t_rw * 1e6, t_sax * 1e6, j->elements);
-    printf("bench-rewrite: ratio rewrite/SAX = %.2f (goal <= 1.5)\n", t_rw / t_sax);
+    printf("bench-rewrite: ratio rewrite/SAX = %.2f (wall clock; the goal, <= 1.25, is on "
+           "instructions)\n",
+           t_rw / t_sax);
     printf("bench-rewrite: stages, x SAX: MIME parse %.2f, HTML scan %.2f, classify %zu "
            "sites "
            "%.2f, rest of the engine %.2f\n",

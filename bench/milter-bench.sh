@@ -114,7 +114,7 @@ run() {
 	before=$(sent_count)
 	[ "${3:-}" = rss ] && { sample_rss "$P/rss.$name" & sampler=$!; }
 	t0=$(date +%s.%N)
-	smtp-source -s "$S" -m "$N" -F "$MSG" -f news@brand.example -t reader@example.org \
+	$PIN smtp-source -s "$S" -m "$N" -F "$MSG" -f news@brand.example -t reader@example.org \
 		127.0.0.1:"$port" >"$P/source.$name" 2>&1
 	local want=$((before + N))
 	wait_for 600 bash -c "[ \$(grep -c 'relay=127.0.0.1\[127.0.0.1\]:$PORT_SINK,.*status=sent' '$P/maillog') -ge $want ]"
@@ -140,7 +140,10 @@ sys_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $9, $2 + $3 + $4 + $5
 # median of the arguments
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+PIN=
 bench_setup
+postconf -c "$P/etc" -e 'delay_logging_resolution_limit = 6'
+postfix -c "$P/etc" reload >/dev/null 2>&1
 size=$(wc -c <"$MSG")
 R=${BENCH_ROUNDS:-3}
 echo "milter bench: $N x $(basename "$MSG") ($((size / 1024)) KiB), $S sessions, $R rounds, Postfix on loopback, unix milter sockets"
@@ -201,4 +204,81 @@ echo "consent-milter RSS before the runs: ${rss0:-?} KiB"
 echo "consent-milter RSS, inline runs: $(rss_summary "$P/rss.consent")"
 echo "consent-milter RSS, split runs:  $(rss_summary "$P/rss.split")"
 echo "consent-milter RSS after all rounds: $(rss_kib) KiB"
+
+# Issue 13, item 1: the milter's own work against the floor SPEC §2 sets,
+# a bare libxml2 SAX parse of the same HTML (bench-rewrite's thread CPU
+# time, best of 10 rounds, on this machine now).
+sax_us=$("$SRCDIR/$B/bench-rewrite" "$RULES" "$MSG" 2>/dev/null |
+	sed -n 's/.*libxml2 SAX \([0-9.]*\) us\/msg.*/\1/p')
+if [ -n "$sax_us" ]; then
+	awk -v cn="${CPU[noop]}" -v cc="${CPU[consent]}" -v hz="$hz" -v m=$((N * R)) -v sax="$sax_us" 'BEGIN {
+		extra = (cc - cn) * 1000 / hz / m
+		printf "bare libxml2 SAX parse of the same HTML: %.3f ms\n", sax / 1000
+		printf "milter CPU per message, consent-milter minus no-op, / bare SAX parse: %.2f (goal <= 2.0, aim 1.5)\n", extra / (sax / 1000) }'
+else
+	echo "bench-milter: no SAX figure from $B/bench-rewrite: item 1 ratio not measured"
+fi
+
+# Issue 13, item 3: the same runs with the milters pinned to CPU 1, and
+# Postfix (restarted under taskset), smtp-sink and smtp-source to CPU 0.
+PR=${BENCH_PIN_ROUNDS:-$R}
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+	postfix -c "$P/etc" stop >/dev/null 2>&1
+	wait_for 30 bash -c "! postfix -c '$P/etc' status" 2>/dev/null
+	for pid in "$MILTER_PID" "$NOOP_PID" "$REPL_PID"; do taskset -a -p -c 1 "$pid" >/dev/null; done
+	taskset -a -p -c 0 "$SINK_PID" >/dev/null
+	taskset -c 0 postfix -c "$P/etc" start >/dev/null 2>&1 || die "postfix did not restart pinned"
+	wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT_MTA" || die "postfix did not listen"
+	PIN="taskset -c 0"
+	declare -A PT
+	for r in $(seq 1 "$PR"); do
+		for name in none noop consent; do
+			read -r t d <<<"$(run "$name" "${PORT[$name]}")"
+			PT[$name]="${PT[$name]:-} $t"
+			[ "$d" -eq "$N" ] || { echo "bench-milter: pinned $name round $r delivered $d of $N"; fail=1; }
+		done
+	done
+	PIN=
+	echo "pinned (milters on CPU 1; Postfix, smtp-sink, smtp-source on CPU 0), median of $PR rounds:"
+	for name in none noop consent; do
+		awk -v n="$name" -v t="$(median ${PT[$name]})" -v tn="$(median ${PT[noop]})" -v m="$N" -v rs="${PT[$name]}" 'BEGIN {
+			printf "%-9s %8.2f s %8.1f msg/s %6.2f x no-op  [%s]\n", n, t, m / t, tn / t, substr(rs, 2) }'
+	done
+	awk -v a="$(median ${PT[noop]})" -v b="$(median ${PT[consent]})" -v u="$ratio" 'BEGIN {
+		printf "consent-milter / no-op milter throughput, pinned: %.2f (goal >= 0.95); unpinned: %s\n", a / b, u }'
+else
+	echo "bench-milter: fewer than 2 CPUs or no taskset: pinned throughput not measured"
+fi
+
+# Issue 13, item 4: time added per message, one session at a time
+# (no queueing): the milter's own timing (its info log line, ms=) and the
+# first field of Postfix's delays= (reception, milter included) on the
+# consent-milter path against the no-op path.
+LN=${BENCH_LAT_MSGS:-300}
+sed -i 's/^log_level = .*/log_level = info/' "$P/milter.conf"
+kill -USR1 "$MILTER_PID"
+sleep 1
+for name in noop consent; do
+	m0=$(wc -l <"$P/maillog")
+	l0=$(wc -l <"$P/milter.log")
+	smtp-source -s 1 -m "$LN" -F "$MSG" -f news@brand.example -t reader@example.org \
+		127.0.0.1:"${PORT[$name]}" >"$P/lat.$name" 2>&1
+	wait_for 120 queue_empty
+	tail -n +$((m0 + 1)) "$P/maillog" | grep "relay=127.0.0.1\[127.0.0.1\]:$PORT_SINK,.*status=sent" |
+		sed -n 's/.* delays=\([0-9.]*\)\/.*/\1/p' | awk '{ printf "%.3f\n", $1 * 1000 }' | sort -g >"$P/delays.$name"
+	[ "$name" = consent ] && tail -n +$((l0 + 1)) "$P/milter.log" |
+		sed -n 's/.* ms=\([0-9.]*\).*/\1/p' | sort -g >"$P/mms"
+done
+q() { # q FILE P - the P-th percentile (nearest rank) of a sorted file
+	awk -v p="$2" '{ v[NR] = $1 } END { if (!NR) { print "nan"; exit } k = int(NR * p / 100 + 0.999999); if (k < 1) k = 1; if (k > NR) k = NR; print v[k] }' "$1"
+}
+mx() { tail -1 "$1"; }
+echo "latency, $LN messages in one session per path:"
+echo "  consent-milter's own timing (ms= in its log, $(wc -l <"$P/mms") messages): p50 $(q "$P/mms" 50) ms, p99 $(q "$P/mms" 99) ms, max $(mx "$P/mms") ms (goal: p99 < 5 ms)"
+for name in noop consent; do
+	echo "  Postfix delays= first field, $name path ($(wc -l <"$P/delays.$name") messages): p50 $(q "$P/delays.$name" 50) ms, p99 $(q "$P/delays.$name" 99) ms, max $(mx "$P/delays.$name") ms"
+done
+awk -v a50="$(q "$P/delays.consent" 50)" -v b50="$(q "$P/delays.noop" 50)" \
+	-v a99="$(q "$P/delays.consent" 99)" -v b99="$(q "$P/delays.noop" 99)" 'BEGIN {
+	printf "  added by consent-milter over the no-op (difference of Postfix percentiles): p50 %.2f ms, p99 %.2f ms (goal: p99 < 5 ms)\n", a50 - b50, a99 - b99 }'
 exit $fail

@@ -67,6 +67,9 @@ rm -f "$T/a.csv"
 echo "import_pg_${N}_seconds: $(awk "BEGIN{print $t1 - $t0}")"
 echo "import_pg_rows_per_second: $(awk "BEGIN{printf \"%d\", $N / ($t1 - $t0)}")"
 E=$(pg_sql "select seq from ledger_head")
+[ "${E:-0}" -ge "$N" ] || echo "sync bench: the import left $E events in PostgreSQL, not $N" \
+    "(consentctl import did not write to the primary): the apply rate below is over $E events" \
+    "and the replica lookup has no $N recipients to find"
 t0=$(now)
 "$CS" -f -c "$T/h5/conf" --once --batch 5000 >"$T/h5/sync.log" 2>&1 || { echo "consent-sync --once failed:"; tail -3 "$T/h5/sync.log"; }
 t1=$(now)

@@ -29,3 +29,4 @@ check-demo-cluster: $(B)/consent-sync $(B)/consent-gate $(B)/consentctl $(B)/con
 	@B=$(B) bash tests/sync/demo.sh
 
 -include bench/sync.mk
+-include tests/e2e/soak.mk
