@@ -15,13 +15,20 @@
 
 extern const char pgstore_schema_sql[];
 
-static void set_err(char *err, size_t errlen, const char *what, const char *msg)
+void pg_set_err(char *err, size_t errlen, const char *what, const char *msg)
 {
+    static const char *const quoting[] = {"\nDETAIL:", "\nCONTEXT:"};
     size_t n;
+    char *cut;
 
     if (err == NULL || errlen == 0)
         return;
-    snprintf(err, errlen, "%s%s%s", what, msg && *msg ? ": " : "", msg ? msg : "");
+    snprintf(err, errlen, "%s%s%s", what, *what && msg && *msg ? ": " : "", msg ? msg : "");
+    /* PostgreSQL's DETAIL and CONTEXT lines may quote the failing row (a
+     * recipient address, a COPY line): they never reach a log. */
+    for (size_t i = 0; i < sizeof quoting / sizeof quoting[0]; i++)
+        if ((cut = strstr(err, quoting[i])) != NULL)
+            *cut = '\0';
     n = strlen(err); /* libpq messages end in a newline; keep one line */
     while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
         err[--n] = '\0';
@@ -38,7 +45,7 @@ static int check_conninfo(const char *conninfo, int *has_timeout, char *err, siz
     int rc = STORE_OK;
 
     if (o == NULL) {
-        set_err(err, errlen, "bad conninfo", perr ? perr : "out of memory");
+        pg_set_err(err, errlen, "bad conninfo", perr ? perr : "out of memory");
         PQfreemem(perr);
         return perr ? STORE_EINVAL : STORE_ENOMEM;
     }
@@ -47,7 +54,7 @@ static int check_conninfo(const char *conninfo, int *has_timeout, char *err, siz
         if (p->val == NULL)
             continue;
         if (strcmp(p->keyword, "password") == 0) {
-            set_err(err, errlen,
+            pg_set_err(err, errlen,
                     "conninfo contains a password; put it in the passfile (mode 0600)",
                     NULL);
             rc = STORE_EINVAL;
@@ -69,7 +76,7 @@ int pgstore_connect_raw(const char *conninfo, const char *passfile, struct pgsto
 
     *out = NULL;
     if (conninfo == NULL || *conninfo == '\0') {
-        set_err(err, errlen, "empty conninfo", NULL);
+        pg_set_err(err, errlen, "empty conninfo", NULL);
         return STORE_EINVAL;
     }
     if ((rc = check_conninfo(conninfo, &has_timeout, err, errlen)) != STORE_OK)
@@ -89,7 +96,7 @@ int pgstore_connect_raw(const char *conninfo, const char *passfile, struct pgsto
         return STORE_ENOMEM;
     pg->conn = PQconnectdbParams(kw, val, 1);
     if (pg->conn == NULL || PQstatus(pg->conn) != CONNECTION_OK) {
-        set_err(err, errlen, "cannot connect to the primary",
+        pg_set_err(err, errlen, "cannot connect to the primary",
                 pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
         pgstore_close(pg);
         return STORE_EIO;
@@ -125,7 +132,7 @@ int pgstore_connect(const char *conninfo, const char *passfile, struct pgstore *
     if (rc != STORE_OK)
         return rc;
     if ((rc = pgstore_schema(*out, &v)) != STORE_OK) {
-        set_err(err, errlen, "cannot read schema_version", PQerrorMessage((*out)->conn));
+        pg_set_err(err, errlen, "cannot read schema_version", PQerrorMessage((*out)->conn));
     } else if (v != PGSTORE_SCHEMA_VERSION) {
         char m[96];
         if (v == 0)
@@ -134,10 +141,10 @@ int pgstore_connect(const char *conninfo, const char *passfile, struct pgstore *
         else
             snprintf(m, sizeof m, "schema version %u, this program knows %d", v,
                      PGSTORE_SCHEMA_VERSION);
-        set_err(err, errlen, "wrong schema version", m);
+        pg_set_err(err, errlen, "wrong schema version", m);
         rc = STORE_EVERSION;
     } else if ((rc = pg_load_hashkey(*out)) != STORE_OK) {
-        set_err(err, errlen, "meta hashkey missing or bad", NULL);
+        pg_set_err(err, errlen, "meta hashkey missing or bad", NULL);
     }
     if (rc != STORE_OK) {
         pgstore_close(*out);
@@ -161,7 +168,8 @@ const char *pgstore_error(struct pgstore *pg)
         return "not connected";
     if (pg->err[0] != '\0')
         return pg->err;
-    return PQerrorMessage(pg->conn);
+    pg_set_err(pg->msg, sizeof pg->msg, "", PQerrorMessage(pg->conn));
+    return pg->msg;
 }
 
 int pg_exec_ok(struct pgstore *pg, PGresult *r, ExecStatusType want)
@@ -169,7 +177,7 @@ int pg_exec_ok(struct pgstore *pg, PGresult *r, ExecStatusType want)
     int ok = r != NULL && PQresultStatus(r) == want;
 
     if (!ok)
-        set_err(pg->err, sizeof pg->err, "primary",
+        pg_set_err(pg->err, sizeof pg->err, "primary",
                 r ? PQresultErrorMessage(r) : PQerrorMessage(pg->conn));
     else
         pg->err[0] = '\0';

@@ -140,10 +140,10 @@ static int tuple_begin(struct cbuf *b, int nfields, size_t max)
 
 static int pg_fail(struct pgstore *pg, const char *what)
 {
-    snprintf(pg->err, sizeof pg->err, "primary: %s: %s", what, PQerrorMessage(pg->conn));
-    for (char *p = pg->err; *p; p++)
-        if (*p == '\n')
-            *p = ' ';
+    char w[128];
+
+    snprintf(w, sizeof w, "primary: %s", what);
+    pg_set_err(pg->err, sizeof pg->err, w, PQerrorMessage(pg->conn));
     return STORE_EIO;
 }
 

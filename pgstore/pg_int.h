@@ -12,11 +12,15 @@ struct pgstore {
     PGconn *conn;
     uint8_t hashkey[32]; /* meta "hashkey": the dedup digests' key */
     char err[512];       /* last statement error, one line */
+    char msg[512];       /* pgstore_error's copy of libpq's message */
 };
 
 /* pg_exec_ok - 0 if r has status want, else STORE_EIO with pg->err set;
  * clears r either way. */
 int pg_exec_ok(struct pgstore *pg, PGresult *r, ExecStatusType want);
+/* pg_set_err - err = "what: msg" on one line, without PostgreSQL's DETAIL
+ * and CONTEXT lines (they may quote a row: addresses stay out of logs). */
+void pg_set_err(char *err, size_t errlen, const char *what, const char *msg);
 int pg_load_hashkey(struct pgstore *pg);
 /* pg_write.c (built with store/store_repl.h): lock the head row inside
  * the caller's transaction; append one encoded event at ev->seq (rn NULL

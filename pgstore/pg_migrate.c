@@ -46,7 +46,7 @@ static void cp_flush(struct cp *c)
 {
     if (c->err == STORE_OK && c->n > 0 &&
         PQputCopyData(c->pg->conn, (const char *)c->buf, (int)c->n) != 1) {
-        snprintf(c->pg->err, sizeof c->pg->err, "COPY: %s", PQerrorMessage(c->pg->conn));
+        pg_set_err(c->pg->err, sizeof c->pg->err, "COPY", PQerrorMessage(c->pg->conn));
         c->err = STORE_EIO;
     }
     c->n = 0;
@@ -123,7 +123,7 @@ static int cp_end(struct cp *c)
     cp_flush(c);
     if (PQputCopyEnd(c->pg->conn, c->err == STORE_OK ? NULL : "aborted") != 1 &&
         c->err == STORE_OK) {
-        snprintf(c->pg->err, sizeof c->pg->err, "COPY: %s", PQerrorMessage(c->pg->conn));
+        pg_set_err(c->pg->err, sizeof c->pg->err, "COPY", PQerrorMessage(c->pg->conn));
         c->err = STORE_EIO;
     }
     rc = STORE_OK;
