@@ -67,7 +67,8 @@ struct imp {
     struct ctl *c;
     const char *file;
     struct store *st;
-    struct ctl_batcher *batcher;
+    ctl_push_fn push; /* where good rows go: the batcher, or a test's */
+    void *push_arg;
     char *f[NCOLS]; /* current row */
     int map[64];    /* CSV column -> enum col, -1 skipped */
     int ncsv, field, header_done, row_bad;
@@ -299,7 +300,7 @@ static int row_event(struct imp *im, struct store_event *ev, int64_t *informed)
 
 static int push(struct imp *im, const struct store_event *ev)
 {
-    int rc = ctl_batcher_push(im->batcher, ev, im->row_line);
+    int rc = im->push(im->push_arg, ev, im->row_line);
 
     if (rc == STORE_EINVAL)
         on_reject(im, im->row_line);
@@ -657,6 +658,26 @@ static int import_report(struct imp *im)
     return rc;
 }
 
+static int read_any(struct imp *im, FILE *f)
+{
+    return is_jsonl(im->file, f) ? read_jsonl(im, f) : read_csv(im, f);
+}
+
+int ctl_import_read(struct ctl *c, const char *name, FILE *f, ctl_push_fn to, void *arg,
+                    unsigned long *bad)
+{
+    struct imp im = {.c = c, .file = name, .push = to, .push_arg = arg};
+    int rc = read_any(&im, f);
+
+    *bad = im.bad;
+    return rc;
+}
+
+static int batch_push(void *arg, const struct store_event *ev, unsigned long line)
+{
+    return ctl_batcher_push(arg, ev, line);
+}
+
 int ctl_import(struct ctl *c, int argc, char **argv)
 {
     struct imp im = {.c = c};
@@ -678,21 +699,24 @@ int ctl_import(struct ctl *c, int argc, char **argv)
             fclose(f);
         return rc;
     }
-    if ((rc = ctl_batcher_start(&im.batcher, im.st, c->batch, c->dry_run, on_reject,
-                                &im)) != STORE_OK) {
+    struct ctl_batcher *batcher = NULL;
+    if ((rc = ctl_batcher_start(&batcher, im.st, c->batch, c->dry_run, on_reject, &im)) !=
+        STORE_OK) {
         store_close(im.st);
         if (f != stdin)
             fclose(f);
         return ctl_store_err(c, rc, c->db);
     }
-    rc = is_jsonl(argv[0], f) ? read_jsonl(&im, f) : read_csv(&im, f);
+    im.push = batch_push;
+    im.push_arg = batcher;
+    rc = read_any(&im, f);
     if (rc == 0 && ferror(f)) {
         ctl_err(c, "%s: read error", im.file);
         rc = im.fatal = -1;
     }
     /* a syntax error (fatal < 0) abandons the batch being read; committed
      * batches stay */
-    rc = ctl_batcher_finish(im.batcher, im.fatal == 0, &im.n);
+    rc = ctl_batcher_finish(batcher, im.fatal == 0, &im.n);
     if (rc != STORE_OK && im.fatal >= 0)
         im.fatal = rc;
     store_close(im.st);

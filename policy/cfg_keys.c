@@ -616,7 +616,9 @@ static void dump_value(struct buf *b, const struct keydef *k, const void *base)
     case K_LANG:
     case K_COUNTRY: {
         const char *s = *(char *const *)field;
-        buf_printf(b, "%s = %s\n", k->name, s ? s : "");
+        /* unset: a comment, so that the dump loads again (an empty value
+         * is an error) */
+        buf_printf(b, "%s%s = %s\n", s ? "" : ";", k->name, s ? s : "");
         break;
     }
     case K_BOOL:
