@@ -371,6 +371,10 @@ static void csv_cb_field(void *s, size_t n, void *data)
 {
     struct imp *im = data;
 
+    /* After an error for the whole file (a bad header) nothing is read,
+     * not even the rest of its line: a CR ends a record within a line. */
+    if (im->fatal)
+        return;
     if (im->field == 0)
         im->row_line = im->line;
     int idx = im->field++;
@@ -410,11 +414,12 @@ static void csv_cb_row(int c, void *data)
     struct imp *im = data;
 
     (void)c;
-    if (!im->header_done) {
+    if (im->fatal) {
+        /* nothing after an error for the whole file (csv_cb_field) */
+    } else if (!im->header_done) {
         im->header_done = 1;
     } else if (im->row_bad == 1 || im->field != im->ncsv) {
-        if (!im->fatal)
-            row_bad(im, "wrong number of fields");
+        row_bad(im, "wrong number of fields");
     } else if (im->row_bad == 2) {
         row_bad(im, "field too long or contains NUL");
     } else {

@@ -8,6 +8,7 @@
 # tests/fuzz/NAME/regressions/ once fixed) and fails the run, after the
 # other targets have had their turn.
 set -u
+export LC_ALL=C # the last status line may quote binary dictionary entries
 B=$1 SECS=$2
 shift 2
 cd "$(dirname "$0")/../.."
@@ -35,7 +36,7 @@ for n in "$@"; do
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
-    last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
+    last=$(grep -aE '^#[0-9]+' "$log" | tail -n 1)
     cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
     ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
     corp=$(echo "$last" | sed -n 's/.* corp: \([0-9]*\).*/\1/p')
