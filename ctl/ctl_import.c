@@ -272,11 +272,15 @@ static int row_event(struct imp *im, struct store_event *ev, int64_t *informed)
         store_addr_normalise(s, buf, sizeof buf) != 0)
         return row_bad(im, "bad address '%s'", s ? s : ""), -1;
     ev->recipient = s;
-    if ((s = fld(im, C_TIME)) == NULL || store_time_parse(s, &ev->time) != 0)
+    /* time 0 would mean "now" to the store, and 0 is "none" for
+     * legacy_informed: a proof date is after the epoch */
+    if ((s = fld(im, C_TIME)) == NULL || store_time_parse(s, &ev->time) != 0 ||
+        ev->time <= 0)
         return row_bad(im, "bad or missing date '%s'", s ? s : ""), -1;
     if (ev->time > (int64_t)time(NULL) + STORE_CLOCK_SKEW)
         return row_bad(im, "date '%s' is in the future", s), -1;
-    if ((s = fld(im, C_INFORMED)) != NULL && store_time_parse(s, informed) != 0)
+    if ((s = fld(im, C_INFORMED)) != NULL &&
+        (store_time_parse(s, informed) != 0 || *informed <= 0))
         return row_bad(im, "bad legacy_informed date '%s'", s), -1;
     if (row_action(im, ev, informed) != 0)
         return -1;
