@@ -447,3 +447,27 @@ Test(cfg, long_domain_name_keeps_its_keys)
     snprintf(huge, sizeof huge, "[domain %0300d.example]\nmode = off\n", 0);
     cr_expect_null(load(huge, err, sizeof err), "a name longer than a domain can be");
 }
+
+/* A blank before the colon of "header:NAME :" once cut the rule's text
+ * there (cfg_trim writes in place), so the dump printed a rule without its
+ * pattern, which did not load again (found by tests/fuzz/fuzz_cfg.c). */
+Test(cfg, class_rule_text_is_the_rule_as_written)
+{
+    char err[256] = "";
+    struct cfg *c = load("[domain a.example]\n"
+                         "transactional = header:X-Mail-Class :receipt*; sender:billing@*\n",
+                         err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    const struct cfg_domain *d = cfg_domain_for(c, "a.example");
+    cr_assert_eq(d->ntransactional, 2);
+    cr_expect_str_eq(d->transactional[0].text, "header:X-Mail-Class :receipt*");
+    cr_expect_str_eq(d->transactional[0].header, "X-Mail-Class");
+    cr_expect_str_eq(d->transactional[0].pattern, "receipt*");
+    cr_expect_str_eq(d->transactional[1].text, "sender:billing@*");
+    char *dump = cfg_dump(c);
+    struct cfg *again = load(dump, err, sizeof err);
+    cr_expect_not_null(again, "the dump loads again: %s", err);
+    cfg_release(again);
+    free(dump);
+    cfg_release(c);
+}
