@@ -421,6 +421,17 @@ Test(cfg, store_passfile_readable_by_others_is_refused)
     rmdir(dir);
 }
 
+/* cfg_dump's text loads again (consent-milter -n -v, tests/fuzz/fuzz_cfg.c). */
+static void expect_dump_reloads(const struct cfg *c)
+{
+    char err[256] = "";
+    char *dump = cfg_dump(c);
+    struct cfg *again = load(dump, err, sizeof err);
+    cr_expect_not_null(again, "the dump loads again: %s\n%s", err, dump);
+    cfg_release(again);
+    free(dump);
+}
+
 /* libinih keeps at most 49 bytes of a section name: a longer [domain]
  * header once put its keys in a section of the cut name, and the domain
  * itself got the defaults (found by tests/fuzz/fuzz_cfg.c). */
@@ -436,11 +447,7 @@ Test(cfg, long_domain_name_keeps_its_keys)
     const struct cfg_domain *d = cfg_domain_for(c, name);
     cr_assert_str_eq(d->name, name);
     cr_expect_eq(d->mode, CFG_MODE_NEVER_TRACK);
-    char *dump = cfg_dump(c);
-    struct cfg *again = load(dump, err, sizeof err);
-    cr_expect_not_null(again, "the dump loads again: %s", err);
-    cfg_release(again);
-    free(dump);
+    expect_dump_reloads(c);
     cfg_release(c);
 
     char huge[700];
@@ -464,10 +471,6 @@ Test(cfg, class_rule_text_is_the_rule_as_written)
     cr_expect_str_eq(d->transactional[0].header, "X-Mail-Class");
     cr_expect_str_eq(d->transactional[0].pattern, "receipt*");
     cr_expect_str_eq(d->transactional[1].text, "sender:billing@*");
-    char *dump = cfg_dump(c);
-    struct cfg *again = load(dump, err, sizeof err);
-    cr_expect_not_null(again, "the dump loads again: %s", err);
-    cfg_release(again);
-    free(dump);
+    expect_dump_reloads(c);
     cfg_release(c);
 }
