@@ -9,6 +9,7 @@
 #define STORE_CTL_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -105,6 +106,18 @@ int ctl_batcher_start(struct ctl_batcher **out, struct store *st, long batch, in
 int ctl_batcher_push(struct ctl_batcher *b, const struct store_event *ev,
                      unsigned long line);
 int ctl_batcher_finish(struct ctl_batcher *b, int flush, struct ctl_batch_counts *out);
+
+/* ctl_import_read - import's parser alone, without a store (ctl_import.c;
+ * the fuzz harness): reads f, CSV or JSON lines as `import` tells them by
+ * name and content, and hands each good row's event(s) to `to` in file
+ * order with the row's line. It returns 0; STORE_EINVAL: the row is
+ * reported as rejected and reading goes on; another STORE_E*: reading
+ * stops. Bad rows are reported on stderr and counted in *bad. Returns 0,
+ * -1 after an error for the whole file (reported with ctl_err), or the
+ * STORE_E* that stopped it. */
+typedef int (*ctl_push_fn)(void *arg, const struct store_event *ev, unsigned long line);
+int ctl_import_read(struct ctl *c, const char *name, FILE *f, ctl_push_fn to, void *arg,
+                    unsigned long *bad);
 
 /* Commands implemented outside consentctl.c; each returns an exit code. */
 int ctl_import(struct ctl *c, int argc, char **argv);

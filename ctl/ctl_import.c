@@ -79,6 +79,8 @@ struct imp {
     struct ctl_batcher *batcher;
     struct pgstore *pg; /* the primary: one COPY transaction (pg_import.h) */
     struct pgstore_import *pgi;
+    ctl_push_fn push; /* where good rows go: the batcher, the primary, or a test's */
+    void *push_arg;
     char *f[NCOLS]; /* current row */
     int map[64];    /* CSV column -> enum col, -1 skipped */
     int ncsv, field, header_done, row_bad;
@@ -288,11 +290,15 @@ static int row_event(struct imp *im, struct store_event *ev, int64_t *informed)
         store_addr_normalise(s, buf, sizeof buf) != 0)
         return row_bad(im, "bad address '%s'", s ? s : ""), -1;
     ev->recipient = s;
-    if ((s = fld(im, C_TIME)) == NULL || store_time_parse(s, &ev->time) != 0)
+    /* time 0 would mean "now" to the store, and 0 is "none" for
+     * legacy_informed: a proof date is after the epoch */
+    if ((s = fld(im, C_TIME)) == NULL || store_time_parse(s, &ev->time) != 0 ||
+        ev->time <= 0)
         return row_bad(im, "bad or missing date '%s'", s ? s : ""), -1;
     if (ev->time > (int64_t)time(NULL) + STORE_CLOCK_SKEW)
         return row_bad(im, "date '%s' is in the future", s), -1;
-    if ((s = fld(im, C_INFORMED)) != NULL && store_time_parse(s, informed) != 0)
+    if ((s = fld(im, C_INFORMED)) != NULL &&
+        (store_time_parse(s, informed) != 0 || *informed <= 0))
         return row_bad(im, "bad legacy_informed date '%s'", s), -1;
     if (row_action(im, ev, informed) != 0)
         return -1;
@@ -326,8 +332,7 @@ static void on_pg_reject(void *arg, unsigned long line, int why, const char *id)
 
 static int push(struct imp *im, const struct store_event *ev)
 {
-    int rc = im->pgi != NULL ? pgstore_import_add(im->pgi, ev, im->row_line)
-                             : ctl_batcher_push(im->batcher, ev, im->row_line);
+    int rc = im->push(im->push_arg, ev, im->row_line);
 
     if (rc == STORE_EINVAL)
         on_reject(im, im->row_line);
@@ -398,6 +403,10 @@ static void csv_cb_field(void *s, size_t n, void *data)
 {
     struct imp *im = data;
 
+    /* After an error for the whole file (a bad header) nothing is read,
+     * not even the rest of its line: a CR ends a record within a line. */
+    if (im->fatal)
+        return;
     if (im->field == 0)
         im->row_line = im->line;
     int idx = im->field++;
@@ -437,11 +446,12 @@ static void csv_cb_row(int c, void *data)
     struct imp *im = data;
 
     (void)c;
-    if (!im->header_done) {
+    if (im->fatal) {
+        /* nothing after an error for the whole file (csv_cb_field) */
+    } else if (!im->header_done) {
         im->header_done = 1;
     } else if (im->row_bad == 1 || im->field != im->ncsv) {
-        if (!im->fatal)
-            row_bad(im, "wrong number of fields");
+        row_bad(im, "wrong number of fields");
     } else if (im->row_bad == 2) {
         row_bad(im, "field too long or contains NUL");
     } else {
@@ -685,6 +695,31 @@ static int import_report(struct imp *im)
     return rc;
 }
 
+static int read_any(struct imp *im, FILE *f)
+{
+    return is_jsonl(im->file, f) ? read_jsonl(im, f) : read_csv(im, f);
+}
+
+int ctl_import_read(struct ctl *c, const char *name, FILE *f, ctl_push_fn to, void *arg,
+                    unsigned long *bad)
+{
+    struct imp im = {.c = c, .file = name, .push = to, .push_arg = arg};
+    int rc = read_any(&im, f);
+
+    *bad = im.bad;
+    return rc;
+}
+
+static int batch_push(void *arg, const struct store_event *ev, unsigned long line)
+{
+    return ctl_batcher_push(arg, ev, line);
+}
+
+static int pg_push(void *arg, const struct store_event *ev, unsigned long line)
+{
+    return pgstore_import_add(arg, ev, line);
+}
+
 /* The sink: the primary (one COPY transaction) or the LMDB batcher.
  * Prints the error; returns an exit code. */
 static int import_start(struct imp *im)
@@ -702,6 +737,8 @@ static int import_start(struct imp *im)
             pgstore_close(im->pg);
             return CTL_FAIL;
         }
+        im->push = pg_push;
+        im->push_arg = im->pgi;
         return CTL_OK;
     }
     if ((rc = ctl_open(c, !c->dry_run, &im->st)) != CTL_OK)
@@ -711,6 +748,8 @@ static int import_start(struct imp *im)
         store_close(im->st);
         return ctl_store_err(c, rc, c->db);
     }
+    im->push = batch_push;
+    im->push_arg = im->batcher;
     return CTL_OK;
 }
 
@@ -751,7 +790,7 @@ int ctl_import(struct ctl *c, int argc, char **argv)
             fclose(f);
         return rc;
     }
-    rc = is_jsonl(argv[0], f) ? read_jsonl(&im, f) : read_csv(&im, f);
+    rc = read_any(&im, f);
     if (rc == 0 && ferror(f)) {
         ctl_err(c, "%s: read error", im.file);
         rc = im.fatal = -1;

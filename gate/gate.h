@@ -11,7 +11,7 @@
  * failure is an HTTP answer.
  *
  * Layers inside gate/, each file using only those below it: main.c; http.c;
- * the handlers (track, pages, api, metrics); primary.c; form.c; util.c;
+ * route.c; the handlers (track, pages, api, metrics); primary.c; form.c; util.c;
  * reply.c, req.c and counters.c; tpl.c.
  *
  * Thread safety: a struct gate is shared by all threads; the snapshot is
@@ -125,6 +125,26 @@ void gate_http_stop(struct gate_http *h); /* accepts NULL */
 /* gate_http_metrics_port - the bound port of [gate] metrics_listen, 0 if off. */
 uint16_t gate_http_metrics_port(const struct gate_http *h);
 uint16_t gate_http_port(const struct gate_http *h);
+
+/* The request once parsed (route.c), without a socket: http.c's and the
+ * fuzz harness's. gate_route - the endpoint of path (the URL without its
+ * query), *arg the rest of it after a token endpoint's prefix ("" else). */
+int gate_route(const char *path, const char **arg);
+/* gate_framing - of the request's headers: ncl Content-Length fields, nte
+ * Transfer-Encoding fields (te the last one's value). 0, or the status to
+ * answer with before reading the body (then closing: 400 or 501), with
+ * *refusal its text (RFC 9112 §6: one Content-Length or a final chunked,
+ * never both: else a proxy and we may frame it differently). */
+unsigned gate_framing(int ncl, int nte, const char *te, const char **refusal);
+/* gate_admit - for endpoint ep, method and the Content-Length value (NULL:
+ * none): 0 to read the body, whose cap (0: none may come) is *cap, or the
+ * status to answer with at once (400 body announced on GET/HEAD, 405, 413). */
+unsigned gate_admit(int ep, const char *method, const char *content_length, size_t *cap);
+/* gate_answer - answer r: status 0 runs the endpoint's handler, 405/400/
+ * 501/413 send that refusal (refusal: its text for 400/501, NULL for the
+ * default; close: add Connection: close). */
+enum MHD_Result gate_answer(struct gate_req *r, unsigned status, const char *refusal,
+                            int close);
 
 /* Response helpers (reply.c). Each returns an MHD result and records the
  * status and outcome on r. */

@@ -117,70 +117,6 @@ static void resolve_client(struct reqctx *c, struct MHD_Connection *conn,
     cidr_addr_format(a, c->client, sizeof c->client);
 }
 
-/* ---- routing -------------------------------------------------------- */
-
-static int route(const char *url, const char **arg)
-{
-    static const struct {
-        const char *prefix;
-        int ep;
-    } tab[] = {
-        {"/o/", GATE_EP_OPEN},  {"/c/", GATE_EP_CLICK},    {"/a/", GATE_EP_ANON},
-        {"/d/", GATE_EP_DELIV}, {"/w/", GATE_EP_WITHDRAW}, {"/p/", GATE_EP_PREFS},
-    };
-
-    *arg = "";
-    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
-        if (strncmp(url, tab[i].prefix, 3) == 0) {
-            *arg = url + 3;
-            return tab[i].ep;
-        }
-    if (strcmp(url, "/api/v1/consent") == 0)
-        return GATE_EP_API;
-    if (strcmp(url, "/healthz") == 0)
-        return GATE_EP_HEALTH;
-    if (strcmp(url, "/metrics") == 0)
-        return GATE_EP_METRICS;
-    if (strcmp(url, "/static/gate.css") == 0)
-        return GATE_EP_STATIC;
-    return GATE_EP_OTHER;
-}
-
-static int accepts_post(int ep)
-{
-    return ep == GATE_EP_WITHDRAW || ep == GATE_EP_PREFS || ep == GATE_EP_API;
-}
-
-static enum MHD_Result dispatch(struct gate_req *r)
-{
-    size_t len;
-    const char *css;
-
-    switch (r->ep) {
-    case GATE_EP_OPEN:
-    case GATE_EP_CLICK:
-    case GATE_EP_ANON:
-    case GATE_EP_DELIV:
-        return gate_track(r);
-    case GATE_EP_WITHDRAW:
-        return gate_withdraw(r);
-    case GATE_EP_PREFS:
-        return gate_prefs(r);
-    case GATE_EP_API:
-        return gate_api(r);
-    case GATE_EP_HEALTH:
-        return gate_send(r, MHD_HTTP_OK, "text/plain", "ok\n", 3, GATE_OUT_OK);
-    case GATE_EP_METRICS: /* served on [gate] metrics_listen only */
-        return gate_send_404(r, GATE_OUT_NOT_FOUND);
-    case GATE_EP_STATIC:
-        css = gate_tpl_css(gate_pages(r), &len);
-        return gate_send(r, MHD_HTTP_OK, "text/css; charset=utf-8", css, len,
-                         GATE_OUT_OK);
-    default:
-        return gate_send_404(r, GATE_OUT_NOT_FOUND);
-    }
-}
-
 static enum MHD_Result run(struct gate *g, struct MHD_Connection *conn, struct reqctx *c,
                            unsigned status)
 {
@@ -198,23 +134,7 @@ static enum MHD_Result run(struct gate *g, struct MHD_Connection *conn, struct r
     r.bodylen = c->body.len;
     r.ep = c->ep;
     r.client_ip = c->client;
-    if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
-        ret = gate_send(&r, status, "text/plain", "method not allowed\n", 19,
-                        GATE_OUT_METHOD);
-    } else if (status == MHD_HTTP_BAD_REQUEST || status == MHD_HTTP_NOT_IMPLEMENTED) {
-        ret = gate_send_refusal(
-            &r, status, c->refusal ? c->refusal : "no request body allowed\n", c->close);
-    } else if (status == MHD_HTTP_CONTENT_TOO_LARGE) {
-        ret = c->ep == GATE_EP_API
-                  ? gate_send_json(&r, status,
-                                   "{\"error\":\"too_large\",\"message\":\"request body "
-                                   "larger than 65536 bytes\"}\n",
-                                   GATE_OUT_TOO_LARGE)
-                  : gate_send(&r, status, "text/plain", "request too large\n", 18,
-                              GATE_OUT_TOO_LARGE);
-    } else {
-        ret = dispatch(&r);
-    }
+    ret = gate_answer(&r, status, c->refusal, c->close);
     snap_release(r.snap);
     c->status = r.status;
     c->outcome = r.outcome;
@@ -242,26 +162,8 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
-/* RFC 9112 §6: a body is framed by exactly one Content-Length or by a
- * final "chunked" coding, never both; MHD implements no other coding and
- * would wait for the end of a body it cannot delimit. Returns 0, or the
- * status to answer with before reading the body (then closing). */
-static unsigned check_framing(struct reqctx *c, const struct hscan *h)
-{
-    if (h->ncl > 1)
-        c->refusal = "more than one Content-Length\n";
-    else if (h->ncl && h->nte)
-        c->refusal = "both Content-Length and Transfer-Encoding\n";
-    else if (h->nte && (h->nte > 1 || h->te == NULL || strcasecmp(h->te, "chunked") != 0))
-        c->refusal = "transfer coding not implemented (only chunked)\n";
-    else
-        return 0;
-    c->close = 1;
-    return h->ncl ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_NOT_IMPLEMENTED;
-}
-
 /* Headers: framing, then the client address (needs the snapshot's
- * trusted proxies). Returns as check_framing. */
+ * trusted proxies). Returns as gate_framing. */
 static unsigned read_headers(struct gate *g, struct reqctx *c,
                              struct MHD_Connection *conn)
 {
@@ -270,7 +172,10 @@ static unsigned read_headers(struct gate *g, struct reqctx *c,
     unsigned st;
 
     MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_header, &h);
-    st = check_framing(c, &h);
+    /* RFC 9112 §6 (gate_framing): unclear framing is answered before
+     * the body is read, then the connection is closed */
+    st = gate_framing(h.ncl, h.nte, h.te, &c->refusal);
+    c->close = st != 0;
     snap = snap_current(&g->live);
     resolve_client(c, conn, snap->cfg, &h);
     snap_release(snap);
@@ -290,7 +195,7 @@ static unsigned begin(struct gate *g, struct reqctx *c, const char *url,
 
     c->t0_us = now_us();
     snprintf(c->method, sizeof c->method, "%s", method);
-    c->ep = route(url, &arg);
+    c->ep = gate_route(url, &arg);
     c->arglen = strlen(arg);
     c->arg = strdup(arg);
     if (c->arg == NULL)
@@ -298,18 +203,10 @@ static unsigned begin(struct gate *g, struct reqctx *c, const char *url,
     if ((st = read_headers(g, c, conn)) != 0)
         return st;
     cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
-        /* A body here is never read: refused at once when announced,
-         * discarded unbuffered when chunked (on_request). */
-        return cl && strtoull(cl, NULL, 10) > 0 ? MHD_HTTP_BAD_REQUEST : 0;
-    }
-    if (strcmp(method, "POST") != 0 || !accepts_post(c->ep))
-        return MHD_HTTP_METHOD_NOT_ALLOWED;
-    cap = c->ep == GATE_EP_API ? GATE_API_MAX : GATE_FORM_MAX;
-    buf_init(&c->body, cap);
-    if (cl && strtoull(cl, NULL, 10) > cap)
-        return MHD_HTTP_CONTENT_TOO_LARGE;
-    return 0;
+    st = gate_admit(c->ep, method, cl, &cap);
+    if (cap)
+        buf_init(&c->body, cap);
+    return st;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,

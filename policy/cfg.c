@@ -58,6 +58,9 @@ struct parse_state {
                                                [store]; 0: none */
     int *key_lines;             /* per cfg_keys[] entry: line it was set, 0: not */
     int line;                   /* current line, from our reader */
+    char section[256];          /* the current section header, whole: inih cuts
+                                   its copy at 49 bytes, so a long domain name
+                                   would put its keys in another section */
     int err_line;
     char err[256];
 };
@@ -179,6 +182,11 @@ static void note_section(struct parse_state *ps, const char *line)
     line += strspn(line, " \t");
     if (*line != '[' || (end = strchr(line, ']')) == NULL)
         return;
+    if ((size_t)(end - line - 1) >= sizeof ps->section) {
+        set_err(ps, ps->line, "section name too long");
+        return;
+    }
+    snprintf(ps->section, sizeof ps->section, "%.*s", (int)(end - line - 1), line + 1);
     snprintf(dom, sizeof dom, "%.*s", (int)(end - line - 1), line + 1);
     if (strcasecmp(cfg_trim(dom), "milter") == 0)
         return note_fixed_section(ps, "milter", &ps->milter_line);
@@ -285,6 +293,8 @@ static int cfg_ini_handler(void *user, const char *section, const char *name,
 
     if (ps->err[0])
         return 0;
+    if (ps->section[0])
+        section = ps->section; /* inih's copy may be cut short */
     if (strncasecmp(section, "domain", 6) == 0 &&
         (section[6] == ' ' || section[6] == '\t')) {
         char dom[256];

@@ -134,7 +134,8 @@ void cfg_release(struct cfg *c); /* frees at zero; accepts NULL */
 const struct cfg_domain *cfg_domain_for(const struct cfg *c, const char *domain);
 
 /* cfg_dump - the effective configuration with defaults, as INI text (for
- * "consent-milter -n -v"); caller frees. */
+ * "consent-milter -n -v") that cfg_load reads back to the same
+ * configuration (keys left unset are commented out); caller frees. */
 char *cfg_dump(const struct cfg *c);
 
 const char *cfg_mode_name(int mode);

@@ -265,6 +265,10 @@ static int rule_parse(char *text, struct cfg_class_rule *r, const char **why)
     char *colon;
 
     memset(r, 0, sizeof *r);
+    /* the rule as written, before cfg_trim cuts the header name in place
+     * (a blank before its colon ended the text there) */
+    if ((r->text = strdup(text)) == NULL)
+        return *why = "out of memory", -1;
     if (strncasecmp(text, "sender:", 7) == 0) {
         char *pat = cfg_trim(text + 7);
         if (*pat == '\0')
@@ -286,8 +290,7 @@ static int rule_parse(char *text, struct cfg_class_rule *r, const char **why)
     } else {
         return *why = "rule must start with 'header:' or 'sender:'", -1;
     }
-    r->text = strdup(text);
-    if (!r->pattern || !r->text || (r->is_header && !r->header))
+    if (!r->pattern || (r->is_header && !r->header))
         return *why = "out of memory", -1;
     return 0;
 }
@@ -616,7 +619,9 @@ static void dump_value(struct buf *b, const struct keydef *k, const void *base)
     case K_LANG:
     case K_COUNTRY: {
         const char *s = *(char *const *)field;
-        buf_printf(b, "%s = %s\n", k->name, s ? s : "");
+        /* unset: a comment, so that the dump loads again (an empty value
+         * is an error) */
+        buf_printf(b, "%s%s = %s\n", s ? "" : ";", k->name, s ? s : "");
         break;
     }
     case K_BOOL:

@@ -24,30 +24,7 @@ check-corpus: $(B)/.deps-ok
 	    rc=$$?; grep -v '^\[SKIP\]\|^\[RUN' $(B)/corpus-html.log; exit $$rc; \
 	else echo "check-corpus: $(CORPUS) not found: HTML scan sanity not run"; fi
 
-# libFuzzer harness on rw_rewrite (clang). "make fuzz" runs it for
-# FUZZ_TIME seconds on a scratch copy of tests/fuzz/seeds; "make
-# fuzz-replay" replays the seeds through the same harness with $(CC) and a
-# small main() (also part of make check / check-asan).
-FUZZ_TIME ?= 60
-FUZZ_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
-fuzz:
-	@$(MAKE) --no-print-directory B=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" \
-	    build-fuzz/librw.a build-fuzz/libcm.a build-fuzz/obj/tests/fuzz/fuzz_rewrite.o
-	clang -fsanitize=fuzzer,address,undefined -o build-fuzz/fuzz_rewrite \
-	    build-fuzz/obj/tests/fuzz/fuzz_rewrite.o build-fuzz/librw.a build-fuzz/libcm.a \
-	    $(PKG_LIBS)
-	@mkdir -p build-fuzz/corpus build-fuzz/crashes
-	cp tests/fuzz/seeds/* build-fuzz/corpus/
-	CM_RULES=conf/trackers.rules build-fuzz/fuzz_rewrite -max_total_time=$(FUZZ_TIME) \
-	    -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-	    -artifact_prefix=build-fuzz/crashes/ build-fuzz/corpus
-
-$(B)/fuzz-replay: $(B)/obj/tests/fuzz/fuzz_rewrite.o $(B)/obj/tests/fuzz/replay_main.o $(LIBS_ALL)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS_ALL) $(PKG_LIBS)
-
-CHECK_TARGETS += fuzz-replay
-fuzz-replay: $(B)/fuzz-replay
-	@CM_RULES=conf/trackers.rules $(B)/fuzz-replay tests/fuzz/seeds/*
+# The libFuzzer harness on rw_rewrite is tests/fuzz/fuzz_rewrite.c (tests/fuzz/fuzz.mk).
 
 # Peak RSS of consent-rewrite on hostile inputs against SPEC §7 (<= 4x the
 # message + a fixed base; tests/memory/rss_check.c). Skipped under the

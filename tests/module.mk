@@ -37,3 +37,6 @@ layercheck: build-all
 # "Memory"): the project's static libraries are linked with these calls
 # wrapped; the shared libraries keep their own allocators.
 $(B)/tests/test_oom: EXTRA_LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
+
+# libFuzzer harnesses (make fuzz, make fuzz-long, make fuzz-replay).
+include tests/fuzz/fuzz.mk

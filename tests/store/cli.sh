@@ -124,6 +124,19 @@ expect_rc 3 "re-import" "$C" import "$T/in.csv"
 expect_grep "0 event(s) added, 2 duplicate" "$T/out" "re-import adds nothing"
 "$C" show brand frank@example.org >"$T/s"
 expect_grep "clicks: refused" "$T/s" "imported refusal"
+# the epoch is no proof date: time 0 would have been recorded as "now"
+# (tests/fuzz/import/regressions/time-zero-became-now)
+cat >"$T/epoch.csv" <<'EOF'
+controller,recipient,time,action,purposes,legacy_informed
+brand,hal@example.org,0,grant,opens,
+brand,hal@example.org,1970-01-01T00:00:00Z,grant,opens,
+brand,hal@example.org,2026-07-02,grant,opens,0
+EOF
+expect_rc 3 "import of epoch dates exits 3" "$C" import "$T/epoch.csv"
+expect_grep "epoch.csv:2: bad or missing date '0'" "$T/err" "time 0 refused"
+expect_grep "epoch.csv:3: bad or missing date" "$T/err" "1970-01-01T00:00:00Z refused"
+expect_grep "epoch.csv:4: bad legacy_informed date '0'" "$T/err" "legacy_informed 0 refused"
+expect_grep "0 event(s) added" "$T/out" "no epoch row imported"
 cat >"$T/new.csv" <<'EOF'
 controller,recipient,time,states
 brand,gus@example.org,1782950400,opens=granted;clicks=refused

@@ -420,3 +420,57 @@ Test(cfg, store_passfile_readable_by_others_is_refused)
     unlink(path);
     rmdir(dir);
 }
+
+/* cfg_dump's text loads again (consent-milter -n -v, tests/fuzz/fuzz_cfg.c). */
+static void expect_dump_reloads(const struct cfg *c)
+{
+    char err[256] = "";
+    char *dump = cfg_dump(c);
+    struct cfg *again = load(dump, err, sizeof err);
+    cr_expect_not_null(again, "the dump loads again: %s\n%s", err, dump);
+    cfg_release(again);
+    free(dump);
+}
+
+/* libinih keeps at most 49 bytes of a section name: a longer [domain]
+ * header once put its keys in a section of the cut name, and the domain
+ * itself got the defaults (found by tests/fuzz/fuzz_cfg.c). */
+Test(cfg, long_domain_name_keeps_its_keys)
+{
+    char err[256] = "";
+    const char *name = "newsletter.marketing.a-rather-long-brand-name.example";
+    char text[512];
+    snprintf(text, sizeof text, "[domain %s]\nmode = never-track\n", name);
+    struct cfg *c = load(text, err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    cr_assert_eq(c->ndomains, 2, "one section, beside [domain *]: %zu", c->ndomains);
+    const struct cfg_domain *d = cfg_domain_for(c, name);
+    cr_assert_str_eq(d->name, name);
+    cr_expect_eq(d->mode, CFG_MODE_NEVER_TRACK);
+    expect_dump_reloads(c);
+    cfg_release(c);
+
+    char huge[700];
+    snprintf(huge, sizeof huge, "[domain %0300d.example]\nmode = off\n", 0);
+    cr_expect_null(load(huge, err, sizeof err), "a name longer than a domain can be");
+}
+
+/* A blank before the colon of "header:NAME :" once cut the rule's text
+ * there (cfg_trim writes in place), so the dump printed a rule without its
+ * pattern, which did not load again (found by tests/fuzz/fuzz_cfg.c). */
+Test(cfg, class_rule_text_is_the_rule_as_written)
+{
+    char err[256] = "";
+    struct cfg *c = load("[domain a.example]\n"
+                         "transactional = header:X-Mail-Class :receipt*; sender:billing@*\n",
+                         err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    const struct cfg_domain *d = cfg_domain_for(c, "a.example");
+    cr_assert_eq(d->ntransactional, 2);
+    cr_expect_str_eq(d->transactional[0].text, "header:X-Mail-Class :receipt*");
+    cr_expect_str_eq(d->transactional[0].header, "X-Mail-Class");
+    cr_expect_str_eq(d->transactional[0].pattern, "receipt*");
+    cr_expect_str_eq(d->transactional[1].text, "sender:billing@*");
+    expect_dump_reloads(c);
+    cfg_release(c);
+}
