@@ -22,7 +22,9 @@ FUZZ_LINK = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_LIBS_rewrite = $(B)/librw.a $(B)/libcm.a
 FUZZ_LIBS_cfg = $(LIBS_ALL)
 FUZZ_LIBS_tok = $(B)/libcm.a
-FUZZ_LIBS_import = $(addprefix $(B)/obj/ctl/,ctl_import.o ctl_util.o ctl_batch.o) $(LIBS_ALL)
+FUZZ_LIBS_import = $(addprefix $(B)/obj/ctl/,ctl_import.o ctl_util.o ctl_batch.o ctl_pg.o) \
+    $(B)/libpgstore.a $(LIBS_ALL)
+FUZZ_XLIBS_import = $(PQ_LIBS)
 FUZZ_LIBS_gate = $(B)/libgate.a $(B)/libpgstore.a $(LIBS_ALL)
 FUZZ_XLIBS_gate = $(PQ_LIBS)
 
