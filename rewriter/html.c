@@ -490,12 +490,26 @@ static int sanitize(const char *html, size_t len, char **copy)
  * copy they become "<?-->" and "<?--->", which libxml2 2.9 reads as text,
  * like a browser; the length stays, so offsets do not move. Makes the copy
  * if there is none yet. Returns 0, or -1 on ENOMEM. */
+/* The first "<!--" in p[0..n), or NULL. memchr for the rare '!' instead
+ * of memmem: on a newsletter this pass then costs a tenth as much. */
+static const char *find_comment_open(const char *p, size_t n)
+{
+    const char *end = p + n, *q = p;
+
+    while (q < end && (q = memchr(q, '!', (size_t)(end - q))) != NULL) {
+        if (q > p && q[-1] == '<' && end - q >= 3 && q[1] == '-' && q[2] == '-')
+            return q - 1;
+        q++;
+    }
+    return NULL;
+}
+
 static int abrupt_comments(const char *html, size_t len, char **copy)
 {
     const char *q;
     size_t i = 0;
 
-    while (i + 5 <= len && (q = memmem(html + i, len - i, "<!--", 4)) != NULL) {
+    while (i + 5 <= len && (q = find_comment_open(html + i, len - i)) != NULL) {
         i = (size_t)(q - html) + 4;
         if (!(i < len && html[i] == '>') && !(i + 1 < len && html[i] == '-' && html[i + 1] == '>'))
             continue;
