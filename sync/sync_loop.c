@@ -55,8 +55,7 @@ struct batch {
 
 struct loop {
     const struct sync_opts *o;
-    struct store *st;
-    struct store **stp; /* the caller's handle, replaced by reopen */
+    struct store *st; /* NULL after a failed reopen; handed back by sync_run */
     struct pgstore *pg;
     int sigfd;
     int stop;
@@ -305,14 +304,12 @@ static void reopen(struct loop *l)
 {
     int rc;
 
-    store_close(*l->stp);
-    *l->stp = l->st = NULL;
-    if ((rc = store_open(l->o->replica, STORE_CREATE, 16, l->stp)) != STORE_OK) {
+    store_close(l->st);
+    l->st = NULL;
+    if ((rc = store_open(l->o->replica, STORE_CREATE, 16, &l->st)) != STORE_OK) {
         log_err("cannot open the replica %s again: %s", l->o->replica, store_strerror(rc));
         l->s.errors_total++;
-        return;
     }
-    l->st = *l->stp;
 }
 
 /* Erased data must leave data.mdb even when a reader (a milter in the
@@ -396,7 +393,6 @@ int sync_run(const struct sync_opts *o, struct store **replica, int sigfd)
 
     memset(&l, 0, sizeof l);
     l.o = o;
-    l.stp = replica;
     l.st = *replica;
     l.sigfd = sigfd;
     l.backoff = 1;
@@ -407,7 +403,7 @@ int sync_run(const struct sync_opts *o, struct store **replica, int sigfd)
         return 1;
     }
     store_replica_status(l.st, &(int){0}, &l.s.head, &l.s.synced_at);
-    l.s.scrub_due = !o->check;
+    l.s.scrub_due = 1;
     while (!l.stop) {
         int64_t now = now_s();
         if (l.pg == NULL && now >= l.next_connect && try_connect(&l) != 0 && o->once) {
@@ -439,5 +435,6 @@ int sync_run(const struct sync_opts *o, struct store **replica, int sigfd)
     if (l.pg)
         pgstore_close(l.pg);
     batch_free(&l.b);
+    *replica = l.st;
     return code;
 }
