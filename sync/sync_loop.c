@@ -185,6 +185,21 @@ static void log_break(struct loop *l, const struct store_repl_result *res)
     l->next_broken_try = now + SYNC_BROKEN_RETRY;
 }
 
+/* Close and open the replica again (the environment's page buffers go). */
+static int reopen(struct loop *l)
+{
+    int rc;
+
+    store_close(l->st);
+    l->st = NULL;
+    if ((rc = store_open(l->o->replica, STORE_CREATE, 16, &l->st)) != STORE_OK) {
+        log_err("cannot open the replica %s again: %s", l->o->replica, store_strerror(rc));
+        l->s.errors_total++;
+        return -1;
+    }
+    return 0;
+}
+
 /* One batch. Returns 1 applied something (more may follow), 0 nothing new,
  * -1 connection trouble (disconnected), -2 chain break, -3 local error. */
 static int step(struct loop *l)
@@ -233,6 +248,8 @@ static int step(struct loop *l)
     l->s.scrub_due |= res.scrub_due;
     l->s.skipped_total += res.skipped;
     l->verified_head = 1;
+    if (res.scrubbed && reopen(l) != 0) /* see scrub_if_due */
+        return -3;
     if (rc == STORE_ECORRUPT) {
         l->s.head = res.bad_seq ? res.bad_seq - 1 : l->s.head;
         store_replica_status(l->st, &is_replica, &l->s.head, &l->s.synced_at);
@@ -295,21 +312,9 @@ static int catch_up(struct loop *l)
         return -2;
     while ((rc = step(l)) == 1 && !l->stop)
         ;
-    note_lag(l, before);
+    if (l->st != NULL)
+        note_lag(l, before);
     return rc;
-}
-
-/* Close and open the replica again (the environment's page buffers go). */
-static void reopen(struct loop *l)
-{
-    int rc;
-
-    store_close(l->st);
-    l->st = NULL;
-    if ((rc = store_open(l->o->replica, STORE_CREATE, 16, &l->st)) != STORE_OK) {
-        log_err("cannot open the replica %s again: %s", l->o->replica, store_strerror(rc));
-        l->s.errors_total++;
-    }
 }
 
 /* Erased data must leave data.mdb even when a reader (a milter in the

@@ -160,6 +160,13 @@ for n in 1 2; do
     check "relay $n: dave gone from the export" "$("$CTL" --db "$T/h$n/db" export brand.example | grep -c dave@)" 0
     check "relay $n: no byte of dave's address left" \
         "$(grep -c -a 'dave@example.org' "$T/h$n/db/data.mdb")" 0
+    # consent-sync writes on: a "synced" touch every poll and new events
+    s0=$(metric $n consent_sync_synced_timestamp_seconds)
+    check "relay $n: a later grant" "$(consent_page 3 "dave$n.later@example.org" opens)" 200
+    wait_until 10 granted $n "dave$n.later@example.org" opens
+    wait_until 10 sh -c "[ \"\$(awk '\$1 == \"consent_sync_synced_timestamp_seconds\" { print \$2 }' '$T/h$n/sync.prom')\" -ge $((${s0:-0} + 3)) ]"
+    check "relay $n: later writes bring no byte of it back" \
+        "$(grep -c -a 'dave@example.org' "$T/h$n/db/data.mdb")" 0
     wait_until 10 sh -c "grep -qx 'consent_sync_scrub_pending 0' '$T/h$n/sync.prom'"
     check "relay $n: metrics: no scrub pending" "$(metric $n consent_sync_scrub_pending)" 0
     check "relay $n: verify after the erase" "$("$CTL" --db "$T/h$n/db" verify >/dev/null 2>&1; echo $?)" 0

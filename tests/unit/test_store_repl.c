@@ -275,6 +275,7 @@ Test(store_repl, erase_with_an_old_reader_reports_the_scrub_due, .timeout = 60)
     cr_assert_eq(sync_ab(1, 20, &res), STORE_OK, "applied although the scrub waits");
     cr_expect_eq(res.applied, 1);
     cr_expect_eq(res.scrub_due, 1);
+    cr_expect_eq(res.scrubbed, 0, "due, not done");
     struct store_consent c;
     cr_expect_eq(store_consent_get(bst, "brand", "gone.person@example.org", &c),
                  STORE_NOTFOUND);
@@ -291,8 +292,8 @@ Test(store_repl, erase_with_an_old_reader_reports_the_scrub_due, .timeout = 60)
  * touching "synced" every poll. LMDB reuses a handle's old dirty-page
  * buffers without zeroing the unused part of a page, so writes through the
  * handle that held the erased records bring their bytes back (this test
- * fails without the reopen). consent-sync therefore closes and opens the
- * replica after each completed scrub, as here. */
+ * fails without the reopen). store_replica_apply says when it scrubbed,
+ * and consent-sync then closes and opens the replica, as here. */
 Test(store_repl, writes_after_the_erase_and_a_reopen_bring_nothing_back, .timeout = 60)
 {
     struct store_repl_result res;
@@ -312,6 +313,7 @@ Test(store_repl, writes_after_the_erase_and_a_reopen_bring_nothing_back, .timeou
                  STORE_OK);
     cr_assert_eq(sync_ab(1, 50, &res), STORE_OK);
     cr_expect_eq(res.scrub_due, 0);
+    cr_expect_eq(res.scrubbed, 1, "the apply scrubbed: the caller must reopen");
     snprintf(path, sizeof path, "%s/data.mdb", bdir);
     cr_expect(!has_bytes(path, "gone.person@example.org"), "address bytes left after the scrub");
     store_close(bst);
