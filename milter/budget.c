@@ -12,6 +12,7 @@
  * Thread-safe: one mutex and condition variable for the process. A reload
  * that changes max_memory applies to the shares taken after it. */
 #include "milter/milter.h"
+#include "common/deadline.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -40,13 +41,7 @@ int mlt_budget_take(size_t total, size_t n, unsigned wait_ms, size_t *held)
         return 0;
     if (n > total)
         return EFBIG;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += wait_ms / 1000;
-    ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    ts = cm_deadline_ms(wait_ms);
     pthread_mutex_lock(&mu);
     while (used > total - n && rc == 0)
         rc = pthread_cond_timedwait(&cv, &mu, &ts);

@@ -16,7 +16,10 @@
  *
  * Layout (schema version 1; named databases in one environment):
  *   meta      "schema" u32, "hashkey" 32 random bytes, "head" (last ledger
- *             seq + its hash), "nextctl" u32, "migrations" text.
+ *             seq + its hash), "nextctl" u32, "migrations" text,
+ *             "erasegen" u64 erasures so far (a writer that opened before
+ *             the last one renews its handle first: store_env.c), "scrub"
+ *             u64 time of the last scrub commit.
  *   ctl       controller name -> u32 id (ids are never reused or changed).
  *   consent   key  = ctl id (4, big-endian) + 12 bytes of keyed BLAKE2b of
  *                    the normalised recipient (key: meta "hashkey");

@@ -100,7 +100,7 @@ int store_lastopen_set(struct store *st, const char *controller, const char *rcp
         rc = st_mdb_rc(mdb_put(txn, st->lastopen, &k, &v, 0));
     }
     if (rc != STORE_OK) {
-        mdb_txn_abort(txn);
+        st_wr_abort(st, txn);
         return rc;
     }
     return st_wr_commit(st, txn);
@@ -188,7 +188,7 @@ int store_anon_incr(struct store *st, const char *controller, const char *campai
         }
     }
     if (rc != STORE_OK) {
-        mdb_txn_abort(txn);
+        st_wr_abort(st, txn);
         return rc;
     }
     return st_wr_commit(st, txn);

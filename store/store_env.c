@@ -6,6 +6,8 @@
  * transaction) and MDB_NORDAHEAD (random lookups in a large file). Read
  * transactions are recycled with mdb_txn_reset/mdb_txn_renew under one
  * mutex; write transactions are LMDB's own, serialised across processes.
+ * The same mutex counts the transactions in flight, so that a writer can
+ * close and reopen the environment after an erasure (env_renew).
  * LMDB errors map to STORE_E* codes in st_mdb_rc(). */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "common/deadline.h"
 #include "store/store_int.h"
 
 #define ST_MAPSIZE ((size_t)256 << 30) /* virtual only; the file grows with data */
@@ -86,11 +89,57 @@ static int txn_begin(struct store *st, unsigned flags, MDB_txn **txn)
     return rc;
 }
 
+/* Transactions of this thread still open (any store handle): a thread
+ * that holds one must not wait for the handle to fall idle. */
+static __thread unsigned held;
+
+/* Count one transaction in; waits while the environment is renewed. */
+static int enter(struct store *st)
+{
+    int rc = STORE_OK;
+
+    pthread_mutex_lock(&st->lock);
+    while (st->renewing)
+        pthread_cond_wait(&st->idle, &st->lock);
+    if (st->env == NULL)
+        rc = STORE_EIO; /* a renewal failed to reopen: closed for good */
+    else
+        st->active++;
+    pthread_mutex_unlock(&st->lock);
+    if (rc == STORE_OK)
+        held++;
+    return rc;
+}
+
+static void leave_locked(struct store *st)
+{
+    st->active--;
+    held--;
+    if (st->active == 0 && st->renewing)
+        pthread_cond_broadcast(&st->idle);
+}
+
+static void leave(struct store *st)
+{
+    pthread_mutex_lock(&st->lock);
+    leave_locked(st);
+    pthread_mutex_unlock(&st->lock);
+}
+
 int st_rd_begin(struct store *st, MDB_txn **txn)
 {
     MDB_txn *t = NULL;
+    int rc;
 
     pthread_mutex_lock(&st->lock);
+    while (st->renewing)
+        pthread_cond_wait(&st->idle, &st->lock);
+    if (st->env == NULL) {
+        pthread_mutex_unlock(&st->lock);
+        return STORE_EIO;
+    }
+    st->active++;
+    held++;
     if (st->npool > 0)
         t = st->pool[--st->npool];
     pthread_mutex_unlock(&st->lock);
@@ -101,7 +150,9 @@ int st_rd_begin(struct store *st, MDB_txn **txn)
         }
         mdb_txn_abort(t);
     }
-    return st_mdb_rc(txn_begin(st, MDB_RDONLY, txn));
+    if ((rc = st_mdb_rc(txn_begin(st, MDB_RDONLY, txn))) != STORE_OK)
+        leave(st);
+    return rc;
 }
 
 void st_rd_end(struct store *st, MDB_txn *txn)
@@ -114,16 +165,111 @@ void st_rd_end(struct store *st, MDB_txn *txn)
         st->pool[st->npool++] = txn;
         txn = NULL;
     }
+    leave_locked(st);
     pthread_mutex_unlock(&st->lock);
     if (txn != NULL)
         mdb_txn_abort(txn);
 }
 
+static int env_open(struct store *st);
+static int env_setup(struct store *st, unsigned flags);
+
+static uint64_t erasegen_get(struct store *st, MDB_txn *txn)
+{
+    MDB_val k = {8, "erasegen"}, v;
+
+    if (mdb_get(txn, st->meta, &k, &v) != MDB_SUCCESS || v.mv_size != 8)
+        return 0;
+    return st_get_be64(v.mv_data);
+}
+
+int st_erasegen_bump(struct store *st, MDB_txn *txn)
+{
+    uint8_t b[8];
+    MDB_val k = {8, "erasegen"}, v = {sizeof b, b};
+
+    st_put_be64(b, erasegen_get(st, txn) + 1);
+    return st_mdb_rc(mdb_put(txn, st->meta, &k, &v, 0));
+}
+
+/* Renew the environment: close it and open it again, once no transaction
+ * of this handle is in flight (new ones wait). liblmdb keeps the buffers
+ * of the pages a process has written in a cache it reuses without
+ * clearing them (me_dpages); after an erase, in this process or another,
+ * those buffers may still hold the erased bytes, and a page written from
+ * one puts them back in its unused space, past what store_scrub zeroed.
+ * Closing the environment frees the cache; fresh buffers are zeroed.
+ * Gives up after wait_ms (a long reader): the caller writes anyway and
+ * tries again at its next write. */
+static int env_renew(struct store *st, unsigned wait_ms)
+{
+    struct timespec until = cm_deadline_ms(wait_ms);
+    int rc = STORE_OK;
+
+    pthread_mutex_lock(&st->lock);
+    if (st->renewing || st->env == NULL) { /* another thread is at it */
+        pthread_mutex_unlock(&st->lock);
+        return STORE_EBUSY;
+    }
+    st->renewing = 1;
+    while (st->active > 0 && rc == STORE_OK)
+        if (pthread_cond_timedwait(&st->idle, &st->lock, &until) != 0 && st->active > 0)
+            rc = STORE_EBUSY;
+    if (rc == STORE_OK) {
+        for (unsigned i = 0; i < st->npool; i++)
+            mdb_txn_abort(st->pool[i]);
+        st->npool = 0;
+        mdb_env_close(st->env);
+        st->env = NULL;
+        if ((rc = env_open(st)) == STORE_OK)
+            rc = env_setup(st, 0);
+        st->renewals += rc == STORE_OK;
+        if (rc != STORE_OK && st->env != NULL) {
+            mdb_env_close(st->env);
+            st->env = NULL;
+        }
+    }
+    st->renewing = 0;
+    pthread_cond_broadcast(&st->idle);
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
+#define ST_RENEW_WAIT_MS 1000
+
 int st_wr_begin(struct store *st, MDB_txn **txn)
 {
+    int rc;
+
     if (st->rdonly)
         return STORE_EINVAL;
-    return st_mdb_rc(txn_begin(st, 0, txn));
+    for (int renewed = 0;; renewed = 1) {
+        if ((rc = enter(st)) != STORE_OK)
+            return rc;
+        if ((rc = st_mdb_rc(txn_begin(st, 0, txn))) != STORE_OK) {
+            leave(st);
+            return rc;
+        }
+        /* read under the writer lock: no erase can commit meanwhile */
+        uint64_t gen = erasegen_get(st, *txn);
+        if (gen == st->erasegen)
+            return STORE_OK;
+        if (renewed || held > 1)
+            return STORE_OK; /* cannot renew now: next write tries again */
+        mdb_txn_abort(*txn);
+        leave(st);
+        /* env_setup reads the count again; EBUSY: write without */
+        if ((rc = env_renew(st, ST_RENEW_WAIT_MS)) != STORE_OK && rc != STORE_EBUSY)
+            return rc;
+    }
+}
+
+void st_wr_abort(struct store *st, MDB_txn *txn)
+{
+    if (txn == NULL)
+        return;
+    mdb_txn_abort(txn);
+    leave(st);
 }
 
 /* LMDB reports a short write (a disk or quota that fills up within a
@@ -151,6 +297,7 @@ int st_wr_commit(struct store *st, MDB_txn *txn)
 {
     int rc = st_mdb_rc(mdb_txn_commit(txn));
 
+    leave(st);
     return rc == STORE_EIO ? eio_or_full(st) : rc;
 }
 
@@ -288,6 +435,7 @@ static int env_setup(struct store *st, unsigned flags)
     if (rc == STORE_OK)
         rc = meta_init(st, txn, 0);
     if (rc == STORE_OK) {
+        st->erasegen = erasegen_get(st, txn);
         st->has_notices = mdb_dbi_open(txn, "notices", 0, &st->notices) == MDB_SUCCESS;
         st->has_outbox = mdb_dbi_open(txn, "outbox", 0, &st->outbox) == MDB_SUCCESS;
         if ((rc = st_mdb_rc(mdb_txn_commit(txn))) != STORE_OK ||
@@ -358,6 +506,27 @@ static int dir_check(const char *dir, unsigned flags)
     return sb.st_size == 0 && !(flags & STORE_CREATE) ? STORE_ENODB : STORE_OK;
 }
 
+/* Create and open st->env from st->dir (store_open, env_renew). */
+static int env_open(struct store *st)
+{
+    int rc = mdb_env_create(&st->env);
+
+    if (rc != MDB_SUCCESS) {
+        st->env = NULL;
+        return st_mdb_rc(rc);
+    }
+    rc = mdb_env_set_maxdbs(st->env, 16);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_env_set_maxreaders(st->env, st->max_readers);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_env_set_mapsize(st->env, ST_MAPSIZE);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_env_open(st->env, st->dir,
+                          MDB_NOTLS | MDB_NORDAHEAD | (st->rdonly ? MDB_RDONLY : 0), 0600);
+    rc = st_mdb_rc(rc);
+    return rc == STORE_OK ? size_check(st) : rc;
+}
+
 int store_open(const char *dir, unsigned flags, unsigned max_readers, struct store **out)
 {
     struct store *st;
@@ -371,6 +540,7 @@ int store_open(const char *dir, unsigned flags, unsigned max_readers, struct sto
     if ((st = calloc(1, sizeof *st)) == NULL)
         return STORE_ENOMEM;
     pthread_mutex_init(&st->lock, NULL);
+    pthread_cond_init(&st->idle, NULL);
     st->rdonly = (flags & STORE_RDONLY) != 0;
     if (max_readers == 0)
         max_readers = 126;
@@ -380,20 +550,11 @@ int store_open(const char *dir, unsigned flags, unsigned max_readers, struct sto
      * so that whoever starts first cannot starve the others. */
     if (max_readers < STORE_MIN_READERS)
         max_readers = STORE_MIN_READERS;
-    rc = mdb_env_create(&st->env);
-    if (rc == MDB_SUCCESS)
-        rc = mdb_env_set_maxdbs(st->env, 16);
-    if (rc == MDB_SUCCESS)
-        rc = mdb_env_set_maxreaders(st->env, max_readers);
-    if (rc == MDB_SUCCESS)
-        rc = mdb_env_set_mapsize(st->env, ST_MAPSIZE);
-    if (rc == MDB_SUCCESS)
-        rc =
-            mdb_env_open(st->env, dir,
-                         MDB_NOTLS | MDB_NORDAHEAD | (st->rdonly ? MDB_RDONLY : 0), 0600);
-    rc = st_mdb_rc(rc);
-    if (rc == STORE_OK)
-        rc = size_check(st);
+    st->max_readers = max_readers;
+    /* absolute: a daemon that chdirs away may renew it (env_renew) */
+    if ((st->dir = realpath(dir, NULL)) == NULL)
+        st->dir = strdup(dir);
+    rc = st->dir == NULL ? STORE_ENOMEM : env_open(st);
     if (rc == STORE_OK)
         rc = env_setup(st, flags);
     if (rc != STORE_OK) {
@@ -413,6 +574,8 @@ void store_close(struct store *st)
     if (st->env != NULL)
         mdb_env_close(st->env);
     pthread_mutex_destroy(&st->lock);
+    pthread_cond_destroy(&st->idle);
+    free(st->dir);
     sodium_memzero(st->hashkey, sizeof st->hashkey);
     free(st);
 }

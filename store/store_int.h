@@ -32,9 +32,18 @@ struct store {
     int has_outbox;  /* idem */
     uint8_t hashkey[32];
     int rdonly;
-    pthread_mutex_t lock; /* pool and controller cache */
+    pthread_mutex_t lock; /* pool, controller cache, active and renewing */
     MDB_txn *pool[ST_POOL_MAX];
     unsigned npool, pool_max;
+    /* Renewing the environment (store_env.c, st_wr_begin): the
+     * transactions of this handle in flight, and the wait for none. */
+    pthread_cond_t idle;
+    unsigned active;
+    int renewing;
+    uint64_t erasegen; /* meta "erasegen" when env was opened */
+    unsigned renewals; /* env_renew done (tests) */
+    char *dir;
+    unsigned max_readers;
     struct st_ctl_entry ctls[ST_CTL_CACHE];
     unsigned nctls;
 };
@@ -55,7 +64,14 @@ struct store_batch {
 int st_mdb_rc(int rc);
 int st_rd_begin(struct store *st, MDB_txn **txn);
 void st_rd_end(struct store *st, MDB_txn *txn);
+/* st_wr_begin first renews the environment when an erase committed
+ * since it was opened (see there); a write transaction ends with
+ * st_wr_commit or st_wr_abort. */
 int st_wr_begin(struct store *st, MDB_txn **txn);
+void st_wr_abort(struct store *st, MDB_txn *txn);
+/* Count an erase in txn: every writer of the environment renews its
+ * handle before its next write. */
+int st_erasegen_bump(struct store *st, MDB_txn *txn);
 /* Commits txn (ended either way); a short write on a full disk, quota or
  * file size limit is STORE_EFULL, not STORE_EIO. */
 int st_wr_commit(struct store *st, MDB_txn *txn);

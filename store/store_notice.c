@@ -94,7 +94,7 @@ int store_notice_put(struct store *st, const void *text, size_t len, const char 
         return rc;
     rc = st_notice_put(st, txn, text, len, source, sha256, added);
     if (rc != STORE_OK) {
-        mdb_txn_abort(txn);
+        st_wr_abort(st, txn);
         return rc;
     }
     return st_wr_commit(st, txn);

@@ -37,7 +37,7 @@ int store_outbox_put(struct store *st, const struct store_event *ev)
         if (rc == STORE_OK)
             rc = st_wr_commit(st, txn);
         else
-            mdb_txn_abort(txn);
+            st_wr_abort(st, txn);
     }
     free(buf);
     return rc;
@@ -56,7 +56,7 @@ int store_outbox_del(struct store *st, const char *id)
     rc = st_mdb_rc(mdb_del(txn, st->outbox, &k, NULL));
     if (rc == STORE_OK)
         return st_wr_commit(st, txn);
-    mdb_txn_abort(txn);
+    st_wr_abort(st, txn);
     return rc;
 }
 

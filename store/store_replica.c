@@ -66,6 +66,8 @@ static int erase_local(struct apply *a, const struct store_ledger_event *le)
     }
     if (rc == STORE_OK)
         rc = st_erase_chain(st, a->b->txn, le->rprev, &n);
+    if (rc == STORE_OK && !a->erased)
+        rc = st_erasegen_bump(st, a->b->txn);
     a->erased = 1;
     return rc;
 }
@@ -197,7 +199,7 @@ int store_replica_touch(struct store *st, int64_t synced_at)
     if ((rc = st_wr_begin(st, &txn)) != STORE_OK)
         return rc;
     if ((rc = synced_put(st, txn, synced_at)) != STORE_OK) {
-        mdb_txn_abort(txn);
+        st_wr_abort(st, txn);
         return rc;
     }
     return st_wr_commit(st, txn);

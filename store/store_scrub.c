@@ -136,9 +136,9 @@ static int scrub_pass(struct store *st, uint64_t *mine, int *state)
     int rc, dead, blocked = 0;
 
     *state = SCRUB_BLOCKED;
-    mdb_reader_check(st->env, &dead); /* slots of processes that died */
     if ((rc = st_wr_begin(st, &w)) != STORE_OK)
         return rc;
+    mdb_reader_check(st->env, &dead); /* slots of processes that died */
     /* Readers starting from now on see the last commit, which is at least
      * oldest: computing it once under the lock is conservative. */
     if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &ms) != 0 ||
@@ -167,12 +167,11 @@ static int scrub_pass(struct store *st, uint64_t *mine, int *state)
     if ((rc = mark(st, w)) != STORE_OK)
         goto out;
     *mine = mdb_txn_id(w);
-    rc = st_mdb_rc(mdb_txn_commit(w)); /* ends w, even when it fails */
+    rc = st_wr_commit(st, w); /* ends w, even when it fails */
     w = NULL;
     *state = SCRUB_AGAIN;
 out:
-    if (w != NULL)
-        mdb_txn_abort(w);
+    st_wr_abort(st, w);
     free(cls);
     return rc;
 }

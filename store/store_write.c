@@ -414,7 +414,7 @@ void store_batch_abort(struct store_batch *b)
 {
     if (b == NULL)
         return;
-    mdb_txn_abort(b->txn);
+    st_wr_abort(b->st, b->txn);
     free(b);
 }
 
@@ -479,6 +479,8 @@ static int erase_in(struct store_batch *b, const char *cn, const char *rn,
         return rc;
     if (!any)
         return STORE_NOTFOUND;
+    if ((rc = st_erasegen_bump(b->st, b->txn)) != STORE_OK)
+        return rc;
     struct store_event ev = {.action = STORE_A_ERASE,
                              .controller = cn,
                              .method = "admin",
