@@ -41,7 +41,7 @@ int mlt_budget_take(size_t total, size_t n, unsigned wait_ms, size_t *held)
         return 0;
     if (n > total)
         return EFBIG;
-    ts = cm_deadline_ms(wait_ms);
+    ts = cm_deadline_ms(CLOCK_REALTIME, wait_ms);
     pthread_mutex_lock(&mu);
     while (used > total - n && rc == 0)
         rc = pthread_cond_timedwait(&cv, &mu, &ts);

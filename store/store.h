@@ -141,7 +141,9 @@ void store_close(struct store *st); /* accepts NULL */
  * STORE_EINVAL, STORE_EIO. Thread-safe; uses its own short read
  * transaction (taken from a small pool of reset transactions and renewed,
  * which is cheaper than mdb_txn_begin), so never call it from a callback
- * of the walk functions below. Never blocks on writers. */
+ * of the walk functions below. Never blocks on writers, except for at
+ * most 50 ms while a writer renews the handle after an erasure
+ * (store_env.c, env_renew). */
 int store_consent_get(struct store *st, const char *controller, const char *rcpt,
                       struct store_consent *out);
 

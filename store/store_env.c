@@ -93,21 +93,49 @@ static int txn_begin(struct store *st, unsigned flags, MDB_txn **txn)
  * that holds one must not wait for the handle to fall idle. */
 static __thread unsigned held;
 
-/* Count one transaction in; waits while the environment is renewed. */
-static int enter(struct store *st)
-{
-    int rc = STORE_OK;
+static int env_open(struct store *st);
+static int env_setup(struct store *st, unsigned flags);
 
-    pthread_mutex_lock(&st->lock);
+#define ST_RENEW_WAIT_MS 50    /* new transactions wait at most this long */
+#define ST_RENEW_BACKOFF_S 5   /* after a renewal that timed out */
+#define ST_REVIVE_BACKOFF_S 1  /* after a reopen that failed */
+#define ST_SCRUB_BACKOFF_S 60  /* after a scrub owed that did not finish */
+
+/* Called holding st->lock: wait out a renewal; reopen an environment a
+ * renewal failed to reopen (a full descriptor table, say), at most once a
+ * second. */
+static int usable_locked(struct store *st)
+{
+    time_t now;
+
     while (st->renewing)
         pthread_cond_wait(&st->idle, &st->lock);
-    if (st->env == NULL)
-        rc = STORE_EIO; /* a renewal failed to reopen: closed for good */
-    else
-        st->active++;
-    pthread_mutex_unlock(&st->lock);
+    if (st->env != NULL)
+        return STORE_OK;
+    if ((now = time(NULL)) < st->revive_after)
+        return STORE_EIO;
+    int rc = env_open(st);
     if (rc == STORE_OK)
+        rc = env_setup(st, 0);
+    if (rc != STORE_OK && st->env != NULL) {
+        mdb_env_close(st->env);
+        st->env = NULL;
+    }
+    if (rc != STORE_OK)
+        st->revive_after = now + ST_REVIVE_BACKOFF_S;
+    return rc == STORE_OK ? STORE_OK : STORE_EIO;
+}
+
+/* Count one transaction in. */
+static int enter(struct store *st)
+{
+    pthread_mutex_lock(&st->lock);
+    int rc = usable_locked(st);
+    if (rc == STORE_OK) {
+        st->active++;
         held++;
+    }
+    pthread_mutex_unlock(&st->lock);
     return rc;
 }
 
@@ -132,11 +160,9 @@ int st_rd_begin(struct store *st, MDB_txn **txn)
     int rc;
 
     pthread_mutex_lock(&st->lock);
-    while (st->renewing)
-        pthread_cond_wait(&st->idle, &st->lock);
-    if (st->env == NULL) {
+    if ((rc = usable_locked(st)) != STORE_OK) {
         pthread_mutex_unlock(&st->lock);
-        return STORE_EIO;
+        return rc;
     }
     st->active++;
     held++;
@@ -171,9 +197,6 @@ void st_rd_end(struct store *st, MDB_txn *txn)
         mdb_txn_abort(txn);
 }
 
-static int env_open(struct store *st);
-static int env_setup(struct store *st, unsigned flags);
-
 static uint64_t erasegen_get(struct store *st, MDB_txn *txn)
 {
     MDB_val k = {8, "erasegen"}, v;
@@ -193,23 +216,23 @@ int st_erasegen_bump(struct store *st, MDB_txn *txn)
 }
 
 /* Renew the environment: close it and open it again, once no transaction
- * of this handle is in flight (new ones wait). liblmdb keeps the buffers
- * of the pages a process has written in a cache it reuses without
- * clearing them (me_dpages); after an erase, in this process or another,
- * those buffers may still hold the erased bytes, and a page written from
- * one puts them back in its unused space, past what store_scrub zeroed.
- * Closing the environment frees the cache; fresh buffers are zeroed.
- * Gives up after wait_ms (a long reader): the caller writes anyway and
- * tries again at its next write. */
+ * of this handle is in flight (new ones wait meanwhile). liblmdb keeps
+ * the buffers of the pages a process has written in a cache it reuses
+ * without clearing them (me_dpages); after an erase, in this process or
+ * another, those buffers may still hold the erased bytes, and a page
+ * written from one puts them back in its unused space, past what
+ * store_scrub zeroed. Closing the environment frees the cache; fresh
+ * buffers are zeroed. STORE_EBUSY: transactions still open after wait_ms
+ * (st_wr_begin then writes anyway and owes a scrub). */
 static int env_renew(struct store *st, unsigned wait_ms)
 {
-    struct timespec until = cm_deadline_ms(wait_ms);
+    struct timespec until = cm_deadline_ms(CLOCK_MONOTONIC, wait_ms);
     int rc = STORE_OK;
 
     pthread_mutex_lock(&st->lock);
     if (st->renewing || st->env == NULL) { /* another thread is at it */
         pthread_mutex_unlock(&st->lock);
-        return STORE_EBUSY;
+        return STORE_OK;
     }
     st->renewing = 1;
     while (st->active > 0 && rc == STORE_OK)
@@ -222,12 +245,16 @@ static int env_renew(struct store *st, unsigned wait_ms)
         mdb_env_close(st->env);
         st->env = NULL;
         if ((rc = env_open(st)) == STORE_OK)
-            rc = env_setup(st, 0);
+            rc = env_setup(st, 0); /* reads erasegen again */
         st->renewals += rc == STORE_OK;
         if (rc != STORE_OK && st->env != NULL) {
             mdb_env_close(st->env);
             st->env = NULL;
         }
+        if (rc != STORE_OK) /* usable_locked tries again */
+            st->revive_after = time(NULL) + ST_REVIVE_BACKOFF_S;
+    } else {
+        st->renew_after = time(NULL) + ST_RENEW_BACKOFF_S;
     }
     st->renewing = 0;
     pthread_cond_broadcast(&st->idle);
@@ -235,7 +262,30 @@ static int env_renew(struct store *st, unsigned wait_ms)
     return rc;
 }
 
-#define ST_RENEW_WAIT_MS 1000
+enum { W_GO, W_RENEW, W_SCRUB };
+
+/* What a write must do before it starts, given the erasure count read
+ * under the writer lock. A write that cannot renew first (this thread
+ * holds another transaction, or the last try timed out) goes ahead and
+ * owes a scrub, made at a later write once renewed. */
+static int wr_todo(struct store *st, uint64_t gen, int tries)
+{
+    time_t now = time(NULL);
+    int todo = W_GO, alone = tries == 0 && held == 1;
+
+    pthread_mutex_lock(&st->lock);
+    if (gen != st->erasegen) {
+        if (alone && now >= st->renew_after)
+            todo = W_RENEW;
+        else
+            st->scrub_owed = 1;
+    } else if (st->scrub_owed && alone && now >= st->scrub_after) {
+        st->scrub_after = now + ST_SCRUB_BACKOFF_S;
+        todo = W_SCRUB;
+    }
+    pthread_mutex_unlock(&st->lock);
+    return todo;
+}
 
 int st_wr_begin(struct store *st, MDB_txn **txn)
 {
@@ -243,7 +293,7 @@ int st_wr_begin(struct store *st, MDB_txn **txn)
 
     if (st->rdonly)
         return STORE_EINVAL;
-    for (int renewed = 0;; renewed = 1) {
+    for (int tries = 0;; tries++) {
         if ((rc = enter(st)) != STORE_OK)
             return rc;
         if ((rc = st_mdb_rc(txn_begin(st, 0, txn))) != STORE_OK) {
@@ -251,16 +301,19 @@ int st_wr_begin(struct store *st, MDB_txn **txn)
             return rc;
         }
         /* read under the writer lock: no erase can commit meanwhile */
-        uint64_t gen = erasegen_get(st, *txn);
-        if (gen == st->erasegen)
+        int todo = wr_todo(st, erasegen_get(st, *txn), tries);
+        if (todo == W_GO)
             return STORE_OK;
-        if (renewed || held > 1)
-            return STORE_OK; /* cannot renew now: next write tries again */
         mdb_txn_abort(*txn);
         leave(st);
-        /* env_setup reads the count again; EBUSY: write without */
-        if ((rc = env_renew(st, ST_RENEW_WAIT_MS)) != STORE_OK && rc != STORE_EBUSY)
-            return rc;
+        if (todo == W_RENEW) {
+            if ((rc = env_renew(st, ST_RENEW_WAIT_MS)) != STORE_OK && rc != STORE_EBUSY)
+                return rc;
+        } else if (store_scrub(st, 0) == STORE_OK) { /* its own writes: W_GO */
+            pthread_mutex_lock(&st->lock);
+            st->scrub_owed = 0;
+            pthread_mutex_unlock(&st->lock);
+        }
     }
 }
 
@@ -297,8 +350,10 @@ int st_wr_commit(struct store *st, MDB_txn *txn)
 {
     int rc = st_mdb_rc(mdb_txn_commit(txn));
 
+    if (rc == STORE_EIO) /* before leave: st->env may be renewed after it */
+        rc = eio_or_full(st);
     leave(st);
-    return rc == STORE_EIO ? eio_or_full(st) : rc;
+    return rc;
 }
 
 static int meta_get(struct store *st, MDB_txn *txn, const char *name, MDB_val *v)
@@ -380,7 +435,8 @@ static int meta_init(struct store *st, MDB_txn *txn, int may_write)
         return rc == STORE_NOTFOUND ? STORE_ECORRUPT : rc;
     if (v.mv_size != 32)
         return STORE_ECORRUPT;
-    memcpy(st->hashkey, v.mv_data, 32);
+    if (memcmp(st->hashkey, v.mv_data, 32) != 0) /* a renewal reads the same */
+        memcpy(st->hashkey, v.mv_data, 32);
     return STORE_OK;
 }
 
@@ -436,8 +492,12 @@ static int env_setup(struct store *st, unsigned flags)
         rc = meta_init(st, txn, 0);
     if (rc == STORE_OK) {
         st->erasegen = erasegen_get(st, txn);
-        st->has_notices = mdb_dbi_open(txn, "notices", 0, &st->notices) == MDB_SUCCESS;
-        st->has_outbox = mdb_dbi_open(txn, "outbox", 0, &st->outbox) == MDB_SUCCESS;
+        int hn = mdb_dbi_open(txn, "notices", 0, &st->notices) == MDB_SUCCESS;
+        int ho = mdb_dbi_open(txn, "outbox", 0, &st->outbox) == MDB_SUCCESS;
+        if (st->has_notices != hn) /* read unlocked: a renewal writes nothing */
+            st->has_notices = hn;
+        if (st->has_outbox != ho)
+            st->has_outbox = ho;
         if ((rc = st_mdb_rc(mdb_txn_commit(txn))) != STORE_OK ||
             (st->has_notices && st->has_outbox) || st->rdonly)
             return rc;
@@ -539,8 +599,12 @@ int store_open(const char *dir, unsigned flags, unsigned max_readers, struct sto
         return rc;
     if ((st = calloc(1, sizeof *st)) == NULL)
         return STORE_ENOMEM;
+    pthread_condattr_t ca;
     pthread_mutex_init(&st->lock, NULL);
-    pthread_cond_init(&st->idle, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* env_renew's wait */
+    pthread_cond_init(&st->idle, &ca);
+    pthread_condattr_destroy(&ca);
     st->rdonly = (flags & STORE_RDONLY) != 0;
     if (max_readers == 0)
         max_readers = 126;

@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <lmdb.h>
 
@@ -40,8 +41,10 @@ struct store {
     pthread_cond_t idle;
     unsigned active;
     int renewing;
-    uint64_t erasegen; /* meta "erasegen" when env was opened */
-    unsigned renewals; /* env_renew done (tests) */
+    uint64_t erasegen;   /* meta "erasegen" when env was opened */
+    int scrub_owed;      /* a write went ahead with stale buffers */
+    time_t renew_after, scrub_after, revive_after; /* back-off */
+    unsigned renewals;   /* env_renew done (tests) */
     char *dir;
     unsigned max_readers;
     struct st_ctl_entry ctls[ST_CTL_CACHE];

@@ -49,8 +49,14 @@ static int erase_local(struct apply *a, const struct store_ledger_event *le)
     char rn[STORE_ADDR_MAX];
     uint8_t key[ST_KEYLEN];
     unsigned n = 0;
-    int rc = chain_rcpt(a, le->rprev, rn);
+    /* counted before anything is deleted: a chain break later in the
+     * batch still commits what came before it */
+    int rc = a->erased ? STORE_OK : st_erasegen_bump(st, a->b->txn);
 
+    if (rc == STORE_OK)
+        a->erased = 1;
+    if (rc == STORE_OK)
+        rc = chain_rcpt(a, le->rprev, rn);
     if (rc == STORE_OK) {
         if ((rc = st_key_for(st, a->b->txn, le->ev.controller, rn, 0, key, NULL, NULL)) ==
             STORE_OK) {
@@ -66,9 +72,6 @@ static int erase_local(struct apply *a, const struct store_ledger_event *le)
     }
     if (rc == STORE_OK)
         rc = st_erase_chain(st, a->b->txn, le->rprev, &n);
-    if (rc == STORE_OK && !a->erased)
-        rc = st_erasegen_bump(st, a->b->txn);
-    a->erased = 1;
     return rc;
 }
 

@@ -319,3 +319,61 @@ Test(store_erase, an_erase_by_another_process_renews_this_writer)
     cr_expect_eq(c.state[STORE_P_OPENS], STORE_GRANTED);
     expect_file_clean("after the later write");
 }
+
+/* A write that cannot renew first (this thread holds a read transaction
+ * of the handle) goes ahead and owes a scrub; the next write renews, the
+ * one after scrubs, and the file ends clean. */
+Test(store_erase, a_write_that_cannot_renew_owes_a_scrub)
+{
+    MDB_txn *r;
+    fill_n(50);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        struct store *other;
+        unsigned ne;
+        int ok = store_open(tdir, 0, 0, &other) == STORE_OK &&
+                 store_erase(other, "brand", ADDR, "admin:test", &ne) == STORE_OK;
+        _exit(ok ? 0 : 1);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the other process erased");
+    cr_assert_eq(st_rd_begin(tst, &r), STORE_OK);
+    cr_assert_eq(rec(STORE_A_GRANT, "held1@example.org", P_OPENS, 5000), STORE_OK);
+    st_rd_end(tst, r);
+    cr_expect_eq(tst->renewals, 0, "no renewal while this thread held a transaction");
+    cr_expect_eq(tst->scrub_owed, 1, "the write owes a scrub");
+    cr_assert_eq(rec(STORE_A_GRANT, "held2@example.org", P_OPENS, 5001), STORE_OK);
+    cr_expect_eq(tst->renewals, 1, "the next write renewed: %u", tst->renewals);
+    cr_assert_eq(rec(STORE_A_GRANT, "held3@example.org", P_OPENS, 5002), STORE_OK);
+    cr_expect_eq(tst->scrub_owed, 0, "the write after it scrubbed");
+    expect_file_clean("after the owed scrub");
+    struct store_verify v;
+    cr_assert_eq(store_verify(tst, &v), STORE_OK);
+    cr_expect_eq(v.problem, STORE_V_OK, "%s", store_verify_problem_text(v.problem));
+}
+
+/* Threads reading while another renews the handle: every lookup still
+ * succeeds (they wait, briefly, for the reopen). */
+Test(store_erase, readers_survive_a_renewal, .timeout = 120)
+{
+    pthread_t th[2];
+    unsigned ne;
+    fill_n(1500);
+    readers_stop = 0;
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(pthread_create(&th[i], NULL, reader_loop, NULL), 0);
+    int rc = store_erase(tst, "brand", ADDR, "admin:test", &ne);
+    for (int i = 0; i < 20 && rc == STORE_OK; i++) {
+        char other[64];
+        snprintf(other, sizeof other, "during%d@example.org", i);
+        rc = rec(STORE_A_GRANT, other, P_OPENS, 7000 + i);
+    }
+    readers_stop = 1;
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    cr_expect_eq(rc, STORE_OK, "%s", store_strerror(rc));
+    cr_expect_eq(reader_bad, 0, "%d lookups failed or read a wrong state", reader_bad);
+    cr_expect(tst->renewals >= 1 || tst->scrub_owed, "the erase made the writer renew");
+}
