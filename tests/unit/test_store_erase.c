@@ -271,6 +271,23 @@ Test(store_erase, later_big_batch_by_same_process_brings_nothing_back)
 }
 
 
+/* consentctl erase, as another process does it, on the test's store. */
+static void erase_in_another_process(void)
+{
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        struct store *other;
+        unsigned ne;
+        int ok = store_open(tdir, 0, 0, &other) == STORE_OK &&
+                 store_erase(other, "brand", ADDR, "admin:test", &ne) == STORE_OK;
+        _exit(ok ? 0 : 1);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the other process erased");
+}
+
 /* The mechanism behind the test above, deterministically: the erase is
  * counted, and the handle renews its environment once before its next
  * write, and not again while no new erase comes. */
@@ -298,18 +315,7 @@ Test(store_erase, the_erasing_handle_renews_once)
 Test(store_erase, an_erase_by_another_process_renews_this_writer)
 {
     fill_n(20);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
-    if (pid == 0) {
-        struct store *other;
-        unsigned ne;
-        int ok = store_open(tdir, 0, 0, &other) == STORE_OK &&
-                 store_erase(other, "brand", ADDR, "admin:test", &ne) == STORE_OK;
-        _exit(ok ? 0 : 1);
-    }
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the other process erased");
+    erase_in_another_process();
     struct store_consent c;
     cr_assert_eq(store_consent_get(tst, "brand", "other3@example.org", &c), STORE_OK);
     cr_expect_eq(tst->renewals, 0, "reads do not renew");
@@ -327,18 +333,7 @@ Test(store_erase, a_write_that_cannot_renew_owes_a_scrub)
 {
     MDB_txn *r;
     fill_n(50);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
-    if (pid == 0) {
-        struct store *other;
-        unsigned ne;
-        int ok = store_open(tdir, 0, 0, &other) == STORE_OK &&
-                 store_erase(other, "brand", ADDR, "admin:test", &ne) == STORE_OK;
-        _exit(ok ? 0 : 1);
-    }
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the other process erased");
+    erase_in_another_process();
     cr_assert_eq(st_rd_begin(tst, &r), STORE_OK);
     cr_assert_eq(rec(STORE_A_GRANT, "held1@example.org", P_OPENS, 5000), STORE_OK);
     st_rd_end(tst, r);
