@@ -118,6 +118,10 @@ struct st_outbox_ev {
 };
 int st_outbox_encode(const struct store_event *ev, uint8_t *buf, size_t cap, size_t *n);
 int st_outbox_decode(const void *data, size_t len, struct st_outbox_ev *e);
+/* store_outbox.c: drop, inside an erasure's write transaction, every
+ * pending entry for (ctl, normalised rn): the erasure supersedes them, and
+ * they hold the address. */
+int st_outbox_purge(struct store *st, MDB_txn *txn, const char *ctl, const char *rn);
 /* store_norm.c: a UUIDv4 from 16 random bytes. */
 void st_uuid_make(const uint8_t rnd[16], uint8_t u[16]);
 /* store_check.c: replay every recipient's events against its consent. */

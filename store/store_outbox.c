@@ -141,3 +141,33 @@ int store_outbox_withdrawn(struct store *st, const char *ctl, const char *rcpt,
         *mask = a.mask;
     return rc;
 }
+
+int st_outbox_purge(struct store *st, MDB_txn *txn, const char *ctl, const char *rn)
+{
+    struct st_outbox_ev *e;
+    char cn[ST_CTL_MAX];
+    MDB_cursor *c = NULL;
+    MDB_val k, v;
+    int rc;
+
+    if (!st->has_outbox)
+        return STORE_OK;
+    if (store_controller_normalise(ctl, cn, sizeof cn) != STORE_OK)
+        return STORE_EINVAL;
+    if ((e = malloc(sizeof *e)) == NULL)
+        return STORE_ENOMEM;
+    rc = mdb_cursor_open(txn, st->outbox, &c);
+    for (rc = rc ? rc : mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (st_outbox_decode(v.mv_data, v.mv_size, e) != STORE_OK)
+            continue; /* not ours to judge here; the forwarder reports it */
+        if (e->ev.controller != NULL && e->ev.recipient != NULL &&
+            strcmp(e->ev.controller, cn) == 0 && strcmp(e->ev.recipient, rn) == 0 &&
+            (rc = mdb_cursor_del(c, 0)) != MDB_SUCCESS)
+            break;
+    }
+    if (c != NULL)
+        mdb_cursor_close(c);
+    free(e);
+    return rc == MDB_NOTFOUND ? STORE_OK : st_mdb_rc(rc);
+}

@@ -67,6 +67,8 @@ static int erase_local(struct apply *a, const struct store_ledger_event *le)
         }
         if (rc == STORE_NOTFOUND)
             rc = STORE_OK;
+        if (rc == STORE_OK)
+            rc = st_outbox_purge(st, a->b->txn, le->ev.controller, rn);
     } else if (rc == STORE_NOTFOUND) {
         rc = STORE_OK; /* every event came as a tombstone: nothing personal here */
     }

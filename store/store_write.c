@@ -479,7 +479,8 @@ static int erase_in(struct store_batch *b, const char *cn, const char *rn,
         return rc;
     if (!any)
         return STORE_NOTFOUND;
-    if ((rc = st_erasegen_bump(b->st, b->txn)) != STORE_OK)
+    if ((rc = st_erasegen_bump(b->st, b->txn)) != STORE_OK ||
+        (rc = st_outbox_purge(b->st, b->txn, cn, rn)) != STORE_OK)
         return rc;
     struct store_event ev = {.action = STORE_A_ERASE,
                              .controller = cn,

@@ -231,6 +231,17 @@ Test(store_repl, erase_reaches_the_replica_and_scrubs_it)
     cr_assert_eq(sync_ab(1, 10, &res), STORE_OK);
     cr_assert_eq(store_lastopen_set(bst, "brand", "gone.person@example.org", 20000),
                  STORE_OK);
+    /* withdrawals still pending in the replica's outbox (a gate whose
+     * primary was down): the erasure supersedes the erased person's */
+    const char *pend[] = {"Gone.Person@example.org", "kept@example.org"};
+    for (int i = 0; i < 2; i++) {
+        struct store_event w = {.action = STORE_A_WITHDRAW, .controller = "brand",
+                                .recipient = pend[i], .method = "withdraw-link",
+                                .actor = "gate", .time = 1700000000};
+        char cn[65], rn[STORE_ADDR_MAX];
+        cr_assert_eq(store_event_check_in(&w, cn, rn), STORE_OK);
+        cr_assert_eq(store_outbox_put(bst, &w), STORE_OK);
+    }
     cr_assert_eq(store_erase(tst, "brand", "gone.person@example.org", "admin:test", &n),
                  STORE_OK);
     cr_expect_eq(n, 2);
@@ -245,7 +256,23 @@ Test(store_repl, erase_reaches_the_replica_and_scrubs_it)
                  STORE_NOTFOUND);
     cr_expect_eq(store_lastopen_get(bst, "brand", "gone.person@example.org", &day),
                  STORE_NOTFOUND);
-    expect_same("kept@example.org");
+    uint32_t mask;
+    cr_assert_eq(store_outbox_withdrawn(bst, "brand", "gone.person@example.org", &mask),
+                 STORE_OK);
+    cr_expect_eq(mask, 0, "the erased person's pending withdrawal is gone");
+    cr_assert_eq(store_outbox_withdrawn(bst, "brand", "kept@example.org", &mask), STORE_OK);
+    cr_expect_neq(mask, 0, "another person's pending withdrawal stays");
+    /* the same on a local erase (LMDB backend) */
+    struct store_event w = {.action = STORE_A_WITHDRAW, .controller = "brand",
+                            .recipient = "kept@example.org", .method = "withdraw-link",
+                            .actor = "gate", .time = 1700000000};
+    char wcn[65], wrn[STORE_ADDR_MAX];
+    cr_assert_eq(store_event_check_in(&w, wcn, wrn), STORE_OK);
+    cr_assert_eq(store_outbox_put(tst, &w), STORE_OK);
+    cr_assert_eq(rec(STORE_A_GRANT, "kept@example.org", 1, 0), STORE_OK);
+    cr_assert_eq(store_erase(tst, "brand", "kept@example.org", "admin:test", &n), STORE_OK);
+    cr_assert_eq(store_outbox_withdrawn(tst, "brand", "kept@example.org", &mask), STORE_OK);
+    cr_expect_eq(mask, 0, "a local erase drops the pending withdrawal too");
     struct store_verify v;
     cr_assert_eq(store_verify(bst, &v), STORE_OK);
     cr_expect_eq(v.problem, STORE_V_OK, "%s", store_verify_problem_text(v.problem));
