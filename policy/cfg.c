@@ -756,8 +756,15 @@ static struct cfg *parse_text(const char *text, size_t len, const char *path,
         set_err(&ps, 0, "out of memory");
     if (ps.err[0] || build_domains(&ps) != 0)
         goto fail;
-    if (resolve_rel(&ps, &ps.c->rules) || resolve_rel(&ps, &ps.c->gate_keys) ||
-        resolve_rel(&ps, &ps.c->store_passfile) || store_check(&ps) != 0)
+    /* every path key (conf(5): relative to the file's directory); the
+     * replica before store_check, which defaults it to the database */
+    char **paths[] = {&ps.c->rules,    &ps.c->gate_keys, &ps.c->store_passfile,
+                      &ps.c->database, &ps.c->spool_dir, &ps.c->pid_file,
+                      &ps.c->store_replica};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+        if (resolve_rel(&ps, paths[i]) != 0)
+            goto fail;
+    if (store_check(&ps) != 0)
         goto fail;
     if (ps.c->spool_threshold > ps.c->max_message_size)
         ps.c->spool_threshold = ps.c->max_message_size;

@@ -474,3 +474,32 @@ Test(cfg, class_rule_text_is_the_rule_as_written)
     expect_dump_reloads(c);
     cfg_release(c);
 }
+
+/* conf(5): relative paths resolve against the configuration's directory,
+ * for every path key (a daemon chdirs to / at start); absolute ones stay. */
+Test(cfg, every_relative_path_resolves_against_the_config_dir)
+{
+    char err[256] = "", want[4096];
+    struct cfg *c = load("[milter]\ndatabase = db\nspool_dir = spool\npid_file = run/m.pid\n"
+                         "[store]\nbackend = postgresql\nconninfo = dbname=consent\n"
+                         "replica = rep\n",
+                         err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    const char *got[] = {c->database, c->spool_dir, c->pid_file, c->store_replica};
+    const char *rel[] = {"db", "spool", "run/m.pid", "rep"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(want, sizeof want, "%s/%s", conf_dir(), rel[i]);
+        cr_expect_str_eq(got[i], want, "%s", rel[i]);
+    }
+    cfg_release(c);
+    c = load("[milter]\ndatabase = db\n", err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    snprintf(want, sizeof want, "%s/db", conf_dir());
+    cr_expect_str_eq(c->store_replica, want, "the replica defaults to the resolved database");
+    cfg_release(c);
+    c = load("[milter]\ndatabase = /var/lib/x\nspool_dir = /tmp\n", err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    cr_expect_str_eq(c->database, "/var/lib/x");
+    cr_expect_str_eq(c->spool_dir, "/tmp");
+    cfg_release(c);
+}
