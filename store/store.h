@@ -18,8 +18,9 @@
  *   meta      "schema" u32, "hashkey" 32 random bytes, "head" (last ledger
  *             seq + its hash), "nextctl" u32, "migrations" text,
  *             "erasegen" u64 erasures so far (a writer that opened before
- *             the last one renews its handle first: store_env.c), "scrub"
- *             u64 time of the last scrub commit.
+ *             the last one renews its handle first: store_env.c),
+ *             "scrubgen" u64 erasegen covered by the last completed scrub,
+ *             "scrub" u64 time of the last scrub commit.
  *   ctl       controller name -> u32 id (ids are never reused or changed).
  *   consent   key  = ctl id (4, big-endian) + 12 bytes of keyed BLAKE2b of
  *                    the normalised recipient (key: meta "hashkey");
@@ -410,6 +411,11 @@ int store_erase(struct store *st, const char *controller, const char *rcpt,
  * write every page of the file (store_scrub.c, store_gaps.c). */
 #define STORE_SCRUB_WAIT_MS 5000
 int store_scrub(struct store *st, unsigned wait_ms);
+/* store_scrub_pending - *due = 1 when an erasure was committed that no
+ * completed store_scrub has covered since (meta "erasegen" against
+ * "scrubgen", which store_scrub records on completion; an environment
+ * from before that record counts as due once). 0, or STORE_EIO. */
+int store_scrub_pending(struct store *st, int *due);
 
 /* Enumeration (read transaction; do not write from the callbacks).
  * store_consent_walk - every current record of controller (NULL: all),

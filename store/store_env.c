@@ -197,13 +197,19 @@ void st_rd_end(struct store *st, MDB_txn *txn)
         mdb_txn_abort(txn);
 }
 
+uint64_t st_meta_u64(struct store *st, MDB_txn *txn, const char *name, int *present)
+{
+    MDB_val k = {strlen(name), (void *)name}, v;
+    int ok = mdb_get(txn, st->meta, &k, &v) == MDB_SUCCESS && v.mv_size == 8;
+
+    if (present != NULL)
+        *present = ok;
+    return ok ? st_get_be64(v.mv_data) : 0;
+}
+
 static uint64_t erasegen_get(struct store *st, MDB_txn *txn)
 {
-    MDB_val k = {8, "erasegen"}, v;
-
-    if (mdb_get(txn, st->meta, &k, &v) != MDB_SUCCESS || v.mv_size != 8)
-        return 0;
-    return st_get_be64(v.mv_data);
+    return st_meta_u64(st, txn, "erasegen", NULL);
 }
 
 int st_erasegen_bump(struct store *st, MDB_txn *txn)
@@ -420,6 +426,9 @@ static int meta_init(struct store *st, MDB_txn *txn, int may_write)
             return rc;
         st_put_be32(b, 1);
         if ((rc = meta_put(st, txn, "nextctl", b, 4)) != STORE_OK)
+            return rc;
+        uint8_t z[8] = {0}; /* no erasure yet, none to scrub */
+        if ((rc = meta_put(st, txn, "scrubgen", z, 8)) != STORE_OK)
             return rc;
         return meta_put(st, txn, "migrations", "1:initial", 9);
     }

@@ -75,6 +75,8 @@ void st_wr_abort(struct store *st, MDB_txn *txn);
 /* Count an erase in txn: every writer of the environment renews its
  * handle before its next write. */
 int st_erasegen_bump(struct store *st, MDB_txn *txn);
+/* meta u64 name (0 when absent; *present says which, may be NULL). */
+uint64_t st_meta_u64(struct store *st, MDB_txn *txn, const char *name, int *present);
 /* Commits txn (ended either way); a short write on a full disk, quota or
  * file size limit is STORE_EFULL, not STORE_EIO. */
 int st_wr_commit(struct store *st, MDB_txn *txn);

@@ -124,8 +124,9 @@ static int zero_free(struct store *st, int fd, size_t psize, uint64_t oldest,
     return rc;
 }
 
-/* One pass (see the top of the file); *mine: id of our commit W. */
-static int scrub_pass(struct store *st, uint64_t *mine, int *state)
+/* One pass (see the top of the file); *mine: id of our commit W; *gen:
+ * the erasure count the completed scrub covers. */
+static int scrub_pass(struct store *st, uint64_t *mine, int *state, uint64_t *gen)
 {
     MDB_txn *w;
     MDB_envinfo info;
@@ -158,6 +159,7 @@ static int scrub_pass(struct store *st, uint64_t *mine, int *state)
     if (rc != STORE_OK || blocked)
         goto out;
     if (info.me_last_txnid == *mine) { /* pass 2 */
+        *gen = st_meta_u64(st, w, "erasegen", NULL); /* under the writer lock */
         rc = st_gaps_zero(fd, ms.ms_psize, npages, cls);
         if (rc == STORE_OK && fdatasync(fd) != 0)
             rc = STORE_EIO;
@@ -176,18 +178,64 @@ out:
     return rc;
 }
 
+/* Record the erasure count a completed scrub covered. This write frees
+ * only pages written after the scrub began, so it leaves nothing to zero
+ * (its own buffers are fresh: st_wr_begin renewed them after the erasure). */
+static int covered(struct store *st, uint64_t gen)
+{
+    MDB_txn *w;
+    uint8_t b[8];
+    int rc, present;
+
+    if ((rc = st_wr_begin(st, &w)) != STORE_OK)
+        return rc;
+    if (st_meta_u64(st, w, "scrubgen", &present) == gen && present) {
+        st_wr_abort(st, w); /* already recorded: write nothing */
+        return STORE_OK;
+    }
+    st_put_be64(b, gen);
+    if ((rc = st_meta_put(st, w, "scrubgen", b, sizeof b)) != STORE_OK) {
+        st_wr_abort(st, w);
+        return rc;
+    }
+    if ((rc = st_wr_commit(st, w)) == STORE_OK) {
+        pthread_mutex_lock(&st->lock); /* renewed since: nothing more owed */
+        if (st->erasegen == gen)
+            st->scrub_owed = 0;
+        pthread_mutex_unlock(&st->lock);
+    }
+    return rc;
+}
+
+int store_scrub_pending(struct store *st, int *due)
+{
+    MDB_txn *t;
+    int rc, present;
+
+    if (st == NULL || due == NULL)
+        return STORE_EINVAL;
+    if ((rc = st_rd_begin(st, &t)) != STORE_OK)
+        return rc;
+    uint64_t done = st_meta_u64(st, t, "scrubgen", &present);
+    *due = !present || done != st_meta_u64(st, t, "erasegen", NULL);
+    st_rd_end(st, t);
+    return STORE_OK;
+}
+
 int store_scrub(struct store *st, unsigned wait_ms)
 {
     struct timespec pause = {0, 20 * 1000 * 1000};
-    uint64_t mine = UINT64_MAX;
+    uint64_t mine = UINT64_MAX, gen = 0;
     unsigned waited = 0, passes = 0;
     int rc, state;
 
     if (st == NULL || st->rdonly)
         return STORE_EINVAL;
     for (;;) {
-        if ((rc = scrub_pass(st, &mine, &state)) != STORE_OK || state == SCRUB_DONE)
+        if ((rc = scrub_pass(st, &mine, &state, &gen)) != STORE_OK)
             return rc;
+        if (state == SCRUB_DONE)
+            return covered(st, gen);
         /* another writer may commit between our passes: retry at once a
          * few times, then count it like a blocking reader */
         if (state == SCRUB_AGAIN && ++passes < 50)

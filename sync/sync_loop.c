@@ -319,8 +319,9 @@ static int catch_up(struct loop *l)
 
 /* Erased data must leave data.mdb even when a reader (a milter in the
  * middle of a message) held an old snapshot past the apply's wait: retry
- * after every batch until the scrub completes. Also run once at start-up,
- * for an erase applied by a run that stopped before its scrub ended. */
+ * after every batch until the scrub completes. Also at start-up, when an
+ * erase applied by a run that stopped before its scrub ended is pending
+ * (store_scrub_pending). */
 static void scrub_if_due(struct loop *l)
 {
     int64_t now = now_s();
@@ -408,7 +409,10 @@ int sync_run(const struct sync_opts *o, struct store **replica, int sigfd)
         return 1;
     }
     store_replica_status(l.st, &(int){0}, &l.s.head, &l.s.synced_at);
-    l.s.scrub_due = 1;
+    /* an erase whose scrub a previous run did not finish (or an unreadable
+     * record: scrub to be safe) */
+    if (store_scrub_pending(l.st, &l.s.scrub_due) != STORE_OK)
+        l.s.scrub_due = 1;
     while (!l.stop) {
         int64_t now = now_s();
         if (l.pg == NULL && now >= l.next_connect && try_connect(&l) != 0 && o->once) {

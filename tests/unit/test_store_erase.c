@@ -157,12 +157,19 @@ Test(store_erase, old_reader_blocks_then_scrub_completes, .timeout = 60)
     MDB_txn *r;
     unsigned ne;
     fill_n(200);
+    int due = -1;
+    cr_assert_eq(store_scrub_pending(tst, &due), STORE_OK);
+    cr_expect_eq(due, 0, "a new store owes no scrub");
     cr_assert_eq(st_rd_begin(tst, &r), STORE_OK);
     cr_expect_eq(store_erase(tst, "brand", ADDR, "admin:test", &ne), STORE_EBUSY);
     cr_expect_eq(ne, 200, "the erase itself committed");
     cr_expect_eq(store_scrub(tst, 0), STORE_EBUSY, "still held");
+    cr_assert_eq(store_scrub_pending(tst, &due), STORE_OK);
+    cr_expect_eq(due, 1, "the unfinished scrub is recorded as pending");
     st_rd_end(tst, r);
     cr_expect_eq(store_scrub(tst, 0), STORE_OK);
+    cr_assert_eq(store_scrub_pending(tst, &due), STORE_OK);
+    cr_expect_eq(due, 0, "the completed scrub covers the erase");
     expect_file_clean("after the reader ended and store_scrub");
     struct store_verify v;
     cr_assert_eq(store_verify(tst, &v), STORE_OK);
@@ -299,6 +306,20 @@ Test(store_erase, the_erasing_handle_renews_once)
     cr_expect_eq(tst->renewals, 0, "no erase yet, no renewal");
     cr_assert_eq(store_erase(tst, "brand", ADDR, "admin:test", &ne), STORE_OK);
     cr_expect_eq(tst->renewals, 1, "renewed before the scrub wrote: %u", tst->renewals);
+    int due = -1;
+    cr_assert_eq(store_scrub_pending(tst, &due), STORE_OK);
+    cr_expect_eq(due, 0, "an erase that scrubbed owes nothing");
+    /* an environment from before the record: due once, then covered */
+    MDB_txn *t;
+    MDB_val k = {8, "scrubgen"};
+    cr_assert_eq(mdb_txn_begin(tst->env, NULL, 0, &t), 0);
+    cr_assert_eq(mdb_del(t, tst->meta, &k, NULL), 0);
+    cr_assert_eq(mdb_txn_commit(t), 0);
+    cr_assert_eq(store_scrub_pending(tst, &due), STORE_OK);
+    cr_expect_eq(due, 1, "no record: due");
+    cr_assert_eq(store_scrub(tst, 0), STORE_OK);
+    cr_assert_eq(store_scrub_pending(tst, &due), STORE_OK);
+    cr_expect_eq(due, 0, "recorded by the scrub");
     for (int i = 0; i < 5; i++) {
         char other[64];
         snprintf(other, sizeof other, "after%d@example.org", i);
