@@ -18,7 +18,7 @@
  *   meta      "schema" u32, "hashkey" 32 random bytes, "head" (last ledger
  *             seq + its hash), "nextctl" u32, "migrations" text,
  *             "erasegen" u64 erasures so far (a writer that opened before
- *             the last one renews its handle first: store_env.c),
+ *             the last one renews its handle first: store_scrub.c),
  *             "scrubgen" u64 erasegen covered by the last completed scrub,
  *             "scrub" u64 time of the last scrub commit.
  *   ctl       controller name -> u32 id (ids are never reused or changed).
@@ -144,7 +144,7 @@ void store_close(struct store *st); /* accepts NULL */
  * which is cheaper than mdb_txn_begin), so never call it from a callback
  * of the walk functions below. Never blocks on writers, except for at
  * most 50 ms while a writer renews the handle after an erasure
- * (store_env.c, env_renew). */
+ * (store_scrub.c, env_renew). */
 int store_consent_get(struct store *st, const char *controller, const char *rcpt,
                       struct store_consent *out);
 

@@ -7,7 +7,7 @@
  * transactions are recycled with mdb_txn_reset/mdb_txn_renew under one
  * mutex; write transactions are LMDB's own, serialised across processes.
  * The same mutex counts the transactions in flight, so that a writer can
- * close and reopen the environment after an erasure (env_renew).
+ * close and reopen the environment after an erasure (store_scrub.c, env_renew).
  * LMDB errors map to STORE_E* codes in st_mdb_rc(). */
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +19,6 @@
 
 #include <sodium.h>
 
-#include "common/deadline.h"
 #include "store/store_int.h"
 
 #define ST_MAPSIZE ((size_t)256 << 30) /* virtual only; the file grows with data */
@@ -81,7 +80,7 @@ uint32_t st_get_be32(const uint8_t *p)
 }
 
 /* Another process may have grown the map: adopt its size and retry once. */
-static int txn_begin(struct store *st, unsigned flags, MDB_txn **txn)
+int st_txn_begin(struct store *st, unsigned flags, MDB_txn **txn)
 {
     int rc = mdb_txn_begin(st->env, NULL, flags, txn);
     if (rc == MDB_MAP_RESIZED && mdb_env_set_mapsize(st->env, 0) == 0)
@@ -93,13 +92,37 @@ static int txn_begin(struct store *st, unsigned flags, MDB_txn **txn)
  * that holds one must not wait for the handle to fall idle. */
 static __thread unsigned held;
 
+unsigned st_held(void)
+{
+    return held;
+}
+
 static int env_open(struct store *st);
 static int env_setup(struct store *st, unsigned flags);
 
-#define ST_RENEW_WAIT_MS 50    /* new transactions wait at most this long */
-#define ST_RENEW_BACKOFF_S 5   /* after a renewal that timed out */
-#define ST_REVIVE_BACKOFF_S 1  /* after a reopen that failed */
-#define ST_SCRUB_BACKOFF_S 60  /* after a scrub owed that did not finish */
+#define ST_REVIVE_BACKOFF_S 1 /* after a reopen that failed */
+
+int st_env_reopen_locked(struct store *st)
+{
+    int rc;
+
+    if (st->env != NULL) {
+        for (unsigned i = 0; i < st->npool; i++)
+            mdb_txn_abort(st->pool[i]);
+        st->npool = 0;
+        mdb_env_close(st->env);
+        st->env = NULL;
+    }
+    if ((rc = env_open(st)) == STORE_OK)
+        rc = env_setup(st, 0); /* reads erasegen again */
+    if (rc != STORE_OK && st->env != NULL) {
+        mdb_env_close(st->env);
+        st->env = NULL;
+    }
+    if (rc != STORE_OK)
+        st->revive_after = time(NULL) + ST_REVIVE_BACKOFF_S;
+    return rc;
+}
 
 /* Called holding st->lock: wait out a renewal; reopen an environment a
  * renewal failed to reopen (a full descriptor table, say), at most once a
@@ -114,20 +137,11 @@ static int usable_locked(struct store *st)
         return STORE_OK;
     if ((now = time(NULL)) < st->revive_after)
         return STORE_EIO;
-    int rc = env_open(st);
-    if (rc == STORE_OK)
-        rc = env_setup(st, 0);
-    if (rc != STORE_OK && st->env != NULL) {
-        mdb_env_close(st->env);
-        st->env = NULL;
-    }
-    if (rc != STORE_OK)
-        st->revive_after = now + ST_REVIVE_BACKOFF_S;
-    return rc == STORE_OK ? STORE_OK : STORE_EIO;
+    return st_env_reopen_locked(st) == STORE_OK ? STORE_OK : STORE_EIO;
 }
 
 /* Count one transaction in. */
-static int enter(struct store *st)
+int st_enter(struct store *st)
 {
     pthread_mutex_lock(&st->lock);
     int rc = usable_locked(st);
@@ -147,7 +161,7 @@ static void leave_locked(struct store *st)
         pthread_cond_broadcast(&st->idle);
 }
 
-static void leave(struct store *st)
+void st_leave(struct store *st)
 {
     pthread_mutex_lock(&st->lock);
     leave_locked(st);
@@ -176,8 +190,8 @@ int st_rd_begin(struct store *st, MDB_txn **txn)
         }
         mdb_txn_abort(t);
     }
-    if ((rc = st_mdb_rc(txn_begin(st, MDB_RDONLY, txn))) != STORE_OK)
-        leave(st);
+    if ((rc = st_mdb_rc(st_txn_begin(st, MDB_RDONLY, txn))) != STORE_OK)
+        st_leave(st);
     return rc;
 }
 
@@ -221,114 +235,12 @@ int st_erasegen_bump(struct store *st, MDB_txn *txn)
     return st_mdb_rc(mdb_put(txn, st->meta, &k, &v, 0));
 }
 
-/* Renew the environment: close it and open it again, once no transaction
- * of this handle is in flight (new ones wait meanwhile). liblmdb keeps
- * the buffers of the pages a process has written in a cache it reuses
- * without clearing them (me_dpages); after an erase, in this process or
- * another, those buffers may still hold the erased bytes, and a page
- * written from one puts them back in its unused space, past what
- * store_scrub zeroed. Closing the environment frees the cache; fresh
- * buffers are zeroed. STORE_EBUSY: transactions still open after wait_ms
- * (st_wr_begin then writes anyway and owes a scrub). */
-static int env_renew(struct store *st, unsigned wait_ms)
-{
-    struct timespec until = cm_deadline_ms(CLOCK_MONOTONIC, wait_ms);
-    int rc = STORE_OK;
-
-    pthread_mutex_lock(&st->lock);
-    if (st->renewing || st->env == NULL) { /* another thread is at it */
-        pthread_mutex_unlock(&st->lock);
-        return STORE_OK;
-    }
-    st->renewing = 1;
-    while (st->active > 0 && rc == STORE_OK)
-        if (pthread_cond_timedwait(&st->idle, &st->lock, &until) != 0 && st->active > 0)
-            rc = STORE_EBUSY;
-    if (rc == STORE_OK) {
-        for (unsigned i = 0; i < st->npool; i++)
-            mdb_txn_abort(st->pool[i]);
-        st->npool = 0;
-        mdb_env_close(st->env);
-        st->env = NULL;
-        if ((rc = env_open(st)) == STORE_OK)
-            rc = env_setup(st, 0); /* reads erasegen again */
-        st->renewals += rc == STORE_OK;
-        if (rc != STORE_OK && st->env != NULL) {
-            mdb_env_close(st->env);
-            st->env = NULL;
-        }
-        if (rc != STORE_OK) /* usable_locked tries again */
-            st->revive_after = time(NULL) + ST_REVIVE_BACKOFF_S;
-    } else {
-        st->renew_after = time(NULL) + ST_RENEW_BACKOFF_S;
-    }
-    st->renewing = 0;
-    pthread_cond_broadcast(&st->idle);
-    pthread_mutex_unlock(&st->lock);
-    return rc;
-}
-
-enum { W_GO, W_RENEW, W_SCRUB };
-
-/* What a write must do before it starts, given the erasure count read
- * under the writer lock. A write that cannot renew first (this thread
- * holds another transaction, or the last try timed out) goes ahead and
- * owes a scrub, made at a later write once renewed. */
-static int wr_todo(struct store *st, uint64_t gen, int tries)
-{
-    time_t now = time(NULL);
-    int todo = W_GO, alone = tries == 0 && held == 1;
-
-    pthread_mutex_lock(&st->lock);
-    if (gen != st->erasegen) {
-        if (alone && now >= st->renew_after)
-            todo = W_RENEW;
-        else
-            st->scrub_owed = 1;
-    } else if (st->scrub_owed && alone && now >= st->scrub_after) {
-        st->scrub_after = now + ST_SCRUB_BACKOFF_S;
-        todo = W_SCRUB;
-    }
-    pthread_mutex_unlock(&st->lock);
-    return todo;
-}
-
-int st_wr_begin(struct store *st, MDB_txn **txn)
-{
-    int rc;
-
-    if (st->rdonly)
-        return STORE_EINVAL;
-    for (int tries = 0;; tries++) {
-        if ((rc = enter(st)) != STORE_OK)
-            return rc;
-        if ((rc = st_mdb_rc(txn_begin(st, 0, txn))) != STORE_OK) {
-            leave(st);
-            return rc;
-        }
-        /* read under the writer lock: no erase can commit meanwhile */
-        int todo = wr_todo(st, erasegen_get(st, *txn), tries);
-        if (todo == W_GO)
-            return STORE_OK;
-        mdb_txn_abort(*txn);
-        leave(st);
-        if (todo == W_RENEW) {
-            if ((rc = env_renew(st, ST_RENEW_WAIT_MS)) != STORE_OK && rc != STORE_EBUSY)
-                return rc;
-        } else if (store_scrub(st, 0) == STORE_OK) { /* its own writes: W_GO */
-            pthread_mutex_lock(&st->lock);
-            st->scrub_owed = 0;
-            pthread_mutex_unlock(&st->lock);
-        }
-    }
-}
-
 void st_wr_abort(struct store *st, MDB_txn *txn)
 {
     if (txn == NULL)
         return;
     mdb_txn_abort(txn);
-    leave(st);
+    st_leave(st);
 }
 
 /* LMDB reports a short write (a disk or quota that fills up within a
@@ -358,7 +270,7 @@ int st_wr_commit(struct store *st, MDB_txn *txn)
 
     if (rc == STORE_EIO) /* before leave: st->env may be renewed after it */
         rc = eio_or_full(st);
-    leave(st);
+    st_leave(st);
     return rc;
 }
 
@@ -471,7 +383,7 @@ static int dbis_open(struct store *st, MDB_txn *txn, unsigned cflag)
 static int extra_dbs_create(struct store *st)
 {
     MDB_txn *txn;
-    int rc = st_mdb_rc(txn_begin(st, 0, &txn));
+    int rc = st_mdb_rc(st_txn_begin(st, 0, &txn));
 
     if (rc != STORE_OK)
         return rc;
@@ -492,7 +404,7 @@ static int extra_dbs_create(struct store *st)
 static int env_setup(struct store *st, unsigned flags)
 {
     MDB_txn *txn;
-    int rc = st_mdb_rc(txn_begin(st, MDB_RDONLY, &txn));
+    int rc = st_mdb_rc(st_txn_begin(st, MDB_RDONLY, &txn));
 
     if (rc != STORE_OK)
         return rc;
@@ -515,7 +427,7 @@ static int env_setup(struct store *st, unsigned flags)
     mdb_txn_abort(txn);
     if (rc != STORE_ENODB || !(flags & STORE_CREATE) || st->rdonly)
         return rc;
-    if ((rc = st_mdb_rc(txn_begin(st, 0, &txn))) != STORE_OK)
+    if ((rc = st_mdb_rc(st_txn_begin(st, 0, &txn))) != STORE_OK)
         return rc;
     rc = dbis_open(st, txn, MDB_CREATE);
     if (rc == STORE_OK)
@@ -624,7 +536,7 @@ int store_open(const char *dir, unsigned flags, unsigned max_readers, struct sto
     if (max_readers < STORE_MIN_READERS)
         max_readers = STORE_MIN_READERS;
     st->max_readers = max_readers;
-    /* absolute: a daemon that chdirs away may renew it (env_renew) */
+    /* absolute: a daemon that chdirs away may renew it (store_scrub.c, env_renew) */
     if ((st->dir = realpath(dir, NULL)) == NULL)
         st->dir = strdup(dir);
     rc = st->dir == NULL ? STORE_ENOMEM : env_open(st);

@@ -70,8 +70,17 @@ void st_rd_end(struct store *st, MDB_txn *txn);
 /* st_wr_begin first renews the environment when an erase committed
  * since it was opened (see there); a write transaction ends with
  * st_wr_commit or st_wr_abort. */
-int st_wr_begin(struct store *st, MDB_txn **txn);
+int st_wr_begin(struct store *st, MDB_txn **txn); /* store_scrub.c */
 void st_wr_abort(struct store *st, MDB_txn *txn);
+/* The pieces st_wr_begin is made of: mdb_txn_begin adopting a map another
+ * process grew; counting a transaction of this handle in and out (st_enter
+ * waits out a renewal, and reopens after a failed one); closing and
+ * reopening the environment, holding st->lock with no transaction open. */
+int st_txn_begin(struct store *st, unsigned flags, MDB_txn **txn);
+int st_enter(struct store *st);
+void st_leave(struct store *st);
+unsigned st_held(void); /* transactions this thread holds, every handle */
+int st_env_reopen_locked(struct store *st);
 /* Count an erase in txn: every writer of the environment renews its
  * handle before its next write. */
 int st_erasegen_bump(struct store *st, MDB_txn *txn);

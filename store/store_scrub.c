@@ -28,13 +28,20 @@
  * reader (and older than the last commit) exists: its pages may still be
  * read, and may hold stale bytes that only a whole-page zeroing removes.
  * We clear dead readers (mdb_reader_check) and wait a bounded time for
- * live ones, then report STORE_EBUSY. */
+ * live ones, then report STORE_EBUSY.
+ *
+ * The end of the file is every write transaction's start (st_wr_begin):
+ * a handle opened before the last erasure renews its environment first,
+ * since liblmdb's cached page buffers may still hold the erased bytes;
+ * one that could not owes a scrub, made by a later write. It lives here,
+ * beside the scrub it may call. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/deadline.h"
 #include "store/store_int.h"
 
 #define FREE_DBI 0
@@ -244,5 +251,102 @@ int store_scrub(struct store *st, unsigned wait_ms)
             return STORE_EBUSY;
         nanosleep(&pause, NULL);
         waited += 20;
+    }
+}
+
+/* ---- write transactions after an erasure ----------------------------
+ * Here, beside the scrub they may call, and not in store_env.c. */
+
+#define ST_RENEW_WAIT_MS 50   /* new transactions wait at most this long */
+#define ST_RENEW_BACKOFF_S 5  /* after a renewal that timed out */
+#define ST_SCRUB_BACKOFF_S 60 /* after a scrub owed that did not finish */
+
+/* Renew the environment: close it and open it again, once no transaction
+ * of this handle is in flight (new ones wait meanwhile). liblmdb keeps
+ * the buffers of the pages a process has written in a cache it reuses
+ * without clearing them (me_dpages); after an erase, in this process or
+ * another, those buffers may still hold the erased bytes, and a page
+ * written from one puts them back in its unused space, past what
+ * store_scrub zeroed. Closing the environment frees the cache; fresh
+ * buffers are zeroed. STORE_EBUSY: transactions still open after wait_ms
+ * (st_wr_begin then writes anyway and owes a scrub). */
+static int env_renew(struct store *st, unsigned wait_ms)
+{
+    struct timespec until = cm_deadline_ms(CLOCK_MONOTONIC, wait_ms);
+    int rc = STORE_OK;
+
+    pthread_mutex_lock(&st->lock);
+    if (st->renewing || st->env == NULL) { /* another thread is at it */
+        pthread_mutex_unlock(&st->lock);
+        return STORE_OK;
+    }
+    st->renewing = 1;
+    while (st->active > 0 && rc == STORE_OK)
+        if (pthread_cond_timedwait(&st->idle, &st->lock, &until) != 0 && st->active > 0)
+            rc = STORE_EBUSY;
+    if (rc == STORE_OK) {
+        rc = st_env_reopen_locked(st); /* failed: st_enter tries again */
+        st->renewals += rc == STORE_OK;
+    } else {
+        st->renew_after = time(NULL) + ST_RENEW_BACKOFF_S;
+    }
+    st->renewing = 0;
+    pthread_cond_broadcast(&st->idle);
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
+enum { W_GO, W_RENEW, W_SCRUB };
+
+/* What a write must do before it starts, given the erasure count read
+ * under the writer lock. A write that cannot renew first (this thread
+ * holds another transaction, or the last try timed out) goes ahead and
+ * owes a scrub, made at a later write once renewed. */
+static int wr_todo(struct store *st, uint64_t gen, int tries)
+{
+    time_t now = time(NULL);
+    int todo = W_GO, alone = tries == 0 && st_held() == 1;
+
+    pthread_mutex_lock(&st->lock);
+    if (gen != st->erasegen) {
+        if (alone && now >= st->renew_after)
+            todo = W_RENEW;
+        else
+            st->scrub_owed = 1;
+    } else if (st->scrub_owed && alone && now >= st->scrub_after) {
+        st->scrub_after = now + ST_SCRUB_BACKOFF_S;
+        todo = W_SCRUB;
+    }
+    pthread_mutex_unlock(&st->lock);
+    return todo;
+}
+
+int st_wr_begin(struct store *st, MDB_txn **txn)
+{
+    int rc;
+
+    if (st->rdonly)
+        return STORE_EINVAL;
+    for (int tries = 0;; tries++) {
+        if ((rc = st_enter(st)) != STORE_OK)
+            return rc;
+        if ((rc = st_mdb_rc(st_txn_begin(st, 0, txn))) != STORE_OK) {
+            st_leave(st);
+            return rc;
+        }
+        /* read under the writer lock: no erase can commit meanwhile */
+        int todo = wr_todo(st, st_meta_u64(st, *txn, "erasegen", NULL), tries);
+        if (todo == W_GO)
+            return STORE_OK;
+        mdb_txn_abort(*txn);
+        st_leave(st);
+        if (todo == W_RENEW) {
+            if ((rc = env_renew(st, ST_RENEW_WAIT_MS)) != STORE_OK && rc != STORE_EBUSY)
+                return rc;
+        } else if (store_scrub(st, 0) == STORE_OK) { /* its own writes: W_GO */
+            pthread_mutex_lock(&st->lock);
+            st->scrub_owed = 0;
+            pthread_mutex_unlock(&st->lock);
+        }
     }
 }

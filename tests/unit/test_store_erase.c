@@ -251,7 +251,7 @@ Test(store_erase, concurrent_readers_see_intact_data, .timeout = 120)
  * uncleared): a large write it makes after the erase could put some of
  * them back into the unused space of new pages. The erase counts itself
  * in meta "erasegen", and st_wr_begin renews the environment of any
- * handle that opened before it (store_env.c env_renew). */
+ * handle that opened before it (store_scrub.c, env_renew). */
 Test(store_erase, later_big_batch_by_same_process_brings_nothing_back)
 {
     unsigned ne;
