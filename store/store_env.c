@@ -211,30 +211,6 @@ void st_rd_end(struct store *st, MDB_txn *txn)
         mdb_txn_abort(txn);
 }
 
-uint64_t st_meta_u64(struct store *st, MDB_txn *txn, const char *name, int *present)
-{
-    MDB_val k = {strlen(name), (void *)name}, v;
-    int ok = mdb_get(txn, st->meta, &k, &v) == MDB_SUCCESS && v.mv_size == 8;
-
-    if (present != NULL)
-        *present = ok;
-    return ok ? st_get_be64(v.mv_data) : 0;
-}
-
-static uint64_t erasegen_get(struct store *st, MDB_txn *txn)
-{
-    return st_meta_u64(st, txn, "erasegen", NULL);
-}
-
-int st_erasegen_bump(struct store *st, MDB_txn *txn)
-{
-    uint8_t b[8];
-    MDB_val k = {8, "erasegen"}, v = {sizeof b, b};
-
-    st_put_be64(b, erasegen_get(st, txn) + 1);
-    return st_mdb_rc(mdb_put(txn, st->meta, &k, &v, 0));
-}
-
 void st_wr_abort(struct store *st, MDB_txn *txn)
 {
     if (txn == NULL)
@@ -285,6 +261,29 @@ static int meta_put(struct store *st, MDB_txn *txn, const char *name, const void
 {
     MDB_val k = {strlen(name), (void *)name}, v = {n, (void *)p};
     return st_mdb_rc(mdb_put(txn, st->meta, &k, &v, 0));
+}
+
+uint64_t st_meta_u64(struct store *st, MDB_txn *txn, const char *name, int *present)
+{
+    MDB_val v;
+    int ok = meta_get(st, txn, name, &v) == STORE_OK && v.mv_size == 8;
+
+    if (present != NULL)
+        *present = ok;
+    return ok ? st_get_be64(v.mv_data) : 0;
+}
+
+static uint64_t erasegen_get(struct store *st, MDB_txn *txn)
+{
+    return st_meta_u64(st, txn, "erasegen", NULL);
+}
+
+int st_erasegen_bump(struct store *st, MDB_txn *txn)
+{
+    uint8_t b[8];
+
+    st_put_be64(b, erasegen_get(st, txn) + 1);
+    return meta_put(st, txn, "erasegen", b, sizeof b);
 }
 
 int st_meta_get(struct store *st, MDB_txn *txn, const char *name, MDB_val *v)

@@ -107,7 +107,6 @@ struct store_repl_result {
     uint64_t bad_seq; /* first event that did not fit (for a gap: the missing seq) */
     int problem;      /* enum store_verify_problem */
     int scrub_due;    /* an ERASE committed but a reader blocked the scrub */
-    int scrubbed;     /* an ERASE committed and the file was scrubbed */
 };
 /* store_replica_apply - n raw events in seq order, in ONE write transaction
  * that also sets meta "synced" = synced_at and marks the environment a
@@ -123,11 +122,10 @@ struct store_repl_result {
  * and last-open day, and the file is scrubbed after the commit. When a
  * reader holds an old snapshot past STORE_SCRUB_WAIT_MS the events stay
  * applied, res->scrub_due is set and 0 is returned: the caller must call
- * store_scrub again until it succeeds; when the scrub completed,
- * res->scrubbed is set. Either way the handle's page buffers still hold
- * copies of the erased records (LMDB reuses them without zeroing the
- * unused part of a page): close and open the store again after the
- * scrub, before the next write. Returns 0, STORE_ECORRUPT,
+ * store_scrub again until it succeeds. The erasure is counted, so this
+ * handle renews its environment before its next write (st_wr_begin):
+ * LMDB's reused page buffers cannot bring the erased bytes back. Returns
+ * 0, STORE_ECORRUPT,
  * STORE_EINVAL (read-only handle), STORE_EIO, STORE_EFULL. */
 int store_replica_apply(struct store *st, const void *const *raw, const size_t *len,
                         size_t n, int64_t synced_at, struct store_repl_result *res);

@@ -182,13 +182,9 @@ int store_replica_apply(struct store *st, const void *const *raw, const size_t *
         a->b = NULL;
     }
     store_batch_abort(a->b);
-    if (rc == STORE_OK && a->erased) {
-        rc = store_scrub(st, STORE_SCRUB_WAIT_MS);
-        res->scrubbed = rc == STORE_OK;
-        if (rc == STORE_EBUSY) {
-            res->scrub_due = 1; /* applied; the caller retries the scrub */
-            rc = STORE_OK;
-        }
+    if (rc == STORE_OK && a->erased && (rc = store_scrub(st, STORE_SCRUB_WAIT_MS)) == STORE_EBUSY) {
+        res->scrub_due = 1; /* applied; the caller retries the scrub */
+        rc = STORE_OK;
     }
     free(a);
     return rc != STORE_OK ? rc : stoprc;

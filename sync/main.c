@@ -196,7 +196,7 @@ int main(int argc, char **argv)
     }
     log_info("starting replica=%s poll=%us batch=%u%s", o.replica, o.poll_interval, o.batch,
              o.once ? " once" : "");
-    rc = sync_run(&o, &st, sigfd);
+    rc = sync_run(&o, st, sigfd);
     store_close(st);
     close(sigfd);
     cfg_release(c);

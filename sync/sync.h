@@ -59,9 +59,9 @@ int sync_metrics_write(const char *path, const struct sync_stats *s, int64_t now
  * (stop on the first two). With o->once it returns once the replica has
  * reached the primary's head. Returns the exit code: 0 stopped or caught
  * up, 1 error (o->once only: no primary, replica write failed), 3 chain
- * break (o->once only; the daemon keeps retrying slowly instead). *replica
- * may be closed and opened again (after an erase's scrub); the caller
- * closes whatever it holds on return (NULL when a reopen failed). */
-int sync_run(const struct sync_opts *o, struct store **replica, int sigfd);
+ * break (o->once only; the daemon keeps retrying slowly instead). The
+ * caller closes replica on return. After an erase the store renews the
+ * handle itself before its next write (store_scrub.c, st_wr_begin). */
+int sync_run(const struct sync_opts *o, struct store *replica, int sigfd);
 
 #endif

@@ -55,7 +55,7 @@ struct batch {
 
 struct loop {
     const struct sync_opts *o;
-    struct store *st; /* NULL after a failed reopen; handed back by sync_run */
+    struct store *st; /* the replica (the caller's) */
     struct pgstore *pg;
     int sigfd;
     int stop;
@@ -185,21 +185,6 @@ static void log_break(struct loop *l, const struct store_repl_result *res)
     l->next_broken_try = now + SYNC_BROKEN_RETRY;
 }
 
-/* Close and open the replica again (the environment's page buffers go). */
-static int reopen(struct loop *l)
-{
-    int rc;
-
-    store_close(l->st);
-    l->st = NULL;
-    if ((rc = store_open(l->o->replica, STORE_CREATE, 16, &l->st)) != STORE_OK) {
-        log_err("cannot open the replica %s again: %s", l->o->replica, store_strerror(rc));
-        l->s.errors_total++;
-        return -1;
-    }
-    return 0;
-}
-
 /* One batch. Returns 1 applied something (more may follow), 0 nothing new,
  * -1 connection trouble (disconnected), -2 chain break, -3 local error. */
 static int step(struct loop *l)
@@ -248,8 +233,6 @@ static int step(struct loop *l)
     l->s.scrub_due |= res.scrub_due;
     l->s.skipped_total += res.skipped;
     l->verified_head = 1;
-    if (res.scrubbed && reopen(l) != 0) /* see scrub_if_due */
-        return -3;
     if (rc == STORE_ECORRUPT) {
         l->s.head = res.bad_seq ? res.bad_seq - 1 : l->s.head;
         store_replica_status(l->st, &is_replica, &l->s.head, &l->s.synced_at);
@@ -312,8 +295,7 @@ static int catch_up(struct loop *l)
         return -2;
     while ((rc = step(l)) == 1 && !l->stop)
         ;
-    if (l->st != NULL)
-        note_lag(l, before);
+    note_lag(l, before);
     return rc;
 }
 
@@ -335,11 +317,6 @@ static void scrub_if_due(struct loop *l)
             log_info("erased data scrubbed from the replica");
         l->s.scrub_due = 0;
         l->last_scrub_log = 0;
-        /* LMDB reuses this process's old dirty-page buffers without
-         * zeroing the unused part of a page, and those buffers still hold
-         * copies of the erased records: the next write would put them
-         * back into the file. Closing the environment frees them. */
-        reopen(l);
         return;
     }
     if (l->last_scrub_log == 0 || now - l->last_scrub_log >= SYNC_LAG_LOG) {
@@ -392,14 +369,14 @@ static void wait_event(struct loop *l, int ms)
         disconnect(l, pgstore_error(l->pg));
 }
 
-int sync_run(const struct sync_opts *o, struct store **replica, int sigfd)
+int sync_run(const struct sync_opts *o, struct store *replica, int sigfd)
 {
     struct loop l;
     int rc = 0, code = 0;
 
     memset(&l, 0, sizeof l);
     l.o = o;
-    l.st = *replica;
+    l.st = replica;
     l.sigfd = sigfd;
     l.backoff = 1;
     l.s.started = now_s();
@@ -419,14 +396,9 @@ int sync_run(const struct sync_opts *o, struct store **replica, int sigfd)
             code = 1;
             break;
         }
-        if (l.st == NULL) /* a failed reopen: try again, replicate nothing meanwhile */
-            reopen(&l);
-        if (l.pg && l.st != NULL)
+        if (l.pg)
             rc = catch_up(&l);
-        else if (l.st == NULL)
-            rc = -3;
-        if (l.st != NULL)
-            scrub_if_due(&l);
+        scrub_if_due(&l);
         write_metrics(&l);
         if (o->once && l.pg && rc != -1) {
             code = rc == 0 ? 0 : rc == -2 ? 3 : 1;
@@ -444,6 +416,5 @@ int sync_run(const struct sync_opts *o, struct store **replica, int sigfd)
     if (l.pg)
         pgstore_close(l.pg);
     batch_free(&l.b);
-    *replica = l.st;
     return code;
 }
